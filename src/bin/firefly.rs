@@ -1,0 +1,412 @@
+//! `firefly`: the native command line for experiments.
+//!
+//! - `firefly figure3 --datasets circle,xor,spiral --seeds 10 --max-grown 20 --out fig3.csv` runs
+//!   the Figure 3 protocol, writes one CSV row per (dataset, method, candidates, seed, grown), shows
+//!   a progress bar and prints mean ± std per method at each grown count.
+//! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
+//!
+//! Runs on burn's Flex CPU backend. Flags are parsed by clap; values are then validated by the
+//! engine, whose messages name the field.
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+    use std::sync::Mutex;
+
+    use anyhow::{Context, Result, bail};
+    use burn::tensor::Device;
+    use clap::{Args, Parser, Subcommand};
+    use firefly_playground::config::RunConfig;
+    use firefly_playground::data::{DataConfig, Dataset, DatasetKind};
+    use firefly_playground::experiment::{self, Figure3Config, Job, Row};
+    use firefly_playground::grow::{Budget, Method};
+    use firefly_playground::model::Activation;
+    use firefly_playground::optim::OptimizerKind;
+    use firefly_playground::train::{OnGrowth, Session};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    #[derive(Parser)]
+    #[command(
+        name = "firefly",
+        version,
+        about = "Grow small networks with Firefly neural architecture descent"
+    )]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Run the Figure 3 protocol: training loss vs units grown, Firefly against baselines.
+        Figure3(Figure3Args),
+        /// Run one training session with growth and print a log line per growth.
+        Run(RunArgs),
+    }
+
+    #[derive(Args)]
+    struct Figure3Args {
+        /// Comma-separated datasets (circle, xor, gauss, spiral, moons, checkerboard, spiral3).
+        #[arg(long, value_delimiter = ',', default_value = "circle,xor,spiral")]
+        datasets: Vec<String>,
+        /// Comma-separated methods.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "firefly,firefly-split,firefly-new,random-split,random-new,exact-split"
+        )]
+        methods: Vec<String>,
+        /// Comma-separated numbers of new-unit candidates m' for Firefly (panel b).
+        #[arg(long, value_delimiter = ',', default_value = "10")]
+        candidates: Vec<usize>,
+        /// Number of seeds (0..seeds).
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// Units grown per run.
+        #[arg(long, default_value_t = 20)]
+        max_grown: usize,
+        /// Full-batch Adam steps between growth phases.
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Where to write the CSV.
+        #[arg(long, default_value = "fig3.csv")]
+        out: PathBuf,
+        /// Worker threads (default: available cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    }
+
+    #[derive(Args)]
+    struct RunArgs {
+        /// Dataset name.
+        #[arg(long, default_value = "circle")]
+        dataset: String,
+        /// Load points from a CSV file (`x,y,label` with header) instead of a generator.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Growth method.
+        #[arg(long, default_value = "firefly")]
+        method: String,
+        /// Starting hidden layer widths, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "2")]
+        hidden: Vec<usize>,
+        /// Hidden activation (tanh, relu, sigmoid, softplus).
+        #[arg(long, default_value = "tanh")]
+        activation: String,
+        /// Epochs to train.
+        #[arg(long, default_value_t = 200)]
+        epochs: usize,
+        /// Grow every this many epochs.
+        #[arg(long, default_value_t = 20)]
+        grow_every: usize,
+        /// Units added per growth.
+        #[arg(long, default_value_t = 1)]
+        units_per_growth: usize,
+        /// New-unit candidates per layer (m').
+        #[arg(long, default_value_t = 10)]
+        candidates: usize,
+        /// ε_max.
+        #[arg(long, default_value_t = 0.1)]
+        eps_max: f32,
+        /// Learning rate.
+        #[arg(long, default_value_t = 0.01)]
+        lr: f32,
+        /// Optimiser (adam, sgd).
+        #[arg(long, default_value = "adam")]
+        optimizer: String,
+        /// Keep optimiser moments across growth instead of resetting them.
+        #[arg(long)]
+        carry: bool,
+        /// Mini-batch size (0: full batch).
+        #[arg(long, default_value_t = 10)]
+        batch: usize,
+        /// Number of points.
+        #[arg(long, default_value_t = 500)]
+        points: usize,
+        /// Noise (0 to 0.8, TensorFlow Playground's slider / 100).
+        #[arg(long, default_value_t = 0.0)]
+        noise: f32,
+        /// Share of points used for training.
+        #[arg(long, default_value_t = 0.5)]
+        train_ratio: f32,
+        /// Never grow beyond this many hidden units.
+        #[arg(long, default_value_t = 32)]
+        max_units: usize,
+        /// Seed of data, weights and growth.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = match Cli::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        let result = match cli.command {
+            Command::Figure3(args) => figure3(args),
+            Command::Run(args) => run(args),
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn parse_list<T: std::str::FromStr>(values: &[String], what: &str) -> Result<Vec<T>>
+    where
+        T::Err: std::fmt::Display,
+    {
+        values
+            .iter()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.parse::<T>().map_err(|e| anyhow::anyhow!("--{what}: {e}")))
+            .collect()
+    }
+
+    fn figure3(args: Figure3Args) -> Result<()> {
+        let config = Figure3Config {
+            datasets: parse_list(&args.datasets, "datasets")?,
+            methods: parse_list(&args.methods, "methods")?,
+            candidates: args.candidates.clone(),
+            seeds: args.seeds,
+            max_grown: args.max_grown,
+            steps_per_phase: args.steps,
+        };
+        config.validate()?;
+        if config.candidates.contains(&0) {
+            bail!("--candidates: every count must be at least 1");
+        }
+        let jobs = config.jobs();
+        let threads = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, jobs.len().max(1));
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {elapsed_precise} (eta {eta}) {msg}",
+            )
+            .context("progress bar template")?,
+        );
+        let queue = Mutex::new(jobs.iter().enumerate());
+        let results: Mutex<Vec<(usize, Vec<Row>)>> = Mutex::new(Vec::new());
+        let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let device = Device::flex();
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((index, job)) = next else { break };
+                        if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                            break;
+                        }
+                        match pollster::block_on(experiment::run_job(job, &config, &device)) {
+                            Ok(rows) => {
+                                if let Ok(mut r) = results.lock() {
+                                    r.push((index, rows));
+                                }
+                                bar.set_message(format!(
+                                    "{} {} seed {}",
+                                    job.dataset, job.method, job.seed
+                                ));
+                                bar.inc(1);
+                            }
+                            Err(e) => {
+                                if let Ok(mut f) = failure.lock() {
+                                    *f = Some(anyhow::anyhow!(
+                                        "{} {} seed {}: {e}",
+                                        job.dataset,
+                                        job.method,
+                                        job.seed
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        bar.finish_and_clear();
+        if let Some(e) = failure.into_inner().ok().flatten() {
+            return Err(e);
+        }
+        let mut results = results
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))?;
+        results.sort_by_key(|(i, _)| *i);
+        let rows: Vec<Row> = results.into_iter().flat_map(|(_, r)| r).collect();
+        let file = std::fs::File::create(&args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        experiment::write_csv(&rows, file)?;
+        print_summary(&rows, &jobs);
+        println!("wrote {} rows to {}", rows.len(), args.out.display());
+        Ok(())
+    }
+
+    fn print_summary(rows: &[Row], jobs: &[Job]) {
+        let summaries = experiment::summarise(rows);
+        let mut series: Vec<(String, usize)> = Vec::new();
+        for job in jobs {
+            let key = (job.method.name().to_string(), job.candidates);
+            if !series.contains(&key) {
+                series.push(key);
+            }
+        }
+        let mut datasets: Vec<String> = Vec::new();
+        for job in jobs {
+            let name = job.dataset.name().to_string();
+            if !datasets.contains(&name) {
+                datasets.push(name);
+            }
+        }
+        let label = |(m, c): &(String, usize)| {
+            if *c == 0 {
+                m.clone()
+            } else {
+                format!("{m} m'={c}")
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        for dataset in &datasets {
+            let _ = writeln!(out, "\n{dataset}: training loss, mean ± std over seeds");
+            let _ = write!(out, "{:>6}", "grown");
+            for s in &series {
+                let _ = write!(out, " {:>22}", label(s));
+            }
+            let _ = writeln!(out);
+            let max_grown = summaries.iter().map(|s| s.grown).max().unwrap_or(0);
+            for grown in 0..=max_grown {
+                let _ = write!(out, "{grown:>6}");
+                for (method, candidates) in &series {
+                    let cell = summaries.iter().find(|s| {
+                        &s.dataset == dataset
+                            && &s.method == method
+                            && s.candidates == *candidates
+                            && s.grown == grown
+                    });
+                    let text =
+                        cell.map_or("-".to_string(), |s| format!("{:.4} ± {:.4}", s.mean, s.std));
+                    let _ = write!(out, " {text:>22}");
+                }
+                let _ = writeln!(out);
+            }
+        }
+        let _ = writeln!(out, "\nmean over datasets, seeds and grown counts:");
+        for s in &series {
+            let values: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.method == s.0 && r.candidates == s.1)
+                .map(|r| r.train_loss as f64)
+                .collect();
+            if !values.is_empty() {
+                let mean = values.iter().sum::<f64>() / values.len() as f64;
+                let _ = writeln!(out, "  {:<24} {mean:.4}", label(s));
+            }
+        }
+    }
+
+    fn run(args: RunArgs) -> Result<()> {
+        let method: Method = args.method.parse()?;
+        let activation: Activation = args.activation.parse()?;
+        let optimizer: OptimizerKind = args.optimizer.parse()?;
+        let mut config = RunConfig {
+            seed: args.seed,
+            ..RunConfig::default()
+        };
+        let kind: DatasetKind = args.dataset.parse()?;
+        config.data = DataConfig {
+            kind,
+            n_points: args.points,
+            noise: args.noise,
+            train_ratio: args.train_ratio,
+            seed: args.seed,
+        };
+        config.model.hidden = args.hidden.clone();
+        config.model.activation = activation;
+        config.train.optimizer = optimizer;
+        config.train.learning_rate = args.lr;
+        config.train.batch_size = args.batch;
+        config.train.epochs_per_growth = args.grow_every;
+        config.train.max_units = args.max_units;
+        config.train.on_growth = if args.carry {
+            OnGrowth::Carry
+        } else {
+            OnGrowth::Reset
+        };
+        config.growth.method = method;
+        config.growth.budget = Budget::Count(args.units_per_growth);
+        config.growth.candidates = args.candidates;
+        config.growth.eps_max = args.eps_max;
+        let device = Device::flex();
+        let mut session = match &args.csv {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("csv");
+                let data = Dataset::from_csv(name, &text, args.train_ratio, args.seed)
+                    .with_context(|| format!("{}", path.display()))?;
+                Session::with_dataset(config, data, device)?
+            }
+            None => Session::new(config, device)?,
+        };
+        println!(
+            "{} · {} · start {} · {} train / {} test points",
+            session.data().name,
+            method,
+            session.shape().architecture(),
+            session.data().train.len(),
+            session.data().test.len()
+        );
+        let mut seen = 0;
+        while session.epoch() < args.epochs {
+            pollster::block_on(session.advance(256))?;
+            for event in &session.history().growths[seen..] {
+                println!(
+                    "epoch {:>5}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms",
+                    event.epoch,
+                    event.architecture_before,
+                    event.architecture_after,
+                    event.loss_before,
+                    event.loss_after,
+                    event.predicted_change,
+                    event.timings.total_ms()
+                );
+            }
+            seen = session.history().growths.len();
+        }
+        let last = pollster::block_on(session.evaluate())?;
+        println!(
+            "epoch {:>5}  {}  train loss {:.4}  test loss {:.4}{}",
+            last.epoch,
+            session.shape().architecture(),
+            last.train_loss,
+            last.test_loss,
+            last.test_accuracy.map_or(String::new(), |a| format!(
+                "  test accuracy {:.1} %",
+                a * 100.0
+            ))
+        );
+        Ok(())
+    }
+}

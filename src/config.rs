@@ -1,0 +1,159 @@
+//! The one configuration of a run: data, model, training schedule and growth, with presets.
+//!
+//! Raw values (from the CLI, a URL or the UI) are parsed into these types and then checked by
+//! [`RunConfig::validate`], which names the offending field in its message.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataConfig, DatasetKind};
+use crate::error::EngineError;
+use crate::grow::{Budget, GrowthConfig, Method};
+use crate::model::{Activation, ModelConfig};
+use crate::optim::OptimizerKind;
+use crate::train::OnGrowth;
+
+/// Optimiser and schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Adam (default) or SGD.
+    pub optimizer: OptimizerKind,
+    /// Learning rate (changeable live).
+    pub learning_rate: f32,
+    /// Mini-batch size; 0 means the whole training set.
+    pub batch_size: usize,
+    /// Grow after this many epochs of training.
+    pub epochs_per_growth: usize,
+    /// Evaluate train/test metrics every this many epochs (and always before a growth).
+    pub eval_every: usize,
+    /// Never grow beyond this many hidden units.
+    pub max_units: usize,
+    /// Stop growing after this many phases (0: no limit).
+    pub max_growths: usize,
+    /// Reset or carry the optimiser's moments across growth.
+    pub on_growth: OnGrowth,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.01,
+            batch_size: 10,
+            epochs_per_growth: 20,
+            eval_every: 1,
+            max_units: 32,
+            max_growths: 0,
+            on_growth: OnGrowth::Reset,
+        }
+    }
+}
+
+/// Everything that defines a run; the same config and seed give the same run on one backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Seed of the initial weights, mini-batch order and growth candidates.
+    pub seed: u64,
+    /// The data.
+    pub data: DataConfig,
+    /// The starting network.
+    pub model: ModelConfig,
+    /// Optimiser and schedule.
+    pub train: TrainConfig,
+    /// Growth method and its settings.
+    pub growth: GrowthConfig,
+}
+
+impl Default for RunConfig {
+    /// The playground's opening experiment: circle, one hidden layer of 2 tanh units, Firefly
+    /// growing one unit every 20 epochs.
+    fn default() -> Self {
+        RunConfig {
+            seed: 1,
+            data: DataConfig::new(DatasetKind::Circle),
+            model: ModelConfig {
+                n_inputs: 2,
+                hidden: vec![2],
+                activation: Activation::Tanh,
+            },
+            train: TrainConfig::default(),
+            growth: GrowthConfig::default(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// The Figure 3 protocol (spec §7): 500 points without noise, 50 % train; one hidden tanh
+    /// layer of width 1; full-batch Adam at 1e-2 for `steps_per_phase` steps between phases; one
+    /// unit per phase.
+    pub fn figure3(
+        dataset: DatasetKind,
+        method: Method,
+        candidates: usize,
+        seed: u64,
+        steps_per_phase: usize,
+    ) -> Self {
+        let mut data = DataConfig::new(dataset);
+        data.n_points = 500;
+        data.noise = 0.0;
+        data.train_ratio = 0.5;
+        data.seed = seed;
+        RunConfig {
+            seed,
+            data,
+            model: ModelConfig {
+                n_inputs: 2,
+                hidden: vec![1],
+                activation: Activation::Tanh,
+            },
+            train: TrainConfig {
+                optimizer: OptimizerKind::Adam,
+                learning_rate: 0.01,
+                batch_size: 0,
+                epochs_per_growth: steps_per_phase,
+                eval_every: steps_per_phase.max(1),
+                max_units: 1000,
+                max_growths: 0,
+                on_growth: OnGrowth::Reset,
+            },
+            growth: GrowthConfig {
+                method,
+                budget: Budget::Count(1),
+                candidates,
+                ..GrowthConfig::default()
+            },
+        }
+    }
+
+    /// Checks every field; the message names the field.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        self.data.validate()?;
+        self.model.validate()?;
+        if self.model.n_inputs != 2 {
+            return Err(EngineError::InvalidConfig(
+                "the playground's networks take 2 inputs (x, y)".into(),
+            ));
+        }
+        self.growth.validate()?;
+        let t = &self.train;
+        let bad = |m: String| Err(EngineError::InvalidConfig(m));
+        if !(t.learning_rate.is_finite() && t.learning_rate > 0.0 && t.learning_rate <= 10.0) {
+            return bad(format!(
+                "learning rate must be in (0, 10], got {}",
+                t.learning_rate
+            ));
+        }
+        if t.batch_size > 100_000 {
+            return bad(format!(
+                "batch size must be at most 100000, got {}",
+                t.batch_size
+            ));
+        }
+        if t.epochs_per_growth == 0 {
+            return bad("growth interval must be at least 1 epoch".into());
+        }
+        if t.max_units == 0 || t.max_units > 4096 {
+            return bad(format!("max units must be 1 to 4096, got {}", t.max_units));
+        }
+        Ok(())
+    }
+}

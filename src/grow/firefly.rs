@@ -1,0 +1,581 @@
+//! Firefly neural architecture descent: candidates, Step 1, Step 2, selection → plan.
+//!
+//! 1. **Candidates** ([`Candidates::new`]): every existing unit split (θ ± εδ, halved out-weights),
+//!    m' new units per block (ε·c·σ(w·x̃)) and, for the `+layers` variant, a candidate residual layer
+//!    of m' units after every block. All of them live in one augmented forward pass
+//!    ([`augmented_forward`]) over the frozen base network; at ε = 0 it computes the base network
+//!    exactly.
+//! 2. **Step 1** ([`FireflyRun::step1`]): Adam on every ε and δ, projecting after every step:
+//!    ε ← clamp(ε, ±ε_max), δ ← δ / max(1, ‖δ‖₂).
+//! 3. **Step 2** ([`FireflyRun::step2`]): the path-integrated gradient
+//!    s_i = mean_{α∈G} ∂L/∂ε_i(α·ε̂) on a midpoint grid, and the score ε̂_i·s_i (the candidate's
+//!    predicted loss change; Σ scores ≈ L(ε̂) − L(0)).
+//! 4. **Selection** ([`FireflyRun::finish`]): the η most negative scores over all layers and kinds,
+//!    never a score ≥ 0, at most `max_new_layers` new layers, as a [`GrowthPlan`].
+//!
+//! Splits are scored along the path because at ε = 0 a split's gradient is exactly zero.
+//!
+//! The augmented stream of a dense block is kept folded: the consumers of a split unit only ever
+//! see the mean of its two offspring, so the pass carries that mean `S` (width of the base block)
+//! and adds the new units' contribution `(ε ⊙ σ(x̃ W_new)) C_new` directly to the consumer's
+//! pre-activation. Residual blocks add their output to both offspring alike, so they act on `S`.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use super::{
+    CandidateKind, CandidateKinds, CandidateScore, GrowthConfig, GrowthPlan, LayerUnitChoice,
+    NewLayerChoice, NewUnitChoice, SplitChoice, consumer_width, select_top,
+};
+use crate::error::EngineError;
+use crate::model::{BlockKind, Matrix, Mlp, Targets, loss};
+use crate::optim::{Optimizer, OptimizerKind};
+use crate::readback::read_all;
+
+/// Indices of one block's split candidates in [`Candidates::values`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitSlots {
+    /// ε `[1, m]`.
+    pub eps: usize,
+    /// δ's fan-in part `[d, m]`.
+    pub delta_w: usize,
+    /// δ's bias part `[1, m]`.
+    pub delta_b: usize,
+}
+
+/// Indices of a group of new-unit candidates (in a block or a candidate layer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewSlots {
+    /// ε `[1, k]`.
+    pub eps: usize,
+    /// Fan-in `[d, k]`.
+    pub fan_in: usize,
+    /// Bias `[1, k]`.
+    pub bias: usize,
+    /// Fan-out `[k, d_c]`.
+    pub fan_out: usize,
+}
+
+/// The augmented network's candidates: where each lives and its current values.
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    /// Per block: its split candidates, if any.
+    pub split: Vec<Option<SplitSlots>>,
+    /// Per block: its new-unit candidates, if any.
+    pub new: Vec<Option<NewSlots>>,
+    /// Per block: the candidate layer after it, if any.
+    pub layer: Vec<Option<NewSlots>>,
+    /// Every candidate tensor (plain values, no autodiff).
+    pub values: Vec<Tensor<2>>,
+}
+
+/// A random direction with unit norm over all given lengths together.
+fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
+    let mut parts: Vec<Vec<f32>> = lengths
+        .iter()
+        .map(|&n| {
+            (0..n)
+                .map(|_| rng.sample::<f32, _>(StandardNormal))
+                .collect()
+        })
+        .collect();
+    let norm = parts
+        .iter()
+        .flatten()
+        .map(|v| v * v)
+        .sum::<f32>()
+        .sqrt()
+        .max(1e-12);
+    for v in parts.iter_mut().flatten() {
+        *v /= norm;
+    }
+    parts
+}
+
+fn upload(m: &Matrix, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(m.data.clone(), [m.rows, m.cols]), device)
+}
+
+impl Candidates {
+    /// Builds the candidates of `kinds` for `mlp`: δ of every candidate random with unit norm,
+    /// ε = ε_max/2 for splits and ε_max/10 for new units and layer units.
+    pub fn new(
+        mlp: &Mlp,
+        kinds: CandidateKinds,
+        config: &GrowthConfig,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Self {
+        let mut host: Vec<Matrix> = Vec::new();
+        let mut split = Vec::new();
+        let mut new = Vec::new();
+        let mut layer = Vec::new();
+        let k = config.candidates;
+        let new_group = |host: &mut Vec<Matrix>, d: usize, dc: usize, rng: &mut ChaCha8Rng| {
+            let mut fan_in = Matrix::zeros(d, k);
+            let mut bias = Matrix::zeros(1, k);
+            let mut fan_out = Matrix::zeros(k, dc);
+            for j in 0..k {
+                let parts = unit_direction(&[d, 1, dc], rng);
+                for (r, v) in parts[0].iter().enumerate() {
+                    fan_in.set(r, j, *v);
+                }
+                bias.set(0, j, parts[1][0]);
+                for (c, v) in parts[2].iter().enumerate() {
+                    fan_out.set(j, c, *v);
+                }
+            }
+            let slots = NewSlots {
+                eps: host.len(),
+                fan_in: host.len() + 1,
+                bias: host.len() + 2,
+                fan_out: host.len() + 3,
+            };
+            host.push(Matrix::from_vec(1, k, vec![config.eps_max / 10.0; k]));
+            host.push(fan_in);
+            host.push(bias);
+            host.push(fan_out);
+            slots
+        };
+        for (b, block) in mlp.blocks.iter().enumerate() {
+            let d = block.d_in();
+            let m = block.n_units();
+            split.push(if kinds.split && m > 0 {
+                let mut delta_w = Matrix::zeros(d, m);
+                let mut delta_b = Matrix::zeros(1, m);
+                for i in 0..m {
+                    let parts = unit_direction(&[d, 1], rng);
+                    for (r, v) in parts[0].iter().enumerate() {
+                        delta_w.set(r, i, *v);
+                    }
+                    delta_b.set(0, i, parts[1][0]);
+                }
+                let slots = SplitSlots {
+                    eps: host.len(),
+                    delta_w: host.len() + 1,
+                    delta_b: host.len() + 2,
+                };
+                host.push(Matrix::from_vec(1, m, vec![config.eps_max / 2.0; m]));
+                host.push(delta_w);
+                host.push(delta_b);
+                Some(slots)
+            } else {
+                None
+            });
+            new.push(if kinds.new {
+                Some(new_group(&mut host, d, consumer_width(mlp, b), rng))
+            } else {
+                None
+            });
+            layer.push(if kinds.layers {
+                let d_out = block.d_out();
+                Some(new_group(&mut host, d_out, d_out, rng))
+            } else {
+                None
+            });
+        }
+        Candidates {
+            split,
+            new,
+            layer,
+            values: host.iter().map(|m| upload(m, device)).collect(),
+        }
+    }
+
+    /// Indices of every ε tensor.
+    pub fn eps_slots(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.split.iter().flatten().map(|s| s.eps).collect();
+        out.extend(self.new.iter().flatten().map(|s| s.eps));
+        out.extend(self.layer.iter().flatten().map(|s| s.eps));
+        out.sort_unstable();
+        out
+    }
+
+    /// Projects values onto the constraint set: ‖ε‖∞ ≤ ε_max, ‖δ_i‖₂ ≤ 1 for every candidate.
+    pub fn project(&self, values: Vec<Tensor<2>>, eps_max: f32) -> Vec<Tensor<2>> {
+        let mut values = values;
+        for slot in self.eps_slots() {
+            values[slot] = values[slot].clone().clamp(-eps_max, eps_max);
+        }
+        for s in self.split.iter().flatten() {
+            let norm = (values[s.delta_w].clone().square().sum_dim(0)
+                + values[s.delta_b].clone().square())
+            .sqrt(); // [1, m]
+            let scale = norm.clamp_min(1.0).recip();
+            values[s.delta_w] = values[s.delta_w].clone() * scale.clone();
+            values[s.delta_b] = values[s.delta_b].clone() * scale;
+        }
+        for s in self.new.iter().chain(self.layer.iter()).flatten() {
+            let norm = (values[s.fan_in].clone().square().sum_dim(0)
+                + values[s.bias].clone().square()
+                + values[s.fan_out].clone().square().sum_dim(1).transpose())
+            .sqrt(); // [1, k]
+            let scale = norm.clamp_min(1.0).recip();
+            values[s.fan_in] = values[s.fan_in].clone() * scale.clone();
+            values[s.bias] = values[s.bias].clone() * scale.clone();
+            values[s.fan_out] = values[s.fan_out].clone() * scale.transpose();
+        }
+        values
+    }
+}
+
+/// The augmented network's forward pass.
+///
+/// `base` are the frozen parameters in [`Mlp::param_matrices`] order; `values` the candidate
+/// tensors laid out as `candidates` says (they may be autodiff leaves).
+///
+/// # Shapes
+/// - `inputs`: `[batch, n_inputs]`; returns `[batch, n_outputs]`.
+pub fn augmented_forward(
+    mlp: &Mlp,
+    base: &[Tensor<2>],
+    candidates: &Candidates,
+    values: &[Tensor<2>],
+    inputs: Tensor<2>,
+) -> Tensor<2> {
+    let act = mlp.activation;
+    let new_units = |slots: &NewSlots, stream: &Tensor<2>| -> Tensor<2> {
+        let a = act.forward(
+            stream.clone().matmul(values[slots.fan_in].clone()) + values[slots.bias].clone(),
+        ); // [batch, k]
+        (a * values[slots.eps].clone()).matmul(values[slots.fan_out].clone()) // [batch, d_c]
+    };
+    let mut idx = 0;
+    let mut stream = inputs; // S: [batch, d]
+    let mut pending: Option<Tensor<2>> = None; // new units' input to the next consumer
+    for (b, block) in mlp.blocks.iter().enumerate() {
+        let mut z = stream.clone().matmul(base[idx].clone()) + base[idx + 1].clone(); // [batch, m]
+        idx += 2;
+        if block.kind == BlockKind::Dense
+            && let Some(p) = pending.take()
+        {
+            z = z + p;
+        }
+        let h = match &candidates.split[b] {
+            Some(s) => {
+                let u = (stream.clone().matmul(values[s.delta_w].clone())
+                    + values[s.delta_b].clone())
+                    * values[s.eps].clone(); // [batch, m]
+                (act.forward(z.clone() + u.clone()) + act.forward(z - u)).mul_scalar(0.5)
+            }
+            None => act.forward(z),
+        };
+        let new = candidates.new[b].as_ref().map(|s| new_units(s, &stream));
+        match block.kind {
+            BlockKind::Dense => {
+                stream = h;
+                pending = new;
+            }
+            BlockKind::Residual => {
+                stream = stream + h.matmul(base[idx].clone());
+                idx += 1;
+                if let Some(n) = new {
+                    stream = stream + n;
+                }
+            }
+        }
+        if let Some(s) = &candidates.layer[b] {
+            stream = stream.clone() + new_units(s, &stream);
+        }
+    }
+    let mut out = stream.matmul(base[idx].clone()) + base[idx + 1].clone();
+    if let Some(p) = pending {
+        out = out + p;
+    }
+    out
+}
+
+/// One Firefly growth phase in progress. The session advances it a bounded amount at a time.
+#[derive(Clone, Debug)]
+pub struct FireflyRun {
+    /// The base network (host copy, frozen).
+    pub mlp: Mlp,
+    /// The base network's parameters on the device.
+    pub base: Vec<Tensor<2>>,
+    /// The candidates and their current values.
+    pub candidates: Candidates,
+    config: GrowthConfig,
+    inputs: Tensor<2>,
+    targets: Targets,
+    optimizer: Optimizer,
+    steps_done: usize,
+    points_done: usize,
+    gradient_sums: Vec<Option<Tensor<2>>>,
+}
+
+impl FireflyRun {
+    /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data.
+    pub fn new(
+        mlp: &Mlp,
+        base: Vec<Tensor<2>>,
+        kinds: CandidateKinds,
+        config: &GrowthConfig,
+        inputs: Tensor<2>,
+        targets: Targets,
+        rng: &mut ChaCha8Rng,
+    ) -> Self {
+        let device = inputs.device();
+        let candidates = Candidates::new(mlp, kinds, config, rng, &device);
+        let n = candidates.values.len();
+        FireflyRun {
+            mlp: mlp.clone(),
+            base,
+            candidates,
+            config: config.clone(),
+            inputs,
+            targets,
+            optimizer: Optimizer::new(OptimizerKind::Adam, n),
+            steps_done: 0,
+            points_done: 0,
+            gradient_sums: vec![None; n],
+        }
+    }
+
+    /// Augmented training loss at the given candidate values.
+    pub fn augmented_loss(&self, values: &[Tensor<2>]) -> Tensor<1> {
+        let out = augmented_forward(
+            &self.mlp,
+            &self.base,
+            &self.candidates,
+            values,
+            self.inputs.clone(),
+        );
+        loss(out, &self.targets)
+    }
+
+    /// Gradient of the augmented loss with respect to every ε tensor at `values` (δ held fixed).
+    /// Returned in [`Candidates::eps_slots`] order.
+    pub fn eps_gradients(&self, values: &[Tensor<2>]) -> Vec<Option<Tensor<2>>> {
+        let eps = self.candidates.eps_slots();
+        let leaves: Vec<Tensor<2>> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if eps.contains(&i) {
+                    v.clone().autodiff().require_grad()
+                } else {
+                    v.clone()
+                }
+            })
+            .collect();
+        let grads = self.augmented_loss(&leaves).backward();
+        eps.iter().map(|&i| leaves[i].grad(&grads)).collect()
+    }
+
+    /// Step-1 steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    /// Whether Step 1 has taken all its steps.
+    pub fn step1_done(&self) -> bool {
+        self.steps_done >= self.config.step1_steps
+    }
+
+    /// Path points of Step 2 evaluated so far.
+    pub fn points_done(&self) -> usize {
+        self.points_done
+    }
+
+    /// Whether Step 2 has evaluated every path point.
+    pub fn step2_done(&self) -> bool {
+        self.points_done >= self.config.path_points
+    }
+
+    /// Runs up to `max_steps` Step-1 steps (Adam on ε and δ, projection after each). Returns the
+    /// number taken.
+    pub fn step1(&mut self, max_steps: usize) -> usize {
+        let mut taken = 0;
+        while taken < max_steps && !self.step1_done() {
+            let leaves: Vec<Tensor<2>> = self
+                .candidates
+                .values
+                .iter()
+                .map(|v| v.clone().autodiff().require_grad())
+                .collect();
+            let grads = self.augmented_loss(&leaves).backward();
+            let g: Vec<Option<Tensor<2>>> = leaves.iter().map(|l| l.grad(&grads)).collect();
+            let stepped = self
+                .optimizer
+                .step(self.config.step1_lr, &self.candidates.values, g);
+            self.candidates.values = self.candidates.project(stepped, self.config.eps_max);
+            self.steps_done += 1;
+            taken += 1;
+        }
+        taken
+    }
+
+    /// Evaluates up to `max_points` points α of Step 2's midpoint grid, accumulating
+    /// ∂L/∂ε(α·ε̂). Returns the number evaluated.
+    pub fn step2(&mut self, max_points: usize) -> usize {
+        let g = self.config.path_points;
+        let eps = self.candidates.eps_slots();
+        let mut taken = 0;
+        while taken < max_points && !self.step2_done() {
+            let alpha = (self.points_done as f32 + 0.5) / g as f32;
+            let mut values = self.candidates.values.clone();
+            for &i in &eps {
+                values[i] = values[i].clone().mul_scalar(alpha);
+            }
+            for (&i, grad) in eps.iter().zip(self.eps_gradients(&values)) {
+                if let Some(grad) = grad {
+                    self.gradient_sums[i] = Some(match self.gradient_sums[i].take() {
+                        Some(sum) => sum + grad,
+                        None => grad,
+                    });
+                }
+            }
+            self.points_done += 1;
+            taken += 1;
+        }
+        taken
+    }
+
+    /// Reads the scores back, ranks every candidate and returns the plan for at most `budget` new
+    /// units, with every candidate's score.
+    pub async fn finish(
+        &self,
+        budget: usize,
+    ) -> Result<(GrowthPlan, Vec<CandidateScore>), EngineError> {
+        let g = self.config.path_points.max(1) as f32;
+        let eps = self.candidates.eps_slots();
+        let mut reads = self.candidates.values.clone();
+        for &i in &eps {
+            let sum = self.gradient_sums[i]
+                .clone()
+                .unwrap_or_else(|| self.candidates.values[i].zeros_like());
+            reads.push(self.candidates.values[i].clone() * sum.div_scalar(g));
+        }
+        let host = read_all(reads).await?;
+        let n = self.candidates.values.len();
+        let score_of = |slot: usize| -> &Vec<f32> {
+            let pos = eps.iter().position(|&e| e == slot).unwrap_or(0);
+            &host[n + pos]
+        };
+
+        #[derive(Clone, Copy)]
+        enum Key {
+            Split(usize, usize),
+            New(usize, usize),
+            Layer(usize, usize),
+        }
+        let mut scored: Vec<(f32, Key)> = Vec::new();
+        for b in 0..self.mlp.blocks.len() {
+            if let Some(s) = &self.candidates.split[b] {
+                for (i, score) in score_of(s.eps).iter().enumerate() {
+                    scored.push((*score, Key::Split(b, i)));
+                }
+            }
+            if let Some(s) = &self.candidates.new[b] {
+                for (j, score) in score_of(s.eps).iter().enumerate() {
+                    scored.push((*score, Key::New(b, j)));
+                }
+            }
+        }
+        for b in 0..self.mlp.blocks.len() {
+            if let Some(s) = &self.candidates.layer[b] {
+                for (j, score) in score_of(s.eps).iter().enumerate() {
+                    scored.push((*score, Key::Layer(b, j)));
+                }
+            }
+        }
+        let chosen = select_top(&scored, budget, self.config.max_new_layers, |k| match k {
+            Key::Layer(b, _) => Some(*b),
+            _ => None,
+        });
+
+        let column = |slot: usize, rows: usize, cols: usize, c: usize| -> Vec<f32> {
+            (0..rows).map(|r| host[slot][r * cols + c]).collect()
+        };
+        let group_unit = |s: &NewSlots, d: usize, dc: usize, j: usize| {
+            let k = self.config.candidates;
+            let mut fan_in = column(s.fan_in, d, k, j);
+            fan_in.push(host[s.bias][j]);
+            let fan_out = host[s.fan_out][j * dc..(j + 1) * dc].to_vec();
+            (host[s.eps][j], fan_in, fan_out)
+        };
+        let mut plan = GrowthPlan::default();
+        let mut layers: Vec<NewLayerChoice> = Vec::new();
+        for &c in &chosen {
+            let (score, key) = scored[c];
+            match key {
+                Key::Split(b, i) => {
+                    let s = self.candidates.split[b].as_ref().ok_or_else(|| {
+                        EngineError::Internal("split candidate without slots".into())
+                    })?;
+                    let block = &self.mlp.blocks[b];
+                    let mut delta = column(s.delta_w, block.d_in(), block.n_units(), i);
+                    delta.push(host[s.delta_b][i]);
+                    plan.splits.push(SplitChoice {
+                        block: b,
+                        unit: i,
+                        eps: host[s.eps][i],
+                        delta,
+                        score,
+                    });
+                }
+                Key::New(b, j) => {
+                    let s = self.candidates.new[b].as_ref().ok_or_else(|| {
+                        EngineError::Internal("new candidate without slots".into())
+                    })?;
+                    let d = self.mlp.blocks[b].d_in();
+                    let (eps, fan_in, fan_out) = group_unit(s, d, consumer_width(&self.mlp, b), j);
+                    plan.new_units.push(NewUnitChoice {
+                        block: b,
+                        eps,
+                        fan_in,
+                        fan_out,
+                        score,
+                    });
+                }
+                Key::Layer(b, j) => {
+                    let s = self.candidates.layer[b].as_ref().ok_or_else(|| {
+                        EngineError::Internal("layer candidate without slots".into())
+                    })?;
+                    let d = self.mlp.blocks[b].d_out();
+                    let (eps, fan_in, fan_out) = group_unit(s, d, d, j);
+                    let unit = LayerUnitChoice {
+                        eps,
+                        fan_in,
+                        fan_out,
+                        score,
+                    };
+                    match layers.iter_mut().find(|l| l.after_block == b) {
+                        Some(layer) => layer.units.push(unit),
+                        None => layers.push(NewLayerChoice {
+                            after_block: b,
+                            units: vec![unit],
+                        }),
+                    }
+                }
+            }
+        }
+        plan.new_layers = layers;
+
+        let candidates = scored
+            .iter()
+            .enumerate()
+            .map(|(i, (score, key))| {
+                let (kind, block, index) = match *key {
+                    Key::Split(b, i) => (CandidateKind::Split, b, i),
+                    Key::New(b, j) => (CandidateKind::New, b, j),
+                    Key::Layer(b, j) => (CandidateKind::Layer, b, j),
+                };
+                CandidateScore {
+                    kind,
+                    block,
+                    index,
+                    unit_id: match kind {
+                        CandidateKind::Split => Some(self.mlp.blocks[block].unit_ids[index]),
+                        _ => None,
+                    },
+                    score: *score,
+                    chosen: chosen.contains(&i),
+                }
+            })
+            .collect();
+        Ok((plan, candidates))
+    }
+}

@@ -1,0 +1,21 @@
+//! Firefly Playground's engine: small networks that grow while they train, by Firefly neural
+//! architecture descent (Wu, Liu, Stone, Liu, NeurIPS 2020).
+//!
+//! Reading order: [`data`] (toy problems) → [`model`] (the growable network) → [`grow`] (plans,
+//! surgery, Firefly, baselines) → [`optim`] → [`train`] (sessions) → [`experiment`] (Figure 3) →
+//! [`config`]. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
+//! browser; device reads are asynchronous and live in [`readback`]. See ARCHITECTURE.md.
+
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod experiment;
+pub mod grow;
+pub mod model;
+pub mod optim;
+pub mod readback;
+pub mod train;
+
+pub use config::{RunConfig, TrainConfig};
+pub use error::EngineError;
+pub use train::Session;

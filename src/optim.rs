@@ -1,0 +1,121 @@
+//! Optimisers over a flat list of rank-2 parameter tensors: Adam (default) and SGD with momentum.
+//!
+//! burn's module optimisers key their state by parameter id, but growth changes every parameter's
+//! shape. Keeping the loop here, over plain tensors, lets the session *carry* moments across a
+//! growth phase by reshaping them with the same surgery as the weights
+//! ([`crate::grow::Surgery::Moments`]), or reset them (the default, as the paper's code does).
+
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+
+/// Which update rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (β₁ 0.9, β₂ 0.999, ε 1e-8), bias-corrected.
+    Adam,
+    /// Stochastic gradient descent with momentum 0.9.
+    Sgd,
+}
+
+impl OptimizerKind {
+    /// The name used in configs and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::Sgd => "sgd",
+        }
+    }
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "adam" => Ok(OptimizerKind::Adam),
+            "sgd" => Ok(OptimizerKind::Sgd),
+            _ => Err(EngineError::InvalidConfig(format!(
+                "unknown optimiser \"{s}\" (expected adam or sgd)"
+            ))),
+        }
+    }
+}
+
+const BETA1: f32 = 0.9;
+const BETA2: f32 = 0.999;
+const EPSILON: f32 = 1e-8;
+const MOMENTUM: f32 = 0.9;
+
+/// Optimiser state: first and second moments per parameter (SGD uses only the first, as its
+/// velocity) and the step count.
+#[derive(Clone, Debug)]
+pub struct Optimizer {
+    /// Update rule.
+    pub kind: OptimizerKind,
+    /// Steps taken since the state was created (Adam's bias correction).
+    pub steps: u32,
+    /// First moments (or SGD velocity), one per parameter once it has had a gradient.
+    pub first: Vec<Option<Tensor<2>>>,
+    /// Second moments (Adam).
+    pub second: Vec<Option<Tensor<2>>>,
+}
+
+impl Optimizer {
+    /// Fresh state for `n_params` parameters.
+    pub fn new(kind: OptimizerKind, n_params: usize) -> Self {
+        Optimizer {
+            kind,
+            steps: 0,
+            first: vec![None; n_params],
+            second: vec![None; n_params],
+        }
+    }
+
+    /// One update. `params` are plain (non-autodiff) values; `grads[i]` is `None` for a parameter
+    /// that received no gradient (left unchanged). Returns the new values.
+    pub fn step(
+        &mut self,
+        learning_rate: f32,
+        params: &[Tensor<2>],
+        grads: Vec<Option<Tensor<2>>>,
+    ) -> Vec<Tensor<2>> {
+        self.steps += 1;
+        let t = self.steps as i32;
+        let mut out = Vec::with_capacity(params.len());
+        for (i, (param, grad)) in params.iter().zip(grads).enumerate() {
+            let Some(grad) = grad else {
+                out.push(param.clone());
+                continue;
+            };
+            let update = match self.kind {
+                OptimizerKind::Adam => {
+                    let m = match self.first[i].take() {
+                        Some(m) => m.mul_scalar(BETA1) + grad.clone().mul_scalar(1.0 - BETA1),
+                        None => grad.clone().mul_scalar(1.0 - BETA1),
+                    };
+                    let v = match self.second[i].take() {
+                        Some(v) => v.mul_scalar(BETA2) + grad.square().mul_scalar(1.0 - BETA2),
+                        None => grad.square().mul_scalar(1.0 - BETA2),
+                    };
+                    let m_hat = m.clone().div_scalar(1.0 - BETA1.powi(t));
+                    let v_hat = v.clone().div_scalar(1.0 - BETA2.powi(t));
+                    self.first[i] = Some(m);
+                    self.second[i] = Some(v);
+                    m_hat / v_hat.sqrt().add_scalar(EPSILON)
+                }
+                OptimizerKind::Sgd => {
+                    let velocity = match self.first[i].take() {
+                        Some(v) => v.mul_scalar(MOMENTUM) + grad,
+                        None => grad,
+                    };
+                    self.first[i] = Some(velocity.clone());
+                    velocity
+                }
+            };
+            out.push(param.clone() - update.mul_scalar(learning_rate));
+        }
+        out
+    }
+}

@@ -1,0 +1,604 @@
+//! A training session: model, optimiser, data, RNG, schedule and history, advanced a bounded amount
+//! of work at a time.
+//!
+//! [`Session::advance`] does at most `budget` units of work (one mini-batch step, one Step-1 step,
+//! one Step-2 path point or one bookkeeping action each) and returns, so a browser can call it once
+//! per animation frame and a growth phase spreads over several frames. Every read from the device
+//! is an `await` on [`crate::readback`]; nothing here reads synchronously. The schedule: train
+//! `epochs_per_growth` epochs, grow (if the method grows and the unit cap allows), repeat.
+//!
+//! Same seed ⇒ same run: the data, the initial weights, the mini-batch order and every growth
+//! candidate come from seeded ChaCha generators, so one backend replays a run exactly.
+
+use burn::tensor::{Device, Tensor};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::config::RunConfig;
+use crate::data::{Dataset, Sample};
+use crate::error::EngineError;
+use crate::grow::firefly::FireflyRun;
+use crate::grow::{
+    CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, Method, Surgery, apply_plan,
+    apply_plan_with, random, splitting,
+};
+use crate::model::{
+    DeviceMlp, Matrix, Mlp, Targets, forward_with, inputs_tensor, loss, metrics_from_outputs,
+};
+use crate::optim::Optimizer;
+use crate::readback::read_all;
+
+/// What the optimiser does when the network grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnGrowth {
+    /// Forget all moments (the default, as the paper's code does).
+    Reset,
+    /// Keep old moments; new entries start at zero, a split clone copies its parent's.
+    Carry,
+}
+
+/// Metrics after one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epochs trained so far (1 after the first epoch).
+    pub epoch: usize,
+    /// Mean training loss (cross-entropy or MSE).
+    pub train_loss: f32,
+    /// Mean test loss.
+    pub test_loss: f32,
+    /// Training accuracy (classification only).
+    pub train_accuracy: Option<f32>,
+    /// Test accuracy (classification only).
+    pub test_accuracy: Option<f32>,
+    /// Hidden units.
+    pub units: usize,
+    /// Trainable parameters.
+    pub params: usize,
+}
+
+/// Everything a session has done.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One record per evaluated epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// One event per growth phase.
+    pub growths: Vec<GrowthEvent>,
+}
+
+/// The part of a growth phase the session is in (what a slow-motion view explains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrowthStage {
+    /// Building the over-grown neighbour.
+    Propose,
+    /// Optimising ε and δ; `done` of `total` steps taken.
+    Optimise {
+        /// Steps taken.
+        done: usize,
+        /// Steps planned.
+        total: usize,
+    },
+    /// Path-integrated scoring; `done` of `total` path points evaluated.
+    Score {
+        /// Points evaluated.
+        done: usize,
+        /// Points planned.
+        total: usize,
+    },
+    /// Choosing candidates and materialising them.
+    Materialise,
+}
+
+/// What the session is doing now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Training with the optimiser.
+    Training,
+    /// In a growth phase.
+    Growing(GrowthStage),
+}
+
+/// What one call to [`Session::advance`] did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Advance {
+    /// Work units used.
+    pub work: usize,
+    /// Epochs completed during the call.
+    pub epochs: usize,
+    /// Growth phases completed during the call.
+    pub growths: usize,
+}
+
+struct Growth {
+    mlp: Mlp,
+    loss_before: f32,
+    started: Instant,
+    timings: GrowthTimings,
+    firefly: Option<FireflyRun>,
+}
+
+/// A training session. See the module doc.
+pub struct Session {
+    config: RunConfig,
+    device: Device,
+    data: Dataset,
+    train_inputs: Tensor<2>,
+    train_targets: Targets,
+    test_inputs: Tensor<2>,
+    test_labels: Vec<f32>,
+    train_labels: Vec<f32>,
+    model: DeviceMlp,
+    optimizer: Optimizer,
+    rng: ChaCha8Rng,
+    history: History,
+    epoch: usize,
+    epochs_since_growth: usize,
+    batch: usize,
+    epoch_data: Option<(Tensor<2>, Targets)>,
+    growth: Option<Growth>,
+    grow_requested: bool,
+    learning_rate: f32,
+}
+
+impl Session {
+    /// A session on data generated from `config.data`.
+    pub fn new(config: RunConfig, device: Device) -> Result<Self, EngineError> {
+        let data = Dataset::generate(&config.data)?;
+        Session::with_dataset(config, data, device)
+    }
+
+    /// A session on the given data (user points, CSV).
+    pub fn with_dataset(
+        config: RunConfig,
+        data: Dataset,
+        device: Device,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        if data.train.is_empty() || data.test.is_empty() {
+            return Err(EngineError::InvalidConfig(
+                "the data needs at least one training and one test point".into(),
+            ));
+        }
+        let mlp = Mlp::new(&config.model, data.task, config.seed)?;
+        let train_inputs = inputs_tensor(&Dataset::inputs(&data.train), 2, &device);
+        let train_labels = Dataset::labels(&data.train);
+        let train_targets = Targets::new(&train_labels, data.task, &device);
+        let test_inputs = inputs_tensor(&Dataset::inputs(&data.test), 2, &device);
+        let test_labels = Dataset::labels(&data.test);
+        let model = DeviceMlp::upload(&mlp, &device);
+        let optimizer = Optimizer::new(config.train.optimizer, model.params.len());
+        Ok(Session {
+            rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f1e5),
+            learning_rate: config.train.learning_rate,
+            config,
+            device,
+            data,
+            train_inputs,
+            train_targets,
+            test_inputs,
+            test_labels,
+            train_labels,
+            model,
+            optimizer,
+            history: History::default(),
+            epoch: 0,
+            epochs_since_growth: 0,
+            batch: 0,
+            epoch_data: None,
+            growth: None,
+            grow_requested: false,
+        })
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The data.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The device the session computes on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Metrics and growth events so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Epochs trained.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// The network's architecture and identities (weights may be stale; see [`Session::network`]).
+    pub fn shape(&self) -> &Mlp {
+        &self.model.shape
+    }
+
+    /// Hidden units now.
+    pub fn n_units(&self) -> usize {
+        self.model.shape.n_units()
+    }
+
+    /// The current learning rate.
+    pub fn learning_rate(&self) -> f32 {
+        self.learning_rate
+    }
+
+    /// Changes the learning rate without resetting anything.
+    pub fn set_learning_rate(&mut self, learning_rate: f32) -> Result<(), EngineError> {
+        if !(learning_rate.is_finite() && learning_rate > 0.0 && learning_rate <= 10.0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "learning rate must be in (0, 10], got {learning_rate}"
+            )));
+        }
+        self.learning_rate = learning_rate;
+        Ok(())
+    }
+
+    /// What the session is doing.
+    pub fn stage(&self) -> Stage {
+        match &self.growth {
+            None => Stage::Training,
+            Some(g) => Stage::Growing(match &g.firefly {
+                None => GrowthStage::Propose,
+                Some(run) if !run.step1_done() => GrowthStage::Optimise {
+                    done: run.steps_done(),
+                    total: self.config.growth.step1_steps,
+                },
+                Some(run) if !run.step2_done() => GrowthStage::Score {
+                    done: run.points_done(),
+                    total: self.config.growth.path_points,
+                },
+                Some(_) => GrowthStage::Materialise,
+            }),
+        }
+    }
+
+    /// Whether the schedule still allows growth (method grows, unit cap not reached).
+    pub fn can_grow(&self) -> bool {
+        self.config.growth.method != Method::None && self.n_units() < self.config.train.max_units
+    }
+
+    /// Asks for a growth phase at the next opportunity, whatever the schedule says.
+    pub fn request_growth(&mut self) {
+        if self.can_grow() {
+            self.grow_requested = true;
+        }
+    }
+
+    /// The current network with its weights (one read).
+    pub async fn network(&self) -> Result<Mlp, EngineError> {
+        self.model.download().await
+    }
+
+    /// The network's outputs on row-major inputs `[n, 2]` (model input units; one read).
+    pub async fn predict(&self, inputs: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let x = inputs_tensor(inputs, 2, &self.device);
+        let out = forward_with(&self.model.shape, &self.model.params, x);
+        let mut read = read_all(vec![out]).await?;
+        read.pop()
+            .ok_or_else(|| EngineError::Internal("empty read".into()))
+    }
+
+    /// Evaluates train and test metrics now (one batched read).
+    pub async fn evaluate(&self) -> Result<EpochRecord, EngineError> {
+        let train = forward_with(
+            &self.model.shape,
+            &self.model.params,
+            self.train_inputs.clone(),
+        );
+        let test = forward_with(
+            &self.model.shape,
+            &self.model.params,
+            self.test_inputs.clone(),
+        );
+        let read = read_all(vec![train, test]).await?;
+        let task = self.data.task;
+        let (train_loss, train_accuracy) = metrics_from_outputs(&read[0], &self.train_labels, task);
+        let (test_loss, test_accuracy) = metrics_from_outputs(&read[1], &self.test_labels, task);
+        Ok(EpochRecord {
+            epoch: self.epoch,
+            train_loss,
+            test_loss,
+            train_accuracy,
+            test_accuracy,
+            units: self.model.shape.n_units(),
+            params: self.model.shape.n_params(),
+        })
+    }
+
+    /// Does at most `budget` units of work and returns what was done.
+    pub async fn advance(&mut self, budget: usize) -> Result<Advance, EngineError> {
+        let mut done = Advance::default();
+        while done.work < budget.max(1) {
+            if self.growth.is_some() {
+                if self
+                    .growth_work(budget - done.work.min(budget), &mut done)
+                    .await?
+                {
+                    done.growths += 1;
+                }
+                continue;
+            }
+            let due = self.epochs_since_growth >= self.config.train.epochs_per_growth
+                && self.batch == 0
+                && self.growth_allowed();
+            if (due || self.grow_requested) && self.can_grow() {
+                self.grow_requested = false;
+                self.start_growth().await?;
+                done.work += 1;
+                continue;
+            }
+            self.grow_requested = false;
+            if self.train_step().await? {
+                done.epochs += 1;
+            }
+            done.work += 1;
+        }
+        Ok(done)
+    }
+
+    fn growth_allowed(&self) -> bool {
+        let max = self.config.train.max_growths;
+        max == 0 || self.history.growths.len() < max
+    }
+
+    /// Trains until `n` more epochs are complete, growing on schedule in between.
+    pub async fn run_epochs(&mut self, n: usize) -> Result<(), EngineError> {
+        let target = self.epoch + n;
+        while self.epoch < target {
+            // One unit at a time, so the loop stops exactly at the epoch boundary.
+            self.advance(1).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one complete growth phase now (finishing one in progress) and returns its event.
+    pub async fn grow_now(&mut self) -> Result<Option<GrowthEvent>, EngineError> {
+        if self.growth.is_none() {
+            if !self.can_grow() {
+                return Ok(None);
+            }
+            self.start_growth().await?;
+        }
+        let mut done = Advance::default();
+        while !self.growth_work(usize::MAX, &mut done).await? {}
+        Ok(self.history.growths.last().cloned())
+    }
+
+    /// One mini-batch step; returns whether it completed an epoch.
+    async fn train_step(&mut self) -> Result<bool, EngineError> {
+        let n = self.data.train.len();
+        let batch_size = match self.config.train.batch_size {
+            0 => n,
+            b => b.min(n),
+        };
+        if self.batch == 0 && batch_size < n {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut self.rng);
+            let shuffled: Vec<Sample> = order.iter().map(|&i| self.data.train[i]).collect();
+            self.epoch_data = Some((
+                inputs_tensor(&Dataset::inputs(&shuffled), 2, &self.device),
+                Targets::new(&Dataset::labels(&shuffled), self.data.task, &self.device),
+            ));
+        }
+        let start = self.batch * batch_size;
+        let len = batch_size.min(n - start);
+        let (x, t) = match (&self.epoch_data, batch_size < n) {
+            (Some((x, t)), true) => (
+                x.clone().narrow(0, start, len),
+                Targets {
+                    tensor: t.tensor.clone().narrow(0, start, len),
+                    task: t.task,
+                },
+            ),
+            _ => (self.train_inputs.clone(), self.train_targets.clone()),
+        };
+        let leaves: Vec<Tensor<2>> = self
+            .model
+            .params
+            .iter()
+            .map(|p| p.clone().autodiff().require_grad())
+            .collect();
+        let grads = loss(forward_with(&self.model.shape, &leaves, x), &t).backward();
+        let g = leaves.iter().map(|l| l.grad(&grads)).collect();
+        self.model.params = self
+            .optimizer
+            .step(self.learning_rate, &self.model.params, g);
+        self.batch += 1;
+        if start + len < n {
+            return Ok(false);
+        }
+        self.batch = 0;
+        self.epoch += 1;
+        self.epochs_since_growth += 1;
+        let every = self.config.train.eval_every.max(1);
+        if self.epoch.is_multiple_of(every)
+            || self.epochs_since_growth >= self.config.train.epochs_per_growth
+        {
+            let record = self.evaluate().await?;
+            if !record.train_loss.is_finite() {
+                return Err(EngineError::Diverged(record.train_loss));
+            }
+            self.history.epochs.push(record);
+        }
+        Ok(true)
+    }
+
+    async fn start_growth(&mut self) -> Result<(), EngineError> {
+        let started = Instant::now();
+        let mlp = self.model.download().await?;
+        let record = self.evaluate().await?;
+        let mut growth = Growth {
+            mlp,
+            loss_before: record.train_loss,
+            started,
+            timings: GrowthTimings::default(),
+            firefly: None,
+        };
+        if let Some(kinds) = self.config.growth.method.firefly_kinds() {
+            growth.firefly = Some(FireflyRun::new(
+                &growth.mlp,
+                self.model.params.clone(),
+                kinds,
+                &self.config.growth,
+                self.train_inputs.clone(),
+                self.train_targets.clone(),
+                &mut self.rng,
+            ));
+        }
+        growth.timings.propose_ms = started.elapsed().as_secs_f64() * 1e3;
+        self.growth = Some(growth);
+        Ok(())
+    }
+
+    /// Advances the growth phase by at most `budget` work; returns whether it finished.
+    async fn growth_work(
+        &mut self,
+        budget: usize,
+        done: &mut Advance,
+    ) -> Result<bool, EngineError> {
+        let Some(growth) = self.growth.as_mut() else {
+            return Ok(false);
+        };
+        let eta = self.config.growth.budget.units(growth.mlp.n_units()).min(
+            self.config
+                .train
+                .max_units
+                .saturating_sub(growth.mlp.n_units()),
+        );
+        let (plan, candidates): (GrowthPlan, Vec<CandidateScore>) = match growth.firefly.as_mut() {
+            Some(run) if !run.step1_done() => {
+                let t = Instant::now();
+                done.work += run.step1(budget.max(1));
+                growth.timings.step1_ms += t.elapsed().as_secs_f64() * 1e3;
+                return Ok(false);
+            }
+            Some(run) if !run.step2_done() => {
+                let t = Instant::now();
+                done.work += run.step2(budget.max(1));
+                growth.timings.step2_ms += t.elapsed().as_secs_f64() * 1e3;
+                return Ok(false);
+            }
+            Some(run) => {
+                let t = Instant::now();
+                let result = run.finish(eta).await?;
+                growth.timings.step2_ms += t.elapsed().as_secs_f64() * 1e3;
+                result
+            }
+            None => {
+                let t = Instant::now();
+                let eps_max = self.config.growth.eps_max;
+                let result = match self.config.growth.method {
+                    Method::RandomSplit => {
+                        random::random_split(&growth.mlp, eta, eps_max, &mut self.rng)
+                    }
+                    Method::RandomNew => {
+                        random::random_new(&growth.mlp, eta, eps_max, &mut self.rng)
+                    }
+                    Method::ExactSplit => {
+                        splitting::exact_split(
+                            &growth.mlp,
+                            &self.model.params,
+                            self.train_inputs.clone(),
+                            &self.train_targets,
+                            eta,
+                            eps_max,
+                        )
+                        .await?
+                    }
+                    _ => (GrowthPlan::default(), Vec::new()),
+                };
+                growth.timings.step1_ms += t.elapsed().as_secs_f64() * 1e3;
+                result
+            }
+        };
+        done.work += 1;
+        let Some(growth) = self.growth.take() else {
+            return Ok(false);
+        };
+        self.materialise(growth, plan, candidates).await?;
+        Ok(true)
+    }
+
+    async fn materialise(
+        &mut self,
+        growth: Growth,
+        plan: GrowthPlan,
+        candidates: Vec<CandidateScore>,
+    ) -> Result<(), EngineError> {
+        let t = Instant::now();
+        let mut timings = growth.timings;
+        let (grown, lineage) = apply_plan(&growth.mlp, &plan)?;
+        let old_shape = growth.mlp.clone();
+        self.model = DeviceMlp::upload(&grown, &self.device);
+        self.optimizer = match self.config.train.on_growth {
+            OnGrowth::Reset => Optimizer::new(self.config.train.optimizer, self.model.params.len()),
+            OnGrowth::Carry => self.carried_optimizer(&old_shape, &plan).await?,
+        };
+        timings.surgery_ms = t.elapsed().as_secs_f64() * 1e3;
+        let after = self.evaluate().await?;
+        self.history.growths.push(GrowthEvent {
+            epoch: self.epoch,
+            method: self.config.growth.method,
+            architecture_before: growth.mlp.architecture(),
+            architecture_after: grown.architecture(),
+            units_before: growth.mlp.n_units(),
+            units_after: grown.n_units(),
+            candidates,
+            predicted_change: plan.predicted_change(),
+            plan,
+            lineage,
+            loss_before: growth.loss_before,
+            loss_after: after.train_loss,
+            timings,
+        });
+        let _ = growth.started;
+        self.epochs_since_growth = 0;
+        Ok(())
+    }
+
+    /// Reshapes the optimiser's moments with the plan (parents' moments copied, new ones zero).
+    async fn carried_optimizer(
+        &self,
+        old: &Mlp,
+        plan: &GrowthPlan,
+    ) -> Result<Optimizer, EngineError> {
+        let n_old = old.param_matrices().len();
+        let mut next = Optimizer::new(self.config.train.optimizer, self.model.params.len());
+        next.steps = self.optimizer.steps;
+        let zeros = |m: &Matrix| Tensor::<2>::zeros([m.rows, m.cols], &self.device);
+        let shapes = old.param_matrices();
+        for moments in [&self.optimizer.first, &self.optimizer.second] {
+            if moments.iter().all(Option::is_none) {
+                continue;
+            }
+            let tensors: Vec<Tensor<2>> = (0..n_old)
+                .map(|i| moments[i].clone().unwrap_or_else(|| zeros(&shapes[i])))
+                .collect();
+            let values = read_all(tensors).await?;
+            let mut host = old.clone();
+            host.set_param_values(&values)?;
+            let (reshaped, _) = apply_plan_with(&host, plan, Surgery::Moments)?;
+            let uploaded = DeviceMlp::upload(&reshaped, &self.device).params;
+            let target = if std::ptr::eq(moments, &self.optimizer.first) {
+                &mut next.first
+            } else {
+                &mut next.second
+            };
+            *target = uploaded.into_iter().map(Some).collect();
+        }
+        Ok(next)
+    }
+}

@@ -1,0 +1,652 @@
+//! Growth: the invariants of spec §10 and the baselines.
+//!
+//! - ε = 0 preserves the function for every neighbour kind (data and grid, ≤ 1e-6);
+//! - autodiff ∂L/∂ε matches central finite differences and the closed forms of spec §4;
+//! - Σ scores ≈ L(ε̂) − L(0) on a fine path grid;
+//! - projection holds after every Step-1 step;
+//! - the materialised network's loss equals the augmented loss with unselected ε = 0;
+//! - exact splitting's eigenvalues match a host oracle, and the baselines grow what they say.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use firefly_playground::data::{Dataset, DatasetKind, Task, grid_inputs};
+use firefly_playground::grow::firefly::{FireflyRun, augmented_forward};
+use firefly_playground::grow::{
+    Budget, CandidateKind, CandidateKinds, GrowthConfig, GrowthPlan, LayerUnitChoice, Method,
+    NewLayerChoice, NewUnitChoice, SplitChoice, apply_plan, random, select_top, splitting,
+};
+use firefly_playground::model::{
+    Activation, DeviceMlp, Mlp, Targets, inputs_tensor, loss, metrics_from_outputs,
+};
+use firefly_playground::readback::{read_all, read_one};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::support::{block, dataset, device, max_abs_diff, mlp};
+
+const ALL: CandidateKinds = CandidateKinds {
+    split: true,
+    new: true,
+    layers: true,
+};
+
+fn config(candidates: usize) -> GrowthConfig {
+    GrowthConfig {
+        method: Method::FireflyLayers,
+        budget: Budget::Count(1),
+        candidates,
+        eps_max: 0.1,
+        step1_steps: 30,
+        step1_lr: 0.05,
+        path_points: 4,
+        max_new_layers: 1,
+    }
+}
+
+/// A network with two dense layers and a residual block between them: 2-3-2r-4-2.
+fn network_with_residual() -> Mlp {
+    let base = mlp(
+        &[3, 4],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        11,
+    );
+    let plan = GrowthPlan {
+        new_layers: vec![NewLayerChoice {
+            after_block: 0,
+            units: (0..2)
+                .map(|j| LayerUnitChoice {
+                    eps: 0.5,
+                    fan_in: vec![0.3 * j as f32 - 0.2, 0.4, -0.1, 0.2],
+                    fan_out: vec![0.5, -0.4, 0.3 * j as f32],
+                    score: -1.0,
+                })
+                .collect(),
+        }],
+        ..GrowthPlan::default()
+    };
+    let (grown, _) = apply_plan(&base, &plan).expect("valid plan");
+    assert_eq!(grown.architecture(), "2-3-2r-4-2");
+    grown
+}
+
+struct Fixture {
+    net: Mlp,
+    data: Dataset,
+    device: Device,
+}
+
+impl Fixture {
+    fn new(net: Mlp) -> Self {
+        Fixture {
+            net,
+            data: dataset(DatasetKind::Circle, 60, 2),
+            device: device(),
+        }
+    }
+
+    fn run(&self, kinds: CandidateKinds, config: &GrowthConfig, seed: u64) -> FireflyRun {
+        let x = inputs_tensor(&Dataset::inputs(&self.data.train), 2, &self.device);
+        let t = Targets::new(
+            &Dataset::labels(&self.data.train),
+            self.data.task,
+            &self.device,
+        );
+        let base = DeviceMlp::upload(&self.net, &self.device).params;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        FireflyRun::new(&self.net, base, kinds, config, x, t, &mut rng)
+    }
+
+    fn loss_of(&self, net: &Mlp) -> f32 {
+        let out = net.forward_host(&Dataset::inputs(&self.data.train));
+        metrics_from_outputs(&out, &Dataset::labels(&self.data.train), net.task).0
+    }
+}
+
+fn read_values(values: &[Tensor<2>]) -> Vec<Vec<f32>> {
+    block(read_all(values.to_vec())).expect("read")
+}
+
+fn upload_like(template: &Tensor<2>, data: Vec<f32>) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(data, template.dims()), &template.device())
+}
+
+fn scalar(t: Tensor<1>) -> f32 {
+    block(read_one(t)).expect("read")[0]
+}
+
+fn with_eps_zero(run: &FireflyRun) -> Vec<Tensor<2>> {
+    let mut values = run.candidates.values.clone();
+    for slot in run.candidates.eps_slots() {
+        values[slot] = values[slot].zeros_like();
+    }
+    values
+}
+
+#[test]
+fn epsilon_zero_preserves_the_function_for_every_neighbour_kind() {
+    let fx = Fixture::new(network_with_residual());
+    let kinds = [
+        CandidateKinds {
+            split: true,
+            new: false,
+            layers: false,
+        },
+        CandidateKinds {
+            split: false,
+            new: true,
+            layers: false,
+        },
+        CandidateKinds {
+            split: false,
+            new: false,
+            layers: true,
+        },
+        ALL,
+    ];
+    let mut points = Dataset::inputs(&fx.data.train);
+    points.extend(grid_inputs(20));
+    let reference = fx.net.forward_host(&points);
+    for kind in kinds {
+        let run = fx.run(kind, &config(5), 3);
+        let values = with_eps_zero(&run);
+        let out = augmented_forward(
+            &run.mlp,
+            &run.base,
+            &run.candidates,
+            &values,
+            inputs_tensor(&points, 2, &fx.device),
+        );
+        let out = block(read_one(out)).expect("read");
+        assert!(max_abs_diff(&out, &reference) <= 1e-6, "{kind:?}");
+        // With ε ≠ 0 the neighbour does differ (so the check above can fail).
+        let moved = augmented_forward(
+            &run.mlp,
+            &run.base,
+            &run.candidates,
+            &run.candidates.values,
+            inputs_tensor(&points, 2, &fx.device),
+        );
+        assert!(max_abs_diff(&block(read_one(moved)).expect("read"), &reference) > 1e-5);
+    }
+}
+
+#[test]
+fn autodiff_epsilon_gradients_match_central_finite_differences() {
+    let fx = Fixture::new(network_with_residual());
+    let mut run = fx.run(ALL, &config(3), 5);
+    run.step1(10);
+    let values = run.candidates.values.clone();
+    let grads: Vec<Vec<f32>> = run
+        .eps_gradients(&values)
+        .into_iter()
+        .map(|g| block(read_one(g.expect("every ε has a gradient"))).expect("read"))
+        .collect();
+    let host = read_values(&values);
+    let h = 1e-2f32;
+    let mut checked = 0;
+    for (k, &slot) in run.candidates.eps_slots().iter().enumerate() {
+        for i in 0..host[slot].len() {
+            let shifted = |sign: f32| {
+                let mut v = values.clone();
+                let mut data = host[slot].clone();
+                data[i] += sign * h;
+                v[slot] = upload_like(&values[slot], data);
+                scalar(run.augmented_loss(&v))
+            };
+            let fd = (shifted(1.0) - shifted(-1.0)) / (2.0 * h);
+            let ad = grads[k][i];
+            assert!(
+                (fd - ad).abs() <= 2e-3 * ad.abs().max(1e-2) + 2e-5,
+                "slot {slot} entry {i}: autodiff {ad}, finite difference {fd}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10);
+}
+
+#[test]
+fn epsilon_gradients_match_the_closed_forms() {
+    // One hidden dense layer, so the closed forms of spec §4 apply directly.
+    let net = mlp(
+        &[3],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        4,
+    );
+    let fx = Fixture::new(net);
+    let kinds = CandidateKinds {
+        split: true,
+        new: true,
+        layers: false,
+    };
+    let mut run = fx.run(kinds, &config(4), 9);
+    run.step1(15);
+    let values = run.candidates.values.clone();
+    let v = read_values(&values);
+    let split = run.candidates.split[0].expect("split slots");
+    let new = run.candidates.new[0].expect("new slots");
+    let (m, k) = (3, 4);
+    let net = &fx.net;
+    let act = net.activation;
+    let xs = Dataset::inputs(&fx.data.train);
+    let ys = Dataset::labels(&fx.data.train);
+    let n = ys.len() as f32;
+    let mut d_split = vec![0.0f64; m];
+    let mut d_new = vec![0.0f64; k];
+    for (x, y) in xs.chunks(2).zip(&ys) {
+        let xt = [x[0], x[1], 1.0];
+        let theta = |i: usize| net.blocks[0].theta(i);
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f32>();
+        let delta = |i: usize| {
+            [
+                v[split.delta_w][i],
+                v[split.delta_w][m + i],
+                v[split.delta_b][i],
+            ]
+        };
+        let w_new = |j: usize| [v[new.fan_in][j], v[new.fan_in][k + j], v[new.bias][j]];
+        let z: Vec<f32> = (0..m).map(|i| dot(&theta(i), &xt)).collect();
+        let s: Vec<f32> = (0..m).map(|i| dot(&delta(i), &xt)).collect();
+        let u: Vec<f32> = (0..m).map(|i| v[split.eps][i] * s[i]).collect();
+        let h: Vec<f32> = (0..m)
+            .map(|i| 0.5 * (act.value(z[i] + u[i]) + act.value(z[i] - u[i])))
+            .collect();
+        let a: Vec<f32> = (0..k).map(|j| act.value(dot(&w_new(j), &xt))).collect();
+        let out: Vec<f32> = (0..2)
+            .map(|c| {
+                (0..m).map(|i| h[i] * net.out_weight.get(i, c)).sum::<f32>()
+                    + net.out_bias[c]
+                    + (0..k)
+                        .map(|j| v[new.eps][j] * a[j] * v[new.fan_out][j * 2 + c])
+                        .sum::<f32>()
+            })
+            .collect();
+        let max = out[0].max(out[1]);
+        let e: Vec<f32> = out.iter().map(|o| (o - max).exp()).collect();
+        let p: Vec<f32> = e.iter().map(|x| x / (e[0] + e[1])).collect();
+        let dout: Vec<f32> = (0..2)
+            .map(|c| (p[c] - if *y as usize == c { 1.0 } else { 0.0 }) / n)
+            .collect();
+        for i in 0..m {
+            let g: f32 = (0..2).map(|c| dout[c] * net.out_weight.get(i, c)).sum();
+            let dh = 0.5 * (act.derivative(z[i] + u[i]) - act.derivative(z[i] - u[i])) * s[i];
+            d_split[i] += (g * dh) as f64;
+        }
+        for j in 0..k {
+            let g: f32 = (0..2).map(|c| dout[c] * v[new.fan_out][j * 2 + c]).sum();
+            d_new[j] += (a[j] * g) as f64;
+        }
+    }
+    let grads = run.eps_gradients(&values);
+    let slots = run.candidates.eps_slots();
+    let ad = |slot: usize| {
+        let k = slots.iter().position(|&s| s == slot).expect("slot");
+        block(read_one(grads[k].clone().expect("gradient"))).expect("read")
+    };
+    let (ad_split, ad_new) = (ad(split.eps), ad(new.eps));
+    for i in 0..m {
+        assert!(
+            (ad_split[i] as f64 - d_split[i]).abs() < 1e-5 + 1e-3 * d_split[i].abs(),
+            "split {i}"
+        );
+    }
+    for j in 0..k {
+        assert!(
+            (ad_new[j] as f64 - d_new[j]).abs() < 1e-5 + 1e-3 * d_new[j].abs(),
+            "new {j}"
+        );
+    }
+    assert!(
+        d_split.iter().any(|g| g.abs() > 1e-4),
+        "split gradients are not all zero"
+    );
+}
+
+#[test]
+fn scores_sum_to_the_loss_change_on_a_fine_path() {
+    let fx = Fixture::new(network_with_residual());
+    let mut cfg = config(4);
+    cfg.path_points = 64;
+    let mut run = fx.run(ALL, &cfg, 7);
+    run.step1(cfg.step1_steps);
+    run.step2(cfg.path_points);
+    let (_, scores) = block(run.finish(0)).expect("finish");
+    let total: f32 = scores.iter().map(|s| s.score).sum();
+    let at_hat = scalar(run.augmented_loss(&run.candidates.values));
+    let at_zero = scalar(run.augmented_loss(&with_eps_zero(&run)));
+    let change = at_hat - at_zero;
+    assert!(change.abs() > 1e-4, "Step 1 lowered the loss: {change}");
+    assert!(
+        (total - change).abs() <= 2e-3 * change.abs() + 2e-6,
+        "Σ scores {total} vs L(ε̂) − L(0) {change}"
+    );
+    // Splits score along the path: not zero, although their gradient at ε = 0 is.
+    assert!(
+        scores
+            .iter()
+            .any(|s| s.kind == CandidateKind::Split && s.score.abs() > 1e-7)
+    );
+}
+
+#[test]
+fn projection_holds_after_every_step1_step() {
+    let fx = Fixture::new(network_with_residual());
+    let mut cfg = config(3);
+    cfg.eps_max = 0.05;
+    cfg.step1_lr = 0.5;
+    let mut run = fx.run(ALL, &cfg, 1);
+    let c = run.candidates.clone();
+    for _ in 0..12 {
+        assert_eq!(run.step1(1), 1);
+        let v = read_values(&run.candidates.values);
+        for slot in c.eps_slots() {
+            assert!(
+                v[slot]
+                    .iter()
+                    .all(|e| e.abs() <= cfg.eps_max * (1.0 + 1e-6))
+            );
+        }
+        for s in c.split.iter().flatten() {
+            let m = v[s.delta_b].len();
+            let d = v[s.delta_w].len() / m;
+            for i in 0..m {
+                let norm2: f32 = (0..d).map(|r| v[s.delta_w][r * m + i].powi(2)).sum::<f32>()
+                    + v[s.delta_b][i].powi(2);
+                assert!(norm2.sqrt() <= 1.0 + 1e-5);
+            }
+        }
+        for s in c.new.iter().chain(c.layer.iter()).flatten() {
+            let k = v[s.bias].len();
+            let d = v[s.fan_in].len() / k;
+            let dc = v[s.fan_out].len() / k;
+            for j in 0..k {
+                let norm2: f32 = (0..d).map(|r| v[s.fan_in][r * k + j].powi(2)).sum::<f32>()
+                    + v[s.bias][j].powi(2)
+                    + (0..dc)
+                        .map(|q| v[s.fan_out][j * dc + q].powi(2))
+                        .sum::<f32>();
+                assert!(norm2.sqrt() <= 1.0 + 1e-5);
+            }
+        }
+    }
+    // The large learning rate makes the constraints bind: some ε sits on the bound.
+    let v = read_values(&run.candidates.values);
+    assert!(
+        c.eps_slots()
+            .iter()
+            .any(|&s| v[s].iter().any(|e| (e.abs() - cfg.eps_max).abs() < 1e-6))
+    );
+}
+
+#[test]
+fn materialised_loss_equals_the_augmented_loss_with_unselected_eps_zero() {
+    let fx = Fixture::new(network_with_residual());
+    let cfg = config(4);
+    let mut run = fx.run(ALL, &cfg, 21);
+    run.step1(cfg.step1_steps);
+    run.step2(cfg.path_points);
+    let (plan, scores) = block(run.finish(1000)).expect("finish");
+    assert!(!plan.splits.is_empty(), "plan has splits");
+    assert!(!plan.new_units.is_empty(), "plan has new units");
+    assert!(!plan.new_layers.is_empty(), "plan has a new layer");
+    assert_eq!(plan.n_added(), scores.iter().filter(|s| s.chosen).count());
+
+    let mut host = read_values(&run.candidates.values);
+    for b in 0..run.mlp.blocks.len() {
+        let groups = [
+            (run.candidates.split[b].map(|s| s.eps), CandidateKind::Split),
+            (run.candidates.new[b].map(|s| s.eps), CandidateKind::New),
+            (run.candidates.layer[b].map(|s| s.eps), CandidateKind::Layer),
+        ];
+        for (slot, kind) in groups {
+            let Some(slot) = slot else { continue };
+            for (i, e) in host[slot].iter_mut().enumerate() {
+                let chosen = scores
+                    .iter()
+                    .any(|s| s.kind == kind && s.block == b && s.index == i && s.chosen);
+                if !chosen {
+                    *e = 0.0;
+                }
+            }
+        }
+    }
+    let masked: Vec<Tensor<2>> = run
+        .candidates
+        .values
+        .iter()
+        .zip(host)
+        .map(|(t, data)| upload_like(t, data))
+        .collect();
+    let augmented = scalar(run.augmented_loss(&masked));
+    let (grown, lineage) = apply_plan(&fx.net, &plan).expect("apply");
+    assert_eq!(grown.n_units(), fx.net.n_units() + plan.n_added());
+    assert_eq!(lineage.len(), plan.n_added());
+    let materialised = fx.loss_of(&grown);
+    assert!(
+        (augmented - materialised).abs() <= 1e-5,
+        "augmented {augmented} vs materialised {materialised}"
+    );
+    // And growth lowered the loss as Step 2 predicted.
+    assert!(materialised < fx.loss_of(&fx.net));
+}
+
+#[test]
+fn a_plan_with_zero_epsilon_preserves_the_function_after_surgery() {
+    let net = network_with_residual();
+    let plan = GrowthPlan {
+        splits: vec![
+            SplitChoice {
+                block: 0,
+                unit: 1,
+                eps: 0.0,
+                delta: vec![0.6, 0.0, 0.8],
+                score: -1.0,
+            },
+            SplitChoice {
+                block: 1,
+                unit: 0,
+                eps: 0.0,
+                delta: vec![0.5, 0.5, 0.5, 0.5],
+                score: -1.0,
+            },
+            SplitChoice {
+                block: 2,
+                unit: 3,
+                eps: 0.0,
+                delta: vec![0.5, 0.5, 0.5, 0.5],
+                score: -1.0,
+            },
+        ],
+        new_units: vec![
+            NewUnitChoice {
+                block: 0,
+                eps: 0.0,
+                fan_in: vec![1.0, 0.0, 0.0],
+                fan_out: vec![1.0; 4],
+                score: -1.0,
+            },
+            NewUnitChoice {
+                block: 2,
+                eps: 0.0,
+                fan_in: vec![0.5; 4],
+                fan_out: vec![1.0; 2],
+                score: -1.0,
+            },
+        ],
+        new_layers: vec![NewLayerChoice {
+            after_block: 2,
+            units: vec![LayerUnitChoice {
+                eps: 0.0,
+                fan_in: vec![0.5; 5],
+                fan_out: vec![1.0; 4],
+                score: -1.0,
+            }],
+        }],
+    };
+    let (grown, lineage) = apply_plan(&net, &plan).expect("apply");
+    assert_eq!(grown.architecture(), "2-5-3r-6-1r-2");
+    assert_eq!(lineage.len(), 6);
+    let split_parents: Vec<_> = lineage.iter().filter_map(|l| l.parent).collect();
+    assert_eq!(split_parents.len(), 3);
+    let points = grid_inputs(15);
+    assert!(max_abs_diff(&grown.forward_host(&points), &net.forward_host(&points)) <= 1e-6);
+}
+
+#[test]
+fn exact_splitting_eigenvalues_match_a_host_oracle() {
+    let net = mlp(
+        &[3],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        8,
+    );
+    let fx = Fixture::new(net);
+    let device = &fx.device;
+    let params = DeviceMlp::upload(&fx.net, device).params;
+    let xs = Dataset::inputs(&fx.data.train);
+    let ys = Dataset::labels(&fx.data.train);
+    let t = Targets::new(&ys, fx.data.task, device);
+    let analyses = block(splitting::analyse(
+        &fx.net,
+        &params,
+        inputs_tensor(&xs, 2, device),
+        &t,
+    ))
+    .expect("analyse");
+    assert_eq!(analyses.len(), 3);
+    let act = fx.net.activation;
+    let n = ys.len() as f64;
+    for a in &analyses {
+        let i = a.unit;
+        let mut s = nalgebra::DMatrix::<f64>::zeros(3, 3);
+        for (x, y) in xs.chunks(2).zip(&ys) {
+            let xt = [x[0] as f64, x[1] as f64, 1.0];
+            let theta = fx.net.blocks[0].theta(i);
+            let z = (0..3).map(|r| theta[r] as f64 * xt[r]).sum::<f64>();
+            let hidden: Vec<f64> = (0..3)
+                .map(|u| {
+                    let th = fx.net.blocks[0].theta(u);
+                    act.value((0..3).map(|r| th[r] as f64 * xt[r]).sum::<f64>() as f32) as f64
+                })
+                .collect();
+            let out: Vec<f64> = (0..2)
+                .map(|c| {
+                    (0..3)
+                        .map(|u| hidden[u] * fx.net.out_weight.get(u, c) as f64)
+                        .sum::<f64>()
+                        + fx.net.out_bias[c] as f64
+                })
+                .collect();
+            let mx = out[0].max(out[1]);
+            let e: Vec<f64> = out.iter().map(|o| (o - mx).exp()).collect();
+            let g: f64 = (0..2)
+                .map(|c| {
+                    let p = e[c] / (e[0] + e[1]);
+                    let yc = if *y as usize == c { 1.0 } else { 0.0 };
+                    (p - yc) / n * fx.net.out_weight.get(i, c) as f64
+                })
+                .sum();
+            let coef = g * act.second_derivative(z as f32) as f64;
+            for r in 0..3 {
+                for c in 0..3 {
+                    s[(r, c)] += coef * xt[r] * xt[c];
+                }
+            }
+        }
+        let oracle = s.symmetric_eigenvalues().min();
+        assert!(
+            (a.min_eigenvalue as f64 - oracle).abs() <= 1e-4 * oracle.abs() + 1e-7,
+            "unit {i}: {} vs {oracle}",
+            a.min_eigenvalue
+        );
+        let norm: f32 = a.direction.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+    // Splitting the most negative unit along ±εv lowers the loss, as predicted.
+    let best = analyses
+        .iter()
+        .min_by(|a, b| a.min_eigenvalue.total_cmp(&b.min_eigenvalue))
+        .expect("three units");
+    assert!(best.min_eigenvalue < 0.0);
+    let plan = GrowthPlan {
+        splits: vec![SplitChoice {
+            block: 0,
+            unit: best.unit,
+            eps: 0.5,
+            delta: best.direction.clone(),
+            score: 0.0,
+        }],
+        ..GrowthPlan::default()
+    };
+    let (grown, _) = apply_plan(&fx.net, &plan).expect("apply");
+    assert!(fx.loss_of(&grown) < fx.loss_of(&fx.net));
+}
+
+#[test]
+fn random_baselines_grow_the_requested_number_of_units() {
+    let net = network_with_residual();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (plan, scores) = random::random_split(&net, 4, 0.1, &mut rng);
+    assert_eq!(plan.splits.len(), 4);
+    assert_eq!(scores.len(), 4);
+    let mut units: Vec<_> = plan.splits.iter().map(|s| (s.block, s.unit)).collect();
+    units.dedup();
+    assert_eq!(units.len(), 4, "without replacement");
+    for s in &plan.splits {
+        let norm: f32 = s.delta.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5);
+    }
+    let (grown, _) = apply_plan(&net, &plan).expect("apply");
+    assert_eq!(grown.n_units(), net.n_units() + 4);
+
+    let (plan, _) = random::random_new(&net, 3, 0.1, &mut rng);
+    assert_eq!(plan.new_units.len(), 3);
+    assert!(
+        plan.new_units
+            .iter()
+            .all(|u| u.fan_out.iter().all(|c| c.abs() == 1.0))
+    );
+    let (grown, _) = apply_plan(&net, &plan).expect("apply");
+    assert_eq!(grown.n_units(), net.n_units() + 3);
+}
+
+#[test]
+fn selection_keeps_the_most_negative_scores_and_caps_new_layers() {
+    // (score, layer position)
+    let scored = vec![
+        (-0.5, None),
+        (0.2, None),
+        (-0.9, Some(1)),
+        (-0.8, Some(2)),
+        (-0.1, Some(1)),
+        (0.0, None),
+    ];
+    let chosen = select_top(&scored, 10, 1, |l: &Option<usize>| *l);
+    // −0.9 opens layer 1; −0.8 would open a second layer and is skipped; scores ≥ 0 never kept.
+    assert_eq!(chosen, vec![2, 0, 4]);
+    assert_eq!(
+        select_top(&scored, 2, 1, |l: &Option<usize>| *l),
+        vec![2, 0]
+    );
+    assert!(select_top(&[(0.1, None::<usize>)], 3, 1, |l| *l).is_empty());
+}
+
+#[test]
+fn exact_split_plans_only_negative_eigenvalues() {
+    let fx = Fixture::new(mlp(
+        &[4],
+        Activation::Relu,
+        Task::Classification { n_classes: 2 },
+        2,
+    ));
+    let params = DeviceMlp::upload(&fx.net, &fx.device).params;
+    let x = inputs_tensor(&Dataset::inputs(&fx.data.train), 2, &fx.device);
+    let t = Targets::new(&Dataset::labels(&fx.data.train), fx.data.task, &fx.device);
+    let (plan, scores) =
+        block(splitting::exact_split(&fx.net, &params, x, &t, 2, 0.1)).expect("plan");
+    assert_eq!(scores.len(), 4);
+    assert!(plan.splits.len() <= 2);
+    assert!(plan.splits.iter().all(|s| s.score < 0.0));
+    let _ = loss;
+}

@@ -1,0 +1,13 @@
+//! The engine's integration tests, in one binary (every extra test binary links burn again).
+//!
+//! Each module checks behaviour against an oracle: hand-derived values, finite differences, the
+//! unmodified network, or a golden run recorded natively.
+
+mod data;
+mod experiment;
+mod golden;
+mod grow;
+mod model;
+mod support;
+mod tidy;
+mod train;

@@ -1,0 +1,60 @@
+//! Conventions every source file keeps: a `//!` module doc first, no `unwrap()` in the engine,
+//! and no browser crate in engine modules.
+
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable source dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources() -> Vec<(std::path::PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "benches", "xtask/src"] {
+        if root.join(dir).exists() {
+            rust_files(&root.join(dir), &mut files);
+        }
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable source");
+            (p, text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_file_starts_with_a_module_doc() {
+    let missing: Vec<String> = sources()
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "files without a //! doc: {missing:?}");
+}
+
+#[test]
+fn engine_modules_use_no_browser_crates_and_no_unwrap() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, text) in sources() {
+        if !path.starts_with(&root) || path.starts_with(root.join("ui")) || path.ends_with("web.rs")
+        {
+            continue;
+        }
+        for forbidden in ["web_sys", "js_sys", "wasm_bindgen", ".unwrap()"] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                path.display()
+            );
+        }
+    }
+}

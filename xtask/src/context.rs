@@ -1,0 +1,188 @@
+//! Where things are (repository root, target dir, cargo home) and helpers to build, print and run
+//! child processes with inherited stdio.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Everything the steps need to know about the machine and the repository.
+pub struct Context {
+    /// The workspace root (the parent of `xtask/`).
+    pub repo_root: PathBuf,
+    /// The `CARGO_TARGET_DIR` given to every cargo call, or `None` for the default `target/`.
+    pub target_dir: Option<PathBuf>,
+    /// `$CARGO_HOME`, by default `~/.cargo`; `cargo install` puts binaries in its `bin/`.
+    pub cargo_home: PathBuf,
+    /// The cargo that runs this xtask (`$CARGO`), so every check uses the same toolchain.
+    cargo: OsString,
+    /// `PATH` for children, with `$CARGO_HOME/bin` added when it was missing.
+    path: OsString,
+}
+
+impl Context {
+    /// Reads the environment, prints the target dir in use and returns the context.
+    pub fn from_env() -> Result<Self, String> {
+        let repo_root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .ok_or("xtask's manifest dir has no parent")?
+            .to_path_buf();
+        let home = env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        let cargo_home = match env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => home
+                .as_ref()
+                .ok_or("neither CARGO_HOME nor HOME is set")?
+                .join(".cargo"),
+        };
+
+        let (target_dir, why) = if let Some(dir) = non_empty_var("CARGO_TARGET_DIR") {
+            (Some(PathBuf::from(dir)), "from CARGO_TARGET_DIR")
+        } else if non_empty_var("CI").is_some() {
+            let home = home.ok_or("CI is set but HOME is not: cannot place the CI target dir")?;
+            let dir = home
+                .join(".cache")
+                .join("firefly-playground")
+                .join("target");
+            (Some(dir), "CI is set: kept between runs on this machine")
+        } else {
+            (None, "cargo's default")
+        };
+        match &target_dir {
+            Some(dir) => println!("==> target dir: {} ({why})", dir.display()),
+            None => println!(
+                "==> target dir: {} ({why})",
+                repo_root.join("target").display()
+            ),
+        }
+
+        let cargo_bin = cargo_home.join("bin");
+        let old_path = env::var_os("PATH").unwrap_or_default();
+        let mut dirs: Vec<PathBuf> = env::split_paths(&old_path).collect();
+        if !dirs.contains(&cargo_bin) {
+            dirs.insert(0, cargo_bin);
+        }
+        let path = env::join_paths(dirs).map_err(|e| format!("cannot build PATH: {e}"))?;
+
+        Ok(Self {
+            repo_root,
+            target_dir,
+            cargo_home,
+            cargo: env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            path,
+        })
+    }
+
+    /// A command for `program`, run in the repository root with the context's `PATH`.
+    pub fn command(&self, program: impl Into<OsString>, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program.into());
+        cmd.args(args)
+            .current_dir(&self.repo_root)
+            .env("PATH", &self.path);
+        cmd
+    }
+
+    /// A cargo command with the context's `CARGO_TARGET_DIR` (if any).
+    pub fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(&self.cargo, args);
+        if let Some(dir) = &self.target_dir {
+            cmd.env("CARGO_TARGET_DIR", dir);
+        }
+        cmd
+    }
+
+    /// A cargo command that ignores the checks' target dir (for tool installs).
+    pub fn cargo_without_target_dir(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(&self.cargo, args);
+        cmd.env_remove("CARGO_TARGET_DIR");
+        cmd
+    }
+
+    /// Looks `program` up in the context's `PATH`.
+    pub fn find_in_path(&self, program: &str) -> Option<PathBuf> {
+        env::split_paths(&self.path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| is_executable(candidate))
+    }
+
+    /// Runs `program args` quietly and returns its stdout if it exits successfully.
+    pub fn probe(&self, program: &str, args: &[&str]) -> Option<String> {
+        let output = self
+            .command(program, args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Whether `cargo <args>` runs and exits successfully (output hidden).
+    pub fn cargo_probe(&self, args: &[&str]) -> bool {
+        self.cargo(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
+
+/// Prints `$ ENV=… program args` and runs the command with inherited stdio; an error names the
+/// command and its exit status.
+pub fn run(mut cmd: Command) -> Result<(), String> {
+    let shown = show(&cmd);
+    println!("    $ {shown}");
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` exited with {status}"))
+    }
+}
+
+/// The command as a shell-like line, with the environment it sets (except `PATH`).
+fn show(cmd: &Command) -> String {
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter(|(key, _)| *key != "PATH")
+        .filter_map(|(key, value)| {
+            value.map(|v| format!("{}={}", key.to_string_lossy(), v.to_string_lossy()))
+        })
+        .collect();
+    let program = Path::new(cmd.get_program());
+    // Show `cargo` rather than the full path of the toolchain's cargo binary.
+    let program = match program.file_name() {
+        Some(name) if name == "cargo" => name.to_string_lossy(),
+        _ => program.to_string_lossy(),
+    };
+    parts.push(program.into_owned());
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// An environment variable's value when it is set and not empty.
+fn non_empty_var(name: &str) -> Option<OsString> {
+    env::var_os(name).filter(|value| !value.is_empty())
+}
+
+/// Whether `path` is a file with an execute bit.
+#[cfg(unix)]
+pub fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Whether `path` is a file (no execute bits to check off Unix).
+#[cfg(not(unix))]
+pub fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}

@@ -1,0 +1,249 @@
+//! Installs what the checks need when it is missing, saying what it installs, and skipping with a
+//! note when it is already there.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::context::{Context, is_executable, run};
+use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
+
+/// The wasm target the library and the browser tests are built for.
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// wasm-bindgen-cli must equal the `wasm-bindgen` crate version pinned in Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// The registry mirror lacks the `webpki-roots` that wasm-bindgen-cli's lock file pins; this is
+/// the newest one it has.
+const WEBPKI_ROOTS_VERSION: &str = "1.0.10";
+/// Where Debian's `chromium` puts its launcher.
+const CHROMIUM_LAUNCHER: &str = "/usr/bin/chromium";
+
+/// `rustup target add wasm32-unknown-unknown` unless `rustup target list --installed` lists it.
+pub fn wasm_target(ctx: &Context) -> Result<(), String> {
+    let installed = ctx
+        .probe("rustup", &["target", "list", "--installed"])
+        .ok_or("`rustup target list --installed` failed: is rustup installed?")?;
+    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        println!("    rustup target {WASM_TARGET} already installed (skip)");
+        return Ok(());
+    }
+    println!("==> installing rustup target {WASM_TARGET} (missing)");
+    run(ctx.command("rustup", &["target", "add", WASM_TARGET]))
+}
+
+/// `rustup component add rustfmt` / `clippy` when `cargo fmt --version` /
+/// `cargo clippy --version` fail.
+pub fn components(ctx: &Context) -> Result<(), String> {
+    for (component, subcommand) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        if ctx.cargo_probe(&[subcommand, "--version"]) {
+            println!("    {component} already installed (skip)");
+            continue;
+        }
+        println!("==> installing {component} (missing: `cargo {subcommand} --version` failed)");
+        run(ctx.command("rustup", &["component", "add", component]))?;
+        if !ctx.cargo_probe(&[subcommand, "--version"]) {
+            return Err(format!(
+                "`cargo {subcommand} --version` still fails after installing {component}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Debian's `chromium` and `chromium-driver` through apt-get when either binary is missing.
+pub fn chromium(ctx: &Context) -> Result<(), String> {
+    let missing: Vec<&str> = [CHROMIUM_LAUNCHER, CHROMEDRIVER]
+        .into_iter()
+        .filter(|path| !is_executable(Path::new(path)))
+        .collect();
+    if missing.is_empty() {
+        println!("    {CHROMIUM_LAUNCHER} and {CHROMEDRIVER} present (skip)");
+        return Ok(());
+    }
+    let what = "Debian packages `chromium` and `chromium-driver` \
+                (Chromium and a matching chromedriver)";
+    if ctx.find_in_path("apt-get").is_none() {
+        return Err(format!(
+            "{} missing and apt-get is not available: install {what} by hand",
+            missing.join(" and ")
+        ));
+    }
+    // Root runs apt-get itself; anyone else needs password-less sudo.
+    let prefix: &[&str] = if is_root(ctx) {
+        &["env", "DEBIAN_FRONTEND=noninteractive"]
+    } else if ctx.probe("sudo", &["-n", "true"]).is_some() {
+        &["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+    } else {
+        return Err(format!(
+            "{} missing, and this user is not root and has no password-less sudo: install {what}, \
+             e.g. as root `apt-get update && apt-get install -y chromium chromium-driver`",
+            missing.join(" and ")
+        ));
+    };
+    println!(
+        "==> installing chromium chromium-driver (missing: {})",
+        missing.join(", ")
+    );
+    let apt = |args: &[&str]| {
+        let mut all = prefix[1..].to_vec();
+        all.extend_from_slice(args);
+        ctx.command(prefix[0], &all)
+    };
+    run(apt(&["apt-get", "update"]))?;
+    run(apt(&[
+        "apt-get",
+        "install",
+        "-y",
+        "chromium",
+        "chromium-driver",
+    ]))?;
+    for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
+        if !is_executable(Path::new(path)) {
+            return Err(format!("{path} is still missing after apt-get install"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether this process runs as root (`id -u` prints 0).
+fn is_root(ctx: &Context) -> bool {
+    ctx.probe("id", &["-u"])
+        .is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Why the installed wasm-bindgen-cli does not fit, or `None` when it does.
+fn wasm_bindgen_problem(ctx: &Context) -> Option<String> {
+    let version = ctx.probe("wasm-bindgen", &["--version"]);
+    let Some(version) = version else {
+        return Some("`wasm-bindgen --version` failed".to_string());
+    };
+    // It prints `wasm-bindgen 0.2.130`.
+    if version.split_whitespace().nth(1) != Some(WASM_BINDGEN_VERSION) {
+        return Some(format!(
+            "`wasm-bindgen --version` printed {:?}, not {WASM_BINDGEN_VERSION}",
+            version.trim()
+        ));
+    }
+    if ctx.find_in_path("wasm-bindgen-test-runner").is_none() {
+        return Some("wasm-bindgen-test-runner is not on PATH".to_string());
+    }
+    // Also `wasm-bindgen-test-runner 0.2.130`; both come from the same crate.
+    let runner = ctx.probe("wasm-bindgen-test-runner", &["--version"]);
+    let runner_version = runner.as_deref().and_then(|v| v.split_whitespace().nth(1));
+    if runner_version != Some(WASM_BINDGEN_VERSION) {
+        return Some(format!(
+            "`wasm-bindgen-test-runner --version` printed {:?}, not {WASM_BINDGEN_VERSION}",
+            runner.as_deref().map(str::trim)
+        ));
+    }
+    None
+}
+
+/// wasm-bindgen-cli at [`WASM_BINDGEN_VERSION`], built from its published lock file with one
+/// change: `cargo install --locked wasm-bindgen-cli` fails here because the lock pins a
+/// `webpki-roots` the registry mirror lacks. So: fetch the crate source with `cargo info`, copy
+/// it to a temporary directory outside the workspace, pin `webpki-roots` to
+/// [`WEBPKI_ROOTS_VERSION`] and `cargo install --locked --path .` from there.
+pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
+    let Some(problem) = wasm_bindgen_problem(ctx) else {
+        println!("    wasm-bindgen-cli {WASM_BINDGEN_VERSION} already installed (skip)");
+        return Ok(());
+    };
+    println!("==> installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (missing: {problem})");
+
+    let temp = TempDir::new("xtask-wasm-bindgen-cli")?;
+    let krate = format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}");
+    // `cargo info` downloads the crate source into $CARGO_HOME/registry/src/*/.
+    let mut info = ctx.cargo_without_target_dir(&["info", &krate]);
+    info.current_dir(&temp.0);
+    run(info)?;
+    let source = find_registry_source(ctx, &format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"))?;
+    let work = temp
+        .0
+        .join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
+    println!("    copying {} to {}", source.display(), work.display());
+    copy_dir(&source, &work).map_err(|e| format!("copying {}: {e}", source.display()))?;
+
+    let mut update = ctx.cargo_without_target_dir(&[
+        "update",
+        "-p",
+        "webpki-roots",
+        "--precise",
+        WEBPKI_ROOTS_VERSION,
+    ]);
+    update.current_dir(&work);
+    run(update)?;
+
+    let target = temp.0.join("target");
+    let target = target.to_str().ok_or("temporary dir is not UTF-8")?;
+    let mut install = ctx.cargo_without_target_dir(&[
+        "install",
+        "--locked",
+        "--force",
+        "--path",
+        ".",
+        "--target-dir",
+        target,
+    ]);
+    install.current_dir(&work);
+    run(install)?;
+
+    match wasm_bindgen_problem(ctx) {
+        None => {
+            run(ctx.command("wasm-bindgen", &["--version"]))?;
+            run(ctx.command("wasm-bindgen-test-runner", &["--version"]))
+        }
+        Some(problem) => Err(format!(
+            "after installing wasm-bindgen-cli {WASM_BINDGEN_VERSION}: {problem} \
+             (is {} on PATH?)",
+            ctx.cargo_home.join("bin").display()
+        )),
+    }
+}
+
+/// `$CARGO_HOME/registry/src/<any index>/<dir_name>` holding a Cargo.toml.
+fn find_registry_source(ctx: &Context, dir_name: &str) -> Result<PathBuf, String> {
+    let src = ctx.cargo_home.join("registry").join("src");
+    let entries = fs::read_dir(&src).map_err(|e| format!("reading {}: {e}", src.display()))?;
+    entries
+        .filter_map(Result::ok)
+        .map(|index| index.path().join(dir_name))
+        .find(|candidate| candidate.join("Cargo.toml").is_file())
+        .ok_or_else(|| format!("`cargo info` did not leave {dir_name} in {}", src.display()))
+}
+
+/// Copies a directory tree (files and directories; symlinks are followed).
+fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Result<Self, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}

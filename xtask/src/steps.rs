@@ -1,0 +1,240 @@
+//! The steps of `cargo xtask test` / `install`, and the runner that times them, stops at the
+//! first failure and prints a summary table.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::context::{Context, is_executable, run};
+use crate::install;
+
+/// The real Chromium binary that `webdriver.json` names.
+pub const CHROMIUM_BINARY: &str = "/usr/lib/chromium/chromium";
+/// Where Debian's `chromium-driver` puts chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Seconds wasm-bindgen-test-runner waits for the browser tests.
+const WASM_BINDGEN_TEST_TIMEOUT: &str = "600";
+
+/// One step; its order in the lists below is the order it runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    InstallWasmTarget,
+    InstallComponents,
+    InstallChromium,
+    InstallWasmBindgen,
+    Fmt,
+    ClippyNative,
+    ClippyWasm,
+    TestNative,
+    TestWasm,
+}
+
+impl Step {
+    /// `cargo xtask test`: every install and every check.
+    pub const ALL: [Step; 9] = [
+        Step::InstallWasmTarget,
+        Step::InstallComponents,
+        Step::InstallChromium,
+        Step::InstallWasmBindgen,
+        Step::Fmt,
+        Step::ClippyNative,
+        Step::ClippyWasm,
+        Step::TestNative,
+        Step::TestWasm,
+    ];
+    /// `cargo xtask test --native`: no wasm target, browser or wasm-bindgen needed.
+    pub const NATIVE: [Step; 4] = [
+        Step::InstallComponents,
+        Step::Fmt,
+        Step::ClippyNative,
+        Step::TestNative,
+    ];
+    /// `cargo xtask test --wasm`: what the browser tests need, then the browser tests.
+    pub const WASM: [Step; 4] = [
+        Step::InstallWasmTarget,
+        Step::InstallChromium,
+        Step::InstallWasmBindgen,
+        Step::TestWasm,
+    ];
+    /// `cargo xtask install`: every install, no check.
+    pub const INSTALL: [Step; 4] = [
+        Step::InstallWasmTarget,
+        Step::InstallComponents,
+        Step::InstallChromium,
+        Step::InstallWasmBindgen,
+    ];
+
+    /// The name shown in the `==>` lines, the summary and the failure message.
+    pub fn name(self) -> String {
+        match self {
+            Step::InstallWasmTarget => {
+                format!("install rustup target {}", install::WASM_TARGET)
+            }
+            Step::InstallComponents => "install rustfmt + clippy".to_string(),
+            Step::InstallChromium => "install chromium + chromedriver".to_string(),
+            Step::InstallWasmBindgen => {
+                format!("install wasm-bindgen-cli {}", install::WASM_BINDGEN_VERSION)
+            }
+            Step::Fmt => "fmt".to_string(),
+            Step::ClippyNative => "clippy (native)".to_string(),
+            Step::ClippyWasm => "clippy (wasm32)".to_string(),
+            Step::TestNative => "test (native)".to_string(),
+            Step::TestWasm => "test (wasm32, headless Chromium)".to_string(),
+        }
+    }
+
+    /// Runs the step.
+    fn run(self, ctx: &Context) -> Result<(), String> {
+        match self {
+            Step::InstallWasmTarget => install::wasm_target(ctx),
+            Step::InstallComponents => install::components(ctx),
+            Step::InstallChromium => install::chromium(ctx),
+            Step::InstallWasmBindgen => install::wasm_bindgen_cli(ctx),
+            Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
+            Step::ClippyNative => run(ctx.cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--release",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            Step::ClippyWasm => run(ctx.cargo(&[
+                "clippy",
+                "-p",
+                "firefly-playground",
+                "--lib",
+                "--tests",
+                "--target",
+                install::WASM_TARGET,
+                "--release",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            Step::TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
+            Step::TestWasm => test_wasm(ctx),
+        }
+    }
+}
+
+/// The browser tests: `tests/browser.rs` built for wasm32 and run by wasm-bindgen-test-runner in
+/// headless Chromium through chromedriver, with the flags of `webdriver.json`.
+fn test_wasm(ctx: &Context) -> Result<(), String> {
+    let chromedriver = chromedriver(ctx)?;
+    let webdriver_json = ctx.repo_root.join("webdriver.json");
+    if !webdriver_json.is_file() {
+        return Err(format!("{} is missing", webdriver_json.display()));
+    }
+    if !is_executable(Path::new(CHROMIUM_BINARY)) {
+        return Err(format!(
+            "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
+        ));
+    }
+    let mut cmd = ctx.cargo(&[
+        "test",
+        "--release",
+        "-p",
+        "firefly-playground",
+        "--target",
+        install::WASM_TARGET,
+        "--test",
+        "browser",
+    ]);
+    cmd.env("CHROMEDRIVER", &chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_BINDGEN_TEST_TIMEOUT)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json);
+    run(cmd)
+}
+
+/// `$CHROMEDRIVER` when it names an executable, else `/usr/bin/chromedriver`, else the one on
+/// `PATH`.
+fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("CHROMEDRIVER").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if is_executable(&path) {
+            return Ok(path);
+        }
+        println!(
+            "    note: CHROMEDRIVER={} is not an executable; looking elsewhere",
+            path.display()
+        );
+    }
+    let default = Path::new(CHROMEDRIVER);
+    if is_executable(default) {
+        return Ok(default.to_path_buf());
+    }
+    ctx.find_in_path("chromedriver")
+        .ok_or_else(|| "chromedriver not found: run `cargo xtask install`".to_string())
+}
+
+/// How a step ended, for the summary.
+enum Outcome {
+    Ok(Duration),
+    Failed(Duration),
+    NotRun,
+}
+
+/// Runs steps in order, timing each, and stops at the first failure.
+pub struct Runner {
+    steps: Vec<Step>,
+}
+
+impl Runner {
+    pub fn new(steps: Vec<Step>) -> Self {
+        Self { steps }
+    }
+
+    /// Runs every step; on failure returns a message naming the failed step. The summary table
+    /// is printed either way.
+    pub fn run(self, ctx: &Context) -> Result<(), String> {
+        let started = Instant::now();
+        let total = self.steps.len();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
+        let mut failure = None;
+        for (index, step) in self.steps.iter().enumerate() {
+            if failure.is_some() {
+                outcomes.push(Outcome::NotRun);
+                continue;
+            }
+            let name = step.name();
+            println!("\n==> [{}/{total}] {name}", index + 1);
+            let step_started = Instant::now();
+            let result = step.run(ctx);
+            let elapsed = step_started.elapsed();
+            match result {
+                Ok(()) => {
+                    println!("    {name}: ok in {:.1} s", elapsed.as_secs_f64());
+                    outcomes.push(Outcome::Ok(elapsed));
+                }
+                Err(message) => {
+                    println!("    {name}: FAILED after {:.1} s", elapsed.as_secs_f64());
+                    outcomes.push(Outcome::Failed(elapsed));
+                    failure = Some(format!("step '{name}' failed: {message}"));
+                }
+            }
+        }
+        print_summary(&self.steps, &outcomes, started.elapsed());
+        match failure {
+            Some(message) => Err(message),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Prints one row per step: name, seconds, ok / failed / not run.
+fn print_summary(steps: &[Step], outcomes: &[Outcome], total: Duration) {
+    let names: Vec<String> = steps.iter().map(|s| s.name()).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0).max(5);
+    println!("\n==> summary");
+    println!("    {:<width$}  {:>8}  result", "step", "seconds");
+    for (name, outcome) in names.iter().zip(outcomes) {
+        let (seconds, result) = match outcome {
+            Outcome::Ok(d) => (format!("{:.1}", d.as_secs_f64()), "ok"),
+            Outcome::Failed(d) => (format!("{:.1}", d.as_secs_f64()), "FAILED"),
+            Outcome::NotRun => ("-".to_string(), "not run"),
+        };
+        println!("    {name:<width$}  {seconds:>8}  {result}");
+    }
+    println!("    {:<width$}  {:>8.1}", "total", total.as_secs_f64());
+}
