@@ -348,20 +348,32 @@ impl BackendCheck {
 
 /// A small fixed run on `device`: circle (100 points), one hidden layer of 2 tanh units,
 /// full-batch Adam for 8 epochs, one Firefly growth (20 Step-1 steps), 4 more epochs.
-pub async fn backend_check(device: &Device) -> Result<BackendCheck, EngineError> {
+///
+/// `pause` is awaited after every unit of work; in a browser it yields to the event loop (a long
+/// run of GPU submissions without a yield stalls the page), natively it is `|| async {}`.
+pub async fn backend_check<P, F>(device: &Device, mut pause: P) -> Result<BackendCheck, EngineError>
+where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = ()>,
+{
     let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
     config.data.n_points = 100;
     config.model.hidden = vec![2];
     config.train.eval_every = 1;
-    config.train.epochs_per_growth = usize::MAX;
+    config.train.epochs_per_growth = 8;
+    config.train.max_growths = 1;
     config.growth.step1_steps = 20;
     let mut session = Session::new(config, device.clone())?;
-    session.run_epochs(8).await?;
+    while session.epoch() < 12 {
+        session.advance(1).await?;
+        pause().await;
+    }
     let event = session
-        .grow_now()
-        .await?
+        .history()
+        .growths
+        .first()
+        .cloned()
         .ok_or_else(|| EngineError::Internal("no growth".into()))?;
-    session.run_epochs(4).await?;
     Ok(BackendCheck {
         losses: session
             .history()

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::config::RunConfig;
-use crate::data::{Dataset, Sample};
+use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
 use crate::grow::firefly::FireflyRun;
 use crate::grow::{
@@ -26,7 +26,8 @@ use crate::grow::{
     apply_plan_with, random, splitting,
 };
 use crate::model::{
-    DeviceMlp, Matrix, Mlp, Targets, forward_with, inputs_tensor, loss, metrics_from_outputs,
+    DeviceMlp, Matrix, Mlp, Targets, forward_hooked, forward_with, inputs_tensor, loss,
+    metrics_from_outputs,
 };
 use crate::optim::Optimizer;
 use crate::readback::read_all;
@@ -101,6 +102,24 @@ pub enum Stage {
     Training,
     /// In a growth phase.
     Growing(GrowthStage),
+}
+
+/// What the playground draws of a session at one moment (see [`Session::snapshot`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Side of the output grid.
+    pub resolution: usize,
+    /// Values per grid cell (classes, or 1 for regression).
+    pub n_outputs: usize,
+    /// `[resolution², n_outputs]` row-major from the top-left cell: class probabilities, or the
+    /// regression value.
+    pub heat: Vec<f32>,
+    /// Side of the unit-thumbnail grid.
+    pub thumb_resolution: usize,
+    /// Per hidden block, `[thumb_resolution², n_units]` activations.
+    pub units: Vec<Vec<f32>>,
+    /// The network with its current weights.
+    pub network: Mlp,
 }
 
 /// What one call to [`Session::advance`] did.
@@ -289,6 +308,46 @@ impl Session {
         let mut read = read_all(vec![out]).await?;
         read.pop()
             .ok_or_else(|| EngineError::Internal("empty read".into()))
+    }
+
+    /// What the playground draws, in one batched read: the network with its weights, the output
+    /// over a `resolution`² grid of the plane (class probabilities, or the regression value) and
+    /// every hidden unit's activation over a coarser `thumb_resolution`² grid.
+    pub async fn snapshot(
+        &self,
+        resolution: usize,
+        thumb_resolution: usize,
+    ) -> Result<Snapshot, EngineError> {
+        let shape = &self.model.shape;
+        let grid = inputs_tensor(&grid_inputs(resolution), 2, &self.device);
+        let out = forward_with(shape, &self.model.params, grid);
+        let heat = match self.data.task {
+            Task::Classification { .. } => burn::tensor::activation::softmax(out, 1),
+            Task::Regression => out,
+        };
+        let thumbs = inputs_tensor(&grid_inputs(thumb_resolution), 2, &self.device);
+        let mut captured = Vec::new();
+        forward_hooked(shape, &self.model.params, thumbs, &mut |_, _, _, h| {
+            captured.push(h.clone());
+            h
+        });
+        let n_params = self.model.params.len();
+        let mut reads = self.model.params.clone();
+        reads.push(heat);
+        reads.extend(captured);
+        let mut values = read_all(reads).await?;
+        let units = values.split_off(n_params + 1);
+        let heat = values.pop().unwrap_or_default();
+        let mut network = shape.clone();
+        network.set_param_values(&values)?;
+        Ok(Snapshot {
+            resolution,
+            n_outputs: crate::model::n_outputs(self.data.task),
+            heat,
+            thumb_resolution,
+            units,
+            network,
+        })
     }
 
     /// Evaluates train and test metrics now (one batched read).

@@ -13,7 +13,7 @@ const GOLDEN: &str = concat!(
 
 #[test]
 fn native_run_matches_the_golden_file() {
-    let check = block(backend_check(&device())).expect("backend check");
+    let check = block(backend_check(&device(), || async {})).expect("backend check");
     assert!(check.losses.len() == 12 && check.losses.iter().all(|l| l.is_finite()));
     assert!(
         check.losses[11] < check.losses[0],
