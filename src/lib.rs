@@ -3,7 +3,7 @@
 //!
 //! Reading order: [`data`] (toy problems) → [`model`] (the growable network) → [`grow`] (plans,
 //! surgery, Firefly, baselines) → [`optim`] → [`train`] (sessions) → [`experiment`] (Figure 3) →
-//! [`config`]. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
+//! [`config`], [`url`]. The browser UI lives in `ui` (wasm32 only) and drives the engine. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
 //! browser; device reads are asynchronous and live in [`readback`]. See ARCHITECTURE.md.
 
 pub mod config;
@@ -15,6 +15,10 @@ pub mod model;
 pub mod optim;
 pub mod readback;
 pub mod train;
+pub mod url;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
 
 pub use config::{RunConfig, TrainConfig};
 pub use error::EngineError;

@@ -284,6 +284,23 @@ impl Block {
     }
 }
 
+/// A unit's place and weights, as the UI shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnitInfo {
+    /// Block index.
+    pub block: usize,
+    /// Column within the block.
+    pub index: usize,
+    /// Dense or residual block.
+    pub kind: BlockKind,
+    /// Bias.
+    pub bias: f32,
+    /// ‖fan-in weights‖₂.
+    pub fan_in_norm: f32,
+    /// ‖out-weights‖₂ (to the next layer, the stream, or the output).
+    pub fan_out_norm: f32,
+}
+
 /// Shape and activation of a fresh network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -438,6 +455,33 @@ impl Mlp {
             .iter()
             .flat_map(|b| b.unit_ids.iter().copied())
             .collect()
+    }
+
+    /// Where a unit is and the size of its weights (for the UI's unit card).
+    pub fn unit_info(&self, id: UnitId) -> Option<UnitInfo> {
+        let (block, index) =
+            self.blocks.iter().enumerate().find_map(|(b, block)| {
+                block.unit_ids.iter().position(|u| *u == id).map(|i| (b, i))
+            })?;
+        let blk = &self.blocks[block];
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let fan_out: Vec<f32> = match (&blk.fan_out, blk.kind) {
+            (Some(m), _) => m.row(index).to_vec(),
+            (None, _) => match crate::grow::consumer_of(self, block) {
+                Some(c) if blk.kind == BlockKind::Dense => {
+                    self.blocks[c].fan_in.row(index).to_vec()
+                }
+                _ => self.out_weight.row(index).to_vec(),
+            },
+        };
+        Some(UnitInfo {
+            block,
+            index,
+            kind: blk.kind,
+            bias: blk.bias[index],
+            fan_in_norm: norm(&blk.fan_in.column(index)),
+            fan_out_norm: norm(&fan_out),
+        })
     }
 
     /// Forward pass on the host (slow, exact reference for tests): inputs `[n, n_inputs]` row-major,

@@ -70,6 +70,38 @@ pub struct History {
     pub growths: Vec<GrowthEvent>,
 }
 
+impl History {
+    /// Where a unit came from: the growth event's epoch and its lineage record (`None` for units
+    /// of the starting network).
+    pub fn origin(&self, id: crate::model::UnitId) -> Option<(usize, &crate::grow::Lineage)> {
+        self.growths.iter().find_map(|g| {
+            g.lineage
+                .iter()
+                .find(|l| l.child == id)
+                .map(|l| (g.epoch, l))
+        })
+    }
+
+    /// Lineage records over all growths.
+    pub fn n_lineage(&self) -> usize {
+        self.growths.iter().map(|g| g.lineage.len()).sum()
+    }
+
+    /// Training loss at the end of each phase against hidden units, plus the latest record: the
+    /// points of Figure 3 for this run.
+    pub fn loss_vs_units(&self) -> Vec<(usize, f32)> {
+        let mut points: Vec<(usize, f32)> = self
+            .growths
+            .iter()
+            .map(|g| (g.units_before, g.loss_before))
+            .collect();
+        if let Some(last) = self.epochs.last() {
+            points.push((last.units, last.train_loss));
+        }
+        points
+    }
+}
+
 /// The part of a growth phase the session is in (what a slow-motion view explains).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -212,6 +244,30 @@ impl Session {
             growth: None,
             grow_requested: false,
         })
+    }
+
+    /// Swaps in new data (points added or removed by hand) and keeps training the same network.
+    /// The task must stay the same; otherwise start a new session.
+    pub fn replace_data(&mut self, data: Dataset) -> Result<(), EngineError> {
+        if data.task != self.data.task {
+            return Err(EngineError::InvalidConfig(
+                "the new data has a different task; start a new run".into(),
+            ));
+        }
+        if data.train.is_empty() || data.test.is_empty() {
+            return Err(EngineError::InvalidConfig(
+                "the data needs at least one training and one test point".into(),
+            ));
+        }
+        self.train_inputs = inputs_tensor(&Dataset::inputs(&data.train), 2, &self.device);
+        self.train_labels = Dataset::labels(&data.train);
+        self.train_targets = Targets::new(&self.train_labels, data.task, &self.device);
+        self.test_inputs = inputs_tensor(&Dataset::inputs(&data.test), 2, &self.device);
+        self.test_labels = Dataset::labels(&data.test);
+        self.data = data;
+        self.batch = 0;
+        self.epoch_data = None;
+        Ok(())
     }
 
     /// The run's configuration.

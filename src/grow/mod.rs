@@ -402,6 +402,18 @@ pub struct GrowthEvent {
     pub timings: GrowthTimings,
 }
 
+impl GrowthEvent {
+    /// Measured change of the training loss across the surgery (after − before).
+    pub fn actual_change(&self) -> f32 {
+        self.loss_after - self.loss_before
+    }
+
+    /// Hidden units the growth added.
+    pub fn n_added(&self) -> usize {
+        self.units_after.saturating_sub(self.units_before)
+    }
+}
+
 /// Chooses at most `budget` candidates from `(score, key)` pairs: the most negative scores, never
 /// a score ≥ 0, with at most `max_layers` distinct layer positions (`layer_of(key)` says which
 /// layer a candidate belongs to, if any). Returns indices into `scores` in rank order.

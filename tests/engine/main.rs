@@ -2,6 +2,7 @@
 //!
 //! Each module checks behaviour against an oracle: hand-derived values, finite differences, the
 //! unmodified network, or a golden run recorded natively.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod data;
 mod experiment;
@@ -11,3 +12,4 @@ mod model;
 mod support;
 mod tidy;
 mod train;
+mod url;

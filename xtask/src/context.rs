@@ -14,6 +14,8 @@ pub struct Context {
     pub target_dir: Option<PathBuf>,
     /// `$CARGO_HOME`, by default `~/.cargo`; `cargo install` puts binaries in its `bin/`.
     pub cargo_home: PathBuf,
+    /// A ready site for the end-to-end test (`E2E_DIST`), served instead of a trunk build.
+    pub e2e_dist: Option<PathBuf>,
     /// The cargo that runs this xtask (`$CARGO`), so every check uses the same toolchain.
     cargo: OsString,
     /// `PATH` for children, with `$CARGO_HOME/bin` added when it was missing.
@@ -66,10 +68,13 @@ impl Context {
         }
         let path = env::join_paths(dirs).map_err(|e| format!("cannot build PATH: {e}"))?;
 
+        let e2e_dist = non_empty_var("E2E_DIST").map(PathBuf::from);
+
         Ok(Self {
             repo_root,
             target_dir,
             cargo_home,
+            e2e_dist,
             cargo: env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             path,
         })
@@ -84,13 +89,26 @@ impl Context {
         cmd
     }
 
-    /// A cargo command with the context's `CARGO_TARGET_DIR` (if any).
-    pub fn cargo(&self, args: &[&str]) -> Command {
-        let mut cmd = self.command(&self.cargo, args);
+    /// The target dir in use: the context's, or `<repo>/target`.
+    pub fn target_dir_or_default(&self) -> PathBuf {
+        self.target_dir
+            .clone()
+            .unwrap_or_else(|| self.repo_root.join("target"))
+    }
+
+    /// A command for `program` (one that runs cargo, such as trunk) with the context's
+    /// `CARGO_TARGET_DIR` (if any).
+    pub fn command_with_target_dir(&self, program: impl Into<OsString>, args: &[&str]) -> Command {
+        let mut cmd = self.command(program, args);
         if let Some(dir) = &self.target_dir {
             cmd.env("CARGO_TARGET_DIR", dir);
         }
         cmd
+    }
+
+    /// A cargo command with the context's `CARGO_TARGET_DIR` (if any).
+    pub fn cargo(&self, args: &[&str]) -> Command {
+        self.command_with_target_dir(&self.cargo, args)
     }
 
     /// A cargo command that ignores the checks' target dir (for tool installs).

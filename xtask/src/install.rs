@@ -12,6 +12,8 @@ use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// wasm-bindgen-cli must equal the `wasm-bindgen` crate version pinned in Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// trunk, pinned: 0.22 needs a newer Rust than this project's.
+pub const TRUNK_VERSION: &str = "0.21.14";
 /// The registry mirror lacks the `webpki-roots` that wasm-bindgen-cli's lock file pins; this is
 /// the newest one it has.
 const WEBPKI_ROOTS_VERSION: &str = "1.0.10";
@@ -196,6 +198,62 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
         Some(problem) => Err(format!(
             "after installing wasm-bindgen-cli {WASM_BINDGEN_VERSION}: {problem} \
              (is {} on PATH?)",
+            ctx.cargo_home.join("bin").display()
+        )),
+    }
+}
+
+/// Why the installed trunk does not fit, or `None` when `trunk --version` prints
+/// `trunk 0.21.14`.
+fn trunk_problem(ctx: &Context) -> Option<String> {
+    let Some(version) = ctx.probe("trunk", &["--version"]) else {
+        return Some("`trunk --version` failed".to_string());
+    };
+    if version.split_whitespace().nth(1) == Some(TRUNK_VERSION) {
+        None
+    } else {
+        Some(format!(
+            "`trunk --version` printed {:?}, not {TRUNK_VERSION}",
+            version.trim()
+        ))
+    }
+}
+
+/// trunk at [`TRUNK_VERSION`] with `cargo install --locked`, built without LTO and with 16
+/// codegen units (about 10 instead of 12.5 minutes on 2 cores; the binary is a little slower,
+/// which does not matter for a build tool) in a temporary target dir that is removed afterwards.
+pub fn trunk(ctx: &Context) -> Result<(), String> {
+    let Some(problem) = trunk_problem(ctx) else {
+        println!("    trunk {TRUNK_VERSION} already installed (skip)");
+        return Ok(());
+    };
+    println!(
+        "==> installing trunk {TRUNK_VERSION} into {} (missing: {problem}); \
+         a release build, about 10 minutes on 2 cores",
+        ctx.cargo_home.join("bin").display()
+    );
+    let temp = TempDir::new("xtask-trunk")?;
+    let target = temp.0.join("target");
+    let target = target.to_str().ok_or("temporary dir is not UTF-8")?;
+    let mut install = ctx.cargo_without_target_dir(&[
+        "install",
+        "--locked",
+        "--force",
+        "trunk",
+        "--version",
+        TRUNK_VERSION,
+        "--target-dir",
+        target,
+    ]);
+    install
+        .current_dir(&temp.0)
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    run(install)?;
+    match trunk_problem(ctx) {
+        None => run(ctx.command("trunk", &["--version"])),
+        Some(problem) => Err(format!(
+            "after installing trunk {TRUNK_VERSION}: {problem} (is {} on PATH?)",
             ctx.cargo_home.join("bin").display()
         )),
     }

@@ -2,13 +2,16 @@
 //! builds in seconds on a fresh machine.
 //!
 //! `cargo xtask test` installs whatever is missing (the wasm32 target, rustfmt and clippy,
-//! Chromium and chromedriver, wasm-bindgen-cli) and then runs every check in order: rustfmt,
-//! clippy for the host and for wasm32, the native tests and the browser tests in headless
-//! Chromium. It stops at the first failing step and names it. `.ci/run` calls exactly this.
+//! Chromium and chromedriver, wasm-bindgen-cli, trunk) and then runs every check in order:
+//! rustfmt, clippy for the host and for wasm32, the native tests, the browser tests in headless
+//! Chromium and the end-to-end test of the built site. It stops at the first failing step and
+//! names it. `.ci/run` calls exactly this. `cargo xtask serve` and `dist` run trunk.
 
 mod context;
+mod e2e;
 mod install;
 mod steps;
+mod trunk;
 
 use std::env;
 use std::process::ExitCode;
@@ -23,30 +26,45 @@ usage: cargo xtask <command> [option]
 commands:
   test            install what is missing, then run every check in order:
                   rustfmt, clippy (native), clippy (wasm32), native tests,
-                  browser tests (wasm32 in headless Chromium)
+                  browser tests (wasm32 in headless Chromium), end-to-end test
   test --native   only the native checks: rustfmt, clippy (native), native tests
   test --wasm     only the installs the browser tests need, then the browser tests
+  test --e2e      only the installs the end-to-end test needs, then the end-to-end
+                  test: trunk builds the site into <target-dir>/e2e-dist, a small
+                  static server serves it under /firefly-playground/, and headless
+                  Chromium (chromedriver, WebDriver) checks the page contract:
+                  starts, grows, keyboard, buttons, webgpu, cpu-fallback, bench;
+                  screenshots and bench.json go to <target-dir>/e2e/
+  e2e-selftest    the end-to-end test against the stand-in page in
+                  xtask/testdata/e2e-standin/ (tests the harness; no build)
   install         only install what is missing: the wasm32-unknown-unknown target,
                   rustfmt and clippy, chromium and chromium-driver (apt-get),
-                  wasm-bindgen-cli (pinned version)
-  serve           (not implemented yet)
+                  wasm-bindgen-cli and trunk (pinned versions)
+  serve           install what trunk needs, then `trunk serve` the app in release
+                  mode at http://127.0.0.1:8080/ (rebuilds on changes)
+  dist            install what trunk needs, then build the static site into dist/
+                  with relative URLs (deployable under any sub-path)
   help            print this text
 
 environment:
-  CARGO_TARGET_DIR  used for every cargo call when set
+  CARGO_TARGET_DIR  used for every cargo and trunk call when set
   CI                when set (and CARGO_TARGET_DIR is not), the target dir is
                     $HOME/.cache/firefly-playground/target so builds survive between runs
-  CHROMEDRIVER      chromedriver for the browser tests (default /usr/bin/chromedriver,
-                    else `chromedriver` on PATH)
+  CHROMEDRIVER      chromedriver for the browser and end-to-end tests (default
+                    /usr/bin/chromedriver, else `chromedriver` on PATH)
+  E2E_DIST          a ready site (a folder with index.html) for the end-to-end test to
+                    serve instead of running trunk; `test --e2e` then skips the build tools
 ";
 
 /// What a command line asks for.
 enum Command {
     /// Run these steps in order, stopping at the first failure.
     Run(Vec<Step>),
+    /// The end-to-end test against the stand-in page.
+    SelfTest,
     /// Print the usage text and succeed.
     Help,
-    /// Placeholder for the development server.
+    /// Install what trunk needs and run `trunk serve` until it is stopped.
     Serve,
 }
 
@@ -65,10 +83,11 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        // ------------------------------------------------------------------------------------
-        // `cargo xtask serve`: a later task fills this in (build the app and serve it locally).
-        // ------------------------------------------------------------------------------------
-        Command::Serve => Err("serve is not implemented yet".to_string()),
+        Command::Serve => Context::from_env().and_then(|ctx| trunk::serve(&ctx)),
+        Command::SelfTest => Context::from_env().and_then(|mut ctx| {
+            ctx.e2e_dist = Some(e2e::standin_dir(&ctx));
+            Runner::new(Step::E2E_PREBUILT.to_vec()).run(&ctx)
+        }),
         Command::Run(steps) => Context::from_env().and_then(|ctx| Runner::new(steps).run(&ctx)),
     };
     match result {
@@ -88,11 +107,17 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["test"] => Ok(Command::Run(Step::ALL.to_vec())),
         ["test", "--native"] => Ok(Command::Run(Step::NATIVE.to_vec())),
         ["test", "--wasm"] => Ok(Command::Run(Step::WASM.to_vec())),
+        ["test", "--e2e"] if env::var_os("E2E_DIST").is_some_and(|d| !d.is_empty()) => {
+            Ok(Command::Run(Step::E2E_PREBUILT.to_vec()))
+        }
+        ["test", "--e2e"] => Ok(Command::Run(Step::E2E.to_vec())),
         ["test", other, ..] => Err(format!(
-            "unknown arguments for `test`: {other:?} (expected nothing, --native or --wasm)"
+            "unknown arguments for `test`: {other:?} (expected nothing, --native, --wasm or --e2e)"
         )),
+        ["e2e-selftest"] => Ok(Command::SelfTest),
         ["install"] => Ok(Command::Run(Step::INSTALL.to_vec())),
-        ["serve", ..] => Ok(Command::Serve),
+        ["serve"] => Ok(Command::Serve),
+        ["dist"] => Ok(Command::Run(Step::DIST.to_vec())),
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::context::{Context, is_executable, run};
-use crate::install;
+use crate::{e2e, install, trunk};
 
 /// The real Chromium binary that `webdriver.json` names.
 pub const CHROMIUM_BINARY: &str = "/usr/lib/chromium/chromium";
@@ -21,25 +21,30 @@ pub enum Step {
     InstallComponents,
     InstallChromium,
     InstallWasmBindgen,
+    InstallTrunk,
     Fmt,
     ClippyNative,
     ClippyWasm,
     TestNative,
     TestWasm,
+    E2e,
+    Dist,
 }
 
 impl Step {
     /// `cargo xtask test`: every install and every check.
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 11] = [
         Step::InstallWasmTarget,
         Step::InstallComponents,
         Step::InstallChromium,
         Step::InstallWasmBindgen,
+        Step::InstallTrunk,
         Step::Fmt,
         Step::ClippyNative,
         Step::ClippyWasm,
         Step::TestNative,
         Step::TestWasm,
+        Step::E2e,
     ];
     /// `cargo xtask test --native`: no wasm target, browser or wasm-bindgen needed.
     pub const NATIVE: [Step; 4] = [
@@ -55,12 +60,32 @@ impl Step {
         Step::InstallWasmBindgen,
         Step::TestWasm,
     ];
+    /// `cargo xtask test --e2e`: what the trunk build and the browser need, then the
+    /// end-to-end test.
+    pub const E2E: [Step; 5] = [
+        Step::InstallWasmTarget,
+        Step::InstallChromium,
+        Step::InstallWasmBindgen,
+        Step::InstallTrunk,
+        Step::E2e,
+    ];
+    /// `cargo xtask test --e2e` with `E2E_DIST` set (no trunk build, so no build tools), and
+    /// `cargo xtask e2e-selftest`.
+    pub const E2E_PREBUILT: [Step; 2] = [Step::InstallChromium, Step::E2e];
     /// `cargo xtask install`: every install, no check.
-    pub const INSTALL: [Step; 4] = [
+    pub const INSTALL: [Step; 5] = [
         Step::InstallWasmTarget,
         Step::InstallComponents,
         Step::InstallChromium,
         Step::InstallWasmBindgen,
+        Step::InstallTrunk,
+    ];
+    /// `cargo xtask dist`: what trunk needs (no browser), then the build.
+    pub const DIST: [Step; 4] = [
+        Step::InstallWasmTarget,
+        Step::InstallWasmBindgen,
+        Step::InstallTrunk,
+        Step::Dist,
     ];
 
     /// The name shown in the `==>` lines, the summary and the failure message.
@@ -74,11 +99,14 @@ impl Step {
             Step::InstallWasmBindgen => {
                 format!("install wasm-bindgen-cli {}", install::WASM_BINDGEN_VERSION)
             }
+            Step::InstallTrunk => format!("install trunk {}", install::TRUNK_VERSION),
             Step::Fmt => "fmt".to_string(),
             Step::ClippyNative => "clippy (native)".to_string(),
             Step::ClippyWasm => "clippy (wasm32)".to_string(),
             Step::TestNative => "test (native)".to_string(),
             Step::TestWasm => "test (wasm32, headless Chromium)".to_string(),
+            Step::E2e => "e2e (the built site in headless Chromium)".to_string(),
+            Step::Dist => "dist (trunk build into dist/)".to_string(),
         }
     }
 
@@ -89,6 +117,7 @@ impl Step {
             Step::InstallComponents => install::components(ctx),
             Step::InstallChromium => install::chromium(ctx),
             Step::InstallWasmBindgen => install::wasm_bindgen_cli(ctx),
+            Step::InstallTrunk => install::trunk(ctx),
             Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
             Step::ClippyNative => run(ctx.cargo(&[
                 "clippy",
@@ -114,6 +143,8 @@ impl Step {
             ])),
             Step::TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
             Step::TestWasm => test_wasm(ctx),
+            Step::E2e => e2e::run_e2e(ctx),
+            Step::Dist => trunk::dist(ctx),
         }
     }
 }
@@ -149,7 +180,7 @@ fn test_wasm(ctx: &Context) -> Result<(), String> {
 
 /// `$CHROMEDRIVER` when it names an executable, else `/usr/bin/chromedriver`, else the one on
 /// `PATH`.
-fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
+pub fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("CHROMEDRIVER").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         if is_executable(&path) {

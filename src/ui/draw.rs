@@ -1,0 +1,601 @@
+//! Canvas drawing: decision maps, data points, the network diagram with unit thumbnails, the loss
+//! curves and the live Figure 3. Pure presentation: every number drawn comes from the engine's
+//! snapshots and histories; this file only maps values to colours and positions.
+
+use std::collections::HashMap;
+
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::data::{DOMAIN, Sample, Task};
+use crate::grow::{CandidateKind, GrowthEvent};
+use crate::model::{BlockKind, Mlp, UnitId};
+use crate::train::{EpochRecord, Snapshot};
+
+const ORANGE: [f64; 3] = [245.0, 147.0, 34.0];
+const BLUE: [f64; 3] = [8.0, 119.0, 189.0];
+const GREY: [f64; 3] = [232.0, 234.0, 235.0];
+const GREEN: [f64; 3] = [46.0, 160.0, 67.0];
+/// Colour of the main (growing) run in plots.
+pub const MAIN: &str = "#7b3fe4";
+/// Colour of the baseline run in plots.
+pub const BASELINE: &str = "#8a8f95";
+
+fn lerp(a: [f64; 3], b: [f64; 3], t: f64) -> [u8; 3] {
+    let t = t.clamp(0.0, 1.0);
+    [
+        (a[0] + (b[0] - a[0]) * t) as u8,
+        (a[1] + (b[1] - a[1]) * t) as u8,
+        (a[2] + (b[2] - a[2]) * t) as u8,
+    ]
+}
+
+/// Orange (−1) → grey (0) → blue (+1); NaN is grey.
+pub fn diverging(v: f32) -> [u8; 3] {
+    if !v.is_finite() {
+        return lerp(GREY, GREY, 0.0);
+    }
+    if v < 0.0 {
+        lerp(GREY, ORANGE, -v as f64)
+    } else {
+        lerp(GREY, BLUE, v as f64)
+    }
+}
+
+fn class_colour(class: usize) -> [f64; 3] {
+    match class {
+        0 => ORANGE,
+        1 => BLUE,
+        2 => GREEN,
+        k => [((k * 67) % 200) as f64, 90.0, ((k * 131) % 200) as f64],
+    }
+}
+
+fn css(rgb: [u8; 3]) -> String {
+    format!("rgb({},{},{})", rgb[0], rgb[1], rgb[2])
+}
+
+/// Colour of one grid cell given its output values (class probabilities or a regression value).
+pub fn cell_colour(values: &[f32], discretize: bool) -> [u8; 3] {
+    match values.len() {
+        0 => lerp(GREY, GREY, 0.0),
+        1 => {
+            let v = values[0].clamp(-1.0, 1.0);
+            diverging(if discretize { v.signum() } else { v })
+        }
+        2 => {
+            let v = values[1] - values[0];
+            diverging(if discretize { v.signum() } else { v })
+        }
+        k => {
+            let (best, p) = values
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
+                );
+            let floor = 1.0 / k as f32;
+            let confidence = if discretize {
+                1.0
+            } else {
+                ((p - floor) / (1.0 - floor)).clamp(0.0, 1.0)
+            };
+            lerp(GREY, class_colour(best), confidence as f64)
+        }
+    }
+}
+
+/// The 2-D context of a canvas.
+pub fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
+    canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into::<CanvasRenderingContext2d>()
+        .map_err(|_| JsValue::from_str("not a 2d context"))
+}
+
+/// A decision map: an off-screen canvas at grid resolution, scaled onto the visible one.
+pub struct DecisionMap {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+    buffer: HtmlCanvasElement,
+}
+
+impl DecisionMap {
+    /// Wraps a visible canvas.
+    pub fn new(canvas: HtmlCanvasElement) -> Result<Self, JsValue> {
+        let ctx = context(&canvas)?;
+        let buffer = super::dom::document()?
+            .create_element("canvas")?
+            .dyn_into::<HtmlCanvasElement>()
+            .map_err(|_| JsValue::from_str("canvas"))?;
+        Ok(DecisionMap {
+            canvas,
+            ctx,
+            buffer,
+        })
+    }
+
+    /// The visible canvas.
+    pub fn canvas(&self) -> &HtmlCanvasElement {
+        &self.canvas
+    }
+
+    /// Draws the map of `snapshot` and the points over it.
+    pub fn draw(
+        &self,
+        snapshot: &Snapshot,
+        train: &[Sample],
+        test: Option<&[Sample]>,
+        task: Task,
+        discretize: bool,
+    ) -> Result<(), JsValue> {
+        let res = snapshot.resolution;
+        let k = snapshot.n_outputs.max(1);
+        let mut pixels = Vec::with_capacity(res * res * 4);
+        for cell in snapshot.heat.chunks(k) {
+            let c = cell_colour(cell, discretize);
+            pixels.extend_from_slice(&[c[0], c[1], c[2], 255]);
+        }
+        if pixels.len() != res * res * 4 {
+            return Ok(());
+        }
+        self.buffer.set_width(res as u32);
+        self.buffer.set_height(res as u32);
+        let image =
+            ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), res as u32, res as u32)?;
+        context(&self.buffer)?.put_image_data(&image, 0.0, 0.0)?;
+        let (w, h) = (self.canvas.width() as f64, self.canvas.height() as f64);
+        self.ctx.set_image_smoothing_enabled(!discretize);
+        self.ctx
+            .draw_image_with_html_canvas_element_and_dw_and_dh(&self.buffer, 0.0, 0.0, w, h)?;
+        draw_points(&self.ctx, w, h, train, task, "#ffffff")?;
+        if let Some(test) = test {
+            draw_points(&self.ctx, w, h, test, task, "#000000")?;
+        }
+        Ok(())
+    }
+
+    /// Converts a click position in CSS pixels to plane coordinates.
+    pub fn to_plane(&self, offset_x: f64, offset_y: f64) -> (f32, f32) {
+        let rect = self.canvas.get_bounding_client_rect();
+        let (w, h) = (rect.width().max(1.0), rect.height().max(1.0));
+        let d = DOMAIN as f64;
+        (
+            ((offset_x / w) * 2.0 * d - d) as f32,
+            (d - (offset_y / h) * 2.0 * d) as f32,
+        )
+    }
+}
+
+fn point_colour(sample: &Sample, task: Task) -> [u8; 3] {
+    match task {
+        Task::Classification { .. } => lerp(class_colour(sample.label as usize), GREY, 0.0),
+        Task::Regression => diverging(sample.label.clamp(-1.0, 1.0)),
+    }
+}
+
+fn draw_points(
+    ctx: &CanvasRenderingContext2d,
+    w: f64,
+    h: f64,
+    points: &[Sample],
+    task: Task,
+    outline: &str,
+) -> Result<(), JsValue> {
+    let d = DOMAIN as f64;
+    ctx.set_line_width(1.0);
+    ctx.set_stroke_style_str(outline);
+    for p in points {
+        let (x, y) = (p.x as f64, p.y as f64);
+        if x.abs() > d || y.abs() > d {
+            continue;
+        }
+        let px = (x + d) / (2.0 * d) * w;
+        let py = (d - y) / (2.0 * d) * h;
+        ctx.begin_path();
+        ctx.arc(px, py, 3.0, 0.0, std::f64::consts::TAU)?;
+        ctx.set_fill_style_str(&css(point_colour(p, task)));
+        ctx.fill();
+        ctx.stroke();
+    }
+    Ok(())
+}
+
+/// Draws a small dataset thumbnail (points only).
+pub fn thumbnail(canvas: &HtmlCanvasElement, points: &[Sample], task: Task) -> Result<(), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.set_fill_style_str("#f4f5f7");
+    ctx.fill_rect(0.0, 0.0, w, h);
+    let d = DOMAIN as f64;
+    for p in points {
+        ctx.set_fill_style_str(&css(point_colour(p, task)));
+        let px = (p.x as f64 + d) / (2.0 * d) * w;
+        let py = (d - p.y as f64) / (2.0 * d) * h;
+        ctx.fill_rect(px - 1.5, py - 1.5, 3.0, 3.0);
+    }
+    Ok(())
+}
+
+/// Where a unit sits in the diagram and how visible it is (for growth animations).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Placed {
+    /// Centre x.
+    pub x: f64,
+    /// Centre y.
+    pub y: f64,
+    /// 0 (invisible) to 1.
+    pub alpha: f64,
+}
+
+/// Target positions of every hidden unit of `net` on a canvas of `w`×`h`, plus the positions of
+/// the input, stream and output columns.
+pub struct Layout {
+    /// Hidden units by identity.
+    pub units: HashMap<UnitId, (f64, f64)>,
+    /// Columns in drawing order: each a list of node centres (inputs, units, streams, outputs).
+    pub columns: Vec<Vec<(f64, f64)>>,
+    /// Side of a unit square.
+    pub size: f64,
+}
+
+fn spread(n: usize, x: f64, h: f64, size: f64) -> Vec<(f64, f64)> {
+    let gap = ((h - 20.0) / n.max(1) as f64).min(size * 1.6);
+    let top = h / 2.0 - gap * (n as f64 - 1.0) / 2.0;
+    (0..n).map(|i| (x, top + gap * i as f64)).collect()
+}
+
+/// Lays the network out in columns: inputs, then per block its units (and, after a residual
+/// block, the updated stream), then the outputs.
+pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
+    let mut counts = vec![net.n_inputs];
+    for block in &net.blocks {
+        counts.push(block.n_units());
+        if block.kind == BlockKind::Residual {
+            counts.push(block.d_out());
+        }
+    }
+    counts.push(net.out_bias.len());
+    let max = counts.iter().copied().max().unwrap_or(1).max(1);
+    let size = ((h - 20.0) / (max as f64 * 1.35)).clamp(6.0, 28.0);
+    let n_cols = counts.len();
+    let x_of = |c: usize| 24.0 + (w - 48.0) * c as f64 / (n_cols - 1).max(1) as f64;
+    let mut columns = Vec::new();
+    let mut units = HashMap::new();
+    columns.push(spread(net.n_inputs, x_of(0), h, size));
+    let mut col = 1;
+    for block in &net.blocks {
+        let placed = spread(block.n_units(), x_of(col), h, size);
+        for (id, p) in block.unit_ids.iter().zip(&placed) {
+            units.insert(*id, *p);
+        }
+        columns.push(placed);
+        col += 1;
+        if block.kind == BlockKind::Residual {
+            columns.push(spread(block.d_out(), x_of(col), h, size));
+            col += 1;
+        }
+    }
+    columns.push(spread(net.out_bias.len(), x_of(col), h, size));
+    Layout {
+        units,
+        columns,
+        size,
+    }
+}
+
+fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight: f32, alpha: f64) {
+    let c = diverging((weight as f64).clamp(-1.0, 1.0).signum() as f32 * 0.9);
+    ctx.set_global_alpha(alpha * 0.85);
+    ctx.set_stroke_style_str(&css(c));
+    ctx.set_line_width((weight.abs() as f64 * 2.0).clamp(0.4, 6.0));
+    ctx.begin_path();
+    ctx.move_to(from.0, from.1);
+    let mid = (from.0 + to.0) / 2.0;
+    ctx.bezier_curve_to(mid, from.1, mid, to.1, to.0, to.1);
+    ctx.stroke();
+}
+
+/// Draws the network: links (width = |w|, colour = sign), unit squares with thumbnails of each
+/// unit's output over the plane, the stream columns after residual blocks, and a highlight ring
+/// around the focused unit.
+#[allow(clippy::too_many_arguments)]
+pub fn network(
+    canvas: &HtmlCanvasElement,
+    snapshot: &Snapshot,
+    placed: &HashMap<UnitId, Placed>,
+    layout: &Layout,
+    focused: Option<UnitId>,
+) -> Result<(), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let net = &snapshot.network;
+    let size = layout.size;
+    let pos = |id: &UnitId| {
+        placed.get(id).copied().unwrap_or(Placed {
+            x: 0.0,
+            y: 0.0,
+            alpha: 0.0,
+        })
+    };
+    // Links.
+    let mut stream: Vec<(f64, f64)> = layout.columns[0].clone();
+    let mut col = 1;
+    for block in &net.blocks {
+        let targets: Vec<Placed> = block.unit_ids.iter().map(pos).collect();
+        for (j, t) in targets.iter().enumerate() {
+            for (i, s) in stream.iter().enumerate() {
+                link(&ctx, *s, (t.x, t.y), block.fan_in.get(i, j), t.alpha);
+            }
+        }
+        col += 1;
+        match (block.kind, &block.fan_out) {
+            (BlockKind::Residual, Some(fan_out)) => {
+                let next = layout.columns.get(col).cloned().unwrap_or_default();
+                for (j, t) in targets.iter().enumerate() {
+                    for (k, n) in next.iter().enumerate() {
+                        link(&ctx, (t.x, t.y), *n, fan_out.get(j, k), t.alpha);
+                    }
+                }
+                ctx.set_global_alpha(0.5);
+                ctx.set_stroke_style_str("#9aa3ab");
+                ctx.set_line_width(1.0);
+                let _ = ctx.set_line_dash(&js_sys::Array::of2(&4.0.into(), &4.0.into()));
+                for (s, n) in stream.iter().zip(&next) {
+                    ctx.begin_path();
+                    ctx.move_to(s.0, s.1);
+                    ctx.line_to(n.0, n.1);
+                    ctx.stroke();
+                }
+                let _ = ctx.set_line_dash(&js_sys::Array::new());
+                stream = next;
+                col += 1;
+            }
+            _ => stream = targets.iter().map(|t| (t.x, t.y)).collect(),
+        }
+    }
+    if let Some(outputs) = layout.columns.last() {
+        for (k, o) in outputs.iter().enumerate() {
+            for (i, s) in stream.iter().enumerate() {
+                link(&ctx, *s, *o, net.out_weight.get(i, k), 1.0);
+            }
+        }
+    }
+    ctx.set_global_alpha(1.0);
+    // Inputs, stream dots and outputs.
+    ctx.set_fill_style_str("#5f6b76");
+    ctx.set_font("11px system-ui, sans-serif");
+    for (i, p) in layout.columns[0].iter().enumerate() {
+        ctx.fill_rect(p.0 - size / 2.0, p.1 - size / 2.0, size, size);
+        let _ = ctx.fill_text(
+            if i == 0 { "x₁" } else { "x₂" },
+            p.0 - size / 2.0 - 16.0,
+            p.1 + 4.0,
+        );
+    }
+    for column in &layout.columns[1..layout.columns.len() - 1] {
+        if column
+            .iter()
+            .all(|p| !layout.units.values().any(|u| u == p))
+        {
+            for p in column {
+                ctx.begin_path();
+                let _ = ctx.arc(p.0, p.1, 3.0, 0.0, std::f64::consts::TAU);
+                ctx.fill();
+            }
+        }
+    }
+    if let Some(outputs) = layout.columns.last() {
+        for p in outputs {
+            ctx.set_fill_style_str(MAIN);
+            ctx.fill_rect(p.0 - size / 3.0, p.1 - size / 3.0, size / 1.5, size / 1.5);
+        }
+    }
+    // Units with thumbnails.
+    let res = snapshot.thumb_resolution;
+    for (b, block) in net.blocks.iter().enumerate() {
+        let activations = snapshot.units.get(b);
+        let m = block.n_units();
+        for (j, id) in block.unit_ids.iter().enumerate() {
+            let p = pos(id);
+            if p.alpha <= 0.01 {
+                continue;
+            }
+            ctx.set_global_alpha(p.alpha);
+            let (x0, y0) = (p.x - size / 2.0, p.y - size / 2.0);
+            if let Some(acts) = activations {
+                let cell = size / res.max(1) as f64;
+                for r in 0..res {
+                    for c in 0..res {
+                        let v = acts.get((r * res + c) * m + j).copied().unwrap_or(0.0);
+                        ctx.set_fill_style_str(&css(diverging(v.clamp(-1.0, 1.0))));
+                        ctx.fill_rect(
+                            x0 + c as f64 * cell,
+                            y0 + r as f64 * cell,
+                            cell + 0.5,
+                            cell + 0.5,
+                        );
+                    }
+                }
+            }
+            ctx.set_stroke_style_str(if block.kind == BlockKind::Residual {
+                "#2ea043"
+            } else {
+                "#1f2328"
+            });
+            ctx.set_line_width(1.0);
+            ctx.stroke_rect(x0, y0, size, size);
+            if focused == Some(*id) {
+                ctx.set_stroke_style_str("#ffbf47");
+                ctx.set_line_width(3.0);
+                ctx.stroke_rect(x0 - 3.0, y0 - 3.0, size + 6.0, size + 6.0);
+            }
+        }
+    }
+    ctx.set_global_alpha(1.0);
+    Ok(())
+}
+
+fn axes(
+    ctx: &CanvasRenderingContext2d,
+    w: f64,
+    h: f64,
+    x_label: &str,
+    y_max: f64,
+) -> (f64, f64, f64, f64) {
+    let (left, right, top, bottom) = (40.0, w - 10.0, 10.0, h - 28.0);
+    ctx.set_stroke_style_str("#c9ced4");
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(left, top);
+    ctx.line_to(left, bottom);
+    ctx.line_to(right, bottom);
+    ctx.stroke();
+    ctx.set_fill_style_str("#5f6b76");
+    ctx.set_font("11px system-ui, sans-serif");
+    let _ = ctx.fill_text(x_label, right - 60.0, h - 8.0);
+    let _ = ctx.fill_text(&format!("{y_max:.2}"), 2.0, top + 8.0);
+    let _ = ctx.fill_text("0", 24.0, bottom);
+    (left, right, top, bottom)
+}
+
+fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str, dashed: bool) {
+    if points.is_empty() {
+        return;
+    }
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(2.0);
+    let dash = if dashed {
+        js_sys::Array::of2(&5.0.into(), &4.0.into())
+    } else {
+        js_sys::Array::new()
+    };
+    let _ = ctx.set_line_dash(&dash);
+    ctx.begin_path();
+    ctx.move_to(points[0].0, points[0].1);
+    for p in &points[1..] {
+        ctx.line_to(p.0, p.1);
+    }
+    ctx.stroke();
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+}
+
+/// Loss curves over epochs: training (solid) and test (dashed) for both runs, growth events of
+/// the main run as vertical ticks.
+pub fn curves(
+    canvas: &HtmlCanvasElement,
+    main: &[EpochRecord],
+    baseline: &[EpochRecord],
+    growth_epochs: &[usize],
+) -> Result<(), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
+    let y_max = main
+        .iter()
+        .chain(baseline)
+        .flat_map(|r| [finite(r.train_loss), finite(r.test_loss)])
+        .fold(0.1, f64::max);
+    let x_max = main
+        .iter()
+        .chain(baseline)
+        .map(|r| r.epoch)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (l, r, t, b) = axes(&ctx, w, h, "epoch", y_max);
+    let to = |e: usize, v: f32| {
+        (
+            l + (r - l) * e as f64 / x_max,
+            b - (b - t) * finite(v) / y_max,
+        )
+    };
+    ctx.set_stroke_style_str("#e2d6fb");
+    ctx.set_line_width(1.0);
+    for e in growth_epochs {
+        let x = to(*e, 0.0).0;
+        ctx.begin_path();
+        ctx.move_to(x, t);
+        ctx.line_to(x, b);
+        ctx.stroke();
+    }
+    let series = |records: &[EpochRecord], test: bool| -> Vec<(f64, f64)> {
+        records
+            .iter()
+            .map(|rec| to(rec.epoch, if test { rec.test_loss } else { rec.train_loss }))
+            .collect()
+    };
+    polyline(&ctx, &series(baseline, false), BASELINE, false);
+    polyline(&ctx, &series(baseline, true), BASELINE, true);
+    polyline(&ctx, &series(main, false), MAIN, false);
+    polyline(&ctx, &series(main, true), MAIN, true);
+    Ok(())
+}
+
+/// Figure 3 live: training loss at the end of each phase against hidden units, for both runs.
+pub fn figure3(
+    canvas: &HtmlCanvasElement,
+    main: &[(usize, f32)],
+    baseline: &[(usize, f32)],
+) -> Result<(), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let y_max = main
+        .iter()
+        .chain(baseline)
+        .map(|p| if p.1.is_finite() { p.1 as f64 } else { 0.0 })
+        .fold(0.1, f64::max);
+    let x_min = main.iter().chain(baseline).map(|p| p.0).min().unwrap_or(0) as f64;
+    let x_max =
+        (main.iter().chain(baseline).map(|p| p.0).max().unwrap_or(1) as f64).max(x_min + 1.0);
+    let (l, r, t, b) = axes(&ctx, w, h, "hidden units", y_max);
+    let to = |p: &(usize, f32)| {
+        (
+            l + (r - l) * (p.0 as f64 - x_min) / (x_max - x_min),
+            b - (b - t) * (p.1 as f64).max(0.0) / y_max,
+        )
+    };
+    for (points, colour) in [(baseline, BASELINE), (main, MAIN)] {
+        let line: Vec<(f64, f64)> = points.iter().map(to).collect();
+        polyline(&ctx, &line, colour, false);
+        ctx.set_fill_style_str(colour);
+        for p in &line {
+            ctx.begin_path();
+            let _ = ctx.arc(p.0, p.1, 3.0, 0.0, std::f64::consts::TAU);
+            ctx.fill();
+        }
+    }
+    Ok(())
+}
+
+/// A short label for a candidate in the "why these units" list.
+pub fn candidate_label(
+    kind: CandidateKind,
+    block: usize,
+    index: usize,
+    unit: Option<UnitId>,
+) -> String {
+    match (kind, unit) {
+        (CandidateKind::Split, Some(id)) => format!("split #{id}"),
+        (CandidateKind::Split, None) => format!("split L{} u{index}", block + 1),
+        (CandidateKind::New, _) => format!("new in L{} ({index})", block + 1),
+        (CandidateKind::Layer, _) => format!("layer after L{} ({index})", block + 1),
+    }
+}
+
+/// One line of the growth summary.
+pub fn growth_line(event: &GrowthEvent) -> String {
+    format!(
+        "Epoch {}: {} → {}. Predicted Δloss {:+.4}, actual {:+.4}.",
+        event.epoch,
+        event.architecture_before,
+        event.architecture_after,
+        event.predicted_change,
+        event.actual_change()
+    )
+}

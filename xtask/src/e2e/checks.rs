@@ -1,0 +1,621 @@
+//! The end-to-end checks against the page contract: `starts`, `grows`, `keyboard`, `buttons`,
+//! `webgpu`, `cpu-fallback` and `bench`. Every wait is bounded and polls every 250 ms; a page
+//! that sets `data-state="error"` fails the check at once with its `data-error`.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::json::Json;
+use super::webdriver::{Driver, POLL, Session, TAB};
+use super::{ChromeConfig, Report};
+
+/// The epoch must stay put this long to count as settled (paused) or held (after a step).
+const HOLD: Duration = Duration::from_secs(1);
+/// How long a reaction to a key or click may take (the page may be busy with an epoch).
+const REACT: Duration = Duration::from_secs(30);
+
+/// Runs every check in order, recording each in `report`.
+pub fn run_all(
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    base: &str,
+    out_dir: &Path,
+    report: &mut Report,
+) {
+    let main = driver
+        .session(chrome.options(true))
+        .map_err(|e| format!("cannot open a browser session: {e}"));
+    let session = || main.as_ref().map_err(Clone::clone);
+
+    let mut start_units = 0.0;
+    report.check("starts", || starts(session()?, base, &mut start_units));
+    if report.passed("starts") {
+        report.check("grows", || grows(session()?, start_units, out_dir));
+        report.check("keyboard", || keyboard(session()?));
+        report.check("buttons", || buttons(session()?));
+    } else {
+        for name in ["grows", "keyboard", "buttons"] {
+            report.check(name, || Err("not run: `starts` failed".to_string()));
+        }
+    }
+    report.check("webgpu", || webgpu(session()?, base, out_dir));
+    report.check("cpu-fallback", || {
+        cpu_fallback(driver, chrome, base, out_dir)
+    });
+    report.check("bench", || bench(session()?, base, out_dir));
+}
+
+/// The `data-*` attributes of `<main id="app">` at one moment.
+struct App(Vec<(String, String)>);
+
+impl App {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn is(&self, name: &str, value: &str) -> bool {
+        self.get(name) == Some(value)
+    }
+
+    /// A numeric attribute; NaN when missing or not a number (so every comparison fails).
+    fn num(&self, name: &str) -> f64 {
+        self.get(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+
+    /// A one-line summary for progress and failure messages (long values cut).
+    fn summary(&self) -> String {
+        let mut out = String::new();
+        for (key, value) in &self.0 {
+            let value: String = value.chars().take(80).collect();
+            let _ = write!(out, "{key}={value:?} ");
+        }
+        out.trim_end().to_string()
+    }
+}
+
+/// Reads the attributes; `None` when the page has no `#app` (yet).
+fn read_app(session: &Session) -> Result<Option<App>, String> {
+    let value = session.execute(
+        "const app = document.getElementById('app');
+         if (!app) return null;
+         const out = {};
+         for (const a of app.attributes) {
+           if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
+         }
+         return out;",
+        vec![],
+    )?;
+    Ok(value.as_object().map(|pairs| {
+        App(pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect())
+    }))
+}
+
+/// Polls every 250 ms for at most `timeout` until `done` holds. Fails at once when the page
+/// reports an error, or when `done` returns an error (a state that can no longer succeed).
+fn wait_for(
+    session: &Session,
+    what: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&App) -> Result<bool, String>,
+) -> Result<App, String> {
+    let started = Instant::now();
+    loop {
+        let last = match read_app(session) {
+            Ok(Some(app)) => {
+                if app.is("state", "error") {
+                    return Err(format!(
+                        "the page reports data-state=error: {}",
+                        app.get("error").unwrap_or("(no data-error)")
+                    ));
+                }
+                if done(&app)? {
+                    return Ok(app);
+                }
+                app.summary()
+            }
+            Ok(None) => "no <main id=\"app\"> on the page".to_string(),
+            Err(e) => format!("reading the page failed: {e}"),
+        };
+        if started.elapsed() >= timeout {
+            return Err(format!(
+                "timed out after {:.0} s waiting for {what}; last seen: {last}",
+                timeout.as_secs_f64()
+            ));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Checks for `duration` (polling) that `holds` stays true; the error names what changed.
+fn holds_for(
+    session: &Session,
+    what: &str,
+    duration: Duration,
+    holds: impl Fn(&App) -> bool,
+) -> Result<App, String> {
+    let started = Instant::now();
+    loop {
+        let app = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
+        if !holds(&app) {
+            return Err(format!("{what} did not hold: {}", app.summary()));
+        }
+        if started.elapsed() >= duration {
+            return Ok(app);
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Waits until the epoch has not changed for [`HOLD`] (≤ 15 s) and returns that state.
+fn settled(session: &Session) -> Result<App, String> {
+    let started = Instant::now();
+    loop {
+        let app = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
+        let epoch = app.num("epoch");
+        match holds_for(session, "a settled epoch", HOLD, |a| {
+            a.num("epoch") == epoch
+        }) {
+            Ok(app) => return Ok(app),
+            Err(e) if started.elapsed() > Duration::from_secs(15) => {
+                return Err(format!("the epoch kept changing while paused: {e}"));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Loads `url` as a new document (through about:blank, since a hash-only change of the same
+/// page would not reload it).
+fn open(session: &Session, url: &str) -> Result<(), String> {
+    session.navigate("about:blank")?;
+    println!("    opening {url}");
+    session.navigate(url)
+}
+
+/// Moves the focus back to the page body, then presses `key`.
+fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
+    session.execute(
+        "const a = document.activeElement;
+         if (a && a !== document.body && typeof a.blur === 'function') a.blur();",
+        vec![],
+    )?;
+    session.press(key)
+}
+
+fn save(out_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let path = out_dir.join(name);
+    fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    println!("    saved {}", path.display());
+    Ok(())
+}
+
+/// `starts`: the page runs on the CPU by itself and trains.
+fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String, String> {
+    let started = Instant::now();
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&grow-every=3"),
+    )?;
+    let app = wait_for(
+        session,
+        "data-state=running and data-backend=cpu",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && a.is("backend", "cpu")),
+    )?;
+    *start_units = app.num("units");
+    println!(
+        "    running after {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        app.summary()
+    );
+    let app = wait_for(session, "data-epoch >= 2", Duration::from_secs(60), |a| {
+        Ok(a.num("epoch") >= 2.0)
+    })?;
+    Ok(format!(
+        "running on cpu, epoch {} after {:.1} s",
+        app.num("epoch"),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// `grows`: growth phases happen on their own, add units and lineage; screenshots.
+fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, String> {
+    let app = wait_for(
+        session,
+        &format!("data-growths >= 1, data-units > {start_units} and data-lineage >= 1"),
+        Duration::from_secs(120),
+        |a| Ok(a.num("growths") >= 1.0 && a.num("units") > start_units && a.num("lineage") >= 1.0),
+    )?;
+    println!("    grown: {}", app.summary());
+    save(out_dir, "running.png", &session.screenshot()?)?;
+    for id in ["heatmap", "network", "figure3"] {
+        let png = session
+            .element_screenshot(&format!("#{id}"))
+            .map_err(|e| format!("screenshot of #{id}: {e}"))?;
+        save(out_dir, &format!("{id}.png"), &png)?;
+    }
+    Ok(format!(
+        "units {} -> {}, growths {}, lineage {}",
+        start_units,
+        app.num("units"),
+        app.num("growths"),
+        app.num("lineage")
+    ))
+}
+
+/// Whether `#shortcuts` has the `hidden` attribute; an error when it is missing.
+fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
+    session
+        .execute(
+            "const s = document.getElementById('shortcuts');
+             return s ? s.hasAttribute('hidden') : null;",
+            vec![],
+        )?
+        .as_bool()
+        .ok_or_else(|| "there is no #shortcuts element".to_string())
+}
+
+fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        if shortcuts_hidden(session)? == hidden {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let what = if hidden { "closed" } else { "open" };
+            return Err(format!("#shortcuts did not become {what} within 10 s"));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// A control of the page, reached by a key or a button.
+#[derive(Clone, Copy)]
+enum Control {
+    Toggle,
+    Step,
+    Grow,
+    Reset,
+}
+
+impl Control {
+    fn key(self) -> &'static str {
+        match self {
+            Control::Toggle => " ",
+            Control::Step => "s",
+            Control::Grow => "g",
+            Control::Reset => "r",
+        }
+    }
+
+    fn key_name(self) -> &'static str {
+        match self {
+            Control::Toggle => "Space",
+            other => other.key(),
+        }
+    }
+
+    fn button(self) -> &'static str {
+        match self {
+            Control::Toggle => "#play",
+            Control::Step => "#step",
+            Control::Grow => "#grow",
+            Control::Reset => "#reset",
+        }
+    }
+}
+
+/// Presses the play/pause control when the page is paused, and waits for it to run.
+fn resume_if_paused(
+    session: &Session,
+    trigger: &dyn Fn(Control) -> Result<(), String>,
+    name: fn(Control) -> &'static str,
+) -> Result<(), String> {
+    if read_app(session)?.ok_or("no #app")?.is("state", "paused") {
+        trigger(Control::Toggle)?;
+        let what = format!("data-state=running after {}", name(Control::Toggle));
+        wait_for(session, &what, REACT, |a| Ok(a.is("state", "running")))?;
+    }
+    Ok(())
+}
+
+/// Drives the controls through `trigger` (keys or clicks; `name` says which in messages):
+/// reset while running (the epoch drops), pause, step exactly one epoch and stay paused, grow
+/// by exactly one phase, then `while_paused`, then resume. Reset comes first so the main run is
+/// young and far from any unit cap when `grow` is pressed.
+fn exercise(
+    session: &Session,
+    trigger: &dyn Fn(Control) -> Result<(), String>,
+    name: fn(Control) -> &'static str,
+    while_paused: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    use Control::{Grow, Reset, Step, Toggle};
+    // An earlier check may have left the page paused: the toggle must then resume it.
+    resume_if_paused(session, trigger, name)?;
+    let app = wait_for(session, "running with data-epoch >= 1", REACT, |a| {
+        Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
+    })?;
+    let before = app.num("epoch");
+    trigger(Reset)?;
+    let app = wait_for(
+        session,
+        &format!("data-epoch < {before} after {}", name(Reset)),
+        REACT,
+        |a| Ok(a.num("epoch") < before),
+    )?;
+    println!(
+        "    {} reset: epoch {before} -> {}",
+        name(Reset),
+        app.num("epoch")
+    );
+
+    // The contract leaves open whether reset pauses; pausing below needs a running page.
+    resume_if_paused(session, trigger, name)?;
+    trigger(Toggle)?;
+    wait_for(
+        session,
+        &format!("data-state=paused after {}", name(Toggle)),
+        REACT,
+        |a| Ok(a.is("state", "paused")),
+    )?;
+    let epoch = settled(session)?.num("epoch");
+    println!("    {} paused at epoch {epoch}", name(Toggle));
+
+    trigger(Step)?;
+    wait_for(
+        session,
+        &format!("data-epoch = {} after {}", epoch + 1.0, name(Step)),
+        REACT,
+        |a| {
+            let now = a.num("epoch");
+            if now > epoch + 1.0 {
+                return Err(format!(
+                    "{} went from epoch {epoch} to {now}, not one epoch",
+                    name(Step)
+                ));
+            }
+            Ok(now == epoch + 1.0)
+        },
+    )?;
+    holds_for(
+        session,
+        &format!(
+            "epoch {} and paused for 1 s after {}",
+            epoch + 1.0,
+            name(Step)
+        ),
+        HOLD,
+        |a| a.num("epoch") == epoch + 1.0 && a.is("state", "paused"),
+    )?;
+    println!("    {} stepped to epoch {}", name(Step), epoch + 1.0);
+
+    let app = read_app(session)?.ok_or("no #app")?;
+    let (growths, units) = (app.num("growths"), app.num("units"));
+    trigger(Grow)?;
+    let app = wait_for(
+        session,
+        &format!("data-growths = {} after {}", growths + 1.0, name(Grow)),
+        REACT,
+        |a| Ok(a.num("growths") >= growths + 1.0),
+    )?;
+    if app.num("growths") != growths + 1.0 {
+        return Err(format!(
+            "{} took growths from {growths} to {}, not by one",
+            name(Grow),
+            app.num("growths")
+        ));
+    }
+    println!(
+        "    {} grew: growths {growths} -> {}, units {units} -> {}",
+        name(Grow),
+        app.num("growths"),
+        app.num("units")
+    );
+
+    while_paused()?;
+
+    trigger(Toggle)?;
+    let app = wait_for(
+        session,
+        &format!("data-state=running after {}", name(Toggle)),
+        REACT,
+        |a| Ok(a.is("state", "running")),
+    )?;
+    println!("    {} resumed at epoch {}", name(Toggle), app.num("epoch"));
+    Ok(())
+}
+
+/// `keyboard`: Tab reaches a visible control; Space, `s`, `g`, `r` and `?` do what the
+/// contract says (with the focus on the page body).
+fn keyboard(session: &Session) -> Result<String, String> {
+    // Tab first, while nothing has had the focus yet.
+    press_on_body(session, TAB)?;
+    let focused = session
+        .execute(
+            "const a = document.activeElement;
+             if (!a || a === document.body || a === document.documentElement) return 'body';
+             const r = a.getBoundingClientRect();
+             const s = getComputedStyle(a);
+             const what = a.tagName.toLowerCase() + (a.id ? '#' + a.id : '');
+             const visible = r.width > 0 && r.height > 0 && s.visibility !== 'hidden'
+               && s.display !== 'none' && !a.closest('[hidden]');
+             return (visible ? 'visible ' : 'invisible ') + what;",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    if !focused.starts_with("visible ") {
+        return Err(format!(
+            "Tab did not move the focus to a visible control (focus: {focused})"
+        ));
+    }
+    println!("    Tab focused {}", &focused["visible ".len()..]);
+
+    let shortcut_sheet = || {
+        if !shortcuts_hidden(session)? {
+            return Err("#shortcuts is open before `?` was pressed".to_string());
+        }
+        press_on_body(session, "?")?;
+        wait_shortcuts(session, false)?;
+        press_on_body(session, "?")?;
+        wait_shortcuts(session, true)?;
+        println!("    ? opened and closed #shortcuts");
+        Ok(())
+    };
+    exercise(
+        session,
+        &|control| press_on_body(session, control.key()),
+        Control::key_name,
+        &shortcut_sheet,
+    )?;
+    Ok("Tab, r, Space, s, g, ?, Space all work".to_string())
+}
+
+/// `buttons`: the controls and canvases exist, and #reset, #play, #step and #grow work on
+/// click.
+fn buttons(session: &Session) -> Result<String, String> {
+    let missing = session.execute(
+        "return ['play', 'step', 'grow', 'reset', 'heatmap', 'network', 'curves', 'figure3']
+           .filter(id => {
+             const e = document.getElementById(id);
+             if (!e) return true;
+             return ['heatmap', 'network', 'curves', 'figure3'].includes(id)
+               ? e.tagName !== 'CANVAS' : false;
+           });",
+        vec![],
+    )?;
+    let missing: Vec<&str> = missing
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing (or not a canvas): #{}",
+            missing.join(", #")
+        ));
+    }
+    exercise(
+        session,
+        &|control| session.click(control.button()),
+        Control::button,
+        &|| Ok(()),
+    )?;
+    Ok("controls and canvases present; #reset, #play, #step, #grow work".to_string())
+}
+
+/// The text of `#backend-note` when it is shown, `None` when absent or hidden.
+fn backend_note(session: &Session) -> Result<Option<String>, String> {
+    let value = session.execute(
+        "const n = document.getElementById('backend-note');
+         if (!n || n.closest('[hidden]')) return null;
+         const r = n.getBoundingClientRect();
+         const s = getComputedStyle(n);
+         if (r.width === 0 || r.height === 0 || s.visibility === 'hidden') return null;
+         return n.innerText;",
+        vec![],
+    )?;
+    Ok(value.as_str().map(str::to_string))
+}
+
+/// `webgpu`: with a WebGPU adapter the page trains on it.
+fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    let started = Instant::now();
+    open(session, &format!("{base}index.html#grow-every=3"))?;
+    let app = wait_for(
+        session,
+        "data-backend=webgpu, data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        |a| {
+            if a.is("state", "running") && a.is("backend", "cpu") {
+                let note = backend_note(session).ok().flatten().unwrap_or_default();
+                return Err(format!(
+                    "the page runs on the CPU although Chromium has WebGPU (note: {note:?})"
+                ));
+            }
+            Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
+        },
+    )?;
+    save(out_dir, "webgpu.png", &session.screenshot()?)?;
+    Ok(format!(
+        "training on webgpu, epoch {} after {:.1} s",
+        app.num("epoch"),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// `cpu-fallback`: in a browser without WebGPU the page trains on the CPU and says so.
+fn cpu_fallback(
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    base: &str,
+    out_dir: &Path,
+) -> Result<String, String> {
+    let started = Instant::now();
+    let session = driver
+        .session(chrome.options(false))
+        .map_err(|e| format!("cannot open a browser session without WebGPU: {e}"))?;
+    open(&session, &format!("{base}index.html"))?;
+    let app = wait_for(
+        &session,
+        "data-backend=cpu, data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        |a| Ok(a.is("backend", "cpu") && a.is("state", "running") && a.num("epoch") >= 1.0),
+    )?;
+    let note_started = Instant::now();
+    let note = loop {
+        let note = backend_note(&session)?;
+        if let Some(text) = &note
+            && text.contains("CPU")
+        {
+            break text.clone();
+        }
+        if note_started.elapsed() > Duration::from_secs(10) {
+            return Err(format!(
+                "no visible #backend-note mentioning \"CPU\" (found: {note:?})"
+            ));
+        }
+        thread::sleep(POLL);
+    };
+    save(out_dir, "cpu-fallback.png", &session.screenshot()?)?;
+    Ok(format!(
+        "training on cpu, epoch {} after {:.1} s; note: {:?}",
+        app.num("epoch"),
+        started.elapsed().as_secs_f64(),
+        note.trim()
+    ))
+}
+
+/// `bench`: the bench mode reports its numbers as JSON in `data-bench` (a measurement; speed
+/// never fails the check).
+fn bench(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    open(session, &format!("{base}index.html#bench"))?;
+    let app = wait_for(session, "data-bench", Duration::from_secs(240), |a| {
+        Ok(a.get("bench").is_some_and(|b| !b.trim().is_empty()))
+    })?;
+    let text = app.get("bench").unwrap_or_default();
+    let json = Json::parse(text).map_err(|e| format!("data-bench is not JSON ({e}): {text}"))?;
+    if json.as_object().is_none() {
+        return Err(format!("data-bench is not a JSON object: {text}"));
+    }
+    println!("    bench: {json}");
+    save(
+        out_dir,
+        "bench.json",
+        format!("{}\n", json.pretty()).as_bytes(),
+    )?;
+    Ok(format!("bench: {json}"))
+}

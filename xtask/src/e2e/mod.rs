@@ -1,0 +1,184 @@
+//! The end-to-end test: builds the site with trunk (or takes a ready one from `E2E_DIST`),
+//! serves it from a small static server under a sub-path, drives headless Chromium through
+//! chromedriver and checks the page contract: the `data-*` attributes of `<main id="app">`,
+//! the URL hash options, the keyboard shortcuts and buttons, WebGPU and the CPU fallback, and
+//! the bench mode. Each check prints a PASS or FAIL line; the last line is
+//! `e2e: N passed, M failed`. Screenshots, `bench.json` and chromedriver's log go to
+//! `<target-dir>/e2e/`.
+
+mod checks;
+mod json;
+mod server;
+mod webdriver;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::context::{Context, run};
+use crate::steps;
+use crate::trunk;
+use json::Json;
+use server::StaticServer;
+use webdriver::Driver;
+
+/// The flag that gives headless Chromium a (software) WebGPU adapter.
+const WEBGPU_FLAG: &str = "--enable-unsafe-webgpu";
+/// The window size every session gets (wide enough for the full layout).
+const WINDOW_SIZE_FLAG: &str = "--window-size=1280,1000";
+
+/// Builds (unless `ctx.e2e_dist` is set), serves and checks the site.
+pub fn run_e2e(ctx: &Context) -> Result<(), String> {
+    let out_dir = ctx.target_dir_or_default().join("e2e");
+    fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    println!(
+        "    artifacts (screenshots, bench.json, chromedriver.log): {}",
+        out_dir.display()
+    );
+
+    let dist = match &ctx.e2e_dist {
+        Some(dir) => {
+            println!(
+                "    E2E_DIST={}: serving it as it is (no trunk build)",
+                dir.display()
+            );
+            dir.clone()
+        }
+        None => {
+            let dist = ctx.target_dir_or_default().join("e2e-dist");
+            println!("==> trunk build into {}", dist.display());
+            trunk::fetch(ctx)?;
+            run(trunk::build_command(ctx, &dist)?)?;
+            dist
+        }
+    };
+    if !dist.join("index.html").is_file() {
+        return Err(format!("{} has no index.html", dist.display()));
+    }
+
+    let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
+    let chromedriver = steps::chromedriver(ctx)?;
+    let server = StaticServer::start(&dist)?;
+    let base = server.base_url();
+    println!("    serving {} at {base}", dist.display());
+    let driver = Driver::start(&chromedriver, &out_dir.join("chromedriver.log"))?;
+
+    let mut report = Report::default();
+    checks::run_all(&driver, &chrome, &base, &out_dir, &mut report);
+    // Sessions are gone by now; dropping the driver and the server stops them.
+    drop(driver);
+    drop(server);
+    report.finish()
+}
+
+/// Chromium's binary and flags, read from the repository's `webdriver.json` (the file the
+/// browser tests use) so both kinds of browser test run the same browser the same way.
+pub struct ChromeConfig {
+    binary: String,
+    args: Vec<String>,
+}
+
+impl ChromeConfig {
+    fn load(path: &Path) -> Result<Self, String> {
+        let text =
+            fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let json = Json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let options = json
+            .get("goog:chromeOptions")
+            .ok_or_else(|| format!("{}: no goog:chromeOptions", path.display()))?;
+        let binary = options
+            .get("binary")
+            .and_then(Json::as_str)
+            .unwrap_or(steps::CHROMIUM_BINARY)
+            .to_string();
+        let args = options
+            .get("args")
+            .and_then(Json::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect();
+        Ok(Self { binary, args })
+    }
+
+    /// `goog:chromeOptions` for a session, with or without a WebGPU adapter, always with
+    /// [`WINDOW_SIZE_FLAG`].
+    pub fn options(&self, webgpu: bool) -> Json {
+        let mut args: Vec<String> = self
+            .args
+            .iter()
+            .filter(|arg| arg.as_str() != WEBGPU_FLAG && !arg.starts_with("--window-size="))
+            .cloned()
+            .collect();
+        if webgpu {
+            args.push(WEBGPU_FLAG.to_string());
+        }
+        args.push(WINDOW_SIZE_FLAG.to_string());
+        Json::obj([
+            ("binary", self.binary.as_str().into()),
+            (
+                "args",
+                args.into_iter().map(Json::from).collect::<Vec<_>>().into(),
+            ),
+        ])
+    }
+}
+
+/// The PASS/FAIL lines and the closing count.
+#[derive(Default)]
+pub struct Report {
+    results: Vec<(String, bool)>,
+}
+
+impl Report {
+    /// Runs one named check, timing it and printing its PASS or FAIL line.
+    pub fn check(&mut self, name: &str, body: impl FnOnce() -> Result<String, String>) -> bool {
+        println!("\n--- e2e check `{name}`");
+        let started = Instant::now();
+        let result = body();
+        let seconds = started.elapsed().as_secs_f64();
+        let passed = result.is_ok();
+        match result {
+            Ok(detail) => println!("PASS {name} ({seconds:.1} s): {detail}"),
+            Err(reason) => println!("FAIL {name} ({seconds:.1} s): {reason}"),
+        }
+        self.results.push((name.to_string(), passed));
+        passed
+    }
+
+    /// Whether the check of that name ran and passed.
+    pub fn passed(&self, name: &str) -> bool {
+        self.results.iter().any(|(n, ok)| n == name && *ok)
+    }
+
+    /// Prints the summary and `e2e: N passed, M failed`; an error when any check failed.
+    fn finish(self) -> Result<(), String> {
+        let failed: Vec<&str> = self
+            .results
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let passed = self.results.len() - failed.len();
+        println!();
+        for (name, ok) in &self.results {
+            println!("    {:<14} {}", name, if *ok { "PASS" } else { "FAIL" });
+        }
+        println!("e2e: {passed} passed, {} failed", failed.len());
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("end-to-end checks failed: {}", failed.join(", ")))
+        }
+    }
+}
+
+/// The stand-in page under `xtask/testdata/` that `cargo xtask e2e-selftest` serves instead of
+/// a trunk build, to test this harness without the real UI.
+pub fn standin_dir(ctx: &Context) -> PathBuf {
+    ctx.repo_root
+        .join("xtask")
+        .join("testdata")
+        .join("e2e-standin")
+}

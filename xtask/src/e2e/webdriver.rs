@@ -1,0 +1,458 @@
+//! Just enough W3C WebDriver to drive headless Chromium through chromedriver: an HTTP/1.1 client
+//! over `TcpStream` for localhost, a guard that starts chromedriver and kills it (and any browser
+//! it left behind) on drop, and a session guard with the commands the end-to-end checks use.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::json::{Json, base64_decode};
+
+/// The key WebDriver uses to name an element in JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The WebDriver code for the Tab key.
+pub const TAB: &str = "\u{E004}";
+/// How long one HTTP exchange with chromedriver may take. Longer than the session's script and
+/// page-load timeouts, so chromedriver answers first with a proper error.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(180);
+/// How often waits poll.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// One HTTP/1.1 exchange with a server on this machine: sends `method path` with an optional
+/// JSON body and returns the status code and the body as text. Reads a `Content-Length` body,
+/// a chunked body, or up to EOF.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Json>,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    let fail = |what: &str, e: std::io::Error| format!("{method} {path}: {what}: {e}");
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| fail("connect", e))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| fail("set timeout", e))?;
+    let body = body.map(Json::to_string).unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if !body.is_empty() || method == "POST" {
+        request.push_str("Content-Type: application/json; charset=utf-8\r\n");
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| fail("send", e))?;
+
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader
+        .read_line(&mut status_line)
+        .map_err(|e| fail("read status", e))?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("{method} {path}: bad status line {status_line:?}"))?;
+    let mut content_length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| fail("read headers", e))?;
+        let line = line.trim_end();
+        if n == 0 || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            if name == "content-length" {
+                content_length = value.parse::<usize>().ok();
+            } else if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
+                chunked = true;
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    if chunked {
+        loop {
+            let mut size_line = String::new();
+            reader
+                .read_line(&mut size_line)
+                .map_err(|e| fail("read chunk size", e))?;
+            let size_text = size_line.trim().split(';').next().unwrap_or("");
+            let size = usize::from_str_radix(size_text, 16)
+                .map_err(|_| format!("{method} {path}: bad chunk size {size_line:?}"))?;
+            if size == 0 {
+                break;
+            }
+            let start = bytes.len();
+            bytes.resize(start + size, 0);
+            reader
+                .read_exact(&mut bytes[start..])
+                .map_err(|e| fail("read chunk", e))?;
+            let mut crlf = [0u8; 2];
+            reader
+                .read_exact(&mut crlf)
+                .map_err(|e| fail("read chunk end", e))?;
+        }
+    } else if let Some(length) = content_length {
+        bytes.resize(length, 0);
+        reader
+            .read_exact(&mut bytes)
+            .map_err(|e| fail("read body", e))?;
+    } else {
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail("read body", e))?;
+    }
+    let text = String::from_utf8(bytes).map_err(|_| format!("{method} {path}: body not UTF-8"))?;
+    Ok((status, text))
+}
+
+/// A free TCP port on 127.0.0.1 (asked from the OS, then released for the child to take).
+pub fn free_port() -> Result<u16, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port on 127.0.0.1: {e}"))?;
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(|e| format!("no local address: {e}"))
+}
+
+/// A running chromedriver. Dropping it kills chromedriver and then every process that was still
+/// its descendant (a browser whose session was not deleted), by process id.
+pub struct Driver {
+    addr: SocketAddr,
+    child: Child,
+}
+
+impl Driver {
+    /// Starts `chromedriver --port=<free port>` with its output in `log`, and waits (≤ 20 s) for
+    /// `GET /status` to report it ready.
+    pub fn start(chromedriver: &Path, log: &Path) -> Result<Self, String> {
+        let port = free_port()?;
+        let log_file =
+            File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
+        let driver = Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        };
+        let started = Instant::now();
+        let limit = Duration::from_secs(20);
+        loop {
+            if let Ok((200, body)) = http(driver.addr, "GET", "/status", None, POLL * 8) {
+                let ready = Json::parse(&body)
+                    .ok()
+                    .and_then(|j| j.get("value")?.get("ready")?.as_bool());
+                if ready == Some(true) {
+                    return Ok(driver);
+                }
+            }
+            if started.elapsed() > limit {
+                return Err(format!(
+                    "chromedriver on port {port} was not ready within {} s (log: {})",
+                    limit.as_secs(),
+                    log.display()
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// One WebDriver command; returns the answer's `value`, or an error with WebDriver's error
+    /// code and message.
+    pub fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
+        let (status, text) = http(self.addr, method, path, body, HTTP_TIMEOUT)?;
+        let json = Json::parse(&text)
+            .map_err(|e| format!("{method} {path}: answer is not JSON ({e}): {text:.300}"))?;
+        let value = json.get("value").cloned().unwrap_or(Json::Null);
+        if status == 200 {
+            return Ok(value);
+        }
+        let error = value.get("error").and_then(Json::as_str).unwrap_or("?");
+        let message = value.get("message").and_then(Json::as_str).unwrap_or("");
+        let message = message.lines().next().unwrap_or("");
+        Err(format!("{method} {path}: HTTP {status} {error}: {message}"))
+    }
+
+    /// A new browser session with these `goog:chromeOptions` (`binary`, `args`).
+    pub fn session(&self, chrome_options: Json) -> Result<Session<'_>, String> {
+        let capabilities = Json::obj([(
+            "capabilities",
+            Json::obj([(
+                "alwaysMatch",
+                Json::obj([
+                    ("browserName", "chrome".into()),
+                    ("goog:chromeOptions", chrome_options),
+                    ("pageLoadStrategy", "normal".into()),
+                    (
+                        "timeouts",
+                        Json::obj([
+                            ("script", 30_000u64.into()),
+                            ("pageLoad", 120_000u64.into()),
+                            ("implicit", 0u64.into()),
+                        ]),
+                    ),
+                ]),
+            )]),
+        )]);
+        let value = self.command("POST", "/session", Some(&capabilities))?;
+        let id = value
+            .get("sessionId")
+            .and_then(Json::as_str)
+            .ok_or("new session: no sessionId in the answer")?
+            .to_string();
+        Ok(Session { driver: self, id })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let descendants = descendants(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for pid in descendants {
+            kill_pid(pid);
+        }
+    }
+}
+
+/// The ids of all processes below `root` in the process tree (from `/proc`; empty elsewhere).
+fn descendants(root: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parents: Vec<(u32, u32)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
+            let after = &stat[stat.rfind(')')? + 1..];
+            let ppid: u32 = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut index = 0;
+    while index < found.len() {
+        let parent = found[index];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
+        index += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Sends SIGKILL to one process by id (ignoring one that is already gone).
+#[cfg(unix)]
+fn kill_pid(pid: u32) {
+    unsafe extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    const SIGKILL: i32 = 9;
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 0
+    {
+        // SAFETY: kill(2) takes plain integers and has no memory effects on this process.
+        unsafe {
+            kill(pid, SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_pid(_pid: u32) {}
+
+/// A browser session; dropping it deletes the session, which closes the browser.
+pub struct Session<'d> {
+    driver: &'d Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
+        self.driver
+            .command(method, &format!("/session/{}{path}", self.id), body)
+    }
+
+    /// Navigates and waits for the page's load event.
+    pub fn navigate(&self, url: &str) -> Result<(), String> {
+        self.command("POST", "/url", Some(&Json::obj([("url", url.into())])))
+            .map(drop)
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
+    pub fn execute(&self, script: &str, args: Vec<Json>) -> Result<Json, String> {
+        let body = Json::obj([("script", script.into()), ("args", args.into())]);
+        self.command("POST", "/execute/sync", Some(&body))
+    }
+
+    /// The WebDriver id of the first element matching a CSS selector.
+    pub fn find(&self, css: &str) -> Result<String, String> {
+        let body = Json::obj([("using", "css selector".into()), ("value", css.into())]);
+        let value = self.command("POST", "/element", Some(&body))?;
+        value
+            .get(ELEMENT_KEY)
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("element {css}: no element id in the answer {value}"))
+    }
+
+    /// Clicks an element found by CSS selector.
+    pub fn click(&self, css: &str) -> Result<(), String> {
+        let element = self.find(css)?;
+        self.command(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(&Json::obj([])),
+        )
+        .map(drop)
+    }
+
+    /// Presses and releases one key (a character, or a WebDriver key code such as [`TAB`]) on
+    /// whatever has the focus, through the Actions API.
+    pub fn press(&self, key: &str) -> Result<(), String> {
+        let step = |kind: &str| Json::obj([("type", kind.into()), ("value", key.into())]);
+        let body = Json::obj([(
+            "actions",
+            vec![Json::obj([
+                ("type", "key".into()),
+                ("id", "keyboard".into()),
+                ("actions", vec![step("keyDown"), step("keyUp")].into()),
+            ])]
+            .into(),
+        )]);
+        self.command("POST", "/actions", Some(&body))?;
+        self.command("DELETE", "/actions", None).map(drop)
+    }
+
+    /// A PNG of the viewport.
+    pub fn screenshot(&self) -> Result<Vec<u8>, String> {
+        let value = self.command("GET", "/screenshot", None)?;
+        decode_png(&value)
+    }
+
+    /// A PNG of one element, found by CSS selector.
+    pub fn element_screenshot(&self, css: &str) -> Result<Vec<u8>, String> {
+        let element = self.find(css)?;
+        let value = self.command("GET", &format!("/element/{element}/screenshot"), None)?;
+        decode_png(&value)
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .driver
+            .command("DELETE", &format!("/session/{}", self.id), None);
+    }
+}
+
+fn decode_png(value: &Json) -> Result<Vec<u8>, String> {
+    let text = value
+        .as_str()
+        .ok_or("screenshot: the answer is not a string")?;
+    let png = base64_decode(text)?;
+    if png.starts_with(b"\x89PNG") {
+        Ok(png)
+    } else {
+        Err("screenshot: the answer is not a PNG".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serves one canned answer to one request and returns what the client sent.
+    fn one_shot(answer: &'static [u8]) -> (SocketAddr, thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    length = v.trim().parse().unwrap();
+                }
+                request.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            request.push_str(&String::from_utf8(body).unwrap());
+            stream.write_all(answer).unwrap();
+            request
+        });
+        (addr, handle)
+    }
+
+    #[test]
+    fn posts_json_and_reads_content_length() {
+        let (addr, server) = one_shot(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"value\":null}",
+        );
+        let body = Json::obj([("url", "http://x/".into())]);
+        let (status, text) = http(addr, "POST", "/session/1/url", Some(&body), POLL * 8).unwrap();
+        assert_eq!((status, text.as_str()), (200, "{\"value\":null}"));
+        let request = server.join().unwrap();
+        assert!(request.starts_with("POST /session/1/url HTTP/1.1\r\n"));
+        assert!(request.contains("Content-Length: 19\r\n"));
+        assert!(request.ends_with("\r\n\r\n{\"url\":\"http://x/\"}"));
+    }
+
+    #[test]
+    fn reads_chunked_and_until_eof() {
+        let (addr, server) = one_shot(
+            b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"va\r\na\r\nlue\":null}\r\n0\r\n\r\n",
+        );
+        let (status, text) = http(addr, "GET", "/x", None, POLL * 8).unwrap();
+        assert_eq!((status, text.as_str()), (404, "{\"value\":null}"));
+        assert!(server.join().unwrap().starts_with("GET /x HTTP/1.1\r\n"));
+
+        let (addr, server) = one_shot(b"HTTP/1.1 200 OK\r\n\r\nuntil eof");
+        let (status, text) = http(addr, "DELETE", "/y", None, POLL * 8).unwrap();
+        assert_eq!((status, text.as_str()), (200, "until eof"));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn finds_descendants_of_this_process() {
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let found = descendants(std::process::id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&child.id()));
+    }
+}

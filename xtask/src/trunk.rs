@@ -1,0 +1,89 @@
+//! The trunk commands: `cargo xtask serve` (the development server), `cargo xtask dist` (the
+//! static site in `dist/`) and the build the end-to-end test serves. Trunk runs with the
+//! checks' `CARGO_TARGET_DIR`, so it shares the wasm32 release dependencies with the browser
+//! tests; `Trunk.toml` sets `offline = true`, so a `cargo fetch` first fills the cargo cache.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::context::{Context, run};
+use crate::install;
+
+/// Where `cargo xtask serve` listens.
+pub const SERVE_ADDRESS: &str = "127.0.0.1";
+pub const SERVE_PORT: &str = "8080";
+
+/// `cargo fetch`, so that trunk's offline cargo build finds every dependency.
+pub fn fetch(ctx: &Context) -> Result<(), String> {
+    run(ctx.cargo(&["fetch"]))
+}
+
+/// `trunk <args>` in the repository root with the context's `CARGO_TARGET_DIR`.
+fn trunk(ctx: &Context, args: &[&str]) -> Command {
+    ctx.command_with_target_dir("trunk", args)
+}
+
+/// `trunk build index.html --release true --public-url ./ --dist <dist>`: a release build with
+/// relative URLs, so the site works under any sub-path.
+pub fn build_command(ctx: &Context, dist: &Path) -> Result<Command, String> {
+    let dist = dist
+        .to_str()
+        .ok_or_else(|| format!("{} is not UTF-8", dist.display()))?;
+    Ok(trunk(
+        ctx,
+        &[
+            "build",
+            "index.html",
+            "--release",
+            "true",
+            "--public-url",
+            "./",
+            "--dist",
+            dist,
+        ],
+    ))
+}
+
+/// The tools a trunk build needs: the wasm32 target, wasm-bindgen-cli and trunk (no browser).
+fn install_build_tools(ctx: &Context) -> Result<(), String> {
+    install::wasm_target(ctx)?;
+    install::wasm_bindgen_cli(ctx)?;
+    install::trunk(ctx)
+}
+
+/// The last step of `cargo xtask dist` (after the installs): builds the static site into
+/// `dist/`.
+pub fn dist(ctx: &Context) -> Result<(), String> {
+    fetch(ctx)?;
+    let dist = ctx.repo_root.join("dist");
+    run(build_command(ctx, &dist)?)?;
+    println!(
+        "==> static site in {} (relative URLs: deployable under any sub-path)",
+        dist.display()
+    );
+    Ok(())
+}
+
+/// `cargo xtask serve`: installs what is missing, fetches, then hands over to `trunk serve`
+/// (which rebuilds on changes) until it is stopped.
+pub fn serve(ctx: &Context) -> Result<(), String> {
+    install_build_tools(ctx)?;
+    fetch(ctx)?;
+    println!(
+        "\n==> serving at http://{SERVE_ADDRESS}:{SERVE_PORT}/ once trunk has built \
+         (the first release build takes a while); Ctrl-C stops it\n"
+    );
+    run(trunk(
+        ctx,
+        &[
+            "serve",
+            "index.html",
+            "--release",
+            "true",
+            "--address",
+            SERVE_ADDRESS,
+            "--port",
+            SERVE_PORT,
+        ],
+    ))
+}
