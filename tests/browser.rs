@@ -53,3 +53,49 @@ async fn growth_phase_on_webgpu_matches_native() {
         .compare(&golden(), 2e-3)
         .expect("browser webgpu run matches native");
 }
+
+/// UI logic that needs a browser: colours of the decision map, and which key events count as
+/// typing in a text field (where shortcuts must not fire).
+mod ui {
+    use firefly_playground::ui::app::{from_control, from_text_field};
+    use firefly_playground::ui::draw::{cell_colour, diverging};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn colours_follow_the_orange_grey_blue_scale() {
+        assert_eq!(diverging(-1.0), [245, 147, 34]);
+        assert_eq!(diverging(0.0), [232, 234, 235]);
+        assert_eq!(diverging(1.0), [8, 119, 189]);
+        assert_eq!(diverging(f32::NAN), [232, 234, 235]);
+        // Two classes: p(class 1) − p(class 0); discretized, only the sign counts.
+        assert_eq!(cell_colour(&[0.0, 1.0], false), [8, 119, 189]);
+        assert_eq!(cell_colour(&[0.4, 0.6], true), [8, 119, 189]);
+        assert_eq!(cell_colour(&[0.5, 0.5], false), [232, 234, 235]);
+        // Three classes: an even split is grey, certainty is the class colour.
+        assert_eq!(cell_colour(&[1.0 / 3.0; 3], false), [232, 234, 235]);
+        assert_eq!(cell_colour(&[0.0, 0.0, 1.0], false), [46, 160, 67]);
+    }
+
+    #[wasm_bindgen_test]
+    fn shortcuts_are_ignored_while_typing() {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .expect("a document");
+        let make = |tag: &str, kind: Option<&str>| -> web_sys::EventTarget {
+            let element = document.create_element(tag).expect("element");
+            if let Some(kind) = kind {
+                element.set_attribute("type", kind).expect("attribute");
+            }
+            element.unchecked_into()
+        };
+        assert!(from_text_field(Some(make("input", Some("text")))));
+        assert!(from_text_field(Some(make("input", Some("number")))));
+        assert!(from_text_field(Some(make("select", None))));
+        assert!(!from_text_field(Some(make("input", Some("checkbox")))));
+        assert!(!from_text_field(Some(make("div", None))));
+        assert!(!from_text_field(None));
+        assert!(from_control(Some(make("button", None))));
+        assert!(!from_control(Some(make("canvas", None))));
+    }
+}

@@ -28,7 +28,7 @@ use crate::url::{BackendChoice, PageOptions, parse_layers, to_hash};
 pub const MAP_RESOLUTION: usize = 100;
 /// Resolution of each unit's thumbnail.
 pub const THUMB_RESOLUTION: usize = 10;
-const ANIMATION_MS: f64 = 800.0;
+const ANIMATION_MS: f64 = 1500.0;
 
 /// Which backend computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,9 @@ pub struct Ui {
     network: HtmlCanvasElement,
     unit_card: HtmlElement,
     curves: HtmlCanvasElement,
+    accuracy: HtmlCanvasElement,
     figure3: HtmlCanvasElement,
+    progress: Element,
     why: Element,
     why_summary: Element,
     timings: Element,
@@ -136,7 +138,9 @@ impl Ui {
             network: by_id("network")?,
             unit_card: by_id("unit-card")?,
             curves: by_id("curves")?,
+            accuracy: by_id("accuracy")?,
             figure3: by_id("figure3")?,
+            progress: by_id("progress")?,
             why: by_id("why")?,
             why_summary: by_id("why-summary")?,
             timings: by_id("timings")?,
@@ -658,6 +662,11 @@ impl App {
             &self.baseline.history().epochs,
             &growth_epochs,
         );
+        let _ = draw::accuracy(
+            &self.ui.accuracy,
+            &self.main.history().epochs,
+            &self.baseline.history().epochs,
+        );
         let _ = draw::figure3(
             &self.ui.figure3,
             &self.main.history().loss_vs_units(),
@@ -933,6 +942,18 @@ impl App {
             None => set_hidden(&self.ui.error, true),
         }
         set_text(&self.ui.epoch, &self.main.epoch().to_string());
+        let progress = match self.main.stage() {
+            Stage::Training => String::new(),
+            Stage::Growing(GrowthStage::Propose) => "growing: proposing candidates".into(),
+            Stage::Growing(GrowthStage::Optimise { done, total }) => {
+                format!("growing: optimising ε, δ {done}/{total}")
+            }
+            Stage::Growing(GrowthStage::Score { done, total }) => {
+                format!("growing: scoring {done}/{total}")
+            }
+            Stage::Growing(GrowthStage::Materialise) => "growing: materialising".into(),
+        };
+        set_text(&self.ui.progress, &progress);
         let playing = self.running;
         set_text(&self.ui.play, if playing { "Pause" } else { "Play" });
         set_attr(
@@ -1167,12 +1188,16 @@ pub async fn init_device(choice: BackendChoice) -> (Device, Backend, Option<Stri
     }
     match Device::wgpu_options().init_async().await {
         Ok(device) => (device, Backend::WebGpu, None),
-        Err(e) => (
-            Device::flex(),
-            Backend::Cpu,
-            Some(format!(
-                "WebGPU is not available in this browser ({e:?}), so the networks train on the CPU backend (WebAssembly). Everything works; large networks are slower."
-            )),
-        ),
+        Err(e) => {
+            web_sys::console::info_1(&format!("webgpu unavailable: {e:?}").into());
+            (
+                Device::flex(),
+                Backend::Cpu,
+                Some(
+                    "WebGPU is not available in this browser, so the networks train on the CPU backend (WebAssembly). Everything works; large networks are slower."
+                        .into(),
+                ),
+            )
+        }
     }
 }

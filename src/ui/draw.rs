@@ -536,6 +536,41 @@ pub fn curves(
     Ok(())
 }
 
+/// Test accuracy over epochs for both runs (classification only; empty otherwise).
+pub fn accuracy(
+    canvas: &HtmlCanvasElement,
+    main: &[EpochRecord],
+    baseline: &[EpochRecord],
+) -> Result<(), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let x_max = main
+        .iter()
+        .chain(baseline)
+        .map(|r| r.epoch)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (l, r, t, b) = axes(&ctx, w, h, "test accuracy", 1.0);
+    let series = |records: &[EpochRecord]| -> Vec<(f64, f64)> {
+        records
+            .iter()
+            .filter_map(|rec| {
+                rec.test_accuracy.map(|a| {
+                    (
+                        l + (r - l) * rec.epoch as f64 / x_max,
+                        b - (b - t) * a as f64,
+                    )
+                })
+            })
+            .collect()
+    };
+    polyline(&ctx, &series(baseline), BASELINE, false);
+    polyline(&ctx, &series(main), MAIN, false);
+    Ok(())
+}
+
 /// Figure 3 live: training loss at the end of each phase against hidden units, for both runs.
 pub fn figure3(
     canvas: &HtmlCanvasElement,

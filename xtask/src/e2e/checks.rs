@@ -238,13 +238,24 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
         |a| Ok(a.num("growths") >= 1.0 && a.num("units") > start_units && a.num("lineage") >= 1.0),
     )?;
     println!("    grown: {}", app.summary());
+    // The diagram first, while the split animation is still running.
+    let png = session
+        .element_screenshot("#network")
+        .map_err(|e| format!("screenshot of #network: {e}"))?;
+    save(out_dir, "network-mid-split.png", &png)?;
     save(out_dir, "running.png", &session.screenshot()?)?;
-    for id in ["heatmap", "network", "figure3"] {
+    for id in ["heatmap", "network", "why", "curves", "figure3"] {
         let png = session
             .element_screenshot(&format!("#{id}"))
             .map_err(|e| format!("screenshot of #{id}: {e}"))?;
         save(out_dir, &format!("{id}.png"), &png)?;
     }
+    session.execute(
+        "window.scrollTo(0, document.body.scrollHeight); return null;",
+        vec![],
+    )?;
+    save(out_dir, "lower-panels.png", &session.screenshot()?)?;
+    session.execute("window.scrollTo(0, 0); return null;", vec![])?;
     Ok(format!(
         "units {} -> {}, growths {}, lineage {}",
         start_units,
