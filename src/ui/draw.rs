@@ -456,7 +456,9 @@ fn axes(
     ctx.stroke();
     ctx.set_fill_style_str("#5f6b76");
     ctx.set_font("11px system-ui, sans-serif");
-    let _ = ctx.fill_text(x_label, right - 60.0, h - 8.0);
+    ctx.set_text_align("right");
+    let _ = ctx.fill_text(x_label, right, h - 8.0);
+    ctx.set_text_align("left");
     let _ = ctx.fill_text(&format!("{y_max:.2}"), 2.0, top + 8.0);
     let _ = ctx.fill_text("0", 24.0, bottom);
     (left, right, top, bottom)
