@@ -630,23 +630,19 @@ impl App {
         } else {
             None
         };
-        if let Some(s) = &self.snap_main {
-            let _ = self.ui.main_map.draw(
-                s,
-                &self.main.data().train,
-                test,
-                self.data.task,
-                self.options.discretize,
-            );
-        }
-        if let Some(s) = &self.snap_baseline {
-            let _ = self.ui.baseline_map.draw(
-                s,
-                &self.baseline.data().train,
-                test,
-                self.data.task,
-                self.options.discretize,
-            );
+        for (map, snapshot, session) in [
+            (&self.ui.main_map, &self.snap_main, &self.main),
+            (&self.ui.baseline_map, &self.snap_baseline, &self.baseline),
+        ] {
+            if let Some(s) = snapshot {
+                let _ = map.draw(
+                    s,
+                    &session.data().train,
+                    test,
+                    self.data.task,
+                    self.options.discretize,
+                );
+            }
         }
         self.render_network();
         let growth_epochs: Vec<usize> = self

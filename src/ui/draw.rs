@@ -309,9 +309,7 @@ pub fn network(
     layout: &Layout,
     focused: Option<UnitId>,
 ) -> Result<(), JsValue> {
-    let ctx = context(canvas)?;
-    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    ctx.clear_rect(0.0, 0.0, w, h);
+    let (ctx, _, _) = cleared(canvas)?;
     let net = &snapshot.network;
     let size = layout.size;
     let pos = |id: &UnitId| {
@@ -439,6 +437,24 @@ pub fn network(
     Ok(())
 }
 
+/// The canvas's context, cleared, and its size.
+fn cleared(canvas: &HtmlCanvasElement) -> Result<(CanvasRenderingContext2d, f64, f64), JsValue> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+    ctx.clear_rect(0.0, 0.0, w, h);
+    Ok((ctx, w, h))
+}
+
+/// The last epoch recorded by either run (at least 1), the right end of the epoch axis.
+fn last_epoch(main: &[EpochRecord], baseline: &[EpochRecord]) -> f64 {
+    main.iter()
+        .chain(baseline)
+        .map(|r| r.epoch)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+}
+
 fn axes(
     ctx: &CanvasRenderingContext2d,
     w: f64,
@@ -493,22 +509,14 @@ pub fn curves(
     baseline: &[EpochRecord],
     growth_epochs: &[usize],
 ) -> Result<(), JsValue> {
-    let ctx = context(canvas)?;
-    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    ctx.clear_rect(0.0, 0.0, w, h);
+    let (ctx, w, h) = cleared(canvas)?;
     let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
     let y_max = main
         .iter()
         .chain(baseline)
         .flat_map(|r| [finite(r.train_loss), finite(r.test_loss)])
         .fold(0.1, f64::max);
-    let x_max = main
-        .iter()
-        .chain(baseline)
-        .map(|r| r.epoch)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let x_max = last_epoch(main, baseline);
     let (l, r, t, b) = axes(&ctx, w, h, "epoch", y_max);
     let to = |e: usize, v: f32| {
         (
@@ -544,16 +552,8 @@ pub fn accuracy(
     main: &[EpochRecord],
     baseline: &[EpochRecord],
 ) -> Result<(), JsValue> {
-    let ctx = context(canvas)?;
-    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    ctx.clear_rect(0.0, 0.0, w, h);
-    let x_max = main
-        .iter()
-        .chain(baseline)
-        .map(|r| r.epoch)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let (ctx, w, h) = cleared(canvas)?;
+    let x_max = last_epoch(main, baseline);
     let (l, r, t, b) = axes(&ctx, w, h, "test accuracy", 1.0);
     let series = |records: &[EpochRecord]| -> Vec<(f64, f64)> {
         records
@@ -579,9 +579,7 @@ pub fn figure3(
     main: &[(usize, f32)],
     baseline: &[(usize, f32)],
 ) -> Result<(), JsValue> {
-    let ctx = context(canvas)?;
-    let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-    ctx.clear_rect(0.0, 0.0, w, h);
+    let (ctx, w, h) = cleared(canvas)?;
     let y_max = main
         .iter()
         .chain(baseline)
