@@ -184,6 +184,8 @@ pub struct App {
     hovered: Option<UnitId>,
     last_stage: u8,
     seen_growths: usize,
+    /// Growth count the "why these units" panel shows (`None`: nothing drawn yet).
+    why_shown: Option<usize>,
     notice: Option<String>,
     fatal: Option<String>,
     reduced_motion: bool,
@@ -251,6 +253,7 @@ impl App {
             hovered: None,
             last_stage: 0,
             seen_growths: 0,
+            why_shown: None,
             notice: None,
             fatal: None,
             reduced_motion: dom::prefers_reduced_motion(),
@@ -456,6 +459,7 @@ impl App {
                 self.animation = None;
                 self.focused = None;
                 self.seen_growths = 0;
+                self.why_shown = None;
                 self.last_stage = 0;
                 self.snap_main = None;
                 self.snap_baseline = None;
@@ -712,8 +716,20 @@ impl App {
         self.placed = placed;
     }
 
-    fn render_why(&self) {
+    /// Rebuilds the candidate list only when a growth happened (or after a reset), not every frame.
+    fn render_why(&mut self) {
+        let growths = self.main.history().growths.len();
+        if self.why_shown == Some(growths) {
+            return;
+        }
+        self.why_shown = Some(growths);
         let Some(event) = self.main.history().growths.last() else {
+            self.ui.why.set_inner_html("");
+            set_text(
+                &self.ui.why_summary,
+                "Each growth ranks every candidate by its predicted effect on the loss.",
+            );
+            set_text(&self.ui.timings, "");
             return;
         };
         let Ok(document) = dom::document() else {
