@@ -10,7 +10,39 @@ use crate::error::EngineError;
 use crate::grow::{Budget, GrowthConfig, Method};
 use crate::model::{Activation, ModelConfig};
 use crate::optim::OptimizerKind;
-use crate::train::OnGrowth;
+
+/// What the optimiser does when the network grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnGrowth {
+    /// Forget all moments (the default, as the paper's code does).
+    Reset,
+    /// Keep old moments; new entries start at zero, a split clone copies its parent's.
+    Carry,
+}
+
+impl OnGrowth {
+    /// The name used in links and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnGrowth::Reset => "reset",
+            OnGrowth::Carry => "carry",
+        }
+    }
+}
+
+impl std::str::FromStr for OnGrowth {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "reset" => Ok(OnGrowth::Reset),
+            "carry" => Ok(OnGrowth::Carry),
+            _ => Err(EngineError::InvalidConfig(format!(
+                "expected reset or carry, got \"{s}\""
+            ))),
+        }
+    }
+}
 
 /// Optimiser and schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

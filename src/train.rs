@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+pub use crate::config::OnGrowth;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
@@ -31,16 +32,6 @@ use crate::model::{
 };
 use crate::optim::Optimizer;
 use crate::readback::read_all;
-
-/// What the optimiser does when the network grows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnGrowth {
-    /// Forget all moments (the default, as the paper's code does).
-    Reset,
-    /// Keep old moments; new entries start at zero, a split clone copies its parent's.
-    Carry,
-}
 
 /// Metrics after one epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -321,6 +312,24 @@ impl Session {
         Ok(())
     }
 
+    /// Changes the unit cap without resetting anything (growth resumes when it is raised).
+    pub fn set_max_units(&mut self, max_units: usize) -> Result<(), EngineError> {
+        let mut config = self.config.clone();
+        config.train.max_units = max_units;
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Changes how many epochs pass between growth phases, without resetting anything.
+    pub fn set_epochs_per_growth(&mut self, epochs: usize) -> Result<(), EngineError> {
+        let mut config = self.config.clone();
+        config.train.epochs_per_growth = epochs;
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
     /// What the session is doing.
     pub fn stage(&self) -> Stage {
         match &self.growth {
@@ -338,6 +347,14 @@ impl Session {
                 Some(_) => GrowthStage::Materialise,
             }),
         }
+    }
+
+    /// The candidates of a Firefly growth phase in progress (empty otherwise).
+    pub fn pending_candidates(&self) -> Vec<crate::grow::PendingCandidate> {
+        self.growth
+            .as_ref()
+            .and_then(|g| g.firefly.as_ref())
+            .map_or_else(Vec::new, FireflyRun::pending)
     }
 
     /// Whether the schedule still allows growth (method grows, unit cap not reached).

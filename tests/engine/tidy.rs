@@ -58,3 +58,11 @@ fn engine_modules_use_no_browser_crates_and_no_unwrap() {
         }
     }
 }
+
+#[test]
+fn config_does_not_import_the_session() {
+    // `train` builds on `config`; the reverse import would make the two a cycle.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = std::fs::read_to_string(root.join("src/config.rs")).expect("config.rs");
+    assert!(!config.contains("crate::train"), "config.rs imports train");
+}

@@ -1,0 +1,835 @@
+//! The one settings table: every setting of the playground written once — its link key (and old
+//! aliases), its control, how it is read and written, its range, its help — and used by the URL
+//! hash ([`crate::url`]), by the page's controls (`ui::controls` builds them from this table) and
+//! by [`crate::playground::Playground::update`]. The default of a setting is its value in
+//! [`PageOptions::default`].
+//!
+//! A value travels as text (the same text in a link and in a control's `value`); [`Setting::set`]
+//! parses it, checks it against the setting's range and writes it into [`PageOptions`], or says
+//! what is wrong in a message that names the setting.
+
+use crate::config::{OnGrowth, RunConfig};
+use crate::data::DatasetKind;
+use crate::grow::{Budget, Method};
+use crate::model::Activation;
+use crate::optim::OptimizerKind;
+
+/// Which compute backend the page should use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// WebGPU when the browser has an adapter, else the CPU.
+    Auto,
+    /// Always burn's CPU backend.
+    Cpu,
+}
+
+/// Everything a link or a control can set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageOptions {
+    /// The main run (its growth method is the one being shown).
+    pub config: RunConfig,
+    /// The growth method of the comparison run.
+    pub baseline: Method,
+    /// Backend choice.
+    pub backend: BackendChoice,
+    /// Run the speed benchmark instead of the playground.
+    pub bench: bool,
+    /// Show test points on the maps.
+    pub show_test: bool,
+    /// Show the sign of the output instead of its confidence.
+    pub discretize: bool,
+    /// Pause after every part of a growth phase, with an explanation.
+    pub slow_motion: bool,
+}
+
+impl Default for PageOptions {
+    /// The page's opening experiment (see [`crate::playground::DEFAULT_EXPERIMENT`]).
+    fn default() -> Self {
+        PageOptions {
+            config: crate::playground::default_experiment(),
+            baseline: Method::RandomNew,
+            backend: BackendChoice::Auto,
+            bench: false,
+            show_test: false,
+            discretize: false,
+            slow_motion: false,
+        }
+    }
+}
+
+/// Where a setting's control lives on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// The Data panel.
+    Data,
+    /// The Run panel.
+    Run,
+    /// The toolbar (slow motion).
+    Toolbar,
+    /// Only in links (no control).
+    Link,
+}
+
+/// The kind of control a setting has, with its range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Widget {
+    /// No control: set by links only.
+    None,
+    /// The dataset thumbnails (one button per [`DatasetKind`]).
+    Datasets,
+    /// A slider from `min` to `max` in steps of `step`; the read-out adds `suffix`.
+    Range {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+        /// Step.
+        step: f64,
+        /// Unit shown after the value.
+        suffix: &'static str,
+    },
+    /// A number field from `min` to `max` (whole numbers when `step` is 1).
+    Number {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+        /// Step.
+        step: f64,
+    },
+    /// A text field.
+    Text,
+    /// A list of `(value, label)` choices; `custom` allows any number in `(min, max]` from a link
+    /// (the control then shows it as an extra choice).
+    Select {
+        /// The choices.
+        options: &'static [(&'static str, &'static str)],
+        /// Numbers outside the list accepted from links: exclusive minimum and maximum.
+        custom: Option<(f64, f64)>,
+    },
+    /// A checkbox (`1` on, `0` off in links).
+    Checkbox,
+}
+
+/// What changing a setting does to the runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// New data from the generator, then both runs start again.
+    NewData,
+    /// Both runs start again on the same data.
+    Restart,
+    /// Applied to both running sessions without a restart.
+    Live,
+    /// Only the drawing changes.
+    View,
+    /// Needs the page to load again (backend, bench mode).
+    Reload,
+}
+
+/// One setting. See the module doc.
+pub struct Setting {
+    /// The link key.
+    pub key: &'static str,
+    /// Older link keys still read.
+    pub aliases: &'static [&'static str],
+    /// The id of its control in the page (`""` when it has none).
+    pub id: &'static str,
+    /// The control's label.
+    pub label: &'static str,
+    /// One sentence shown as the control's help.
+    pub help: &'static str,
+    /// Where the control lives.
+    pub group: Group,
+    /// The control and its range.
+    pub widget: Widget,
+    /// What a change does.
+    pub effect: Effect,
+    get: fn(&PageOptions) -> String,
+    put: fn(&Setting, &mut PageOptions, &str) -> Result<(), String>,
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting").field("key", &self.key).finish()
+    }
+}
+
+/// The longest piece of a user's value echoed in a message.
+const ECHO_CHARS: usize = 24;
+
+/// A value as echoed in a message: trimmed and cut to a few characters, so a 10,000-character
+/// value does not fill the page.
+pub fn echo(value: &str) -> String {
+    let value = value.trim();
+    let mut out: String = value.chars().take(ECHO_CHARS).collect();
+    if value.chars().count() > ECHO_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// A number without a needless fraction (`0.1`, `20`, not `20.0`).
+fn plain(x: f64) -> String {
+    let s = format!("{x}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+impl Setting {
+    /// The setting's current value as link text.
+    pub fn get(&self, options: &PageOptions) -> String {
+        (self.get)(options)
+    }
+
+    /// The default value as link text.
+    pub fn default_value(&self) -> String {
+        (self.get)(&PageOptions::default())
+    }
+
+    /// Parses `value`, checks its range and writes it into `options`; on error `options` is
+    /// unchanged and the message names the setting.
+    pub fn set(&self, options: &mut PageOptions, value: &str) -> Result<(), String> {
+        let mut trial = options.clone();
+        (self.put)(self, &mut trial, value)?;
+        trial
+            .config
+            .validate()
+            .map_err(|e| format!("{}: {e}", self.label))?;
+        *options = trial;
+        Ok(())
+    }
+
+    /// The value as a number within the widget's range.
+    fn number(&self, value: &str) -> Result<f64, String> {
+        let bad = || format!("{}: \"{}\" is not a number", self.label, echo(value));
+        let x: f64 = value.trim().parse().map_err(|_| bad())?;
+        if !x.is_finite() {
+            return Err(bad());
+        }
+        match self.widget {
+            Widget::Range { min, max, step, .. } | Widget::Number { min, max, step } => {
+                if x < min || x > max {
+                    return Err(format!(
+                        "{}: {} is outside {} to {}",
+                        self.label,
+                        echo(value),
+                        plain(min),
+                        plain(max)
+                    ));
+                }
+                if step == 1.0 && x.fract() != 0.0 {
+                    return Err(format!(
+                        "{}: {} is not a whole number",
+                        self.label,
+                        echo(value)
+                    ));
+                }
+            }
+            Widget::Select {
+                custom: Some((min, max)),
+                ..
+            } => {
+                if x <= min || x > max {
+                    return Err(format!(
+                        "{}: {} is outside ({}, {}]",
+                        self.label,
+                        echo(value),
+                        plain(min),
+                        plain(max)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(x)
+    }
+
+    /// A whole number within the widget's range.
+    fn count(&self, value: &str) -> Result<usize, String> {
+        let x = self.number(value)?;
+        if x < 0.0 || x.fract() != 0.0 || x > usize::MAX as f64 {
+            return Err(format!(
+                "{}: {} is not a whole number",
+                self.label,
+                echo(value)
+            ));
+        }
+        Ok(x as usize)
+    }
+
+    /// A name parsed by `T`'s `FromStr`, with the setting's label in the message.
+    fn named<T: std::str::FromStr>(&self, value: &str) -> Result<T, String> {
+        value.trim().parse::<T>().map_err(|_| {
+            let names = match self.widget {
+                Widget::Select { options, .. } => options
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => DatasetKind::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            format!("{}: \"{}\" is not one of {names}", self.label, echo(value))
+        })
+    }
+
+    fn flag(&self, value: &str) -> Result<bool, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "" | "1" | "true" | "on" | "yes" => Ok(true),
+            "0" | "false" | "off" | "no" => Ok(false),
+            _ => Err(format!(
+                "{}: expected 1 or 0, got \"{}\"",
+                self.label,
+                echo(value)
+            )),
+        }
+    }
+
+    /// Whether this key (or an alias) names the setting.
+    pub fn answers_to(&self, key: &str) -> bool {
+        self.key == key || self.aliases.contains(&key)
+    }
+}
+
+fn layers_text(hidden: &[usize]) -> String {
+    hidden
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The most hidden layers a starting network may have.
+pub const MAX_LAYERS: usize = 8;
+/// The widest starting layer.
+pub const MAX_WIDTH: usize = 64;
+
+/// Parses hidden-layer widths such as `4,2`.
+pub fn parse_layers(text: &str) -> Result<Vec<usize>, String> {
+    let widths: Result<Vec<usize>, _> = text
+        .split([',', ' ', '-'])
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<usize>())
+        .collect();
+    match widths {
+        Ok(w)
+            if !w.is_empty()
+                && w.len() <= MAX_LAYERS
+                && w.iter().all(|u| (1..=MAX_WIDTH).contains(u)) =>
+        {
+            Ok(w)
+        }
+        _ => Err(format!(
+            "Starting layers: \"{}\" should be 1 to {MAX_LAYERS} widths of 1 to {MAX_WIDTH} units, e.g. 4,2",
+            echo(text)
+        )),
+    }
+}
+
+const METHODS: &[(&str, &str)] = &[
+    ("firefly", "Firefly: split + new"),
+    ("firefly-split", "Firefly: split only"),
+    ("firefly-new", "Firefly: new only"),
+    ("firefly-layers", "Firefly: + layers"),
+    ("random-split", "Random split"),
+    ("random-new", "Random new"),
+    ("exact-split", "Exact splitting"),
+    ("none", "No growth"),
+];
+
+const BASELINES: &[(&str, &str)] = &[
+    ("random-new", "Random new"),
+    ("random-split", "Random split"),
+    ("exact-split", "Exact splitting"),
+    ("firefly-split", "Firefly: split only"),
+    ("firefly-new", "Firefly: new only"),
+    ("none", "No growth"),
+];
+
+/// The readable name of a growth method, as the page shows it.
+pub fn method_label(method: Method) -> &'static str {
+    METHODS
+        .iter()
+        .find(|(v, _)| *v == method.name())
+        .map_or("?", |(_, l)| l)
+}
+
+/// Every setting, in the order of the page and of links.
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        key: "dataset",
+        aliases: &[],
+        id: "datasets",
+        label: "Dataset",
+        help: "The toy problem both networks learn.",
+        group: Group::Data,
+        widget: Widget::Datasets,
+        effect: Effect::NewData,
+        get: |o| o.config.data.kind.name().into(),
+        put: |s, o, v| {
+            o.config.data.kind = s.named(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "noise",
+        aliases: &[],
+        id: "noise",
+        label: "Noise",
+        help: "How far points scatter from the pattern (TensorFlow Playground's noise).",
+        group: Group::Data,
+        widget: Widget::Range {
+            min: 0.0,
+            max: 50.0,
+            step: 5.0,
+            suffix: "",
+        },
+        effect: Effect::NewData,
+        get: |o| plain((f64::from(o.config.data.noise) * 100.0).round()),
+        put: |s, o, v| {
+            o.config.data.noise = (s.number(v)? / 100.0) as f32;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "ratio",
+        aliases: &[],
+        id: "ratio",
+        label: "Training share",
+        help: "The share of points used for training; the rest are test points.",
+        group: Group::Data,
+        widget: Widget::Range {
+            min: 10.0,
+            max: 90.0,
+            step: 10.0,
+            suffix: " %",
+        },
+        effect: Effect::NewData,
+        get: |o| plain((f64::from(o.config.data.train_ratio) * 100.0).round()),
+        put: |s, o, v| {
+            o.config.data.train_ratio = (s.number(v)? / 100.0) as f32;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "points",
+        aliases: &[],
+        id: "points",
+        label: "Points",
+        help: "How many points the generator makes (training and test together).",
+        group: Group::Data,
+        widget: Widget::Range {
+            min: 50.0,
+            max: 2000.0,
+            step: 50.0,
+            suffix: "",
+        },
+        effect: Effect::NewData,
+        get: |o| o.config.data.n_points.to_string(),
+        put: |s, o, v| {
+            o.config.data.n_points = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "batch",
+        aliases: &[],
+        id: "batch",
+        label: "Batch size",
+        help: "Points per gradient step.",
+        group: Group::Data,
+        widget: Widget::Range {
+            min: 1.0,
+            max: 100.0,
+            step: 1.0,
+            suffix: "",
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.train.batch_size.to_string(),
+        put: |s, o, v| {
+            o.config.train.batch_size = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "layers",
+        aliases: &[],
+        id: "layers",
+        label: "Starting layers",
+        help: "Units per hidden layer of the starting network, e.g. 4,2.",
+        group: Group::Run,
+        widget: Widget::Text,
+        effect: Effect::Restart,
+        get: |o| layers_text(&o.config.model.hidden),
+        put: |_, o, v| {
+            o.config.model.hidden = parse_layers(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "activation",
+        aliases: &[],
+        id: "activation",
+        label: "Activation",
+        help: "The hidden units' nonlinearity.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[
+                ("tanh", "Tanh"),
+                ("relu", "ReLU"),
+                ("sigmoid", "Sigmoid"),
+                ("softplus", "Softplus"),
+            ],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.model.activation.name().into(),
+        put: |s, o, v| {
+            o.config.model.activation = s.named::<Activation>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "lr",
+        aliases: &[],
+        id: "lr",
+        label: "Learning rate",
+        help: "Step size of the optimiser; changes take effect at once, without a reset.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[
+                ("0.0001", "0.0001"),
+                ("0.001", "0.001"),
+                ("0.003", "0.003"),
+                ("0.01", "0.01"),
+                ("0.03", "0.03"),
+                ("0.1", "0.1"),
+                ("0.3", "0.3"),
+                ("1", "1"),
+                ("3", "3"),
+                ("10", "10"),
+            ],
+            custom: Some((0.0, 10.0)),
+        },
+        effect: Effect::Live,
+        get: |o| o.config.train.learning_rate.to_string(),
+        put: |s, o, v| {
+            o.config.train.learning_rate = s.number(v)? as f32;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "optimizer",
+        aliases: &[],
+        id: "optimizer",
+        label: "Optimiser",
+        help: "Adam, or SGD with momentum.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[("adam", "Adam"), ("sgd", "SGD (momentum)")],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.train.optimizer.name().into(),
+        put: |s, o, v| {
+            o.config.train.optimizer = s.named::<OptimizerKind>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "method",
+        aliases: &[],
+        id: "method",
+        label: "Growth",
+        help: "How the main network grows.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: METHODS,
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.growth.method.name().into(),
+        put: |s, o, v| {
+            o.config.growth.method = s.named::<Method>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "baseline",
+        aliases: &[],
+        id: "baseline",
+        label: "Compared with",
+        help: "How the second network, on the same data and seed, grows.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: BASELINES,
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.baseline.name().into(),
+        put: |s, o, v| {
+            o.baseline = s.named::<Method>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "grow-every",
+        aliases: &["interval"],
+        id: "interval",
+        label: "Grow every (epochs)",
+        help: "Epochs of training between growth phases.",
+        group: Group::Run,
+        widget: Widget::Range {
+            min: 1.0,
+            max: 100.0,
+            step: 1.0,
+            suffix: "",
+        },
+        effect: Effect::Live,
+        get: |o| o.config.train.epochs_per_growth.to_string(),
+        put: |s, o, v| {
+            o.config.train.epochs_per_growth = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "per-growth",
+        aliases: &[],
+        id: "per-growth",
+        label: "Units per growth",
+        help: "How many units one growth phase adds (η).",
+        group: Group::Run,
+        widget: Widget::Number {
+            min: 1.0,
+            max: 16.0,
+            step: 1.0,
+        },
+        effect: Effect::Restart,
+        get: |o| match o.config.growth.budget {
+            Budget::Count(n) => n.to_string(),
+            Budget::Ratio(r) => r.to_string(),
+        },
+        put: |s, o, v| {
+            o.config.growth.budget = Budget::Count(s.count(v)?);
+            Ok(())
+        },
+    },
+    Setting {
+        key: "candidates",
+        aliases: &[],
+        id: "candidates",
+        label: "Candidates m′",
+        help: "New-unit candidates per layer that Firefly considers in each growth.",
+        group: Group::Run,
+        widget: Widget::Number {
+            min: 1.0,
+            max: 100.0,
+            step: 1.0,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.growth.candidates.to_string(),
+        put: |s, o, v| {
+            o.config.growth.candidates = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "eps",
+        aliases: &[],
+        id: "eps",
+        label: "ε max",
+        help: "Bound on every ε: how far a candidate may move the network in one growth.",
+        group: Group::Run,
+        widget: Widget::Number {
+            min: 0.001,
+            max: 2.0,
+            step: 0.001,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.growth.eps_max.to_string(),
+        put: |s, o, v| {
+            o.config.growth.eps_max = s.number(v)? as f32;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "max-units",
+        aliases: &[],
+        id: "max-units",
+        label: "Max units",
+        help: "Growth stops when a network has this many hidden units; raising it lets growth go on.",
+        group: Group::Run,
+        widget: Widget::Number {
+            min: 1.0,
+            max: 256.0,
+            step: 1.0,
+        },
+        effect: Effect::Live,
+        get: |o| o.config.train.max_units.to_string(),
+        put: |s, o, v| {
+            o.config.train.max_units = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "on-growth",
+        aliases: &[],
+        id: "on-growth",
+        label: "On growth",
+        help: "Whether the optimiser forgets its moments when the network grows.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[("reset", "Reset optimiser"), ("carry", "Carry moments")],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.train.on_growth.name().into(),
+        put: |s, o, v| {
+            o.config.train.on_growth = s.named::<OnGrowth>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "seed",
+        aliases: &[],
+        id: "seed",
+        label: "Seed",
+        help: "Seed of the data, the starting weights, the batch order and the candidates.",
+        group: Group::Run,
+        widget: Widget::Number {
+            min: 0.0,
+            max: 4_294_967_295.0,
+            step: 1.0,
+        },
+        effect: Effect::NewData,
+        get: |o| o.config.seed.to_string(),
+        put: |s, o, v| {
+            let seed = s.count(v)? as u64;
+            o.config.seed = seed;
+            o.config.data.seed = seed;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "data-seed",
+        aliases: &[],
+        id: "",
+        label: "Data seed",
+        help: "Which points the generator draws (Regenerate picks a new one).",
+        group: Group::Link,
+        widget: Widget::Number {
+            min: 0.0,
+            max: 4_294_967_295.0,
+            step: 1.0,
+        },
+        effect: Effect::NewData,
+        get: |o| o.config.data.seed.to_string(),
+        put: |s, o, v| {
+            o.config.data.seed = s.count(v)? as u64;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "test",
+        aliases: &[],
+        id: "show-test",
+        label: "Show test data",
+        help: "Draw the test points (outlined) on the maps.",
+        group: Group::Data,
+        widget: Widget::Checkbox,
+        effect: Effect::View,
+        get: |o| u8::from(o.show_test).to_string(),
+        put: |s, o, v| {
+            o.show_test = s.flag(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "discretize",
+        aliases: &[],
+        id: "discretize",
+        label: "Discretize output",
+        help: "Colour the maps by the predicted class only, without confidence.",
+        group: Group::Data,
+        widget: Widget::Checkbox,
+        effect: Effect::View,
+        get: |o| u8::from(o.discretize).to_string(),
+        put: |s, o, v| {
+            o.discretize = s.flag(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "slowmo",
+        aliases: &[],
+        id: "slowmo",
+        label: "Slow motion",
+        help: "Pause after each part of a growth and explain it.",
+        group: Group::Toolbar,
+        widget: Widget::Checkbox,
+        effect: Effect::View,
+        get: |o| u8::from(o.slow_motion).to_string(),
+        put: |s, o, v| {
+            o.slow_motion = s.flag(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "backend",
+        aliases: &[],
+        id: "",
+        label: "Backend",
+        help: "auto (WebGPU when the browser has it) or cpu.",
+        group: Group::Link,
+        widget: Widget::Select {
+            options: &[("auto", "Automatic"), ("cpu", "CPU"), ("webgpu", "WebGPU")],
+            custom: None,
+        },
+        effect: Effect::Reload,
+        get: |o| match o.backend {
+            BackendChoice::Auto => "auto".into(),
+            BackendChoice::Cpu => "cpu".into(),
+        },
+        put: |s, o, v| {
+            o.backend = match v.trim().to_ascii_lowercase().as_str() {
+                "cpu" => BackendChoice::Cpu,
+                "auto" | "webgpu" => BackendChoice::Auto,
+                _ => {
+                    return Err(format!(
+                        "{}: expected auto, webgpu or cpu, got \"{}\"",
+                        s.label,
+                        echo(v)
+                    ));
+                }
+            };
+            Ok(())
+        },
+    },
+    Setting {
+        key: "bench",
+        aliases: &[],
+        id: "",
+        label: "Bench mode",
+        help: "Measure epochs per second instead of showing the playground.",
+        group: Group::Link,
+        widget: Widget::Checkbox,
+        effect: Effect::Reload,
+        get: |o| u8::from(o.bench).to_string(),
+        put: |s, o, v| {
+            o.bench = s.flag(v)?;
+            Ok(())
+        },
+    },
+];
+
+/// The setting a link key (or alias) names.
+pub fn find(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.answers_to(key))
+}
+
+/// The settings whose values differ between `a` and `b`.
+pub fn changed(a: &PageOptions, b: &PageOptions) -> Vec<&'static Setting> {
+    SETTINGS.iter().filter(|s| s.get(a) != s.get(b)).collect()
+}
