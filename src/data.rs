@@ -20,6 +20,10 @@ use rand_chacha::ChaCha8Rng;
 /// Half-width of the plane shown and evaluated: points live in [-DOMAIN, DOMAIN]^2.
 pub const DOMAIN: f32 = 6.0;
 
+/// Largest CSV text accepted, in bytes (checked before parsing: 100,000 points of `x,y,label`
+/// with generous digits fit).
+pub const MAX_CSV_BYTES: usize = 4_000_000;
+
 /// Fewest points a data set may have (generated or loaded).
 pub const MIN_POINTS: usize = 4;
 
@@ -78,6 +82,14 @@ pub enum DataError {
     /// More points than [`MAX_POINTS`].
     #[error("too many points: found more than {MAX_POINTS}")]
     TooManyPoints,
+    /// A CSV text longer than [`MAX_CSV_BYTES`].
+    #[error(
+        "the file has {bytes} bytes, more than the {MAX_CSV_BYTES} allowed; nothing was loaded"
+    )]
+    TooLarge {
+        /// The text's length in bytes.
+        bytes: usize,
+    },
     /// Classification labels with a single class: a classifier needs two.
     #[error("all points have the same class; a classifier needs at least two classes")]
     OneClass,
@@ -391,6 +403,9 @@ impl Dataset {
         seed: u64,
     ) -> Result<Dataset, DataError> {
         check_train_ratio(train_ratio)?;
+        if text.len() > MAX_CSV_BYTES {
+            return Err(DataError::TooLarge { bytes: text.len() });
+        }
         let points = parse_csv(text)?;
         Dataset::from_points(name, &points, train_ratio, seed)
     }
@@ -550,14 +565,16 @@ fn parse_csv(text: &str) -> Result<Vec<Sample>, DataError> {
     let mut points = Vec::new();
     for record in records {
         let record = record.map_err(csv_error)?;
-        let line = line_of(&record);
+        // Line numbers are worked out only for an error: counting lines for every record would
+        // make loading quadratic in the file's length.
+        let line = || line_of(&record);
         // A line holding only whitespace trims to a single empty field.
         if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
             continue;
         }
         if record.len() != 3 {
             return Err(DataError::Csv {
-                line,
+                line: line(),
                 message: format!("expected 3 fields (x,y,label), found {}", record.len()),
             });
         }
@@ -568,12 +585,12 @@ fn parse_csv(text: &str) -> Result<Vec<Sample>, DataError> {
             .zip(["x", "y", "label"])
         {
             let value: f32 = field.parse().map_err(|_| DataError::Csv {
-                line,
+                line: line(),
                 message: format!("\"{field}\" is not a number in column {column}"),
             })?;
             if !value.is_finite() {
                 return Err(DataError::Csv {
-                    line,
+                    line: line(),
                     message: format!("\"{field}\" in column {column} is not a finite number"),
                 });
             }

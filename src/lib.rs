@@ -3,7 +3,8 @@
 //!
 //! Reading order: [`data`] (toy problems) → [`model`] (the growable network) → [`grow`] (plans,
 //! surgery, Firefly, baselines) → [`optim`] → [`train`] (sessions) → [`experiment`] (Figure 3) →
-//! [`config`], [`url`]. The browser UI lives in `ui` (wasm32 only) and drives the engine. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
+//! [`config`], [`settings`] (the one settings table), [`url`], [`playground`] (the page's state and
+//! its `update`, without the page). The browser UI lives in `ui` (wasm32 only) and drives the engine. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
 //! browser; device reads are asynchronous and live in [`readback`]. See ARCHITECTURE.md.
 
 pub mod config;
@@ -13,7 +14,9 @@ pub mod experiment;
 pub mod grow;
 pub mod model;
 pub mod optim;
+pub mod playground;
 pub mod readback;
+pub mod settings;
 pub mod train;
 pub mod url;
 

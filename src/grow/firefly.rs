@@ -364,6 +364,38 @@ impl FireflyRun {
         eps.iter().map(|&i| leaves[i].grad(&grads)).collect()
     }
 
+    /// Every candidate of the augmented network, in the order the diagram shows them.
+    pub fn pending(&self) -> Vec<crate::grow::PendingCandidate> {
+        use crate::grow::{CandidateKind, PendingCandidate};
+        let mut out = Vec::new();
+        for (b, block) in self.mlp.blocks.iter().enumerate() {
+            if self.candidates.split.get(b).is_some_and(Option::is_some) {
+                for (i, id) in block.unit_ids.iter().enumerate() {
+                    out.push(PendingCandidate {
+                        kind: CandidateKind::Split,
+                        block: b,
+                        index: i,
+                        unit_id: Some(*id),
+                    });
+                }
+            }
+            for (slots, kind) in [
+                (&self.candidates.new, CandidateKind::New),
+                (&self.candidates.layer, CandidateKind::Layer),
+            ] {
+                if slots.get(b).is_some_and(Option::is_some) {
+                    out.extend((0..self.config.candidates).map(|j| PendingCandidate {
+                        kind,
+                        block: b,
+                        index: j,
+                        unit_id: None,
+                    }));
+                }
+            }
+        }
+        out
+    }
+
     /// Step-1 steps taken so far.
     pub fn steps_done(&self) -> usize {
         self.steps_done

@@ -321,6 +321,19 @@ pub enum CandidateKind {
     Layer,
 }
 
+/// A candidate of a growth phase in progress (before it is scored), for the diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingCandidate {
+    /// Split, new unit or new-layer unit.
+    pub kind: CandidateKind,
+    /// Block (split, new) or the block a candidate layer follows (layer).
+    pub block: usize,
+    /// Unit index for splits; candidate index for new and layer units.
+    pub index: usize,
+    /// Identity of the unit a split candidate would split.
+    pub unit_id: Option<UnitId>,
+}
+
 /// One candidate's score, kept for the "why these units" view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CandidateScore {

@@ -9,6 +9,7 @@ mod experiment;
 mod golden;
 mod grow;
 mod model;
+mod playground;
 mod support;
 mod tidy;
 mod train;

@@ -1,0 +1,831 @@
+//! The playground's state and its one `update`: everything the page does, without the page.
+//!
+//! Two sessions run side by side on the same data and seed: the *main* run grows with the chosen
+//! method, the *baseline* with the comparison method; they are kept in step by epochs. Messages
+//! carry their values ([`Msg::Set`] carries a setting's key and its text, read from the control
+//! at the page's edge), and [`Playground::update`] is plain synchronous code, so every behaviour
+//! of the controls is tested natively. [`Playground::work`] advances both runs by a time-boxed
+//! amount. The browser UI (`ui`) turns DOM events into messages, applies the returned
+//! [`Effects`] (the link, the controls) and draws; it never does maths.
+//!
+//! Notices belong to a [`Cause`]: a notice goes when its cause goes (a setting fixed, a reset,
+//! the unit cap raised), and each can be dismissed.
+
+use burn::tensor::Device;
+use web_time::Instant;
+
+use crate::config::RunConfig;
+use crate::data::{DOMAIN, DataConfig, Dataset, DatasetKind, MAX_CSV_BYTES, Sample, Task};
+use crate::error::EngineError;
+use crate::grow::Method;
+use crate::model::{Activation, ModelConfig};
+use crate::settings::{self, Effect, PageOptions, method_label};
+use crate::train::{GrowthStage, Session, Stage};
+use crate::url::{Problem, parse_hash, to_hash};
+
+/// The opening experiment, in one sentence: what to look for.
+pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \
+grow one unit every 5 epochs: Firefly adds the unit that lowers the loss most, the baseline a \
+random new unit. Within a minute Firefly's map closes the circle first and its training loss \
+(purple) falls below the baseline's (grey); Figure 3, live, shows the gap unit by unit.";
+
+/// The page's opening experiment: circle, one hidden tanh unit, Firefly growing one unit every
+/// 5 epochs up to 16 units, Adam at 0.01, batch 10, against random new units. The paper's
+/// Figure 3 setting (a width-1 start, one unit per phase) with a short training budget between
+/// phases, so the quality of each chosen unit shows; the test
+/// `default_experiment_firefly_beats_its_baseline` checks the gap over 5 seeds.
+pub fn default_experiment() -> RunConfig {
+    let mut config = RunConfig {
+        seed: 1,
+        data: DataConfig::new(DatasetKind::Circle),
+        model: ModelConfig {
+            n_inputs: 2,
+            hidden: vec![1],
+            activation: Activation::Tanh,
+        },
+        ..RunConfig::default()
+    };
+    config.data.seed = 1;
+    config.train.epochs_per_growth = 5;
+    config.train.max_units = 16;
+    config
+}
+
+/// Why a notice is shown; the notice goes when its cause goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// Unknown keys in the link.
+    Link,
+    /// A value of this setting (from a link or a control) could not be used.
+    Setting(&'static str),
+    /// Loaded or generated data could not be used.
+    Data,
+    /// Information about the loaded points (some lie outside the plane).
+    Points,
+    /// A run reached its unit cap.
+    UnitCap,
+    /// A run stopped (the loss diverged, or the engine failed).
+    Run,
+}
+
+impl Cause {
+    /// A stable name (the page's dismiss buttons carry it).
+    pub fn name(self) -> String {
+        match self {
+            Cause::Link => "link".into(),
+            Cause::Setting(key) => format!("setting:{key}"),
+            Cause::Data => "data".into(),
+            Cause::Points => "points".into(),
+            Cause::UnitCap => "unit-cap".into(),
+            Cause::Run => "run".into(),
+        }
+    }
+
+    /// The cause a name stands for.
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Some(match name {
+            "link" => Cause::Link,
+            "data" => Cause::Data,
+            "points" => Cause::Points,
+            "unit-cap" => Cause::UnitCap,
+            "run" => Cause::Run,
+            other => Cause::Setting(settings::find(other.strip_prefix("setting:")?)?.key),
+        })
+    }
+}
+
+/// How serious a notice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Something did not work.
+    Error,
+    /// Worth knowing.
+    Info,
+}
+
+/// A message for the person, tied to its cause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// Why it is shown.
+    pub cause: Cause,
+    /// How serious it is.
+    pub level: Level,
+    /// One line.
+    pub text: String,
+}
+
+/// Everything the page can ask for; each message carries its values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    /// Play or pause.
+    TogglePlay,
+    /// Train exactly one more epoch, then pause.
+    Step,
+    /// Grow both runs now (also while paused).
+    Grow,
+    /// Start both runs again with the current settings.
+    Reset,
+    /// A control's value was committed: the setting's key and its text.
+    Set(String, String),
+    /// A control's value is being dragged: the link follows, the runs wait for [`Msg::Set`].
+    Preview(String, String),
+    /// The link changed (Back, Forward, a pasted link): its hash.
+    Link(String),
+    /// New points from the generator with this data seed.
+    Regenerate(u64),
+    /// Add a point at plane coordinates; `true` picks the other class.
+    AddPoint(f32, f32, bool),
+    /// Remove the point nearest to plane coordinates.
+    RemovePoint(f32, f32),
+    /// A CSV file is being read: its name and size in bytes.
+    CsvLoading(String, f64),
+    /// A CSV file was read: its name and text.
+    Csv(String, String),
+    /// A file could not be read: its name and why.
+    CsvFailed(String, String),
+    /// The person closed a notice.
+    Dismiss(Cause),
+}
+
+/// How the page's link should change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HashWrite {
+    /// The new hash (without `#`).
+    pub hash: String,
+    /// Add a history entry (`true`) or replace the current one (`false`, while dragging).
+    pub push: bool,
+}
+
+/// What the page must do after an update.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Write the link.
+    pub hash: Option<HashWrite>,
+    /// Put every control back to the options (a value was refused, or a link applied).
+    pub controls: bool,
+    /// The runs started again: forget snapshots and animations.
+    pub restarted: bool,
+    /// Load the page again (the backend changed).
+    pub reload: bool,
+}
+
+/// What the page shows in `data-state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Training (or growing).
+    Running,
+    /// Waiting for Play.
+    Paused,
+    /// Stopped by a failure (see the [`Cause::Run`] notice).
+    Error,
+}
+
+impl RunState {
+    /// The `data-state` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::Error => "error",
+        }
+    }
+}
+
+/// Which part of a growth the main run is in, as slow motion stops at it.
+fn stage_key(stage: Stage) -> u8 {
+    match stage {
+        Stage::Training => 0,
+        Stage::Growing(GrowthStage::Propose | GrowthStage::Optimise { .. }) => 1,
+        Stage::Growing(GrowthStage::Score { .. }) => 2,
+        Stage::Growing(GrowthStage::Materialise) => 3,
+    }
+}
+
+/// The playground: settings, data, both runs, notices. See the module doc.
+pub struct Playground {
+    options: PageOptions,
+    device: Device,
+    data: Dataset,
+    custom_data: bool,
+    main: Session,
+    baseline: Session,
+    running: bool,
+    failed: bool,
+    step_to: Option<usize>,
+    /// Growth counts each run must reach (a Grow press); `None` for a run that cannot grow.
+    grow_to: Option<(Option<usize>, Option<usize>)>,
+    notices: Vec<Notice>,
+    explain: Option<String>,
+    last_stage: u8,
+    /// The setting being dragged (its first preview added a history entry).
+    dragging: Option<&'static str>,
+    /// The link as last written or read.
+    hash: String,
+    /// Counts changes of the data (the page redraws its cached points layer when it changes).
+    data_version: u64,
+}
+
+impl Playground {
+    /// Builds both runs from a link's hash; problems in the link become notices.
+    pub fn from_hash(hash: &str, device: Device) -> Result<Self, String> {
+        let (options, problems) = parse_hash(hash);
+        let mut playground = Playground::new(options, device)?;
+        playground.report_link(&problems);
+        Ok(playground)
+    }
+
+    /// Builds both runs from options.
+    pub fn new(options: PageOptions, device: Device) -> Result<Self, String> {
+        let data = Dataset::generate(&options.config.data).map_err(|e| e.to_string())?;
+        let (main, baseline) = sessions(&options, &data, &device)?;
+        Ok(Playground {
+            hash: to_hash(&options),
+            options,
+            device,
+            data,
+            custom_data: false,
+            main,
+            baseline,
+            running: true,
+            failed: false,
+            step_to: None,
+            grow_to: None,
+            notices: Vec::new(),
+            explain: None,
+            last_stage: 0,
+            dragging: None,
+            data_version: 0,
+        })
+    }
+
+    /// The settings in force.
+    pub fn options(&self) -> &PageOptions {
+        &self.options
+    }
+
+    /// The settings as a link hash (without `#`).
+    pub fn settings_hash(&self) -> String {
+        to_hash(&self.options)
+    }
+
+    /// The data both runs train on.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// A number that changes whenever the data changes.
+    pub fn data_version(&self) -> u64 {
+        self.data_version
+    }
+
+    /// The growing run.
+    pub fn main(&self) -> &Session {
+        &self.main
+    }
+
+    /// The comparison run.
+    pub fn baseline(&self) -> &Session {
+        &self.baseline
+    }
+
+    /// The notices, oldest first.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// The slow-motion explanation, while one is shown.
+    pub fn explanation(&self) -> Option<&str> {
+        self.explain.as_deref()
+    }
+
+    /// Running, paused or stopped by a failure.
+    pub fn state(&self) -> RunState {
+        if self.failed {
+            RunState::Error
+        } else if self.running {
+            RunState::Running
+        } else {
+            RunState::Paused
+        }
+    }
+
+    /// Whether a step or a growth asked for while paused is still being carried out.
+    pub fn busy(&self) -> bool {
+        self.step_to.is_some() || self.grow_to.is_some()
+    }
+
+    /// One line on what the opening experiment shows, or on what the chosen methods compare.
+    pub fn what_to_look_for(&self) -> String {
+        let o = &self.options;
+        if o.config == default_experiment() && o.baseline == PageOptions::default().baseline {
+            return DEFAULT_EXPERIMENT.to_string();
+        }
+        let method = o.config.growth.method;
+        if method == Method::None {
+            return "The main network does not grow: choose a growth method to compare.".into();
+        }
+        format!(
+            "Both networks start the same and grow every {} epochs: {} against {}. Compare their \
+             training loss (purple and grey curves) at the same number of units.",
+            o.config.train.epochs_per_growth,
+            method_label(method),
+            method_label(o.baseline)
+        )
+    }
+
+    fn raise(&mut self, cause: Cause, level: Level, text: String) {
+        self.notices.retain(|n| n.cause != cause);
+        self.notices.push(Notice { cause, level, text });
+    }
+
+    fn clear(&mut self, cause: Cause) {
+        self.notices.retain(|n| n.cause != cause);
+    }
+
+    fn report_link(&mut self, problems: &[Problem]) {
+        self.notices
+            .retain(|n| !matches!(n.cause, Cause::Link | Cause::Setting(_)));
+        let unknown: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.key.is_none())
+            .map(|p| p.message.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            self.raise(
+                Cause::Link,
+                Level::Error,
+                format!("The link has {}; ignored.", unknown.join(", ")),
+            );
+        }
+        for p in problems {
+            if let Some(key) = p.key {
+                self.raise(
+                    Cause::Setting(key),
+                    Level::Error,
+                    format!("From the link, {}; the default is used.", p.message),
+                );
+            }
+        }
+    }
+
+    /// Applies one message and says what the page must do.
+    pub fn update(&mut self, msg: Msg) -> Effects {
+        let mut fx = Effects::default();
+        match msg {
+            Msg::TogglePlay => {
+                if !self.failed {
+                    self.running = !self.running;
+                    self.step_to = None;
+                    self.explain = None;
+                }
+            }
+            Msg::Step => {
+                if !self.failed {
+                    self.running = false;
+                    self.explain = None;
+                    self.step_to = Some(self.main.epoch() + 1);
+                }
+            }
+            Msg::Grow => self.grow(),
+            Msg::Reset => {
+                // A reset puts every control back to the settings in force and rewrites the
+                // link, so the notices about refused values lose their cause.
+                self.notices
+                    .retain(|n| !matches!(n.cause, Cause::Link | Cause::Setting(_)));
+                self.restart(&mut fx);
+                fx.controls = true;
+                let hash = to_hash(&self.options);
+                if hash != self.hash {
+                    self.hash = hash.clone();
+                    fx.hash = Some(HashWrite { hash, push: false });
+                }
+                self.dragging = None;
+            }
+            Msg::Set(key, value) => self.set(&key, &value, false, &mut fx),
+            Msg::Preview(key, value) => self.set(&key, &value, true, &mut fx),
+            Msg::Link(hash) => {
+                let hash = hash.trim_start_matches('#').to_string();
+                if hash != self.hash {
+                    let (options, problems) = parse_hash(&hash);
+                    self.hash = hash;
+                    self.dragging = None;
+                    self.report_link(&problems);
+                    self.apply(options, &mut fx);
+                    fx.controls = true;
+                }
+            }
+            Msg::Regenerate(seed) => {
+                self.set("data-seed", &seed.to_string(), false, &mut fx);
+            }
+            Msg::AddPoint(x, y, other) => {
+                let label = match (self.data.task, other) {
+                    (Task::Classification { .. }, false) => 1.0,
+                    (Task::Classification { .. }, true) => 0.0,
+                    (Task::Regression, false) => 1.0,
+                    (Task::Regression, true) => -1.0,
+                };
+                let mut data = self.data.clone();
+                data.train.push(Sample { x, y, label });
+                data.name = "custom".into();
+                self.swap_data(data, &mut fx);
+            }
+            Msg::RemovePoint(x, y) => {
+                let mut data = self.data.clone();
+                let near = |s: &Sample| (s.x - x).powi(2) + (s.y - y).powi(2) < 0.36;
+                let removed = if let Some(i) = data.train.iter().position(near) {
+                    data.train.remove(i);
+                    true
+                } else if let Some(i) = data.test.iter().position(near) {
+                    data.test.remove(i);
+                    true
+                } else {
+                    false
+                };
+                if removed {
+                    data.name = "custom".into();
+                    self.swap_data(data, &mut fx);
+                }
+            }
+            Msg::CsvLoading(name, bytes) => {
+                self.clear(Cause::Data);
+                if bytes > MAX_CSV_BYTES as f64 {
+                    self.raise(Cause::Data, Level::Error, too_big(&name, bytes));
+                } else {
+                    self.raise(
+                        Cause::Data,
+                        Level::Info,
+                        format!("Reading {} ({})…", settings::echo(&name), size(bytes)),
+                    );
+                }
+            }
+            Msg::Csv(name, text) => self.load_csv(&name, &text, &mut fx),
+            Msg::CsvFailed(name, why) => self.raise(
+                Cause::Data,
+                Level::Error,
+                format!("{}: {why}", settings::echo(&name)),
+            ),
+            Msg::Dismiss(cause) => self.clear(cause),
+        }
+        fx
+    }
+
+    fn grow(&mut self) {
+        if self.failed {
+            return;
+        }
+        let main = self
+            .main
+            .can_grow()
+            .then(|| self.main.history().growths.len() + 1);
+        let baseline = self
+            .baseline
+            .can_grow()
+            .then(|| self.baseline.history().growths.len() + 1);
+        if main.is_some() {
+            self.main.request_growth();
+        }
+        if baseline.is_some() {
+            self.baseline.request_growth();
+        }
+        if main.is_none() && baseline.is_none() {
+            self.note_unit_cap();
+            if self.options.config.growth.method == Method::None
+                && self.options.baseline == Method::None
+            {
+                self.raise(
+                    Cause::UnitCap,
+                    Level::Info,
+                    "Neither run's method grows: choose a growth method.".into(),
+                );
+            }
+            return;
+        }
+        self.grow_to = Some((main, baseline));
+        self.explain = None;
+    }
+
+    /// Raises or clears the unit-cap notice from the runs' state.
+    fn note_unit_cap(&mut self) {
+        let cap = self.options.config.train.max_units;
+        let at_cap = |s: &Session| s.config().growth.method != Method::None && s.n_units() >= cap;
+        let who = match (at_cap(&self.main), at_cap(&self.baseline)) {
+            (true, true) => "Both networks have",
+            (true, false) => "The growing network has",
+            (false, true) => "The baseline network has",
+            (false, false) => {
+                self.clear(Cause::UnitCap);
+                return;
+            }
+        };
+        self.raise(
+            Cause::UnitCap,
+            Level::Info,
+            format!(
+                "{who} reached the unit cap ({cap} hidden units): growth has stopped and training goes on. Raise Max units to let it grow further."
+            ),
+        );
+    }
+
+    fn set(&mut self, key: &str, value: &str, preview: bool, fx: &mut Effects) {
+        let Some(setting) = settings::find(key) else {
+            self.raise(
+                Cause::Link,
+                Level::Error,
+                format!("unknown setting \"{}\"", settings::echo(key)),
+            );
+            return;
+        };
+        let mut next = self.options.clone();
+        if let Err(message) = setting.set(&mut next, value) {
+            self.raise(Cause::Setting(setting.key), Level::Error, message);
+            if !preview {
+                fx.controls = true;
+            }
+            return;
+        }
+        self.clear(Cause::Setting(setting.key));
+        let hash = to_hash(&next);
+        // The first preview of a drag adds a history entry; the rest of the drag and the value
+        // it is let go at replace it.
+        let push = self.dragging != Some(setting.key);
+        self.dragging = preview.then_some(setting.key);
+        if hash != self.hash {
+            self.hash = hash.clone();
+            fx.hash = Some(HashWrite { hash, push });
+        }
+        if !preview {
+            self.apply(next, fx);
+        }
+    }
+
+    /// Makes `next` the options in force, doing what the changed settings need.
+    fn apply(&mut self, next: PageOptions, fx: &mut Effects) {
+        let changed = settings::changed(&self.options, &next);
+        let strongest = |e: Effect| changed.iter().any(|s| s.effect == e);
+        let old = std::mem::replace(&mut self.options, next);
+        if strongest(Effect::Reload) {
+            fx.reload = true;
+        }
+        if strongest(Effect::NewData) {
+            self.custom_data = false;
+            self.restart(fx);
+        } else if strongest(Effect::Restart) {
+            self.restart(fx);
+        } else if strongest(Effect::Live) {
+            let t = &self.options.config.train;
+            let (lr, cap, every) = (t.learning_rate, t.max_units, t.epochs_per_growth);
+            let result = [&mut self.main, &mut self.baseline]
+                .into_iter()
+                .try_for_each(|s| {
+                    s.set_learning_rate(lr)?;
+                    s.set_max_units(cap)?;
+                    s.set_epochs_per_growth(every)
+                });
+            if let Err(e) = result {
+                self.options = old;
+                self.raise(Cause::Run, Level::Error, e.to_string());
+                fx.controls = true;
+                return;
+            }
+            if self.notices.iter().any(|n| n.cause == Cause::UnitCap) {
+                self.note_unit_cap();
+            }
+        }
+    }
+
+    /// Starts both runs again from the options (new data unless the data is the person's own).
+    fn restart(&mut self, fx: &mut Effects) {
+        if !self.custom_data {
+            match Dataset::generate(&self.options.config.data) {
+                Ok(data) => {
+                    self.data = data;
+                    self.data_version += 1;
+                    self.clear(Cause::Points);
+                }
+                Err(e) => {
+                    self.raise(Cause::Data, Level::Error, e.to_string());
+                    return;
+                }
+            }
+        }
+        match sessions(&self.options, &self.data, &self.device) {
+            Ok((main, baseline)) => {
+                self.main = main;
+                self.baseline = baseline;
+                self.failed = false;
+                self.running = true;
+                self.step_to = None;
+                self.grow_to = None;
+                self.explain = None;
+                self.last_stage = 0;
+                self.clear(Cause::Run);
+                self.clear(Cause::UnitCap);
+                fx.restarted = true;
+            }
+            Err(problem) => self.raise(Cause::Run, Level::Error, problem),
+        }
+    }
+
+    fn swap_data(&mut self, data: Dataset, fx: &mut Effects) {
+        self.custom_data = true;
+        let result = self
+            .main
+            .replace_data(data.clone())
+            .and_then(|_| self.baseline.replace_data(data.clone()));
+        self.data = data;
+        self.data_version += 1;
+        if result.is_err() {
+            self.restart(fx);
+        }
+    }
+
+    fn load_csv(&mut self, name: &str, text: &str, fx: &mut Effects) {
+        let shown = settings::echo(name);
+        let ratio = self.options.config.data.train_ratio;
+        match Dataset::from_csv(name, text, ratio, self.options.config.seed) {
+            Ok(data) => {
+                self.clear(Cause::Data);
+                let outside = data
+                    .train
+                    .iter()
+                    .chain(&data.test)
+                    .filter(|p| p.x.abs() > DOMAIN || p.y.abs() > DOMAIN)
+                    .count();
+                let total = data.len();
+                if outside > 0 {
+                    self.raise(
+                        Cause::Points,
+                        Level::Info,
+                        format!(
+                            "{shown}: {outside} of {total} points lie outside the plane shown (−{DOMAIN} to {DOMAIN} on both axes); they are trained on but not drawn."
+                        ),
+                    );
+                } else {
+                    self.clear(Cause::Points);
+                }
+                self.custom_data = true;
+                if data.task == self.data.task {
+                    self.swap_data(data, fx);
+                } else {
+                    self.data = data;
+                    self.data_version += 1;
+                    self.restart(fx);
+                }
+            }
+            Err(e) => self.raise(Cause::Data, Level::Error, format!("{shown}: {e}")),
+        }
+    }
+
+    /// Advances both runs for at most `budget_ms` of work: the main run while playing (or until
+    /// a step or a growth asked for while paused is done), the baseline kept in step by epochs.
+    /// Growth phases of both runs are spread over frames.
+    pub async fn work(&mut self, budget_ms: f64) {
+        if self.failed {
+            return;
+        }
+        let start = Instant::now();
+        loop {
+            let result = self.work_unit().await;
+            match result {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            }
+            if start.elapsed().as_secs_f64() * 1e3 > budget_ms {
+                return;
+            }
+        }
+    }
+
+    fn fail(&mut self, e: EngineError) {
+        self.running = false;
+        self.step_to = None;
+        self.grow_to = None;
+        self.failed = true;
+        let text = match e {
+            EngineError::Diverged(value) => format!(
+                "The loss became {value}: training diverged at learning rate {}. Choose a smaller learning rate, then press Reset.",
+                self.options.config.train.learning_rate
+            ),
+            other => format!("The run stopped: {other}"),
+        };
+        self.raise(Cause::Run, Level::Error, text);
+    }
+
+    /// One unit of work for whichever run needs it; `false` when there is nothing to do.
+    async fn work_unit(&mut self) -> Result<bool, EngineError> {
+        let (main_target, baseline_target) = self.grow_to.unwrap_or((None, None));
+        let growing = |s: &Session| matches!(s.stage(), Stage::Growing(_));
+        let main_growths = self.main.history().growths.len();
+        let baseline_growths = self.baseline.history().growths.len();
+        let main_grow_pending = main_target.is_some_and(|t| main_growths < t);
+        let baseline_grow_pending = baseline_target.is_some_and(|t| baseline_growths < t);
+
+        let baseline_due = self.baseline.epoch() < self.main.epoch()
+            || growing(&self.baseline)
+            || baseline_grow_pending;
+        if baseline_due {
+            self.baseline.advance(1).await?;
+            return Ok(true);
+        }
+        let step_pending = self.step_to.is_some_and(|t| self.main.epoch() < t);
+        let main_due = self.running || step_pending || main_grow_pending || growing(&self.main);
+        if !main_due {
+            self.step_to = None;
+            self.grow_to = None;
+            return Ok(false);
+        }
+        self.main.advance(1).await?;
+        self.check_unit_cap();
+        let key = stage_key(self.main.stage());
+        if key != self.last_stage {
+            let finished_growth = key == 0;
+            self.last_stage = key;
+            if self.options.slow_motion {
+                self.explain = Some(self.explanation_for(key, finished_growth));
+                self.running = false;
+                self.step_to = None;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Shows the unit-cap notice once a growing run can grow no more.
+    fn check_unit_cap(&mut self) {
+        let cap = self.options.config.train.max_units;
+        let at_cap = |s: &Session| s.config().growth.method != Method::None && s.n_units() >= cap;
+        let shown = self.notices.iter().any(|n| n.cause == Cause::UnitCap);
+        if (at_cap(&self.main) || at_cap(&self.baseline)) != shown {
+            self.note_unit_cap();
+        }
+    }
+
+    fn explanation_for(&self, key: u8, finished_growth: bool) -> String {
+        let g = &self.options.config.growth;
+        match key {
+            1 => format!(
+                "① Propose. The grower built an over-grown neighbour of the network (drawn faint): every hidden unit split into θ ± εδ with halved out-weights, and {} candidate new units per layer with out-weight ε{}. At ε = 0 it computes exactly the old function. Next: ② optimise ε and δ.",
+                g.candidates,
+                if g.method == Method::FireflyLayers {
+                    ", and a candidate residual layer after every layer"
+                } else {
+                    ""
+                }
+            ),
+            2 => format!(
+                "② Optimise. {} steps of gradient descent moved ε and δ to lower the loss, projecting after every step: |ε| ≤ {} and ‖δ‖ ≤ 1. Next: ③ score every candidate.",
+                g.step1_steps, g.eps_max
+            ),
+            3 => format!(
+                "③ Score. Each candidate's effect on the loss was integrated along the path from ε = 0 to the optimised ε ({} points); the ranking is in \"Why these units\". Next: ④ select the best and ⑤ materialise them.",
+                g.path_points
+            ),
+            _ if finished_growth => match self.main.history().growths.last() {
+                Some(event) => format!(
+                    "④ Select and ⑤ materialise. The {} most negative scores were kept and made real ({} → {}); the other candidates vanished. Press Play to train on.",
+                    event.n_added(),
+                    event.architecture_before,
+                    event.architecture_after
+                ),
+                None => "Training.".into(),
+            },
+            _ => "Training.".into(),
+        }
+    }
+}
+
+fn size(bytes: f64) -> String {
+    if bytes >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else {
+        format!("{:.0} KB", (bytes / 1e3).max(1.0))
+    }
+}
+
+fn too_big(name: &str, bytes: f64) -> String {
+    format!(
+        "{}: the file is {}, more than the {} a data file may have; nothing was loaded.",
+        settings::echo(name),
+        size(bytes),
+        size(MAX_CSV_BYTES as f64)
+    )
+}
+
+/// Builds the main and baseline sessions on the same data and seed.
+fn sessions(
+    options: &PageOptions,
+    data: &Dataset,
+    device: &Device,
+) -> Result<(Session, Session), String> {
+    let main = Session::with_dataset(options.config.clone(), data.clone(), device.clone())
+        .map_err(|e| e.to_string())?;
+    let mut baseline_config = options.config.clone();
+    baseline_config.growth.method = options.baseline;
+    let baseline = Session::with_dataset(baseline_config, data.clone(), device.clone())
+        .map_err(|e| e.to_string())?;
+    Ok((main, baseline))
+}

@@ -1,0 +1,353 @@
+//! The page's behaviour without the page: `Playground::update` with messages that carry their
+//! values, notices that go with their cause, the link history, both runs growing while paused,
+//! recovery from a diverged run, and the opening experiment showing Firefly ahead of its
+//! baseline.
+
+use firefly_playground::data::{DatasetKind, MAX_CSV_BYTES};
+use firefly_playground::grow::Method;
+use firefly_playground::playground::{Cause, HashWrite, Level, Msg, Playground, RunState};
+use firefly_playground::settings::PageOptions;
+use firefly_playground::url::parse_hash;
+
+use crate::support::{block, device};
+
+fn page(hash: &str) -> Playground {
+    Playground::from_hash(hash, device()).expect("the page starts")
+}
+
+fn set(p: &mut Playground, key: &str, value: &str) -> firefly_playground::playground::Effects {
+    p.update(Msg::Set(key.into(), value.into()))
+}
+
+fn has(p: &Playground, cause: Cause) -> bool {
+    p.notices().iter().any(|n| n.cause == cause)
+}
+
+/// Works until the main run has trained `epochs` epochs (and the baseline caught up).
+fn train_to(p: &mut Playground, epochs: usize) {
+    let mut guard = 0;
+    while p.main().epoch() < epochs || p.baseline().epoch() < p.main().epoch() {
+        block(p.work(50.0));
+        guard += 1;
+        assert!(guard < 100_000, "training made no progress");
+        assert_ne!(p.state(), RunState::Error, "{:?}", p.notices());
+    }
+}
+
+/// Works until nothing asked for while paused is left.
+fn settle(p: &mut Playground) {
+    let mut guard = 0;
+    while p.busy() {
+        block(p.work(50.0));
+        guard += 1;
+        assert!(guard < 100_000, "the request never finished");
+    }
+}
+
+#[test]
+fn the_learning_rate_changes_live_and_in_the_link() {
+    let mut p = page("");
+    let fx = set(&mut p, "lr", "0.03");
+    assert_eq!(p.options().config.train.learning_rate, 0.03);
+    assert_eq!(p.main().learning_rate(), 0.03);
+    assert_eq!(p.baseline().learning_rate(), 0.03);
+    assert_eq!(
+        fx.hash,
+        Some(HashWrite {
+            hash: "lr=0.03".into(),
+            push: true
+        })
+    );
+    assert!(!fx.restarted, "a live setting does not restart the runs");
+    assert!(p.notices().is_empty());
+}
+
+#[test]
+fn a_bad_value_is_named_then_goes_when_fixed() {
+    let mut p = page("");
+    let fx = set(&mut p, "layers", "4,x");
+    assert!(fx.controls, "the control is put back to the value in force");
+    assert!(fx.hash.is_none());
+    assert!(has(&p, Cause::Setting("layers")));
+    assert_eq!(p.options().config.model.hidden, vec![1]);
+    let fx = set(&mut p, "layers", "4,2");
+    assert!(fx.restarted);
+    assert!(!has(&p, Cause::Setting("layers")), "{:?}", p.notices());
+    assert_eq!(p.main().shape().architecture(), "2-4-2-2");
+}
+
+#[test]
+fn reset_clears_refused_values_and_dismiss_clears_one_notice() {
+    let mut p = page("colour=red&noise=99");
+    assert!(has(&p, Cause::Link));
+    assert!(has(&p, Cause::Setting("noise")));
+    p.update(Msg::Dismiss(Cause::Link));
+    assert!(!has(&p, Cause::Link));
+    assert!(has(&p, Cause::Setting("noise")));
+    let fx = p.update(Msg::Reset);
+    assert!(fx.controls);
+    assert!(p.notices().is_empty(), "{:?}", p.notices());
+}
+
+#[test]
+fn a_diverged_run_recovers_with_a_smaller_rate_and_reset() {
+    let mut p = page("lr=10&optimizer=sgd&dataset=reg-plane");
+    let mut guard = 0;
+    while p.state() != RunState::Error {
+        block(p.work(50.0));
+        guard += 1;
+        assert!(guard < 10_000, "lr=10 with SGD should diverge");
+    }
+    let run = p
+        .notices()
+        .iter()
+        .find(|n| n.cause == Cause::Run)
+        .expect("a notice says why the run stopped");
+    assert!(run.text.contains("smaller learning rate"), "{}", run.text);
+    set(&mut p, "lr", "0.01");
+    p.update(Msg::Reset);
+    assert_eq!(p.state(), RunState::Running);
+    assert_eq!(
+        p.main().learning_rate(),
+        0.01,
+        "reset keeps the chosen rate"
+    );
+    assert!(!has(&p, Cause::Run));
+    train_to(&mut p, 3);
+    assert_eq!(p.state(), RunState::Running);
+}
+
+#[test]
+fn grow_while_paused_grows_both_runs() {
+    let mut p = page("grow-every=100");
+    assert!(p.notices().is_empty(), "{:?}", p.notices());
+    train_to(&mut p, 1);
+    p.update(Msg::TogglePlay);
+    assert_eq!(p.state(), RunState::Paused);
+    let epoch = p.main().epoch();
+    assert!(epoch < 100);
+    p.update(Msg::Grow);
+    settle(&mut p);
+    assert_eq!(p.main().history().growths.len(), 1);
+    assert_eq!(p.baseline().history().growths.len(), 1);
+    assert_eq!(p.main().n_units(), 2);
+    assert_eq!(p.baseline().n_units(), 2);
+    assert_eq!(p.main().epoch(), epoch, "growing does not train");
+    assert_eq!(p.state(), RunState::Paused);
+}
+
+#[test]
+fn step_trains_exactly_one_epoch_for_both() {
+    let mut p = page("grow-every=100");
+    p.update(Msg::TogglePlay);
+    p.update(Msg::Step);
+    settle(&mut p);
+    assert_eq!((p.main().epoch(), p.baseline().epoch()), (1, 1));
+    p.update(Msg::Step);
+    settle(&mut p);
+    assert_eq!((p.main().epoch(), p.baseline().epoch()), (2, 2));
+}
+
+#[test]
+fn the_unit_cap_is_shown_and_goes_when_raised() {
+    let mut p = page("max-units=2&grow-every=1");
+    train_to(&mut p, 4);
+    assert_eq!(p.main().n_units(), 2);
+    let cap = p
+        .notices()
+        .iter()
+        .find(|n| n.cause == Cause::UnitCap)
+        .expect("the cap is shown");
+    assert_eq!(cap.level, Level::Info);
+    let fx = set(&mut p, "max-units", "8");
+    assert!(!fx.restarted, "raising the cap keeps the runs");
+    assert!(!has(&p, Cause::UnitCap), "{:?}", p.notices());
+    let epoch = p.main().epoch();
+    train_to(&mut p, epoch + 3);
+    assert!(
+        p.main().n_units() > 2,
+        "growth goes on after the cap is raised"
+    );
+}
+
+#[test]
+fn back_and_forward_apply_the_link() {
+    let mut p = page("");
+    set(&mut p, "dataset", "xor");
+    let fx = p.update(Msg::Link("#dataset=spiral&layers=3".into()));
+    assert!(fx.restarted && fx.controls);
+    assert!(fx.hash.is_none(), "a link read is not written back");
+    assert_eq!(p.options().config.data.kind, DatasetKind::Spiral);
+    assert_eq!(p.main().shape().architecture(), "2-3-2");
+    // The same link again changes nothing.
+    let fx = p.update(Msg::Link("dataset=spiral&layers=3".into()));
+    assert_eq!(fx, Default::default());
+    // Back to the start: the defaults.
+    p.update(Msg::Link(String::new()));
+    assert_eq!(p.options(), &PageOptions::default());
+}
+
+#[test]
+fn dragging_replaces_the_history_entry_it_added() {
+    let mut p = page("");
+    let first = p.update(Msg::Preview("noise".into(), "10".into()));
+    assert_eq!(first.hash.as_ref().map(|h| h.push), Some(true));
+    assert!(!first.restarted, "a drag does not restart the runs");
+    assert_eq!(p.options().config.data.noise, 0.0);
+    let next = p.update(Msg::Preview("noise".into(), "20".into()));
+    assert_eq!(next.hash.as_ref().map(|h| h.push), Some(false));
+    let done = set(&mut p, "noise", "20");
+    assert!(done.hash.is_none(), "the link already says noise=20");
+    assert!(done.restarted);
+    assert!((p.options().config.data.noise - 0.2).abs() < 1e-6);
+    let other = set(&mut p, "batch", "20");
+    assert_eq!(other.hash.map(|h| h.push), Some(true));
+}
+
+#[test]
+fn a_checkbox_setting_changes_only_the_view() {
+    let mut p = page("");
+    let fx = set(&mut p, "test", "1");
+    assert!(p.options().show_test);
+    assert!(!fx.restarted);
+    assert_eq!(fx.hash.map(|h| h.hash), Some("test=1".into()));
+}
+
+#[test]
+fn csv_files_load_and_report() {
+    let mut p = page("");
+    let mut text = String::from("x,y,label\n");
+    for i in 0..40 {
+        let x = (i as f32) / 4.0 - 5.0;
+        text.push_str(&format!("{x},{},{}\n", -x, i % 2));
+    }
+    text.push_str("9,9,1\n-8,0,0\n");
+    p.update(Msg::Csv("points.csv".into(), text));
+    assert_eq!(p.data().len(), 42);
+    let info = p
+        .notices()
+        .iter()
+        .find(|n| n.cause == Cause::Points)
+        .expect("points outside the plane are reported");
+    assert!(info.text.contains("2 of 42"), "{}", info.text);
+    p.update(Msg::Csv(
+        "bad.csv".into(),
+        "x,y,label\n1,2,0\n1,x,1\n".into(),
+    ));
+    assert_eq!(p.data().len(), 42, "a bad file loses nothing");
+    let error = p.notices().iter().find(|n| n.cause == Cause::Data);
+    assert!(
+        error.is_some_and(|n| n.text.contains("line 3")),
+        "{:?}",
+        p.notices()
+    );
+    p.update(Msg::CsvLoading(
+        "huge.csv".into(),
+        (MAX_CSV_BYTES * 2) as f64,
+    ));
+    let error = p.notices().iter().find(|n| n.cause == Cause::Data);
+    assert!(error.is_some_and(|n| n.text.contains("nothing was loaded")));
+    p.update(Msg::Set("dataset".into(), "xor".into()));
+    assert!(
+        !has(&p, Cause::Points),
+        "generated data has no outside points"
+    );
+}
+
+#[test]
+fn a_large_csv_parses_in_linear_time() {
+    // 99,000 points: counting lines from the start for every record took minutes in the page.
+    let mut text = String::with_capacity(2_500_000);
+    text.push_str("x,y,label\n");
+    for i in 0..99_000 {
+        let t = i as f32 * 0.001;
+        text.push_str(&format!(
+            "{:.4},{:.4},{}\n",
+            t.sin() * 5.0,
+            t.cos() * 5.0,
+            i % 2
+        ));
+    }
+    text.push_str("1,oops,0\n");
+    let data = firefly_playground::data::Dataset::from_csv("big", &text, 0.5, 1);
+    let error = data.expect_err("the last line is bad").to_string();
+    assert!(error.contains("line 99002"), "{error}");
+}
+
+#[test]
+fn regenerate_gives_new_points_and_a_link_that_keeps_them() {
+    let mut p = page("");
+    let before = p.data().train[0];
+    let fx = p.update(Msg::Regenerate(12345));
+    assert_ne!(p.data().train[0], before);
+    let hash = fx.hash.expect("the link changes").hash;
+    assert!(hash.contains("data-seed=12345"), "{hash}");
+    let again = Playground::from_hash(&hash, device()).expect("starts");
+    assert_eq!(again.data().train, p.data().train);
+}
+
+#[test]
+fn same_link_same_runs() {
+    let mut a = page("layers=2&grow-every=2");
+    let mut b = page("layers=2&grow-every=2");
+    train_to(&mut a, 6);
+    train_to(&mut b, 6);
+    // The time-boxed work may overshoot by a different amount; compare the first 6 epochs.
+    for (x, y) in [(a.main(), b.main()), (a.baseline(), b.baseline())] {
+        let epochs = |s: &firefly_playground::Session| {
+            s.history()
+                .epochs
+                .iter()
+                .filter(|r| r.epoch <= 6)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(epochs(x), epochs(y));
+        let growths = |s: &firefly_playground::Session| {
+            s.history()
+                .growths
+                .iter()
+                .filter(|g| g.epoch <= 6)
+                .map(|g| {
+                    (
+                        g.architecture_after.clone(),
+                        g.plan.clone(),
+                        g.candidates.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(growths(x), growths(y));
+        assert!(!x.history().growths.is_empty());
+    }
+}
+
+#[test]
+fn default_experiment_firefly_beats_its_baseline() {
+    // The page's opening experiment, driven as the page drives it, over 5 seeds: after 50
+    // epochs (about 10 growths) the growing run's training loss is below the baseline's on
+    // average.
+    let (defaults, _) = parse_hash("");
+    assert_eq!(defaults.config.growth.method, Method::Firefly);
+    assert_eq!(defaults.baseline, Method::RandomNew);
+    let mut firefly = 0.0;
+    let mut random = 0.0;
+    for seed in 1..=5 {
+        let mut p = page(&format!("seed={seed}"));
+        train_to(&mut p, 50);
+        let loss = |s: &firefly_playground::Session| {
+            s.history()
+                .epochs
+                .iter()
+                .find(|r| r.epoch == 50)
+                .expect("epoch 50 recorded")
+                .train_loss
+        };
+        firefly += loss(p.main()) / 5.0;
+        random += loss(p.baseline()) / 5.0;
+    }
+    assert!(
+        firefly < random,
+        "Firefly {firefly:.4} should be below random new {random:.4}"
+    );
+}
