@@ -55,10 +55,10 @@ async fn growth_phase_on_webgpu_matches_native() {
 }
 
 /// UI logic that needs a browser: colours of the decision map, and which key events count as
-/// typing in a text field (where shortcuts must not fire).
+/// typing in a text field (where shortcuts must not fire) and which leave Space to a checkbox.
 mod ui {
-    use firefly_playground::ui::app::{from_control, from_text_field};
     use firefly_playground::ui::draw::{cell_colour, diverging};
+    use firefly_playground::ui::{is_checkbox, takes_typing};
     use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -89,13 +89,17 @@ mod ui {
             }
             element.unchecked_into()
         };
-        assert!(from_text_field(Some(make("input", Some("text")))));
-        assert!(from_text_field(Some(make("input", Some("number")))));
-        assert!(from_text_field(Some(make("select", None))));
-        assert!(!from_text_field(Some(make("input", Some("checkbox")))));
-        assert!(!from_text_field(Some(make("div", None))));
-        assert!(!from_text_field(None));
-        assert!(from_control(Some(make("button", None))));
-        assert!(!from_control(Some(make("canvas", None))));
+        assert!(takes_typing(Some(make("input", Some("text")))));
+        assert!(takes_typing(Some(make("input", Some("number")))));
+        assert!(takes_typing(Some(make("select", None))));
+        assert!(!takes_typing(Some(make("input", Some("checkbox")))));
+        assert!(!takes_typing(Some(make("input", Some("range")))));
+        assert!(!takes_typing(Some(make("div", None))));
+        assert!(!takes_typing(None));
+        // Space on a button plays or pauses; on a checkbox it ticks the box.
+        assert!(!takes_typing(Some(make("button", None))));
+        assert!(!is_checkbox(Some(make("button", None))));
+        assert!(is_checkbox(Some(make("input", Some("checkbox")))));
+        assert!(!is_checkbox(Some(make("canvas", None))));
     }
 }

@@ -2,13 +2,14 @@
 //! curves and the live Figure 3. Pure presentation: every number drawn comes from the engine's
 //! snapshots and histories; this file only maps values to colours and positions.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
 
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::data::{DOMAIN, Sample, Task};
-use crate::grow::{CandidateKind, GrowthEvent};
+use crate::grow::{CandidateKind, GrowthEvent, PendingCandidate};
 use crate::model::{BlockKind, Mlp, UnitId};
 use crate::train::{EpochRecord, Snapshot};
 
@@ -100,20 +101,31 @@ pub struct DecisionMap {
     canvas: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
     buffer: HtmlCanvasElement,
+    /// The points, drawn once per data version (a large CSV has 100,000 of them).
+    points: HtmlCanvasElement,
+    points_key: Cell<Option<(u64, bool)>>,
+}
+
+fn new_canvas() -> Result<HtmlCanvasElement, JsValue> {
+    super::dom::document()?
+        .create_element("canvas")?
+        .dyn_into::<HtmlCanvasElement>()
+        .map_err(|_| JsValue::from_str("canvas"))
 }
 
 impl DecisionMap {
     /// Wraps a visible canvas.
     pub fn new(canvas: HtmlCanvasElement) -> Result<Self, JsValue> {
         let ctx = context(&canvas)?;
-        let buffer = super::dom::document()?
-            .create_element("canvas")?
-            .dyn_into::<HtmlCanvasElement>()
-            .map_err(|_| JsValue::from_str("canvas"))?;
+        let points = new_canvas()?;
+        points.set_width(canvas.width());
+        points.set_height(canvas.height());
         Ok(DecisionMap {
             canvas,
             ctx,
-            buffer,
+            buffer: new_canvas()?,
+            points,
+            points_key: Cell::new(None),
         })
     }
 
@@ -122,7 +134,8 @@ impl DecisionMap {
         &self.canvas
     }
 
-    /// Draws the map of `snapshot` and the points over it.
+    /// Draws the map of `snapshot` and the points over it (`version` names the data: the points
+    /// layer is drawn again only when it or the test toggle changes).
     pub fn draw(
         &self,
         snapshot: &Snapshot,
@@ -130,6 +143,7 @@ impl DecisionMap {
         test: Option<&[Sample]>,
         task: Task,
         discretize: bool,
+        version: u64,
     ) -> Result<(), JsValue> {
         let res = snapshot.resolution;
         let k = snapshot.n_outputs.max(1);
@@ -150,10 +164,18 @@ impl DecisionMap {
         self.ctx.set_image_smoothing_enabled(!discretize);
         self.ctx
             .draw_image_with_html_canvas_element_and_dw_and_dh(&self.buffer, 0.0, 0.0, w, h)?;
-        draw_points(&self.ctx, w, h, train, task, "#ffffff")?;
-        if let Some(test) = test {
-            draw_points(&self.ctx, w, h, test, task, "#000000")?;
+        let key = Some((version, test.is_some()));
+        if self.points_key.get() != key {
+            let ctx = context(&self.points)?;
+            ctx.clear_rect(0.0, 0.0, w, h);
+            draw_points(&ctx, w, h, train, task, "#ffffff")?;
+            if let Some(test) = test {
+                draw_points(&ctx, w, h, test, task, "#000000")?;
+            }
+            self.points_key.set(key);
         }
+        self.ctx
+            .draw_image_with_html_canvas_element(&self.points, 0.0, 0.0)?;
         Ok(())
     }
 
@@ -176,6 +198,8 @@ fn point_colour(sample: &Sample, task: Task) -> [u8; 3] {
     }
 }
 
+/// Draws points with one path per colour (fast for many points); points outside the plane are
+/// not drawn (the playground says how many).
 fn draw_points(
     ctx: &CanvasRenderingContext2d,
     w: f64,
@@ -185,18 +209,32 @@ fn draw_points(
     outline: &str,
 ) -> Result<(), JsValue> {
     let d = DOMAIN as f64;
-    ctx.set_line_width(1.0);
-    ctx.set_stroke_style_str(outline);
+    let radius = if points.len() > 5_000 { 1.5 } else { 3.0 };
+    let mut by_colour: BTreeMap<[u8; 3], Vec<(f64, f64)>> = BTreeMap::new();
     for p in points {
         let (x, y) = (p.x as f64, p.y as f64);
         if x.abs() > d || y.abs() > d {
             continue;
         }
-        let px = (x + d) / (2.0 * d) * w;
-        let py = (d - y) / (2.0 * d) * h;
+        let colour = match task {
+            // Regression colours in 21 shades, so that points share paths.
+            Task::Regression => diverging((p.label.clamp(-1.0, 1.0) * 10.0).round() / 10.0),
+            Task::Classification { .. } => point_colour(p, task),
+        };
+        by_colour
+            .entry(colour)
+            .or_default()
+            .push(((x + d) / (2.0 * d) * w, (d - y) / (2.0 * d) * h));
+    }
+    ctx.set_line_width(if points.len() > 5_000 { 0.5 } else { 1.0 });
+    ctx.set_stroke_style_str(outline);
+    for (colour, centres) in by_colour {
         ctx.begin_path();
-        ctx.arc(px, py, 3.0, 0.0, std::f64::consts::TAU)?;
-        ctx.set_fill_style_str(&css(point_colour(p, task)));
+        for (px, py) in centres {
+            ctx.move_to(px + radius, py);
+            ctx.arc(px, py, radius, 0.0, std::f64::consts::TAU)?;
+        }
+        ctx.set_fill_style_str(&css(colour));
         ctx.fill();
         ctx.stroke();
     }
@@ -239,6 +277,38 @@ pub struct Layout {
     pub columns: Vec<Vec<(f64, f64)>>,
     /// Side of a unit square.
     pub size: f64,
+}
+
+/// A node of the diagram: an input, a hidden unit or an output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// Input coordinate `i` (0: x₁, 1: x₂).
+    Input(usize),
+    /// A hidden unit.
+    Unit(UnitId),
+    /// Output `k`.
+    Output(usize),
+}
+
+impl Layout {
+    /// Every node with its centre: inputs, hidden units, outputs.
+    pub fn nodes(&self) -> Vec<(Node, (f64, f64))> {
+        let mut out: Vec<(Node, (f64, f64))> = self
+            .columns
+            .first()
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .map(|(i, p)| (Node::Input(i), *p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.extend(self.units.iter().map(|(id, p)| (Node::Unit(*id), *p)));
+        if let Some(last) = self.columns.last() {
+            out.extend(last.iter().enumerate().map(|(k, p)| (Node::Output(k), *p)));
+        }
+        out
+    }
 }
 
 fn spread(n: usize, x: f64, h: f64, size: f64) -> Vec<(f64, f64)> {
@@ -299,15 +369,16 @@ fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight
 }
 
 /// Draws the network: links (width = |w|, colour = sign), unit squares with thumbnails of each
-/// unit's output over the plane, the stream columns after residual blocks, and a highlight ring
-/// around the focused unit.
-#[allow(clippy::too_many_arguments)]
+/// unit's output over the plane and its number, the stream columns after residual blocks, the
+/// candidates of a growth in progress (faint, dashed), and a highlight ring around the inspected
+/// node.
 pub fn network(
     canvas: &HtmlCanvasElement,
     snapshot: &Snapshot,
     placed: &HashMap<UnitId, Placed>,
     layout: &Layout,
-    focused: Option<UnitId>,
+    inspected: Option<Node>,
+    candidates: &[PendingCandidate],
 ) -> Result<(), JsValue> {
     let (ctx, _, _) = cleared(canvas)?;
     let net = &snapshot.network;
@@ -426,15 +497,95 @@ pub fn network(
             });
             ctx.set_line_width(1.0);
             ctx.stroke_rect(x0, y0, size, size);
-            if focused == Some(*id) {
-                ctx.set_stroke_style_str("#ffbf47");
-                ctx.set_line_width(3.0);
-                ctx.stroke_rect(x0 - 3.0, y0 - 3.0, size + 6.0, size + 6.0);
-            }
+            // The unit's number, as the candidate list and the unit card name it.
+            ctx.set_fill_style_str("#1f2328");
+            ctx.set_font("10px system-ui, sans-serif");
+            ctx.set_text_align("center");
+            let _ = ctx.fill_text(&id.to_string(), p.x, y0 - 2.0);
+            ctx.set_text_align("left");
         }
     }
     ctx.set_global_alpha(1.0);
+    draw_candidates(&ctx, layout, placed, net, candidates);
+    if let Some(node) = inspected
+        && let Some((_, (x, y))) = layout.nodes().into_iter().find(|(n, _)| *n == node)
+    {
+        let (x, y) = match node {
+            Node::Unit(id) => placed.get(&id).map_or((x, y), |p| (p.x, p.y)),
+            _ => (x, y),
+        };
+        ctx.set_stroke_style_str("#ffbf47");
+        ctx.set_line_width(3.0);
+        ctx.stroke_rect(
+            x - size / 2.0 - 3.0,
+            y - size / 2.0 - 3.0,
+            size + 6.0,
+            size + 6.0,
+        );
+    }
     Ok(())
+}
+
+/// The candidates of a growth in progress, faint and dashed: a twin behind every unit that may
+/// split, the m′ candidate new units under each layer, a candidate layer after each layer.
+fn draw_candidates(
+    ctx: &CanvasRenderingContext2d,
+    layout: &Layout,
+    placed: &HashMap<UnitId, Placed>,
+    net: &Mlp,
+    candidates: &[PendingCandidate],
+) {
+    if candidates.is_empty() {
+        return;
+    }
+    let size = layout.size;
+    ctx.set_global_alpha(0.7);
+    ctx.set_stroke_style_str(MAIN);
+    ctx.set_line_width(1.0);
+    let _ = ctx.set_line_dash(&js_sys::Array::of2(&3.0.into(), &3.0.into()));
+    ctx.set_font("10px system-ui, sans-serif");
+    ctx.set_fill_style_str(MAIN);
+    let mut new_per_block: BTreeMap<(usize, bool), usize> = BTreeMap::new();
+    for c in candidates {
+        match c.kind {
+            CandidateKind::Split => {
+                if let Some(p) = c.unit_id.and_then(|id| placed.get(&id)) {
+                    ctx.stroke_rect(p.x - size / 2.0 + 5.0, p.y - size / 2.0 + 5.0, size, size);
+                }
+            }
+            CandidateKind::New => *new_per_block.entry((c.block, false)).or_default() += 1,
+            CandidateKind::Layer => *new_per_block.entry((c.block, true)).or_default() += 1,
+        }
+    }
+    for ((block, layer), count) in new_per_block {
+        let Some(first) = net.blocks.get(block).and_then(|b| b.unit_ids.first()) else {
+            continue;
+        };
+        let Some(p) = placed.get(first) else {
+            continue;
+        };
+        let bottom = net.blocks[block]
+            .unit_ids
+            .iter()
+            .filter_map(|id| placed.get(id))
+            .map(|q| q.y)
+            .fold(p.y, f64::max);
+        let x = if layer { p.x + size * 1.6 } else { p.x };
+        let small = size * 0.45;
+        let shown = count.min(6);
+        for j in 0..shown {
+            let y = bottom + size * 0.9 + j as f64 * (small + 2.0);
+            ctx.stroke_rect(x - small / 2.0, y - small / 2.0, small, small);
+        }
+        let label = if layer {
+            format!("{count} in a new layer?")
+        } else {
+            format!("{count} new?")
+        };
+        let _ = ctx.fill_text(&label, x + small, bottom + size * 0.9 + 3.0);
+    }
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+    ctx.set_global_alpha(1.0);
 }
 
 /// The canvas's context, cleared, and its size.
@@ -455,29 +606,106 @@ fn last_epoch(main: &[EpochRecord], baseline: &[EpochRecord]) -> f64 {
         .max(1) as f64
 }
 
+/// Round tick values covering `0..=max` (about `n` of them).
+fn ticks(max: f64, n: usize) -> Vec<f64> {
+    if !(max.is_finite() && max > 0.0) {
+        return vec![0.0];
+    }
+    let raw = max / n.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(raw);
+    (0..)
+        .map(|i| i as f64 * step)
+        .take_while(|v| *v <= max * 1.0001)
+        .collect()
+}
+
+fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.fract() == 0.0 && v.abs() >= 1.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 0.1 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The plot area of a chart.
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+/// Axes with numbered ticks on both: x from `x_min` to `x_max` (whole numbers), y from 0 to
+/// `y_max`; the axis names under and beside them.
 fn axes(
     ctx: &CanvasRenderingContext2d,
     w: f64,
     h: f64,
-    x_label: &str,
+    (x_min, x_max): (f64, f64),
     y_max: f64,
-) -> (f64, f64, f64, f64) {
-    let (left, right, top, bottom) = (40.0, w - 10.0, 10.0, h - 28.0);
+    (x_name, y_name): (&str, &str),
+) -> Frame {
+    let f = Frame {
+        left: 44.0,
+        right: w - 10.0,
+        top: 22.0,
+        bottom: h - 30.0,
+    };
     ctx.set_stroke_style_str("#c9ced4");
     ctx.set_line_width(1.0);
     ctx.begin_path();
-    ctx.move_to(left, top);
-    ctx.line_to(left, bottom);
-    ctx.line_to(right, bottom);
+    ctx.move_to(f.left, f.top);
+    ctx.line_to(f.left, f.bottom);
+    ctx.line_to(f.right, f.bottom);
     ctx.stroke();
     ctx.set_fill_style_str("#5f6b76");
-    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_font("10px system-ui, sans-serif");
     ctx.set_text_align("right");
-    let _ = ctx.fill_text(x_label, right, h - 8.0);
+    for v in ticks(y_max, 4) {
+        let y = f.bottom - (f.bottom - f.top) * v / y_max;
+        let _ = ctx.fill_text(&tick_label(v), f.left - 4.0, y + 3.0);
+        ctx.set_stroke_style_str("#eef0f2");
+        ctx.begin_path();
+        ctx.move_to(f.left + 1.0, y);
+        ctx.line_to(f.right, y);
+        ctx.stroke();
+    }
+    ctx.set_text_align("center");
+    let span = (x_max - x_min).max(1.0);
+    for v in ticks(span, 5) {
+        let v = (x_min + v).round();
+        let x = f.left + (f.right - f.left) * (v - x_min) / span;
+        let _ = ctx.fill_text(&tick_label(v), x, f.bottom + 12.0);
+    }
+    ctx.set_font("11px system-ui, sans-serif");
+    let _ = ctx.fill_text(x_name, (f.left + f.right) / 2.0, h - 4.0);
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format!("{y_max:.2}"), 2.0, top + 8.0);
-    let _ = ctx.fill_text("0", 24.0, bottom);
-    (left, right, top, bottom)
+    let _ = ctx.fill_text(y_name, 4.0, 12.0);
+    f
+}
+
+/// A legend in the chart's top-right corner: colour, solid or dashed, label.
+fn legend(ctx: &CanvasRenderingContext2d, right: f64, entries: &[(&str, &str, bool)]) {
+    ctx.set_font("10px system-ui, sans-serif");
+    let mut x = right;
+    for (label, colour, dashed) in entries.iter().rev() {
+        let width = ctx.measure_text(label).map_or(60.0, |m| m.width());
+        x -= width + 4.0;
+        ctx.set_fill_style_str("#1f2328");
+        let _ = ctx.fill_text(label, x, 11.0);
+        x -= 20.0;
+        polyline(ctx, &[(x, 8.0), (x + 16.0, 8.0)], colour, *dashed);
+        x -= 10.0;
+    }
 }
 
 fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str, dashed: bool) {
@@ -502,12 +730,13 @@ fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str,
 }
 
 /// Loss curves over epochs: training (solid) and test (dashed) for both runs, growth events of
-/// the main run as vertical ticks.
+/// the main run as vertical lines; `names` are the two runs' methods.
 pub fn curves(
     canvas: &HtmlCanvasElement,
     main: &[EpochRecord],
     baseline: &[EpochRecord],
     growth_epochs: &[usize],
+    names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
@@ -517,11 +746,11 @@ pub fn curves(
         .flat_map(|r| [finite(r.train_loss), finite(r.test_loss)])
         .fold(0.1, f64::max);
     let x_max = last_epoch(main, baseline);
-    let (l, r, t, b) = axes(&ctx, w, h, "epoch", y_max);
+    let f = axes(&ctx, w, h, (0.0, x_max), y_max, ("epoch", "loss"));
     let to = |e: usize, v: f32| {
         (
-            l + (r - l) * e as f64 / x_max,
-            b - (b - t) * finite(v) / y_max,
+            f.left + (f.right - f.left) * e as f64 / x_max,
+            f.bottom - (f.bottom - f.top) * finite(v) / y_max,
         )
     };
     ctx.set_stroke_style_str("#e2d6fb");
@@ -529,8 +758,8 @@ pub fn curves(
     for e in growth_epochs {
         let x = to(*e, 0.0).0;
         ctx.begin_path();
-        ctx.move_to(x, t);
-        ctx.line_to(x, b);
+        ctx.move_to(x, f.top);
+        ctx.line_to(x, f.bottom);
         ctx.stroke();
     }
     let series = |records: &[EpochRecord], test: bool| -> Vec<(f64, f64)> {
@@ -543,6 +772,16 @@ pub fn curves(
     polyline(&ctx, &series(baseline, true), BASELINE, true);
     polyline(&ctx, &series(main, false), MAIN, false);
     polyline(&ctx, &series(main, true), MAIN, true);
+    legend(
+        &ctx,
+        f.right,
+        &[
+            (names.0, MAIN, false),
+            (names.1, BASELINE, false),
+            ("train", "#5f6b76", false),
+            ("test", "#5f6b76", true),
+        ],
+    );
     Ok(())
 }
 
@@ -551,18 +790,19 @@ pub fn accuracy(
     canvas: &HtmlCanvasElement,
     main: &[EpochRecord],
     baseline: &[EpochRecord],
+    names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let x_max = last_epoch(main, baseline);
-    let (l, r, t, b) = axes(&ctx, w, h, "test accuracy", 1.0);
+    let f = axes(&ctx, w, h, (0.0, x_max), 1.0, ("epoch", "test accuracy"));
     let series = |records: &[EpochRecord]| -> Vec<(f64, f64)> {
         records
             .iter()
             .filter_map(|rec| {
                 rec.test_accuracy.map(|a| {
                     (
-                        l + (r - l) * rec.epoch as f64 / x_max,
-                        b - (b - t) * a as f64,
+                        f.left + (f.right - f.left) * rec.epoch as f64 / x_max,
+                        f.bottom - (f.bottom - f.top) * a as f64,
                     )
                 })
             })
@@ -570,6 +810,11 @@ pub fn accuracy(
     };
     polyline(&ctx, &series(baseline), BASELINE, false);
     polyline(&ctx, &series(main), MAIN, false);
+    legend(
+        &ctx,
+        f.right,
+        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
+    );
     Ok(())
 }
 
@@ -578,6 +823,7 @@ pub fn figure3(
     canvas: &HtmlCanvasElement,
     main: &[(usize, f32)],
     baseline: &[(usize, f32)],
+    names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let y_max = main
@@ -588,11 +834,18 @@ pub fn figure3(
     let x_min = main.iter().chain(baseline).map(|p| p.0).min().unwrap_or(0) as f64;
     let x_max =
         (main.iter().chain(baseline).map(|p| p.0).max().unwrap_or(1) as f64).max(x_min + 1.0);
-    let (l, r, t, b) = axes(&ctx, w, h, "hidden units", y_max);
+    let f = axes(
+        &ctx,
+        w,
+        h,
+        (x_min, x_max),
+        y_max,
+        ("hidden units", "training loss"),
+    );
     let to = |p: &(usize, f32)| {
         (
-            l + (r - l) * (p.0 as f64 - x_min) / (x_max - x_min),
-            b - (b - t) * (p.1 as f64).max(0.0) / y_max,
+            f.left + (f.right - f.left) * (p.0 as f64 - x_min) / (x_max - x_min),
+            f.bottom - (f.bottom - f.top) * (p.1 as f64).max(0.0) / y_max,
         )
     };
     for (points, colour) in [(baseline, BASELINE), (main, MAIN)] {
@@ -605,6 +858,11 @@ pub fn figure3(
             ctx.fill();
         }
     }
+    legend(
+        &ctx,
+        f.right,
+        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
+    );
     Ok(())
 }
 
@@ -616,10 +874,12 @@ pub fn candidate_label(
     unit: Option<UnitId>,
 ) -> String {
     match (kind, unit) {
-        (CandidateKind::Split, Some(id)) => format!("split #{id}"),
-        (CandidateKind::Split, None) => format!("split L{} u{index}", block + 1),
-        (CandidateKind::New, _) => format!("new in L{} ({index})", block + 1),
-        (CandidateKind::Layer, _) => format!("layer after L{} ({index})", block + 1),
+        (CandidateKind::Split, Some(id)) => format!("split unit {id}"),
+        (CandidateKind::Split, None) => format!("split layer {} unit {}", block + 1, index + 1),
+        (CandidateKind::New, _) => format!("new unit {} in layer {}", index + 1, block + 1),
+        (CandidateKind::Layer, _) => {
+            format!("new layer after {}, unit {}", block + 1, index + 1)
+        }
     }
 }
 

@@ -1,31 +1,62 @@
-//! The browser playground (wasm32 only): binds the static page in `index.html`, forwards every
-//! event as a [`app::Msg`] into an inbox, and runs one async loop that applies messages, advances
-//! the two runs and redraws once per animation frame. The UI never does the maths: it drives
-//! [`crate::train::Session`]s and draws their snapshots.
+//! The browser playground (wasm32 only): the edge between the page and
+//! [`crate::playground::Playground`]. Listeners read values from the DOM and push [`Event`]s into
+//! an inbox; one async loop, once per animation frame, hands the playground's messages to its
+//! synchronous `update`, carries out the [`Effects`] (the link, the controls), advances both runs
+//! by a time-boxed amount of work and redraws.
 //!
+//! Modules: [`controls`] (built from the settings table), [`view`] (drawing and `data-*`),
+//! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU), [`bench`] (`#bench`), [`dom`].
 //! Entry point: [`start`], called by the `playground` binary that trunk builds.
 
-pub mod app;
+pub mod bench;
+pub mod controls;
+pub mod device;
 pub mod dom;
 pub mod draw;
+pub mod view;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Element, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
+    Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
 };
 
-use crate::config::RunConfig;
-use crate::data::DatasetKind;
-use crate::grow::Method;
-use crate::url::{BackendChoice, parse_hash};
-use app::{App, Backend, Inbox, Msg, Ui};
+use crate::playground::{Cause, Effects, Msg, Playground};
+use crate::settings;
+use crate::url::parse_hash;
 use dom::{by_id, listen};
+use view::{Ui, View};
+
+/// What a listener hands to the loop.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A message for the playground.
+    App(Msg),
+    /// Flip a checkbox setting by its key (keyboard shortcuts).
+    Toggle(&'static str),
+    /// The pointer is over the network diagram at canvas coordinates (or left it).
+    Hover(Option<(f64, f64)>),
+    /// Arrow keys on the diagram (−1 previous, +1 next, ±100 a layer).
+    FocusUnit(i32),
+    /// The diagram lost the keyboard focus.
+    BlurDiagram,
+    /// Open or close the shortcut sheet.
+    ToggleShortcuts,
+    /// Close the shortcut sheet.
+    CloseShortcuts,
+}
+
+/// The inbox shared by listeners and the loop.
+pub type Inbox = Rc<RefCell<VecDeque<Event>>>;
+
+/// Adds an event to the inbox.
+pub fn push(inbox: &Inbox, event: Event) {
+    inbox.borrow_mut().push_back(event);
+}
 
 /// Starts the playground: shows errors in the page, never only in the console.
 pub fn start() {
@@ -46,219 +77,180 @@ pub fn start() {
     });
 }
 
-fn push(inbox: &Inbox, msg: Msg) {
-    inbox.borrow_mut().push_back(msg);
+fn current_hash() -> String {
+    dom::window()
+        .and_then(|w| w.location().hash())
+        .unwrap_or_default()
 }
 
 async fn run() -> Result<(), JsValue> {
-    let window = dom::window()?;
-    let hash = window.location().hash().unwrap_or_default();
-    let (options, problems) = parse_hash(&hash);
+    let hash = current_hash();
+    let (options, _) = parse_hash(&hash);
     if options.bench {
-        return bench().await;
+        return bench::run().await;
     }
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
-    build_dataset_buttons(&inbox)?;
-    bind_controls(&inbox)?;
-    let (device, backend, note) = app::init_device(options.backend).await;
-    let ui = Ui::find()?;
-    let mut app = App::new(ui, device, backend, options).map_err(|e| JsValue::from_str(&e))?;
-    app.set_backend_note(note.as_deref());
-    if !problems.is_empty() {
-        push(
-            &inbox,
-            Msg::Notice(format!(
-                "some settings in the link were ignored: {}",
-                problems.join("; ")
-            )),
-        );
-    }
+    controls::build(&inbox)?;
+    bind_page(&inbox)?;
+    let (device, backend, note) = device::init(options.backend).await;
+    let mut playground = Playground::from_hash(&hash, device).map_err(|e| JsValue::from_str(&e))?;
+    controls::write(playground.options());
+    let mut view = View::new(Ui::find()?, backend, note.as_deref());
+    bind_canvases(&inbox, &view)?;
     loop {
         dom::next_frame().await;
-        let messages: Vec<Msg> = inbox.borrow_mut().drain(..).collect();
-        for msg in messages {
-            app.update(msg).await;
+        let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
+        let mut changed = !events.is_empty();
+        for event in events {
+            handle(event, &mut playground, &mut view)?;
         }
-        app.tick().await;
+        if playground.state() == crate::playground::RunState::Running || playground.busy() {
+            playground.work(backend.frame_budget_ms()).await;
+            changed = true;
+        }
+        view.frame(&playground, changed).await;
     }
 }
 
-fn build_dataset_buttons(inbox: &Inbox) -> Result<(), JsValue> {
-    let document = dom::document()?;
-    let list: Element = by_id("datasets")?;
-    for kind in app::dataset_kinds() {
-        let button = document.create_element("button")?;
-        button.set_attribute("type", "button")?;
-        button.set_attribute("role", "radio")?;
-        button.set_attribute("aria-checked", "false")?;
-        button.set_attribute("data-kind", kind.name())?;
-        button.set_attribute("aria-label", &format!("Dataset {}", kind.name()))?;
-        let canvas = document
-            .create_element("canvas")?
-            .dyn_into::<HtmlCanvasElement>()
-            .map_err(|_| JsValue::from_str("canvas"))?;
-        canvas.set_width(56);
-        canvas.set_height(56);
-        if let Some((points, task)) = app::thumbnail_points(kind) {
-            draw::thumbnail(&canvas, &points, task)?;
+fn handle(event: Event, playground: &mut Playground, view: &mut View) -> Result<(), JsValue> {
+    match event {
+        Event::App(msg) => {
+            let fx = playground.update(msg);
+            apply(fx, playground, view)?;
         }
-        button.append_child(&canvas)?;
-        let label = document.create_element("span")?;
-        label.set_text_content(Some(kind.name()));
-        button.append_child(&label)?;
-        list.append_child(&button)?;
-        let inbox = inbox.clone();
-        listen(&button, "click", move |_: Event| {
-            push(&inbox, Msg::Dataset(kind))
-        })?;
+        Event::Toggle(key) => {
+            if let Some(setting) = settings::find(key) {
+                let on = setting.get(playground.options()) == "1";
+                let msg = Msg::Set(key.into(), if on { "0" } else { "1" }.into());
+                let fx = playground.update(msg);
+                apply(fx, playground, view)?;
+            }
+        }
+        Event::Hover(position) => view.hover(position, playground),
+        Event::FocusUnit(delta) => view.move_focus(delta, playground),
+        Event::BlurDiagram => view.blur(playground),
+        Event::ToggleShortcuts => {
+            let open = view.ui.shortcuts.hidden();
+            dom::set_hidden(&view.ui.shortcuts, !open);
+            if open && let Ok(close) = by_id::<HtmlElement>("shortcuts-close") {
+                let _ = close.focus();
+            }
+        }
+        Event::CloseShortcuts => dom::set_hidden(&view.ui.shortcuts, true),
     }
     Ok(())
 }
 
-fn bind_controls(inbox: &Inbox) -> Result<(), JsValue> {
-    let click = |id: &str, msg: Msg| -> Result<(), JsValue> {
+/// Carries out what an update asks of the page.
+fn apply(fx: Effects, playground: &Playground, view: &mut View) -> Result<(), JsValue> {
+    if let Some(write) = fx.hash {
+        let window = dom::window()?;
+        let history = window.history()?;
+        let url = format!("#{}", write.hash);
+        // An empty hash still needs a URL that drops the old one.
+        let url = if write.hash.is_empty() {
+            let location = window.location();
+            format!("{}{}", location.pathname()?, location.search()?)
+        } else {
+            url
+        };
+        if write.push {
+            history.push_state_with_url(&JsValue::NULL, "", Some(&url))?;
+        } else {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&url))?;
+        }
+    }
+    if fx.controls {
+        controls::write(playground.options());
+    }
+    if fx.restarted {
+        view.forget();
+    }
+    if fx.reload {
+        dom::window()?.location().reload()?;
+    }
+    Ok(())
+}
+
+fn bind_page(inbox: &Inbox) -> Result<(), JsValue> {
+    let click = |id: &str, event: Event| -> Result<(), JsValue> {
         let inbox = inbox.clone();
         let el: HtmlElement = by_id(id)?;
-        listen(&el, "click", move |_: Event| push(&inbox, msg.clone()))
+        listen(&el, "click", move |_: web_sys::Event| {
+            push(&inbox, event.clone())
+        })
     };
-    click("play", Msg::TogglePlay)?;
-    click("step", Msg::Step)?;
-    click("grow", Msg::Grow)?;
-    click("reset", Msg::Reset)?;
-    click("help", Msg::ToggleShortcuts)?;
-    click("shortcuts-close", Msg::CloseShortcuts)?;
-    click("regenerate", Msg::Regenerate)?;
-
-    // Settings that start new runs (on change), and live range read-outs (on input).
-    for id in [
-        "noise",
-        "ratio",
-        "points",
-        "batch",
-        "layers",
-        "activation",
-        "optimizer",
-        "method",
-        "baseline",
-        "interval",
-        "per-growth",
-        "candidates",
-        "eps",
-        "max-units",
-        "on-growth",
-        "seed",
-    ] {
-        let el: HtmlElement = by_id(id)?;
-        let inbox2 = inbox.clone();
-        listen(&el, "change", move |_: Event| push(&inbox2, Msg::Settings))?;
-    }
-    for (id, out, suffix) in [
-        ("noise", "noise-out", ""),
-        ("ratio", "ratio-out", " %"),
-        ("points", "points-out", ""),
-        ("batch", "batch-out", ""),
-        ("interval", "interval-out", ""),
-    ] {
-        let el: HtmlInputElement = by_id(id)?;
-        let output: Element = by_id(out)?;
-        let source = el.clone();
-        listen(&el, "input", move |_: Event| {
-            output.set_text_content(Some(&format!("{}{suffix}", source.value())));
-        })?;
-    }
+    click("play", Event::App(Msg::TogglePlay))?;
+    click("step", Event::App(Msg::Step))?;
+    click("grow", Event::App(Msg::Grow))?;
+    click("reset", Event::App(Msg::Reset))?;
+    click("help", Event::ToggleShortcuts)?;
+    click("shortcuts-close", Event::CloseShortcuts)?;
     {
         let inbox = inbox.clone();
-        let el: HtmlElement = by_id("lr")?;
-        listen(&el, "change", move |_: Event| {
-            push(&inbox, Msg::LearningRate)
-        })?;
-    }
-    for id in ["show-test", "discretize", "slowmo"] {
-        let inbox = inbox.clone();
-        let el: HtmlElement = by_id(id)?;
-        listen(&el, "change", move |_: Event| {
-            push(&inbox, Msg::ViewToggles)
+        let el: HtmlElement = by_id("regenerate")?;
+        listen(&el, "click", move |_: web_sys::Event| {
+            let seed = (js_sys::Math::random() * 4e9) as u64;
+            push(&inbox, Event::App(Msg::Regenerate(seed)));
         })?;
     }
 
-    // CSV upload: read the file's text, then hand it to the engine.
+    // Notices: one listener for every close button.
+    {
+        let inbox = inbox.clone();
+        let list: HtmlElement = by_id("notices")?;
+        listen(&list, "click", move |e: web_sys::Event| {
+            let cause = e
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|el| el.get_attribute("data-dismiss"))
+                .and_then(|name| Cause::from_name(&name));
+            if let Some(cause) = cause {
+                push(&inbox, Event::App(Msg::Dismiss(cause)));
+            }
+        })?;
+    }
+
+    // Back, Forward and pasted links.
+    let window = dom::window()?;
+    for name in ["hashchange", "popstate"] {
+        let inbox = inbox.clone();
+        listen(&window, name, move |_: web_sys::Event| {
+            push(&inbox, Event::App(Msg::Link(current_hash())));
+        })?;
+    }
+
+    // CSV upload: refuse an over-large file before reading it; say when reading starts.
     {
         let inbox = inbox.clone();
         let file_input: HtmlInputElement = by_id("csv")?;
         let source = file_input.clone();
-        listen(&file_input, "change", move |_: Event| {
+        listen(&file_input, "change", move |_: web_sys::Event| {
             let Some(file) = source.files().and_then(|f| f.get(0)) else {
                 return;
             };
+            source.set_value("");
             let name = file.name();
+            let bytes = file.size();
+            push(&inbox, Event::App(Msg::CsvLoading(name.clone(), bytes)));
+            if bytes > crate::data::MAX_CSV_BYTES as f64 {
+                return;
+            }
             let inbox = inbox.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                    Ok(text) => push(&inbox, Msg::Csv(name, text.as_string().unwrap_or_default())),
-                    Err(_) => push(
-                        &inbox,
-                        Msg::Notice(format!("{name}: could not read the file")),
-                    ),
-                }
+                // Let a frame show the "Reading…" notice before the work starts.
+                dom::next_frame().await;
+                let msg = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    Ok(text) => Msg::Csv(name, text.as_string().unwrap_or_default()),
+                    Err(_) => Msg::CsvFailed(name, "the file could not be read".into()),
+                };
+                push(&inbox, Event::App(msg));
             });
         })?;
     }
 
-    // Points: click adds, shift-click adds the other class, ctrl-click removes.
-    {
-        let inbox = inbox.clone();
-        let map = Ui::find()?;
-        let canvas = map.main_map().canvas().clone();
-        listen(&canvas, "click", move |e: MouseEvent| {
-            let (x, y) = map
-                .main_map()
-                .to_plane(e.offset_x() as f64, e.offset_y() as f64);
-            let msg = if e.ctrl_key() || e.meta_key() {
-                Msg::RemovePoint(x, y)
-            } else {
-                Msg::AddPoint(x, y, e.shift_key())
-            };
-            push(&inbox, msg);
-        })?;
-    }
-
-    // The network diagram: hover and keyboard focus show a unit's card.
-    {
-        let canvas: HtmlCanvasElement = by_id("network")?;
-        let inbox2 = inbox.clone();
-        let source = canvas.clone();
-        listen(&canvas, "mousemove", move |e: MouseEvent| {
-            let rect = source.get_bounding_client_rect();
-            let sx = source.width() as f64 / rect.width().max(1.0);
-            let sy = source.height() as f64 / rect.height().max(1.0);
-            push(
-                &inbox2,
-                Msg::Hover(Some((e.offset_x() as f64 * sx, e.offset_y() as f64 * sy))),
-            );
-        })?;
-        let inbox3 = inbox.clone();
-        listen(&canvas, "mouseleave", move |_: Event| {
-            push(&inbox3, Msg::Hover(None))
-        })?;
-        let inbox4 = inbox.clone();
-        listen(&canvas, "keydown", move |e: KeyboardEvent| {
-            let delta = match e.key().as_str() {
-                "ArrowDown" => 1,
-                "ArrowUp" => -1,
-                "ArrowRight" => 100,
-                "ArrowLeft" => -100,
-                _ => return,
-            };
-            e.prevent_default();
-            push(&inbox4, Msg::FocusUnit(delta));
-        })?;
-        let inbox5 = inbox.clone();
-        listen(&canvas, "focus", move |_: Event| {
-            push(&inbox5, Msg::FocusUnit(0))
-        })?;
-    }
-
-    // Global shortcuts.
+    // Global shortcuts. Space is Play/Pause wherever the focus is, except in text fields,
+    // lists and checkboxes (where Space types or ticks); Enter still presses a focused button.
     {
         let inbox = inbox.clone();
         let document = dom::document()?;
@@ -267,98 +259,125 @@ fn bind_controls(inbox: &Inbox) -> Result<(), JsValue> {
                 return;
             }
             let target = e.target();
-            if app::from_text_field(target.clone()) && e.key() != "Escape" {
+            if takes_typing(target.clone()) && e.key() != "Escape" {
                 return;
             }
-            let msg = match e.key().as_str() {
+            let event = match e.key().as_str() {
                 " " | "Spacebar" => {
-                    if app::from_control(target) {
+                    if is_checkbox(target) {
                         return;
                     }
-                    Msg::TogglePlay
+                    Event::App(Msg::TogglePlay)
                 }
-                "s" | "S" | "." => Msg::Step,
-                "g" | "G" => Msg::Grow,
-                "r" | "R" => Msg::Reset,
-                "m" | "M" => Msg::ToggleCheckbox("slowmo"),
-                "t" | "T" => Msg::ToggleCheckbox("show-test"),
-                "d" | "D" => Msg::ToggleCheckbox("discretize"),
-                "?" => Msg::ToggleShortcuts,
-                "Escape" => Msg::CloseShortcuts,
+                "s" | "S" | "." => Event::App(Msg::Step),
+                "g" | "G" => Event::App(Msg::Grow),
+                "r" | "R" => Event::App(Msg::Reset),
+                "m" | "M" => Event::Toggle("slowmo"),
+                "t" | "T" => Event::Toggle("test"),
+                "d" | "D" => Event::Toggle("discretize"),
+                "?" => Event::ToggleShortcuts,
+                "Escape" => Event::CloseShortcuts,
                 _ => return,
             };
             e.prevent_default();
-            push(&inbox, msg);
+            push(&inbox, event);
+        })?;
+        // A button activates on Space's key-up: keep Space for Play/Pause there too.
+        let document = dom::document()?;
+        listen(&document, "keyup", move |e: KeyboardEvent| {
+            if (e.key() == " " || e.key() == "Spacebar")
+                && !takes_typing(e.target())
+                && !is_checkbox(e.target())
+            {
+                e.prevent_default();
+            }
         })?;
     }
     Ok(())
 }
 
-/// Bench mode (`#bench`): epochs per second at TensorFlow Playground's default setup (circle,
-/// hidden layers 4 and 2, tanh, batch 10, a 100×100 decision map read after every epoch) on the
-/// CPU backend and, when the browser has it, on WebGPU. The result goes into `data-bench` on
-/// `#app` as JSON and into the page.
-async fn bench() -> Result<(), JsValue> {
-    let root: Element = by_id("app")?;
-    let explain: HtmlElement = by_id("explain")?;
-    root.set_attribute("data-state", "running")?;
-    explain.set_hidden(false);
-    explain.set_text_content(Some("Measuring epochs per second on each backend…"));
-    let mut config = RunConfig::default();
-    config.data.kind = DatasetKind::Circle;
-    config.model.hidden = vec![4, 2];
-    config.train.batch_size = 10;
-    config.train.learning_rate = 0.03;
-    config.growth.method = Method::None;
-    let cpu = measure(&config, Device::flex(), 30).await;
-    root.set_attribute("data-backend", Backend::Cpu.name())?;
-    let (device, backend, _) = app::init_device(BackendChoice::Auto).await;
-    let webgpu = if backend == Backend::WebGpu {
-        root.set_attribute("data-backend", Backend::WebGpu.name())?;
-        measure(&config, device, 3).await
-    } else {
-        Err("WebGPU is not available".into())
-    };
-    let json = |r: &Result<f64, String>| match r {
-        Ok(v) => format!("{v:.3}"),
-        Err(_) => "null".into(),
-    };
-    let result = format!(
-        "{{\"setup\": \"circle, 2-4-2-2 tanh, batch 10, 250 training points, 100x100 map per epoch\", \"cpu_epochs_per_s\": {}, \"webgpu_epochs_per_s\": {}, \"webgpu_error\": {}}}",
-        json(&cpu),
-        json(&webgpu),
-        match &webgpu {
-            Ok(_) => "null".into(),
-            Err(e) => format!("\"{}\"", e.replace('"', "'")),
-        }
-    );
-    root.set_attribute("data-bench", &result)?;
-    root.set_attribute("data-state", "paused")?;
-    explain.set_text_content(Some(&format!("Bench: {result}")));
+fn bind_canvases(inbox: &Inbox, view: &View) -> Result<(), JsValue> {
+    // Points: click adds, shift-click adds the other class, ctrl-click removes.
+    {
+        let inbox = inbox.clone();
+        let canvas = view.ui.main_map().canvas().clone();
+        let source = canvas.clone();
+        listen(&canvas, "click", move |e: MouseEvent| {
+            let rect = source.get_bounding_client_rect();
+            let (w, h) = (rect.width().max(1.0), rect.height().max(1.0));
+            let d = f64::from(crate::data::DOMAIN);
+            let x = (e.offset_x() as f64 / w * 2.0 * d - d) as f32;
+            let y = (d - e.offset_y() as f64 / h * 2.0 * d) as f32;
+            let msg = if e.ctrl_key() || e.meta_key() {
+                Msg::RemovePoint(x, y)
+            } else {
+                Msg::AddPoint(x, y, e.shift_key())
+            };
+            push(&inbox, Event::App(msg));
+        })?;
+    }
+    // The network diagram: hover and keyboard focus show a node's card.
+    let canvas: HtmlCanvasElement = view.ui.network().clone();
+    let source = canvas.clone();
+    let inbox2 = inbox.clone();
+    listen(&canvas, "mousemove", move |e: MouseEvent| {
+        let rect = source.get_bounding_client_rect();
+        let sx = source.width() as f64 / rect.width().max(1.0);
+        let sy = source.height() as f64 / rect.height().max(1.0);
+        push(
+            &inbox2,
+            Event::Hover(Some((e.offset_x() as f64 * sx, e.offset_y() as f64 * sy))),
+        );
+    })?;
+    let inbox3 = inbox.clone();
+    listen(&canvas, "mouseleave", move |_: web_sys::Event| {
+        push(&inbox3, Event::Hover(None))
+    })?;
+    let inbox4 = inbox.clone();
+    listen(&canvas, "keydown", move |e: KeyboardEvent| {
+        let delta = match e.key().as_str() {
+            "ArrowDown" => 1,
+            "ArrowUp" => -1,
+            "ArrowRight" => 100,
+            "ArrowLeft" => -100,
+            _ => return,
+        };
+        e.prevent_default();
+        push(&inbox4, Event::FocusUnit(delta));
+    })?;
+    let inbox5 = inbox.clone();
+    listen(&canvas, "focus", move |_: web_sys::Event| {
+        push(&inbox5, Event::FocusUnit(0))
+    })?;
+    let inbox6 = inbox.clone();
+    listen(&canvas, "blur", move |_: web_sys::Event| {
+        push(&inbox6, Event::BlurDiagram)
+    })?;
     Ok(())
 }
 
-async fn measure(config: &RunConfig, device: Device, epochs: usize) -> Result<f64, String> {
-    let mut session =
-        crate::train::Session::new(config.clone(), device).map_err(|e| e.to_string())?;
-    // Warm-up: compile kernels, fill caches.
-    session.run_epochs(1).await.map_err(|e| e.to_string())?;
-    session
-        .snapshot(app::MAP_RESOLUTION, app::THUMB_RESOLUTION)
-        .await
-        .map_err(|e| e.to_string())?;
-    let start = dom::now();
-    for _ in 0..epochs {
-        let target = session.epoch() + 1;
-        while session.epoch() < target {
-            session.advance(1).await.map_err(|e| e.to_string())?;
-        }
-        session
-            .snapshot(app::MAP_RESOLUTION, app::THUMB_RESOLUTION)
-            .await
-            .map_err(|e| e.to_string())?;
-        dom::yield_now().await;
-    }
-    let seconds = (dom::now() - start) / 1000.0;
-    Ok(epochs as f64 / seconds.max(1e-9))
+fn element(target: Option<web_sys::EventTarget>) -> Option<Element> {
+    target.and_then(|t| t.dyn_into::<Element>().ok())
+}
+
+/// Whether a key event comes from a field that takes typing (shortcuts must not fire there).
+pub fn takes_typing(target: Option<web_sys::EventTarget>) -> bool {
+    element(target).is_some_and(|e| {
+        let tag = e.tag_name().to_ascii_lowercase();
+        tag == "textarea"
+            || tag == "select"
+            || (tag == "input"
+                && !matches!(
+                    e.get_attribute("type").as_deref(),
+                    Some("checkbox") | Some("range") | Some("button") | Some("file")
+                ))
+    })
+}
+
+/// Whether a key event comes from a checkbox (Space ticks it).
+pub fn is_checkbox(target: Option<web_sys::EventTarget>) -> bool {
+    element(target).is_some_and(|e| {
+        e.tag_name().eq_ignore_ascii_case("input")
+            && e.get_attribute("type").as_deref() == Some("checkbox")
+    })
 }

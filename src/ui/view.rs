@@ -1,0 +1,749 @@
+//! The view: the page's elements and everything drawn from the playground's state once per
+//! frame — both decision maps, the network diagram (with growth animations and the unit card),
+//! the candidate ranking, the curves, Figure 3, the notices and the `data-*` attributes of
+//! `#app`. It reads engine snapshots and histories and never does maths.
+
+use std::collections::HashMap;
+
+use wasm_bindgen::JsValue;
+use web_sys::{Element, HtmlCanvasElement, HtmlElement};
+
+use super::device::Backend;
+use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
+use super::draw::{self, DecisionMap, Node, Placed};
+use crate::grow::CandidateKind;
+use crate::model::{BlockKind, UnitId};
+use crate::playground::{Level, Playground};
+use crate::settings::method_label;
+use crate::train::{GrowthStage, Session, Snapshot, Stage};
+
+/// Resolution of the decision maps (TensorFlow Playground's 100×100).
+pub const MAP_RESOLUTION: usize = 100;
+/// Resolution of each unit's thumbnail.
+pub const THUMB_RESOLUTION: usize = 10;
+const ANIMATION_MS: f64 = 1500.0;
+
+struct Animation {
+    started: f64,
+    from: HashMap<UnitId, Placed>,
+}
+
+/// The page's elements the view writes to.
+pub struct Ui {
+    root: Element,
+    play: HtmlElement,
+    epoch: Element,
+    badge: Element,
+    backend_note: HtmlElement,
+    notices: HtmlElement,
+    explain: HtmlElement,
+    look_for: Element,
+    main_map: DecisionMap,
+    baseline_map: DecisionMap,
+    network: HtmlCanvasElement,
+    unit_card: HtmlElement,
+    curves: HtmlCanvasElement,
+    accuracy: HtmlCanvasElement,
+    figure3: HtmlCanvasElement,
+    progress: Element,
+    why: Element,
+    why_summary: Element,
+    timings: Element,
+    metrics: Element,
+    main_name: Element,
+    baseline_name: Element,
+    main_arch: Element,
+    baseline_arch: Element,
+    /// The shortcut sheet.
+    pub shortcuts: HtmlElement,
+}
+
+impl Ui {
+    /// Finds every element by id.
+    pub fn find() -> Result<Self, JsValue> {
+        Ok(Ui {
+            root: by_id("app")?,
+            play: by_id("play")?,
+            epoch: by_id("epoch-out")?,
+            badge: by_id("backend-badge")?,
+            backend_note: by_id("backend-note")?,
+            notices: by_id("notices")?,
+            explain: by_id("explain")?,
+            look_for: by_id("look-for")?,
+            main_map: DecisionMap::new(by_id("heatmap")?)?,
+            baseline_map: DecisionMap::new(by_id("baseline-heatmap")?)?,
+            network: by_id("network")?,
+            unit_card: by_id("unit-card")?,
+            curves: by_id("curves")?,
+            accuracy: by_id("accuracy")?,
+            figure3: by_id("figure3")?,
+            progress: by_id("progress")?,
+            why: by_id("why")?,
+            why_summary: by_id("why-summary")?,
+            timings: by_id("timings")?,
+            metrics: by_id("metrics")?,
+            main_name: by_id("main-name")?,
+            baseline_name: by_id("baseline-name")?,
+            main_arch: by_id("main-arch")?,
+            baseline_arch: by_id("baseline-arch")?,
+            shortcuts: by_id("shortcuts")?,
+        })
+    }
+
+    /// The main decision map (click target for points).
+    pub fn main_map(&self) -> &DecisionMap {
+        &self.main_map
+    }
+
+    /// The network canvas.
+    pub fn network(&self) -> &HtmlCanvasElement {
+        &self.network
+    }
+
+    /// Shows a fatal error in the page (the playground could not start, or a panic).
+    pub fn show_fatal(&self, message: &str) {
+        set_attr(&self.root, "data-state", "error");
+        set_attr(&self.root, "data-error", message);
+        self.notices.set_inner_html("");
+        if let Ok(document) = dom::document()
+            && let Ok(li) = document.create_element("li")
+        {
+            li.set_class_name("error");
+            li.set_text_content(Some(message));
+            let _ = self.notices.append_child(&li);
+        }
+    }
+}
+
+/// What the person inspects on the diagram: the last of hover and keyboard wins.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Inspect {
+    hovered: Option<Node>,
+    focused: Option<Node>,
+}
+
+/// The view's own state: snapshots, animation, inspection.
+pub struct View {
+    /// The elements.
+    pub ui: Ui,
+    backend: Backend,
+    snap_main: Option<Snapshot>,
+    snap_baseline: Option<Snapshot>,
+    placed: HashMap<UnitId, Placed>,
+    animation: Option<Animation>,
+    inspect: Inspect,
+    seen_growths: usize,
+    /// Growth count the "why these units" panel shows (`None`: nothing drawn yet).
+    why_shown: Option<usize>,
+    notices_shown: Vec<(String, String)>,
+    reduced_motion: bool,
+}
+
+impl View {
+    /// A view over the page's elements.
+    pub fn new(ui: Ui, backend: Backend, note: Option<&str>) -> Self {
+        match note {
+            Some(text) => {
+                set_text(&ui.backend_note, text);
+                set_hidden(&ui.backend_note, false);
+            }
+            None => set_hidden(&ui.backend_note, true),
+        }
+        View {
+            ui,
+            backend,
+            snap_main: None,
+            snap_baseline: None,
+            placed: HashMap::new(),
+            animation: None,
+            inspect: Inspect::default(),
+            seen_growths: 0,
+            why_shown: None,
+            notices_shown: Vec::new(),
+            reduced_motion: dom::prefers_reduced_motion(),
+        }
+    }
+
+    /// The runs started again: forget what was drawn for the old ones.
+    pub fn forget(&mut self) {
+        self.snap_main = None;
+        self.snap_baseline = None;
+        self.placed.clear();
+        self.animation = None;
+        self.inspect = Inspect::default();
+        self.seen_growths = 0;
+        self.why_shown = None;
+    }
+
+    /// The pointer moved over the diagram (canvas coordinates), or left it.
+    pub fn hover(&mut self, position: Option<(f64, f64)>, p: &Playground) {
+        self.inspect.hovered = position.and_then(|(x, y)| self.node_at(x, y));
+        self.render_card(p);
+        self.render_network(p);
+    }
+
+    /// Arrow keys on the diagram: the keyboard takes over from the pointer.
+    pub fn move_focus(&mut self, delta: i32, p: &Playground) {
+        self.inspect.hovered = None;
+        let order = self.node_order(p);
+        if order.is_empty() {
+            return;
+        }
+        let current = self
+            .inspect
+            .focused
+            .and_then(|n| order.iter().position(|o| *o == n));
+        let next = match current {
+            None => 0,
+            Some(i) if delta.abs() >= 100 => {
+                let column = |n: &Node| self.column_of(n, p);
+                let here = column(&order[i]);
+                let target = here + delta.signum();
+                order.iter().position(|n| column(n) == target).unwrap_or(i)
+            }
+            Some(i) => (i as i32 + delta).rem_euclid(order.len() as i32) as usize,
+        };
+        self.inspect.focused = Some(order[next]);
+        self.render_card(p);
+        self.render_network(p);
+    }
+
+    /// The diagram lost the keyboard focus.
+    pub fn blur(&mut self, p: &Playground) {
+        self.inspect.focused = None;
+        self.render_card(p);
+        self.render_network(p);
+    }
+
+    fn node_order(&self, p: &Playground) -> Vec<Node> {
+        let net = p.main().shape();
+        let mut order: Vec<Node> = (0..net.n_inputs).map(Node::Input).collect();
+        order.extend(net.unit_ids().into_iter().map(Node::Unit));
+        order.extend((0..net.out_bias.len()).map(Node::Output));
+        order
+    }
+
+    fn column_of(&self, node: &Node, p: &Playground) -> i32 {
+        let net = p.main().shape();
+        match node {
+            Node::Input(_) => 0,
+            Node::Unit(id) => net.unit_info(*id).map_or(1, |u| u.block as i32 + 1),
+            Node::Output(_) => net.blocks.len() as i32 + 1,
+        }
+    }
+
+    fn node_at(&self, x: f64, y: f64) -> Option<Node> {
+        let snapshot = self.snap_main.as_ref()?;
+        let layout = draw::layout(
+            &snapshot.network,
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+        );
+        let half = layout.size / 2.0 + 2.0;
+        layout
+            .nodes()
+            .into_iter()
+            .find(|(_, (nx, ny))| (x - nx).abs() <= half && (y - ny).abs() <= half)
+            .map(|(node, _)| node)
+    }
+
+    /// One frame: read snapshots (when the runs changed), draw everything, write `data-*`.
+    pub async fn frame(&mut self, p: &Playground, changed: bool) {
+        if changed || self.snap_main.is_none() {
+            match read_snapshots(p).await {
+                Ok((main, baseline)) => {
+                    self.snap_main = Some(main);
+                    self.snap_baseline = Some(baseline);
+                }
+                Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
+            }
+            let growths = p.main().history().growths.len();
+            if growths > self.seen_growths {
+                self.seen_growths = growths;
+                self.start_animation(p);
+            }
+            self.render(p);
+        } else if self.animation.is_some() {
+            self.render_network(p);
+        }
+        self.write_state(p);
+    }
+
+    fn start_animation(&mut self, p: &Playground) {
+        let Some(snapshot) = &self.snap_main else {
+            return;
+        };
+        let layout = draw::layout(
+            &snapshot.network,
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+        );
+        let mut from = HashMap::new();
+        if let Some(event) = p.main().history().growths.last() {
+            for l in &event.lineage {
+                let start = match l.parent.and_then(|id| self.placed.get(&id)) {
+                    Some(parent) => Placed {
+                        alpha: 1.0,
+                        ..*parent
+                    },
+                    None => {
+                        let (x, y) = layout.units.get(&l.child).copied().unwrap_or((0.0, 0.0));
+                        Placed { x, y, alpha: 0.0 }
+                    }
+                };
+                from.insert(l.child, start);
+            }
+        }
+        for (id, placed) in &self.placed {
+            from.entry(*id).or_insert(*placed);
+        }
+        if !self.reduced_motion {
+            self.animation = Some(Animation {
+                started: now(),
+                from,
+            });
+        }
+    }
+
+    fn render(&mut self, p: &Playground) {
+        let o = p.options();
+        let test = o.show_test.then(|| p.data().test.as_slice());
+        let version = p.data_version();
+        for (map, snapshot) in [
+            (&self.ui.main_map, &self.snap_main),
+            (&self.ui.baseline_map, &self.snap_baseline),
+        ] {
+            if let Some(s) = snapshot {
+                let _ = map.draw(
+                    s,
+                    &p.data().train,
+                    test,
+                    p.data().task,
+                    o.discretize,
+                    version,
+                );
+            }
+        }
+        self.render_network(p);
+        let growth_epochs: Vec<usize> =
+            p.main().history().growths.iter().map(|g| g.epoch).collect();
+        let names = (
+            method_label(o.config.growth.method),
+            method_label(o.baseline),
+        );
+        let _ = draw::curves(
+            &self.ui.curves,
+            &p.main().history().epochs,
+            &p.baseline().history().epochs,
+            &growth_epochs,
+            names,
+        );
+        let _ = draw::accuracy(
+            &self.ui.accuracy,
+            &p.main().history().epochs,
+            &p.baseline().history().epochs,
+            names,
+        );
+        let _ = draw::figure3(
+            &self.ui.figure3,
+            &p.main().history().loss_vs_units(),
+            &p.baseline().history().loss_vs_units(),
+            names,
+        );
+        self.render_why(p);
+        self.render_card(p);
+        self.render_text(p);
+    }
+
+    fn render_network(&mut self, p: &Playground) {
+        let Some(snapshot) = &self.snap_main else {
+            return;
+        };
+        let (w, h) = (
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+        );
+        let layout = draw::layout(&snapshot.network, w, h);
+        let t = match &self.animation {
+            Some(a) => ((now() - a.started) / ANIMATION_MS).clamp(0.0, 1.0),
+            None => 1.0,
+        };
+        let ease = 1.0 - (1.0 - t).powi(3);
+        let mut placed = HashMap::new();
+        for (id, (x, y)) in &layout.units {
+            let target = Placed {
+                x: *x,
+                y: *y,
+                alpha: 1.0,
+            };
+            let at = match self.animation.as_ref().and_then(|a| a.from.get(id)) {
+                Some(from) => Placed {
+                    x: from.x + (target.x - from.x) * ease,
+                    y: from.y + (target.y - from.y) * ease,
+                    alpha: from.alpha + (1.0 - from.alpha) * ease,
+                },
+                None => target,
+            };
+            placed.insert(*id, at);
+        }
+        if t >= 1.0 {
+            self.animation = None;
+        }
+        let candidates = match p.main().stage() {
+            Stage::Growing(_) => p.main().pending_candidates(),
+            Stage::Training => Vec::new(),
+        };
+        let _ = draw::network(
+            &self.ui.network,
+            snapshot,
+            &placed,
+            &layout,
+            self.inspected(),
+            &candidates,
+        );
+        self.placed = placed;
+    }
+
+    fn inspected(&self) -> Option<Node> {
+        self.inspect.hovered.or(self.inspect.focused)
+    }
+
+    /// The unit card, placed beside the node it describes.
+    fn render_card(&self, p: &Playground) {
+        let Some(node) = self.inspected() else {
+            set_hidden(&self.ui.unit_card, true);
+            return;
+        };
+        let Some(snapshot) = &self.snap_main else {
+            return;
+        };
+        let net = &snapshot.network;
+        let classes = net.out_bias.len();
+        let text = match node {
+            Node::Input(i) => format!(
+                "Input {}: the point's {} coordinate (divided by 6). Every unit of the first layer reads it through its input weights.",
+                if i == 0 { "x₁" } else { "x₂" },
+                if i == 0 { "horizontal" } else { "vertical" }
+            ),
+            Node::Output(k) if classes == 1 => format!(
+                "Output {}: the network's prediction, the value the map shows (bias {:+.3}).",
+                k + 1,
+                net.out_bias.get(k).copied().unwrap_or(0.0)
+            ),
+            Node::Output(k) => format!(
+                "Output {}: the score for class {}; the map colours each point by the class with the highest score (bias {:+.3}).",
+                k + 1,
+                match (classes, k) {
+                    (2, 0) => "orange".to_string(),
+                    (2, _) => "blue".to_string(),
+                    _ => (k + 1).to_string(),
+                },
+                net.out_bias.get(k).copied().unwrap_or(0.0)
+            ),
+            Node::Unit(id) => {
+                let Some(info) = net.unit_info(id) else {
+                    set_hidden(&self.ui.unit_card, true);
+                    return;
+                };
+                let origin = match p.main().history().origin(id) {
+                    Some((epoch, l)) => match (l.kind, l.parent) {
+                        (CandidateKind::Split, Some(parent)) => {
+                            format!("split from unit {parent} at epoch {epoch}")
+                        }
+                        (CandidateKind::Layer, _) => {
+                            format!("added with a new layer at epoch {epoch}")
+                        }
+                        _ => format!("added as a new unit at epoch {epoch}"),
+                    },
+                    None => "part of the starting network".into(),
+                };
+                let kind = match info.kind {
+                    BlockKind::Dense => "hidden layer",
+                    BlockKind::Residual => "residual layer",
+                };
+                format!(
+                    "Unit {id} · {kind} {} · input weights of size {:.2} · bias {:+.2} · output weights of size {:.2} · {origin}. Its picture is its output over the plane.",
+                    info.block + 1,
+                    info.fan_in_norm,
+                    info.bias,
+                    info.fan_out_norm
+                )
+            }
+        };
+        set_text(&self.ui.unit_card, &text);
+        // Beside the node: canvas coordinates scaled to the canvas's size on the page.
+        let layout = draw::layout(
+            net,
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+        );
+        if let Some((_, (x, y))) = layout.nodes().into_iter().find(|(n, _)| *n == node) {
+            let rect = self.ui.network.get_bounding_client_rect();
+            let sx = rect.width() / self.ui.network.width().max(1) as f64;
+            let sy = rect.height() / self.ui.network.height().max(1) as f64;
+            let (px, py) = (x * sx, y * sy);
+            let right_half = px > rect.width() / 2.0;
+            let style = self.ui.unit_card.style();
+            let offset = layout.size * sx / 2.0 + 10.0;
+            if right_half {
+                let _ = style.set_property("left", "auto");
+                let _ =
+                    style.set_property("right", &format!("{:.0}px", rect.width() - px + offset));
+            } else {
+                let _ = style.set_property("right", "auto");
+                let _ = style.set_property("left", &format!("{:.0}px", px + offset));
+            }
+            let _ = style.set_property("top", &format!("{:.0}px", (py - 20.0).max(0.0)));
+        }
+        set_hidden(&self.ui.unit_card, false);
+    }
+
+    fn render_text(&self, p: &Playground) {
+        let o = p.options();
+        set_text(&self.ui.main_name, method_label(o.config.growth.method));
+        set_text(&self.ui.baseline_name, method_label(o.baseline));
+        set_text(&self.ui.main_arch, &p.main().shape().architecture());
+        set_text(&self.ui.baseline_arch, &p.baseline().shape().architecture());
+        set_text(&self.ui.look_for, &p.what_to_look_for());
+        let metric = |s: &Session| {
+            s.history().epochs.last().map_or("—".to_string(), |r| {
+                format!(
+                    "training loss {:.3} · test loss {:.3}{}",
+                    r.train_loss,
+                    r.test_loss,
+                    r.test_accuracy.map_or(String::new(), |a| format!(
+                        " · test accuracy {:.0} %",
+                        a * 100.0
+                    ))
+                )
+            })
+        };
+        set_text(
+            &self.ui.metrics,
+            &format!(
+                "{}: {}. {}: {}. Loss is cross-entropy (classification) or mean squared error.",
+                method_label(o.config.growth.method),
+                metric(p.main()),
+                method_label(o.baseline),
+                metric(p.baseline())
+            ),
+        );
+    }
+
+    fn write_state(&mut self, p: &Playground) {
+        let root = &self.ui.root;
+        let state = p.state();
+        set_attr(root, "data-state", state.name());
+        set_attr(root, "data-backend", self.backend.name());
+        set_attr(root, "data-epoch", &p.main().epoch().to_string());
+        set_attr(
+            root,
+            "data-baseline-epoch",
+            &p.baseline().epoch().to_string(),
+        );
+        set_attr(root, "data-units", &p.main().n_units().to_string());
+        set_attr(
+            root,
+            "data-baseline-units",
+            &p.baseline().n_units().to_string(),
+        );
+        set_attr(
+            root,
+            "data-growths",
+            &p.main().history().growths.len().to_string(),
+        );
+        set_attr(
+            root,
+            "data-baseline-growths",
+            &p.baseline().history().growths.len().to_string(),
+        );
+        set_attr(
+            root,
+            "data-lineage",
+            &p.main().history().n_lineage().to_string(),
+        );
+        let loss = |s: &Session| {
+            s.history()
+                .epochs
+                .last()
+                .map_or(String::new(), |r| r.train_loss.to_string())
+        };
+        set_attr(root, "data-loss", &loss(p.main()));
+        set_attr(root, "data-baseline-loss", &loss(p.baseline()));
+        set_attr(root, "data-settings", &p.settings_hash());
+        set_attr(root, "data-points", &p.data().len().to_string());
+        let errors: Vec<&str> = p
+            .notices()
+            .iter()
+            .filter(|n| n.level == Level::Error)
+            .map(|n| n.text.as_str())
+            .collect();
+        set_attr(root, "data-error", &errors.join(" | "));
+        let all: Vec<&str> = p.notices().iter().map(|n| n.text.as_str()).collect();
+        set_attr(root, "data-notices", &all.join(" | "));
+        self.render_notices(p);
+        match p.explanation() {
+            Some(text) => {
+                set_text(&self.ui.explain, text);
+                set_hidden(&self.ui.explain, false);
+            }
+            None => set_hidden(&self.ui.explain, true),
+        }
+        set_text(&self.ui.epoch, &p.main().epoch().to_string());
+        let stage = |s: &Session| match s.stage() {
+            Stage::Training => None,
+            Stage::Growing(GrowthStage::Propose) => Some("proposing candidates".to_string()),
+            Stage::Growing(GrowthStage::Optimise { done, total }) => {
+                Some(format!("optimising ε, δ {done}/{total}"))
+            }
+            Stage::Growing(GrowthStage::Score { done, total }) => {
+                Some(format!("scoring {done}/{total}"))
+            }
+            Stage::Growing(GrowthStage::Materialise) => Some("materialising".into()),
+        };
+        let progress = match (stage(p.main()), stage(p.baseline())) {
+            (Some(m), _) => format!("growing: {m}"),
+            (None, Some(b)) => format!("baseline growing: {b}"),
+            (None, None) => String::new(),
+        };
+        set_text(&self.ui.progress, &progress);
+        let playing = state == crate::playground::RunState::Running;
+        set_text(&self.ui.play, if playing { "Pause" } else { "Play" });
+        set_attr(
+            &self.ui.play,
+            "aria-label",
+            if playing { "Pause" } else { "Play" },
+        );
+        set_text(&self.ui.badge, self.backend.label());
+        set_attr(
+            &self.ui.badge,
+            "class",
+            &format!("badge {}", self.backend.name()),
+        );
+    }
+
+    /// The notices, each with a close button; rebuilt only when they change.
+    fn render_notices(&mut self, p: &Playground) {
+        let now: Vec<(String, String)> = p
+            .notices()
+            .iter()
+            .map(|n| (n.cause.name(), n.text.clone()))
+            .collect();
+        if now == self.notices_shown {
+            return;
+        }
+        self.ui.notices.set_inner_html("");
+        let Ok(document) = dom::document() else {
+            return;
+        };
+        for n in p.notices() {
+            let Ok(li) = document.create_element("li") else {
+                continue;
+            };
+            li.set_class_name(match n.level {
+                Level::Error => "error",
+                Level::Info => "info",
+            });
+            let _ = li.set_attribute("data-cause", &n.cause.name());
+            if let Ok(span) = document.create_element("span") {
+                span.set_text_content(Some(&n.text));
+                let _ = li.append_child(&span);
+            }
+            if let Ok(button) = document.create_element("button") {
+                let _ = button.set_attribute("type", "button");
+                let _ = button.set_attribute("class", "dismiss");
+                let _ = button.set_attribute("data-dismiss", &n.cause.name());
+                let _ = button.set_attribute("aria-label", "Dismiss this notice");
+                button.set_text_content(Some("×"));
+                let _ = li.append_child(&button);
+            }
+            let _ = self.ui.notices.append_child(&li);
+        }
+        set_hidden(&self.ui.notices, now.is_empty());
+        self.notices_shown = now;
+    }
+
+    /// Rebuilds the candidate list only when a growth happened (or after a reset).
+    fn render_why(&mut self, p: &Playground) {
+        let growths = p.main().history().growths.len();
+        if self.why_shown == Some(growths) {
+            return;
+        }
+        self.why_shown = Some(growths);
+        let Some(event) = p.main().history().growths.last() else {
+            self.ui.why.set_inner_html("");
+            set_text(
+                &self.ui.why_summary,
+                "Each growth ranks every candidate by its predicted effect on the loss.",
+            );
+            set_text(&self.ui.timings, "");
+            return;
+        };
+        let Ok(document) = dom::document() else {
+            return;
+        };
+        let mut ranked: Vec<_> = event.candidates.iter().collect();
+        ranked.sort_by(|a, b| a.score.total_cmp(&b.score));
+        let scale = ranked
+            .iter()
+            .map(|c| c.score.abs())
+            .filter(|s| s.is_finite())
+            .fold(1e-12f32, f32::max);
+        self.ui.why.set_inner_html("");
+        for c in ranked.iter().take(40) {
+            let Ok(li) = document.create_element("li") else {
+                continue;
+            };
+            if c.chosen {
+                let _ = li.set_attribute("class", "chosen");
+            }
+            let label = draw::candidate_label(c.kind, c.block, c.index, c.unit_id);
+            let width = (c.score.abs() / scale * 100.0).clamp(0.0, 100.0);
+            for (class, text) in [
+                (
+                    "label",
+                    format!("{}{label}", if c.chosen { "✓ " } else { "" }),
+                ),
+                ("bar", String::new()),
+                ("score", format!("{:+.5}", c.score)),
+            ] {
+                if let Ok(span) = document.create_element("span") {
+                    span.set_class_name(class);
+                    span.set_text_content(Some(&text));
+                    if class == "bar" {
+                        let style = format!(
+                            "width:{width:.1}%;{}",
+                            if c.score > 0.0 { "opacity:.45" } else { "" }
+                        );
+                        let _ = span.set_attribute("style", &style);
+                    }
+                    let _ = li.append_child(&span);
+                }
+            }
+            let _ = self.ui.why.append_child(&li);
+        }
+        set_text(&self.ui.why_summary, &draw::growth_line(event));
+        let t = event.timings;
+        set_text(
+            &self.ui.timings,
+            &format!(
+                "Last growth ({}, on {}): propose {:.1} ms · optimise ε,δ {:.1} ms · score + select {:.1} ms · surgery {:.1} ms.",
+                event.method,
+                self.backend.label(),
+                t.propose_ms,
+                t.step1_ms,
+                t.step2_ms,
+                t.surgery_ms
+            ),
+        );
+    }
+}
+
+async fn read_snapshots(p: &Playground) -> Result<(Snapshot, Snapshot), crate::EngineError> {
+    let main = p.main().snapshot(MAP_RESOLUTION, THUMB_RESOLUTION).await?;
+    let baseline = p
+        .baseline()
+        .snapshot(MAP_RESOLUTION, THUMB_RESOLUTION)
+        .await?;
+    Ok((main, baseline))
+}
