@@ -15,7 +15,7 @@ use super::{ChromeConfig, Report};
 /// The epoch must stay put this long to count as settled (paused) or held (after a step).
 const HOLD: Duration = Duration::from_secs(1);
 /// How long a reaction to a key or click may take (the page may be busy with an epoch).
-const REACT: Duration = Duration::from_secs(30);
+pub(super) const REACT: Duration = Duration::from_secs(30);
 
 /// Runs every check in order, recording each in `report`.
 pub fn run_all(
@@ -49,29 +49,29 @@ pub fn run_all(
 }
 
 /// The `data-*` attributes of `<main id="app">` at one moment.
-struct App(Vec<(String, String)>);
+pub(super) struct App(Vec<(String, String)>);
 
 impl App {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn is(&self, name: &str, value: &str) -> bool {
+    pub(super) fn is(&self, name: &str, value: &str) -> bool {
         self.get(name) == Some(value)
     }
 
     /// A numeric attribute; NaN when missing or not a number (so every comparison fails).
-    fn num(&self, name: &str) -> f64 {
+    pub(super) fn num(&self, name: &str) -> f64 {
         self.get(name)
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(f64::NAN)
     }
 
     /// A one-line summary for progress and failure messages (long values cut).
-    fn summary(&self) -> String {
+    pub(super) fn summary(&self) -> String {
         let mut out = String::new();
         for (key, value) in &self.0 {
             let value: String = value.chars().take(80).collect();
@@ -82,7 +82,7 @@ impl App {
 }
 
 /// Reads the attributes; `None` when the page has no `#app` (yet).
-fn read_app(session: &Session) -> Result<Option<App>, String> {
+pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
     let value = session.execute(
         "const app = document.getElementById('app');
          if (!app) return null;
@@ -103,7 +103,7 @@ fn read_app(session: &Session) -> Result<Option<App>, String> {
 
 /// Polls every 250 ms for at most `timeout` until `done` holds. Fails at once when the page
 /// reports an error, or when `done` returns an error (a state that can no longer succeed).
-fn wait_for(
+pub(super) fn wait_for(
     session: &Session,
     what: &str,
     timeout: Duration,
@@ -158,7 +158,7 @@ fn holds_for(
 }
 
 /// Waits until the epoch has not changed for [`HOLD`] (≤ 15 s) and returns that state.
-fn settled(session: &Session) -> Result<App, String> {
+pub(super) fn settled(session: &Session) -> Result<App, String> {
     let started = Instant::now();
     loop {
         let app = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
@@ -177,7 +177,7 @@ fn settled(session: &Session) -> Result<App, String> {
 
 /// Loads `url` as a new document (through about:blank, since a hash-only change of the same
 /// page would not reload it).
-fn open(session: &Session, url: &str) -> Result<(), String> {
+pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
     session.navigate("about:blank")?;
     println!("    opening {url}");
     session.navigate(url)
@@ -193,7 +193,7 @@ fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
     session.press(key)
 }
 
-fn save(out_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn save(out_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
     let path = out_dir.join(name);
     fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
     println!("    saved {}", path.display());

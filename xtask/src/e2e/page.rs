@@ -1,0 +1,374 @@
+//! The end-to-end checks of what a new user does with the controls: each changes something as a
+//! person would (a list, a thumbnail, a text field, Back and Forward, a file, a key) and checks
+//! that the run changed, not only that the control exists. `learning-rate`, `nan-recovery`,
+//! `history`, `grow-paused`, `space-key`, `large-csv` and `losses`.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::Report;
+use super::checks::{App, REACT, open, read_app, settled, wait_for};
+use super::webdriver::{POLL, Session};
+
+/// Runs every check of this file on one browser session.
+pub fn run_all(session: &Session, base: &str, report: &mut Report) {
+    report.check("losses", || losses(session, base));
+    report.check("learning-rate", || learning_rate(session, base));
+    report.check("nan-recovery", || nan_recovery(session, base));
+    report.check("history", || history(session, base));
+    report.check("grow-paused", || grow_paused(session, base));
+    report.check("space-key", || space_key(session, base));
+    report.check("large-csv", || large_csv(session, base));
+}
+
+/// Sets a control's value and fires `change`, as the browser does when a person picks a value.
+fn choose(session: &Session, id: &str, value: &str) -> Result<(), String> {
+    let found = session.execute(
+        "const el = document.getElementById(arguments[0]);
+         if (!el) return false;
+         el.value = arguments[1];
+         el.dispatchEvent(new Event('change', { bubbles: true }));
+         return true;",
+        vec![id.into(), value.into()],
+    )?;
+    if found.as_bool() == Some(true) {
+        Ok(())
+    } else {
+        Err(format!("there is no #{id} control"))
+    }
+}
+
+fn setting_in(app: &App, pair: &str) -> bool {
+    app.get("settings")
+        .is_some_and(|s| s.split('&').any(|p| p == pair))
+}
+
+fn location_hash(session: &Session) -> Result<String, String> {
+    Ok(session
+        .execute("return location.hash;", vec![])?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// `losses`: the opening page reports both runs' training losses and explains what to look for.
+fn losses(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    let app = wait_for(session, "both losses", Duration::from_secs(90), |a| {
+        Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0 && a.num("epoch") >= 3.0)
+    })?;
+    let look_for = session
+        .execute(
+            "const e = document.getElementById('look-for'); return e ? e.innerText : '';",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if !look_for.contains("Firefly") {
+        return Err(format!(
+            "#look-for does not say what to look for: {look_for:?}"
+        ));
+    }
+    Ok(format!(
+        "epoch {}: loss {} vs baseline {}",
+        app.num("epoch"),
+        app.num("loss"),
+        app.num("baseline-loss")
+    ))
+}
+
+/// `learning-rate`: picking a rate in the list changes the run live and the link, and leaves no
+/// notice.
+fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    let app = wait_for(
+        session,
+        "running, epoch >= 2",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= 2.0),
+    )?;
+    let epoch = app.num("epoch");
+    choose(session, "lr", "0.03")?;
+    let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
+        Ok(setting_in(a, "lr=0.03"))
+    })?;
+    if !app.get("error").unwrap_or_default().is_empty() {
+        return Err(format!(
+            "a notice appeared: {}",
+            app.get("error").unwrap_or_default()
+        ));
+    }
+    if app.num("epoch") < epoch {
+        return Err("changing the learning rate restarted the run".into());
+    }
+    let hash = location_hash(session)?;
+    if !hash.contains("lr=0.03") {
+        return Err(format!("the link did not follow: {hash}"));
+    }
+    // A rate from a link that the list lacks is shown, and later changes still work.
+    open(session, &format!("{base}index.html#backend=cpu&lr=0.5"))?;
+    wait_for(
+        session,
+        "running with lr=0.5",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && setting_in(a, "lr=0.5")),
+    )?;
+    let shown = session
+        .execute("return document.getElementById('lr').value;", vec![])?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if shown != "0.5" {
+        return Err(format!("the list shows {shown:?} for lr=0.5"));
+    }
+    choose(session, "lr", "0.1")?;
+    wait_for(session, "lr=0.1 in data-settings", REACT, |a| {
+        Ok(setting_in(a, "lr=0.1") && a.get("error").unwrap_or_default().is_empty())
+    })?;
+    Ok(format!(
+        "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.1 applied"
+    ))
+}
+
+/// `nan-recovery`: a diverged run says so; a smaller rate and Reset train again.
+fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
+    )?;
+    let started = Instant::now();
+    let error = loop {
+        if let Some(app) = read_app(session)?
+            && app.is("state", "error")
+        {
+            break app.get("error").unwrap_or_default().to_string();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("lr=10 with SGD did not diverge within 60 s".into());
+        }
+        thread::sleep(POLL);
+    };
+    if !error.contains("smaller learning rate") {
+        return Err(format!("the notice does not say what to do: {error:?}"));
+    }
+    choose(session, "lr", "0.01")?;
+    session.click("#reset")?;
+    let app = wait_for(
+        session,
+        "training again after Reset",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= 3.0 && setting_in(a, "lr=0.01")),
+    )?;
+    if !app.get("error").unwrap_or_default().is_empty() {
+        return Err(format!(
+            "the old notice stayed: {}",
+            app.get("error").unwrap_or_default()
+        ));
+    }
+    Ok(format!(
+        "diverged ({error}); recovered to epoch {}",
+        app.num("epoch")
+    ))
+}
+
+/// `history`: settings add history entries; Back and Forward bring them back; a pasted link in
+/// the same tab applies.
+fn history(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    wait_for(session, "running", Duration::from_secs(60), |a| {
+        Ok(a.is("state", "running"))
+    })?;
+    session.click("#datasets button[data-kind=xor]")?;
+    wait_for(session, "dataset=xor", REACT, |a| {
+        Ok(setting_in(a, "dataset=xor"))
+    })?;
+    choose(session, "layers", "3")?;
+    let app = wait_for(session, "layers=3", REACT, |a| {
+        Ok(setting_in(a, "layers=3"))
+    })?;
+    let units = app.num("units");
+    session.execute("history.back(); return null;", vec![])?;
+    let back = wait_for(session, "Back: xor without layers=3", REACT, |a| {
+        Ok(setting_in(a, "dataset=xor") && !setting_in(a, "layers=3"))
+    })?;
+    if back.num("units") == units {
+        return Err(format!(
+            "Back changed the link but not the network ({} units)",
+            back.num("units")
+        ));
+    }
+    session.execute("history.forward(); return null;", vec![])?;
+    wait_for(session, "Forward: layers=3 again", REACT, |a| {
+        Ok(setting_in(a, "layers=3") && a.num("units") == units)
+    })?;
+    session.execute(
+        "location.hash = '#backend=cpu&dataset=spiral&layers=5'; return null;",
+        vec![],
+    )?;
+    wait_for(session, "the pasted link applied", REACT, |a| {
+        Ok(setting_in(a, "dataset=spiral") && setting_in(a, "layers=5") && a.num("units") == 5.0)
+    })?;
+    Ok("Back, Forward and a pasted link change the run".into())
+}
+
+/// `grow-paused`: Grow while paused grows the main run and its baseline, without training.
+fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&grow-every=100"),
+    )?;
+    wait_for(
+        session,
+        "running, epoch >= 1",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
+    )?;
+    session.click("#play")?;
+    wait_for(session, "paused", REACT, |a| Ok(a.is("state", "paused")))?;
+    let app = settled(session)?;
+    let (epoch, growths, baseline) = (
+        app.num("epoch"),
+        app.num("growths"),
+        app.num("baseline-growths"),
+    );
+    session.click("#grow")?;
+    let app = wait_for(
+        session,
+        "both runs grown once",
+        Duration::from_secs(60),
+        |a| Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0),
+    )?;
+    let app = settled(session).unwrap_or(app);
+    if app.num("epoch") != epoch || !app.is("state", "paused") {
+        return Err(format!(
+            "growing while paused trained or resumed: {}",
+            app.summary()
+        ));
+    }
+    Ok(format!(
+        "growths {growths} -> {}, baseline {baseline} -> {}, still paused at epoch {epoch}",
+        app.num("growths"),
+        app.num("baseline-growths")
+    ))
+}
+
+/// `space-key`: after clicking Step (the focus stays on that button), Space plays instead of
+/// stepping again.
+fn space_key(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&grow-every=100"),
+    )?;
+    wait_for(session, "running", Duration::from_secs(60), |a| {
+        Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
+    })?;
+    session.click("#step")?;
+    wait_for(session, "paused after Step", REACT, |a| {
+        Ok(a.is("state", "paused"))
+    })?;
+    settled(session)?;
+    let focused = session
+        .execute(
+            "return document.activeElement && document.activeElement.id;",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    session.press(" ")?;
+    wait_for(session, "running after Space", REACT, |a| {
+        Ok(a.is("state", "running"))
+    })?;
+    Ok(format!("Space with the focus on #{focused} played"))
+}
+
+/// `large-csv`: a 99,000-point file loads within seconds while frames keep coming, says how many
+/// points lie outside the plane, and a 5 MB file is refused at once.
+fn large_csv(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    wait_for(session, "running", Duration::from_secs(60), |a| {
+        Ok(a.is("state", "running"))
+    })?;
+    // Record the longest gap between animation frames from now on.
+    session.execute(
+        "window.__gaps = { last: performance.now(), max: 0 };
+         const tick = (t) => { const g = window.__gaps; g.max = Math.max(g.max, t - g.last);
+           g.last = t; requestAnimationFrame(tick); };
+         requestAnimationFrame(tick);
+         return null;",
+        vec![],
+    )?;
+    let upload = |rows: usize, outside: usize, name: &str| -> Result<(), String> {
+        session
+            .execute(
+                "const [rows, outside, name] = arguments;
+                 const parts = ['x,y,label\\n'];
+                 for (let i = 0; i < rows; i++) {
+                   const t = i * 0.001;
+                   const far = i < outside ? 7 : 0;
+                   parts.push(`${(Math.sin(t) * 5 + far).toFixed(4)},${(Math.cos(t) * 5).toFixed(4)},${i % 2}\\n`);
+                 }
+                 const file = new File(parts, name, { type: 'text/csv' });
+                 const input = document.getElementById('csv');
+                 const dt = new DataTransfer();
+                 dt.items.add(file);
+                 input.files = dt.files;
+                 input.dispatchEvent(new Event('change', { bubbles: true }));
+                 return file.size;",
+                vec![(rows as u64).into(), (outside as u64).into(), name.into()],
+            )
+            .map(drop)
+    };
+    let started = Instant::now();
+    upload(99_000, 3, "big.csv")?;
+    let app = wait_for(
+        session,
+        "99,000 points loaded",
+        Duration::from_secs(60),
+        |a| Ok(a.num("points") == 99_000.0),
+    )?;
+    let loaded = started.elapsed().as_secs_f64();
+    if !app
+        .get("notices")
+        .unwrap_or_default()
+        .contains("3 of 99000 points")
+    {
+        return Err(format!(
+            "no notice about the points outside the plane: {}",
+            app.get("notices").unwrap_or_default()
+        ));
+    }
+    // Training on the large data keeps frames coming.
+    session.execute("window.__gaps.max = 0; return null;", vec![])?;
+    thread::sleep(Duration::from_secs(3));
+    let gap = session
+        .execute("return window.__gaps.max;", vec![])?
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    if !(gap < 1000.0) {
+        return Err(format!(
+            "a frame took {gap:.0} ms while training on 99,000 points"
+        ));
+    }
+    // Over the limit: refused before it is read.
+    let started = Instant::now();
+    upload(250_000, 0, "huge.csv")?;
+    wait_for(
+        session,
+        "the 5 MB file refused",
+        Duration::from_secs(10),
+        |a| {
+            Ok(a.get("error")
+                .unwrap_or_default()
+                .contains("nothing was loaded"))
+        },
+    )?;
+    let refused = started.elapsed().as_secs_f64();
+    if read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0) {
+        return Err("the refused file replaced the data".into());
+    }
+    Ok(format!(
+        "99,000 points loaded in {loaded:.1} s; longest frame gap while training {gap:.0} ms; 5 MB file refused in {refused:.1} s"
+    ))
+}
