@@ -17,7 +17,7 @@ use web_time::Instant;
 use crate::config::RunConfig;
 use crate::data::{DOMAIN, DataConfig, Dataset, DatasetKind, MAX_CSV_BYTES, Sample, Task};
 use crate::error::EngineError;
-use crate::grow::Method;
+use crate::grow::{CandidateKind, Method};
 use crate::model::{Activation, ModelConfig};
 use crate::settings::{self, Effect, PageOptions, method_label};
 use crate::train::{GrowthStage, Session, Stage};
@@ -745,9 +745,11 @@ impl Playground {
             let finished_growth = key == 0;
             self.last_stage = key;
             if self.options.slow_motion {
+                // Slow motion waits for Play after each part, also within a Grow press.
                 self.explain = Some(self.explanation_for(key, finished_growth));
                 self.running = false;
                 self.step_to = None;
+                self.grow_to = None;
                 return Ok(false);
             }
         }
@@ -785,15 +787,49 @@ impl Playground {
                 g.path_points
             ),
             _ if finished_growth => match self.main.history().growths.last() {
-                Some(event) => format!(
-                    "④ Select and ⑤ materialise. The {} most negative scores were kept and made real ({} → {}); the other candidates vanished. Press Play to train on.",
-                    event.n_added(),
-                    event.architecture_before,
-                    event.architecture_after
-                ),
+                Some(event) => {
+                    let mut ranked: Vec<_> = event.candidates.iter().collect();
+                    ranked.sort_by(|a, b| a.score.total_cmp(&b.score));
+                    let best: Vec<String> = ranked
+                        .iter()
+                        .take(3)
+                        .map(|c| {
+                            format!(
+                                "{}{} {:+.4}",
+                                if c.chosen { "✓ " } else { "" },
+                                candidate_name(c.kind, c.block, c.index, c.unit_id),
+                                c.score
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "④ Select and ⑤ materialise. The {} most negative scores were kept and made real ({} → {}); the other candidates vanished. Best scores: {}. Press Play to train on.",
+                        event.n_added(),
+                        event.architecture_before,
+                        event.architecture_after,
+                        best.join(" · ")
+                    )
+                }
                 None => "Training.".into(),
             },
             _ => "Training.".into(),
+        }
+    }
+}
+
+/// How the page names a candidate: the unit numbers match the ones drawn in the diagram.
+pub fn candidate_name(
+    kind: CandidateKind,
+    block: usize,
+    index: usize,
+    unit: Option<crate::model::UnitId>,
+) -> String {
+    match (kind, unit) {
+        (CandidateKind::Split, Some(id)) => format!("split unit {id}"),
+        (CandidateKind::Split, None) => format!("split layer {} unit {}", block + 1, index + 1),
+        (CandidateKind::New, _) => format!("new unit {} in layer {}", index + 1, block + 1),
+        (CandidateKind::Layer, _) => {
+            format!("new layer after {}, unit {}", block + 1, index + 1)
         }
     }
 }

@@ -227,16 +227,14 @@ impl Setting {
             Widget::Select {
                 custom: Some((min, max)),
                 ..
-            } => {
-                if x <= min || x > max {
-                    return Err(format!(
-                        "{}: {} is outside ({}, {}]",
-                        self.label,
-                        echo(value),
-                        plain(min),
-                        plain(max)
-                    ));
-                }
+            } if x <= min || x > max => {
+                return Err(format!(
+                    "{}: {} is outside ({}, {}]",
+                    self.label,
+                    echo(value),
+                    plain(min),
+                    plain(max)
+                ));
             }
             _ => {}
         }

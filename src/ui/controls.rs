@@ -250,13 +250,14 @@ fn write_select(select: &HtmlSelectElement, value: &str) {
         found |= matches;
         i += 1;
     }
-    if !found && let Ok(document) = dom::document() {
-        if let Ok(option) = document.create_element("option") {
-            let _ = option.set_attribute("value", value);
-            let _ = option.set_attribute("data-custom", "");
-            option.set_text_content(Some(&format!("{value} (from the link)")));
-            let _ = select.append_child(&option);
-        }
+    if !found
+        && let Ok(document) = dom::document()
+        && let Ok(option) = document.create_element("option")
+    {
+        let _ = option.set_attribute("value", value);
+        let _ = option.set_attribute("data-custom", "");
+        option.set_text_content(Some(&format!("{value} (from the link)")));
+        let _ = select.append_child(&option);
     }
     select.set_value(value);
 }

@@ -497,11 +497,14 @@ pub fn network(
             });
             ctx.set_line_width(1.0);
             ctx.stroke_rect(x0, y0, size, size);
-            // The unit's number, as the candidate list and the unit card name it.
+            // The unit's number, left of it, as the candidate list and the unit card name it.
             ctx.set_fill_style_str("#1f2328");
-            ctx.set_font("10px system-ui, sans-serif");
-            ctx.set_text_align("center");
-            let _ = ctx.fill_text(&id.to_string(), p.x, y0 - 2.0);
+            ctx.set_font(&format!(
+                "{:.0}px system-ui, sans-serif",
+                (size * 0.8).clamp(7.0, 11.0)
+            ));
+            ctx.set_text_align("right");
+            let _ = ctx.fill_text(&id.to_string(), x0 - 3.0, p.y + size * 0.3);
             ctx.set_text_align("left");
         }
     }
@@ -564,17 +567,17 @@ fn draw_candidates(
         let Some(p) = placed.get(first) else {
             continue;
         };
-        let bottom = net.blocks[block]
+        // A column of faint squares right of the layer (at most 6 drawn), under a count.
+        let top = net.blocks[block]
             .unit_ids
             .iter()
             .filter_map(|id| placed.get(id))
             .map(|q| q.y)
-            .fold(p.y, f64::max);
-        let x = if layer { p.x + size * 1.6 } else { p.x };
-        let small = size * 0.45;
-        let shown = count.min(6);
-        for j in 0..shown {
-            let y = bottom + size * 0.9 + j as f64 * (small + 2.0);
+            .fold(p.y, f64::min);
+        let x = p.x + size * if layer { 2.8 } else { 1.6 };
+        let small = size * 0.6;
+        for j in 0..count.min(6) {
+            let y = top + j as f64 * (small + 3.0);
             ctx.stroke_rect(x - small / 2.0, y - small / 2.0, small, small);
         }
         let label = if layer {
@@ -582,7 +585,9 @@ fn draw_candidates(
         } else {
             format!("{count} new?")
         };
-        let _ = ctx.fill_text(&label, x + small, bottom + size * 0.9 + 3.0);
+        ctx.set_text_align("center");
+        let _ = ctx.fill_text(&label, x, (top - small).max(10.0));
+        ctx.set_text_align("left");
     }
     let _ = ctx.set_line_dash(&js_sys::Array::new());
     ctx.set_global_alpha(1.0);
@@ -864,23 +869,6 @@ pub fn figure3(
         &[(names.0, MAIN, false), (names.1, BASELINE, false)],
     );
     Ok(())
-}
-
-/// A short label for a candidate in the "why these units" list.
-pub fn candidate_label(
-    kind: CandidateKind,
-    block: usize,
-    index: usize,
-    unit: Option<UnitId>,
-) -> String {
-    match (kind, unit) {
-        (CandidateKind::Split, Some(id)) => format!("split unit {id}"),
-        (CandidateKind::Split, None) => format!("split layer {} unit {}", block + 1, index + 1),
-        (CandidateKind::New, _) => format!("new unit {} in layer {}", index + 1, block + 1),
-        (CandidateKind::Layer, _) => {
-            format!("new layer after {}, unit {}", block + 1, index + 1)
-        }
-    }
 }
 
 /// One line of the growth summary.

@@ -13,7 +13,7 @@ use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
 use super::draw::{self, DecisionMap, Node, Placed};
 use crate::grow::CandidateKind;
 use crate::model::{BlockKind, UnitId};
-use crate::playground::{Level, Playground};
+use crate::playground::{Level, Playground, candidate_name};
 use crate::settings::method_label;
 use crate::train::{GrowthStage, Session, Snapshot, Stage};
 
@@ -697,7 +697,7 @@ impl View {
             if c.chosen {
                 let _ = li.set_attribute("class", "chosen");
             }
-            let label = draw::candidate_label(c.kind, c.block, c.index, c.unit_id);
+            let label = candidate_name(c.kind, c.block, c.index, c.unit_id);
             let width = (c.score.abs() / scale * 100.0).clamp(0.0, 100.0);
             for (class, text) in [
                 (

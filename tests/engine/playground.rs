@@ -205,6 +205,25 @@ fn dragging_replaces_the_history_entry_it_added() {
 }
 
 #[test]
+fn slow_motion_stops_after_each_part_of_a_growth() {
+    let mut p = page("slowmo=1&grow-every=1");
+    let mut parts = Vec::new();
+    for _ in 0..4 {
+        let mut guard = 0;
+        while p.state() == RunState::Running {
+            block(p.work(50.0));
+            guard += 1;
+            assert!(guard < 10_000, "slow motion never stopped");
+        }
+        let text = p.explanation().expect("a stop explains itself");
+        parts.push(text.chars().next().unwrap_or(' '));
+        p.update(Msg::TogglePlay);
+    }
+    assert_eq!(parts, ['①', '②', '③', '④']);
+    assert_eq!(p.main().history().growths.len(), 1);
+}
+
+#[test]
 fn a_checkbox_setting_changes_only_the_view() {
     let mut p = page("");
     let fx = set(&mut p, "test", "1");

@@ -205,7 +205,7 @@ fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String
     let started = Instant::now();
     open(
         session,
-        &format!("{base}index.html#backend=cpu&grow-every=3"),
+        &format!("{base}index.html#backend=cpu&grow-every=3&max-units=200"),
     )?;
     let app = wait_for(
         session,
