@@ -314,17 +314,18 @@ impl Session {
 
     /// Changes the unit cap without resetting anything (growth resumes when it is raised).
     pub fn set_max_units(&mut self, max_units: usize) -> Result<(), EngineError> {
-        let mut config = self.config.clone();
-        config.train.max_units = max_units;
-        config.validate()?;
-        self.config = config;
-        Ok(())
+        self.reconfigure(|c| c.train.max_units = max_units)
     }
 
     /// Changes how many epochs pass between growth phases, without resetting anything.
     pub fn set_epochs_per_growth(&mut self, epochs: usize) -> Result<(), EngineError> {
+        self.reconfigure(|c| c.train.epochs_per_growth = epochs)
+    }
+
+    /// Applies a change to the schedule if the changed config is valid.
+    fn reconfigure(&mut self, change: impl FnOnce(&mut RunConfig)) -> Result<(), EngineError> {
         let mut config = self.config.clone();
-        config.train.epochs_per_growth = epochs;
+        change(&mut config);
         config.validate()?;
         self.config = config;
         Ok(())
