@@ -162,6 +162,14 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
     }
     choose(session, "lr", "0.01")?;
     session.click("#reset")?;
+    // The page handles the click at its next frame; until then it still shows the error.
+    let started = Instant::now();
+    while read_app(session)?.is_some_and(|a| a.is("state", "error")) {
+        if started.elapsed() > REACT {
+            return Err("the page still reports the error after Reset".into());
+        }
+        thread::sleep(POLL);
+    }
     let app = wait_for(
         session,
         "training again after Reset",
