@@ -17,10 +17,12 @@ use crate::optim::OptimizerKind;
 /// Which compute backend the page should use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// WebGPU when the browser has an adapter, else the CPU.
+    /// WebGPU when the browser has a hardware adapter, else the CPU.
     Auto,
     /// Always burn's CPU backend.
     Cpu,
+    /// WebGPU whenever the browser has any adapter, a software one included.
+    WebGpu,
 }
 
 /// Everything a link or a control can set.
@@ -779,7 +781,7 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "",
         label: "Backend",
-        help: "auto (WebGPU when the browser has it) or cpu.",
+        help: "auto (WebGPU on a hardware adapter, else the CPU), cpu, or webgpu (any adapter, a software one too).",
         group: Group::Link,
         widget: Widget::Select {
             options: &[("auto", "Automatic"), ("cpu", "CPU"), ("webgpu", "WebGPU")],
@@ -789,11 +791,13 @@ pub static SETTINGS: &[Setting] = &[
         get: |o| match o.backend {
             BackendChoice::Auto => "auto".into(),
             BackendChoice::Cpu => "cpu".into(),
+            BackendChoice::WebGpu => "webgpu".into(),
         },
         put: |s, o, v| {
             o.backend = match v.trim().to_ascii_lowercase().as_str() {
                 "cpu" => BackendChoice::Cpu,
-                "auto" | "webgpu" => BackendChoice::Auto,
+                "auto" => BackendChoice::Auto,
+                "webgpu" => BackendChoice::WebGpu,
                 _ => {
                     return Err(format!(
                         "{}: expected auto, webgpu or cpu, got \"{}\"",

@@ -2,6 +2,7 @@
 //! says `backend=cpu`), burn's CPU backend otherwise, with a note the page shows.
 
 use burn::tensor::Device;
+use burn::tensor::wgpu::wgpu::DeviceType;
 
 use crate::settings::BackendChoice;
 
@@ -40,7 +41,20 @@ impl Backend {
     }
 }
 
-/// The backend the page asked for, and a note when it is the CPU.
+/// Whether an adapter renders in software: wgpu reports the browser's `isFallbackAdapter` as
+/// [`DeviceType::Cpu`], and Chromium names SwiftShader in the description.
+pub fn is_software(device_type: DeviceType, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    device_type == DeviceType::Cpu
+        || ["swiftshader", "llvmpipe", "lavapipe", "software"]
+            .iter()
+            .any(|s| name.contains(s))
+}
+
+/// The backend the page asked for, and a note when it is the CPU or a software adapter.
+///
+/// `auto` takes WebGPU only on a hardware adapter: on a software one (SwiftShader) the CPU
+/// backend is many times faster (the first epoch took 44 s there). `webgpu` takes any adapter.
 pub async fn init(choice: BackendChoice) -> (Device, Backend, Option<String>) {
     if choice == BackendChoice::Cpu {
         return (
@@ -49,8 +63,33 @@ pub async fn init(choice: BackendChoice) -> (Device, Backend, Option<String>) {
             Some("Running on the CPU backend, as the link asks (backend=cpu).".into()),
         );
     }
-    match Device::wgpu_options().init_async().await {
-        Ok(device) => (device, Backend::WebGpu, None),
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let label = if info.name.trim().is_empty() {
+                "no name given".to_string()
+            } else {
+                info.name.trim().chars().take(60).collect()
+            };
+            let software = is_software(info.device_type, &info.name);
+            match (software, choice) {
+                (false, _) => (device, Backend::WebGpu, None),
+                (true, BackendChoice::WebGpu) => (
+                    device,
+                    Backend::WebGpu,
+                    Some(format!(
+                        "Running on WebGPU as the link asks (backend=webgpu), on a software adapter ({label}): expect it to be much slower than the CPU backend."
+                    )),
+                ),
+                (true, _) => (
+                    Device::flex(),
+                    Backend::Cpu,
+                    Some(format!(
+                        "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway."
+                    )),
+                ),
+            }
+        }
         Err(e) => {
             web_sys::console::info_1(&format!("webgpu unavailable: {e:?}").into());
             (

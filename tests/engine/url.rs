@@ -171,7 +171,7 @@ fn old_keys_and_older_forms_still_work() {
     assert_eq!(c.train.epochs_per_growth, 7);
     assert_eq!(c.growth.budget, Budget::Count(2));
     assert_eq!(c.train.on_growth, OnGrowth::Carry);
-    assert_eq!(options.backend, BackendChoice::Auto);
+    assert_eq!(options.backend, BackendChoice::WebGpu);
     assert!(options.show_test && options.discretize && options.slow_motion);
     let (again, problems) = parse_hash(&to_hash(&options));
     assert!(problems.is_empty());

@@ -42,6 +42,7 @@ pub fn run_all(
         }
     }
     report.check("webgpu", || webgpu(session()?, base, out_dir));
+    report.check("software-adapter", || software_adapter(session()?, base));
     report.check("cpu-fallback", || {
         cpu_fallback(driver, chrome, base, out_dir)
     });
@@ -542,10 +543,13 @@ fn backend_note(session: &Session) -> Result<Option<String>, String> {
     Ok(value.as_str().map(str::to_string))
 }
 
-/// `webgpu`: with a WebGPU adapter the page trains on it.
+/// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
 fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
-    open(session, &format!("{base}index.html#grow-every=3"))?;
+    open(
+        session,
+        &format!("{base}index.html#backend=webgpu&grow-every=3"),
+    )?;
     let app = wait_for(
         session,
         "data-backend=webgpu, data-state=running and data-epoch >= 1",
@@ -566,6 +570,44 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         app.num("epoch"),
         started.elapsed().as_secs_f64()
     ))
+}
+
+/// `software-adapter`: left to choose, the page trains on the CPU when the only WebGPU adapter
+/// renders in software (Chromium's SwiftShader here) and says why; on a hardware adapter it
+/// takes WebGPU.
+fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#grow-every=3"))?;
+    let app = wait_for(
+        session,
+        "data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
+    )?;
+    let adapter = session
+        .execute(
+            "if (!navigator.gpu) return 'none';
+             return navigator.gpu.requestAdapter().then(a => !a ? 'none'
+               : ((a.info && a.info.isFallbackAdapter) || /swiftshader/i.test(
+                   [a.info && a.info.vendor, a.info && a.info.architecture,
+                    a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
+    let note = backend_note(session)?.unwrap_or_default();
+    match (adapter.as_str(), app.get("backend").unwrap_or_default()) {
+        ("software", "cpu") if note.contains("software") => Ok(format!(
+            "software adapter: trains on the CPU, epoch {}; note: {:?}",
+            app.num("epoch"),
+            note.trim()
+        )),
+        ("software", backend) => Err(format!(
+            "software adapter: backend {backend}, note {note:?} (expected the CPU and a note saying why)"
+        )),
+        ("hardware", "webgpu") => Ok("hardware adapter: trains on WebGPU".into()),
+        (kind, backend) => Err(format!("{kind} adapter but backend {backend}")),
+    }
 }
 
 /// `cpu-fallback`: in a browser without WebGPU the page trains on the CPU and says so.
