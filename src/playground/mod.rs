@@ -17,11 +17,18 @@ use web_time::Instant;
 use crate::config::RunConfig;
 use crate::data::{DOMAIN, DataConfig, Dataset, DatasetKind, MAX_CSV_BYTES, Sample, Task};
 use crate::error::EngineError;
-use crate::grow::{CandidateKind, Method};
+use crate::grow::Method;
 use crate::model::{Activation, ModelConfig};
 use crate::settings::{self, Effect, PageOptions, method_label};
+
+mod explain;
+mod notice;
+
 use crate::train::{GrowthStage, Session, Stage};
 use crate::url::{Problem, parse_hash, to_hash};
+pub use explain::{candidate_name, explanation};
+pub use notice::{Cause, Level, Notice};
+use notice::{size, too_big};
 
 /// The opening experiment, in one sentence: what to look for.
 pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \
@@ -49,69 +56,6 @@ pub fn default_experiment() -> RunConfig {
     config.train.epochs_per_growth = 5;
     config.train.max_units = 16;
     config
-}
-
-/// Why a notice is shown; the notice goes when its cause goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Cause {
-    /// Unknown keys in the link.
-    Link,
-    /// A value of this setting (from a link or a control) could not be used.
-    Setting(&'static str),
-    /// Loaded or generated data could not be used.
-    Data,
-    /// Information about the loaded points (some lie outside the plane).
-    Points,
-    /// A run reached its unit cap.
-    UnitCap,
-    /// A run stopped (the loss diverged, or the engine failed).
-    Run,
-}
-
-impl Cause {
-    /// A stable name (the page's dismiss buttons carry it).
-    pub fn name(self) -> String {
-        match self {
-            Cause::Link => "link".into(),
-            Cause::Setting(key) => format!("setting:{key}"),
-            Cause::Data => "data".into(),
-            Cause::Points => "points".into(),
-            Cause::UnitCap => "unit-cap".into(),
-            Cause::Run => "run".into(),
-        }
-    }
-
-    /// The cause a name stands for.
-    pub fn from_name(name: &str) -> Option<Cause> {
-        Some(match name {
-            "link" => Cause::Link,
-            "data" => Cause::Data,
-            "points" => Cause::Points,
-            "unit-cap" => Cause::UnitCap,
-            "run" => Cause::Run,
-            other => Cause::Setting(settings::find(other.strip_prefix("setting:")?)?.key),
-        })
-    }
-}
-
-/// How serious a notice is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    /// Something did not work.
-    Error,
-    /// Worth knowing.
-    Info,
-}
-
-/// A message for the person, tied to its cause.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notice {
-    /// Why it is shown.
-    pub cause: Cause,
-    /// How serious it is.
-    pub level: Level,
-    /// One line.
-    pub text: String,
 }
 
 /// Everything the page can ask for; each message carries its values.
@@ -746,7 +690,13 @@ impl Playground {
             self.last_stage = key;
             if self.options.slow_motion {
                 // Slow motion waits for Play after each part, also within a Grow press.
-                self.explain = Some(self.explanation_for(key, finished_growth));
+                self.explain = Some(explanation(
+                    &self.options.config.growth,
+                    key,
+                    finished_growth
+                        .then(|| self.main.history().growths.last())
+                        .flatten(),
+                ));
                 self.running = false;
                 self.step_to = None;
                 self.grow_to = None;
@@ -765,90 +715,6 @@ impl Playground {
             self.note_unit_cap();
         }
     }
-
-    fn explanation_for(&self, key: u8, finished_growth: bool) -> String {
-        let g = &self.options.config.growth;
-        match key {
-            1 => format!(
-                "① Propose. The grower built an over-grown neighbour of the network (drawn faint): every hidden unit split into θ ± εδ with halved out-weights, and {} candidate new units per layer with out-weight ε{}. At ε = 0 it computes exactly the old function. Next: ② optimise ε and δ.",
-                g.candidates,
-                if g.method == Method::FireflyLayers {
-                    ", and a candidate residual layer after every layer"
-                } else {
-                    ""
-                }
-            ),
-            2 => format!(
-                "② Optimise. {} steps of gradient descent moved ε and δ to lower the loss, projecting after every step: |ε| ≤ {} and ‖δ‖ ≤ 1. Next: ③ score every candidate.",
-                g.step1_steps, g.eps_max
-            ),
-            3 => format!(
-                "③ Score. Each candidate's effect on the loss was integrated along the path from ε = 0 to the optimised ε ({} points); the ranking is in \"Why these units\". Next: ④ select the best and ⑤ materialise them.",
-                g.path_points
-            ),
-            _ if finished_growth => match self.main.history().growths.last() {
-                Some(event) => {
-                    let mut ranked: Vec<_> = event.candidates.iter().collect();
-                    ranked.sort_by(|a, b| a.score.total_cmp(&b.score));
-                    let best: Vec<String> = ranked
-                        .iter()
-                        .take(3)
-                        .map(|c| {
-                            format!(
-                                "{}{} {:+.4}",
-                                if c.chosen { "✓ " } else { "" },
-                                candidate_name(c.kind, c.block, c.index, c.unit_id),
-                                c.score
-                            )
-                        })
-                        .collect();
-                    format!(
-                        "④ Select and ⑤ materialise. The {} most negative scores were kept and made real ({} → {}); the other candidates vanished. Best scores: {}. Press Play to train on.",
-                        event.n_added(),
-                        event.architecture_before,
-                        event.architecture_after,
-                        best.join(" · ")
-                    )
-                }
-                None => "Training.".into(),
-            },
-            _ => "Training.".into(),
-        }
-    }
-}
-
-/// How the page names a candidate: the unit numbers match the ones drawn in the diagram.
-pub fn candidate_name(
-    kind: CandidateKind,
-    block: usize,
-    index: usize,
-    unit: Option<crate::model::UnitId>,
-) -> String {
-    match (kind, unit) {
-        (CandidateKind::Split, Some(id)) => format!("split unit {id}"),
-        (CandidateKind::Split, None) => format!("split layer {} unit {}", block + 1, index + 1),
-        (CandidateKind::New, _) => format!("new unit {} in layer {}", index + 1, block + 1),
-        (CandidateKind::Layer, _) => {
-            format!("new layer after {}, unit {}", block + 1, index + 1)
-        }
-    }
-}
-
-fn size(bytes: f64) -> String {
-    if bytes >= 1e6 {
-        format!("{:.1} MB", bytes / 1e6)
-    } else {
-        format!("{:.0} KB", (bytes / 1e3).max(1.0))
-    }
-}
-
-fn too_big(name: &str, bytes: f64) -> String {
-    format!(
-        "{}: the file is {}, more than the {} a data file may have; nothing was loaded.",
-        settings::echo(name),
-        size(bytes),
-        size(MAX_CSV_BYTES as f64)
-    )
 }
 
 /// Builds the main and baseline sessions on the same data and seed.
