@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod fused;
 pub mod grow;
 pub mod model;
 pub mod optim;

@@ -21,6 +21,7 @@ pub use crate::config::OnGrowth;
 use crate::config::RunConfig;
 use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
+use crate::fused::{self, HostOptimizer, Workspace};
 use crate::grow::firefly::FireflyRun;
 use crate::grow::{
     CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, Method, Surgery, apply_plan,
@@ -156,6 +157,45 @@ pub struct Advance {
     pub growths: usize,
 }
 
+/// How a session trains between growth phases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainPath {
+    /// The fused host step ([`crate::fused`]): plain loops, no per-operation cost. The default on
+    /// the CPU; growth's Step 1 and 2 still run as tensors on the session's device.
+    #[default]
+    Fused,
+    /// burn tensors and autodiff on the session's device: the reference path, and the one that
+    /// keeps training on a GPU.
+    Tensor,
+}
+
+/// The fused path's state: the network and its optimiser on the host, and the data as plain
+/// rows.
+struct HostTrain {
+    mlp: Mlp,
+    optimizer: HostOptimizer,
+    ws: Workspace,
+    train_x: Vec<f32>,
+    test_x: Vec<f32>,
+    epoch_x: Vec<f32>,
+    epoch_y: Vec<f32>,
+}
+
+impl HostTrain {
+    fn new(mlp: &Mlp, config: &RunConfig, data: &Dataset) -> Self {
+        HostTrain {
+            mlp: mlp.clone(),
+            optimizer: HostOptimizer::new(config.train.optimizer),
+            ws: Workspace::default(),
+            train_x: Dataset::inputs(&data.train),
+            test_x: Dataset::inputs(&data.test),
+            epoch_x: Vec::new(),
+            epoch_y: Vec::new(),
+        }
+    }
+}
+
 struct Growth {
     mlp: Mlp,
     loss_before: f32,
@@ -185,6 +225,7 @@ pub struct Session {
     growth: Option<Growth>,
     grow_requested: bool,
     learning_rate: f32,
+    host: Option<HostTrain>,
 }
 
 impl Session {
@@ -200,6 +241,16 @@ impl Session {
         data: Dataset,
         device: Device,
     ) -> Result<Self, EngineError> {
+        Session::with_path(config, data, device, TrainPath::Fused)
+    }
+
+    /// A session on the given data that trains along `path`.
+    pub fn with_path(
+        config: RunConfig,
+        data: Dataset,
+        device: Device,
+        path: TrainPath,
+    ) -> Result<Self, EngineError> {
         config.validate()?;
         if data.train.is_empty() || data.test.is_empty() {
             return Err(EngineError::InvalidConfig(
@@ -214,7 +265,9 @@ impl Session {
         let test_labels = Dataset::labels(&data.test);
         let model = DeviceMlp::upload(&mlp, &device);
         let optimizer = Optimizer::new(config.train.optimizer, model.params.len());
+        let host = (path == TrainPath::Fused).then(|| HostTrain::new(&mlp, &config, &data));
         Ok(Session {
+            host,
             rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f1e5),
             learning_rate: config.train.learning_rate,
             config,
@@ -255,6 +308,10 @@ impl Session {
         self.train_targets = Targets::new(&self.train_labels, data.task, &self.device);
         self.test_inputs = inputs_tensor(&Dataset::inputs(&data.test), 2, &self.device);
         self.test_labels = Dataset::labels(&data.test);
+        if let Some(host) = &mut self.host {
+            host.train_x = Dataset::inputs(&data.train);
+            host.test_x = Dataset::inputs(&data.test);
+        }
         self.data = data;
         self.batch = 0;
         self.epoch_data = None;
@@ -269,6 +326,15 @@ impl Session {
     /// The data.
     pub fn data(&self) -> &Dataset {
         &self.data
+    }
+
+    /// How the session trains.
+    pub fn path(&self) -> TrainPath {
+        if self.host.is_some() {
+            TrainPath::Fused
+        } else {
+            TrainPath::Tensor
+        }
     }
 
     /// The device the session computes on.
@@ -372,11 +438,17 @@ impl Session {
 
     /// The current network with its weights (one read).
     pub async fn network(&self) -> Result<Mlp, EngineError> {
+        if let Some(host) = &self.host {
+            return Ok(host.mlp.clone());
+        }
         self.model.download().await
     }
 
     /// The network's outputs on row-major inputs `[n, 2]` (model input units; one read).
     pub async fn predict(&self, inputs: &[f32]) -> Result<Vec<f32>, EngineError> {
+        if let Some(host) = &self.host {
+            return Ok(fused::forward(&host.mlp, inputs, &mut Workspace::default()));
+        }
         let x = inputs_tensor(inputs, 2, &self.device);
         let out = forward_with(&self.model.shape, &self.model.params, x);
         let mut read = read_all(vec![out]).await?;
@@ -392,6 +464,20 @@ impl Session {
         resolution: usize,
         thumb_resolution: usize,
     ) -> Result<Snapshot, EngineError> {
+        if let Some(host) = &self.host {
+            let mut ws = Workspace::default();
+            let out = fused::forward(&host.mlp, &grid_inputs(resolution), &mut ws);
+            let (_, units) =
+                fused::forward_with_activations(&host.mlp, &grid_inputs(thumb_resolution), &mut ws);
+            return Ok(Snapshot {
+                resolution,
+                n_outputs: crate::model::n_outputs(self.data.task),
+                heat: fused::output_values(&out, self.data.task),
+                thumb_resolution,
+                units,
+                network: host.mlp.clone(),
+            });
+        }
         let shape = &self.model.shape;
         let grid = inputs_tensor(&grid_inputs(resolution), 2, &self.device);
         let out = forward_with(shape, &self.model.params, grid);
@@ -426,6 +512,24 @@ impl Session {
 
     /// Evaluates train and test metrics now (one batched read).
     pub async fn evaluate(&self) -> Result<EpochRecord, EngineError> {
+        let task = self.data.task;
+        if let Some(host) = &self.host {
+            let mut ws = Workspace::default();
+            let train = fused::forward(&host.mlp, &host.train_x, &mut ws);
+            let test = fused::forward(&host.mlp, &host.test_x, &mut ws);
+            let (train_loss, train_accuracy) =
+                metrics_from_outputs(&train, &self.train_labels, task);
+            let (test_loss, test_accuracy) = metrics_from_outputs(&test, &self.test_labels, task);
+            return Ok(EpochRecord {
+                epoch: self.epoch,
+                train_loss,
+                test_loss,
+                train_accuracy,
+                test_accuracy,
+                units: host.mlp.n_units(),
+                params: host.mlp.n_params(),
+            });
+        }
         let train = forward_with(
             &self.model.shape,
             &self.model.params,
@@ -437,7 +541,6 @@ impl Session {
             self.test_inputs.clone(),
         );
         let read = read_all(vec![train, test]).await?;
-        let task = self.data.task;
         let (train_loss, train_accuracy) = metrics_from_outputs(&read[0], &self.train_labels, task);
         let (test_loss, test_accuracy) = metrics_from_outputs(&read[1], &self.test_labels, task);
         Ok(EpochRecord {
@@ -517,6 +620,38 @@ impl Session {
             0 => n,
             b => b.min(n),
         };
+        if let Some(host) = &mut self.host {
+            if self.batch == 0 && batch_size < n {
+                let mut order: Vec<usize> = (0..n).collect();
+                order.shuffle(&mut self.rng);
+                host.epoch_x.clear();
+                host.epoch_y.clear();
+                for &i in &order {
+                    host.epoch_x
+                        .extend_from_slice(&host.train_x[2 * i..2 * i + 2]);
+                    host.epoch_y.push(self.train_labels[i]);
+                }
+            }
+            let start = self.batch * batch_size;
+            let len = batch_size.min(n - start);
+            let (x, y) = if batch_size < n {
+                (
+                    &host.epoch_x[2 * start..2 * (start + len)],
+                    &host.epoch_y[start..start + len],
+                )
+            } else {
+                (&host.train_x[..], &self.train_labels[..])
+            };
+            fused::train_step(
+                &mut host.mlp,
+                &mut host.optimizer,
+                self.learning_rate,
+                x,
+                y,
+                &mut host.ws,
+            );
+            return self.end_step(start + len, n).await;
+        }
         if self.batch == 0 && batch_size < n {
             let mut order: Vec<usize> = (0..n).collect();
             order.shuffle(&mut self.rng);
@@ -549,8 +684,13 @@ impl Session {
         self.model.params = self
             .optimizer
             .step(self.learning_rate, &self.model.params, g);
+        self.end_step(start + len, n).await
+    }
+
+    /// Bookkeeping after a mini-batch that ended at `end` of `n` samples.
+    async fn end_step(&mut self, end: usize, n: usize) -> Result<bool, EngineError> {
         self.batch += 1;
-        if start + len < n {
+        if end < n {
             return Ok(false);
         }
         self.batch = 0;
@@ -571,6 +711,10 @@ impl Session {
 
     async fn start_growth(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
+        if let Some(host) = &self.host {
+            // Growth works on tensors: hand it the current weights.
+            self.model = DeviceMlp::upload(&host.mlp, &self.device);
+        }
         let mlp = self.model.download().await?;
         let record = self.evaluate().await?;
         let mut growth = Growth {
@@ -676,6 +820,24 @@ impl Session {
         let (grown, lineage) = apply_plan(&growth.mlp, &plan)?;
         let old_shape = growth.mlp.clone();
         self.model = DeviceMlp::upload(&grown, &self.device);
+        if let Some(host) = &mut self.host {
+            let carry = |moments: &Option<Mlp>| -> Result<Option<Mlp>, EngineError> {
+                match moments {
+                    Some(m) => Ok(Some(apply_plan_with(m, &plan, Surgery::Moments)?.0)),
+                    None => Ok(None),
+                }
+            };
+            host.optimizer = match self.config.train.on_growth {
+                OnGrowth::Reset => HostOptimizer::new(self.config.train.optimizer),
+                OnGrowth::Carry => HostOptimizer {
+                    kind: host.optimizer.kind,
+                    steps: host.optimizer.steps,
+                    first: carry(&host.optimizer.first)?,
+                    second: carry(&host.optimizer.second)?,
+                },
+            };
+            host.mlp = grown.clone();
+        }
         self.optimizer = match self.config.train.on_growth {
             OnGrowth::Reset => Optimizer::new(self.config.train.optimizer, self.model.params.len()),
             OnGrowth::Carry => self.carried_optimizer(&old_shape, &plan).await?,

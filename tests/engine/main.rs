@@ -6,6 +6,7 @@
 
 mod data;
 mod experiment;
+mod fused;
 mod golden;
 mod grow;
 mod model;
