@@ -5,7 +5,8 @@
 //! Chromium and chromedriver, wasm-bindgen-cli, trunk) and then runs every check in order:
 //! rustfmt, clippy for the host and for wasm32, the native tests, the browser tests in headless
 //! Chromium and the end-to-end test of the built site. It stops at the first failing step and
-//! names it. `.ci/run` calls exactly this. `cargo xtask serve` and `dist` run trunk.
+//! names it. `.ci/run` calls exactly this. `cargo xtask serve` and `dist` run trunk;
+//! `cargo xtask bench` measures the built site in headless Chromium.
 
 mod context;
 mod e2e;
@@ -21,7 +22,7 @@ use steps::{Runner, Step};
 
 /// The usage text printed by `cargo xtask help` and for unknown commands.
 const USAGE: &str = "\
-usage: cargo xtask <command> [option]
+usage: cargo xtask <command> [options]
 
 commands:
   test            install what is missing, then run every check in order:
@@ -35,6 +36,20 @@ commands:
                   Chromium (chromedriver, WebDriver) checks the page contract:
                   starts, grows, keyboard, buttons, webgpu, cpu-fallback, bench;
                   screenshots and bench.json go to <target-dir>/e2e/
+  bench [--compare URL] [--seconds N] [--hash HASH]
+                  build the site as `test --e2e` does (or take E2E_DIST), open it in
+                  headless Chromium and measure it as people use it, at the hash
+                  (default: circle, layers 4,2, tanh, batch 10, lr 0.03, 250
+                  training points, no growth, CPU) and again with layers
+                  8,8,8,8,8,8: ms to the first epoch, epochs/s of both runs over
+                  N seconds (default 10) after a 2 s warm-up, frame-time p50/p90/
+                  p99/max, growth timings and launches when the page reports
+                  them, raw and gzip bytes of the .wasm and .js. --compare URL
+                  (at most twice: one per setup; given once, the second URL gets
+                  networkShape=8,8,8,8,8,8) measures another playground in the
+                  same session (TensorFlow Playground: started with its play
+                  button, epochs from #iter-number) with the ratio ours/theirs.
+                  Prints one table; JSON in <target-dir>/bench/bench.json
   e2e-selftest    the end-to-end test against the stand-in page in
                   xtask/testdata/e2e-standin/ (tests the harness; no build)
   install         only install what is missing: the wasm32-unknown-unknown target,
@@ -52,8 +67,9 @@ environment:
                     $HOME/.cache/firefly-playground/target so builds survive between runs
   CHROMEDRIVER      chromedriver for the browser and end-to-end tests (default
                     /usr/bin/chromedriver, else `chromedriver` on PATH)
-  E2E_DIST          a ready site (a folder with index.html) for the end-to-end test to
-                    serve instead of running trunk; `test --e2e` then skips the build tools
+  E2E_DIST          a ready site (a folder with index.html) for the end-to-end test and
+                    the bench to serve instead of running trunk; `test --e2e` and
+                    `bench` then skip the build tools
 ";
 
 /// What a command line asks for.
@@ -66,6 +82,8 @@ enum Command {
     Help,
     /// Install what trunk needs and run `trunk serve` until it is stopped.
     Serve,
+    /// Build, serve and measure the site (and the pages to compare with).
+    Bench(e2e::BenchOptions),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +106,9 @@ fn main() -> ExitCode {
             ctx.e2e_dist = Some(e2e::standin_dir(&ctx));
             Runner::new(Step::E2E_PREBUILT.to_vec()).run(&ctx)
         }),
+        Command::Bench(options) => {
+            Context::from_env().and_then(|ctx| e2e::run_bench(&ctx, &options))
+        }
         Command::Run(steps) => Context::from_env().and_then(|ctx| Runner::new(steps).run(&ctx)),
     };
     match result {
@@ -116,6 +137,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         )),
         ["e2e-selftest"] => Ok(Command::SelfTest),
         ["install"] => Ok(Command::Run(Step::INSTALL.to_vec())),
+        ["bench", rest @ ..] => e2e::BenchOptions::parse(rest).map(Command::Bench),
         ["serve"] => Ok(Command::Serve),
         ["dist"] => Ok(Command::Run(Step::DIST.to_vec())),
         [other, ..] => Err(format!("unknown command {other:?}")),

@@ -45,7 +45,7 @@ pub fn build_command(ctx: &Context, dist: &Path) -> Result<Command, String> {
 }
 
 /// The tools a trunk build needs: the wasm32 target, wasm-bindgen-cli and trunk (no browser).
-fn install_build_tools(ctx: &Context) -> Result<(), String> {
+pub fn install_build_tools(ctx: &Context) -> Result<(), String> {
     install::wasm_target(ctx)?;
     install::wasm_bindgen_cli(ctx)?;
     install::trunk(ctx)

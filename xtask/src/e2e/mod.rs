@@ -4,8 +4,10 @@
 //! the URL hash options, the keyboard shortcuts and buttons, WebGPU and the CPU fallback, and
 //! the bench mode. Each check prints a PASS or FAIL line; the last line is
 //! `e2e: N passed, M failed`. Screenshots, `bench.json` and chromedriver's log go to
-//! `<target-dir>/e2e/`.
+//! `<target-dir>/e2e/`. `cargo xtask bench` (`bench.rs`) reuses the build, the server and the
+//! browser to measure the page.
 
+mod bench;
 mod checks;
 mod json;
 mod page;
@@ -23,6 +25,8 @@ use json::Json;
 use server::StaticServer;
 use webdriver::Driver;
 
+pub use bench::{Options as BenchOptions, run_bench};
+
 /// The flag that gives headless Chromium a (software) WebGPU adapter.
 const WEBGPU_FLAG: &str = "--enable-unsafe-webgpu";
 /// The window size every session gets (wide enough for the full layout).
@@ -37,26 +41,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
         out_dir.display()
     );
 
-    let dist = match &ctx.e2e_dist {
-        Some(dir) => {
-            println!(
-                "    E2E_DIST={}: serving it as it is (no trunk build)",
-                dir.display()
-            );
-            dir.clone()
-        }
-        None => {
-            let dist = ctx.target_dir_or_default().join("e2e-dist");
-            println!("==> trunk build into {}", dist.display());
-            trunk::fetch(ctx)?;
-            run(trunk::build_command(ctx, &dist)?)?;
-            dist
-        }
-    };
-    if !dist.join("index.html").is_file() {
-        return Err(format!("{} has no index.html", dist.display()));
-    }
-
+    let dist = site(ctx)?;
     let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
     let chromedriver = steps::chromedriver(ctx)?;
     let server = StaticServer::start(&dist)?;
@@ -81,6 +66,33 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
     drop(driver);
     drop(server);
     report.finish()
+}
+
+/// The site to serve: `E2E_DIST` as it is, else a fresh trunk build into
+/// `<target-dir>/e2e-dist`; an error when the folder has no `index.html`. Shared by the
+/// end-to-end test and `cargo xtask bench`, so both measure the same build.
+pub fn site(ctx: &Context) -> Result<PathBuf, String> {
+    let dist = match &ctx.e2e_dist {
+        Some(dir) => {
+            println!(
+                "    E2E_DIST={}: serving it as it is (no trunk build)",
+                dir.display()
+            );
+            dir.clone()
+        }
+        None => {
+            let dist = ctx.target_dir_or_default().join("e2e-dist");
+            println!("==> trunk build into {}", dist.display());
+            trunk::fetch(ctx)?;
+            run(trunk::build_command(ctx, &dist)?)?;
+            dist
+        }
+    };
+    if dist.join("index.html").is_file() {
+        Ok(dist)
+    } else {
+        Err(format!("{} has no index.html", dist.display()))
+    }
 }
 
 /// Chromium's binary and flags, read from the repository's `webdriver.json` (the file the

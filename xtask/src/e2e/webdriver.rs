@@ -312,6 +312,13 @@ impl Session<'_> {
         self.command("POST", "/execute/sync", Some(&body))
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver's `goog/cdp/execute`
+    /// (Chromium only) and returns its result.
+    pub fn cdp(&self, cmd: &str, params: Json) -> Result<Json, String> {
+        let body = Json::obj([("cmd", cmd.into()), ("params", params)]);
+        self.command("POST", "/goog/cdp/execute", Some(&body))
+    }
+
     /// The WebDriver id of the first element matching a CSS selector.
     pub fn find(&self, css: &str) -> Result<String, String> {
         let body = Json::obj([("using", "css selector".into()), ("value", css.into())]);

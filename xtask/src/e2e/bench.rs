@@ -1,0 +1,569 @@
+//! `cargo xtask bench`: the built site measured as people use it, in headless Chromium (the
+//! flags of the end-to-end test, WebGPU included): time to the first epoch, epochs per second
+//! of both runs, animation-frame times and the bytes of the code, at our default setup and at
+//! TensorFlow Playground's largest network, optionally beside another playground in the same
+//! browser session. Prints one table and writes it as JSON to `<target-dir>/bench/bench.json`.
+
+mod options;
+mod report;
+
+use std::fs::{self, File};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::checks::open;
+use super::json::{Json, base64_decode};
+use super::server::StaticServer;
+use super::webdriver::{Driver, Session};
+use super::{ChromeConfig, site};
+use crate::context::Context;
+use crate::{install, steps, trunk};
+pub use options::Options;
+use options::Setup;
+use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes};
+
+/// Training before the window opens (compilation, caches, the first growth of the heap).
+const WARMUP: Duration = Duration::from_secs(2);
+/// How long a page may take to show what kind it is, and to reach its first epoch.
+const KIND_TIMEOUT: Duration = Duration::from_secs(60);
+const FIRST_EPOCH_TIMEOUT: Duration = Duration::from_secs(180);
+/// How often the first epoch is polled (the time itself comes from the page's clock).
+const FIRST_EPOCH_POLL: Duration = Duration::from_millis(100);
+
+/// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
+/// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.
+/// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
+/// after the load event and the epoch is already there, it records now and marks the time late
+/// (an upper bound). Runs once per document.
+const OBSERVE_FIRST_EPOCH: &str = "(() => {
+    if ('__benchFirstEpoch' in window) return;
+    window.__benchFirstEpoch = null;
+    window.__benchFirstEpochLate = false;
+    const epochNow = () => {
+      const app = document.getElementById('app');
+      if (app && app.hasAttribute('data-epoch')) return Number(app.getAttribute('data-epoch'));
+      const iter = document.getElementById('iter-number');
+      if (iter) return Number(iter.textContent.replace(/,/g, ''));
+      return NaN;
+    };
+    if (epochNow() >= 1) {
+      window.__benchFirstEpoch = performance.now();
+      window.__benchFirstEpochLate = true;
+      return;
+    }
+    const observer = new MutationObserver(() => {
+      if (window.__benchFirstEpoch === null && epochNow() >= 1) {
+        window.__benchFirstEpoch = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document, {
+      subtree: true, childList: true, characterData: true,
+      attributes: true, attributeFilter: ['data-epoch'],
+    });
+  })();";
+
+/// What kind of page this is (see [`PageKind`]): `app`, `tf` or `null` (not yet known).
+const KIND: &str = "
+    const app = document.getElementById('app');
+    if (app && app.hasAttribute('data-epoch')) return 'app';
+    if (document.getElementById('iter-number')) return 'tf';
+    return null;";
+
+/// The state of the first-epoch observer and of the page.
+const FIRST_EPOCH_STATE: &str = "
+    const app = document.getElementById('app');
+    const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
+    return {
+      at: window.__benchFirstEpoch, late: window.__benchFirstEpochLate,
+      pageMs: attr('data-first-epoch-ms'), state: attr('data-state'), error: attr('data-error'),
+    };";
+
+/// Starts recording the gaps between animation frames into `window.__benchFrames`.
+const START_FRAMES: &str = "
+    window.__benchFrames = [];
+    window.__benchRecording = true;
+    let last = null;
+    const tick = t => {
+      if (!window.__benchRecording) return;
+      if (last !== null) window.__benchFrames.push(t - last);
+      last = t;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);";
+
+/// Stops the frame recorder.
+const STOP_FRAMES: &str = "window.__benchRecording = false;";
+
+/// One reading of the page: its clock, epochs, the `data-*` the bench shows and the frames so
+/// far.
+const SNAPSHOT: &str = "
+    const app = document.getElementById('app');
+    const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
+    const iter = document.getElementById('iter-number');
+    return {
+      now: performance.now(),
+      epoch: attr('data-epoch'), baseline: attr('data-baseline-epoch'),
+      iter: iter ? iter.textContent : null,
+      backend: attr('data-backend'), state: attr('data-state'), error: attr('data-error'),
+      timings: attr('data-growth-timings'), launches: attr('data-launches'),
+      frames: window.__benchFrames || null,
+    };";
+
+/// The same-origin `.js` and `.wasm` files the page loaded, fetched again (from the cache) and
+/// returned as `{name, base64}`; a file that cannot be fetched is left out.
+const LOADED_CODE: &str = "
+    const names = [...new Set(performance.getEntriesByType('resource').map(e => e.name))]
+      .filter(name => {
+        try {
+          const url = new URL(name);
+          return url.origin === location.origin && /\\.(js|wasm)$/.test(url.pathname);
+        } catch (e) { return false; }
+      });
+    const encode = buffer => {
+      const bytes = new Uint8Array(buffer);
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) {
+        text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+      }
+      return btoa(text);
+    };
+    return Promise.all(names.map(name => fetch(name)
+      .then(r => (r.ok ? r.arrayBuffer() : null))
+      .then(buffer => (buffer ? { name, base64: encode(buffer) } : null))
+      .catch(() => null)))
+      .then(files => files.filter(f => f));";
+
+/// Builds (unless `E2E_DIST` is set) and serves the site, measures every setup and prints the
+/// table; an error when a page could not be measured (after the table).
+pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
+    install::chromium(ctx)?;
+    if ctx.e2e_dist.is_none() {
+        trunk::install_build_tools(ctx)?;
+    }
+    let dist = site(ctx)?;
+    let out_dir = ctx.target_dir_or_default().join("bench");
+    fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    println!("==> sizes of the built code in {}", dist.display());
+    let our_sizes = site_sizes(&dist)?;
+
+    let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
+    let chromedriver = steps::chromedriver(ctx)?;
+    let server = StaticServer::start(&dist)?;
+    let base = server.base_url();
+    println!("    serving {} at {base}", dist.display());
+    let driver = Driver::start(&chromedriver, &out_dir.join("chromedriver.log"))?;
+    let session = driver
+        .session(chrome.options(true))
+        .map_err(|e| format!("cannot open a browser session: {e}"))?;
+
+    install_observer(&session);
+
+    let seconds = Duration::from_secs_f64(options.seconds);
+    let mut results = Vec::new();
+    for Setup {
+        layers,
+        hash,
+        compare,
+    } in options.setups()
+    {
+        let url = format!("{base}index.html#{hash}");
+        let mut ours = measure_page(&session, &format!("ours {layers}"), &url, seconds);
+        if let Ok(m) = &mut ours.result {
+            m.sizes = our_sizes.clone();
+        }
+        let theirs = compare.map(|url| {
+            let mut page = measure_page(&session, &format!("theirs {layers}"), &url, seconds);
+            if let Ok(m) = &mut page.result {
+                m.sizes = loaded_sizes(&session).unwrap_or_else(|e| {
+                    println!("    sizes of {url}: {e}");
+                    Sizes::default()
+                });
+            }
+            page
+        });
+        results.push(SetupResult {
+            layers,
+            ours,
+            theirs,
+        });
+    }
+    drop(session);
+    drop(driver);
+    drop(server);
+
+    println!(
+        "\n==> bench: {:.0} s per page after a {} s warm-up, one Chromium session\n",
+        options.seconds,
+        WARMUP.as_secs()
+    );
+    print!("{}", report::table(&results));
+    let json = report::to_json(&results, options.seconds, WARMUP.as_secs_f64());
+    let path = out_dir.join("bench.json");
+    fs::write(&path, format!("{}\n", json.pretty()))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    println!("\n    written to {}", path.display());
+
+    let failed: Vec<String> = results
+        .iter()
+        .flat_map(|s| std::iter::once(&s.ours).chain(&s.theirs))
+        .filter_map(|page| {
+            let error = page.result.as_ref().err()?;
+            Some(format!("{} ({}): {error}", page.label, page.url))
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("pages not measured:\n  {}", failed.join("\n  ")))
+    }
+}
+
+/// Measures one page; a failure is kept in the result, so the other pages are still measured.
+fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> Page {
+    println!("\n--- bench `{label}`");
+    let result = measure(session, url, window);
+    match &result {
+        Ok(m) => println!(
+            "    {label}: first epoch {:.0} ms, {:.1} epochs/s",
+            m.first_epoch_ms, m.epochs_per_s
+        ),
+        Err(e) => println!("    {label}: FAILED: {e}"),
+    }
+    Page {
+        label: label.to_string(),
+        url: url.to_string(),
+        result,
+    }
+}
+
+/// Opens the page, starts it if it needs starting, waits for its first epoch, warms up, then
+/// measures for `window`.
+fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement, String> {
+    open(session, url)?;
+    // Does nothing when the observer was installed before the page's scripts.
+    session.execute(OBSERVE_FIRST_EPOCH, vec![])?;
+    let kind = page_kind(session)?;
+    if kind == PageKind::TfPlayground {
+        session.click("#play-pause-button")?;
+    }
+    let (first_epoch_ms, first_epoch) = first_epoch(session, kind)?;
+    thread::sleep(WARMUP);
+
+    let start = Snapshot::read(session, START_FRAMES, kind)?;
+    thread::sleep(window);
+    let end = Snapshot::read(session, STOP_FRAMES, kind)?;
+    if end.state.as_deref() == Some("error") {
+        return Err(format!(
+            "the page reports data-state=error: {}",
+            end.error.as_deref().unwrap_or("(no data-error)")
+        ));
+    }
+    let seconds = (end.now - start.now) / 1000.0;
+    if seconds <= 0.0 {
+        return Err("the page's clock did not advance over the window".to_string());
+    }
+    let rate = |from: Option<f64>, to: Option<f64>| Some((to? - from?) / seconds);
+    let epochs_per_s = rate(start.epoch, end.epoch)
+        .ok_or("no epoch count at the start or the end of the window")?;
+    Ok(Measurement {
+        kind,
+        backend: end.backend.filter(|b| !b.is_empty()),
+        first_epoch_ms,
+        first_epoch,
+        epochs_per_s,
+        baseline_epochs_per_s: rate(start.baseline, end.baseline),
+        frames: Frames::from_gaps(&end.frames),
+        growth_timings: end.timings.as_deref().and_then(growth_timings),
+        launches: end.launches.filter(|l| !l.trim().is_empty()),
+        sizes: Sizes::default(),
+    })
+}
+
+/// Has Chromium run [`OBSERVE_FIRST_EPOCH`] in every new document before its own scripts
+/// (DevTools' `Page.addScriptToEvaluateOnNewDocument`), so that the first epoch is seen however
+/// early it comes. Without it the observer starts after the load event.
+fn install_observer(session: &Session) {
+    let params = Json::obj([("source", OBSERVE_FIRST_EPOCH.into())]);
+    match session.cdp("Page.addScriptToEvaluateOnNewDocument", params) {
+        Ok(_) => println!("    first-epoch observer runs before each page's scripts"),
+        Err(e) => println!(
+            "    note: the first-epoch observer starts after the load event ({e}); \
+             a first epoch already reached then is shown as an upper bound (≤)"
+        ),
+    }
+}
+
+/// Waits (≤ [`KIND_TIMEOUT`]) until the page shows what kind it is.
+fn page_kind(session: &Session) -> Result<PageKind, String> {
+    let started = Instant::now();
+    loop {
+        match session.execute(KIND, vec![])?.as_str() {
+            Some("app") => return Ok(PageKind::App),
+            Some("tf") => return Ok(PageKind::TfPlayground),
+            _ => {}
+        }
+        if started.elapsed() > KIND_TIMEOUT {
+            return Err(format!(
+                "after {} s the page has neither #app[data-epoch] nor #iter-number",
+                KIND_TIMEOUT.as_secs()
+            ));
+        }
+        thread::sleep(FIRST_EPOCH_POLL);
+    }
+}
+
+/// Waits (≤ [`FIRST_EPOCH_TIMEOUT`]) for epoch 1 and returns the ms from navigation to it,
+/// preferring the page's own `data-first-epoch-ms`. A paused app is started with `#play`.
+fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), String> {
+    let started = Instant::now();
+    let mut played = false;
+    loop {
+        let state = session.execute(FIRST_EPOCH_STATE, vec![])?;
+        let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
+        if text("state") == "error" {
+            return Err(format!(
+                "the page reports data-state=error: {}",
+                text("error")
+            ));
+        }
+        if let Some(at) = state.get("at").and_then(Json::as_f64) {
+            if let Ok(ms) = text("pageMs").trim().parse::<f64>() {
+                return Ok((ms, FirstEpoch::Page));
+            }
+            let late = state.get("late").and_then(Json::as_bool) == Some(true);
+            return Ok((
+                at,
+                if late {
+                    FirstEpoch::AtMost
+                } else {
+                    FirstEpoch::Observed
+                },
+            ));
+        }
+        if kind == PageKind::App && text("state") == "paused" && !played {
+            session.click("#play")?;
+            played = true;
+        }
+        if started.elapsed() > FIRST_EPOCH_TIMEOUT {
+            return Err(format!(
+                "no first epoch within {} s (data-state={:?})",
+                FIRST_EPOCH_TIMEOUT.as_secs(),
+                text("state")
+            ));
+        }
+        thread::sleep(FIRST_EPOCH_POLL);
+    }
+}
+
+/// One reading of the page (see [`SNAPSHOT`]), epochs read the way its kind shows them.
+struct Snapshot {
+    now: f64,
+    epoch: Option<f64>,
+    baseline: Option<f64>,
+    backend: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    timings: Option<String>,
+    launches: Option<String>,
+    frames: Vec<f64>,
+}
+
+impl Snapshot {
+    /// Runs `before` (a statement, may be empty) and reads the page in the same script.
+    fn read(session: &Session, before: &str, kind: PageKind) -> Result<Self, String> {
+        let value = session.execute(&format!("{before}{SNAPSHOT}"), vec![])?;
+        let text = |key: &str| value.get(key).and_then(Json::as_str).map(str::to_string);
+        let number = |key: &str| text(key).and_then(|t| t.trim().parse::<f64>().ok());
+        let now = value
+            .get("now")
+            .and_then(Json::as_f64)
+            .ok_or("the page did not report performance.now()")?;
+        let epoch = match kind {
+            PageKind::App => number("epoch"),
+            PageKind::TfPlayground => text("iter")
+                .as_deref()
+                .and_then(report::parse_iter_number)
+                .map(|n| n as f64),
+        };
+        let frames = value
+            .get("frames")
+            .and_then(Json::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Json::as_f64)
+            .collect();
+        Ok(Snapshot {
+            now,
+            epoch,
+            baseline: number("baseline"),
+            backend: text("backend"),
+            state: text("state"),
+            error: text("error"),
+            timings: text("timings"),
+            launches: text("launches"),
+            frames,
+        })
+    }
+}
+
+/// `data-growth-timings` (`{"propose":ms,…}`) as (name, ms) pairs; `None` when it is not a JSON
+/// object of numbers.
+fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
+    let json = Json::parse(text).ok()?;
+    json.as_object()?
+        .iter()
+        .map(|(name, value)| Some((name.clone(), value.as_f64()?)))
+        .collect()
+}
+
+/// Raw and gzip bytes of the site's `.wasm` and `.js` files (in any folder of it): the gzip size
+/// from a `<file>.gz` beside it when the build made one, else from `gzip -9 -c`.
+fn site_sizes(dist: &Path) -> Result<Sizes, String> {
+    let mut files = Vec::new();
+    walk(dist, &mut files)?;
+    let mut sizes = Sizes::default();
+    for path in files {
+        let name = path.to_string_lossy();
+        let (raw_total, gzip_total) = if name.ends_with(".wasm") {
+            (&mut sizes.wasm_raw, &mut sizes.wasm_gzip)
+        } else if name.ends_with(".js") {
+            (&mut sizes.js_raw, &mut sizes.js_gzip)
+        } else {
+            continue;
+        };
+        let raw = file_len(&path)?;
+        let gz = PathBuf::from(format!("{name}.gz"));
+        let gzip = if gz.is_file() {
+            file_len(&gz)?
+        } else {
+            let file = File::open(&path).map_err(|e| format!("reading {name}: {e}"))?;
+            gzip_len(Stdio::from(file), None)?
+        };
+        *raw_total = Some(raw_total.unwrap_or(0) + raw);
+        *gzip_total = Some(gzip_total.unwrap_or(0) + gzip);
+    }
+    Ok(sizes)
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("listing {}: {e}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn file_len(path: &Path) -> Result<u64, String> {
+    fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The length of `gzip -9 -c`'s output for `input` (a file), or for `bytes` written to its
+/// standard input.
+fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
+    let mut child = Command::new("gzip")
+        .args(["-9", "-c"])
+        .stdin(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start `gzip -9 -c`: {e}"))?;
+    // Feed stdin from another thread, so that neither pipe can fill up and block the other.
+    let feeder = match (bytes, child.stdin.take()) {
+        (Some(bytes), Some(mut stdin)) => Some(thread::spawn(move || stdin.write_all(&bytes))),
+        _ => None,
+    };
+    let mut length = 0u64;
+    let mut buffer = [0u8; 64 * 1024];
+    let mut stdout = child.stdout.take().ok_or("gzip has no stdout")?;
+    loop {
+        let n = stdout
+            .read(&mut buffer)
+            .map_err(|e| format!("reading gzip's output: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        length += n as u64;
+    }
+    if let Some(feeder) = feeder {
+        feeder
+            .join()
+            .map_err(|_| "the gzip feeder panicked".to_string())?
+            .map_err(|e| format!("writing to gzip: {e}"))?;
+    }
+    let status = child.wait().map_err(|e| format!("waiting for gzip: {e}"))?;
+    if status.success() {
+        Ok(length)
+    } else {
+        Err(format!("`gzip -9 -c` exited with {status}"))
+    }
+}
+
+/// Raw and gzip bytes of the same-origin `.js` and `.wasm` the open page loaded.
+fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
+    let files = session.execute(LOADED_CODE, vec![])?;
+    let mut sizes = Sizes::default();
+    for file in files.as_array().unwrap_or_default() {
+        let name = file.get("name").and_then(Json::as_str).unwrap_or_default();
+        let path = name.split(['?', '#']).next().unwrap_or_default();
+        let (raw_total, gzip_total) = if path.ends_with(".wasm") {
+            (&mut sizes.wasm_raw, &mut sizes.wasm_gzip)
+        } else if path.ends_with(".js") {
+            (&mut sizes.js_raw, &mut sizes.js_gzip)
+        } else {
+            continue;
+        };
+        let text = file
+            .get("base64")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
+        let raw = bytes.len() as u64;
+        let gzip = gzip_len(Stdio::piped(), Some(bytes))?;
+        *raw_total = Some(raw_total.unwrap_or(0) + raw);
+        *gzip_total = Some(gzip_total.unwrap_or(0) + gzip);
+    }
+    Ok(sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_growth_timings() {
+        assert_eq!(
+            growth_timings(r#"{"propose":1.5,"step1":20,"step2":7.25,"surgery":0.5}"#),
+            Some(vec![
+                ("propose".to_string(), 1.5),
+                ("step1".to_string(), 20.0),
+                ("step2".to_string(), 7.25),
+                ("surgery".to_string(), 0.5),
+            ])
+        );
+        assert_eq!(growth_timings("{}"), Some(vec![]));
+        assert_eq!(growth_timings(r#"{"propose":"fast"}"#), None);
+        assert_eq!(growth_timings("[1]"), None);
+        assert_eq!(growth_timings(""), None);
+    }
+
+    #[test]
+    fn gzip_counts_compressed_bytes() {
+        let bytes = vec![b'a'; 100_000];
+        let length = gzip_len(Stdio::piped(), Some(bytes)).unwrap();
+        assert!(length > 20 && length < 1000, "{length}");
+    }
+}

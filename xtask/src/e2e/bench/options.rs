@@ -1,0 +1,296 @@
+//! The command line of `cargo xtask bench` and the setups it measures: our page at the given
+//! hash and at TensorFlow Playground's largest network, each beside an optional page to compare
+//! with.
+
+/// Our page's setup: circle, hidden layers 4 and 2, tanh, batch 10, learning rate 0.03, 500
+/// points at a 50 % training share (250 training points), no growth in either run (`method=none`
+/// and `baseline=none`; `grow-every` is capped at 100 by the settings table, so it cannot switch
+/// growth off by itself), on the CPU backend.
+pub const DEFAULT_HASH: &str = "backend=cpu&layers=4,2&method=none&baseline=none&grow-every=100\
+                                &lr=0.03&batch=10&dataset=circle&activation=tanh&points=500&ratio=50";
+/// TensorFlow Playground's largest network: six hidden layers of eight units.
+pub const LARGE_LAYERS: &str = "8,8,8,8,8,8";
+/// Seconds measured when `--seconds` is not given.
+pub const DEFAULT_SECONDS: f64 = 10.0;
+/// The longest window `--seconds` accepts.
+const MAX_SECONDS: f64 = 3600.0;
+/// Our link key for the hidden layers, and TensorFlow Playground's.
+const OUR_LAYERS_KEY: &str = "layers";
+const THEIR_LAYERS_KEY: &str = "networkShape";
+
+/// What `cargo xtask bench` was asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Pages to compare with: none, one (the large setup's URL is derived from it) or two (one
+    /// per setup).
+    pub compare: Vec<String>,
+    /// The length of the measured window, after the warm-up.
+    pub seconds: f64,
+    /// Our page's hash, without `#`.
+    pub hash: String,
+}
+
+/// One column pair of the table: our page at these layers, and the page it is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    /// The hidden layers, as the link writes them (`4,2`).
+    pub layers: String,
+    /// Our page's hash for this setup, without `#`.
+    pub hash: String,
+    /// The URL of the page to compare with, if any.
+    pub compare: Option<String>,
+}
+
+impl Options {
+    /// Parses the arguments after `cargo xtask bench`: `--compare URL` (at most twice),
+    /// `--seconds N` and `--hash HASH`, each also as `--flag=value`.
+    pub fn parse(args: &[&str]) -> Result<Self, String> {
+        let mut options = Options {
+            compare: Vec::new(),
+            seconds: DEFAULT_SECONDS,
+            hash: DEFAULT_HASH.to_string(),
+        };
+        let (mut seconds_seen, mut hash_seen) = (false, false);
+        let mut rest = args.iter();
+        while let Some(&arg) = rest.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
+                _ => (arg, None),
+            };
+            if !matches!(flag, "--compare" | "--seconds" | "--hash") {
+                return Err(format!(
+                    "unknown argument for `bench`: {arg:?} (expected --compare URL, --seconds N \
+                     or --hash HASH)"
+                ));
+            }
+            let value = match inline {
+                Some(value) => value,
+                None => *rest
+                    .next()
+                    .ok_or_else(|| format!("`bench {flag}` needs a value"))?,
+            };
+            match flag {
+                "--compare" => {
+                    if options.compare.len() == 2 {
+                        return Err("`bench --compare` at most twice: one URL per setup \
+                                    (4,2 and 8,8,8,8,8,8)"
+                            .to_string());
+                    }
+                    options.compare.push(compare_url(value)?);
+                }
+                "--seconds" => {
+                    once(&mut seconds_seen, flag)?;
+                    options.seconds = seconds(value)?;
+                }
+                _ => {
+                    once(&mut hash_seen, flag)?;
+                    options.hash = hash(value)?;
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    /// The setups in table order: the hash as given, then TensorFlow Playground's largest
+    /// network (`layers=8,8,8,8,8,8`). The second compare URL is the second `--compare`, else
+    /// the first with its `networkShape` replaced; without either there is none.
+    pub fn setups(&self) -> Vec<Setup> {
+        let large_hash = with_param(&self.hash, OUR_LAYERS_KEY, LARGE_LAYERS)
+            .unwrap_or_else(|| format!("{}&{OUR_LAYERS_KEY}={LARGE_LAYERS}", self.hash));
+        let large_compare = match self.compare.as_slice() {
+            [_, second] => Some(second.clone()),
+            [first] => with_param(first, THEIR_LAYERS_KEY, LARGE_LAYERS),
+            _ => None,
+        };
+        vec![
+            Setup {
+                layers: param(&self.hash, OUR_LAYERS_KEY)
+                    .unwrap_or("default")
+                    .to_string(),
+                hash: self.hash.clone(),
+                compare: self.compare.first().cloned(),
+            },
+            Setup {
+                layers: LARGE_LAYERS.to_string(),
+                hash: large_hash,
+                compare: large_compare,
+            },
+        ]
+    }
+}
+
+/// Refuses a flag given twice.
+fn once(seen: &mut bool, flag: &str) -> Result<(), String> {
+    if std::mem::replace(seen, true) {
+        Err(format!("`bench {flag}` given twice"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A positive number of seconds, at most [`MAX_SECONDS`].
+fn seconds(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_SECONDS => Ok(s),
+        _ => Err(format!(
+            "`bench --seconds` takes a number of seconds above 0 and at most {MAX_SECONDS}, \
+             got {value:?}"
+        )),
+    }
+}
+
+/// An `http://` or `https://` URL.
+fn compare_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_string()),
+        _ => Err(format!(
+            "`bench --compare` takes an http:// or https:// URL, got {value:?}"
+        )),
+    }
+}
+
+/// Our page's hash without its `#`, not empty.
+fn hash(value: &str) -> Result<String, String> {
+    let hash = value.trim().trim_start_matches('#');
+    if hash.is_empty() {
+        Err("`bench --hash` needs a non-empty hash such as layers=4,2&lr=0.03".to_string())
+    } else {
+        Ok(hash.to_string())
+    }
+}
+
+/// The byte range of the value of `key=` in a `key=value&…` text (a hash, or a URL whose query
+/// or hash holds the pairs): the key must start the text or follow `&`, `#` or `?`.
+fn param_range(text: &str, key: &str) -> Option<(usize, usize)> {
+    let needle = format!("{key}=");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&needle) {
+        let start = from + found;
+        let boundary = start == 0 || matches!(text.as_bytes()[start - 1], b'&' | b'#' | b'?');
+        let value_start = start + needle.len();
+        if boundary {
+            let end = text[value_start..]
+                .find(['&', '#'])
+                .map_or(text.len(), |i| value_start + i);
+            return Some((value_start, end));
+        }
+        from = value_start;
+    }
+    None
+}
+
+/// The value of `key` in a `key=value&…` text.
+fn param<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    param_range(text, key).map(|(start, end)| &text[start..end])
+}
+
+/// The text with the value of `key` replaced; `None` when the key is not there.
+pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
+    param_range(text, key).map(|(start, end)| format!("{}{value}{}", &text[..start], &text[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(args)
+    }
+
+    const TF: &str =
+        "http://127.0.0.1:8091/#activation=tanh&batchSize=10&networkShape=4,2&seed=0.5";
+
+    #[test]
+    fn defaults() {
+        let options = parse(&[]).unwrap();
+        assert_eq!(options.compare, Vec::<String>::new());
+        assert_eq!(options.seconds, 10.0);
+        assert_eq!(options.hash, DEFAULT_HASH);
+        let setups = options.setups();
+        assert_eq!(setups.len(), 2);
+        assert_eq!(setups[0].layers, "4,2");
+        assert_eq!(setups[0].hash, DEFAULT_HASH);
+        assert_eq!(setups[1].layers, "8,8,8,8,8,8");
+        assert!(setups[1].hash.contains("&layers=8,8,8,8,8,8&"));
+        assert!(!setups[1].hash.contains("4,2"));
+        assert!(setups.iter().all(|s| s.compare.is_none()));
+    }
+
+    #[test]
+    fn reads_every_flag_in_both_forms() {
+        let options = parse(&[
+            "--seconds",
+            "2.5",
+            "--hash=#layers=3&lr=0.1",
+            "--compare",
+            TF,
+        ])
+        .unwrap();
+        assert_eq!(options.seconds, 2.5);
+        assert_eq!(options.hash, "layers=3&lr=0.1");
+        assert_eq!(options.compare, vec![TF.to_string()]);
+        let setups = options.setups();
+        assert_eq!(setups[0].layers, "3");
+        assert_eq!(setups[1].hash, "layers=8,8,8,8,8,8&lr=0.1");
+        assert_eq!(setups[0].compare.as_deref(), Some(TF));
+        assert_eq!(
+            setups[1].compare.as_deref(),
+            Some(
+                "http://127.0.0.1:8091/#activation=tanh&batchSize=10&networkShape=8,8,8,8,8,8&seed=0.5"
+            )
+        );
+    }
+
+    #[test]
+    fn second_compare_url_is_taken_as_given() {
+        let options = parse(&["--compare", TF, "--compare=http://other/x"]).unwrap();
+        let setups = options.setups();
+        assert_eq!(setups[0].compare.as_deref(), Some(TF));
+        assert_eq!(setups[1].compare.as_deref(), Some("http://other/x"));
+        // No networkShape to replace, and no second URL: the large setup compares with nothing.
+        let options = parse(&["--compare", "http://other/x"]).unwrap();
+        assert_eq!(options.setups()[1].compare, None);
+    }
+
+    #[test]
+    fn a_hash_without_layers_gets_them_appended() {
+        let setups = parse(&["--hash", "lr=0.1"]).unwrap().setups();
+        assert_eq!(setups[0].layers, "default");
+        assert_eq!(setups[1].hash, "lr=0.1&layers=8,8,8,8,8,8");
+    }
+
+    #[test]
+    fn bad_arguments_say_what_is_wrong() {
+        let error = |args: &[&str]| parse(args).unwrap_err();
+        assert!(error(&["--speed", "3"]).contains("unknown argument for `bench`: \"--speed\""));
+        assert!(error(&["fast"]).contains("expected --compare URL, --seconds N or --hash HASH"));
+        assert_eq!(error(&["--seconds"]), "`bench --seconds` needs a value");
+        for bad in ["0", "-1", "abc", "NaN", "inf", "4000"] {
+            assert!(error(&["--seconds", bad]).contains("above 0"), "{bad}");
+        }
+        assert!(error(&["--seconds", "1", "--seconds", "2"]).contains("given twice"));
+        assert!(error(&["--compare", "127.0.0.1:8091"]).contains("http:// or https:// URL"));
+        assert!(error(&["--compare", "http://"]).contains("http:// or https:// URL"));
+        assert!(
+            error(&["--compare", TF, "--compare", TF, "--compare", TF]).contains("at most twice")
+        );
+        assert!(error(&["--hash", "#"]).contains("non-empty hash"));
+        assert!(error(&["--hash=a", "--hash=b"]).contains("given twice"));
+    }
+
+    #[test]
+    fn params_match_whole_keys_only() {
+        assert_eq!(param("xlayers=1&layers=2", "layers"), Some("2"));
+        assert_eq!(param("http://h/?a=1#layers=4,2&b=3", "layers"), Some("4,2"));
+        assert_eq!(param("a=1", "layers"), None);
+        assert_eq!(
+            with_param("a=1&layers=4,2", "layers", "8").as_deref(),
+            Some("a=1&layers=8")
+        );
+        assert_eq!(with_param("a=1", "layers", "8"), None);
+    }
+}

@@ -1,0 +1,559 @@
+//! What `cargo xtask bench` measured and how it is shown: frame-time percentiles, the one
+//! plain-text table (a column per page, a row per measure) and the same numbers as JSON.
+
+use std::fmt::Write as _;
+
+use super::super::json::Json;
+
+/// Which kind of page was measured, found by what it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    /// A page whose `#app` carries `data-epoch` (ours).
+    App,
+    /// TensorFlow Playground: started by `#play-pause-button`, epochs in `#iter-number`.
+    TfPlayground,
+}
+
+impl PageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PageKind::App => "app",
+            PageKind::TfPlayground => "tf-playground",
+        }
+    }
+}
+
+/// Raw and gzip bytes of a page's `.wasm` and `.js`; `None` where unknown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sizes {
+    pub wasm_raw: Option<u64>,
+    pub wasm_gzip: Option<u64>,
+    pub js_raw: Option<u64>,
+    pub js_gzip: Option<u64>,
+}
+
+/// Frame-time statistics over the measured window, in milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frames {
+    pub count: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Frames {
+    /// Statistics of the gaps between animation frames; `None` without any gap.
+    pub fn from_gaps(gaps: &[f64]) -> Option<Self> {
+        let mut sorted: Vec<f64> = gaps.iter().copied().filter(|g| g.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        Some(Frames {
+            count: sorted.len(),
+            p50: percentile(&sorted, 50.0)?,
+            p90: percentile(&sorted, 90.0)?,
+            p99: percentile(&sorted, 99.0)?,
+            max: *sorted.last()?,
+        })
+    }
+}
+
+/// The nearest-rank percentile of sorted values: the smallest value with at least `p` % of the
+/// values at or below it (`p` in (0, 100]); `None` when there are none.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+/// TensorFlow Playground's epoch counter as it shows it (`000,123`, `1,234,567`) as a number.
+pub fn parse_iter_number(text: &str) -> Option<u64> {
+    let digits: String = text.trim().chars().filter(|&c| c != ',').collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Where the first-epoch time comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstEpoch {
+    /// The page's own `data-first-epoch-ms`.
+    Page,
+    /// The injected observer saw the epoch counter reach 1.
+    Observed,
+    /// The epoch was already ≥ 1 when the observer was injected: an upper bound.
+    AtMost,
+}
+
+/// One page measured over the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    pub kind: PageKind,
+    /// `data-backend`, if the page says.
+    pub backend: Option<String>,
+    /// Milliseconds from navigation to epoch 1, and where that number comes from.
+    pub first_epoch_ms: f64,
+    pub first_epoch: FirstEpoch,
+    /// Epochs per second of the (main) run, and of our baseline run where there is one.
+    pub epochs_per_s: f64,
+    pub baseline_epochs_per_s: Option<f64>,
+    pub frames: Option<Frames>,
+    /// `data-growth-timings` (name, ms) in the page's order, if set.
+    pub growth_timings: Option<Vec<(String, f64)>>,
+    /// `data-launches` (launches per training step), if set.
+    pub launches: Option<String>,
+    /// The bytes of the page's code (for a compared page, what it loaded).
+    pub sizes: Sizes,
+}
+
+/// One page of the table: a column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    /// The column's header, e.g. `ours 4,2`.
+    pub label: String,
+    pub url: String,
+    pub result: Result<Measurement, String>,
+}
+
+/// Our page at one setup and the page it was compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetupResult {
+    pub layers: String,
+    pub ours: Page,
+    pub theirs: Option<Page>,
+}
+
+impl SetupResult {
+    /// Our epochs per second over theirs, when both were measured.
+    pub fn ratio(&self) -> Option<f64> {
+        let ours = self.ours.result.as_ref().ok()?.epochs_per_s;
+        let theirs = self.theirs.as_ref()?.result.as_ref().ok()?.epochs_per_s;
+        (theirs > 0.0).then(|| ours / theirs)
+    }
+
+    /// The pages in column order, each with the ratio to show under it (ours only).
+    fn columns(&self) -> Vec<(&Page, Option<f64>)> {
+        let mut columns = vec![(&self.ours, self.ratio())];
+        columns.extend(self.theirs.iter().map(|page| (page, None)));
+        columns
+    }
+}
+
+/// Shown where there is no value.
+const NONE: &str = "—";
+
+/// The table: a header row of page labels, then one row per measure.
+pub fn table(setups: &[SetupResult]) -> String {
+    let columns: Vec<(&Page, Option<f64>)> = setups.iter().flat_map(SetupResult::columns).collect();
+    type Cell = fn(&Measurement, Option<f64>) -> String;
+    let measures: [(&str, Cell); 15] = [
+        ("kind", |m, _| m.kind.name().to_string()),
+        ("backend", |m, _| {
+            m.backend.clone().unwrap_or_else(|| NONE.into())
+        }),
+        ("first epoch (ms)", |m, _| first_epoch_cell(m)),
+        ("epochs/s", |m, _| format!("{:.1}", m.epochs_per_s)),
+        ("epochs/s, baseline run", |m, _| {
+            m.baseline_epochs_per_s
+                .map_or(NONE.into(), |e| format!("{e:.1}"))
+        }),
+        ("epochs/s ours/theirs", |_, ratio| {
+            ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))
+        }),
+        ("frames in window", |m, _| {
+            m.frames
+                .as_ref()
+                .map_or(NONE.into(), |f| f.count.to_string())
+        }),
+        ("frame p50 (ms)", |m, _| frame_cell(m, |f| f.p50)),
+        ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
+        ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
+        ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
+        ("growth timings (ms)", |m, _| timings_cell(m)),
+        ("launches per step", |m, _| {
+            m.launches.clone().unwrap_or_else(|| NONE.into())
+        }),
+        ("wasm bytes raw / gzip", |m, _| {
+            bytes_cell(m.sizes.wasm_raw, m.sizes.wasm_gzip)
+        }),
+        ("js bytes raw / gzip", |m, _| {
+            bytes_cell(m.sizes.js_raw, m.sizes.js_gzip)
+        }),
+    ];
+    let mut rows = vec![
+        std::iter::once("measure".to_string())
+            .chain(columns.iter().map(|(page, _)| page.label.clone()))
+            .collect::<Vec<_>>(),
+    ];
+    for (name, cell) in &measures {
+        let mut row = vec![name.to_string()];
+        for (page, ratio) in &columns {
+            row.push(match &page.result {
+                Ok(m) => cell(m, *ratio),
+                Err(_) if *name == "kind" => "FAILED".to_string(),
+                Err(_) => NONE.to_string(),
+            });
+        }
+        rows.push(row);
+    }
+    align(&rows)
+}
+
+fn first_epoch_cell(m: &Measurement) -> String {
+    let prefix = if m.first_epoch == FirstEpoch::AtMost {
+        "≤"
+    } else {
+        ""
+    };
+    format!("{prefix}{:.0}", m.first_epoch_ms)
+}
+
+fn frame_cell(m: &Measurement, pick: fn(&Frames) -> f64) -> String {
+    m.frames
+        .as_ref()
+        .map_or(NONE.into(), |f| format!("{:.1}", pick(f)))
+}
+
+fn timings_cell(m: &Measurement) -> String {
+    match &m.growth_timings {
+        Some(timings) if !timings.is_empty() => timings
+            .iter()
+            .map(|(name, ms)| format!("{name} {ms:.1}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => NONE.into(),
+    }
+}
+
+fn bytes_cell(raw: Option<u64>, gzip: Option<u64>) -> String {
+    match (raw, gzip) {
+        (None, None) => NONE.into(),
+        (raw, gzip) => {
+            let show = |n: Option<u64>| n.map_or(NONE.into(), thousands);
+            format!("{} / {}", show(raw), show(gzip))
+        }
+    }
+}
+
+/// A whole number with commas between thousands: `31,908,338`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Rows as aligned plain text: the first column left-aligned, the others right-aligned, two
+/// spaces between columns, a dashed line under the header, no trailing spaces.
+pub fn align(rows: &[Vec<String>]) -> String {
+    let n_columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n_columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|row| row.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (r, row) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (c, width) in widths.iter().enumerate() {
+            let cell = row.get(c).map_or("", String::as_str);
+            let pad = width - cell.chars().count();
+            if c == 0 {
+                let _ = write!(line, "{cell}{}", " ".repeat(pad));
+            } else {
+                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if r == 0 {
+            let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+            out.push_str(&"-".repeat(total));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Everything as JSON, for `<target-dir>/bench/bench.json`.
+pub fn to_json(setups: &[SetupResult], seconds: f64, warmup_seconds: f64) -> Json {
+    let setups = setups
+        .iter()
+        .map(|s| {
+            Json::obj([
+                ("layers", s.layers.as_str().into()),
+                ("ours", page_json(&s.ours)),
+                ("theirs", s.theirs.as_ref().map_or(Json::Null, page_json)),
+                ("epochs_per_s_ours_over_theirs", opt_f64(s.ratio())),
+            ])
+        })
+        .collect::<Vec<_>>();
+    Json::obj([
+        ("seconds", seconds.into()),
+        ("warmup_seconds", warmup_seconds.into()),
+        ("setups", setups.into()),
+    ])
+}
+
+fn page_json(page: &Page) -> Json {
+    let base = [
+        ("label", page.label.as_str().into()),
+        ("url", page.url.as_str().into()),
+    ];
+    let m = match &page.result {
+        Err(error) => {
+            let [label, url] = base;
+            return Json::obj([label, url, ("error", error.as_str().into())]);
+        }
+        Ok(m) => m,
+    };
+    let frames = m.frames.as_ref().map_or(Json::Null, |f| {
+        Json::obj([
+            ("count", (f.count as u64).into()),
+            ("p50_ms", f.p50.into()),
+            ("p90_ms", f.p90.into()),
+            ("p99_ms", f.p99.into()),
+            ("max_ms", f.max.into()),
+        ])
+    });
+    let timings = m.growth_timings.as_ref().map_or(Json::Null, |t| {
+        Json::Object(t.iter().map(|(k, v)| (k.clone(), (*v).into())).collect())
+    });
+    let first_epoch_source = match m.first_epoch {
+        FirstEpoch::Page => "data-first-epoch-ms",
+        FirstEpoch::Observed => "observed",
+        FirstEpoch::AtMost => "at most (already reached when observed)",
+    };
+    let [label, url] = base;
+    Json::obj([
+        label,
+        url,
+        ("error", Json::Null),
+        ("kind", m.kind.name().into()),
+        ("backend", opt_str(m.backend.as_deref())),
+        ("first_epoch_ms", m.first_epoch_ms.into()),
+        ("first_epoch_source", first_epoch_source.into()),
+        ("epochs_per_s", m.epochs_per_s.into()),
+        ("baseline_epochs_per_s", opt_f64(m.baseline_epochs_per_s)),
+        ("frames", frames),
+        ("growth_timings_ms", timings),
+        ("launches_per_step", opt_str(m.launches.as_deref())),
+        (
+            "bytes",
+            Json::obj([
+                ("wasm_raw", opt_u64(m.sizes.wasm_raw)),
+                ("wasm_gzip", opt_u64(m.sizes.wasm_gzip)),
+                ("js_raw", opt_u64(m.sizes.js_raw)),
+                ("js_gzip", opt_u64(m.sizes.js_gzip)),
+            ]),
+        ),
+    ])
+}
+
+fn opt_f64(value: Option<f64>) -> Json {
+    value.map_or(Json::Null, Json::from)
+}
+
+fn opt_u64(value: Option<u64>) -> Json {
+    value.map_or(Json::Null, Json::from)
+}
+
+fn opt_str(value: Option<&str>) -> Json {
+    value.map_or(Json::Null, Json::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        // 1..=10: p50 is the 5th value, p90 the 9th, p99 the 10th (ceil(9.9) = 10).
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&ten, 50.0), Some(5.0));
+        assert_eq!(percentile(&ten, 90.0), Some(9.0));
+        assert_eq!(percentile(&ten, 99.0), Some(10.0));
+        assert_eq!(percentile(&ten, 100.0), Some(10.0));
+        // Four values: p50 is the 2nd (ceil(2.0)), p90 and p99 the 4th.
+        let four = [16.0, 17.0, 33.0, 50.0];
+        assert_eq!(percentile(&four, 50.0), Some(17.0));
+        assert_eq!(percentile(&four, 90.0), Some(50.0));
+        assert_eq!(percentile(&[7.0], 50.0), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn frame_stats_sort_and_drop_non_finite_gaps() {
+        let mut gaps: Vec<f64> = vec![16.7; 97];
+        gaps.extend([33.3, 100.0, 50.0, f64::NAN]);
+        let frames = Frames::from_gaps(&gaps).unwrap();
+        // 100 finite gaps: p50 and p90 are 16.7; p99 is the 99th of the sorted (33.3, 50, 100).
+        assert_eq!(frames.count, 100);
+        assert_eq!(frames.p50, 16.7);
+        assert_eq!(frames.p90, 16.7);
+        assert_eq!(frames.p99, 50.0);
+        assert_eq!(frames.max, 100.0);
+        assert_eq!(Frames::from_gaps(&[]), None);
+    }
+
+    #[test]
+    fn reads_tf_playground_epoch_counter() {
+        assert_eq!(parse_iter_number("000,123"), Some(123));
+        assert_eq!(parse_iter_number("000,000"), Some(0));
+        assert_eq!(parse_iter_number(" 1,234,567\n"), Some(1_234_567));
+        assert_eq!(parse_iter_number("42"), Some(42));
+        assert_eq!(parse_iter_number(""), None);
+        assert_eq!(parse_iter_number(","), None);
+        assert_eq!(parse_iter_number("12a"), None);
+        assert_eq!(parse_iter_number("-1"), None);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(31_908_338), "31,908,338");
+    }
+
+    #[test]
+    fn aligns_columns() {
+        let rows = vec![
+            vec!["measure".to_string(), "a".into(), "long header".into()],
+            vec!["epochs/s".to_string(), "1234.5".into(), "—".into()],
+            vec!["x".to_string(), "1".into(), "22".into()],
+        ];
+        assert_eq!(
+            align(&rows),
+            "measure        a  long header\n\
+             -----------------------------\n\
+             epochs/s  1234.5            —\n\
+             x              1           22\n"
+        );
+    }
+
+    fn measurement(epochs_per_s: f64) -> Measurement {
+        Measurement {
+            kind: PageKind::App,
+            backend: Some("cpu".into()),
+            first_epoch_ms: 1234.4,
+            first_epoch: FirstEpoch::Observed,
+            epochs_per_s,
+            baseline_epochs_per_s: Some(39.96),
+            frames: Frames::from_gaps(&[16.0, 17.0, 33.0, 50.0]),
+            growth_timings: None,
+            launches: None,
+            sizes: Sizes {
+                wasm_raw: Some(31_908_338),
+                wasm_gzip: Some(7_000_123),
+                js_raw: Some(72_082),
+                js_gzip: None,
+            },
+        }
+    }
+
+    #[test]
+    fn table_has_a_column_per_page_and_the_ratio_under_ours() {
+        let theirs = Measurement {
+            kind: PageKind::TfPlayground,
+            backend: None,
+            first_epoch: FirstEpoch::AtMost,
+            baseline_epochs_per_s: None,
+            frames: None,
+            growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
+            launches: Some("12".into()),
+            sizes: Sizes::default(),
+            ..measurement(20.0)
+        };
+        let setups = [
+            SetupResult {
+                layers: "4,2".into(),
+                ours: Page {
+                    label: "ours 4,2".into(),
+                    url: "u".into(),
+                    result: Ok(measurement(40.0)),
+                },
+                theirs: Some(Page {
+                    label: "theirs 4,2".into(),
+                    url: "v".into(),
+                    result: Ok(theirs),
+                }),
+            },
+            SetupResult {
+                layers: "8".into(),
+                ours: Page {
+                    label: "ours 8".into(),
+                    url: "w".into(),
+                    result: Err("timed out".into()),
+                },
+                theirs: None,
+            },
+        ];
+        let text = table(&setups);
+        let lines: Vec<&str> = text.lines().collect();
+        let row = |name: &str| {
+            lines
+                .iter()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "))
+                .map(|l| {
+                    l[name.len()..]
+                        .split("  ")
+                        .filter(|c| !c.trim().is_empty())
+                        .map(str::trim)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
+        };
+        assert_eq!(row("measure"), ["ours 4,2", "theirs 4,2", "ours 8"]);
+        assert!(lines[1].chars().all(|c| c == '-'));
+        assert_eq!(row("kind"), ["app", "tf-playground", "FAILED"]);
+        assert_eq!(row("backend"), ["cpu", "—", "—"]);
+        assert_eq!(row("first epoch (ms)"), ["1234", "≤1234", "—"]);
+        assert_eq!(row("epochs/s"), ["40.0", "20.0", "—"]);
+        assert_eq!(row("epochs/s, baseline run"), ["40.0", "—", "—"]);
+        assert_eq!(row("epochs/s ours/theirs"), ["2.00x", "—", "—"]);
+        assert_eq!(row("frames in window"), ["4", "—", "—"]);
+        assert_eq!(row("frame p50 (ms)"), ["17.0", "—", "—"]);
+        assert_eq!(row("frame max (ms)"), ["50.0", "—", "—"]);
+        assert_eq!(
+            row("growth timings (ms)"),
+            ["—", "propose 1.3, surgery 0.5", "—"]
+        );
+        assert_eq!(row("launches per step"), ["—", "12", "—"]);
+        assert_eq!(
+            row("wasm bytes raw / gzip"),
+            ["31,908,338 / 7,000,123", "—", "—"]
+        );
+        assert_eq!(row("js bytes raw / gzip"), ["72,082 / —", "—", "—"]);
+        // Every line of the table is as wide as the dashed line or narrower.
+        assert!(lines.iter().all(|l| l.chars().count() <= lines[1].len()));
+
+        let json = to_json(&setups, 10.0, 2.0);
+        let first = &json.get("setups").and_then(Json::as_array).unwrap()[0];
+        assert_eq!(
+            first.get("epochs_per_s_ours_over_theirs"),
+            Some(&Json::Number(2.0))
+        );
+        let ours = first.get("ours").unwrap();
+        assert_eq!(ours.get("backend").and_then(Json::as_str), Some("cpu"));
+        let failed = json.get("setups").and_then(Json::as_array).unwrap()[1]
+            .get("ours")
+            .unwrap();
+        assert_eq!(
+            failed.get("error").and_then(Json::as_str),
+            Some("timed out")
+        );
+        assert_eq!(Json::parse(&json.to_string()).unwrap(), json);
+    }
+}
