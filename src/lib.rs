@@ -7,6 +7,7 @@
 //! its `update`, without the page). The browser UI lives in `ui` (wasm32 only) and drives the engine. Every engine function takes a burn [`burn::tensor::Device`] and never touches the
 //! browser; device reads are asynchronous and live in [`readback`]. See ARCHITECTURE.md.
 
+pub mod chart;
 pub mod config;
 pub mod data;
 pub mod error;

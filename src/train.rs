@@ -466,7 +466,7 @@ impl Session {
     ) -> Result<Snapshot, EngineError> {
         if let Some(host) = &self.host {
             let mut ws = Workspace::default();
-            let out = fused::forward(&host.mlp, &grid_inputs(resolution), &mut ws);
+            let out = fused::forward_for_drawing(&host.mlp, &grid_inputs(resolution), &mut ws);
             let (_, units) =
                 fused::forward_with_activations(&host.mlp, &grid_inputs(thumb_resolution), &mut ws);
             return Ok(Snapshot {

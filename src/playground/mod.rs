@@ -24,7 +24,7 @@ use crate::settings::{self, Effect, PageOptions, method_label};
 mod explain;
 mod notice;
 
-use crate::train::{GrowthStage, Session, Stage};
+use crate::train::{GrowthStage, Session, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
 pub use notice::{Cause, Level, Notice};
@@ -149,6 +149,7 @@ fn stage_key(stage: Stage) -> u8 {
 pub struct Playground {
     options: PageOptions,
     device: Device,
+    path: TrainPath,
     data: Dataset,
     custom_data: bool,
     main: Session,
@@ -172,17 +173,28 @@ pub struct Playground {
 impl Playground {
     /// Builds both runs from a link's hash; problems in the link become notices.
     pub fn from_hash(hash: &str, device: Device) -> Result<Self, String> {
+        Playground::from_hash_on(hash, device, TrainPath::Fused)
+    }
+
+    /// [`Playground::from_hash`], training along `path` (the tensor path keeps training on a GPU).
+    pub fn from_hash_on(hash: &str, device: Device, path: TrainPath) -> Result<Self, String> {
         let (options, problems) = parse_hash(hash);
-        let mut playground = Playground::new(options, device)?;
+        let mut playground = Playground::new_on(options, device, path)?;
         playground.report_link(&problems);
         Ok(playground)
     }
 
     /// Builds both runs from options.
     pub fn new(options: PageOptions, device: Device) -> Result<Self, String> {
+        Playground::new_on(options, device, TrainPath::Fused)
+    }
+
+    /// Builds both runs from options, training along `path`.
+    pub fn new_on(options: PageOptions, device: Device, path: TrainPath) -> Result<Self, String> {
         let data = Dataset::generate(&options.config.data).map_err(|e| e.to_string())?;
-        let (main, baseline) = sessions(&options, &data, &device)?;
+        let (main, baseline) = sessions(&options, &data, &device, path)?;
         Ok(Playground {
+            path,
             hash: to_hash(&options),
             options,
             device,
@@ -552,7 +564,7 @@ impl Playground {
                 }
             }
         }
-        match sessions(&self.options, &self.data, &self.device) {
+        match sessions(&self.options, &self.data, &self.device, self.path) {
             Ok((main, baseline)) => {
                 self.main = main;
                 self.baseline = baseline;
@@ -722,12 +734,13 @@ fn sessions(
     options: &PageOptions,
     data: &Dataset,
     device: &Device,
+    path: TrainPath,
 ) -> Result<(Session, Session), String> {
-    let main = Session::with_dataset(options.config.clone(), data.clone(), device.clone())
+    let main = Session::with_path(options.config.clone(), data.clone(), device.clone(), path)
         .map_err(|e| e.to_string())?;
     let mut baseline_config = options.config.clone();
     baseline_config.growth.method = options.baseline;
-    let baseline = Session::with_dataset(baseline_config, data.clone(), device.clone())
+    let baseline = Session::with_path(baseline_config, data.clone(), device.clone(), path)
         .map_err(|e| e.to_string())?;
     Ok((main, baseline))
 }

@@ -106,7 +106,8 @@ pub struct DecisionMap {
     points_key: Cell<Option<(u64, bool)>>,
 }
 
-fn new_canvas() -> Result<HtmlCanvasElement, JsValue> {
+/// A canvas that is not on the page (an image to draw from).
+pub fn new_canvas() -> Result<HtmlCanvasElement, JsValue> {
     super::dom::document()?
         .create_element("canvas")?
         .dyn_into::<HtmlCanvasElement>()
@@ -374,6 +375,7 @@ fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight
 /// node.
 pub fn network(
     canvas: &HtmlCanvasElement,
+    thumbs: &HtmlCanvasElement,
     snapshot: &Snapshot,
     placed: &HashMap<UnitId, Placed>,
     layout: &Layout,
@@ -463,32 +465,35 @@ pub fn network(
             ctx.fill_rect(p.0 - size / 3.0, p.1 - size / 3.0, size / 1.5, size / 1.5);
         }
     }
-    // Units with thumbnails.
+    // Units with thumbnails, cut from one image of them all.
     let res = snapshot.thumb_resolution;
-    for (b, block) in net.blocks.iter().enumerate() {
-        let activations = snapshot.units.get(b);
-        let m = block.n_units();
-        for (j, id) in block.unit_ids.iter().enumerate() {
+    let atlas = thumbnail_atlas(thumbs, snapshot).is_ok();
+    ctx.set_image_smoothing_enabled(false);
+    let mut unit = 0;
+    for block in &net.blocks {
+        for id in &block.unit_ids {
             let p = pos(id);
+            let column = unit;
+            unit += 1;
             if p.alpha <= 0.01 {
                 continue;
             }
             ctx.set_global_alpha(p.alpha);
             let (x0, y0) = (p.x - size / 2.0, p.y - size / 2.0);
-            if let Some(acts) = activations {
-                let cell = size / res.max(1) as f64;
-                for r in 0..res {
-                    for c in 0..res {
-                        let v = acts.get((r * res + c) * m + j).copied().unwrap_or(0.0);
-                        ctx.set_fill_style_str(&css(diverging(v.clamp(-1.0, 1.0))));
-                        ctx.fill_rect(
-                            x0 + c as f64 * cell,
-                            y0 + r as f64 * cell,
-                            cell + 0.5,
-                            cell + 0.5,
-                        );
-                    }
-                }
+            if atlas {
+                let r = res as f64;
+                let _ = ctx
+                    .draw_image_with_html_canvas_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
+                        thumbs,
+                        column as f64 * r,
+                        0.0,
+                        r,
+                        r,
+                        x0,
+                        y0,
+                        size,
+                        size,
+                    );
             }
             ctx.set_stroke_style_str(if block.kind == BlockKind::Residual {
                 "#2ea043"
@@ -527,6 +532,42 @@ pub fn network(
         );
     }
     Ok(())
+}
+
+/// Every unit's thumbnail side by side in `atlas` (unit `u`, in block order, at x = `u`·res):
+/// one `putImageData` a frame instead of a rectangle per cell.
+fn thumbnail_atlas(atlas: &HtmlCanvasElement, snapshot: &Snapshot) -> Result<(), JsValue> {
+    let res = snapshot.thumb_resolution.max(1);
+    let n = snapshot.network.n_units().max(1);
+    let (w, h) = ((res * n) as u32, res as u32);
+    if atlas.width() != w {
+        atlas.set_width(w);
+    }
+    if atlas.height() != h {
+        atlas.set_height(h);
+    }
+    let mut pixels = vec![255u8; (w * h * 4) as usize];
+    let mut unit = 0;
+    for (b, block) in snapshot.network.blocks.iter().enumerate() {
+        let m = block.n_units();
+        let acts = snapshot.units.get(b);
+        for j in 0..m {
+            for r in 0..res {
+                for c in 0..res {
+                    let v = acts
+                        .and_then(|a| a.get((r * res + c) * m + j))
+                        .copied()
+                        .unwrap_or(0.0);
+                    let rgb = diverging(v.clamp(-1.0, 1.0));
+                    let at = ((r * res * n) + unit * res + c) * 4;
+                    pixels[at..at + 3].copy_from_slice(&rgb);
+                }
+            }
+            unit += 1;
+        }
+    }
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), w, h)?;
+    context(atlas)?.put_image_data(&image, 0.0, 0.0)
 }
 
 /// The candidates of a growth in progress, faint and dashed: a twin behind every unit that may
@@ -714,6 +755,7 @@ fn legend(ctx: &CanvasRenderingContext2d, right: f64, entries: &[(&str, &str, bo
 }
 
 fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str, dashed: bool) {
+    let points = crate::chart::thin(points);
     if points.is_empty() {
         return;
     }

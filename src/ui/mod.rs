@@ -27,6 +27,7 @@ use web_sys::{
 
 use crate::playground::{Cause, Effects, Msg, Playground};
 use crate::settings;
+use crate::train::TrainPath;
 use crate::url::parse_hash;
 use dom::{by_id, listen};
 use view::{Ui, View};
@@ -56,6 +57,25 @@ pub type Inbox = Rc<RefCell<VecDeque<Event>>>;
 /// Adds an event to the inbox.
 pub fn push(inbox: &Inbox, event: Event) {
     inbox.borrow_mut().push_back(event);
+}
+
+unsafe extern "C" {
+    /// wasm-ld's function that runs the static constructors (some dependencies register items
+    /// with `inventory`). While no code calls it, wasm-ld wraps *every* export in it, so each
+    /// call from JavaScript into the module (each closure, each string passed) ran all of them
+    /// again: a third of the page's time. Calling it once here turns that off.
+    fn __wasm_call_ctors();
+}
+
+/// The module's start function: runs the constructors once, then starts the playground on a
+/// page that has `#app` (the wasm-bindgen test pages have none).
+#[wasm_bindgen(start)]
+pub fn start_on_page() {
+    // SAFETY: wasm-ld defines it; it is called once, before anything else runs.
+    unsafe { __wasm_call_ctors() };
+    if by_id::<Element>("app").is_ok() {
+        start();
+    }
 }
 
 /// Starts the playground: shows errors in the page, never only in the console.
@@ -93,10 +113,18 @@ async fn run() -> Result<(), JsValue> {
     controls::build(&inbox)?;
     bind_page(&inbox)?;
     let (device, backend, note) = device::init(options.backend).await;
-    let mut playground = Playground::from_hash(&hash, device).map_err(|e| JsValue::from_str(&e))?;
+    // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.
+    let path = match backend {
+        device::Backend::Cpu => TrainPath::Fused,
+        device::Backend::WebGpu => TrainPath::Tensor,
+    };
+    let mut playground =
+        Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
     controls::write(playground.options());
     let mut view = View::new(Ui::find()?, backend, note.as_deref());
     bind_canvases(&inbox, &view)?;
+    // What drawing a frame costs (a moving average), so training takes the rest of the frame.
+    let mut draw_ms = 4.0;
     loop {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
@@ -105,10 +133,15 @@ async fn run() -> Result<(), JsValue> {
             handle(event, &mut playground, &mut view)?;
         }
         if playground.state() == crate::playground::RunState::Running || playground.busy() {
-            playground.work(backend.frame_budget_ms()).await;
+            let budget = (backend.frame_budget_ms() - draw_ms).max(2.0);
+            playground.work(budget).await;
             changed = true;
         }
+        let start = dom::now();
         view.frame(&playground, changed).await;
+        if changed {
+            draw_ms = 0.8 * draw_ms + 0.2 * (dom::now() - start);
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Ui {
     main_map: DecisionMap,
     baseline_map: DecisionMap,
     network: HtmlCanvasElement,
+    /// Off the page: every unit's thumbnail in one image.
+    thumbs: HtmlCanvasElement,
     unit_card: HtmlElement,
     curves: HtmlCanvasElement,
     accuracy: HtmlCanvasElement,
@@ -73,6 +75,7 @@ impl Ui {
             main_map: DecisionMap::new(by_id("heatmap")?)?,
             baseline_map: DecisionMap::new(by_id("baseline-heatmap")?)?,
             network: by_id("network")?,
+            thumbs: draw::new_canvas()?,
             unit_card: by_id("unit-card")?,
             curves: by_id("curves")?,
             accuracy: by_id("accuracy")?,
@@ -137,6 +140,11 @@ pub struct View {
     why_shown: Option<usize>,
     notices_shown: Vec<(String, String)>,
     reduced_motion: bool,
+    /// When the first epoch was shown (ms since the page started loading).
+    first_epoch_ms: Option<f64>,
+    /// Moving averages of what each part of a frame costs, in ms (`data-draw-ms`).
+    draw_ms: Vec<(&'static str, f64)>,
+    lap_start: f64,
 }
 
 impl View {
@@ -154,6 +162,9 @@ impl View {
             backend,
             snap_main: None,
             snap_baseline: None,
+            first_epoch_ms: None,
+            draw_ms: Vec::new(),
+            lap_start: 0.0,
             placed: HashMap::new(),
             animation: None,
             inspect: Inspect::default(),
@@ -249,6 +260,7 @@ impl View {
 
     /// One frame: read snapshots (when the runs changed), draw everything, write `data-*`.
     pub async fn frame(&mut self, p: &Playground, changed: bool) {
+        self.lap_start = now();
         if changed || self.snap_main.is_none() {
             match read_snapshots(p).await {
                 Ok((main, baseline)) => {
@@ -257,6 +269,7 @@ impl View {
                 }
                 Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
             }
+            self.lap("snapshot");
             let growths = p.main().history().growths.len();
             if growths > self.seen_growths {
                 self.seen_growths = growths;
@@ -267,6 +280,28 @@ impl View {
             self.render_network(p);
         }
         self.write_state(p);
+        self.lap("state");
+        let parts: Vec<String> = self
+            .draw_ms
+            .iter()
+            .map(|(part, ms)| format!("\"{part}\":{ms:.2}"))
+            .collect();
+        set_attr(
+            &self.ui.root,
+            "data-draw-ms",
+            &format!("{{{}}}", parts.join(",")),
+        );
+    }
+
+    /// Adds the time since the last lap to `part`'s moving average (what `data-draw-ms` shows).
+    fn lap(&mut self, part: &'static str) {
+        let t = now();
+        let ms = t - self.lap_start;
+        self.lap_start = t;
+        match self.draw_ms.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, avg)) => *avg = 0.9 * *avg + 0.1 * ms,
+            None => self.draw_ms.push((part, ms)),
+        }
     }
 
     fn start_animation(&mut self, p: &Playground) {
@@ -324,7 +359,9 @@ impl View {
                 );
             }
         }
+        self.lap("maps");
         self.render_network(p);
+        self.lap("network");
         let growth_epochs: Vec<usize> =
             p.main().history().growths.iter().map(|g| g.epoch).collect();
         let names = (
@@ -338,6 +375,7 @@ impl View {
             &growth_epochs,
             names,
         );
+        self.lap("curves");
         let _ = draw::accuracy(
             &self.ui.accuracy,
             &p.main().history().epochs,
@@ -350,9 +388,11 @@ impl View {
             &p.baseline().history().loss_vs_units(),
             names,
         );
+        self.lap("charts");
         self.render_why(p);
         self.render_card(p);
         self.render_text(p);
+        self.lap("text");
     }
 
     fn render_network(&mut self, p: &Playground) {
@@ -395,6 +435,7 @@ impl View {
         };
         let _ = draw::network(
             &self.ui.network,
+            &self.ui.thumbs,
             snapshot,
             &placed,
             &layout,
@@ -572,6 +613,22 @@ impl View {
         set_attr(root, "data-baseline-loss", &loss(p.baseline()));
         set_attr(root, "data-settings", &p.settings_hash());
         set_attr(root, "data-points", &p.data().len().to_string());
+        if self.first_epoch_ms.is_none() && p.main().epoch() >= 1 {
+            let at = now();
+            self.first_epoch_ms = Some(at);
+            set_attr(root, "data-first-epoch-ms", &format!("{at:.0}"));
+        }
+        if let Some(g) = p.main().history().growths.last() {
+            let t = &g.timings;
+            set_attr(
+                root,
+                "data-growth-timings",
+                &format!(
+                    "{{\"propose\":{:.2},\"step1\":{:.2},\"step2\":{:.2},\"surgery\":{:.2}}}",
+                    t.propose_ms, t.step1_ms, t.step2_ms, t.surgery_ms
+                ),
+            );
+        }
         let errors: Vec<&str> = p
             .notices()
             .iter()

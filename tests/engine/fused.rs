@@ -261,3 +261,17 @@ fn snapshots_agree_between_paths() {
     }
     assert_eq!(a.network.architecture(), b.network.architecture());
 }
+
+#[test]
+fn the_drawing_tanh_is_within_2e_6_everywhere() {
+    let mut worst = 0.0f32;
+    for i in -200_000..=200_000 {
+        let x = i as f32 * 1e-4;
+        worst = worst.max((fused::drawing_tanh(x) - x.tanh()).abs());
+    }
+    for x in [-1e9f32, -30.0, 30.0, 1e9, f32::INFINITY, f32::NEG_INFINITY] {
+        assert!((fused::drawing_tanh(x) - x.tanh()).abs() < 2e-6, "{x}");
+    }
+    assert!(fused::drawing_tanh(f32::NAN).is_nan());
+    assert!(worst < 2e-6, "worst error {worst}");
+}

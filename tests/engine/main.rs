@@ -4,6 +4,7 @@
 //! unmodified network, or a golden run recorded natively.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod chart;
 mod data;
 mod experiment;
 mod fused;

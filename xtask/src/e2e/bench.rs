@@ -110,6 +110,7 @@ const SNAPSHOT: &str = "
       iter: iter ? iter.textContent : null,
       backend: attr('data-backend'), state: attr('data-state'), error: attr('data-error'),
       timings: attr('data-growth-timings'), launches: attr('data-launches'),
+      draw: attr('data-draw-ms'),
       frames: window.__benchFrames || null,
     };";
 
@@ -278,6 +279,7 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
         baseline_epochs_per_s: rate(start.baseline, end.baseline),
         frames: Frames::from_gaps(&end.frames),
         growth_timings: end.timings.as_deref().and_then(growth_timings),
+        frame_parts: end.draw.as_deref().and_then(growth_timings),
         launches: end.launches.filter(|l| !l.trim().is_empty()),
         sizes: Sizes::default(),
     })
@@ -369,6 +371,7 @@ struct Snapshot {
     error: Option<String>,
     timings: Option<String>,
     launches: Option<String>,
+    draw: Option<String>,
     frames: Vec<f64>,
 }
 
@@ -405,13 +408,14 @@ impl Snapshot {
             error: text("error"),
             timings: text("timings"),
             launches: text("launches"),
+            draw: text("draw"),
             frames,
         })
     }
 }
 
-/// `data-growth-timings` (`{"propose":ms,…}`) as (name, ms) pairs; `None` when it is not a JSON
-/// object of numbers.
+/// `data-growth-timings` (`{"propose":ms,…}`) or `data-draw-ms` as (name, ms) pairs; `None` when
+/// it is not a JSON object of numbers.
 fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
     let json = Json::parse(text).ok()?;
     json.as_object()?

@@ -102,6 +102,8 @@ pub struct Measurement {
     pub frames: Option<Frames>,
     /// `data-growth-timings` (name, ms) in the page's order, if set.
     pub growth_timings: Option<Vec<(String, f64)>>,
+    /// `data-draw-ms`: what each part of a frame costs (moving averages), if set.
+    pub frame_parts: Option<Vec<(String, f64)>>,
     /// `data-launches` (launches per training step), if set.
     pub launches: Option<String>,
     /// The bytes of the page's code (for a compared page, what it loaded).
@@ -148,7 +150,7 @@ const NONE: &str = "—";
 pub fn table(setups: &[SetupResult]) -> String {
     let columns: Vec<(&Page, Option<f64>)> = setups.iter().flat_map(SetupResult::columns).collect();
     type Cell = fn(&Measurement, Option<f64>) -> String;
-    let measures: [(&str, Cell); 15] = [
+    let measures: [(&str, Cell); 16] = [
         ("kind", |m, _| m.kind.name().to_string()),
         ("backend", |m, _| {
             m.backend.clone().unwrap_or_else(|| NONE.into())
@@ -171,7 +173,12 @@ pub fn table(setups: &[SetupResult]) -> String {
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
-        ("growth timings (ms)", |m, _| timings_cell(m)),
+        ("frame parts (ms)", |m, _| {
+            pairs_cell(m.frame_parts.as_ref())
+        }),
+        ("growth timings (ms)", |m, _| {
+            pairs_cell(m.growth_timings.as_ref())
+        }),
         ("launches per step", |m, _| {
             m.launches.clone().unwrap_or_else(|| NONE.into())
         }),
@@ -216,8 +223,8 @@ fn frame_cell(m: &Measurement, pick: fn(&Frames) -> f64) -> String {
         .map_or(NONE.into(), |f| format!("{:.1}", pick(f)))
 }
 
-fn timings_cell(m: &Measurement) -> String {
-    match &m.growth_timings {
+fn pairs_cell(pairs: Option<&Vec<(String, f64)>>) -> String {
+    match pairs {
         Some(timings) if !timings.is_empty() => timings
             .iter()
             .map(|(name, ms)| format!("{name} {ms:.1}"))
@@ -327,9 +334,12 @@ fn page_json(page: &Page) -> Json {
             ("max_ms", f.max.into()),
         ])
     });
-    let timings = m.growth_timings.as_ref().map_or(Json::Null, |t| {
-        Json::Object(t.iter().map(|(k, v)| (k.clone(), (*v).into())).collect())
-    });
+    let pairs = |p: Option<&Vec<(String, f64)>>| {
+        p.map_or(Json::Null, |t| {
+            Json::Object(t.iter().map(|(k, v)| (k.clone(), (*v).into())).collect())
+        })
+    };
+    let timings = pairs(m.growth_timings.as_ref());
     let first_epoch_source = match m.first_epoch {
         FirstEpoch::Page => "data-first-epoch-ms",
         FirstEpoch::Observed => "observed",
@@ -348,6 +358,7 @@ fn page_json(page: &Page) -> Json {
         ("baseline_epochs_per_s", opt_f64(m.baseline_epochs_per_s)),
         ("frames", frames),
         ("growth_timings_ms", timings),
+        ("frame_parts_ms", pairs(m.frame_parts.as_ref())),
         ("launches_per_step", opt_str(m.launches.as_deref())),
         (
             "bytes",
@@ -453,6 +464,7 @@ mod tests {
             baseline_epochs_per_s: Some(39.96),
             frames: Frames::from_gaps(&[16.0, 17.0, 33.0, 50.0]),
             growth_timings: None,
+            frame_parts: None,
             launches: None,
             sizes: Sizes {
                 wasm_raw: Some(31_908_338),
@@ -472,6 +484,7 @@ mod tests {
             baseline_epochs_per_s: None,
             frames: None,
             growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
+            frame_parts: None,
             launches: Some("12".into()),
             sizes: Sizes::default(),
             ..measurement(20.0)
