@@ -111,6 +111,7 @@ const SNAPSHOT: &str = "
       backend: attr('data-backend'), state: attr('data-state'), error: attr('data-error'),
       timings: attr('data-growth-timings'), launches: attr('data-launches'),
       draw: attr('data-draw-ms'),
+      growths: attr('data-growths'), baseline_growths: attr('data-baseline-growths'),
       frames: window.__benchFrames || null,
     };";
 
@@ -280,6 +281,15 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
         frames: Frames::from_gaps(&end.frames),
         growth_timings: end.timings.as_deref().and_then(growth_timings),
         frame_parts: end.draw.as_deref().and_then(growth_timings),
+        growths: match (
+            start.growths,
+            end.growths,
+            start.baseline_growths,
+            end.baseline_growths,
+        ) {
+            (Some(a), Some(b), Some(c), Some(d)) => Some((b - a, d - c)),
+            _ => None,
+        },
         launches: end.launches.filter(|l| !l.trim().is_empty()),
         sizes: Sizes::default(),
     })
@@ -372,6 +382,8 @@ struct Snapshot {
     timings: Option<String>,
     launches: Option<String>,
     draw: Option<String>,
+    growths: Option<f64>,
+    baseline_growths: Option<f64>,
     frames: Vec<f64>,
 }
 
@@ -409,6 +421,8 @@ impl Snapshot {
             timings: text("timings"),
             launches: text("launches"),
             draw: text("draw"),
+            growths: number("growths"),
+            baseline_growths: number("baseline_growths"),
             frames,
         })
     }

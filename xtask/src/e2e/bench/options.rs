@@ -8,6 +8,15 @@
 /// growth off by itself), on the CPU backend.
 pub const DEFAULT_HASH: &str = "backend=cpu&layers=4,2&method=none&baseline=none&grow-every=100\
                                 &lr=0.03&batch=10&dataset=circle&activation=tanh&points=500&ratio=50";
+/// What the growing setup changes in the hash: Firefly against random new units, one unit per
+/// growth every 100 epochs, room for 256 units, so growth phases of both runs fall in the window.
+pub const GROWING: [(&str, &str); 5] = [
+    ("method", "firefly"),
+    ("baseline", "random-new"),
+    ("grow-every", "100"),
+    ("per-growth", "1"),
+    ("max-units", "256"),
+];
 /// TensorFlow Playground's largest network: six hidden layers of eight units.
 pub const LARGE_LAYERS: &str = "8,8,8,8,8,8";
 /// Seconds measured when `--seconds` is not given.
@@ -92,7 +101,8 @@ impl Options {
     }
 
     /// The setups in table order: the hash as given, then TensorFlow Playground's largest
-    /// network (`layers=8,8,8,8,8,8`). The second compare URL is the second `--compare`, else
+    /// network (`layers=8,8,8,8,8,8`), then the hash with growth on ([`GROWING`]; nothing to
+    /// compare it with). The second compare URL is the second `--compare`, else
     /// the first with its `networkShape` replaced; without either there is none.
     pub fn setups(&self) -> Vec<Setup> {
         let large_hash = with_param(&self.hash, OUR_LAYERS_KEY, LARGE_LAYERS)
@@ -115,8 +125,23 @@ impl Options {
                 hash: large_hash,
                 compare: large_compare,
             },
+            Setup {
+                layers: format!(
+                    "{} growing",
+                    param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default")
+                ),
+                hash: growing(&self.hash),
+                compare: None,
+            },
         ]
     }
+}
+
+/// The hash with every [`GROWING`] pair set (replaced where present, appended otherwise).
+pub fn growing(hash: &str) -> String {
+    GROWING.iter().fold(hash.to_string(), |text, (key, value)| {
+        with_param(&text, key, value).unwrap_or_else(|| format!("{text}&{key}={value}"))
+    })
 }
 
 /// Refuses a flag given twice.
@@ -211,8 +236,25 @@ mod tests {
         assert_eq!(options.seconds, 10.0);
         assert_eq!(options.hash, DEFAULT_HASH);
         let setups = options.setups();
-        assert_eq!(setups.len(), 2);
+        assert_eq!(setups.len(), 3);
         assert_eq!(setups[0].layers, "4,2");
+        assert_eq!(setups[2].layers, "4,2 growing");
+        let grow = &setups[2].hash;
+        for pair in [
+            "method=firefly",
+            "baseline=random-new",
+            "grow-every=100",
+            "per-growth=1",
+            "max-units=256",
+            "layers=4,2",
+        ] {
+            assert!(grow.contains(pair), "{pair} in {grow}");
+        }
+        assert!(!grow.contains("method=none") && !grow.contains("baseline=none"));
+        assert_eq!(
+            growing("lr=0.1"),
+            "lr=0.1&method=firefly&baseline=random-new&grow-every=100&per-growth=1&max-units=256"
+        );
         assert_eq!(setups[0].hash, DEFAULT_HASH);
         assert_eq!(setups[1].layers, "8,8,8,8,8,8");
         assert!(setups[1].hash.contains("&layers=8,8,8,8,8,8&"));

@@ -102,6 +102,8 @@ pub struct Measurement {
     pub frames: Option<Frames>,
     /// `data-growth-timings` (name, ms) in the page's order, if set.
     pub growth_timings: Option<Vec<(String, f64)>>,
+    /// Growth phases completed in the window by the main run and the baseline (our page only).
+    pub growths: Option<(f64, f64)>,
     /// `data-draw-ms`: what each part of a frame costs (moving averages), if set.
     pub frame_parts: Option<Vec<(String, f64)>>,
     /// `data-launches` (launches per training step), if set.
@@ -150,7 +152,7 @@ const NONE: &str = "—";
 pub fn table(setups: &[SetupResult]) -> String {
     let columns: Vec<(&Page, Option<f64>)> = setups.iter().flat_map(SetupResult::columns).collect();
     type Cell = fn(&Measurement, Option<f64>) -> String;
-    let measures: [(&str, Cell); 16] = [
+    let measures: [(&str, Cell); 17] = [
         ("kind", |m, _| m.kind.name().to_string()),
         ("backend", |m, _| {
             m.backend.clone().unwrap_or_else(|| NONE.into())
@@ -173,6 +175,10 @@ pub fn table(setups: &[SetupResult]) -> String {
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
+        ("growth phases (main / baseline)", |m, _| {
+            m.growths
+                .map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
+        }),
         ("frame parts (ms)", |m, _| {
             pairs_cell(m.frame_parts.as_ref())
         }),
@@ -359,6 +365,12 @@ fn page_json(page: &Page) -> Json {
         ("frames", frames),
         ("growth_timings_ms", timings),
         ("frame_parts_ms", pairs(m.frame_parts.as_ref())),
+        (
+            "growth_phases",
+            m.growths.map_or(Json::Null, |(a, b)| {
+                Json::obj([("main", a.into()), ("baseline", b.into())])
+            }),
+        ),
         ("launches_per_step", opt_str(m.launches.as_deref())),
         (
             "bytes",
@@ -465,6 +477,7 @@ mod tests {
             frames: Frames::from_gaps(&[16.0, 17.0, 33.0, 50.0]),
             growth_timings: None,
             frame_parts: None,
+            growths: None,
             launches: None,
             sizes: Sizes {
                 wasm_raw: Some(31_908_338),
@@ -485,6 +498,7 @@ mod tests {
             frames: None,
             growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
             frame_parts: None,
+            growths: None,
             launches: Some("12".into()),
             sizes: Sizes::default(),
             ..measurement(20.0)
