@@ -42,7 +42,13 @@ pub struct PageOptions {
     pub discretize: bool,
     /// Pause after every part of a growth phase, with an explanation.
     pub slow_motion: bool,
+    /// Seeds of each run trained at once (Figure 3 draws their mean and band); 1 trains one of
+    /// each. Seed `k` starts from the run's seed + `k`, on the same data.
+    pub seeds: usize,
 }
+
+/// The most seeds Figure 3 trains at once.
+pub const MAX_SEEDS: usize = 10;
 
 impl Default for PageOptions {
     /// The page's opening experiment (see [`crate::playground::DEFAULT_EXPERIMENT`]).
@@ -55,6 +61,7 @@ impl Default for PageOptions {
             show_test: false,
             discretize: false,
             slow_motion: false,
+            seeds: 5,
         }
     }
 }
@@ -709,6 +716,26 @@ pub static SETTINGS: &[Setting] = &[
             let seed = s.count(v)? as u64;
             o.config.seed = seed;
             o.config.data.seed = seed;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "seeds",
+        aliases: &[],
+        id: "seeds",
+        label: "Seeds",
+        help: "Figure 3 over seeds: this many seeds of each run train at once, from the seed up, on the same data; Figure 3 shows their mean and a band of one standard deviation. The maps and the diagram show the first seed. 1 trains one network of each.",
+        group: Group::Run,
+        widget: Widget::Range {
+            min: 1.0,
+            max: MAX_SEEDS as f64,
+            step: 1.0,
+            suffix: "",
+        },
+        effect: Effect::Restart,
+        get: |o| o.seeds.to_string(),
+        put: |s, o, v| {
+            o.seeds = s.count(v)?;
             Ok(())
         },
     },

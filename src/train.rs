@@ -429,6 +429,11 @@ impl Session {
         self.config.growth.method != Method::None && self.n_units() < self.config.train.max_units
     }
 
+    /// Whether a growth phase was asked for and has not started yet.
+    pub fn growth_requested(&self) -> bool {
+        self.grow_requested
+    }
+
     /// Asks for a growth phase at the next opportunity, whatever the schedule says.
     pub fn request_growth(&mut self) {
         if self.can_grow() {

@@ -34,7 +34,8 @@ use notice::{size, too_big};
 pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \
 grow one unit every 5 epochs: Firefly adds the unit that lowers the loss most, the baseline a \
 random new unit. Within a minute Firefly's map closes the circle first and its training loss \
-(purple) falls below the baseline's (grey); Figure 3, live, shows the gap unit by unit.";
+(purple) falls below the baseline's (grey); Figure 3, live over 5 seeds, shows the gap unit by \
+unit with its spread.";
 
 /// The page's opening experiment: circle, one hidden tanh unit, Firefly growing one unit every
 /// 5 epochs up to 16 units, Adam at 0.01, batch 10, against random new units. The paper's
@@ -154,6 +155,8 @@ pub struct Playground {
     custom_data: bool,
     main: Session,
     baseline: Session,
+    /// Seeds 1.. of both runs (Figure 3 over seeds), kept in step with the main run by epochs.
+    seeds: Vec<Pair>,
     running: bool,
     failed: bool,
     step_to: Option<usize>,
@@ -192,9 +195,10 @@ impl Playground {
     /// Builds both runs from options, training along `path`.
     pub fn new_on(options: PageOptions, device: Device, path: TrainPath) -> Result<Self, String> {
         let data = Dataset::generate(&options.config.data).map_err(|e| e.to_string())?;
-        let (main, baseline) = sessions(&options, &data, &device, path)?;
+        let (main, baseline, seeds) = sessions(&options, &data, &device, path)?;
         Ok(Playground {
             path,
+            seeds,
             hash: to_hash(&options),
             options,
             device,
@@ -242,6 +246,42 @@ impl Playground {
     /// The comparison run.
     pub fn baseline(&self) -> &Session {
         &self.baseline
+    }
+
+    /// Every seed of the growing run (the first is [`Playground::main`]).
+    pub fn main_seeds(&self) -> impl Iterator<Item = &Session> {
+        std::iter::once(&self.main).chain(self.seeds.iter().map(|p| &p.main))
+    }
+
+    /// Every seed of the comparison run (the first is [`Playground::baseline`]).
+    pub fn baseline_seeds(&self) -> impl Iterator<Item = &Session> {
+        std::iter::once(&self.baseline).chain(self.seeds.iter().map(|p| &p.baseline))
+    }
+
+    /// Figure 3 over the seeds: for the growing run and the baseline, training loss against
+    /// hidden units, mean and spread over the seeds at each unit count.
+    pub fn figure3(&self) -> (Vec<BandPoint>, Vec<BandPoint>) {
+        let runs = |seeds: Vec<&Session>| {
+            band(
+                &seeds
+                    .iter()
+                    .map(|s| s.history().loss_vs_units())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        (
+            runs(self.main_seeds().collect()),
+            runs(self.baseline_seeds().collect()),
+        )
+    }
+
+    /// The fewest epochs any seed has trained (all of them catch up with the main run).
+    pub fn slowest_epoch(&self) -> usize {
+        self.main_seeds()
+            .chain(self.baseline_seeds())
+            .map(Session::epoch)
+            .min()
+            .unwrap_or(0)
     }
 
     /// The notices, oldest first.
@@ -443,6 +483,10 @@ impl Playground {
         if baseline.is_some() {
             self.baseline.request_growth();
         }
+        for pair in &mut self.seeds {
+            pair.main.request_growth();
+            pair.baseline.request_growth();
+        }
         if main.is_none() && baseline.is_none() {
             self.note_unit_cap();
             if self.options.config.growth.method == Method::None
@@ -532,6 +576,11 @@ impl Playground {
             let (lr, cap, every) = (t.learning_rate, t.max_units, t.epochs_per_growth);
             let result = [&mut self.main, &mut self.baseline]
                 .into_iter()
+                .chain(
+                    self.seeds
+                        .iter_mut()
+                        .flat_map(|p| [&mut p.main, &mut p.baseline]),
+                )
                 .try_for_each(|s| {
                     s.set_learning_rate(lr)?;
                     s.set_max_units(cap)?;
@@ -565,9 +614,10 @@ impl Playground {
             }
         }
         match sessions(&self.options, &self.data, &self.device, self.path) {
-            Ok((main, baseline)) => {
+            Ok((main, baseline, seeds)) => {
                 self.main = main;
                 self.baseline = baseline;
+                self.seeds = seeds;
                 self.failed = false;
                 self.running = true;
                 self.step_to = None;
@@ -587,7 +637,13 @@ impl Playground {
         let result = self
             .main
             .replace_data(data.clone())
-            .and_then(|_| self.baseline.replace_data(data.clone()));
+            .and_then(|_| self.baseline.replace_data(data.clone()))
+            .and_then(|_| {
+                self.seeds.iter_mut().try_for_each(|p| {
+                    p.main.replace_data(data.clone())?;
+                    p.baseline.replace_data(data.clone())
+                })
+            });
         self.data = data;
         self.data_version += 1;
         if result.is_err() {
@@ -687,6 +743,16 @@ impl Playground {
             self.baseline.advance(1).await?;
             return Ok(true);
         }
+        let target = self.main.epoch();
+        let behind = |s: &Session| s.epoch() < target || growing(s) || s.growth_requested();
+        for pair in &mut self.seeds {
+            for s in [&mut pair.baseline, &mut pair.main] {
+                if behind(s) {
+                    s.advance(1).await?;
+                    return Ok(true);
+                }
+            }
+        }
         let step_pending = self.step_to.is_some_and(|t| self.main.epoch() < t);
         let main_due = self.running || step_pending || main_grow_pending || growing(&self.main);
         if !main_due {
@@ -735,12 +801,71 @@ fn sessions(
     data: &Dataset,
     device: &Device,
     path: TrainPath,
-) -> Result<(Session, Session), String> {
-    let main = Session::with_path(options.config.clone(), data.clone(), device.clone(), path)
-        .map_err(|e| e.to_string())?;
-    let mut baseline_config = options.config.clone();
-    baseline_config.growth.method = options.baseline;
-    let baseline = Session::with_path(baseline_config, data.clone(), device.clone(), path)
-        .map_err(|e| e.to_string())?;
-    Ok((main, baseline))
+) -> Result<(Session, Session, Vec<Pair>), String> {
+    let pair = |k: u64| -> Result<Pair, String> {
+        let mut config = options.config.clone();
+        config.seed = config.seed.wrapping_add(k);
+        let main = Session::with_path(config.clone(), data.clone(), device.clone(), path)
+            .map_err(|e| e.to_string())?;
+        config.growth.method = options.baseline;
+        let baseline = Session::with_path(config, data.clone(), device.clone(), path)
+            .map_err(|e| e.to_string())?;
+        Ok(Pair { main, baseline })
+    };
+    let first = pair(0)?;
+    let seeds = (1..options.seeds.clamp(1, settings::MAX_SEEDS) as u64)
+        .map(pair)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((first.main, first.baseline, seeds))
+}
+
+/// One seed of both runs.
+struct Pair {
+    main: Session,
+    baseline: Session,
+}
+
+/// One point of Figure 3 over seeds: at `units` hidden units, the mean training loss of the
+/// `n` seeds that reached it, and the mean ± one standard deviation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandPoint {
+    /// Hidden units.
+    pub units: usize,
+    /// Mean training loss.
+    pub mean: f32,
+    /// Mean − one standard deviation.
+    pub low: f32,
+    /// Mean + one standard deviation.
+    pub high: f32,
+    /// Seeds with a point at this unit count.
+    pub n: usize,
+}
+
+/// Mean and spread over runs of (units, loss) points, by unit count (increasing). Non-finite
+/// losses are left out.
+pub fn band(runs: &[Vec<(usize, f32)>]) -> Vec<BandPoint> {
+    let mut by_units: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for run in runs {
+        for &(units, loss) in run {
+            if loss.is_finite() {
+                by_units.entry(units).or_default().push(loss as f64);
+            }
+        }
+    }
+    by_units
+        .into_iter()
+        .map(|(units, losses)| {
+            let n = losses.len();
+            let mean = losses.iter().sum::<f64>() / n as f64;
+            let var = losses.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n as f64;
+            let sd = var.sqrt();
+            BandPoint {
+                units,
+                mean: mean as f32,
+                low: (mean - sd) as f32,
+                high: (mean + sd) as f32,
+                n,
+            }
+        })
+        .collect()
 }

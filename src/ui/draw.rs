@@ -11,6 +11,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::data::{DOMAIN, Sample, Task};
 use crate::grow::{CandidateKind, GrowthEvent, PendingCandidate};
 use crate::model::{BlockKind, Mlp, UnitId};
+use crate::playground::BandPoint;
 use crate::train::{EpochRecord, Snapshot};
 
 const ORANGE: [f64; 3] = [245.0, 147.0, 34.0];
@@ -865,22 +866,21 @@ pub fn accuracy(
     Ok(())
 }
 
-/// Figure 3 live: training loss at the end of each phase against hidden units, for both runs.
+/// Figure 3, live: training loss against hidden units for both runs, the mean over the seeds
+/// as a line with dots and, with more than one seed, a band of one standard deviation.
 pub fn figure3(
     canvas: &HtmlCanvasElement,
-    main: &[(usize, f32)],
-    baseline: &[(usize, f32)],
+    main: &[BandPoint],
+    baseline: &[BandPoint],
     names: (&str, &str),
+    seeds: usize,
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
-    let y_max = main
-        .iter()
-        .chain(baseline)
-        .map(|p| if p.1.is_finite() { p.1 as f64 } else { 0.0 })
-        .fold(0.1, f64::max);
-    let x_min = main.iter().chain(baseline).map(|p| p.0).min().unwrap_or(0) as f64;
-    let x_max =
-        (main.iter().chain(baseline).map(|p| p.0).max().unwrap_or(1) as f64).max(x_min + 1.0);
+    let all = || main.iter().chain(baseline);
+    let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
+    let y_max = all().map(|p| finite(p.high)).fold(0.1, f64::max);
+    let x_min = all().map(|p| p.units).min().unwrap_or(0) as f64;
+    let x_max = (all().map(|p| p.units).max().unwrap_or(1) as f64).max(x_min + 1.0);
     let f = axes(
         &ctx,
         w,
@@ -889,14 +889,32 @@ pub fn figure3(
         y_max,
         ("hidden units", "training loss"),
     );
-    let to = |p: &(usize, f32)| {
+    let to = |units: usize, v: f32| {
         (
-            f.left + (f.right - f.left) * (p.0 as f64 - x_min) / (x_max - x_min),
-            f.bottom - (f.bottom - f.top) * (p.1 as f64).max(0.0) / y_max,
+            f.left + (f.right - f.left) * (units as f64 - x_min) / (x_max - x_min),
+            f.bottom - (f.bottom - f.top) * finite(v).max(0.0) / y_max,
         )
     };
     for (points, colour) in [(baseline, BASELINE), (main, MAIN)] {
-        let line: Vec<(f64, f64)> = points.iter().map(to).collect();
+        if seeds > 1 && points.len() > 1 {
+            ctx.set_fill_style_str(colour);
+            ctx.set_global_alpha(0.18);
+            ctx.begin_path();
+            let (x, y) = to(points[0].units, points[0].high);
+            ctx.move_to(x, y);
+            for p in &points[1..] {
+                let (x, y) = to(p.units, p.high);
+                ctx.line_to(x, y);
+            }
+            for p in points.iter().rev() {
+                let (x, y) = to(p.units, p.low);
+                ctx.line_to(x, y);
+            }
+            ctx.close_path();
+            ctx.fill();
+            ctx.set_global_alpha(1.0);
+        }
+        let line: Vec<(f64, f64)> = points.iter().map(|p| to(p.units, p.mean)).collect();
         polyline(&ctx, &line, colour, false);
         ctx.set_fill_style_str(colour);
         for p in &line {
@@ -905,11 +923,12 @@ pub fn figure3(
             ctx.fill();
         }
     }
-    legend(
-        &ctx,
-        f.right,
-        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
-    );
+    let spread = format!("mean of {seeds} seeds ± 1 sd");
+    let mut entries = vec![(names.0, MAIN, false), (names.1, BASELINE, false)];
+    if seeds > 1 {
+        entries.push((spread.as_str(), "#5f6b76", false));
+    }
+    legend(&ctx, f.right, &entries);
     Ok(())
 }
 

@@ -382,11 +382,13 @@ impl View {
             &p.baseline().history().epochs,
             names,
         );
+        let (main_band, baseline_band) = p.figure3();
         let _ = draw::figure3(
             &self.ui.figure3,
-            &p.main().history().loss_vs_units(),
-            &p.baseline().history().loss_vs_units(),
+            &main_band,
+            &baseline_band,
             names,
+            p.options().seeds,
         );
         self.lap("charts");
         self.render_why(p);
@@ -613,6 +615,8 @@ impl View {
         set_attr(root, "data-baseline-loss", &loss(p.baseline()));
         set_attr(root, "data-settings", &p.settings_hash());
         set_attr(root, "data-points", &p.data().len().to_string());
+        set_attr(root, "data-seeds", &p.options().seeds.to_string());
+        set_attr(root, "data-slowest-epoch", &p.slowest_epoch().to_string());
         if self.first_epoch_ms.is_none() && p.main().epoch() >= 1 {
             let at = now();
             self.first_epoch_ms = Some(at);

@@ -5,7 +5,9 @@
 
 use firefly_playground::data::{DatasetKind, MAX_CSV_BYTES};
 use firefly_playground::grow::Method;
-use firefly_playground::playground::{Cause, HashWrite, Level, Msg, Playground, RunState};
+use firefly_playground::playground::{
+    BandPoint, Cause, HashWrite, Level, Msg, Playground, RunState, band,
+};
 use firefly_playground::settings::PageOptions;
 use firefly_playground::url::parse_hash;
 
@@ -26,7 +28,7 @@ fn has(p: &Playground, cause: Cause) -> bool {
 /// Works until the main run has trained `epochs` epochs (and the baseline caught up).
 fn train_to(p: &mut Playground, epochs: usize) {
     let mut guard = 0;
-    while p.main().epoch() < epochs || p.baseline().epoch() < p.main().epoch() {
+    while p.main().epoch() < epochs || p.slowest_epoch() < p.main().epoch() {
         block(p.work(50.0));
         guard += 1;
         assert!(guard < 100_000, "training made no progress");
@@ -129,10 +131,16 @@ fn grow_while_paused_grows_both_runs() {
     assert_eq!(epoch, 1);
     p.update(Msg::Grow);
     settle(&mut p);
-    assert_eq!(p.main().history().growths.len(), 1);
-    assert_eq!(p.baseline().history().growths.len(), 1);
-    assert_eq!(p.main().n_units(), 2);
-    assert_eq!(p.baseline().n_units(), 2);
+    assert_eq!(
+        p.main_seeds().count(),
+        5,
+        "Figure 3 trains 5 seeds by default"
+    );
+    for s in p.main_seeds().chain(p.baseline_seeds()) {
+        assert_eq!(s.history().growths.len(), 1, "every seed grew");
+        assert_eq!(s.n_units(), 2);
+        assert_eq!(s.epoch(), epoch);
+    }
     assert_eq!(p.main().epoch(), epoch, "growing does not train");
     assert_eq!(p.state(), RunState::Paused);
 }
@@ -371,4 +379,110 @@ fn default_experiment_firefly_beats_its_baseline() {
         firefly < random,
         "Firefly {firefly:.4} should be below random new {random:.4}"
     );
+}
+
+#[test]
+fn figure3_trains_every_seed_as_it_would_train_alone() {
+    // Three seeds of both runs: seed k starts from the run's seed + k on the same data.
+    let mut p = page("seeds=3&grow-every=4");
+    assert_eq!(p.main_seeds().count(), 3);
+    assert_eq!(p.baseline_seeds().count(), 3);
+    train_to(&mut p, 13);
+    let epoch = p.main().epoch();
+    assert_eq!(
+        p.slowest_epoch(),
+        epoch,
+        "every seed keeps pace with the first"
+    );
+    let mains: Vec<_> = p.main_seeds().collect();
+    assert_ne!(
+        mains[0].history().epochs,
+        mains[1].history().epochs,
+        "different seeds, different runs"
+    );
+    // Seed 2 of the opening experiment (seed 1, data seed 1) is the run with seed 3 on data
+    // seed 1, trained alone.
+    let mut alone = page("seed=3&data-seed=1&seeds=1&grow-every=4");
+    assert_eq!(alone.main_seeds().count(), 1);
+    train_to(&mut alone, epoch);
+    for (member, single) in [
+        (mains[2], alone.main()),
+        (p.baseline_seeds().nth(2).expect("seed 2"), alone.baseline()),
+    ] {
+        let a = &member.history().epochs[..epoch];
+        let b = &single.history().epochs[..epoch];
+        assert_eq!(a, b, "the member's history is the lone run's");
+        let arch = |s: &firefly_playground::Session| {
+            s.history()
+                .growths
+                .iter()
+                .filter(|g| g.epoch < epoch)
+                .map(|g| (g.epoch, g.architecture_after.clone(), g.lineage.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(arch(member), arch(single));
+        assert!(!arch(member).is_empty(), "it grew");
+    }
+    let (firefly, random) = p.figure3();
+    assert!(
+        firefly.iter().any(|b| b.n == 3),
+        "points shared by all seeds"
+    );
+    assert!(random.iter().all(|b| b.low <= b.mean && b.mean <= b.high));
+}
+
+#[test]
+fn figure3_band_is_the_mean_and_one_standard_deviation() {
+    let runs = vec![
+        vec![(1, 1.0), (2, 0.5)],
+        vec![(1, 3.0), (2, 0.5), (3, 0.2)],
+        vec![(1, f32::NAN)],
+    ];
+    let b = band(&runs);
+    assert_eq!(
+        b,
+        vec![
+            BandPoint {
+                units: 1,
+                mean: 2.0,
+                low: 1.0,
+                high: 3.0,
+                n: 2
+            },
+            BandPoint {
+                units: 2,
+                mean: 0.5,
+                low: 0.5,
+                high: 0.5,
+                n: 2
+            },
+            BandPoint {
+                units: 3,
+                mean: 0.2,
+                low: 0.2,
+                high: 0.2,
+                n: 1
+            },
+        ]
+    );
+    assert!(band(&[]).is_empty());
+}
+
+#[test]
+fn one_seed_trains_one_network_of_each() {
+    let mut p = page("seeds=1");
+    assert_eq!(p.main_seeds().count(), 1);
+    train_to(&mut p, 3);
+    let (firefly, _) = p.figure3();
+    assert!(
+        firefly
+            .iter()
+            .all(|b| b.n == 1 && b.low == b.mean && b.high == b.mean)
+    );
+    let fx = set(&mut p, "seeds", "4");
+    assert!(fx.restarted, "more seeds start the runs again");
+    assert_eq!(p.main_seeds().count(), 4);
+    set(&mut p, "seeds", "11");
+    assert!(has(&p, Cause::Setting("seeds")), "{:?}", p.notices());
+    assert_eq!(p.main_seeds().count(), 4, "a refused value changes nothing");
 }

@@ -5,12 +5,15 @@
 /// Our page's setup: circle, hidden layers 4 and 2, tanh, batch 10, learning rate 0.03, 500
 /// points at a 50 % training share (250 training points), no growth in either run (`method=none`
 /// and `baseline=none`; `grow-every` is capped at 100 by the settings table, so it cannot switch
-/// growth off by itself), on the CPU backend.
+/// growth off by itself), one network of each (`seeds=1`), on the CPU backend.
 pub const DEFAULT_HASH: &str = "backend=cpu&layers=4,2&method=none&baseline=none&grow-every=100\
-                                &lr=0.03&batch=10&dataset=circle&activation=tanh&points=500&ratio=50";
-/// What the growing setup changes in the hash: Firefly against random new units, one unit per
-/// growth every 100 epochs, room for 256 units, so growth phases of both runs fall in the window.
-pub const GROWING: [(&str, &str); 5] = [
+                                &lr=0.03&batch=10&dataset=circle&activation=tanh&points=500&ratio=50\
+                                &seeds=1";
+/// What the growing setup changes in the hash: Figure 3 live over 5 seeds of Firefly against 5
+/// of random new units, one unit per growth every 100 epochs, room for 256 units, so growth
+/// phases of every run fall in the window.
+pub const GROWING: [(&str, &str); 6] = [
+    ("seeds", "5"),
     ("method", "firefly"),
     ("baseline", "random-new"),
     ("grow-every", "100"),
@@ -253,8 +256,10 @@ mod tests {
         assert!(!grow.contains("method=none") && !grow.contains("baseline=none"));
         assert_eq!(
             growing("lr=0.1"),
-            "lr=0.1&method=firefly&baseline=random-new&grow-every=100&per-growth=1&max-units=256"
+            "lr=0.1&seeds=5&method=firefly&baseline=random-new&grow-every=100&per-growth=1\
+             &max-units=256"
         );
+        assert!(grow.contains("seeds=5") && !grow.contains("seeds=1"));
         assert_eq!(setups[0].hash, DEFAULT_HASH);
         assert_eq!(setups[1].layers, "8,8,8,8,8,8");
         assert!(setups[1].hash.contains("&layers=8,8,8,8,8,8&"));
