@@ -20,6 +20,7 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
     report.check("grow-paused", || grow_paused(session, base));
     report.check("space-key", || space_key(session, base));
     report.check("large-csv", || large_csv(session, base));
+    report.check("figure3-seeds", || figure3_seeds(session, base, out_dir));
 }
 
 /// Sets a control's value and fires `change`, as the browser does when a person picks a value.
@@ -136,6 +137,41 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     })?;
     Ok(format!(
         "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.1 applied"
+    ))
+}
+
+/// `figure3-seeds`: the Seeds slider restarts with that many seeds of each run, every seed
+/// trains and grows in step with the first, and the link follows.
+fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=3"),
+    )?;
+    wait_for(session, "one seed running", Duration::from_secs(60), |a| {
+        Ok(a.is("state", "running") && a.num("seeds") == 1.0 && a.num("epoch") >= 2.0)
+    })?;
+    choose(session, "seeds", "3")?;
+    let app = wait_for(
+        session,
+        "3 seeds, every one at epoch 7 and grown",
+        Duration::from_secs(60),
+        |a| {
+            Ok(a.num("seeds") == 3.0
+                && setting_in(a, "seeds=3")
+                && a.num("slowest-epoch") >= 7.0
+                && a.num("growths") >= 2.0)
+        },
+    )?;
+    let hash = location_hash(session)?;
+    if !hash.contains("seeds=3") {
+        return Err(format!("the link did not follow: {hash}"));
+    }
+    save(out_dir, "figure3-seeds.png", &session.screenshot()?)?;
+    Ok(format!(
+        "3 seeds: epoch {}, slowest seed at epoch {}, {} growths",
+        app.num("epoch"),
+        app.num("slowest-epoch"),
+        app.num("growths")
     ))
 }
 
