@@ -17,8 +17,12 @@ use crate::optim::OptimizerKind;
 /// Which compute backend the page should use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// WebGPU when the browser has a hardware adapter, else the CPU.
+    /// On a hardware WebGPU adapter, a short probe of the page's network picks the faster of
+    /// WebGPU and the CPU; otherwise the CPU.
     Auto,
+    /// Run the probe on any adapter, a software one too, and take the faster (shows both
+    /// figures; how the probe itself is tested in a browser without a GPU).
+    Probe,
     /// Always burn's CPU backend.
     Cpu,
     /// WebGPU whenever the browser has any adapter, a software one included.
@@ -34,8 +38,6 @@ pub struct PageOptions {
     pub baseline: Method,
     /// Backend choice.
     pub backend: BackendChoice,
-    /// Run the speed benchmark instead of the playground.
-    pub bench: bool,
     /// Show test points on the maps.
     pub show_test: bool,
     /// Show the sign of the output instead of its confidence.
@@ -57,7 +59,6 @@ impl Default for PageOptions {
             config: crate::playground::default_experiment(),
             baseline: Method::RandomNew,
             backend: BackendChoice::Auto,
-            bench: false,
             show_test: false,
             discretize: false,
             slow_motion: false,
@@ -131,7 +132,7 @@ pub enum Effect {
     Live,
     /// Only the drawing changes.
     View,
-    /// Needs the page to load again (backend, bench mode).
+    /// Needs the page to load again (the backend).
     Reload,
 }
 
@@ -808,10 +809,15 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "",
         label: "Backend",
-        help: "auto (WebGPU on a hardware adapter, else the CPU), cpu, or webgpu (any adapter, a software one too).",
+        help: "auto (on a hardware WebGPU adapter a short probe of this network picks the faster of WebGPU and the CPU; otherwise the CPU), cpu, webgpu (any adapter, a software one too), or probe (run the probe on any adapter).",
         group: Group::Link,
         widget: Widget::Select {
-            options: &[("auto", "Automatic"), ("cpu", "CPU"), ("webgpu", "WebGPU")],
+            options: &[
+                ("auto", "Automatic"),
+                ("cpu", "CPU"),
+                ("webgpu", "WebGPU"),
+                ("probe", "Probe"),
+            ],
             custom: None,
         },
         effect: Effect::Reload,
@@ -819,35 +825,22 @@ pub static SETTINGS: &[Setting] = &[
             BackendChoice::Auto => "auto".into(),
             BackendChoice::Cpu => "cpu".into(),
             BackendChoice::WebGpu => "webgpu".into(),
+            BackendChoice::Probe => "probe".into(),
         },
         put: |s, o, v| {
             o.backend = match v.trim().to_ascii_lowercase().as_str() {
                 "cpu" => BackendChoice::Cpu,
                 "auto" => BackendChoice::Auto,
                 "webgpu" => BackendChoice::WebGpu,
+                "probe" => BackendChoice::Probe,
                 _ => {
                     return Err(format!(
-                        "{}: expected auto, webgpu or cpu, got \"{}\"",
+                        "{}: expected auto, webgpu, cpu or probe, got \"{}\"",
                         s.label,
                         echo(v)
                     ));
                 }
             };
-            Ok(())
-        },
-    },
-    Setting {
-        key: "bench",
-        aliases: &[],
-        id: "",
-        label: "Bench mode",
-        help: "Measure epochs per second instead of showing the playground.",
-        group: Group::Link,
-        widget: Widget::Checkbox,
-        effect: Effect::Reload,
-        get: |o| u8::from(o.bench).to_string(),
-        put: |s, o, v| {
-            o.bench = s.flag(v)?;
             Ok(())
         },
     },

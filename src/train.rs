@@ -226,6 +226,7 @@ pub struct Session {
     grow_requested: bool,
     learning_rate: f32,
     host: Option<HostTrain>,
+    steps: u64,
 }
 
 impl Session {
@@ -268,6 +269,7 @@ impl Session {
         let host = (path == TrainPath::Fused).then(|| HostTrain::new(&mlp, &config, &data));
         Ok(Session {
             host,
+            steps: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f1e5),
             learning_rate: config.train.learning_rate,
             config,
@@ -345,6 +347,11 @@ impl Session {
     /// Metrics and growth events so far.
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    /// Mini-batch steps trained (growth phases not counted).
+    pub fn steps(&self) -> u64 {
+        self.steps
     }
 
     /// Epochs trained.
@@ -695,6 +702,7 @@ impl Session {
     /// Bookkeeping after a mini-batch that ended at `end` of `n` samples.
     async fn end_step(&mut self, end: usize, n: usize) -> Result<bool, EngineError> {
         self.batch += 1;
+        self.steps += 1;
         if end < n {
             return Ok(false);
         }

@@ -275,6 +275,14 @@ impl Playground {
         )
     }
 
+    /// Mini-batch steps trained by every run and seed together.
+    pub fn steps_trained(&self) -> u64 {
+        self.main_seeds()
+            .chain(self.baseline_seeds())
+            .map(Session::steps)
+            .sum()
+    }
+
     /// The fewest epochs any seed has trained (all of them catch up with the main run).
     pub fn slowest_epoch(&self) -> usize {
         self.main_seeds()

@@ -4,7 +4,10 @@
 use burn::tensor::Device;
 use burn::tensor::wgpu::wgpu::DeviceType;
 
+use crate::config::RunConfig;
+use crate::probe::{Probe, explain, gpu_wins, probe};
 use crate::settings::BackendChoice;
+use crate::train::TrainPath;
 
 /// Which backend computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,13 +55,42 @@ pub fn is_software(device_type: DeviceType, name: &str) -> bool {
             .any(|s| name.contains(s))
 }
 
+/// Where the page computes, and why.
+pub struct Choice {
+    /// The device the sessions compute on.
+    pub device: Device,
+    /// Its backend.
+    pub backend: Backend,
+    /// A note for the page (why this backend), if any.
+    pub note: Option<String>,
+    /// The probe's figures (CPU, WebGPU), when it ran.
+    pub probe: Option<(Probe, Probe)>,
+}
+
+impl Choice {
+    fn plain(device: Device, backend: Backend, note: Option<String>) -> Self {
+        Choice {
+            device,
+            backend,
+            note,
+            probe: None,
+        }
+    }
+}
+
+/// The CPU probe's budget (it is fast: at most this many steps or milliseconds).
+const CPU_PROBE: (usize, f64) = (400, 150.0);
+/// The WebGPU probe's budget, after its warm-up step.
+const GPU_PROBE: (usize, f64) = (30, 1500.0);
+
 /// The backend the page asked for, and a note when it is the CPU or a software adapter.
 ///
-/// `auto` takes WebGPU only on a hardware adapter: on a software one (SwiftShader) the CPU
-/// backend is many times faster (the first epoch took 44 s there). `webgpu` takes any adapter.
-pub async fn init(choice: BackendChoice) -> (Device, Backend, Option<String>) {
+/// `auto` on a hardware adapter runs a short probe of the page's own network on both backends
+/// and takes the faster; on a software adapter (SwiftShader) it takes the CPU, many times faster
+/// there (the first epoch took 44 s). `webgpu` takes any adapter; `probe` probes any adapter.
+pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
     if choice == BackendChoice::Cpu {
-        return (
+        return Choice::plain(
             Device::flex(),
             Backend::Cpu,
             Some("Running on the CPU backend, as the link asks (backend=cpu).".into()),
@@ -74,26 +106,27 @@ pub async fn init(choice: BackendChoice) -> (Device, Backend, Option<String>) {
             };
             let software = is_software(info.device_type, &info.name);
             match (software, choice) {
-                (false, _) => (device, Backend::WebGpu, None),
-                (true, BackendChoice::WebGpu) => (
+                (_, BackendChoice::WebGpu) if software => Choice::plain(
                     device,
                     Backend::WebGpu,
                     Some(format!(
                         "Running on WebGPU as the link asks (backend=webgpu), on a software adapter ({label}): expect it to be much slower than the CPU backend."
                     )),
                 ),
-                (true, _) => (
+                (_, BackendChoice::WebGpu) => Choice::plain(device, Backend::WebGpu, None),
+                (true, BackendChoice::Auto) => Choice::plain(
                     Device::flex(),
                     Backend::Cpu,
                     Some(format!(
-                        "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway."
+                        "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway, or backend=probe to time both."
                     )),
                 ),
+                _ => probe_and_choose(device, config, &label).await,
             }
         }
         Err(e) => {
             web_sys::console::info_1(&format!("webgpu unavailable: {e:?}").into());
-            (
+            Choice::plain(
                 Device::flex(),
                 Backend::Cpu,
                 Some(
@@ -102,5 +135,49 @@ pub async fn init(choice: BackendChoice) -> (Device, Backend, Option<String>) {
                 ),
             )
         }
+    }
+}
+
+/// Times a few training steps of the page's network on the CPU (fused) and on WebGPU (tensors)
+/// and keeps the faster; a probe that fails leaves the CPU.
+async fn probe_and_choose(gpu: Device, config: &RunConfig, label: &str) -> Choice {
+    let cpu = probe(
+        config,
+        Device::flex(),
+        TrainPath::Fused,
+        CPU_PROBE.0,
+        CPU_PROBE.1,
+    )
+    .await;
+    let on_gpu = probe(
+        config,
+        gpu.clone(),
+        TrainPath::Tensor,
+        GPU_PROBE.0,
+        GPU_PROBE.1,
+    )
+    .await;
+    match (cpu, on_gpu) {
+        (Ok(cpu), Ok(on_gpu)) => {
+            let note = Some(format!("{} (adapter: {label})", explain(&cpu, &on_gpu)));
+            let (device, backend) = if gpu_wins(&cpu, &on_gpu) {
+                (gpu, Backend::WebGpu)
+            } else {
+                (Device::flex(), Backend::Cpu)
+            };
+            Choice {
+                device,
+                backend,
+                note,
+                probe: Some((cpu, on_gpu)),
+            }
+        }
+        (_, Err(e)) | (Err(e), _) => Choice::plain(
+            Device::flex(),
+            Backend::Cpu,
+            Some(format!(
+                "The backend probe failed ({e}), so the networks train on the CPU backend."
+            )),
+        ),
     }
 }

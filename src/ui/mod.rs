@@ -5,10 +5,9 @@
 //! by a time-boxed amount of work and redraws.
 //!
 //! Modules: [`controls`] (built from the settings table), [`view`] (drawing and `data-*`),
-//! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU), [`bench`] (`#bench`), [`dom`].
+//! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU, the probe), [`dom`].
 //! Entry point: [`start`], called by the `playground` binary that trunk builds.
 
-pub mod bench;
 pub mod controls;
 pub mod device;
 pub mod dom;
@@ -106,13 +105,11 @@ fn current_hash() -> String {
 async fn run() -> Result<(), JsValue> {
     let hash = current_hash();
     let (options, _) = parse_hash(&hash);
-    if options.bench {
-        return bench::run().await;
-    }
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
     controls::build(&inbox)?;
     bind_page(&inbox)?;
-    let (device, backend, note) = device::init(options.backend).await;
+    let choice = device::init(options.backend, &options.config).await;
+    let (device, backend, note) = (choice.device, choice.backend, choice.note);
     // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.
     let path = match backend {
         device::Backend::Cpu => TrainPath::Fused,
@@ -122,6 +119,9 @@ async fn run() -> Result<(), JsValue> {
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
     controls::write(playground.options());
     let mut view = View::new(Ui::find()?, backend, note.as_deref());
+    if let Some((cpu, gpu)) = choice.probe {
+        view.show_probe(cpu.ms_per_step, gpu.ms_per_step);
+    }
     bind_canvases(&inbox, &view)?;
     // What drawing a frame costs (a moving average), so training takes the rest of the frame.
     let mut draw_ms = 4.0;

@@ -293,6 +293,16 @@ impl View {
         );
     }
 
+    /// Shows the backend probe's figures on `#app` (ms per training step).
+    pub fn show_probe(&self, cpu_ms: f64, gpu_ms: f64) {
+        set_attr(&self.ui.root, "data-probe-cpu-ms", &format!("{cpu_ms:.4}"));
+        set_attr(
+            &self.ui.root,
+            "data-probe-webgpu-ms",
+            &format!("{gpu_ms:.4}"),
+        );
+    }
+
     /// Adds the time since the last lap to `part`'s moving average (what `data-draw-ms` shows).
     fn lap(&mut self, part: &'static str) {
         let t = now();
@@ -617,6 +627,7 @@ impl View {
         set_attr(root, "data-points", &p.data().len().to_string());
         set_attr(root, "data-seeds", &p.options().seeds.to_string());
         set_attr(root, "data-slowest-epoch", &p.slowest_epoch().to_string());
+        set_attr(root, "data-steps", &p.steps_trained().to_string());
         if self.first_epoch_ms.is_none() && p.main().epoch() >= 1 {
             let at = now();
             self.first_epoch_ms = Some(at);

@@ -200,3 +200,33 @@ fn a_diverging_run_stops_with_a_clear_error() {
     let err = block(session.run_epochs(200)).err();
     assert!(matches!(err, Some(EngineError::Diverged(_))), "{err:?}");
 }
+
+#[test]
+fn the_probe_times_steps_of_the_actual_network_and_explains_its_choice() {
+    use firefly_playground::probe::{Probe, explain, gpu_wins, probe};
+    use firefly_playground::train::TrainPath;
+    let config = small_config(Method::Firefly, 3);
+    for path in [TrainPath::Fused, TrainPath::Tensor] {
+        let p = block(probe(&config, device(), path, 12, 10_000.0)).expect("probe");
+        assert_eq!(p.steps, 12, "{path:?}: every step within the time box");
+        assert!(p.ms_per_step.is_finite() && p.ms_per_step > 0.0);
+    }
+    let boxed = block(probe(&config, device(), TrainPath::Tensor, 1_000_000, 0.0)).expect("probe");
+    assert_eq!(boxed.steps, 1, "the time box stops the probe");
+    let cpu = Probe {
+        ms_per_step: 0.01,
+        steps: 100,
+    };
+    let gpu = Probe {
+        ms_per_step: 2.0,
+        steps: 10,
+    };
+    assert!(!gpu_wins(&cpu, &gpu));
+    assert!(gpu_wins(&gpu, &cpu));
+    let text = explain(&cpu, &gpu);
+    assert!(
+        text.contains("chose the CPU") && text.contains("0.010 ms") && text.contains("2.000 ms")
+    );
+    assert!(text.contains("200.0×"), "{text}");
+    assert!(explain(&gpu, &cpu).contains("chose WebGPU"));
+}

@@ -34,8 +34,9 @@ commands:
                   test: trunk builds the site into <target-dir>/e2e-dist, a small
                   static server serves it under /firefly-playground/, and headless
                   Chromium (chromedriver, WebDriver) checks the page contract:
-                  starts, grows, keyboard, buttons, webgpu, cpu-fallback, bench;
-                  screenshots and bench.json go to <target-dir>/e2e/
+                  starts, grows, keyboard, buttons, webgpu, software-adapter,
+                  cpu-fallback, then what a new user does (page.rs);
+                  screenshots go to <target-dir>/e2e/
   bench [--compare URL] [--seconds N] [--hash HASH]
                   build the site as `test --e2e` does (or take E2E_DIST), open it in
                   headless Chromium and measure it as people use it, at the hash

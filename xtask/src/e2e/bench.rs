@@ -38,6 +38,23 @@ const FIRST_EPOCH_POLL: Duration = Duration::from_millis(100);
 /// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
 /// after the load event and the epoch is already there, it records now and marks the time late
 /// (an upper bound). Runs once per document.
+/// Counts WebGPU kernel launches (compute dispatches) in `window.__benchDispatches`, by wrapping
+/// the browser's `GPUComputePassEncoder` methods before the page's scripts run. Pages without
+/// WebGPU leave it undefined.
+const COUNT_LAUNCHES: &str = "(() => {
+    if (window.__benchDispatches !== undefined || !window.GPUComputePassEncoder) return;
+    window.__benchDispatches = 0;
+    const proto = GPUComputePassEncoder.prototype;
+    for (const name of ['dispatchWorkgroups', 'dispatchWorkgroupsIndirect']) {
+      const original = proto[name];
+      if (!original) continue;
+      proto[name] = function (...args) {
+        window.__benchDispatches++;
+        return original.apply(this, args);
+      };
+    }
+  })();";
+
 const OBSERVE_FIRST_EPOCH: &str = "(() => {
     if ('__benchFirstEpoch' in window) return;
     window.__benchFirstEpoch = null;
@@ -109,7 +126,9 @@ const SNAPSHOT: &str = "
       epoch: attr('data-epoch'), baseline: attr('data-baseline-epoch'),
       iter: iter ? iter.textContent : null,
       backend: attr('data-backend'), state: attr('data-state'), error: attr('data-error'),
-      timings: attr('data-growth-timings'), launches: attr('data-launches'),
+      timings: attr('data-growth-timings'),
+      launches: window.__benchDispatches === undefined ? null : String(window.__benchDispatches),
+      steps: attr('data-steps'),
       draw: attr('data-draw-ms'),
       growths: attr('data-growths'), baseline_growths: attr('data-baseline-growths'),
       frames: window.__benchFrames || null,
@@ -271,6 +290,7 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
     let rate = |from: Option<f64>, to: Option<f64>| Some((to? - from?) / seconds);
     let epochs_per_s = rate(start.epoch, end.epoch)
         .ok_or("no epoch count at the start or the end of the window")?;
+    let launches = launches_per_step(&start, &end);
     Ok(Measurement {
         kind,
         backend: end.backend.filter(|b| !b.is_empty()),
@@ -290,7 +310,7 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
             (Some(a), Some(b), Some(c), Some(d)) => Some((b - a, d - c)),
             _ => None,
         },
-        launches: end.launches.filter(|l| !l.trim().is_empty()),
+        launches,
         sizes: Sizes::default(),
     })
 }
@@ -299,6 +319,10 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
 /// (DevTools' `Page.addScriptToEvaluateOnNewDocument`), so that the first epoch is seen however
 /// early it comes. Without it the observer starts after the load event.
 fn install_observer(session: &Session) {
+    let counter = Json::obj([("source", COUNT_LAUNCHES.into())]);
+    if let Err(e) = session.cdp("Page.addScriptToEvaluateOnNewDocument", counter) {
+        println!("    note: WebGPU launches are not counted ({e})");
+    }
     let params = Json::obj([("source", OBSERVE_FIRST_EPOCH.into())]);
     match session.cdp("Page.addScriptToEvaluateOnNewDocument", params) {
         Ok(_) => println!("    first-epoch observer runs before each page's scripts"),
@@ -307,6 +331,15 @@ fn install_observer(session: &Session) {
              a first epoch already reached then is shown as an upper bound (≤)"
         ),
     }
+}
+
+/// WebGPU launches per training step over the window (`data-steps` counts the mini-batch steps
+/// of every run), to one decimal; `None` where the page has no step count or no WebGPU.
+fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
+    let count = |s: &Snapshot| s.launches.as_deref()?.trim().parse::<f64>().ok();
+    let launches = count(end)? - count(start)?;
+    let steps = end.steps? - start.steps?;
+    (steps > 0.0).then(|| format!("{:.1}", launches / steps))
 }
 
 /// Waits (≤ [`KIND_TIMEOUT`]) until the page shows what kind it is.
@@ -381,6 +414,7 @@ struct Snapshot {
     error: Option<String>,
     timings: Option<String>,
     launches: Option<String>,
+    steps: Option<f64>,
     draw: Option<String>,
     growths: Option<f64>,
     baseline_growths: Option<f64>,
@@ -420,6 +454,7 @@ impl Snapshot {
             error: text("error"),
             timings: text("timings"),
             launches: text("launches"),
+            steps: number("steps"),
             draw: text("draw"),
             growths: number("growths"),
             baseline_growths: number("baseline_growths"),
@@ -560,6 +595,36 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reading(launches: Option<&str>, steps: Option<f64>) -> Snapshot {
+        Snapshot {
+            now: 0.0,
+            epoch: None,
+            baseline: None,
+            backend: None,
+            state: None,
+            error: None,
+            timings: None,
+            launches: launches.map(str::to_string),
+            steps,
+            draw: None,
+            growths: None,
+            baseline_growths: None,
+            frames: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn counts_launches_per_step() {
+        let (a, b) = (reading(Some("100"), Some(10.0)), reading(Some("620"), Some(20.0)));
+        assert_eq!(launches_per_step(&a, &b).as_deref(), Some("52.0"));
+        let cpu = (reading(Some("0"), Some(10.0)), reading(Some("0"), Some(5010.0)));
+        assert_eq!(launches_per_step(&cpu.0, &cpu.1).as_deref(), Some("0.0"));
+        let idle = reading(Some("100"), Some(10.0));
+        assert_eq!(launches_per_step(&a, &idle), None, "no steps, no ratio");
+        assert_eq!(launches_per_step(&reading(None, Some(1.0)), &b), None);
+        assert_eq!(launches_per_step(&a, &reading(Some("7"), None)), None);
+    }
 
     #[test]
     fn reads_growth_timings() {

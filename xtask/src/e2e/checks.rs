@@ -1,5 +1,5 @@
 //! The end-to-end checks against the page contract: `starts`, `grows`, `keyboard`, `buttons`,
-//! `webgpu`, `cpu-fallback` and `bench`. Every wait is bounded and polls every 250 ms; a page
+//! `webgpu`, `software-adapter` and `cpu-fallback`. Every wait is bounded and polls every 250 ms; a page
 //! that sets `data-state="error"` fails the check at once with its `data-error`.
 
 use std::fmt::Write as _;
@@ -46,7 +46,6 @@ pub fn run_all(
     report.check("cpu-fallback", || {
         cpu_fallback(driver, chrome, base, out_dir)
     });
-    report.check("bench", || bench(session()?, base, out_dir));
 }
 
 /// The `data-*` attributes of `<main id="app">` at one moment.
@@ -650,25 +649,4 @@ fn cpu_fallback(
         started.elapsed().as_secs_f64(),
         note.trim()
     ))
-}
-
-/// `bench`: the bench mode reports its numbers as JSON in `data-bench` (a measurement; speed
-/// never fails the check).
-fn bench(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#bench"))?;
-    let app = wait_for(session, "data-bench", Duration::from_secs(240), |a| {
-        Ok(a.get("bench").is_some_and(|b| !b.trim().is_empty()))
-    })?;
-    let text = app.get("bench").unwrap_or_default();
-    let json = Json::parse(text).map_err(|e| format!("data-bench is not JSON ({e}): {text}"))?;
-    if json.as_object().is_none() {
-        return Err(format!("data-bench is not a JSON object: {text}"));
-    }
-    println!("    bench: {json}");
-    save(
-        out_dir,
-        "bench.json",
-        format!("{}\n", json.pretty()).as_bytes(),
-    )?;
-    Ok(format!("bench: {json}"))
 }

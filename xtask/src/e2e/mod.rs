@@ -1,9 +1,9 @@
 //! The end-to-end test: builds the site with trunk (or takes a ready one from `E2E_DIST`),
 //! serves it from a small static server under a sub-path, drives headless Chromium through
 //! chromedriver and checks the page contract: the `data-*` attributes of `<main id="app">`,
-//! the URL hash options, the keyboard shortcuts and buttons, WebGPU and the CPU fallback, and
-//! the bench mode. Each check prints a PASS or FAIL line; the last line is
-//! `e2e: N passed, M failed`. Screenshots, `bench.json` and chromedriver's log go to
+//! the URL hash options, the keyboard shortcuts and buttons, WebGPU, a software adapter, the
+//! CPU fallback and the backend probe. Each check prints a PASS or FAIL line; the last line is
+//! `e2e: N passed, M failed`. Screenshots and chromedriver's log go to
 //! `<target-dir>/e2e/`. `cargo xtask bench` (`bench.rs`) reuses the build, the server and the
 //! browser to measure the page.
 

@@ -21,6 +21,7 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
     report.check("space-key", || space_key(session, base));
     report.check("large-csv", || large_csv(session, base));
     report.check("figure3-seeds", || figure3_seeds(session, base, out_dir));
+    report.check("probe", || probe(session, base));
 }
 
 /// Sets a control's value and fires `change`, as the browser does when a person picks a value.
@@ -172,6 +173,46 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
         app.num("epoch"),
         app.num("slowest-epoch"),
         app.num("growths")
+    ))
+}
+
+/// `probe`: `backend=probe` times training steps of the page's network on the CPU and on the
+/// browser's WebGPU adapter (here SwiftShader, in software), takes the faster and says both.
+fn probe(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=probe&seeds=1"))?;
+    let app = wait_for(
+        session,
+        "the probe's figures and a running page",
+        Duration::from_secs(120),
+        |a| {
+            Ok(a.is("state", "running")
+                && a.num("probe-cpu-ms") > 0.0
+                && a.num("probe-webgpu-ms") > 0.0)
+        },
+    )?;
+    let (cpu, gpu) = (app.num("probe-cpu-ms"), app.num("probe-webgpu-ms"));
+    let expected = if gpu < cpu { "webgpu" } else { "cpu" };
+    if !app.is("backend", expected) {
+        return Err(format!(
+            "the probe measured cpu {cpu} ms and webgpu {gpu} ms per step but chose {:?}",
+            app.get("backend")
+        ));
+    }
+    let note = session
+        .execute(
+            "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if !note.contains("probe") || !note.contains("ms on the CPU") {
+        return Err(format!(
+            "the note does not give the probe's figures: {note:?}"
+        ));
+    }
+    Ok(format!(
+        "cpu {cpu} ms, webgpu {gpu} ms per step: chose {expected}"
     ))
 }
 

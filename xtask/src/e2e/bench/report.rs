@@ -106,7 +106,8 @@ pub struct Measurement {
     pub growths: Option<(f64, f64)>,
     /// `data-draw-ms`: what each part of a frame costs (moving averages), if set.
     pub frame_parts: Option<Vec<(String, f64)>>,
-    /// `data-launches` (launches per training step), if set.
+    /// WebGPU launches (compute dispatches counted in the browser) per mini-batch step over the
+    /// window, growth phases included; `None` without WebGPU or a step count.
     pub launches: Option<String>,
     /// The bytes of the page's code (for a compared page, what it loaded).
     pub sizes: Sizes,
