@@ -79,9 +79,9 @@ impl Choice {
 }
 
 /// The CPU probe's budget (it is fast: at most this many steps or milliseconds).
-const CPU_PROBE: (usize, f64) = (400, 150.0);
+const CPU_PROBE: (usize, f64) = (400, 100.0);
 /// The WebGPU probe's budget, after its warm-up step.
-const GPU_PROBE: (usize, f64) = (30, 1500.0);
+const GPU_PROBE: (usize, f64) = (10, 400.0);
 
 /// The backend the page asked for, and a note when it is the CPU or a software adapter.
 ///

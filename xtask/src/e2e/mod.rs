@@ -61,6 +61,11 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 });
             }
         }
+        // The probe needs a WebGPU adapter (SwiftShader here).
+        let session = driver.session(chrome.options(true));
+        report.check("probe", || {
+            page::probe(session.as_ref().map_err(Clone::clone)?, &base)
+        });
     }
     // Sessions are gone by now; dropping the driver and the server stops them.
     drop(driver);

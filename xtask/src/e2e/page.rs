@@ -21,7 +21,6 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
     report.check("space-key", || space_key(session, base));
     report.check("large-csv", || large_csv(session, base));
     report.check("figure3-seeds", || figure3_seeds(session, base, out_dir));
-    report.check("probe", || probe(session, base));
 }
 
 /// Sets a control's value and fires `change`, as the browser does when a person picks a value.
@@ -178,7 +177,7 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
 
 /// `probe`: `backend=probe` times training steps of the page's network on the CPU and on the
 /// browser's WebGPU adapter (here SwiftShader, in software), takes the faster and says both.
-fn probe(session: &Session, base: &str) -> Result<String, String> {
+pub fn probe(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=probe&seeds=1"))?;
     let app = wait_for(
         session,
