@@ -616,9 +616,15 @@ mod tests {
 
     #[test]
     fn counts_launches_per_step() {
-        let (a, b) = (reading(Some("100"), Some(10.0)), reading(Some("620"), Some(20.0)));
+        let (a, b) = (
+            reading(Some("100"), Some(10.0)),
+            reading(Some("620"), Some(20.0)),
+        );
         assert_eq!(launches_per_step(&a, &b).as_deref(), Some("52.0"));
-        let cpu = (reading(Some("0"), Some(10.0)), reading(Some("0"), Some(5010.0)));
+        let cpu = (
+            reading(Some("0"), Some(10.0)),
+            reading(Some("0"), Some(5010.0)),
+        );
         assert_eq!(launches_per_step(&cpu.0, &cpu.1).as_deref(), Some("0.0"));
         let idle = reading(Some("100"), Some(10.0));
         assert_eq!(launches_per_step(&a, &idle), None, "no steps, no ratio");
