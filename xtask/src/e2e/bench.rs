@@ -298,6 +298,7 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
         first_epoch,
         epochs_per_s,
         baseline_epochs_per_s: rate(start.baseline, end.baseline),
+        steps_per_s: rate(start.steps, end.steps),
         frames: Frames::from_gaps(&end.frames),
         growth_timings: end.timings.as_deref().and_then(growth_timings),
         frame_parts: end.draw.as_deref().and_then(growth_timings),

@@ -99,6 +99,8 @@ pub struct Measurement {
     /// Epochs per second of the (main) run, and of our baseline run where there is one.
     pub epochs_per_s: f64,
     pub baseline_epochs_per_s: Option<f64>,
+    /// Mini-batch steps per second of every run and seed together (`data-steps`), if reported.
+    pub steps_per_s: Option<f64>,
     pub frames: Option<Frames>,
     /// `data-growth-timings` (name, ms) in the page's order, if set.
     pub growth_timings: Option<Vec<(String, f64)>>,
@@ -153,7 +155,7 @@ const NONE: &str = "—";
 pub fn table(setups: &[SetupResult]) -> String {
     let columns: Vec<(&Page, Option<f64>)> = setups.iter().flat_map(SetupResult::columns).collect();
     type Cell = fn(&Measurement, Option<f64>) -> String;
-    let measures: [(&str, Cell); 17] = [
+    let measures: [(&str, Cell); 18] = [
         ("kind", |m, _| m.kind.name().to_string()),
         ("backend", |m, _| {
             m.backend.clone().unwrap_or_else(|| NONE.into())
@@ -176,6 +178,9 @@ pub fn table(setups: &[SetupResult]) -> String {
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
+        ("training steps/s, all runs", |m, _| {
+            m.steps_per_s.map_or(NONE.into(), |s| format!("{s:.1}"))
+        }),
         ("growth phases (main / baseline)", |m, _| {
             m.growths
                 .map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
@@ -363,6 +368,7 @@ fn page_json(page: &Page) -> Json {
         ("first_epoch_source", first_epoch_source.into()),
         ("epochs_per_s", m.epochs_per_s.into()),
         ("baseline_epochs_per_s", opt_f64(m.baseline_epochs_per_s)),
+        ("steps_per_s", opt_f64(m.steps_per_s)),
         ("frames", frames),
         ("growth_timings_ms", timings),
         ("frame_parts_ms", pairs(m.frame_parts.as_ref())),
@@ -479,6 +485,7 @@ mod tests {
             growth_timings: None,
             frame_parts: None,
             growths: None,
+            steps_per_s: None,
             launches: None,
             sizes: Sizes {
                 wasm_raw: Some(31_908_338),
@@ -500,6 +507,7 @@ mod tests {
             growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
             frame_parts: None,
             growths: None,
+            steps_per_s: None,
             launches: Some("12".into()),
             sizes: Sizes::default(),
             ..measurement(20.0)
