@@ -1,0 +1,56 @@
+// The loading state while the wasm downloads and compiles: trunk's `data-initializer` contract
+// (trunk 0.21): the default export returns the callbacks trunk calls around `init`.
+// Progress goes to #loading (role=status); the Rust UI takes over by setting #app[data-state]
+// from "loading" to "running", which hides it (www/style.css).
+export default function loading() {
+  const app = document.getElementById("app");
+  const box = document.getElementById("loading");
+  const text = document.getElementById("loading-text");
+  const bar = document.getElementById("loading-bar");
+  let failed = false;
+
+  const say = (message) => {
+    if (text) text.textContent = message;
+  };
+  const fail = (reason) => {
+    if (failed) return;
+    failed = true;
+    window.removeEventListener("unhandledrejection", onRejection);
+    // A panic in the playground's start already shows its own message: keep it.
+    if (!app || app.dataset.state !== "loading") {
+      if (box) box.hidden = true;
+      return;
+    }
+    const detail = reason instanceof Error ? reason.message : String(reason);
+    const message = `The playground could not load: ${detail}. Check the connection and reload the page.`;
+    console.error(message, reason);
+    if (box) box.classList.add("failed");
+    if (bar) bar.hidden = true;
+    say(message);
+    app.dataset.state = "error";
+    app.dataset.error = message;
+  };
+  // trunk's download loop does not report a broken connection; a rejection while loading does.
+  const onRejection = (event) => fail(event.reason);
+
+  return {
+    onStart() {
+      window.addEventListener("unhandledrejection", onRejection);
+      say("Loading the playground… 0 %");
+    },
+    onProgress({ current, total }) {
+      if (failed) return;
+      const percent = total > 0 ? Math.min(100, Math.floor((100 * current) / total)) : 0;
+      if (bar) bar.value = percent;
+      say(percent < 100 ? `Loading the playground… ${percent} %` : "Starting the playground…");
+    },
+    onSuccess() {
+      window.removeEventListener("unhandledrejection", onRejection);
+      if (bar) bar.value = 100;
+      say("Starting the playground…");
+    },
+    onFailure(reason) {
+      fail(reason);
+    },
+  };
+}
