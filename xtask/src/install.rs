@@ -19,6 +19,9 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 const WEBPKI_ROOTS_VERSION: &str = "1.0.10";
 /// Where Debian's `chromium` puts its launcher.
 const CHROMIUM_LAUNCHER: &str = "/usr/bin/chromium";
+/// binaryen from npm, for wasm-opt: the one build that works here (Debian's binaryen 108
+/// corrupts wasm-bindgen 0.2.130's output; see `shared/toolchain.md`).
+pub const BINARYEN_VERSION: &str = "132.0.0";
 
 /// `rustup target add wasm32-unknown-unknown` unless `rustup target list --installed` lists it.
 pub fn wasm_target(ctx: &Context) -> Result<(), String> {
@@ -64,6 +67,24 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
     }
     let what = "Debian packages `chromium` and `chromium-driver` \
                 (Chromium and a matching chromedriver)";
+    apt_get_install(ctx, &["chromium", "chromium-driver"], &missing, what)?;
+    for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
+        if !is_executable(Path::new(path)) {
+            return Err(format!("{path} is still missing after apt-get install"));
+        }
+    }
+    Ok(())
+}
+
+/// `apt-get update && apt-get install -y <packages>` as root or through password-less sudo;
+/// `missing` and `what` name what is missing and why, for the messages.
+fn apt_get_install(
+    ctx: &Context,
+    packages: &[&str],
+    missing: &[&str],
+    what: &str,
+) -> Result<(), String> {
+    let list = packages.join(" ");
     if ctx.find_in_path("apt-get").is_none() {
         return Err(format!(
             "{} missing and apt-get is not available: install {what} by hand",
@@ -78,33 +99,40 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
     } else {
         return Err(format!(
             "{} missing, and this user is not root and has no password-less sudo: install {what}, \
-             e.g. as root `apt-get update && apt-get install -y chromium chromium-driver`",
+             e.g. as root `apt-get update && apt-get install -y {list}`",
             missing.join(" and ")
         ));
     };
-    println!(
-        "==> installing chromium chromium-driver (missing: {})",
-        missing.join(", ")
-    );
+    println!("==> installing {list} (missing: {})", missing.join(", "));
     let apt = |args: &[&str]| {
         let mut all = prefix[1..].to_vec();
         all.extend_from_slice(args);
         ctx.command(prefix[0], &all)
     };
     run(apt(&["apt-get", "update"]))?;
-    run(apt(&[
-        "apt-get",
-        "install",
-        "-y",
-        "chromium",
-        "chromium-driver",
-    ]))?;
-    for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
-        if !is_executable(Path::new(path)) {
-            return Err(format!("{path} is still missing after apt-get install"));
-        }
+    let mut install = vec!["apt-get", "install", "-y"];
+    install.extend_from_slice(packages);
+    run(apt(&install))
+}
+
+/// The compressors `cargo xtask dist` precompresses with: Debian's `pigz` (its `-11` is zopfli:
+/// gzip that any browser reads, about 5 % smaller than `gzip -9`) and `brotli`, through apt-get
+/// when either is missing.
+pub fn compressors(ctx: &Context) -> Result<(), String> {
+    let missing: Vec<&str> = ["pigz", "brotli"]
+        .into_iter()
+        .filter(|tool| ctx.find_in_path(tool).is_none())
+        .collect();
+    if missing.is_empty() {
+        println!("    pigz and brotli present (skip)");
+        return Ok(());
     }
-    Ok(())
+    let what = "Debian packages `pigz` and `brotli`";
+    apt_get_install(ctx, &["pigz", "brotli"], &missing, what)?;
+    match missing.iter().find(|tool| ctx.find_in_path(tool).is_none()) {
+        None => Ok(()),
+        Some(tool) => Err(format!("{tool} is still missing after apt-get install")),
+    }
 }
 
 /// Whether this process runs as root (`id -u` prints 0).
@@ -255,6 +283,96 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
         Some(problem) => Err(format!(
             "after installing trunk {TRUNK_VERSION}: {problem} (is {} on PATH?)",
             ctx.cargo_home.join("bin").display()
+        )),
+    }
+}
+
+/// The folder npm installs binaryen into: outside the repository, kept between runs
+/// (`$XDG_CACHE_HOME`, else `~/.cache`, else the target dir).
+fn binaryen_dir(ctx: &Context) -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })
+        .unwrap_or_else(|| ctx.target_dir_or_default().join("tools"));
+    cache
+        .join("firefly-playground")
+        .join(format!("binaryen-{BINARYEN_VERSION}"))
+}
+
+/// The pinned wasm-opt (a Node.js script from npm's `binaryen`).
+pub fn wasm_opt_path(ctx: &Context) -> PathBuf {
+    binaryen_dir(ctx)
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt")
+}
+
+/// Why the pinned wasm-opt does not fit, or `None` when `wasm-opt --version` prints
+/// `wasm-opt version 132 (version_132)`.
+fn wasm_opt_problem(ctx: &Context) -> Option<String> {
+    let path = wasm_opt_path(ctx);
+    let major = BINARYEN_VERSION
+        .split('.')
+        .next()
+        .unwrap_or(BINARYEN_VERSION);
+    let Some(version) = path.to_str().and_then(|p| ctx.probe(p, &["--version"])) else {
+        return Some(format!("`{} --version` failed", path.display()));
+    };
+    if version.split_whitespace().nth(2) == Some(major) {
+        None
+    } else {
+        Some(format!(
+            "`{} --version` printed {:?}, not version {major}",
+            path.display(),
+            version.trim()
+        ))
+    }
+}
+
+/// npm's `binaryen` at [`BINARYEN_VERSION`] (wasm-opt for `cargo xtask dist`) into
+/// [`binaryen_dir`] with `npm install --prefix`, unless it is already there. About 3 s; needs
+/// Node.js and npm.
+pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
+    let Some(problem) = wasm_opt_problem(ctx) else {
+        println!("    wasm-opt (npm binaryen {BINARYEN_VERSION}) already installed (skip)");
+        return Ok(());
+    };
+    let dir = binaryen_dir(ctx);
+    println!(
+        "==> installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {} (missing: {problem})",
+        dir.display()
+    );
+    if ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none() {
+        return Err(
+            "wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or \
+                    `node` is not on PATH: install Node.js and npm (Debian: `apt-get install -y \
+                    nodejs npm`)"
+                .to_string(),
+        );
+    }
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let prefix = dir.to_str().ok_or("the binaryen folder is not UTF-8")?;
+    run(ctx.command(
+        "npm",
+        &[
+            "install",
+            "--prefix",
+            prefix,
+            "--no-audit",
+            "--no-fund",
+            "--save-exact",
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ],
+    ))?;
+    match wasm_opt_problem(ctx) {
+        None => Ok(()),
+        Some(problem) => Err(format!(
+            "after installing binaryen@{BINARYEN_VERSION}: {problem}"
         )),
     }
 }

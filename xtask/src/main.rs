@@ -9,8 +9,10 @@
 //! `cargo xtask bench` measures the built site in headless Chromium.
 
 mod context;
+mod dist;
 mod e2e;
 mod install;
+mod sri;
 mod steps;
 mod trunk;
 
@@ -58,8 +60,14 @@ commands:
                   wasm-bindgen-cli and trunk (pinned versions)
   serve           install what trunk needs, then `trunk serve` the app in release
                   mode at http://127.0.0.1:8080/ (rebuilds on changes)
-  dist            install what trunk needs, then build the static site into dist/
-                  with relative URLs (deployable under any sub-path)
+  dist            install what trunk, wasm-opt and precompression need (wasm-opt: npm binaryen
+                  132.0.0 under ~/.cache/firefly-playground/), then build the static
+                  site into a fresh dist/ with relative URLs (deployable under any
+                  sub-path): the `dist` cargo profile (fat LTO, opt-level z),
+                  wasm-opt (duplicate functions merged, functions ordered by name),
+                  .gz (pigz -11, zopfli) and .br (brotli) beside each asset, pigz and
+                  brotli installed with apt-get when missing; prints the sizes and
+                  fails over 2,100,000 bytes gzip of .wasm + .js
   help            print this text
 
 environment:

@@ -22,6 +22,8 @@ pub enum Step {
     InstallChromium,
     InstallWasmBindgen,
     InstallTrunk,
+    InstallWasmOpt,
+    InstallCompressors,
     Fmt,
     ClippyNative,
     ClippyWasm,
@@ -80,11 +82,14 @@ impl Step {
         Step::InstallWasmBindgen,
         Step::InstallTrunk,
     ];
-    /// `cargo xtask dist`: what trunk needs (no browser), then the build.
-    pub const DIST: [Step; 4] = [
+    /// `cargo xtask dist`: what trunk, wasm-opt and the precompression need (no browser), then
+    /// the build.
+    pub const DIST: [Step; 6] = [
         Step::InstallWasmTarget,
         Step::InstallWasmBindgen,
         Step::InstallTrunk,
+        Step::InstallWasmOpt,
+        Step::InstallCompressors,
         Step::Dist,
     ];
 
@@ -100,13 +105,23 @@ impl Step {
                 format!("install wasm-bindgen-cli {}", install::WASM_BINDGEN_VERSION)
             }
             Step::InstallTrunk => format!("install trunk {}", install::TRUNK_VERSION),
+            Step::InstallCompressors => "install pigz + brotli".to_string(),
+            Step::InstallWasmOpt => {
+                format!(
+                    "install wasm-opt (npm binaryen {})",
+                    install::BINARYEN_VERSION
+                )
+            }
             Step::Fmt => "fmt".to_string(),
             Step::ClippyNative => "clippy (native)".to_string(),
             Step::ClippyWasm => "clippy (wasm32)".to_string(),
             Step::TestNative => "test (native)".to_string(),
             Step::TestWasm => "test (wasm32, headless Chromium)".to_string(),
             Step::E2e => "e2e (the built site in headless Chromium)".to_string(),
-            Step::Dist => "dist (trunk build into dist/)".to_string(),
+            Step::Dist => {
+                "dist (trunk build with the dist profile, wasm-opt, precompress into dist/)"
+                    .to_string()
+            }
         }
     }
 
@@ -118,6 +133,8 @@ impl Step {
             Step::InstallChromium => install::chromium(ctx),
             Step::InstallWasmBindgen => install::wasm_bindgen_cli(ctx),
             Step::InstallTrunk => install::trunk(ctx),
+            Step::InstallWasmOpt => install::wasm_opt(ctx),
+            Step::InstallCompressors => install::compressors(ctx),
             Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
             Step::ClippyNative => run(ctx.cargo(&[
                 "clippy",

@@ -1,5 +1,6 @@
 //! The trunk commands: `cargo xtask serve` (the development server), `cargo xtask dist` (the
-//! static site in `dist/`) and the build the end-to-end test serves. Trunk runs with the
+//! static site in `dist/`, built with the `dist` cargo profile and finished by `dist.rs`) and
+//! the build the end-to-end test serves (the `release` profile, no wasm-opt: fast to build). Trunk runs with the
 //! checks' `CARGO_TARGET_DIR`, so it shares the wasm32 release dependencies with the browser
 //! tests; `Trunk.toml` sets `offline = true`, so a `cargo fetch` first fills the cargo cache.
 
@@ -7,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::context::{Context, run};
-use crate::install;
+use crate::{dist, install};
 
 /// Where `cargo xtask serve` listens.
 pub const SERVE_ADDRESS: &str = "127.0.0.1";
@@ -23,25 +24,39 @@ fn trunk(ctx: &Context, args: &[&str]) -> Command {
     ctx.command_with_target_dir("trunk", args)
 }
 
+/// The cargo profile of the deployable site (`[profile.dist]` in Cargo.toml: fat LTO, one
+/// codegen unit, `opt-level = "z"`).
+pub const DIST_PROFILE: &str = "dist";
+
 /// `trunk build index.html --release true --public-url ./ --dist <dist>`: a release build with
-/// relative URLs, so the site works under any sub-path.
+/// relative URLs, so the site works under any sub-path (the end-to-end test's build).
 pub fn build_command(ctx: &Context, dist: &Path) -> Result<Command, String> {
+    build_with_profile(ctx, dist, None)
+}
+
+/// [`build_command`], with `--cargo-profile <profile>` when one is given.
+fn build_with_profile(
+    ctx: &Context,
+    dist: &Path,
+    profile: Option<&str>,
+) -> Result<Command, String> {
     let dist = dist
         .to_str()
         .ok_or_else(|| format!("{} is not UTF-8", dist.display()))?;
-    Ok(trunk(
-        ctx,
-        &[
-            "build",
-            "index.html",
-            "--release",
-            "true",
-            "--public-url",
-            "./",
-            "--dist",
-            dist,
-        ],
-    ))
+    let mut args = vec![
+        "build",
+        "index.html",
+        "--release",
+        "true",
+        "--public-url",
+        "./",
+        "--dist",
+        dist,
+    ];
+    if let Some(profile) = profile {
+        args.extend(["--cargo-profile", profile]);
+    }
+    Ok(trunk(ctx, &args))
 }
 
 /// The tools a trunk build needs: the wasm32 target, wasm-bindgen-cli and trunk (no browser).
@@ -51,12 +66,17 @@ pub fn install_build_tools(ctx: &Context) -> Result<(), String> {
     install::trunk(ctx)
 }
 
-/// The last step of `cargo xtask dist` (after the installs): builds the static site into
-/// `dist/`.
+/// The last step of `cargo xtask dist` (after the installs): builds the static site into a
+/// fresh `dist/` with the dist profile, then optimises and precompresses it (`dist.rs`).
 pub fn dist(ctx: &Context) -> Result<(), String> {
     fetch(ctx)?;
     let dist = ctx.repo_root.join("dist");
-    run(build_command(ctx, &dist)?)?;
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| format!("removing the old {}: {e}", dist.display()))?;
+    }
+    run(build_with_profile(ctx, &dist, Some(DIST_PROFILE))?)?;
+    dist::finish(ctx, &dist)?;
     println!(
         "==> static site in {} (relative URLs: deployable under any sub-path)",
         dist.display()
