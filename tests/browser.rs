@@ -42,6 +42,7 @@ async fn growth_phase_on_the_cpu_backend_matches_native() {
 
 #[wasm_bindgen_test]
 async fn growth_phase_on_webgpu_matches_native() {
+    firefly_playground::ui::run_constructors();
     let device = Device::wgpu_options()
         .init_async()
         .await

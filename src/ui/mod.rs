@@ -66,12 +66,22 @@ unsafe extern "C" {
     fn __wasm_call_ctors();
 }
 
-/// The module's start function: runs the constructors once, then starts the playground on a
-/// page that has `#app` (the wasm-bindgen test pages have none).
+/// Runs the static constructors, once. A wasm binary that never calls `__wasm_call_ctors` gets
+/// it called by wasm-ld at the top of every export; this module calls it itself (so that calls
+/// from JavaScript stay cheap), which makes it our job to run it before anything needs the
+/// registrations (the WebGPU backend's). The page's start function does; tests that use WebGPU
+/// call this first.
+pub fn run_constructors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: wasm-ld defines it; the `Once` runs it exactly once.
+    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
+/// The module's start function: runs the constructors, then starts the playground on a page
+/// that has `#app` (the wasm-bindgen test pages have none).
 #[wasm_bindgen(start)]
 pub fn start_on_page() {
-    // SAFETY: wasm-ld defines it; it is called once, before anything else runs.
-    unsafe { __wasm_call_ctors() };
+    run_constructors();
     if by_id::<Element>("app").is_ok() {
         start();
     }
