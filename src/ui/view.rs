@@ -145,7 +145,12 @@ pub struct View {
     /// Moving averages of what each part of a frame costs, in ms (`data-draw-ms`).
     draw_ms: Vec<(&'static str, f64)>,
     lap_start: f64,
+    /// Which map the next split refresh reads (see [`SPLIT_SNAPSHOT_MS`]).
+    flip: bool,
 }
+
+/// When reading both maps costs more than this (ms), frames refresh them in turn.
+const SPLIT_SNAPSHOT_MS: f64 = 4.0;
 
 impl View {
     /// A view over the page's elements.
@@ -165,6 +170,7 @@ impl View {
             first_epoch_ms: None,
             draw_ms: Vec::new(),
             lap_start: 0.0,
+            flip: false,
             placed: HashMap::new(),
             animation: None,
             inspect: Inspect::default(),
@@ -262,14 +268,39 @@ impl View {
     pub async fn frame(&mut self, p: &Playground, changed: bool) {
         self.lap_start = now();
         if changed || self.snap_main.is_none() {
-            match read_snapshots(p).await {
-                Ok((main, baseline)) => {
-                    self.snap_main = Some(main);
-                    self.snap_baseline = Some(baseline);
+            // A deep network's two maps cost several ms: then each frame refreshes one of them
+            // (each map still updates 30 times a second) and training keeps the time.
+            let cost = self
+                .draw_ms
+                .iter()
+                .find(|(part, _)| *part == "snapshot")
+                .map_or(0.0, |(_, ms)| *ms);
+            let grew = p.main().history().growths.len() != self.seen_growths;
+            let both = cost < SPLIT_SNAPSHOT_MS
+                || grew
+                || self.snap_main.is_none()
+                || self.snap_baseline.is_none();
+            let (main, baseline) = (both || self.flip, both || !self.flip);
+            self.flip = !self.flip;
+            if main {
+                match p.main().snapshot(MAP_RESOLUTION, THUMB_RESOLUTION).await {
+                    Ok(snap) => self.snap_main = Some(snap),
+                    Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
                 }
-                Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
             }
-            self.lap("snapshot");
+            if baseline {
+                match p
+                    .baseline()
+                    .snapshot(MAP_RESOLUTION, THUMB_RESOLUTION)
+                    .await
+                {
+                    Ok(snap) => self.snap_baseline = Some(snap),
+                    Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
+                }
+            }
+            // Counted per map, so the average says what one refresh costs both ways.
+            let maps = usize::from(main) + usize::from(baseline);
+            self.lap_scaled("snapshot", 2.0 / maps as f64);
             let growths = p.main().history().growths.len();
             if growths > self.seen_growths {
                 self.seen_growths = growths;
@@ -305,8 +336,13 @@ impl View {
 
     /// Adds the time since the last lap to `part`'s moving average (what `data-draw-ms` shows).
     fn lap(&mut self, part: &'static str) {
+        self.lap_scaled(part, 1.0);
+    }
+
+    /// [`View::lap`] with the time multiplied by `scale`.
+    fn lap_scaled(&mut self, part: &'static str, scale: f64) {
         let t = now();
-        let ms = t - self.lap_start;
+        let ms = (t - self.lap_start) * scale;
         self.lap_start = t;
         match self.draw_ms.iter_mut().find(|(p, _)| *p == part) {
             Some((_, avg)) => *avg = 0.9 * *avg + 0.1 * ms,
@@ -809,13 +845,4 @@ impl View {
             ),
         );
     }
-}
-
-async fn read_snapshots(p: &Playground) -> Result<(Snapshot, Snapshot), crate::EngineError> {
-    let main = p.main().snapshot(MAP_RESOLUTION, THUMB_RESOLUTION).await?;
-    let baseline = p
-        .baseline()
-        .snapshot(MAP_RESOLUTION, THUMB_RESOLUTION)
-        .await?;
-    Ok((main, baseline))
 }
