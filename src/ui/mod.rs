@@ -8,6 +8,7 @@
 //! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU, the probe), [`dom`].
 //! Entry point: [`start`], called by the `playground` binary that trunk builds.
 
+pub mod charts;
 pub mod controls;
 pub mod device;
 pub mod dom;

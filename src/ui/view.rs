@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
+use super::charts;
 use super::device::Backend;
 use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
 use super::draw::{self, DecisionMap, Node, Placed};
@@ -414,7 +415,7 @@ impl View {
             method_label(o.config.growth.method),
             method_label(o.baseline),
         );
-        let _ = draw::curves(
+        let _ = charts::curves(
             &self.ui.curves,
             &p.main().history().epochs,
             &p.baseline().history().epochs,
@@ -422,14 +423,14 @@ impl View {
             names,
         );
         self.lap("curves");
-        let _ = draw::accuracy(
+        let _ = charts::accuracy(
             &self.ui.accuracy,
             &p.main().history().epochs,
             &p.baseline().history().epochs,
             names,
         );
         let (main_band, baseline_band) = p.figure3();
-        let _ = draw::figure3(
+        let _ = charts::figure3(
             &self.ui.figure3,
             &main_band,
             &baseline_band,
@@ -830,7 +831,7 @@ impl View {
             }
             let _ = self.ui.why.append_child(&li);
         }
-        set_text(&self.ui.why_summary, &draw::growth_line(event));
+        set_text(&self.ui.why_summary, &charts::growth_line(event));
         let t = event.timings;
         set_text(
             &self.ui.timings,
