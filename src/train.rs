@@ -724,11 +724,14 @@ impl Session {
 
     async fn start_growth(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
-        if let Some(host) = &self.host {
-            // Growth works on tensors: hand it the current weights.
-            self.model = DeviceMlp::upload(&host.mlp, &self.device);
-        }
-        let mlp = self.model.download().await?;
+        let mlp = match &self.host {
+            Some(host) => {
+                // Growth works on tensors: hand it the current weights (no read back needed).
+                self.model = DeviceMlp::upload(&host.mlp, &self.device);
+                host.mlp.clone()
+            }
+            None => self.model.download().await?,
+        };
         let record = self.evaluate().await?;
         let mut growth = Growth {
             mlp,
