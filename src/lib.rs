@@ -17,6 +17,7 @@ pub mod grow;
 pub mod model;
 pub mod optim;
 pub mod playground;
+pub mod presets;
 pub mod probe;
 pub mod readback;
 pub mod settings;

@@ -47,6 +47,16 @@ pub struct PageOptions {
     /// Seeds of each run trained at once (Figure 3 draws their mean and band); 1 trains one of
     /// each. Seed `k` starts from the run's seed + `k`, on the same data.
     pub seeds: usize,
+    /// The compact layout for an iframe in a course page (no header or footer text, the panels
+    /// of controls collapsible).
+    pub embed: bool,
+    /// Start training when the page opens (`false`: start paused).
+    pub autoplay: bool,
+    /// Origins other than the page's own whose `postMessage` commands the page obeys and to
+    /// which it sends its events (`*`: any); empty: the page's own origin only.
+    pub allow_origins: Vec<String>,
+    /// Controls hidden by `<key>_hide=1` in the link, in the order of [`hideable`].
+    pub hidden: Vec<&'static str>,
 }
 
 /// The most seeds Figure 3 trains at once.
@@ -63,6 +73,10 @@ impl Default for PageOptions {
             discretize: false,
             slow_motion: false,
             seeds: 5,
+            embed: false,
+            autoplay: true,
+            allow_origins: Vec::new(),
+            hidden: Vec::new(),
         }
     }
 }
@@ -366,6 +380,22 @@ pub fn method_label(method: Method) -> &'static str {
 
 /// Every setting, in the order of the page and of links.
 pub static SETTINGS: &[Setting] = &[
+    // First: a link's other keys apply on top of the preset.
+    Setting {
+        key: "preset",
+        aliases: &[],
+        id: "preset",
+        label: "Experiment",
+        help: "A ready-made experiment with a paragraph on what to look for; changing a setting of the run makes it your own (Custom).",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: crate::presets::CHOICES,
+            custom: None,
+        },
+        effect: Effect::NewData,
+        get: |o| crate::presets::current(o).map_or(String::new(), |p| p.name.to_string()),
+        put: |s, o, v| crate::presets::choose(o, v).map_err(|e| format!("{}: {e}", s.label)),
+    },
     Setting {
         key: "dataset",
         aliases: &[],
@@ -844,7 +874,167 @@ pub static SETTINGS: &[Setting] = &[
             Ok(())
         },
     },
+    Setting {
+        key: "embed",
+        aliases: &[],
+        id: "",
+        label: "Embedded",
+        help: "The compact layout for an iframe: no header or footer text, the panels of controls folded.",
+        group: Group::Link,
+        widget: Widget::Checkbox,
+        effect: Effect::View,
+        get: |o| u8::from(o.embed).to_string(),
+        put: |s, o, v| {
+            o.embed = s.flag(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "autoplay",
+        aliases: &[],
+        id: "",
+        label: "Autoplay",
+        help: "1: training starts when the page opens; 0: the page opens paused.",
+        group: Group::Link,
+        widget: Widget::Checkbox,
+        effect: Effect::View,
+        get: |o| u8::from(o.autoplay).to_string(),
+        put: |s, o, v| {
+            o.autoplay = s.flag(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "allow-origin",
+        aliases: &[],
+        id: "",
+        label: "Allowed host origins",
+        help: "Origins (e.g. https://course.example.org, comma-separated, or *) whose postMessage commands the page obeys; its own origin is always allowed.",
+        group: Group::Link,
+        widget: Widget::Text,
+        effect: Effect::View,
+        get: |o| o.allow_origins.join(","),
+        put: |s, o, v| {
+            o.allow_origins = parse_origins(v).map_err(|e| format!("{}: {e}", s.label))?;
+            Ok(())
+        },
+    },
 ];
+
+/// The most origins `allow-origin` may list.
+pub const MAX_ORIGINS: usize = 16;
+
+/// Parses `allow-origin`: comma-separated `scheme://host[:port]` origins, or `*`.
+pub fn parse_origins(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let origin = part.trim_end_matches('/');
+        let valid = origin == "*"
+            || origin.split_once("://").is_some_and(|(scheme, host)| {
+                matches!(scheme, "http" | "https")
+                    && !host.is_empty()
+                    && !host.contains(['/', '?', '#', '@', ' '])
+            });
+        if !valid {
+            return Err(format!(
+                "\"{}\" is not an origin like https://example.org or *",
+                echo(part)
+            ));
+        }
+        if !out.iter().any(|o| o == origin) {
+            out.push(origin.to_ascii_lowercase());
+        }
+    }
+    if out.len() > MAX_ORIGINS {
+        return Err(format!("at most {MAX_ORIGINS} origins"));
+    }
+    Ok(out)
+}
+
+/// Whether a message from `origin` may drive a page at `own` with these options.
+pub fn origin_allowed(options: &PageOptions, origin: &str, own: &str) -> bool {
+    origin == own
+        || options
+            .allow_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+}
+
+/// The suffix of a link key that hides a control: `grow_hide=1`.
+pub const HIDE_SUFFIX: &str = "_hide";
+
+/// Controls of the page that are not settings, by link key and element id; they can be hidden
+/// like any setting's control.
+pub const PAGE_CONTROLS: &[(&str, &str)] = &[
+    ("play", "play"),
+    ("step", "step"),
+    ("grow", "grow"),
+    ("reset", "reset"),
+    ("regenerate", "regenerate"),
+    ("csv", "csv"),
+    ("share", "share"),
+    ("export", "export"),
+    ("import", "import"),
+];
+
+/// Every control a link can hide: each setting that has one, then [`PAGE_CONTROLS`]; as
+/// `(key, element id)`.
+pub fn hideable() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.group != Group::Link && !s.id.is_empty())
+        .map(|s| (s.key, s.id))
+        .chain(PAGE_CONTROLS.iter().copied())
+}
+
+/// Sets or clears `<key>_hide`; `key` is a setting's key (or alias) or a page control's.
+pub fn set_hidden(options: &mut PageOptions, key: &str, value: &str) -> Result<(), String> {
+    let canonical = find(key)
+        .map(|s| s.key)
+        .unwrap_or(key)
+        .to_string();
+    let Some((key, _)) = hideable().find(|(k, _)| *k == canonical) else {
+        return Err(format!("\"{}\" is not a control that can be hidden", echo(key)));
+    };
+    let hide = match value.trim().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" | "on" | "yes" => true,
+        "0" | "false" | "off" | "no" => false,
+        _ => {
+            return Err(format!(
+                "{key}{HIDE_SUFFIX}: expected 1 or 0, got \"{}\"",
+                echo(value)
+            ));
+        }
+    };
+    let mut hidden: Vec<&'static str> = options.hidden.iter().copied().filter(|k| *k != key).collect();
+    if hide {
+        hidden.push(key);
+    }
+    options.hidden = hideable()
+        .map(|(k, _)| k)
+        .filter(|k| hidden.contains(k))
+        .collect();
+    Ok(())
+}
+
+/// Sets one value by link key: a setting (or an alias), or `<key>_hide`. On error `options`
+/// is unchanged; `Ok` names the setting changed (`None` for a hide flag).
+pub fn set_key(
+    options: &mut PageOptions,
+    key: &str,
+    value: &str,
+) -> Result<Option<&'static Setting>, String> {
+    let key = key.trim();
+    if let Some(setting) = find(key) {
+        setting.set(options, value)?;
+        return Ok(Some(setting));
+    }
+    if let Some(stem) = key.strip_suffix(HIDE_SUFFIX) {
+        set_hidden(options, stem, value)?;
+        return Ok(None);
+    }
+    Err(format!("unknown setting \"{}\"", echo(key)))
+}
 
 /// The setting a link key (or alias) names.
 pub fn find(key: &str) -> Option<&'static Setting> {
@@ -852,6 +1042,12 @@ pub fn find(key: &str) -> Option<&'static Setting> {
 }
 
 /// The settings whose values differ between `a` and `b`.
+///
+/// The preset is left out: it follows from the runs' settings, and their own effects apply (a
+/// new learning rate stays live when it makes the experiment Custom).
 pub fn changed(a: &PageOptions, b: &PageOptions) -> Vec<&'static Setting> {
-    SETTINGS.iter().filter(|s| s.get(a) != s.get(b)).collect()
+    SETTINGS
+        .iter()
+        .filter(|s| s.key != "preset" && s.get(a) != s.get(b))
+        .collect()
 }

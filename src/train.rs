@@ -204,6 +204,9 @@ struct Growth {
     firefly: Option<FireflyRun>,
 }
 
+/// The most hidden units a restored network may have.
+const MAX_RESTORED_UNITS: usize = 4096;
+
 /// A training session. See the module doc.
 pub struct Session {
     config: RunConfig,
@@ -446,6 +449,66 @@ impl Session {
         if self.can_grow() {
             self.grow_requested = true;
         }
+    }
+
+    /// Puts a saved network and its history in place (a run imported from its export), so the
+    /// session shows that run again and can train on from it. The optimiser starts fresh and the
+    /// batch order from the session's seed: training on after an import is a new continuation,
+    /// not the original one. On error the session is unchanged.
+    pub fn restore(&mut self, mlp: Mlp, history: History) -> Result<(), EngineError> {
+        let bad = |what: String| Err(EngineError::InvalidConfig(what));
+        mlp.check_shapes()
+            .map_err(|e| EngineError::InvalidConfig(format!("the network does not fit together: {e}")))?;
+        if mlp.task != self.data.task || mlp.n_inputs != 2 {
+            return bad("the network was trained on a different task".into());
+        }
+        if mlp.activation != self.config.model.activation {
+            return bad(format!(
+                "the network uses {}, the settings {}",
+                mlp.activation.name(),
+                self.config.model.activation.name()
+            ));
+        }
+        if mlp.n_units() > MAX_RESTORED_UNITS {
+            return bad(format!("the network has {} hidden units", mlp.n_units()));
+        }
+        let matrices = mlp.param_matrices();
+        if matrices
+            .iter()
+            .any(|m| m.rows.checked_mul(m.cols) != Some(m.data.len()))
+        {
+            return bad("a weight matrix has the wrong number of values".into());
+        }
+        if matrices.iter().any(|m| m.data.iter().any(|x| !x.is_finite())) {
+            return bad("the network has a weight that is not a finite number".into());
+        }
+        let mut ids = mlp.unit_ids();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) || ids.last().is_some_and(|&id| id >= mlp.next_unit_id) {
+            return bad("the network's unit identities repeat".into());
+        }
+        let epoch = history.epochs.last().map_or(0, |r| r.epoch);
+        if history.epochs.windows(2).any(|w| w[1].epoch <= w[0].epoch)
+            || history.growths.iter().any(|g| g.epoch > epoch)
+        {
+            return bad("the history's epochs are out of order".into());
+        }
+        if history.epochs.last().is_some_and(|r| r.units != mlp.n_units()) {
+            return bad("the history ends with a different number of units than the network has".into());
+        }
+        self.model = DeviceMlp::upload(&mlp, &self.device);
+        self.optimizer = Optimizer::new(self.config.train.optimizer, self.model.params.len());
+        if self.host.is_some() {
+            self.host = Some(HostTrain::new(&mlp, &self.config, &self.data));
+        }
+        self.epochs_since_growth = epoch - history.growths.last().map_or(0, |g| g.epoch);
+        self.epoch = epoch;
+        self.history = history;
+        self.batch = 0;
+        self.epoch_data = None;
+        self.growth = None;
+        self.grow_requested = false;
+        Ok(())
     }
 
     /// The current network with its weights (one read).

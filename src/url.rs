@@ -4,10 +4,12 @@
 //! [`parse_hash`] reads each known key in the table's order (the last of repeated keys wins),
 //! starting from the defaults. A bad value or an unknown key becomes a [`Problem`] that names it;
 //! every other value still applies. [`to_hash`] writes the options back, leaving out settings at
-//! their default, so `parse_hash(to_hash(o)) == o`.
+//! their default, so `parse_hash(to_hash(o)) == o`. While the options are a preset, the link is
+//! `preset=NAME` and the settings that differ from it. `<key>_hide=1` hides a control
+//! ([`crate::settings::set_hidden`]).
 
 pub use crate::settings::{BackendChoice, PageOptions, parse_layers};
-use crate::settings::{SETTINGS, echo};
+use crate::settings::{HIDE_SUFFIX, SETTINGS, echo, set_hidden};
 
 /// One value of a link that was not applied, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,15 +49,26 @@ pub fn parse_hash(hash: &str) -> (PageOptions, Vec<Problem>) {
     let mut problems = Vec::new();
     let text = hash.trim().trim_start_matches('#');
     let mut values: Vec<Option<String>> = vec![None; SETTINGS.len()];
+    let mut hides: Vec<(String, String)> = Vec::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = percent_decode(key);
-        match SETTINGS.iter().position(|s| s.answers_to(key.trim())) {
+        let key = key.trim();
+        match SETTINGS.iter().position(|s| s.answers_to(key)) {
             Some(i) => values[i] = Some(percent_decode(value)),
+            None if key.ends_with(HIDE_SUFFIX) => {
+                hides.push((key.to_string(), percent_decode(value)));
+            }
             None => problems.push(Problem {
                 key: None,
-                message: format!("unknown setting \"{}\"", echo(&key)),
+                message: format!("unknown setting \"{}\"", echo(key)),
             }),
+        }
+    }
+    for (key, value) in hides {
+        let stem = key.trim_end_matches(HIDE_SUFFIX);
+        if let Err(message) = set_hidden(&mut options, stem, &value) {
+            problems.push(Problem { key: None, message });
         }
     }
     for (setting, value) in SETTINGS.iter().zip(values) {
@@ -70,15 +83,30 @@ pub fn parse_hash(hash: &str) -> (PageOptions, Vec<Problem>) {
     (options, problems)
 }
 
-/// Writes the options as a URL hash (without `#`); settings at their default are left out.
+/// Writes the options as a URL hash (without `#`); settings at their default (or at the
+/// preset's value, while the options are a preset) are left out.
 pub fn to_hash(options: &PageOptions) -> String {
-    let defaults = PageOptions::default();
-    SETTINGS
-        .iter()
-        .filter_map(|s| {
-            let value = s.get(options);
-            (value != s.get(&defaults)).then(|| format!("{}={value}", s.key))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    let preset = crate::presets::current(options);
+    let base = preset
+        .and_then(|p| p.options().ok())
+        .unwrap_or_default();
+    let mut parts: Vec<String> = preset.map(|p| format!("preset={}", p.name)).into_iter().collect();
+    parts.extend(SETTINGS.iter().filter(|s| s.key != "preset").filter_map(|s| {
+        let value = s.get(options);
+        (value != s.get(&base)).then(|| format!("{}={}", s.key, encode(&value)))
+    }));
+    parts.extend(options.hidden.iter().map(|k| format!("{k}{HIDE_SUFFIX}=1")));
+    parts.join("&")
+}
+
+/// Escapes what would break a `key=value&…` hash (`%`, `&`, `=`, `#`, spaces).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '%' | '&' | '=' | '#' | ' ' => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }

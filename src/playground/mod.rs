@@ -22,13 +22,17 @@ use crate::model::{Activation, ModelConfig};
 use crate::settings::{self, Effect, PageOptions, method_label};
 
 mod explain;
+mod export;
 mod figure3;
+mod host;
 mod notice;
 
 use crate::train::{GrowthStage, Session, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
+pub use export::{ExportedRun, MAX_IMPORT_BYTES, Role, RunExport, csv};
 pub use figure3::{BandPoint, band};
+pub use host::{Command, EPOCH_EVENT_MS, EventCursor, HostEvent, RunStatus, Value, parse_command};
 pub use notice::{Cause, Level, Notice};
 use notice::{size, too_big};
 
@@ -92,6 +96,8 @@ pub enum Msg {
     CsvFailed(String, String),
     /// The person closed a notice.
     Dismiss(Cause),
+    /// A run file was read: its name and text (see [`Playground::import_file`]).
+    ImportRun(String, String),
 }
 
 /// How the page's link should change.
@@ -198,6 +204,7 @@ impl Playground {
     pub fn new_on(options: PageOptions, device: Device, path: TrainPath) -> Result<Self, String> {
         let data = Dataset::generate(&options.config.data).map_err(|e| e.to_string())?;
         let (main, baseline, seeds) = sessions(&options, &data, &device, path)?;
+        let running = options.autoplay;
         Ok(Playground {
             path,
             seeds,
@@ -208,7 +215,7 @@ impl Playground {
             custom_data: false,
             main,
             baseline,
-            running: true,
+            running,
             failed: false,
             step_to: None,
             grow_to: None,
@@ -323,6 +330,9 @@ impl Playground {
     /// One line on what the opening experiment shows, or on what the chosen methods compare.
     pub fn what_to_look_for(&self) -> String {
         let o = &self.options;
+        if let Some(preset) = crate::presets::current(o) {
+            return preset.look_for.to_string();
+        }
         if o.config == default_experiment() && o.baseline == PageOptions::default().baseline {
             return DEFAULT_EXPERIMENT.to_string();
         }
@@ -471,6 +481,7 @@ impl Playground {
                 format!("{}: {why}", settings::echo(&name)),
             ),
             Msg::Dismiss(cause) => self.clear(cause),
+            Msg::ImportRun(name, text) => return self.import_file(&name, &text),
         }
         fx
     }
@@ -538,11 +549,16 @@ impl Playground {
 
     fn set(&mut self, key: &str, value: &str, preview: bool, fx: &mut Effects) {
         let Some(setting) = settings::find(key) else {
-            self.raise(
-                Cause::Link,
-                Level::Error,
-                format!("unknown setting \"{}\"", settings::echo(key)),
-            );
+            let mut next = self.options.clone();
+            match settings::set_key(&mut next, key, value) {
+                // `<key>_hide`: only the page changes.
+                Ok(_) => {
+                    self.options = next;
+                    self.write_link(false, fx);
+                    fx.controls = true;
+                }
+                Err(message) => self.raise(Cause::Link, Level::Error, message),
+            }
             return;
         };
         let mut next = self.options.clone();
@@ -565,6 +581,15 @@ impl Playground {
         }
         if !preview {
             self.apply(next, fx);
+        }
+    }
+
+    /// Writes the link for the options in force, if it changed.
+    fn write_link(&mut self, push: bool, fx: &mut Effects) {
+        let hash = to_hash(&self.options);
+        if hash != self.hash {
+            self.hash = hash.clone();
+            fx.hash = Some(HashWrite { hash, push });
         }
     }
 

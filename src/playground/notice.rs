@@ -19,6 +19,8 @@ pub enum Cause {
     UnitCap,
     /// A run stopped (the loss diverged, or the engine failed).
     Run,
+    /// A run file was imported, or could not be.
+    Import,
 }
 
 impl Cause {
@@ -31,6 +33,7 @@ impl Cause {
             Cause::Points => "points".into(),
             Cause::UnitCap => "unit-cap".into(),
             Cause::Run => "run".into(),
+            Cause::Import => "import".into(),
         }
     }
 
@@ -42,6 +45,7 @@ impl Cause {
             "points" => Cause::Points,
             "unit-cap" => Cause::UnitCap,
             "run" => Cause::Run,
+            "import" => Cause::Import,
             other => Cause::Setting(settings::find(other.strip_prefix("setting:")?)?.key),
         })
     }

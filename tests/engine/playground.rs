@@ -13,7 +13,7 @@ use firefly_playground::url::parse_hash;
 
 use crate::support::{block, device};
 
-fn page(hash: &str) -> Playground {
+pub(crate) fn page(hash: &str) -> Playground {
     Playground::from_hash(hash, device()).expect("the page starts")
 }
 
@@ -26,7 +26,7 @@ fn has(p: &Playground, cause: Cause) -> bool {
 }
 
 /// Works until the main run has trained `epochs` epochs (and the baseline caught up).
-fn train_to(p: &mut Playground, epochs: usize) {
+pub(crate) fn train_to(p: &mut Playground, epochs: usize) {
     let mut guard = 0;
     while p.main().epoch() < epochs || p.slowest_epoch() < p.main().epoch() {
         block(p.work(50.0));
@@ -37,7 +37,7 @@ fn train_to(p: &mut Playground, epochs: usize) {
 }
 
 /// Works until nothing asked for while paused is left.
-fn settle(p: &mut Playground) {
+pub(crate) fn settle(p: &mut Playground) {
     let mut guard = 0;
     while p.busy() {
         block(p.work(50.0));

@@ -1,0 +1,294 @@
+//! A run exported and imported again: the settings (as a link and key by key), the data, and
+//! for every run and seed its history (per-epoch metrics, every growth with every candidate's
+//! score) and its network's weights — enough to see the run again in the page and to plot it
+//! elsewhere. [`csv`] writes the per-epoch metrics for a spreadsheet.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Effects, HashWrite, Playground, sessions};
+use crate::data::Dataset;
+use crate::error::EngineError;
+use crate::model::Mlp;
+use crate::settings::SETTINGS;
+use crate::train::{History, Session};
+use crate::url::{parse_hash, to_hash};
+
+/// The `format` of an export.
+pub const FORMAT: &str = "firefly-playground-run";
+/// The export's version; an import reads this one.
+pub const VERSION: u32 = 1;
+/// The largest run file an import reads.
+pub const MAX_IMPORT_BYTES: usize = 64 << 20;
+
+/// Which run a record belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The growing run.
+    Main,
+    /// The comparison run.
+    Baseline,
+}
+
+/// One run of one seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedRun {
+    /// Growing run or baseline.
+    pub role: Role,
+    /// Which seed of the run (0 is the one the maps show).
+    pub index: usize,
+    /// The seed it trained from.
+    pub seed: u64,
+    /// Its growth method.
+    pub method: String,
+    /// Per-epoch metrics and growth events.
+    pub history: History,
+    /// The network now, with its weights.
+    pub network: Mlp,
+}
+
+/// Everything an export holds. See the module doc.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunExport {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
+    /// The settings as a link hash (what an import applies).
+    pub link: String,
+    /// Every setting by key, as link text (for reading elsewhere).
+    pub settings: BTreeMap<String, String>,
+    /// The points both runs trained on.
+    pub data: Dataset,
+    /// Every run and seed.
+    pub runs: Vec<ExportedRun>,
+}
+
+impl Playground {
+    /// The run as it is now (one read of each network's weights).
+    pub async fn export(&self) -> Result<RunExport, EngineError> {
+        let mut runs = Vec::new();
+        for (role, seeds) in [
+            (Role::Main, self.main_seeds().collect::<Vec<_>>()),
+            (Role::Baseline, self.baseline_seeds().collect()),
+        ] {
+            for (index, session) in seeds.into_iter().enumerate() {
+                runs.push(ExportedRun {
+                    role,
+                    index,
+                    seed: session.config().seed,
+                    method: session.config().growth.method.name().to_string(),
+                    history: session.history().clone(),
+                    network: session.network().await?,
+                });
+            }
+        }
+        Ok(RunExport {
+            format: FORMAT.into(),
+            version: VERSION,
+            link: to_hash(&self.options),
+            settings: SETTINGS
+                .iter()
+                .map(|s| (s.key.to_string(), s.get(&self.options)))
+                .collect(),
+            data: self.data.clone(),
+            runs,
+        })
+    }
+
+    /// Reads a run file chosen in the page and shows that run, paused; a bad file leaves the
+    /// runs as they are and says why in a notice.
+    pub fn import_file(&mut self, name: &str, text: &str) -> Effects {
+        match self.import_text(text) {
+            Ok(fx) => fx,
+            Err(e) => {
+                self.raise(
+                    super::Cause::Import,
+                    super::Level::Error,
+                    format!("{}: {e}", crate::settings::echo(name)),
+                );
+                Effects::default()
+            }
+        }
+    }
+
+    /// Reads a run file's text and shows that run, paused. On error nothing changed.
+    pub fn import_text(&mut self, text: &str) -> Result<Effects, String> {
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(format!(
+                "the file is {:.1} MB; a run file may be at most {} MB",
+                text.len() as f64 / 1e6,
+                MAX_IMPORT_BYTES >> 20
+            ));
+        }
+        let run: RunExport = serde_json::from_str(text).map_err(|e| {
+            format!("not a Firefly Playground run file ({e})")
+        })?;
+        self.import(run)
+    }
+
+    /// Shows an exported run again, paused: its settings, data, histories and networks. The
+    /// optimiser starts fresh if training goes on. On error nothing changed.
+    pub fn import(&mut self, run: RunExport) -> Result<Effects, String> {
+        if run.format != FORMAT {
+            return Err(format!(
+                "not a Firefly Playground run file (format \"{}\")",
+                crate::settings::echo(&run.format)
+            ));
+        }
+        if run.version != VERSION {
+            return Err(format!(
+                "run file version {} (this page reads version {VERSION})",
+                run.version
+            ));
+        }
+        let (options, problems) = parse_hash(&run.link);
+        if let Some(p) = problems.first() {
+            return Err(format!("the run's settings: {}", p.message));
+        }
+        check_data(&run.data)?;
+        let (mut main, mut baseline, mut seeds) =
+            sessions(&options, &run.data, &self.device, self.path)?;
+        let n = seeds.len() + 1;
+        if run.runs.len() != 2 * n {
+            return Err(format!(
+                "the file has {} runs; its settings train {}",
+                run.runs.len(),
+                2 * n
+            ));
+        }
+        for record in run.runs {
+            let session: &mut Session = match (record.role, record.index) {
+                (Role::Main, 0) => &mut main,
+                (Role::Baseline, 0) => &mut baseline,
+                (Role::Main, i) if i < n => &mut seeds[i - 1].main,
+                (Role::Baseline, i) if i < n => &mut seeds[i - 1].baseline,
+                (_, i) => return Err(format!("the file has a run of seed {i} of {n}")),
+            };
+            if session.config().growth.method.name() != record.method {
+                return Err(format!(
+                    "run {} of the file grew by {}, its settings say {}",
+                    record.index,
+                    crate::settings::echo(&record.method),
+                    session.config().growth.method.name()
+                ));
+            }
+            if session.epoch() != 0 {
+                return Err(format!("the file has seed {} twice", record.index));
+            }
+            session
+                .restore(record.network, record.history)
+                .map_err(|e| format!("run {} of the file: {e}", record.index))?;
+        }
+        let generated = Dataset::generate(&options.config.data).ok();
+        self.custom_data = generated.as_ref() != Some(&run.data);
+        self.options = options;
+        self.data = run.data;
+        self.data_version += 1;
+        self.main = main;
+        self.baseline = baseline;
+        self.seeds = seeds;
+        self.failed = false;
+        self.running = false;
+        self.step_to = None;
+        self.grow_to = None;
+        self.explain = None;
+        self.last_stage = 0;
+        self.dragging = None;
+        self.notices.clear();
+        self.raise(
+            super::Cause::Import,
+            super::Level::Info,
+            format!(
+                "Showing the imported run at epoch {} (paused). Play trains on from its networks with a fresh optimiser.",
+                self.main.epoch()
+            ),
+        );
+        let mut fx = Effects {
+            restarted: true,
+            controls: true,
+            ..Effects::default()
+        };
+        let hash = to_hash(&self.options);
+        self.hash = hash.clone();
+        fx.hash = Some(HashWrite { hash, push: true });
+        Ok(fx)
+    }
+}
+
+/// Checks imported points: both splits present, finite, labels that fit the task.
+fn check_data(data: &Dataset) -> Result<(), String> {
+    if data.train.is_empty() || data.test.is_empty() {
+        return Err("the run's data needs training and test points".into());
+    }
+    if data.len() > crate::data::MAX_POINTS {
+        return Err(format!(
+            "the run's data has {} points; at most {}",
+            data.len(),
+            crate::data::MAX_POINTS
+        ));
+    }
+    let ok = |s: &crate::data::Sample| {
+        s.x.is_finite()
+            && s.y.is_finite()
+            && s.label.is_finite()
+            && match data.task {
+                crate::data::Task::Classification { n_classes } => {
+                    s.label >= 0.0 && s.label.fract() == 0.0 && (s.label as usize) < n_classes
+                }
+                crate::data::Task::Regression => true,
+            }
+    };
+    if !data.train.iter().chain(&data.test).all(ok) {
+        return Err("the run's data has a point that is not a finite number or a known class".into());
+    }
+    Ok(())
+}
+
+/// Per-epoch metrics of every run and seed as CSV, one row per epoch:
+/// `role,index,seed,method,epoch,train_loss,test_loss,train_accuracy,test_accuracy,units,params`.
+pub fn csv(run: &RunExport) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record([
+        "role",
+        "index",
+        "seed",
+        "method",
+        "epoch",
+        "train_loss",
+        "test_loss",
+        "train_accuracy",
+        "test_accuracy",
+        "units",
+        "params",
+    ]);
+    let opt = |x: Option<f32>| x.map(|v| v.to_string()).unwrap_or_default();
+    for r in &run.runs {
+        let role = match r.role {
+            Role::Main => "main",
+            Role::Baseline => "baseline",
+        };
+        for e in &r.history.epochs {
+            let _ = out.write_record([
+                role.to_string(),
+                r.index.to_string(),
+                r.seed.to_string(),
+                r.method.clone(),
+                e.epoch.to_string(),
+                e.train_loss.to_string(),
+                e.test_loss.to_string(),
+                opt(e.train_accuracy),
+                opt(e.test_accuracy),
+                e.units.to_string(),
+                e.params.to_string(),
+            ]);
+        }
+    }
+    out.into_inner()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}

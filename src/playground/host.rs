@@ -1,0 +1,345 @@
+//! The host-page API: what a course page that embeds the playground in an iframe may ask of
+//! it through `postMessage` ([`Command`]), and what the playground tells it ([`HostEvent`]).
+//! Both are plain serde types: the page converts them with `serde-wasm-bindgen` at its edge, and
+//! every command goes through [`Playground::command`], so good and bad payloads are tested
+//! natively. A command either applies whole or changes nothing and says why.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Effects, Msg, Playground, RunState, RunExport};
+use crate::grow::GrowthEvent;
+use crate::settings::{self, SETTINGS};
+use crate::train::Session;
+
+/// The fewest milliseconds between two `epoch` events.
+pub const EPOCH_EVENT_MS: f64 = 250.0;
+/// The most settings one `set` may carry.
+pub const MAX_SET_KEYS: usize = 128;
+
+/// A setting's value in a command: text as in a link, a number or a flag.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// Link text.
+    Text(String),
+    /// A number (written as link text).
+    Number(f64),
+    /// A flag (`1` or `0`).
+    Flag(bool),
+}
+
+impl Value {
+    /// The value as link text.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Number(x) => format!("{x}"),
+            Value::Flag(b) => u8::from(*b).to_string(),
+        }
+    }
+}
+
+/// What a host page may ask (`{"type": "set", "settings": {"dataset": "xor"}}`, `{"type":
+/// "play"}` …).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Command {
+    /// Set settings by link key (and `<key>_hide`), all or none.
+    Set {
+        /// Key → value.
+        settings: BTreeMap<String, Value>,
+    },
+    /// Start training.
+    Play,
+    /// Pause.
+    Pause,
+    /// Train one epoch, then pause.
+    Step,
+    /// Grow both runs now.
+    Grow,
+    /// Start both runs again.
+    Reset,
+    /// Ask for the run's export (answered with an `export` event).
+    Export,
+    /// Show an exported run again.
+    Import {
+        /// The run, as `export` gave it.
+        run: Box<RunExport>,
+    },
+}
+
+impl Command {
+    /// The command's name, as in its `type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Set { .. } => "set",
+            Command::Play => "play",
+            Command::Pause => "pause",
+            Command::Step => "step",
+            Command::Grow => "grow",
+            Command::Reset => "reset",
+            Command::Export => "export",
+            Command::Import { .. } => "import",
+        }
+    }
+}
+
+/// One run, as an `epoch` event reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunStatus {
+    /// Growth method.
+    pub method: &'static str,
+    /// Epochs trained.
+    pub epoch: usize,
+    /// Hidden units.
+    pub units: usize,
+    /// Architecture, e.g. `2-4-3r-2`.
+    pub architecture: String,
+    /// Growth phases so far.
+    pub growths: usize,
+    /// Latest training loss.
+    pub train_loss: Option<f32>,
+    /// Latest test loss.
+    pub test_loss: Option<f32>,
+    /// Latest test accuracy (classification).
+    pub test_accuracy: Option<f32>,
+}
+
+impl RunStatus {
+    fn of(session: &Session) -> Self {
+        let last = session.history().epochs.last();
+        RunStatus {
+            method: session.config().growth.method.name(),
+            epoch: session.epoch(),
+            units: session.n_units(),
+            architecture: session.shape().architecture(),
+            growths: session.history().growths.len(),
+            train_loss: last.map(|r| r.train_loss),
+            test_loss: last.map(|r| r.test_loss),
+            test_accuracy: last.and_then(|r| r.test_accuracy),
+        }
+    }
+}
+
+/// What the playground tells its host page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum HostEvent {
+    /// The page is running and takes commands.
+    Ready {
+        /// The link of the experiment.
+        link: String,
+        /// Every setting by key, as link text.
+        settings: BTreeMap<&'static str, String>,
+    },
+    /// Training went on (at most every [`EPOCH_EVENT_MS`]).
+    Epoch {
+        /// `running`, `paused` or `error`.
+        state: &'static str,
+        /// The growing run.
+        main: RunStatus,
+        /// The comparison run.
+        baseline: RunStatus,
+    },
+    /// A run grew.
+    Grew {
+        /// `main` or `baseline`.
+        run: &'static str,
+        /// The growth, with every candidate's score.
+        growth: Box<GrowthEvent>,
+    },
+    /// The page's height changed (for the iframe's height).
+    Height {
+        /// CSS pixels.
+        height: f64,
+    },
+    /// Settings changed (by the person or by a command): the new link.
+    Settings {
+        /// The link of the experiment.
+        link: String,
+    },
+    /// A command was refused; nothing changed.
+    Error {
+        /// The command's type, when it could be read.
+        command: Option<String>,
+        /// Why.
+        message: String,
+    },
+    /// The run, as asked for by `export`.
+    Export {
+        /// Settings, data, histories and networks.
+        run: Box<RunExport>,
+    },
+}
+
+/// What the host has been told so far (the page keeps one).
+#[derive(Clone, Debug, Default)]
+pub struct EventCursor {
+    last_epoch_ms: Option<f64>,
+    epochs: (usize, usize),
+    growths: (usize, usize),
+    link: Option<String>,
+}
+
+impl Playground {
+    /// Carries out a host page's command; on error nothing changed and the message says why.
+    pub fn command(&mut self, command: Command) -> Result<Effects, String> {
+        match command {
+            Command::Set { settings } => self.set_all(&settings),
+            Command::Play => {
+                if self.failed {
+                    return Err("the run stopped; send reset first".into());
+                }
+                if !self.running {
+                    return Ok(self.update(Msg::TogglePlay));
+                }
+                Ok(Effects::default())
+            }
+            Command::Pause => {
+                if self.running {
+                    return Ok(self.update(Msg::TogglePlay));
+                }
+                self.step_to = None;
+                Ok(Effects::default())
+            }
+            Command::Step => Ok(self.update(Msg::Step)),
+            Command::Grow => Ok(self.update(Msg::Grow)),
+            Command::Reset => Ok(self.update(Msg::Reset)),
+            Command::Export => Ok(Effects::default()),
+            Command::Import { run } => self.import(*run),
+        }
+    }
+
+    /// Applies every setting or none.
+    fn set_all(&mut self, values: &BTreeMap<String, Value>) -> Result<Effects, String> {
+        if values.len() > MAX_SET_KEYS {
+            return Err(format!(
+                "{} settings in one set; at most {MAX_SET_KEYS}",
+                values.len()
+            ));
+        }
+        let mut next = self.options.clone();
+        // The preset first, so that the other values apply on top of it, as in a link.
+        let mut ordered: Vec<(&String, &Value)> = values.iter().collect();
+        ordered.sort_by_key(|(k, _)| settings::find(k).map(|s| s.key) != Some("preset"));
+        let mut touched = Vec::new();
+        for (key, value) in ordered {
+            if let Some(setting) = settings::set_key(&mut next, key, &value.text())? {
+                touched.push(setting.key);
+            }
+        }
+        let mut fx = Effects::default();
+        for key in touched {
+            self.clear(super::Cause::Setting(key));
+        }
+        self.apply(next, &mut fx);
+        self.write_link(true, &mut fx);
+        fx.controls = true;
+        Ok(fx)
+    }
+
+    /// The events due since `cursor`: a growth of either run, new settings, and at most one
+    /// `epoch` event every [`EPOCH_EVENT_MS`] while the runs move. `now_ms` is any clock in
+    /// milliseconds.
+    pub fn host_events(&self, cursor: &mut EventCursor, now_ms: f64) -> Vec<HostEvent> {
+        let mut events = Vec::new();
+        let link = self.settings_hash();
+        if cursor.link.as_ref() != Some(&link) {
+            if cursor.link.is_some() {
+                events.push(HostEvent::Settings { link: link.clone() });
+            }
+            cursor.link = Some(link);
+        }
+        for (run, session, seen) in [
+            ("main", &self.main, &mut cursor.growths.0),
+            ("baseline", &self.baseline, &mut cursor.growths.1),
+        ] {
+            let growths = &session.history().growths;
+            if growths.len() < *seen {
+                // The run started again.
+                *seen = 0;
+            }
+            for growth in &growths[*seen..] {
+                events.push(HostEvent::Grew {
+                    run,
+                    growth: Box::new(growth.clone()),
+                });
+            }
+            *seen = growths.len();
+        }
+        let epochs = (self.main.epoch(), self.baseline.epoch());
+        let due = cursor
+            .last_epoch_ms
+            .is_none_or(|t| now_ms - t >= EPOCH_EVENT_MS);
+        if epochs != cursor.epochs && due {
+            cursor.epochs = epochs;
+            cursor.last_epoch_ms = Some(now_ms);
+            events.push(self.epoch_event());
+        }
+        events
+    }
+
+    /// An `epoch` event for the runs as they are.
+    pub fn epoch_event(&self) -> HostEvent {
+        HostEvent::Epoch {
+            state: self.state().name(),
+            main: RunStatus::of(&self.main),
+            baseline: RunStatus::of(&self.baseline),
+        }
+    }
+
+    /// The `ready` event.
+    pub fn ready_event(&self) -> HostEvent {
+        HostEvent::Ready {
+            link: self.settings_hash(),
+            settings: SETTINGS
+                .iter()
+                .map(|s| (s.key, s.get(&self.options)))
+                .collect(),
+        }
+    }
+}
+
+/// Reads a command from JSON text (a host page may post a string); `max_bytes` bounds it.
+pub fn parse_command(text: &str, max_bytes: usize) -> Result<Command, String> {
+    if text.len() > max_bytes {
+        return Err(format!(
+            "the message is {} bytes; at most {max_bytes}",
+            text.len()
+        ));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a command: {e}"))?;
+    Command::from_json(value)
+}
+
+impl Command {
+    /// Reads a command from a JSON value (the page turns a posted object into one): an object
+    /// with a known `type` and only the fields that type has.
+    pub fn from_json(value: serde_json::Value) -> Result<Command, String> {
+        let Some(object) = value.as_object() else {
+            return Err("not a command: expected an object with a \"type\"".into());
+        };
+        let allowed: &[&str] = match object.get("type").and_then(|t| t.as_str()) {
+            Some("set") => &["type", "settings"],
+            Some("import") => &["type", "run"],
+            _ => &["type"],
+        };
+        if let Some(extra) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(format!(
+                "not a command: unknown field \"{}\"",
+                settings::echo(extra)
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| format!("not a command: {e}"))
+    }
+}
+
+impl RunState {
+    /// Whether the runs are training.
+    pub fn is_running(self) -> bool {
+        self == RunState::Running
+    }
+}

@@ -1,0 +1,348 @@
+//! Course pages: presets, hidden controls, embed and autoplay in links, the host-page API
+//! (good and bad payloads through `Playground::command`, its events), and a run exported and
+//! imported back.
+
+use firefly_playground::playground::{
+    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, Msg, Playground, RunExport, RunState, Value,
+    csv, parse_command,
+};
+use firefly_playground::presets::{self, CHOICES, PRESETS};
+use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins};
+use firefly_playground::url::{parse_hash, to_hash};
+
+use crate::playground::{page, settle, train_to};
+use crate::support::block;
+
+#[test]
+fn every_preset_is_valid_distinct_and_listed() {
+    let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+    let listed: Vec<&str> = CHOICES.iter().skip(1).map(|(v, _)| *v).collect();
+    assert_eq!(names, listed, "the Experiment list names every preset in order");
+    assert_eq!(CHOICES[0].0, "", "Custom comes first");
+    let mut seen: Vec<PageOptions> = Vec::new();
+    for preset in PRESETS {
+        let options = preset.options().expect(preset.name);
+        assert_ne!(options, PageOptions::default(), "{} differs from the defaults", preset.name);
+        assert!(!seen.contains(&options), "{} is not another preset", preset.name);
+        assert_eq!(presets::current(&options).map(|p| p.name), Some(preset.name));
+        assert!(preset.look_for.len() > 80, "{} says what to look for", preset.name);
+        let label = CHOICES.iter().find(|(v, _)| *v == preset.name).map(|(_, l)| *l);
+        assert_eq!(label, Some(preset.label));
+        seen.push(options);
+    }
+    assert!(presets::current(&PageOptions::default()).is_none());
+}
+
+#[test]
+fn a_preset_link_is_short_and_other_keys_apply_on_top() {
+    let preset = &PRESETS[0];
+    let (options, problems) = parse_hash(&format!("preset={}", preset.name));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(options, preset.options().unwrap());
+    assert_eq!(to_hash(&options), format!("preset={}", preset.name));
+
+    // A page setting keeps the preset; a setting of the runs makes the experiment Custom.
+    let (options, _) = parse_hash(&format!("preset={}&test=1&embed=1", preset.name));
+    assert_eq!(to_hash(&options), format!("preset={}&test=1&embed=1", preset.name));
+    let (options, _) = parse_hash(&format!("preset={}&lr=0.3", preset.name));
+    assert!(presets::current(&options).is_none());
+    assert_eq!(options.config.train.learning_rate, 0.3);
+    assert_eq!(options.config.data.kind, preset.options().unwrap().config.data.kind);
+    let (again, problems) = parse_hash(&to_hash(&options));
+    assert!(problems.is_empty());
+    assert_eq!(again, options, "a Custom link round-trips");
+
+    let (_, problems) = parse_hash("preset=nonsense");
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].message.contains("split-vs-random-spiral"), "{}", problems[0].message);
+}
+
+#[test]
+fn choosing_a_preset_restarts_and_says_what_to_look_for() {
+    let mut p = page("");
+    let preset = &PRESETS[1];
+    let fx = p.update(Msg::Set("preset".into(), preset.name.into()));
+    assert!(fx.restarted);
+    assert_eq!(p.what_to_look_for(), preset.look_for);
+    assert_eq!(p.main().config().growth.method.name(), "firefly-layers");
+    assert_eq!(fx.hash.map(|h| h.hash), Some(format!("preset={}", preset.name)));
+    // A live setting leaves the preset without a restart.
+    let fx = p.update(Msg::Set("lr".into(), "0.03".into()));
+    assert!(!fx.restarted, "the learning rate stays live");
+    assert_ne!(p.what_to_look_for(), preset.look_for);
+    assert!(!p.settings_hash().contains("preset="));
+}
+
+#[test]
+fn links_hide_controls_by_key() {
+    let (options, problems) = parse_hash("grow_hide=1&seed_hide=1&interval_hide=1&dataset_hide=0");
+    assert!(problems.is_empty(), "{problems:?}");
+    // In the order of the page; an alias names its setting.
+    assert_eq!(options.hidden, vec!["grow-every", "seed", "grow"]);
+    assert_eq!(to_hash(&options), "grow-every_hide=1&seed_hide=1&grow_hide=1");
+    assert_eq!(parse_hash(&to_hash(&options)).0, options);
+    let (options, problems) = parse_hash("backend_hide=1&nothing_hide=1&grow_hide=maybe");
+    assert!(options.hidden.is_empty());
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems[0].message.contains("backend"));
+    assert!(problems[2].message.contains("maybe"));
+    // Every hideable control is a real setting with a control, or a page control.
+    for (key, id) in settings::hideable() {
+        assert!(!key.is_empty() && !id.is_empty());
+    }
+}
+
+#[test]
+fn autoplay_off_opens_paused_and_embed_is_a_page_setting() {
+    let p = page("autoplay=0&embed=1");
+    assert_eq!(p.state(), RunState::Paused);
+    assert!(p.options().embed);
+    assert_eq!(page("").state(), RunState::Running);
+    let mut p = page("");
+    let fx = p.update(Msg::Set("embed".into(), "1".into()));
+    assert!(!fx.restarted, "embed changes the layout only");
+    assert_eq!(fx.hash.map(|h| h.hash), Some("embed=1".into()));
+}
+
+#[test]
+fn allowed_origins_are_parsed_and_checked() {
+    assert_eq!(
+        parse_origins("https://course.example.org, http://127.0.0.1:8000/").unwrap(),
+        vec!["https://course.example.org", "http://127.0.0.1:8000"]
+    );
+    assert!(parse_origins("javascript:alert(1)").is_err());
+    assert!(parse_origins("https://a.org/path").is_err());
+    assert!(parse_origins("https://").is_err());
+    let (options, problems) = parse_hash("allow-origin=https://course.example.org");
+    assert!(problems.is_empty());
+    let own = "http://127.0.0.1:8080";
+    assert!(origin_allowed(&options, own, own));
+    assert!(origin_allowed(&options, "https://course.example.org", own));
+    assert!(!origin_allowed(&options, "https://evil.example", own));
+    assert!(!origin_allowed(&PageOptions::default(), "https://course.example.org", own));
+    let (any, _) = parse_hash("allow-origin=*");
+    assert!(origin_allowed(&any, "https://anyone.example", own));
+}
+
+fn command(json: &str) -> Result<Command, String> {
+    parse_command(json, 1 << 20)
+}
+
+#[test]
+fn host_commands_parse_or_say_why() {
+    assert_eq!(command(r#"{"type":"play"}"#), Ok(Command::Play));
+    let set = command(r#"{"type":"set","settings":{"lr":0.1,"test":true,"dataset":"xor"}}"#)
+        .unwrap();
+    let Command::Set { settings } = &set else {
+        panic!("{set:?}")
+    };
+    assert_eq!(settings["lr"], Value::Number(0.1));
+    assert_eq!(settings["test"].text(), "1");
+    for bad in [
+        r#"{"type":"fly"}"#,
+        r#"{"type":"set"}"#,
+        r#"{"type":"play","extra":1}"#,
+        r#"{"type":"set","settings":{"lr":[1]}}"#,
+        "not json",
+        "",
+    ] {
+        assert!(command(bad).is_err(), "{bad} is refused");
+    }
+    assert!(parse_command(&format!("{{\"type\":\"play\",\"x\":\"{}\"}}", "a".repeat(100)), 64)
+        .unwrap_err()
+        .contains("at most 64"));
+}
+
+#[test]
+fn a_set_applies_whole_or_not_at_all() {
+    let mut p = page("");
+    let before = (p.options().clone(), p.settings_hash());
+    let bad = command(r#"{"type":"set","settings":{"dataset":"xor","lr":"fast"}}"#).unwrap();
+    let err = p.command(bad).unwrap_err();
+    assert!(err.contains("Learning rate") && err.contains("fast"), "{err}");
+    assert_eq!((p.options().clone(), p.settings_hash()), before, "nothing changed");
+    let unknown = command(r#"{"type":"set","settings":{"speed":"11"}}"#).unwrap();
+    assert!(p.command(unknown).unwrap_err().contains("speed"));
+
+    let good = command(
+        r#"{"type":"set","settings":{"dataset":"xor","lr":0.03,"grow_hide":1,"preset":"how-many-candidates"}}"#,
+    )
+    .unwrap();
+    let fx = p.command(good).unwrap();
+    assert!(fx.restarted && fx.controls);
+    // The preset applies first and the other values on top of it.
+    assert_eq!(p.options().config.data.kind.name(), "xor");
+    assert_eq!(p.options().config.train.learning_rate, 0.03);
+    assert_eq!(p.options().config.growth.candidates, 1);
+    assert_eq!(p.options().hidden, vec!["grow"]);
+    assert_eq!(p.main().config().data.kind.name(), "xor");
+}
+
+#[test]
+fn play_pause_step_and_grow_from_the_host() {
+    let mut p = page("layers=2&seeds=1");
+    p.command(Command::Pause).unwrap();
+    assert_eq!(p.state(), RunState::Paused);
+    p.command(Command::Pause).unwrap();
+    assert_eq!(p.state(), RunState::Paused, "pause is not a toggle");
+    p.command(Command::Step).unwrap();
+    settle(&mut p);
+    assert_eq!(p.main().epoch(), 1);
+    p.command(Command::Grow).unwrap();
+    settle(&mut p);
+    assert_eq!(p.main().history().growths.len(), 1);
+    p.command(Command::Play).unwrap();
+    p.command(Command::Play).unwrap();
+    assert_eq!(p.state(), RunState::Running, "play is not a toggle");
+    // A diverged run refuses play until reset.
+    let mut p = page("lr=10&optimizer=sgd&layers=8,8&seeds=1");
+    let mut guard = 0;
+    while p.state() != RunState::Error && guard < 2000 {
+        block(p.work(20.0));
+        guard += 1;
+    }
+    if p.state() == RunState::Error {
+        assert!(p.command(Command::Play).is_err());
+        p.command(Command::Reset).unwrap();
+        assert_ne!(p.state(), RunState::Error);
+    }
+}
+
+#[test]
+fn events_report_each_growth_once_and_throttle_epochs() {
+    let mut p = page("layers=2&grow-every=2&seeds=1");
+    let mut cursor = EventCursor::default();
+    let first = p.host_events(&mut cursor, 0.0);
+    assert!(first.iter().all(|e| !matches!(e, HostEvent::Grew { .. })));
+    train_to(&mut p, 7);
+    let events = p.host_events(&mut cursor, 1.0);
+    let grew = |events: &[HostEvent], who: &str| {
+        events
+            .iter()
+            .filter(|e| matches!(e, HostEvent::Grew { run, .. } if *run == who))
+            .count()
+    };
+    assert_eq!(grew(&events, "main"), p.main().history().growths.len());
+    assert_eq!(grew(&events, "baseline"), p.baseline().history().growths.len());
+    assert!(grew(&events, "main") >= 3);
+    assert!(events.iter().any(|e| matches!(e, HostEvent::Epoch { .. })));
+    // Too soon after that epoch event: none, though the runs moved.
+    train_to(&mut p, 8);
+    let soon = p.host_events(&mut cursor, 2.0);
+    assert!(!soon.iter().any(|e| matches!(e, HostEvent::Epoch { .. })));
+    train_to(&mut p, 9);
+    let later = p.host_events(&mut cursor, 1.0 + EPOCH_EVENT_MS);
+    let epoch = later.iter().find_map(|e| match e {
+        HostEvent::Epoch { main, .. } => Some(main.epoch),
+        _ => None,
+    });
+    assert_eq!(epoch, Some(p.main().epoch()));
+    assert_eq!(
+        grew(&soon, "main") + grew(&later, "main"),
+        p.main().history().growths.len() - grew(&events, "main")
+    );
+    // Settings changed: one `settings` event with the new link.
+    p.update(Msg::Set("lr".into(), "0.03".into()));
+    let changed = p.host_events(&mut cursor, 1.0 + 2.0 * EPOCH_EVENT_MS);
+    assert!(changed.iter().any(|e| matches!(e, HostEvent::Settings { link } if link.contains("lr=0.03"))));
+    let json = serde_json::to_value(&later).unwrap();
+    assert!(json.as_array().unwrap().iter().all(|e| e["type"].is_string()));
+    let ready = serde_json::to_value(p.ready_event()).unwrap();
+    assert_eq!(ready["type"], "ready");
+    assert_eq!(ready["settings"]["lr"], "0.03");
+}
+
+fn exported(p: &Playground) -> RunExport {
+    block(p.export()).expect("export")
+}
+
+#[test]
+fn an_exported_run_imports_back_to_the_same_history() {
+    let mut p = page("layers=2&grow-every=3&seeds=2&dataset=xor");
+    train_to(&mut p, 10);
+    p.update(Msg::AddPoint(0.5, 0.5, false));
+    train_to(&mut p, 11);
+    let run = exported(&p);
+    assert_eq!(run.runs.len(), 4);
+    let text = serde_json::to_string(&run).unwrap();
+
+    let mut q = page("");
+    let fx = q.update(Msg::ImportRun("run.json".into(), text.clone()));
+    assert!(fx.restarted, "{:?}", q.notices());
+    assert_eq!(q.state(), RunState::Paused);
+    assert_eq!(q.options(), p.options());
+    assert_eq!(q.data(), p.data(), "the person's own points come back");
+    let pairs = q.main_seeds().zip(p.main_seeds()).chain(q.baseline_seeds().zip(p.baseline_seeds()));
+    for (a, b) in pairs {
+        assert_eq!(a.history(), b.history());
+        assert_eq!(a.epoch(), b.epoch());
+        assert_eq!(block(a.network()).unwrap(), block(b.network()).unwrap());
+    }
+    assert_eq!(exported(&q), run, "export ∘ import is the identity");
+    // It trains on from there.
+    q.update(Msg::TogglePlay);
+    train_to(&mut q, 13);
+    assert!(q.main().history().epochs.len() > p.main().history().epochs.len());
+
+    let table = csv(&run);
+    let rows: usize = run.runs.iter().map(|r| r.history.epochs.len()).sum();
+    assert_eq!(table.lines().count(), rows + 1);
+    assert!(table.starts_with("role,index,seed,method,epoch,train_loss"));
+}
+
+#[test]
+fn a_bad_run_file_is_refused_and_changes_nothing() {
+    let mut p = page("layers=2&grow-every=3&seeds=1");
+    train_to(&mut p, 4);
+    let run = exported(&p);
+    let mut q = page("dataset=xor&seeds=1");
+    train_to(&mut q, 2);
+    let before = (q.options().clone(), q.main().history().clone(), q.data().clone());
+    let text = serde_json::to_string(&run).unwrap();
+    let mut tampered_weights = run.clone();
+    tampered_weights.runs[0].network.out_weight.data.pop();
+    let mut tampered_units = run.clone();
+    let n = tampered_units.runs[1].network.blocks[0].unit_ids.len();
+    tampered_units.runs[1].network.blocks[0].unit_ids = vec![7; n];
+    let mut wrong_seeds = run.clone();
+    wrong_seeds.runs.pop();
+    let mut bad_label = run.clone();
+    bad_label.data.train[0].label = 7.0;
+    let mut nan = run.clone();
+    nan.runs[0].network.out_bias[0] = f32::NAN;
+    let cases = [
+        ("truncated", text[..text.len() / 2].to_string()),
+        ("other format", text.replace("firefly-playground-run", "something-else")),
+        ("newer version", text.replace("\"version\":1", "\"version\":2")),
+        ("bad link", text.replacen(&format!("\"link\":\"{}", run.link), "\"link\":\"lr=banana&", 1)),
+        ("weights", serde_json::to_string(&tampered_weights).unwrap()),
+        ("unit ids", serde_json::to_string(&tampered_units).unwrap()),
+        ("runs", serde_json::to_string(&wrong_seeds).unwrap()),
+        ("label", serde_json::to_string(&bad_label).unwrap()),
+        ("nan", serde_json::to_string(&nan).unwrap_or_default()),
+    ];
+    for (what, text) in cases {
+        let fx = q.update(Msg::ImportRun("run.json".into(), text));
+        assert!(!fx.restarted, "{what} is refused");
+        let notice = q.notices().last().map(|n| n.text.clone()).unwrap_or_default();
+        assert!(notice.starts_with("run.json: "), "{what}: {notice}");
+        assert_eq!(
+            (q.options().clone(), q.main().history().clone(), q.data().clone()),
+            before,
+            "{what} changed nothing"
+        );
+    }
+}
+
+#[test]
+fn same_link_same_first_growth_decisions_with_a_preset() {
+    let decide = || {
+        let mut p = page(&format!("preset={}&seeds=1", PRESETS[0].name));
+        p.update(Msg::TogglePlay);
+        p.update(Msg::Grow);
+        settle(&mut p);
+        let g = p.main().history().growths[0].clone();
+        (g.plan, g.candidates)
+    };
+    assert_eq!(decide(), decide());
+}
