@@ -2,7 +2,8 @@
 //! wasm-opt on the wasm (pinned npm binaryen; trunk's own wasm-opt stays off so that the tests'
 //! build is fast), the wasm's size and integrity put right in `index.html`, precompressed `.gz`
 //! (zopfli through `pigz -11`) and `.br` beside each text or wasm asset, and a size table checked
-//! against the download budget.
+//! against the download budget. With `SITE_URL` set, the preview image's URL in the social tags
+//! becomes absolute, as social sites want it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,12 @@ const WASM_FEATURES: [&str; 7] = [
 /// because the playground's own code is built at opt-level 3 for speed: at "z" it would be
 /// 1,945,564 but train 2 to 5 times slower.
 pub const DOWNLOAD_BUDGET_GZIP: u64 = 2_100_000;
+/// The environment variable that names where the site will be served from (e.g.
+/// `https://user.github.io/firefly-playground/`).
+pub const SITE_URL_VAR: &str = "SITE_URL";
+/// The preview image's URL as `index.html` writes it in `og:image` and `twitter:image`:
+/// relative, so the site works wherever it is put; [`SITE_URL_VAR`] makes it absolute.
+const PREVIEW_CONTENT: &str = "content=\"preview.png\"";
 /// What gets a precompressed copy: everything a browser downloads except images.
 const COMPRESSED_EXTENSIONS: [&str; 6] = ["html", "js", "wasm", "css", "json", "svg"];
 
@@ -44,6 +51,7 @@ const COMPRESSED_EXTENSIONS: [&str; 6] = ["html", "js", "wasm", "css", "json", "
 pub fn finish(ctx: &Context, dist: &Path) -> Result<(), String> {
     let wasm = the_wasm(dist)?;
     optimise(ctx, dist, &wasm)?;
+    site_url(dist)?;
     precompress(ctx, dist)?;
     report(dist)
 }
@@ -123,6 +131,55 @@ fn replace_wasm_facts(
         &format!("{name}', {}, initializer()", before.len()),
         &format!("{name}', {}, initializer()", after.len()),
         "the wasm's size in the initializer call",
+    )
+}
+
+/// With [`SITE_URL_VAR`] set, puts the absolute preview URL and `og:url` into `index.html`.
+/// Social sites (Facebook, LinkedIn, Slack, X) read `og:image` without running the page and do
+/// not all resolve a relative one; the page itself needs no absolute URL.
+fn site_url(dist: &Path) -> Result<(), String> {
+    let Some(site) = std::env::var(SITE_URL_VAR).ok().filter(|s| !s.is_empty()) else {
+        println!(
+            "    og:image stays relative (preview.png); set {SITE_URL_VAR}=https://host/path/ \
+             for the absolute URL social sites want"
+        );
+        return Ok(());
+    };
+    let index = dist.join("index.html");
+    let html =
+        fs::read_to_string(&index).map_err(|e| format!("reading {}: {e}", index.display()))?;
+    let html = with_site_url(&html, &site)?;
+    fs::write(&index, html).map_err(|e| format!("writing {}: {e}", index.display()))?;
+    println!("    og:image and twitter:image made absolute under {SITE_URL_VAR}={site}");
+    Ok(())
+}
+
+/// `html` with the preview image's URL made absolute under `site` (an http(s) URL, safe inside
+/// an attribute; a missing final `/` is added) and `og:url` set to `site`.
+fn with_site_url(html: &str, site: &str) -> Result<String, String> {
+    let site = &format!("{}/", site.trim_end_matches('/'));
+    let plain = site
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '\\'));
+    if !(site.starts_with("https://") || site.starts_with("http://")) || !plain {
+        return Err(format!(
+            "{SITE_URL_VAR}={site:?}: expected the site's full address, such as \
+             https://user.github.io/firefly-playground/"
+        ));
+    }
+    let count = html.matches(PREVIEW_CONTENT).count();
+    if count != 2 {
+        return Err(format!(
+            "index.html: expected {PREVIEW_CONTENT} twice (og:image, twitter:image), found it \
+             {count} times"
+        ));
+    }
+    let html = html.replace(PREVIEW_CONTENT, &format!("content=\"{site}preview.png\""));
+    replace_once(
+        &html,
+        "<meta property=\"og:type\"",
+        &format!("<meta property=\"og:url\" content=\"{site}\">\n  <meta property=\"og:type\""),
+        "og:type",
     )
 }
 
@@ -288,6 +345,33 @@ mod tests {
     fn refuses_html_without_the_facts() {
         let err = replace_wasm_facts("<html></html>", "app_bg.wasm", b"a", b"b").unwrap_err();
         assert!(err.contains("integrity"), "{err}");
+    }
+
+    #[test]
+    fn site_url_makes_the_preview_absolute() {
+        let html = "<meta property=\"og:type\" content=\"website\">\n  \
+                    <meta property=\"og:image\" content=\"preview.png\">\n  \
+                    <meta name=\"twitter:image\" content=\"preview.png\">";
+        let site = "https://user.github.io/firefly-playground/";
+        let fixed = with_site_url(html, site).unwrap();
+        assert_eq!(
+            fixed
+                .matches(&format!("content=\"{site}preview.png\""))
+                .count(),
+            2
+        );
+        assert!(fixed.contains(&format!("<meta property=\"og:url\" content=\"{site}\">")));
+        assert!(!fixed.contains("content=\"preview.png\""));
+        let no_slash = with_site_url(html, site.trim_end_matches('/')).unwrap();
+        assert_eq!(no_slash, fixed);
+        for bad in [
+            "user.github.io/x/",
+            "https://a/\"><script>/",
+            "https://a b/",
+        ] {
+            assert!(with_site_url(html, bad).is_err(), "{bad}");
+        }
+        assert!(with_site_url("<html></html>", site).is_err());
     }
 
     #[test]

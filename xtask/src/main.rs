@@ -67,13 +67,17 @@ commands:
                   wasm-opt (duplicate functions merged, functions ordered by name),
                   .gz (pigz -11, zopfli) and .br (brotli) beside each asset, pigz and
                   brotli installed with apt-get when missing; prints the sizes and
-                  fails over 2,100,000 bytes gzip of .wasm + .js
+                  fails over 2,100,000 bytes gzip of .wasm + .js. With SITE_URL set
+                  (https://user.github.io/firefly-playground/), og:image and
+                  twitter:image become absolute and og:url is set
   help            print this text
 
 environment:
   CARGO_TARGET_DIR  used for every cargo and trunk call when set
   CI                when set (and CARGO_TARGET_DIR is not), the target dir is
                     $HOME/.cache/firefly-playground/target so builds survive between runs
+  SITE_URL          `dist`: the address the site will be served from, for the
+                    absolute preview-image URL social sites want
   CHROMEDRIVER      chromedriver for the browser and end-to-end tests (default
                     /usr/bin/chromedriver, else `chromedriver` on PATH)
   E2E_DIST          a ready site (a folder with index.html) for the end-to-end test and
