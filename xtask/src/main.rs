@@ -59,7 +59,8 @@ commands:
                   rustfmt and clippy, chromium and chromium-driver (apt-get),
                   wasm-bindgen-cli and trunk (pinned versions)
   serve           install what trunk needs, then `trunk serve` the app in release
-                  mode at http://127.0.0.1:8080/ (rebuilds on changes)
+                  mode at http://127.0.0.1:8080/ (rebuilds on changes; builds into
+                  <target-dir>/serve-dist, never dist/)
   dist            install what trunk, wasm-opt and precompression need (wasm-opt: npm binaryen
                   132.0.0 under ~/.cache/firefly-playground/), then build the static
                   site into a fresh dist/ with relative URLs (deployable under any

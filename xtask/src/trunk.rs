@@ -85,10 +85,16 @@ pub fn dist(ctx: &Context) -> Result<(), String> {
 }
 
 /// `cargo xtask serve`: installs what is missing, fetches, then hands over to `trunk serve`
-/// (which rebuilds on changes) until it is stopped.
+/// (which rebuilds on changes) until it is stopped. It builds into `<target-dir>/serve-dist`,
+/// so that it never replaces a deployable `dist/` with a development build (trunk's own
+/// reload script in it).
 pub fn serve(ctx: &Context) -> Result<(), String> {
     install_build_tools(ctx)?;
     fetch(ctx)?;
+    let out = ctx.target_dir_or_default().join("serve-dist");
+    let out = out
+        .to_str()
+        .ok_or_else(|| format!("{} is not UTF-8", out.display()))?;
     println!(
         "\n==> serving at http://{SERVE_ADDRESS}:{SERVE_PORT}/ once trunk has built \
          (the first release build takes a while); Ctrl-C stops it\n"
@@ -104,6 +110,8 @@ pub fn serve(ctx: &Context) -> Result<(), String> {
             SERVE_ADDRESS,
             "--port",
             SERVE_PORT,
+            "--dist",
+            out,
         ],
     ))
 }
