@@ -37,7 +37,10 @@ commands:
                   static server serves it under /firefly-playground/, and headless
                   Chromium (chromedriver, WebDriver) checks the page contract:
                   starts, grows, keyboard, buttons, webgpu, software-adapter,
-                  cpu-fallback, then what a new user does (page.rs);
+                  cpu-fallback, then what a new user does (page.rs),
+                  then deploy (deploy.rs: the site under /course/playground/,
+                  every request on its own origin and inside that sub-path,
+                  hashed assets, preview image and icons);
                   screenshots go to <target-dir>/e2e/
   bench [--compare URL] [--seconds N] [--hash HASH]
                   build the site as `test --e2e` does (or take E2E_DIST), open it in

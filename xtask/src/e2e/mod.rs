@@ -9,6 +9,7 @@
 
 mod bench;
 mod checks;
+mod deploy;
 mod json;
 mod page;
 mod server;
@@ -61,6 +62,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 });
             }
         }
+        report.check("deploy", || deploy::check(&driver, &chrome, &dist));
         // The probe needs a WebGPU adapter (SwiftShader here).
         let session = driver.session(chrome.options(true));
         report.check("probe", || {

@@ -22,6 +22,7 @@ const MAX_HEAD: usize = 16 * 1024;
 /// A running server; dropping it stops the accept loop.
 pub struct StaticServer {
     addr: SocketAddr,
+    mount: String,
     stop: Arc<AtomicBool>,
     accept_thread: Option<JoinHandle<()>>,
 }
@@ -29,6 +30,15 @@ pub struct StaticServer {
 impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a free port, under [`MOUNT`].
     pub fn start(root: &Path) -> Result<Self, String> {
+        Self::start_at(root, MOUNT)
+    }
+
+    /// Serves `root` on 127.0.0.1 at a free port, under `mount` (a path that starts and ends
+    /// with `/`, such as `/course/playground/`).
+    pub fn start_at(root: &Path, mount: &str) -> Result<Self, String> {
+        if !(mount.starts_with('/') && mount.ends_with('/')) {
+            return Err(format!("the mount {mount:?} must start and end with /"));
+        }
         let root = root
             .canonicalize()
             .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
@@ -40,6 +50,7 @@ impl StaticServer {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let root = Arc::new(root);
+        let served_mount = Arc::new(mount.to_string());
         let accept_thread = thread::Builder::new()
             .name("e2e-static-server".into())
             .spawn(move || {
@@ -48,23 +59,24 @@ impl StaticServer {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let root = Arc::clone(&root);
+                    let (root, mount) = (Arc::clone(&root), Arc::clone(&served_mount));
                     let _ = thread::Builder::new()
                         .name("e2e-static-conn".into())
-                        .spawn(move || handle_connection(stream, &root));
+                        .spawn(move || handle_connection(stream, &root, &mount));
                 }
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
         Ok(Self {
             addr,
+            mount: mount.to_string(),
             stop,
             accept_thread: Some(accept_thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT/firefly-playground/`.
+    /// `http://127.0.0.1:PORT/firefly-playground/` (the mount it serves under).
     pub fn base_url(&self) -> String {
-        format!("http://{}{MOUNT}", self.addr)
+        format!("http://{}{}", self.addr, self.mount)
     }
 }
 
@@ -81,7 +93,7 @@ impl Drop for StaticServer {
 
 /// Answers requests on one connection until the client closes it (keep-alive), an error or a
 /// timeout.
-fn handle_connection(stream: TcpStream, root: &Path) {
+fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
     let Ok(write_half) = stream.try_clone() else {
@@ -94,7 +106,7 @@ fn handle_connection(stream: TcpStream, root: &Path) {
             .headers
             .iter()
             .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
-        let response = respond(&head.method, &head.target, root);
+        let response = respond(&head.method, &head.target, root, mount);
         if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
             break;
         }
@@ -184,13 +196,13 @@ impl Response {
     }
 }
 
-fn respond(method: &str, target: &str, root: &Path) -> Response {
+fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
     let head_only = match method {
         "GET" => false,
         "HEAD" => true,
         _ => return Response::text("405 Method Not Allowed", "only GET and HEAD"),
     };
-    let Some(path) = resolve(root, target) else {
+    let Some(path) = resolve(root, mount, target) else {
         return Response::text("404 Not Found", "not found");
     };
     let Some(content_type) = content_type(&path) else {
@@ -207,15 +219,15 @@ fn respond(method: &str, target: &str, root: &Path) -> Response {
     }
 }
 
-/// The file a request target names: it must start with [`MOUNT`]; the query and fragment are
+/// The file a request target names: it must start with `mount`; the query and fragment are
 /// dropped, `%XX` escapes decoded, a directory means its `index.html`, and any `..`, absolute
 /// or otherwise odd component (or a symlink leading outside `root`) gives `None`.
-fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
+fn resolve(root: &Path, mount: &str, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
-    let rest = if path == MOUNT.trim_end_matches('/') {
+    let rest = if path == mount.trim_end_matches('/') {
         ""
     } else {
-        path.strip_prefix(MOUNT)?
+        path.strip_prefix(mount)?
     };
     let decoded = percent_decode(rest)?;
     if decoded.contains('\0') || decoded.contains('\\') {
@@ -308,7 +320,7 @@ mod tests {
     fn resolves_inside_the_mount_only() {
         let site = Site::new("resolve");
         let root = site.root();
-        let ok = |target: &str| resolve(&root, target);
+        let ok = |target: &str| resolve(&root, MOUNT, target);
         assert_eq!(ok("/firefly-playground/").unwrap(), root.join("index.html"));
         assert_eq!(ok("/firefly-playground").unwrap(), root.join("index.html"));
         assert_eq!(
@@ -332,6 +344,22 @@ mod tests {
         ] {
             assert_eq!(ok(bad), None, "{bad} must not resolve");
         }
+    }
+
+    #[test]
+    fn resolves_under_a_deeper_mount() {
+        let site = Site::new("deeper");
+        let root = site.root();
+        let ok = |target: &str| resolve(&root, "/course/playground/", target);
+        assert_eq!(ok("/course/playground/").unwrap(), root.join("index.html"));
+        assert_eq!(
+            ok("/course/playground/pkg/app_bg.wasm").unwrap(),
+            root.join("pkg/app_bg.wasm")
+        );
+        for bad in ["/course/app.js", "/app.js", "/firefly-playground/app.js"] {
+            assert_eq!(ok(bad), None, "{bad} must not resolve");
+        }
+        assert!(StaticServer::start_at(&root, "/no-slash").is_err());
     }
 
     #[test]
