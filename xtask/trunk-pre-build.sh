@@ -14,5 +14,5 @@ found=$(wasm-bindgen --version 2>/dev/null | sed -n 's/^wasm-bindgen \([^ ]*\).*
 cargo fetch --offline --quiet >/dev/null 2>&1 || add "the crates (cargo fetch)"
 
 [ -z "$missing" ] && exit 0
-echo "trunk: missing $missing: run \`cargo xtask serve\` once (it installs them), then \`trunk serve\` works" >&2
+echo "trunk: missing $missing: run \`cargo xtask serve\` once (it installs what is missing), then \`trunk serve\` works" >&2
 exit 1
