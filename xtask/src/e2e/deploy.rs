@@ -260,10 +260,10 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
     if page.icons.is_empty() {
         problems.push("the head links no icon".to_string());
     }
-    let mut fetched = 0;
+    let (mut fetched, mut absolute) = (0, 0);
     for (src, status, content_type) in &page.loads {
         match status {
-            -1 => {}
+            -1 => absolute += 1,
             200 if content_type.starts_with("image/") => fetched += 1,
             _ => problems.push(format!(
                 "{src:?} from the head answered {status} ({content_type})"
@@ -272,9 +272,13 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
     }
 
     if problems.is_empty() {
+        let absolute = match absolute {
+            0 => String::new(),
+            n => format!(", {n} on the site's future address (SITE_URL) not fetched"),
+        };
         Ok(format!(
-            "{} requests, all under {base}: {}; preview image and {} icons load from the sub-path \
-             ({fetched} images fetched)",
+            "{} requests, all under {base}: {}; {fetched} images the head names (preview, {} \
+             icons) load from the sub-path{absolute}",
             page.requests.len(),
             assets.join(", "),
             page.icons.len()
@@ -393,7 +397,11 @@ mod tests {
         let mut page = good();
         page.og_image = Some("https://example.org/firefly/preview.png".into());
         page.loads[0].1 = -1;
-        assert!(judge(BASE, &page).is_ok());
+        let summary = judge(BASE, &page).unwrap();
+        assert!(
+            summary.contains("1 on the site's future address"),
+            "{summary}"
+        );
     }
 
     #[test]
