@@ -1,8 +1,9 @@
 //! Named experiments: a link fragment over the defaults and a paragraph on what to look for.
 //! Chosen in the page (the Experiment list) or by `preset=NAME` in a link; the other keys of a
 //! link apply on top. A preset sets only settings of the runs, so the page's own settings
-//! (backend, embed, hidden controls…) stay as they are; the options *are* the preset while the
-//! runs' settings equal it, so changing one makes the experiment Custom.
+//! (backend, embed, hidden controls…) stay as they are, and so does the number of seeds (a
+//! course page may want one seed for speed); the options *are* the preset while the runs'
+//! settings equal it, so changing one makes the experiment Custom.
 
 use crate::settings::{self, Effect, PageOptions};
 
@@ -24,13 +25,13 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "split-vs-random-spiral",
         label: "Split vs random on the spiral",
-        link: "dataset=spiral&layers=2&method=firefly-split&baseline=random-split&grow-every=10&per-growth=2&max-units=32&seeds=3",
+        link: "dataset=spiral&layers=2&method=firefly-split&baseline=random-split&grow-every=10&per-growth=2&max-units=32",
         look_for: "Both networks grow only by splitting existing units, two units every 10 epochs. Firefly picks the units whose split lowers the loss most and the direction to split them in; the baseline splits random units in random directions. Watch the spiral's arms appear on Firefly's map first, and Figure 3: at the same number of units Firefly's loss sits lower.",
     },
     Preset {
         name: "depth-checkerboard",
         label: "Depth growth on the checkerboard",
-        link: "dataset=checkerboard&layers=4&method=firefly-layers&baseline=firefly-new&grow-every=20&per-growth=2&max-units=40&seeds=3",
+        link: "dataset=checkerboard&layers=4&method=firefly-layers&baseline=firefly-new&grow-every=20&per-growth=2&max-units=40",
         look_for: "The growing network may also insert new residual layers (shown as 3r in the architecture), the baseline only widens its layers. Watch the diagram for a new layer appearing and whether the checkerboard's corners sharpen sooner with depth; Figure 3 compares the two at equal units.",
     },
     Preset {
@@ -75,18 +76,20 @@ impl Preset {
         for pair in self.link.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let setting = settings::find(key)
-                .filter(|s| s.key != "preset" && matches!(s.effect, Effect::NewData | Effect::Restart | Effect::Live))
+                .filter(|s| {
+                    !matches!(s.key, "preset" | "seeds")
+                        && matches!(s.effect, Effect::NewData | Effect::Restart | Effect::Live)
+                })
                 .ok_or_else(|| format!("preset {}: \"{key}\" is not a setting of the runs", self.name))?;
             setting.set(&mut options, value)?;
         }
         Ok(options)
     }
 
-    /// Whether the runs' settings in `options` are this preset's.
+    /// Whether the runs' settings in `options` (all but the number of seeds) are this preset's.
     fn matches(&self, options: &PageOptions) -> bool {
-        self.options().is_ok_and(|p| {
-            p.config == options.config && p.baseline == options.baseline && p.seeds == options.seeds
-        })
+        self.options()
+            .is_ok_and(|p| p.config == options.config && p.baseline == options.baseline)
     }
 }
 
@@ -113,6 +116,5 @@ pub fn choose(options: &mut PageOptions, name: &str) -> Result<(), String> {
     let runs = preset.options()?;
     options.config = runs.config;
     options.baseline = runs.baseline;
-    options.seeds = runs.seeds;
     Ok(())
 }

@@ -973,7 +973,7 @@ pub const PAGE_CONTROLS: &[(&str, &str)] = &[
     ("regenerate", "regenerate"),
     ("csv", "csv"),
     ("share", "share"),
-    ("export", "export"),
+    ("export", "export-row"),
     ("import", "import"),
 ];
 

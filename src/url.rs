@@ -110,3 +110,26 @@ fn encode(value: &str) -> String {
     }
     out
 }
+
+/// A link to the experiment: the page's address (without its hash) and the options' hash.
+pub fn share_link(page: &str, options: &PageOptions) -> String {
+    let page = page.split('#').next().unwrap_or(page);
+    let hash = to_hash(options);
+    if hash.is_empty() {
+        page.to_string()
+    } else {
+        format!("{page}#{hash}")
+    }
+}
+
+/// The `<iframe>` snippet that embeds `link` in a course page.
+pub fn iframe_snippet(link: &str) -> String {
+    let escaped = link
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<iframe src=\"{escaped}\" title=\"Firefly Playground\" width=\"100%\" height=\"900\" style=\"border:0\" loading=\"lazy\"></iframe>"
+    )
+}

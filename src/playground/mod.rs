@@ -98,6 +98,8 @@ pub enum Msg {
     Dismiss(Cause),
     /// A run file was read: its name and text (see [`Playground::import_file`]).
     ImportRun(String, String),
+    /// A run file could not be read: its name and why.
+    ImportFailed(String, String),
 }
 
 /// How the page's link should change.
@@ -482,6 +484,11 @@ impl Playground {
             ),
             Msg::Dismiss(cause) => self.clear(cause),
             Msg::ImportRun(name, text) => return self.import_file(&name, &text),
+            Msg::ImportFailed(name, why) => self.raise(
+                Cause::Import,
+                Level::Error,
+                format!("{}: {why}", settings::echo(&name)),
+            ),
         }
         fx
     }

@@ -13,6 +13,7 @@ pub mod controls;
 pub mod device;
 pub mod dom;
 pub mod draw;
+pub mod host;
 pub mod view;
 
 use std::cell::RefCell;
@@ -49,6 +50,25 @@ pub enum Event {
     ToggleShortcuts,
     /// Close the shortcut sheet.
     CloseShortcuts,
+    /// A host page posted a message (read, not yet checked against the allowed origins).
+    HostMessage {
+        /// The sender's origin.
+        origin: String,
+        /// The command, or why it could not be read.
+        command: Result<crate::playground::Command, String>,
+    },
+    /// The page went to the background (`true`) or came back.
+    PageHidden(bool),
+    /// The playground scrolled into view (`true`) or out of it.
+    OnScreen(bool),
+    /// Open or close the Share dialog.
+    Share(bool),
+    /// A checkbox of the Share dialog changed.
+    ShareChanged,
+    /// A Save button.
+    Save(host::SaveKind),
+    /// A run file could not be read: its name and why.
+    ImportFailed(String, String),
 }
 
 /// The inbox shared by listeners and the loop.
@@ -119,6 +139,11 @@ async fn run() -> Result<(), JsValue> {
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
     controls::build(&inbox)?;
     bind_page(&inbox)?;
+    host::bind_messages(&inbox)?;
+    host::bind_visibility(&inbox)?;
+    host::bind_share(&inbox)?;
+    host::bind_export(&inbox)?;
+    host::write_layout(&options);
     let choice = device::init(options.backend, &options.config).await;
     let (device, backend, note) = (choice.device, choice.backend, choice.note);
     // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.
@@ -129,6 +154,9 @@ async fn run() -> Result<(), JsValue> {
     let mut playground =
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
     controls::write(playground.options());
+    host::write_layout(playground.options());
+    let mut host = host::Host::new();
+    let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
     let mut view = View::new(Ui::find()?, backend, note.as_deref());
     if let Some((cpu, gpu)) = choice.probe {
         view.show_probe(cpu.ms_per_step, gpu.ms_per_step);
@@ -141,7 +169,18 @@ async fn run() -> Result<(), JsValue> {
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
         let mut changed = !events.is_empty();
         for event in events {
-            handle(event, &mut playground, &mut view)?;
+            match event {
+                Event::PageHidden(hidden) => page_hidden = hidden,
+                Event::OnScreen(seen) => on_screen = seen,
+                event => handle(event, &mut playground, &mut view, &host).await?,
+            }
+        }
+        // Unseen (another tab, or scrolled away in a course page): no training, no drawing.
+        let visible = !page_hidden && on_screen;
+        host::write_visible(visible);
+        if !visible {
+            host.tick(&playground);
+            continue;
         }
         if playground.state() == crate::playground::RunState::Running || playground.busy() {
             let budget = (backend.frame_budget_ms() - draw_ms).max(2.0);
@@ -153,10 +192,16 @@ async fn run() -> Result<(), JsValue> {
         if changed {
             draw_ms = 0.8 * draw_ms + 0.2 * (dom::now() - start);
         }
+        host.tick(&playground);
     }
 }
 
-fn handle(event: Event, playground: &mut Playground, view: &mut View) -> Result<(), JsValue> {
+async fn handle(
+    event: Event,
+    playground: &mut Playground,
+    view: &mut View,
+    host: &host::Host,
+) -> Result<(), JsValue> {
     match event {
         Event::App(msg) => {
             let fx = playground.update(msg);
@@ -181,6 +226,38 @@ fn handle(event: Event, playground: &mut Playground, view: &mut View) -> Result<
             }
         }
         Event::CloseShortcuts => dom::set_hidden(&view.ui.shortcuts, true),
+        Event::HostMessage { origin, command } => {
+            let Some(command) = host.accept(&origin, command, playground) else {
+                return Ok(());
+            };
+            let name = command.name();
+            if command == crate::playground::Command::Export {
+                match playground.export().await {
+                    Ok(run) => host.post(
+                        playground.options(),
+                        &crate::playground::HostEvent::Export { run: Box::new(run) },
+                    ),
+                    Err(e) => host.refuse(playground, Some(name), e.to_string()),
+                }
+                return Ok(());
+            }
+            match playground.command(command) {
+                Ok(fx) => apply(fx, playground, view)?,
+                Err(message) => host.refuse(playground, Some(name), message),
+            }
+        }
+        Event::Share(open) => host::share(open, playground.options())?,
+        Event::ShareChanged => host::share(true, playground.options())?,
+        Event::Save(kind) => {
+            if let Err(e) = host::save(kind, playground).await {
+                web_sys::console::error_1(&e);
+            }
+        }
+        Event::ImportFailed(name, why) => {
+            let fx = playground.update(Msg::ImportFailed(name, why));
+            apply(fx, playground, view)?;
+        }
+        Event::PageHidden(_) | Event::OnScreen(_) => {}
     }
     Ok(())
 }
@@ -206,6 +283,7 @@ fn apply(fx: Effects, playground: &Playground, view: &mut View) -> Result<(), Js
     }
     if fx.controls {
         controls::write(playground.options());
+        host::write_layout(playground.options());
     }
     if fx.restarted {
         view.forget();
@@ -230,6 +308,17 @@ fn bind_page(inbox: &Inbox) -> Result<(), JsValue> {
     click("reset", Event::App(Msg::Reset))?;
     click("help", Event::ToggleShortcuts)?;
     click("shortcuts-close", Event::CloseShortcuts)?;
+    {
+        // The embedded layout folds the panels of controls behind one button.
+        let button: HtmlElement = by_id("controls-toggle")?;
+        let source = button.clone();
+        listen(&button, "click", move |_: web_sys::Event| {
+            if let Ok(root) = by_id::<Element>("app") {
+                let open = root.class_list().toggle("controls-open").unwrap_or(false);
+                let _ = source.set_attribute("aria-expanded", if open { "true" } else { "false" });
+            }
+        })?;
+    }
     {
         let inbox = inbox.clone();
         let el: HtmlElement = by_id("regenerate")?;

@@ -670,6 +670,22 @@ impl View {
             self.first_epoch_ms = Some(at);
             set_attr(root, "data-first-epoch-ms", &format!("{at:.0}"));
         }
+        if let Some(g) = p.main().history().growths.first() {
+            // The first growth's decisions, for checking that a link reproduces them.
+            let chosen: Vec<String> = g
+                .candidates
+                .iter()
+                .filter(|c| c.chosen)
+                .map(|c| format!("{:?} {}:{} {:e}", c.kind, c.block, c.index, c.score))
+                .collect();
+            set_attr(
+                root,
+                "data-first-growth",
+                &format!("{} → {}: {}", g.architecture_before, g.architecture_after, chosen.join(", ")),
+            );
+        } else {
+            set_attr(root, "data-first-growth", "");
+        }
         if let Some(g) = p.main().history().growths.last() {
             let t = &g.timings;
             set_attr(

@@ -41,7 +41,11 @@ fn a_preset_link_is_short_and_other_keys_apply_on_top() {
     assert_eq!(options, preset.options().unwrap());
     assert_eq!(to_hash(&options), format!("preset={}", preset.name));
 
-    // A page setting keeps the preset; a setting of the runs makes the experiment Custom.
+    // The number of seeds and the page's settings keep the preset; a setting of the runs makes
+    // the experiment Custom.
+    let (options, _) = parse_hash(&format!("preset={}&seeds=1", preset.name));
+    assert_eq!(presets::current(&options).map(|p| p.name), Some(preset.name));
+    assert_eq!(to_hash(&options), format!("preset={}&seeds=1", preset.name));
     let (options, _) = parse_hash(&format!("preset={}&test=1&embed=1", preset.name));
     assert_eq!(to_hash(&options), format!("preset={}&test=1&embed=1", preset.name));
     let (options, _) = parse_hash(&format!("preset={}&lr=0.3", preset.name));
@@ -345,4 +349,21 @@ fn same_link_same_first_growth_decisions_with_a_preset() {
         (g.plan, g.candidates)
     };
     assert_eq!(decide(), decide());
+}
+
+#[test]
+fn the_share_dialog_builds_a_link_and_an_escaped_iframe() {
+    use firefly_playground::url::{iframe_snippet, share_link};
+    let (mut options, _) = parse_hash("preset=lone-unit-split&grow_hide=1");
+    options.embed = true;
+    let link = share_link("https://example.org/course/index.html#old=1", &options);
+    assert_eq!(
+        link,
+        "https://example.org/course/index.html#preset=lone-unit-split&embed=1&grow_hide=1"
+    );
+    assert_eq!(parse_hash(link.split_once('#').unwrap().1).0, options);
+    let snippet = iframe_snippet(&link);
+    assert!(snippet.contains("src=\"https://example.org/course/index.html#preset=lone-unit-split&amp;embed=1&amp;grow_hide=1\""));
+    assert!(iframe_snippet("x\"><script>").contains("x&quot;&gt;&lt;script&gt;"));
+    assert_eq!(share_link("https://e.org/", &PageOptions::default()), "https://e.org/");
 }

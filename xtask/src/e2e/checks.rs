@@ -49,7 +49,7 @@ pub fn run_all(
 }
 
 /// The `data-*` attributes of `<main id="app">` at one moment.
-pub(super) struct App(Vec<(String, String)>);
+pub(super) struct App(pub(super) Vec<(String, String)>);
 
 impl App {
     pub(super) fn get(&self, name: &str) -> Option<&str> {

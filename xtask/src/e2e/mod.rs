@@ -9,6 +9,7 @@
 
 mod bench;
 mod checks;
+mod course;
 mod deploy;
 mod json;
 mod page;
@@ -55,7 +56,10 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
     // The stand-in page of `e2e-selftest` implements only the base contract above.
     if dist != standin_dir(ctx) {
         match driver.session(chrome.options(false)) {
-            Ok(session) => page::run_all(&session, &base, &out_dir, &mut report),
+            Ok(session) => {
+                page::run_all(&session, &base, &out_dir, &mut report);
+                course::run_all(&session, &base, &mut report);
+            }
             Err(e) => {
                 report.check("controls", || {
                     Err(format!("cannot open a browser session: {e}"))

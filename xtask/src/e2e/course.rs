@@ -1,0 +1,317 @@
+//! The end-to-end checks of course pages (issue "course pages"): a link with a preset and hidden
+//! controls shows them hidden and starts paused when asked; the Share dialog's link reopens the
+//! same experiment; a link gives the same first growth decisions as the run it was copied from;
+//! and the example course page (`course.html`) drives two embedded playgrounds through
+//! `postMessage`, receives their events, pauses one scrolled out of view, and shows one's
+//! exported run in the other.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::Report;
+use super::checks::{App, open, read_app, wait_for};
+use super::json::Json;
+use super::webdriver::{POLL, Session};
+
+/// How long a course-page state may take to appear.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Runs every check of this file on one browser session.
+pub fn run_all(session: &Session, base: &str, report: &mut Report) {
+    report.check("course-links", || links(session, base));
+    report.check("same-decisions", || same_decisions(session, base));
+    report.check("course-page", || course_page(session, base));
+}
+
+fn script(session: &Session, js: &str) -> Result<Json, String> {
+    session.execute(js, vec![])
+}
+
+fn text(session: &Session, js: &str) -> Result<String, String> {
+    Ok(script(session, js)?.as_str().unwrap_or_default().to_string())
+}
+
+/// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
+/// click on its next frame).
+fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
+    let started = Instant::now();
+    loop {
+        let value = text(session, js)?;
+        if done(&value) || started.elapsed() > Duration::from_secs(10) {
+            return Ok(value);
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Whether the element with this id is laid out (not hidden by itself or an ancestor).
+fn shown(session: &Session, id: &str) -> Result<bool, String> {
+    let v = session.execute(
+        "const e = document.getElementById(arguments[0]);
+         return !!e && e.getClientRects().length > 0;",
+        vec![id.into()],
+    )?;
+    Ok(v.as_bool() == Some(true))
+}
+
+/// `course-links`: `preset`, `<key>_hide` and `autoplay=0` in a link; the Share dialog builds a
+/// link (and an iframe snippet) that reopens the same experiment.
+fn links(session: &Session, base: &str) -> Result<String, String> {
+    let hash = "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
+    open(session, &format!("{base}index.html#{hash}"))?;
+    let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
+        Ok(a.is("state", "paused"))
+    })?;
+    thread::sleep(Duration::from_millis(800));
+    let epoch = read_app(session)?.map_or(-1.0, |a| a.num("epoch"));
+    if epoch != 0.0 {
+        return Err(format!("autoplay=0 still trained: epoch {epoch}"));
+    }
+    for id in ["grow", "seed", "csv"] {
+        if shown(session, id)? {
+            return Err(format!("#{id} is shown though the link hides it"));
+        }
+    }
+    for id in ["play", "step", "lr", "preset"] {
+        if !shown(session, id)? {
+            return Err(format!("#{id} is hidden though the link does not hide it"));
+        }
+    }
+    let preset = text(session, "return document.getElementById('preset').value;")?;
+    if preset != "lone-unit-split" {
+        return Err(format!("the Experiment list shows {preset:?}"));
+    }
+    let look = text(session, "return document.getElementById('look-for').innerText;")?;
+    if !look.starts_with("Both networks start from one unit") {
+        return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
+    }
+    let settings = app.get("settings").unwrap_or_default().to_string();
+
+    // Share: the link, then the compact layout ticked.
+    session.click("#share")?;
+    let link = text_when(
+        session,
+        "return document.getElementById('share-link').value;",
+        |l| !l.is_empty(),
+    )?;
+    if !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1") {
+        return Err(format!("the Share link lost the experiment: {link}"));
+    }
+    script(
+        session,
+        "const e = document.getElementById('share-embed'); e.click();",
+    )?;
+    let link = text_when(
+        session,
+        "return document.getElementById('share-link').value;",
+        |l| l.contains("embed=1"),
+    )?;
+    let snippet = text(session, "return document.getElementById('share-iframe').value;")?;
+    if !link.contains("embed=1") || !snippet.contains("&amp;embed=1") || !snippet.starts_with("<iframe") {
+        return Err(format!("ticking the compact layout did not reach the link and snippet: {link} / {snippet}"));
+    }
+    // The copied link reopens the same experiment, embedded.
+    open(session, &link)?;
+    let again = wait_for(session, "the shared link open", WAIT, |a| {
+        Ok(a.is("state", "paused"))
+    })?;
+    let got = again.get("settings").unwrap_or_default();
+    let embedded = script(
+        session,
+        "return document.getElementById('app').classList.contains('embed');",
+    )?;
+    if embedded.as_bool() != Some(true) {
+        return Err("the shared link did not open the compact layout".into());
+    }
+    if shown(session, "run-panel")? || !shown(session, "controls-toggle")? {
+        return Err("embedded, the controls are not folded behind the Controls button".into());
+    }
+    session.click("#controls-toggle")?;
+    if !shown(session, "lr")? {
+        return Err("the Controls button did not unfold the controls".into());
+    }
+    fn same(s: &str) -> Vec<&str> {
+        let mut parts: Vec<&str> = s.split('&').filter(|p| *p != "embed=1").collect();
+        parts.sort_unstable();
+        parts
+    }
+    if same(got) != same(&settings) {
+        return Err(format!("the shared link opened {got}, not {settings} + embed"));
+    }
+    Ok(format!("hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"))
+}
+
+/// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
+/// first growth decisions.
+fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
+    wait_for(session, "running", WAIT, |a| Ok(a.is("state", "running")))?;
+    session.execute(
+        "const e = document.getElementById('preset'); e.value = 'firefly-vs-exact';
+         e.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )?;
+    let first = wait_for(session, "a first growth after choosing the preset", WAIT, |a| {
+        Ok(a.get("settings").is_some_and(|s| s.contains("preset=firefly-vs-exact"))
+            && a.num("growths") >= 1.0)
+    })?;
+    let decision = first.get("first-growth").unwrap_or_default().to_string();
+    if decision.is_empty() {
+        return Err("no data-first-growth after a growth".into());
+    }
+    let hash = text(session, "return location.hash;")?;
+    open(session, &format!("{base}index.html{hash}"))?;
+    let again = wait_for(session, "a first growth from the link", WAIT, |a| {
+        Ok(a.num("growths") >= 1.0)
+    })?;
+    let replayed = again.get("first-growth").unwrap_or_default();
+    if replayed != decision {
+        return Err(format!("the link grew {replayed:?}, the run it came from {decision:?}"));
+    }
+    Ok(format!("{hash}: both chose {decision}"))
+}
+
+/// The course page's data attributes.
+fn course(session: &Session) -> Result<App, String> {
+    let value = script(
+        session,
+        "const c = document.getElementById('course'); if (!c) return null;
+         const out = {}; for (const a of c.attributes) if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
+         return out;",
+    )?;
+    Ok(App(value
+        .as_object()
+        .ok_or("no <main id=\"course\"> on the page")?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()))
+}
+
+/// An embedded playground's `#app` attribute.
+fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
+    Ok(session
+        .execute(
+            "const f = document.getElementById(arguments[0]);
+             const app = f && f.contentDocument && f.contentDocument.getElementById('app');
+             return app ? (app.getAttribute(arguments[1]) || '') : '';",
+            vec![frame.into(), name.into()],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+fn wait_course(
+    session: &Session,
+    what: &str,
+    mut done: impl FnMut(&App) -> Result<bool, String>,
+) -> Result<App, String> {
+    let started = Instant::now();
+    loop {
+        let app = course(session)?;
+        if app.num("errors") > 0.0 {
+            return Err(format!("a playground refused a command: {}", app.summary()));
+        }
+        if done(&app)? {
+            return Ok(app);
+        }
+        if started.elapsed() > WAIT {
+            return Err(format!("timed out waiting for {what}; last seen: {}", app.summary()));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// `course-page`: the example course page drives both playgrounds and hears from them.
+fn course_page(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}course.html"))?;
+    wait_course(session, "two ready events", |c| Ok(c.num("ready") >= 2.0))?;
+    for frame in ["a", "b"] {
+        if frame_attr(session, frame, "data-state")? != "paused" {
+            return Err(format!("iframe {frame} is not paused (its link says autoplay=0)"));
+        }
+    }
+    session.click("#play-both")?;
+    wait_course(session, "epoch events from both", |c| {
+        Ok(c.num("epoch-a") >= 2.0 && c.num("epoch-b") >= 2.0)
+    })?;
+    session.click("#grow-both")?;
+    wait_course(session, "a grew event from both", |c| {
+        Ok(c.num("grew-a") >= 1.0 && c.num("grew-b") >= 1.0)
+    })?;
+    session.click("#xor-both")?;
+    wait_course(session, "both on xor", |c| {
+        Ok(c.get("link-a").is_some_and(|l| l.contains("dataset=xor"))
+            && c.get("link-b").is_some_and(|l| l.contains("dataset=xor")))
+    })?;
+    for frame in ["a", "b"] {
+        let settings = frame_attr(session, frame, "data-settings")?;
+        if !settings.contains("dataset=xor") {
+            return Err(format!("iframe {frame} did not switch to xor: {settings}"));
+        }
+    }
+
+    // Scrolled out of view, a playground stops training; back in view, it goes on.
+    script(session, "document.getElementById('a').style.marginTop = '6000px';")?;
+    let hidden = Instant::now();
+    while frame_attr(session, "a", "data-visible")? != "0" {
+        if hidden.elapsed() > Duration::from_secs(10) {
+            return Err("iframe a never noticed it was out of view".into());
+        }
+        thread::sleep(POLL);
+    }
+    let parked = frame_attr(session, "a", "data-epoch")?;
+    thread::sleep(Duration::from_millis(1200));
+    let still = frame_attr(session, "a", "data-epoch")?;
+    if still != parked {
+        return Err(format!("out of view, iframe a trained on: epoch {parked} → {still}"));
+    }
+    script(session, "document.getElementById('a').style.marginTop = '0';")?;
+    let back = Instant::now();
+    while frame_attr(session, "a", "data-epoch")? == still {
+        if back.elapsed() > Duration::from_secs(20) {
+            return Err("back in view, iframe a did not resume".into());
+        }
+        thread::sleep(POLL);
+    }
+
+    // Export the left run and import it on the right: the same epoch and loss, paused.
+    session.click("#copy-a-to-b")?;
+    let c = wait_course(session, "the left run exported", |c| {
+        Ok(c.get("exported-epoch").is_some_and(|e| !e.is_empty()))
+    })?;
+    let (epoch, loss) = (
+        c.get("exported-epoch").unwrap_or_default().to_string(),
+        c.get("exported-loss").unwrap_or_default().to_string(),
+    );
+    let shown_at = Instant::now();
+    loop {
+        let (e, l, s) = (
+            frame_attr(session, "b", "data-epoch")?,
+            frame_attr(session, "b", "data-loss")?,
+            frame_attr(session, "b", "data-state")?,
+        );
+        // The page writes the f32 loss, the export its value widened to f64: compare as f32.
+        let same_loss = match (l.parse::<f32>(), loss.parse::<f64>()) {
+            (Ok(a), Ok(b)) => a == b as f32,
+            _ => false,
+        };
+        if e == epoch && same_loss && s == "paused" {
+            break;
+        }
+        if shown_at.elapsed() > Duration::from_secs(20) {
+            return Err(format!(
+                "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
+            ));
+        }
+        thread::sleep(POLL);
+    }
+    let a_link = frame_attr(session, "a", "data-settings")?;
+    let b_link = frame_attr(session, "b", "data-settings")?;
+    if a_link != b_link {
+        return Err(format!("after the import iframe b has {b_link}, the export {a_link}"));
+    }
+    Ok(format!(
+        "ready ×2, epoch/grew/settings events, paused out of view, export at epoch {epoch} (loss {loss}) imported"
+    ))
+}
