@@ -80,7 +80,12 @@ impl Preset {
                     !matches!(s.key, "preset" | "seeds")
                         && matches!(s.effect, Effect::NewData | Effect::Restart | Effect::Live)
                 })
-                .ok_or_else(|| format!("preset {}: \"{key}\" is not a setting of the runs", self.name))?;
+                .ok_or_else(|| {
+                    format!(
+                        "preset {}: \"{key}\" is not a setting of the runs",
+                        self.name
+                    )
+                })?;
             setting.set(&mut options, value)?;
         }
         Ok(options)

@@ -989,12 +989,12 @@ pub fn hideable() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// Sets or clears `<key>_hide`; `key` is a setting's key (or alias) or a page control's.
 pub fn set_hidden(options: &mut PageOptions, key: &str, value: &str) -> Result<(), String> {
-    let canonical = find(key)
-        .map(|s| s.key)
-        .unwrap_or(key)
-        .to_string();
+    let canonical = find(key).map(|s| s.key).unwrap_or(key).to_string();
     let Some((key, _)) = hideable().find(|(k, _)| *k == canonical) else {
-        return Err(format!("\"{}\" is not a control that can be hidden", echo(key)));
+        return Err(format!(
+            "\"{}\" is not a control that can be hidden",
+            echo(key)
+        ));
     };
     let hide = match value.trim().to_ascii_lowercase().as_str() {
         "" | "1" | "true" | "on" | "yes" => true,
@@ -1006,7 +1006,12 @@ pub fn set_hidden(options: &mut PageOptions, key: &str, value: &str) -> Result<(
             ));
         }
     };
-    let mut hidden: Vec<&'static str> = options.hidden.iter().copied().filter(|k| *k != key).collect();
+    let mut hidden: Vec<&'static str> = options
+        .hidden
+        .iter()
+        .copied()
+        .filter(|k| *k != key)
+        .collect();
     if hide {
         hidden.push(key);
     }

@@ -457,8 +457,9 @@ impl Session {
     /// not the original one. On error the session is unchanged.
     pub fn restore(&mut self, mlp: Mlp, history: History) -> Result<(), EngineError> {
         let bad = |what: String| Err(EngineError::InvalidConfig(what));
-        mlp.check_shapes()
-            .map_err(|e| EngineError::InvalidConfig(format!("the network does not fit together: {e}")))?;
+        mlp.check_shapes().map_err(|e| {
+            EngineError::InvalidConfig(format!("the network does not fit together: {e}"))
+        })?;
         if mlp.task != self.data.task || mlp.n_inputs != 2 {
             return bad("the network was trained on a different task".into());
         }
@@ -479,12 +480,17 @@ impl Session {
         {
             return bad("a weight matrix has the wrong number of values".into());
         }
-        if matrices.iter().any(|m| m.data.iter().any(|x| !x.is_finite())) {
+        if matrices
+            .iter()
+            .any(|m| m.data.iter().any(|x| !x.is_finite()))
+        {
             return bad("the network has a weight that is not a finite number".into());
         }
         let mut ids = mlp.unit_ids();
         ids.sort_unstable();
-        if ids.windows(2).any(|w| w[0] == w[1]) || ids.last().is_some_and(|&id| id >= mlp.next_unit_id) {
+        if ids.windows(2).any(|w| w[0] == w[1])
+            || ids.last().is_some_and(|&id| id >= mlp.next_unit_id)
+        {
             return bad("the network's unit identities repeat".into());
         }
         let epoch = history.epochs.last().map_or(0, |r| r.epoch);
@@ -493,8 +499,14 @@ impl Session {
         {
             return bad("the history's epochs are out of order".into());
         }
-        if history.epochs.last().is_some_and(|r| r.units != mlp.n_units()) {
-            return bad("the history ends with a different number of units than the network has".into());
+        if history
+            .epochs
+            .last()
+            .is_some_and(|r| r.units != mlp.n_units())
+        {
+            return bad(
+                "the history ends with a different number of units than the network has".into(),
+            );
         }
         self.model = DeviceMlp::upload(&mlp, &self.device);
         self.optimizer = Optimizer::new(self.config.train.optimizer, self.model.params.len());

@@ -87,14 +87,20 @@ pub fn parse_hash(hash: &str) -> (PageOptions, Vec<Problem>) {
 /// preset's value, while the options are a preset) are left out.
 pub fn to_hash(options: &PageOptions) -> String {
     let preset = crate::presets::current(options);
-    let base = preset
-        .and_then(|p| p.options().ok())
-        .unwrap_or_default();
-    let mut parts: Vec<String> = preset.map(|p| format!("preset={}", p.name)).into_iter().collect();
-    parts.extend(SETTINGS.iter().filter(|s| s.key != "preset").filter_map(|s| {
-        let value = s.get(options);
-        (value != s.get(&base)).then(|| format!("{}={}", s.key, encode(&value)))
-    }));
+    let base = preset.and_then(|p| p.options().ok()).unwrap_or_default();
+    let mut parts: Vec<String> = preset
+        .map(|p| format!("preset={}", p.name))
+        .into_iter()
+        .collect();
+    parts.extend(
+        SETTINGS
+            .iter()
+            .filter(|s| s.key != "preset")
+            .filter_map(|s| {
+                let value = s.get(options);
+                (value != s.get(&base)).then(|| format!("{}={}", s.key, encode(&value)))
+            }),
+    );
     parts.extend(options.hidden.iter().map(|k| format!("{k}{HIDE_SUFFIX}=1")));
     parts.join("&")
 }

@@ -125,9 +125,8 @@ impl Playground {
                 MAX_IMPORT_BYTES >> 20
             ));
         }
-        let run: RunExport = serde_json::from_str(text).map_err(|e| {
-            format!("not a Firefly Playground run file ({e})")
-        })?;
+        let run: RunExport = serde_json::from_str(text)
+            .map_err(|e| format!("not a Firefly Playground run file ({e})"))?;
         self.import(run)
     }
 
@@ -244,7 +243,9 @@ fn check_data(data: &Dataset) -> Result<(), String> {
             }
     };
     if !data.train.iter().chain(&data.test).all(ok) {
-        return Err("the run's data has a point that is not a finite number or a known class".into());
+        return Err(
+            "the run's data has a point that is not a finite number or a known class".into(),
+        );
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Effects, Msg, Playground, RunState, RunExport};
+use super::{Effects, Msg, Playground, RunExport, RunState};
 use crate::grow::GrowthEvent;
 use crate::settings::{self, SETTINGS};
 use crate::train::Session;

@@ -8,9 +8,8 @@ use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
-    Blob, BlobPropertyBag, CanvasRenderingContext2d, Element, HtmlAnchorElement,
-    HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlTextAreaElement, MessageEvent, Url,
-    Window,
+    Blob, BlobPropertyBag, CanvasRenderingContext2d, Element, HtmlAnchorElement, HtmlCanvasElement,
+    HtmlElement, HtmlInputElement, HtmlTextAreaElement, MessageEvent, Url, Window,
 };
 
 use super::dom::{self, by_id, listen, set_attr};
@@ -32,6 +31,12 @@ pub struct Host {
     height_at: f64,
     parent: Option<Window>,
     own_origin: String,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Host {
@@ -315,7 +320,10 @@ pub fn share(open: bool, options: &PageOptions) -> Result<(), JsValue> {
         by_id::<HtmlInputElement>("share-autoplay")?.set_checked(options.autoplay);
         let boxes = dialog.query_selector_all("input[data-hide]")?;
         for i in 0..boxes.length() {
-            if let Some(input) = boxes.item(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok()) {
+            if let Some(input) = boxes
+                .item(i)
+                .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+            {
                 let key = input.get_attribute("data-hide").unwrap_or_default();
                 input.set_checked(options.hidden.iter().any(|k| *k == key));
             }
@@ -328,7 +336,9 @@ pub fn share(open: bool, options: &PageOptions) -> Result<(), JsValue> {
     shared.hidden.clear();
     let boxes = dialog.query_selector_all("input[data-hide]")?;
     for i in 0..boxes.length() {
-        if let Some(input) = boxes.item(i).and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+        if let Some(input) = boxes
+            .item(i)
+            .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
             && input.checked()
             && let Some(key) = input.get_attribute("data-hide")
         {
@@ -412,8 +422,8 @@ pub async fn save(kind: SaveKind, p: &Playground) -> Result<(), JsValue> {
                 .await
                 .map_err(|e| JsValue::from_str(&e.to_string()))?;
             let (text, mime, ext) = if kind == SaveKind::Json {
-                let text = serde_json::to_string(&run)
-                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let text =
+                    serde_json::to_string(&run).map_err(|e| JsValue::from_str(&e.to_string()))?;
                 (text, "application/json", "json")
             } else {
                 (csv(&run), "text/csv", "csv")
@@ -455,7 +465,11 @@ fn download_url(name: &str, url: &str) -> Result<(), JsValue> {
 /// The two maps, the network and the Figure 3 and loss charts drawn into one picture (a data URL).
 fn picture() -> Result<String, JsValue> {
     let canvas = |id: &str| by_id::<HtmlCanvasElement>(id);
-    let (main, baseline, network) = (canvas("heatmap")?, canvas("baseline-heatmap")?, canvas("network")?);
+    let (main, baseline, network) = (
+        canvas("heatmap")?,
+        canvas("baseline-heatmap")?,
+        canvas("network")?,
+    );
     let (curves, figure3) = (canvas("curves")?, canvas("figure3")?);
     let gap = 12.0;
     let row1 = f64::from(main.height().max(network.height()));

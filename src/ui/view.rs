@@ -681,7 +681,12 @@ impl View {
             set_attr(
                 root,
                 "data-first-growth",
-                &format!("{} → {}: {}", g.architecture_before, g.architecture_after, chosen.join(", ")),
+                &format!(
+                    "{} → {}: {}",
+                    g.architecture_before,
+                    g.architecture_after,
+                    chosen.join(", ")
+                ),
             );
         } else {
             set_attr(root, "data-first-growth", "");

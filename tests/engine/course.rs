@@ -17,16 +17,38 @@ use crate::support::block;
 fn every_preset_is_valid_distinct_and_listed() {
     let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
     let listed: Vec<&str> = CHOICES.iter().skip(1).map(|(v, _)| *v).collect();
-    assert_eq!(names, listed, "the Experiment list names every preset in order");
+    assert_eq!(
+        names, listed,
+        "the Experiment list names every preset in order"
+    );
     assert_eq!(CHOICES[0].0, "", "Custom comes first");
     let mut seen: Vec<PageOptions> = Vec::new();
     for preset in PRESETS {
         let options = preset.options().expect(preset.name);
-        assert_ne!(options, PageOptions::default(), "{} differs from the defaults", preset.name);
-        assert!(!seen.contains(&options), "{} is not another preset", preset.name);
-        assert_eq!(presets::current(&options).map(|p| p.name), Some(preset.name));
-        assert!(preset.look_for.len() > 80, "{} says what to look for", preset.name);
-        let label = CHOICES.iter().find(|(v, _)| *v == preset.name).map(|(_, l)| *l);
+        assert_ne!(
+            options,
+            PageOptions::default(),
+            "{} differs from the defaults",
+            preset.name
+        );
+        assert!(
+            !seen.contains(&options),
+            "{} is not another preset",
+            preset.name
+        );
+        assert_eq!(
+            presets::current(&options).map(|p| p.name),
+            Some(preset.name)
+        );
+        assert!(
+            preset.look_for.len() > 80,
+            "{} says what to look for",
+            preset.name
+        );
+        let label = CHOICES
+            .iter()
+            .find(|(v, _)| *v == preset.name)
+            .map(|(_, l)| *l);
         assert_eq!(label, Some(preset.label));
         seen.push(options);
     }
@@ -44,21 +66,34 @@ fn a_preset_link_is_short_and_other_keys_apply_on_top() {
     // The number of seeds and the page's settings keep the preset; a setting of the runs makes
     // the experiment Custom.
     let (options, _) = parse_hash(&format!("preset={}&seeds=1", preset.name));
-    assert_eq!(presets::current(&options).map(|p| p.name), Some(preset.name));
+    assert_eq!(
+        presets::current(&options).map(|p| p.name),
+        Some(preset.name)
+    );
     assert_eq!(to_hash(&options), format!("preset={}&seeds=1", preset.name));
     let (options, _) = parse_hash(&format!("preset={}&test=1&embed=1", preset.name));
-    assert_eq!(to_hash(&options), format!("preset={}&test=1&embed=1", preset.name));
+    assert_eq!(
+        to_hash(&options),
+        format!("preset={}&test=1&embed=1", preset.name)
+    );
     let (options, _) = parse_hash(&format!("preset={}&lr=0.3", preset.name));
     assert!(presets::current(&options).is_none());
     assert_eq!(options.config.train.learning_rate, 0.3);
-    assert_eq!(options.config.data.kind, preset.options().unwrap().config.data.kind);
+    assert_eq!(
+        options.config.data.kind,
+        preset.options().unwrap().config.data.kind
+    );
     let (again, problems) = parse_hash(&to_hash(&options));
     assert!(problems.is_empty());
     assert_eq!(again, options, "a Custom link round-trips");
 
     let (_, problems) = parse_hash("preset=nonsense");
     assert_eq!(problems.len(), 1);
-    assert!(problems[0].message.contains("split-vs-random-spiral"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("split-vs-random-spiral"),
+        "{}",
+        problems[0].message
+    );
 }
 
 #[test]
@@ -69,7 +104,10 @@ fn choosing_a_preset_restarts_and_says_what_to_look_for() {
     assert!(fx.restarted);
     assert_eq!(p.what_to_look_for(), preset.look_for);
     assert_eq!(p.main().config().growth.method.name(), "firefly-layers");
-    assert_eq!(fx.hash.map(|h| h.hash), Some(format!("preset={}", preset.name)));
+    assert_eq!(
+        fx.hash.map(|h| h.hash),
+        Some(format!("preset={}", preset.name))
+    );
     // A live setting leaves the preset without a restart.
     let fx = p.update(Msg::Set("lr".into(), "0.03".into()));
     assert!(!fx.restarted, "the learning rate stays live");
@@ -83,7 +121,10 @@ fn links_hide_controls_by_key() {
     assert!(problems.is_empty(), "{problems:?}");
     // In the order of the page; an alias names its setting.
     assert_eq!(options.hidden, vec!["grow-every", "seed", "grow"]);
-    assert_eq!(to_hash(&options), "grow-every_hide=1&seed_hide=1&grow_hide=1");
+    assert_eq!(
+        to_hash(&options),
+        "grow-every_hide=1&seed_hide=1&grow_hide=1"
+    );
     assert_eq!(parse_hash(&to_hash(&options)).0, options);
     let (options, problems) = parse_hash("backend_hide=1&nothing_hide=1&grow_hide=maybe");
     assert!(options.hidden.is_empty());
@@ -123,7 +164,11 @@ fn allowed_origins_are_parsed_and_checked() {
     assert!(origin_allowed(&options, own, own));
     assert!(origin_allowed(&options, "https://course.example.org", own));
     assert!(!origin_allowed(&options, "https://evil.example", own));
-    assert!(!origin_allowed(&PageOptions::default(), "https://course.example.org", own));
+    assert!(!origin_allowed(
+        &PageOptions::default(),
+        "https://course.example.org",
+        own
+    ));
     let (any, _) = parse_hash("allow-origin=*");
     assert!(origin_allowed(&any, "https://anyone.example", own));
 }
@@ -135,8 +180,8 @@ fn command(json: &str) -> Result<Command, String> {
 #[test]
 fn host_commands_parse_or_say_why() {
     assert_eq!(command(r#"{"type":"play"}"#), Ok(Command::Play));
-    let set = command(r#"{"type":"set","settings":{"lr":0.1,"test":true,"dataset":"xor"}}"#)
-        .unwrap();
+    let set =
+        command(r#"{"type":"set","settings":{"lr":0.1,"test":true,"dataset":"xor"}}"#).unwrap();
     let Command::Set { settings } = &set else {
         panic!("{set:?}")
     };
@@ -152,9 +197,14 @@ fn host_commands_parse_or_say_why() {
     ] {
         assert!(command(bad).is_err(), "{bad} is refused");
     }
-    assert!(parse_command(&format!("{{\"type\":\"play\",\"x\":\"{}\"}}", "a".repeat(100)), 64)
+    assert!(
+        parse_command(
+            &format!("{{\"type\":\"play\",\"x\":\"{}\"}}", "a".repeat(100)),
+            64
+        )
         .unwrap_err()
-        .contains("at most 64"));
+        .contains("at most 64")
+    );
 }
 
 #[test]
@@ -163,8 +213,15 @@ fn a_set_applies_whole_or_not_at_all() {
     let before = (p.options().clone(), p.settings_hash());
     let bad = command(r#"{"type":"set","settings":{"dataset":"xor","lr":"fast"}}"#).unwrap();
     let err = p.command(bad).unwrap_err();
-    assert!(err.contains("Learning rate") && err.contains("fast"), "{err}");
-    assert_eq!((p.options().clone(), p.settings_hash()), before, "nothing changed");
+    assert!(
+        err.contains("Learning rate") && err.contains("fast"),
+        "{err}"
+    );
+    assert_eq!(
+        (p.options().clone(), p.settings_hash()),
+        before,
+        "nothing changed"
+    );
     let unknown = command(r#"{"type":"set","settings":{"speed":"11"}}"#).unwrap();
     assert!(p.command(unknown).unwrap_err().contains("speed"));
 
@@ -218,7 +275,8 @@ fn events_report_each_growth_once_and_throttle_epochs() {
     let mut cursor = EventCursor::default();
     let first = p.host_events(&mut cursor, 0.0);
     assert!(first.iter().all(|e| !matches!(e, HostEvent::Grew { .. })));
-    train_to(&mut p, 7);
+    p.update(Msg::TogglePlay);
+    step_to(&mut p, 7);
     let events = p.host_events(&mut cursor, 1.0);
     let grew = |events: &[HostEvent], who: &str| {
         events
@@ -227,14 +285,17 @@ fn events_report_each_growth_once_and_throttle_epochs() {
             .count()
     };
     assert_eq!(grew(&events, "main"), p.main().history().growths.len());
-    assert_eq!(grew(&events, "baseline"), p.baseline().history().growths.len());
+    assert_eq!(
+        grew(&events, "baseline"),
+        p.baseline().history().growths.len()
+    );
     assert!(grew(&events, "main") >= 3);
     assert!(events.iter().any(|e| matches!(e, HostEvent::Epoch { .. })));
     // Too soon after that epoch event: none, though the runs moved.
-    train_to(&mut p, 8);
+    step_to(&mut p, 8);
     let soon = p.host_events(&mut cursor, 2.0);
     assert!(!soon.iter().any(|e| matches!(e, HostEvent::Epoch { .. })));
-    train_to(&mut p, 9);
+    step_to(&mut p, 9);
     let later = p.host_events(&mut cursor, 1.0 + EPOCH_EVENT_MS);
     let epoch = later.iter().find_map(|e| match e {
         HostEvent::Epoch { main, .. } => Some(main.epoch),
@@ -248,12 +309,29 @@ fn events_report_each_growth_once_and_throttle_epochs() {
     // Settings changed: one `settings` event with the new link.
     p.update(Msg::Set("lr".into(), "0.03".into()));
     let changed = p.host_events(&mut cursor, 1.0 + 2.0 * EPOCH_EVENT_MS);
-    assert!(changed.iter().any(|e| matches!(e, HostEvent::Settings { link } if link.contains("lr=0.03"))));
+    assert!(
+        changed
+            .iter()
+            .any(|e| matches!(e, HostEvent::Settings { link } if link.contains("lr=0.03")))
+    );
     let json = serde_json::to_value(&later).unwrap();
-    assert!(json.as_array().unwrap().iter().all(|e| e["type"].is_string()));
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["type"].is_string())
+    );
     let ready = serde_json::to_value(p.ready_event()).unwrap();
     assert_eq!(ready["type"], "ready");
     assert_eq!(ready["settings"]["lr"], "0.03");
+}
+
+/// Steps (paused) until the main run has trained `epochs` epochs, whatever the machine's speed.
+fn step_to(p: &mut Playground, epochs: usize) {
+    while p.main().epoch() < epochs {
+        p.update(Msg::Step);
+        settle(p);
+    }
 }
 
 fn exported(p: &Playground) -> RunExport {
@@ -276,7 +354,10 @@ fn an_exported_run_imports_back_to_the_same_history() {
     assert_eq!(q.state(), RunState::Paused);
     assert_eq!(q.options(), p.options());
     assert_eq!(q.data(), p.data(), "the person's own points come back");
-    let pairs = q.main_seeds().zip(p.main_seeds()).chain(q.baseline_seeds().zip(p.baseline_seeds()));
+    let pairs = q
+        .main_seeds()
+        .zip(p.main_seeds())
+        .chain(q.baseline_seeds().zip(p.baseline_seeds()));
     for (a, b) in pairs {
         assert_eq!(a.history(), b.history());
         assert_eq!(a.epoch(), b.epoch());
@@ -285,7 +366,8 @@ fn an_exported_run_imports_back_to_the_same_history() {
     assert_eq!(exported(&q), run, "export ∘ import is the identity");
     // It trains on from there.
     q.update(Msg::TogglePlay);
-    train_to(&mut q, 13);
+    let target = q.main().epoch() + 2;
+    train_to(&mut q, target);
     assert!(q.main().history().epochs.len() > p.main().history().epochs.len());
 
     let table = csv(&run);
@@ -301,7 +383,11 @@ fn a_bad_run_file_is_refused_and_changes_nothing() {
     let run = exported(&p);
     let mut q = page("dataset=xor&seeds=1");
     train_to(&mut q, 2);
-    let before = (q.options().clone(), q.main().history().clone(), q.data().clone());
+    let before = (
+        q.options().clone(),
+        q.main().history().clone(),
+        q.data().clone(),
+    );
     let text = serde_json::to_string(&run).unwrap();
     let mut tampered_weights = run.clone();
     tampered_weights.runs[0].network.out_weight.data.pop();
@@ -316,9 +402,22 @@ fn a_bad_run_file_is_refused_and_changes_nothing() {
     nan.runs[0].network.out_bias[0] = f32::NAN;
     let cases = [
         ("truncated", text[..text.len() / 2].to_string()),
-        ("other format", text.replace("firefly-playground-run", "something-else")),
-        ("newer version", text.replace("\"version\":1", "\"version\":2")),
-        ("bad link", text.replacen(&format!("\"link\":\"{}", run.link), "\"link\":\"lr=banana&", 1)),
+        (
+            "other format",
+            text.replace("firefly-playground-run", "something-else"),
+        ),
+        (
+            "newer version",
+            text.replace("\"version\":1", "\"version\":2"),
+        ),
+        (
+            "bad link",
+            text.replacen(
+                &format!("\"link\":\"{}", run.link),
+                "\"link\":\"lr=banana&",
+                1,
+            ),
+        ),
         ("weights", serde_json::to_string(&tampered_weights).unwrap()),
         ("unit ids", serde_json::to_string(&tampered_units).unwrap()),
         ("runs", serde_json::to_string(&wrong_seeds).unwrap()),
@@ -328,10 +427,18 @@ fn a_bad_run_file_is_refused_and_changes_nothing() {
     for (what, text) in cases {
         let fx = q.update(Msg::ImportRun("run.json".into(), text));
         assert!(!fx.restarted, "{what} is refused");
-        let notice = q.notices().last().map(|n| n.text.clone()).unwrap_or_default();
+        let notice = q
+            .notices()
+            .last()
+            .map(|n| n.text.clone())
+            .unwrap_or_default();
         assert!(notice.starts_with("run.json: "), "{what}: {notice}");
         assert_eq!(
-            (q.options().clone(), q.main().history().clone(), q.data().clone()),
+            (
+                q.options().clone(),
+                q.main().history().clone(),
+                q.data().clone()
+            ),
             before,
             "{what} changed nothing"
         );
@@ -365,5 +472,8 @@ fn the_share_dialog_builds_a_link_and_an_escaped_iframe() {
     let snippet = iframe_snippet(&link);
     assert!(snippet.contains("src=\"https://example.org/course/index.html#preset=lone-unit-split&amp;embed=1&amp;grow_hide=1\""));
     assert!(iframe_snippet("x\"><script>").contains("x&quot;&gt;&lt;script&gt;"));
-    assert_eq!(share_link("https://e.org/", &PageOptions::default()), "https://e.org/");
+    assert_eq!(
+        share_link("https://e.org/", &PageOptions::default()),
+        "https://e.org/"
+    );
 }
