@@ -28,7 +28,10 @@ fn script(session: &Session, js: &str) -> Result<Json, String> {
 }
 
 fn text(session: &Session, js: &str) -> Result<String, String> {
-    Ok(script(session, js)?.as_str().unwrap_or_default().to_string())
+    Ok(script(session, js)?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
@@ -57,7 +60,8 @@ fn shown(session: &Session, id: &str) -> Result<bool, String> {
 /// `course-links`: `preset`, `<key>_hide` and `autoplay=0` in a link; the Share dialog builds a
 /// link (and an iframe snippet) that reopens the same experiment.
 fn links(session: &Session, base: &str) -> Result<String, String> {
-    let hash = "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
+    let hash =
+        "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
     open(session, &format!("{base}index.html#{hash}"))?;
     let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
         Ok(a.is("state", "paused"))
@@ -81,7 +85,10 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     if preset != "lone-unit-split" {
         return Err(format!("the Experiment list shows {preset:?}"));
     }
-    let look = text(session, "return document.getElementById('look-for').innerText;")?;
+    let look = text(
+        session,
+        "return document.getElementById('look-for').innerText;",
+    )?;
     if !look.starts_with("Both networks start from one unit") {
         return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
     }
@@ -106,9 +113,17 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
         "return document.getElementById('share-link').value;",
         |l| l.contains("embed=1"),
     )?;
-    let snippet = text(session, "return document.getElementById('share-iframe').value;")?;
-    if !link.contains("embed=1") || !snippet.contains("&amp;embed=1") || !snippet.starts_with("<iframe") {
-        return Err(format!("ticking the compact layout did not reach the link and snippet: {link} / {snippet}"));
+    let snippet = text(
+        session,
+        "return document.getElementById('share-iframe').value;",
+    )?;
+    if !link.contains("embed=1")
+        || !snippet.contains("&amp;embed=1")
+        || !snippet.starts_with("<iframe")
+    {
+        return Err(format!(
+            "ticking the compact layout did not reach the link and snippet: {link} / {snippet}"
+        ));
     }
     // The copied link reopens the same experiment, embedded.
     open(session, &link)?;
@@ -136,9 +151,13 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
         parts
     }
     if same(got) != same(&settings) {
-        return Err(format!("the shared link opened {got}, not {settings} + embed"));
+        return Err(format!(
+            "the shared link opened {got}, not {settings} + embed"
+        ));
     }
-    Ok(format!("hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"))
+    Ok(format!(
+        "hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"
+    ))
 }
 
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
@@ -151,10 +170,16 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
          e.dispatchEvent(new Event('change', { bubbles: true }));",
         vec![],
     )?;
-    let first = wait_for(session, "a first growth after choosing the preset", WAIT, |a| {
-        Ok(a.get("settings").is_some_and(|s| s.contains("preset=firefly-vs-exact"))
-            && a.num("growths") >= 1.0)
-    })?;
+    let first = wait_for(
+        session,
+        "a first growth after choosing the preset",
+        WAIT,
+        |a| {
+            Ok(a.get("settings")
+                .is_some_and(|s| s.contains("preset=firefly-vs-exact"))
+                && a.num("growths") >= 1.0)
+        },
+    )?;
     let decision = first.get("first-growth").unwrap_or_default().to_string();
     if decision.is_empty() {
         return Err("no data-first-growth after a growth".into());
@@ -166,7 +191,9 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     })?;
     let replayed = again.get("first-growth").unwrap_or_default();
     if replayed != decision {
-        return Err(format!("the link grew {replayed:?}, the run it came from {decision:?}"));
+        return Err(format!(
+            "the link grew {replayed:?}, the run it came from {decision:?}"
+        ));
     }
     Ok(format!("{hash}: both chose {decision}"))
 }
@@ -216,7 +243,10 @@ fn wait_course(
             return Ok(app);
         }
         if started.elapsed() > WAIT {
-            return Err(format!("timed out waiting for {what}; last seen: {}", app.summary()));
+            return Err(format!(
+                "timed out waiting for {what}; last seen: {}",
+                app.summary()
+            ));
         }
         thread::sleep(POLL);
     }
@@ -228,7 +258,9 @@ fn course_page(session: &Session, base: &str) -> Result<String, String> {
     wait_course(session, "two ready events", |c| Ok(c.num("ready") >= 2.0))?;
     for frame in ["a", "b"] {
         if frame_attr(session, frame, "data-state")? != "paused" {
-            return Err(format!("iframe {frame} is not paused (its link says autoplay=0)"));
+            return Err(format!(
+                "iframe {frame} is not paused (its link says autoplay=0)"
+            ));
         }
     }
     session.click("#play-both")?;
@@ -252,7 +284,10 @@ fn course_page(session: &Session, base: &str) -> Result<String, String> {
     }
 
     // Scrolled out of view, a playground stops training; back in view, it goes on.
-    script(session, "document.getElementById('a').style.marginTop = '6000px';")?;
+    script(
+        session,
+        "document.getElementById('a').style.marginTop = '6000px';",
+    )?;
     let hidden = Instant::now();
     while frame_attr(session, "a", "data-visible")? != "0" {
         if hidden.elapsed() > Duration::from_secs(10) {
@@ -264,9 +299,14 @@ fn course_page(session: &Session, base: &str) -> Result<String, String> {
     thread::sleep(Duration::from_millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
     if still != parked {
-        return Err(format!("out of view, iframe a trained on: epoch {parked} → {still}"));
+        return Err(format!(
+            "out of view, iframe a trained on: epoch {parked} → {still}"
+        ));
     }
-    script(session, "document.getElementById('a').style.marginTop = '0';")?;
+    script(
+        session,
+        "document.getElementById('a').style.marginTop = '0';",
+    )?;
     let back = Instant::now();
     while frame_attr(session, "a", "data-epoch")? == still {
         if back.elapsed() > Duration::from_secs(20) {
@@ -309,7 +349,9 @@ fn course_page(session: &Session, base: &str) -> Result<String, String> {
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
     if a_link != b_link {
-        return Err(format!("after the import iframe b has {b_link}, the export {a_link}"));
+        return Err(format!(
+            "after the import iframe b has {b_link}, the export {a_link}"
+        ));
     }
     Ok(format!(
         "ready ×2, epoch/grew/settings events, paused out of view, export at epoch {epoch} (loss {loss}) imported"
