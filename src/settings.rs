@@ -315,6 +315,17 @@ impl Setting {
     }
 }
 
+/// A percentage from a link or a slider as a fraction, kept to a thousandth of a percent so that
+/// the link written back reads the same value.
+fn percent(x: f64) -> f32 {
+    ((x * 1000.0).round() / 1000.0 / 100.0) as f32
+}
+
+/// A fraction as the percentage [`percent`] reads back.
+fn percent_text(fraction: f32) -> String {
+    plain((f64::from(fraction) * 100.0 * 1000.0).round() / 1000.0)
+}
+
 fn layers_text(hidden: &[usize]) -> String {
     hidden
         .iter()
@@ -425,9 +436,9 @@ pub static SETTINGS: &[Setting] = &[
             suffix: "",
         },
         effect: Effect::NewData,
-        get: |o| plain((f64::from(o.config.data.noise) * 100.0).round()),
+        get: |o| percent_text(o.config.data.noise),
         put: |s, o, v| {
-            o.config.data.noise = (s.number(v)? / 100.0) as f32;
+            o.config.data.noise = percent(s.number(v)?);
             Ok(())
         },
     },
@@ -445,9 +456,9 @@ pub static SETTINGS: &[Setting] = &[
             suffix: " %",
         },
         effect: Effect::NewData,
-        get: |o| plain((f64::from(o.config.data.train_ratio) * 100.0).round()),
+        get: |o| percent_text(o.config.data.train_ratio),
         put: |s, o, v| {
-            o.config.data.train_ratio = (s.number(v)? / 100.0) as f32;
+            o.config.data.train_ratio = percent(s.number(v)?);
             Ok(())
         },
     },

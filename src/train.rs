@@ -460,7 +460,10 @@ impl Session {
         mlp.check_shapes().map_err(|e| {
             EngineError::InvalidConfig(format!("the network does not fit together: {e}"))
         })?;
-        if mlp.task != self.data.task || mlp.n_inputs != 2 {
+        if mlp.task != self.data.task
+            || mlp.n_inputs != 2
+            || mlp.out_bias.len() != crate::model::n_outputs(mlp.task)
+        {
             return bad("the network was trained on a different task".into());
         }
         if mlp.activation != self.config.model.activation {

@@ -224,6 +224,14 @@ fn check_data(data: &Dataset) -> Result<(), String> {
     if data.train.is_empty() || data.test.is_empty() {
         return Err("the run's data needs training and test points".into());
     }
+    if let crate::data::Task::Classification { n_classes } = data.task
+        && !(2..=crate::data::MAX_CLASSES).contains(&n_classes)
+    {
+        return Err(format!(
+            "the run's data has {n_classes} classes; 2 to {} are possible",
+            crate::data::MAX_CLASSES
+        ));
+    }
     if data.len() > crate::data::MAX_POINTS {
         return Err(format!(
             "the run's data has {} points; at most {}",

@@ -9,6 +9,7 @@ mod course;
 mod data;
 mod experiment;
 mod fused;
+mod fuzz;
 mod golden;
 mod grow;
 mod model;
