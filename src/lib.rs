@@ -9,6 +9,7 @@
 
 pub mod chart;
 pub mod config;
+pub mod continual;
 pub mod data;
 pub mod error;
 pub mod experiment;

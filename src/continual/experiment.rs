@@ -1,0 +1,274 @@
+//! The continual-learning experiment: every method over seeds on one sequence, CSV rows and the
+//! table of average accuracy after each task.
+
+use serde::{Deserialize, Serialize};
+
+use super::run::{ContinualConfig, ContinualMethod, ContinualRun};
+use crate::error::EngineError;
+
+/// The CSV header.
+pub const CSV_HEADER: [&str; 8] = [
+    "sequence",
+    "method",
+    "seed",
+    "after_task",
+    "task",
+    "accuracy",
+    "units",
+    "params",
+];
+
+/// One CSV row: test accuracy on task `task` once task `after_task` has been learnt (both 1-based).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContinualRow {
+    /// The sequence, e.g. `circle>xor>spiral`.
+    pub sequence: String,
+    /// Method name.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Tasks learnt so far (1-based index of the last).
+    pub after_task: usize,
+    /// The task evaluated (1-based).
+    pub task: usize,
+    /// Its test accuracy.
+    pub accuracy: f32,
+    /// Hidden units of the whole model after `after_task`.
+    pub units: usize,
+    /// Stored parameters of the whole model after `after_task`.
+    pub params: usize,
+}
+
+/// The rows of a finished (or partly finished) run.
+pub fn rows_of(run: &ContinualRun) -> Vec<ContinualRow> {
+    let config = run.config();
+    let sequence = config.sequence_name();
+    let mut rows = Vec::new();
+    for record in run.table() {
+        for (task, accuracy) in record.accuracy.iter().enumerate() {
+            rows.push(ContinualRow {
+                sequence: sequence.clone(),
+                method: config.method.name().to_string(),
+                seed: config.seed,
+                after_task: record.after_task + 1,
+                task: task + 1,
+                accuracy: *accuracy,
+                units: record.units,
+                params: record.params,
+            });
+        }
+    }
+    rows
+}
+
+/// Runs one configuration to the end and returns its rows.
+pub fn run_job(config: &ContinualConfig) -> Result<Vec<ContinualRow>, EngineError> {
+    let mut run = ContinualRun::new(config.clone())?;
+    run.run_to_end()?;
+    Ok(rows_of(&run))
+}
+
+/// One configuration per (method, seed), seeds `0..seeds`, in table order.
+pub fn jobs(
+    base: &ContinualConfig,
+    methods: &[ContinualMethod],
+    seeds: u64,
+) -> Vec<ContinualConfig> {
+    let mut out = Vec::new();
+    for &method in methods {
+        for seed in 0..seeds {
+            out.push(ContinualConfig {
+                method,
+                seed,
+                ..base.clone()
+            });
+        }
+    }
+    out
+}
+
+/// Writes rows with [`CSV_HEADER`].
+pub fn write_csv<W: std::io::Write>(rows: &[ContinualRow], writer: W) -> Result<(), EngineError> {
+    let mut w = csv::Writer::from_writer(writer);
+    let io = |e: csv::Error| EngineError::Internal(format!("writing CSV: {e}"));
+    w.write_record(CSV_HEADER).map_err(io)?;
+    for r in rows {
+        w.write_record([
+            r.sequence.clone(),
+            r.method.clone(),
+            r.seed.to_string(),
+            r.after_task.to_string(),
+            r.task.to_string(),
+            format!("{:.4}", r.accuracy),
+            r.units.to_string(),
+            r.params.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    w.flush()
+        .map_err(|e| EngineError::Internal(format!("writing CSV: {e}")))
+}
+
+/// Mean and spread over seeds of one method after one task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Method name.
+    pub method: String,
+    /// Tasks learnt (1-based).
+    pub after_task: usize,
+    /// Mean over seeds of the average accuracy over the tasks seen.
+    pub mean: f32,
+    /// Standard deviation over seeds (population).
+    pub std: f32,
+    /// Mean accuracy per task seen (index 0 is task 1).
+    pub per_task: Vec<f32>,
+    /// Mean hidden units.
+    pub units: f32,
+    /// Mean stored parameters.
+    pub params: f32,
+    /// Seeds averaged.
+    pub seeds: usize,
+}
+
+fn mean_std(values: &[f32]) -> (f32, f32) {
+    let n = values.len().max(1) as f32;
+    let mean = values.iter().sum::<f32>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
+    (mean, var.sqrt())
+}
+
+/// Summaries per method (in first-seen order) and task learnt.
+pub fn summarise(rows: &[ContinualRow]) -> Vec<Summary> {
+    let mut methods: Vec<&str> = Vec::new();
+    for r in rows {
+        if !methods.contains(&r.method.as_str()) {
+            methods.push(&r.method);
+        }
+    }
+    let n_tasks = rows.iter().map(|r| r.after_task).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for method in methods {
+        for after in 1..=n_tasks {
+            let at: Vec<&ContinualRow> = rows
+                .iter()
+                .filter(|r| r.method == method && r.after_task == after)
+                .collect();
+            let mut seeds: Vec<u64> = at.iter().map(|r| r.seed).collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            if seeds.is_empty() {
+                continue;
+            }
+            let averages: Vec<f32> = seeds
+                .iter()
+                .map(|s| {
+                    let accs: Vec<f32> = at
+                        .iter()
+                        .filter(|r| r.seed == *s)
+                        .map(|r| r.accuracy)
+                        .collect();
+                    accs.iter().sum::<f32>() / accs.len().max(1) as f32
+                })
+                .collect();
+            let (mean, std) = mean_std(&averages);
+            let per_task = (1..=after)
+                .map(|t| {
+                    let v: Vec<f32> = at
+                        .iter()
+                        .filter(|r| r.task == t)
+                        .map(|r| r.accuracy)
+                        .collect();
+                    mean_std(&v).0
+                })
+                .collect();
+            let per_seed = |f: fn(&ContinualRow) -> usize| -> f32 {
+                let v: Vec<f32> = seeds
+                    .iter()
+                    .filter_map(|s| at.iter().find(|r| r.seed == *s).map(|r| f(r) as f32))
+                    .collect();
+                mean_std(&v).0
+            };
+            out.push(Summary {
+                method: method.to_string(),
+                after_task: after,
+                mean,
+                std,
+                per_task,
+                units: per_seed(|r| r.units),
+                params: per_seed(|r| r.params),
+                seeds: seeds.len(),
+            });
+        }
+    }
+    out
+}
+
+/// The printed tables: average test accuracy over the tasks seen after each task (mean ± std over
+/// seeds) with the model's size after the last task, then each task's accuracy after the last.
+pub fn format_table(rows: &[ContinualRow], task_names: &[&str]) -> String {
+    use std::fmt::Write;
+    let summaries = summarise(rows);
+    let n = task_names.len();
+    let mut methods: Vec<&str> = Vec::new();
+    for s in &summaries {
+        if !methods.contains(&s.method.as_str()) {
+            methods.push(&s.method);
+        }
+    }
+    let seeds = summaries.iter().map(|s| s.seeds).max().unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: average test accuracy (%) over the tasks seen, mean ± std over {seeds} seeds",
+        task_names.join(" > ")
+    );
+    let _ = write!(out, "{:<10}", "method");
+    for (t, name) in task_names.iter().enumerate() {
+        let _ = write!(out, " {:>16}", format!("after {} {name}", t + 1));
+    }
+    let _ = writeln!(out, " {:>7} {:>8}", "units", "params");
+    for m in &methods {
+        let _ = write!(out, "{m:<10}");
+        for t in 1..=n {
+            let cell = summaries
+                .iter()
+                .find(|s| s.method == *m && s.after_task == t)
+                .map_or("-".to_string(), |s| {
+                    format!("{:.1} ± {:.1}", 100.0 * s.mean, 100.0 * s.std)
+                });
+            let _ = write!(out, " {cell:>16}");
+        }
+        let last = summaries
+            .iter()
+            .find(|s| s.method == *m && s.after_task == n);
+        let _ = writeln!(
+            out,
+            " {:>7} {:>8}",
+            last.map_or("-".into(), |s| format!("{:.1}", s.units)),
+            last.map_or("-".into(), |s| format!("{:.0}", s.params))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\neach task's test accuracy (%) after the last task, mean over seeds"
+    );
+    let _ = write!(out, "{:<10}", "method");
+    for (t, name) in task_names.iter().enumerate() {
+        let _ = write!(out, " {:>16}", format!("{} {name}", t + 1));
+    }
+    let _ = writeln!(out);
+    for m in &methods {
+        let _ = write!(out, "{m:<10}");
+        let last = summaries
+            .iter()
+            .find(|s| s.method == *m && s.after_task == n);
+        for t in 0..n {
+            let cell = last
+                .and_then(|s| s.per_task.get(t))
+                .map_or("-".to_string(), |v| format!("{:.1}", 100.0 * v));
+            let _ = write!(out, " {cell:>16}");
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
