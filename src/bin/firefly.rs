@@ -4,6 +4,9 @@
 //!   the Figure 3 protocol, writes one CSV row per (dataset, method, candidates, seed, grown), shows
 //!   a progress bar and prints mean ± std per method at each grown count.
 //! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
+//! - `firefly continual --sequence circle,xor,spiral --seeds 5 --out cl.csv` learns the tasks one
+//!   after another with Firefly growth and the baselines (spec §8), writes one CSV row per (method,
+//!   seed, task learnt, task evaluated) and prints the average accuracy after each task.
 //!
 //! Runs on burn's Flex CPU backend. Flags are parsed by clap; values are then validated by the
 //! engine, whose messages name the field.
@@ -52,6 +55,9 @@ mod cli {
         Figure3(Figure3Args),
         /// Run one training session with growth and print a log line per growth.
         Run(RunArgs),
+        /// Continual learning (Figure 2): tasks one after another, Firefly growth against
+        /// fine-tuning, a network per task and random growth.
+        Continual(ContinualArgs),
     }
 
     #[derive(Args)]
@@ -162,6 +168,7 @@ mod cli {
         let result = match cli.command {
             Command::Figure3(args) => figure3(args),
             Command::Run(args) => run(args),
+            Command::Continual(args) => continual(args),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -406,6 +413,142 @@ mod cli {
                 "  test accuracy {:.1} %",
                 a * 100.0
             ))
+        );
+        Ok(())
+    }
+
+    #[derive(Args)]
+    struct ContinualArgs {
+        /// Comma-separated tasks, in order (classification data sets).
+        #[arg(long, value_delimiter = ',', default_value = "circle,xor,spiral")]
+        sequence: Vec<String>,
+        /// Comma-separated methods (firefly, firefly-new, random, fine-tune, separate).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "firefly,firefly-new,random,fine-tune,separate"
+        )]
+        methods: Vec<String>,
+        /// Number of seeds (0..seeds).
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Units the growing methods start the first task with.
+        #[arg(long, default_value_t = 1)]
+        start_units: usize,
+        /// Growth budget: at most this many units added per task.
+        #[arg(long, default_value_t = 8)]
+        units_per_task: usize,
+        /// Units per growth phase.
+        #[arg(long, default_value_t = 1)]
+        units_per_phase: usize,
+        /// Full-batch Adam steps per training block (every method trains the same steps per task).
+        #[arg(long, default_value_t = 300)]
+        steps: usize,
+        /// Adam's learning rate.
+        #[arg(long, default_value_t = 0.01)]
+        lr: f32,
+        /// New-unit candidates per growth phase (m').
+        #[arg(long, default_value_t = 10)]
+        candidates: usize,
+        /// ε_max.
+        #[arg(long, default_value_t = 0.1)]
+        eps_max: f32,
+        /// Width of the fine-tuning network (default: start + units per task × tasks).
+        #[arg(long)]
+        fine_tune_units: Option<usize>,
+        /// Width of each per-task network (default: start + units per task).
+        #[arg(long)]
+        task_units: Option<usize>,
+        /// Points per task.
+        #[arg(long, default_value_t = 500)]
+        points: usize,
+        /// Noise (0 to 0.8).
+        #[arg(long, default_value_t = 0.0)]
+        noise: f32,
+        /// Where to write the CSV.
+        #[arg(long, default_value = "cl.csv")]
+        out: PathBuf,
+        /// Worker threads (default: available cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    }
+
+    fn continual(args: ContinualArgs) -> Result<()> {
+        use firefly_playground::continual::experiment::{self as cl, ContinualRow};
+        use firefly_playground::continual::{ContinualConfig, ContinualMethod, GrowthSettings};
+        let methods: Vec<ContinualMethod> = parse_list(&args.methods, "methods")?;
+        let base = ContinualConfig {
+            sequence: parse_list(&args.sequence, "sequence")?,
+            n_points: args.points,
+            noise: args.noise,
+            start_units: args.start_units,
+            units_per_task: args.units_per_task,
+            units_per_phase: args.units_per_phase,
+            steps_per_phase: args.steps,
+            learning_rate: args.lr,
+            growth: GrowthSettings {
+                candidates: args.candidates,
+                eps_max: args.eps_max,
+                ..GrowthSettings::default()
+            },
+            fine_tune_units: args.fine_tune_units,
+            task_network_units: args.task_units,
+            ..ContinualConfig::default()
+        };
+        base.validate()?;
+        if methods.is_empty() || args.seeds == 0 {
+            bail!("give at least one method and one seed");
+        }
+        let jobs = cl::jobs(&base, &methods, args.seeds);
+        let threads = args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, jobs.len());
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed_precise} {msg}")
+                .context("progress bar template")?,
+        );
+        let started = std::time::Instant::now();
+        let queue = Mutex::new(jobs.iter().enumerate());
+        let results: Mutex<Vec<(usize, Result<Vec<ContinualRow>>)>> = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((index, job)) = next else { break };
+                        let rows = cl::run_job(job)
+                            .map_err(|e| anyhow::anyhow!("{} seed {}: {e}", job.method, job.seed));
+                        bar.set_message(format!("{} seed {}", job.method, job.seed));
+                        bar.inc(1);
+                        if let Ok(mut r) = results.lock() {
+                            r.push((index, rows));
+                        }
+                    }
+                });
+            }
+        });
+        bar.finish_and_clear();
+        let mut results = results
+            .into_inner()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))?;
+        results.sort_by_key(|(i, _)| *i);
+        let mut rows = Vec::new();
+        for (_, r) in results {
+            rows.extend(r?);
+        }
+        let file = std::fs::File::create(&args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        cl::write_csv(&rows, file)?;
+        let names: Vec<&str> = base.sequence.iter().map(|k| k.name()).collect();
+        print!("{}", cl::format_table(&rows, &names));
+        println!(
+            "wrote {} rows to {} ({} runs in {:.1} s on {threads} threads)",
+            rows.len(),
+            args.out.display(),
+            jobs.len(),
+            started.elapsed().as_secs_f64()
         );
         Ok(())
     }
