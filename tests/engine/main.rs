@@ -5,6 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod chart;
+mod continual;
 mod course;
 mod data;
 mod experiment;
