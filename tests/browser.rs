@@ -76,6 +76,41 @@ mod ui {
         // Three classes: an even split is grey, certainty is the class colour.
         assert_eq!(cell_colour(&[1.0 / 3.0; 3], false), [232, 234, 235]);
         assert_eq!(cell_colour(&[0.0, 0.0, 1.0], false), [46, 160, 67]);
+        // A diverged network's cells are grey, whatever the other outputs.
+        assert_eq!(cell_colour(&[f32::NAN, 0.2, 0.8], false), [232, 234, 235]);
+        assert_eq!(cell_colour(&[0.1, f32::INFINITY], true), [232, 234, 235]);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_crash_shows_a_panel_with_a_report() {
+        use firefly_playground::ui::crash;
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .expect("a document");
+        let body = document.body().expect("a body");
+        let panel = document.create_element("section").expect("section");
+        panel.set_id("crash");
+        panel.set_attribute("hidden", "").expect("hidden");
+        for (tag, id) in [("p", "crash-message"), ("textarea", "crash-report")] {
+            let e = document.create_element(tag).expect("element");
+            e.set_id(id);
+            panel.append_child(&e).expect("append");
+        }
+        body.append_child(&panel).expect("append");
+        crash::note_link("dataset=xor&lr=0.03");
+        crash::note_event(&"Set(\"lr\", \"0.03\")");
+        crash::show("the playground stopped: index out of bounds");
+        assert!(!panel.has_attribute("hidden"), "the panel is shown");
+        let report = document
+            .get_element_by_id("crash-report")
+            .expect("report")
+            .unchecked_into::<web_sys::HtmlTextAreaElement>()
+            .value();
+        assert!(report.contains("index out of bounds"), "{report}");
+        assert!(report.contains("settings: #dataset=xor&lr=0.03"), "{report}");
+        assert!(report.contains("lr"), "{report}");
+        assert!(report.contains("browser: Mozilla"), "{report}");
+        panel.remove();
     }
 
     #[wasm_bindgen_test]

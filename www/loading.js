@@ -2,6 +2,32 @@
 // (trunk 0.21): the default export returns the callbacks trunk calls around `init`.
 // Progress goes to #loading (role=status); the Rust UI takes over by setting #app[data-state]
 // from "loading" to "running", which hides it (www/style.css).
+// Content-Security-Policy violations are counted on #app (data-csp-violations) for the tests:
+// the page must need nothing its policy refuses.
+document.addEventListener("securitypolicyviolation", (event) => {
+  const app = document.getElementById("app");
+  if (!app) return;
+  app.dataset.cspViolations = String(Number(app.dataset.cspViolations || 0) + 1);
+  app.dataset.cspLast = `${event.violatedDirective} ${event.blockedURI}`;
+});
+
+// The crash panel's buttons work without the wasm module (which a panic has stopped).
+document.addEventListener("click", (event) => {
+  const id = event.target && event.target.id;
+  if (id === "crash-reload") window.location.reload();
+  if (id === "crash-copy") {
+    const report = document.getElementById("crash-report");
+    const button = event.target;
+    const done = (word) => button.setAttribute("data-copied", word);
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(report.value).then(() => done("Copied"), () => done("Select the text and copy it"));
+    } else {
+      report.select();
+      done("Select the text and copy it");
+    }
+  }
+});
+
 export default function loading() {
   const app = document.getElementById("app");
   const box = document.getElementById("loading");

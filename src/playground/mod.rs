@@ -33,7 +33,7 @@ pub use explain::{candidate_name, explanation};
 pub use export::{ExportedRun, MAX_IMPORT_BYTES, Role, RunExport, csv};
 pub use figure3::{BandPoint, band};
 pub use host::{Command, EPOCH_EVENT_MS, EventCursor, HostEvent, RunStatus, Value, parse_command};
-pub use notice::{Cause, Level, Notice};
+pub use notice::{Action, Cause, Level, Notice};
 use notice::{size, too_big};
 
 /// The opening experiment, in one sentence: what to look for.
@@ -100,6 +100,8 @@ pub enum Msg {
     ImportRun(String, String),
     /// A run file could not be read: its name and why.
     ImportFailed(String, String),
+    /// A notice's button was pressed.
+    Act(Action),
 }
 
 /// How the page's link should change.
@@ -353,7 +355,12 @@ impl Playground {
 
     fn raise(&mut self, cause: Cause, level: Level, text: String) {
         self.notices.retain(|n| n.cause != cause);
-        self.notices.push(Notice { cause, level, text });
+        self.notices.push(Notice {
+            cause,
+            level,
+            text,
+            action: None,
+        });
     }
 
     fn clear(&mut self, cause: Cause) {
@@ -484,6 +491,15 @@ impl Playground {
             ),
             Msg::Dismiss(cause) => self.clear(cause),
             Msg::ImportRun(name, text) => return self.import_file(&name, &text),
+            Msg::Act(Action::ResetWithRate(lr)) => {
+                // The rate first (it restarts nothing by itself), then a reset.
+                let mut next = self.update(Msg::Set("lr".into(), lr.to_string()));
+                let reset = self.update(Msg::Reset);
+                next.restarted |= reset.restarted;
+                next.controls |= reset.controls;
+                next.hash = reset.hash.or(next.hash);
+                return next;
+            }
             Msg::ImportFailed(name, why) => self.raise(
                 Cause::Import,
                 Level::Error,
@@ -759,14 +775,20 @@ impl Playground {
         self.step_to = None;
         self.grow_to = None;
         self.failed = true;
-        let text = match e {
-            EngineError::Diverged(value) => format!(
-                "The loss became {value}: training diverged at learning rate {}. Choose a smaller learning rate, then press Reset.",
-                self.options.config.train.learning_rate
+        let lr = self.options.config.train.learning_rate;
+        let (text, action) = match e {
+            EngineError::Diverged(value) => (
+                format!(
+                    "The loss became {value}: training diverged at learning rate {lr}. Choose a smaller learning rate, then press Reset."
+                ),
+                smaller_rate(lr).map(Action::ResetWithRate),
             ),
-            other => format!("The run stopped: {other}"),
+            other => (format!("The run stopped: {other}"), None),
         };
         self.raise(Cause::Run, Level::Error, text);
+        if let Some(notice) = self.notices.last_mut() {
+            notice.action = action;
+        }
     }
 
     /// One unit of work for whichever run needs it; `false` when there is nothing to do.
@@ -835,6 +857,17 @@ impl Playground {
             self.note_unit_cap();
         }
     }
+}
+
+/// A learning rate of the list about a tenth of `lr` (the largest at most `lr`/10, else the
+/// largest below `lr`), or `None` below the smallest.
+pub fn smaller_rate(lr: f32) -> Option<f32> {
+    const RATES: [f32; 10] = [10.0, 3.0, 1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0001];
+    RATES
+        .iter()
+        .copied()
+        .find(|&r| r <= lr / 10.0 * 1.001)
+        .or_else(|| RATES.iter().copied().find(|&r| r < lr * 0.999))
 }
 
 /// Builds the main and baseline sessions on the same data and seed.

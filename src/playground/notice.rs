@@ -69,6 +69,24 @@ pub struct Notice {
     pub level: Level,
     /// One line.
     pub text: String,
+    /// A one-click way out, shown as a button beside the text.
+    pub action: Option<Action>,
+}
+
+/// What a notice's button does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    /// Start again with this (smaller) learning rate.
+    ResetWithRate(f32),
+}
+
+impl Action {
+    /// The button's words.
+    pub fn label(self) -> String {
+        match self {
+            Action::ResetWithRate(lr) => format!("Reset with learning rate {lr}"),
+        }
+    }
 }
 
 pub(super) fn size(bytes: f64) -> String {

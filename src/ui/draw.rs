@@ -58,6 +58,10 @@ fn css(rgb: [u8; 3]) -> String {
 
 /// Colour of one grid cell given its output values (class probabilities or a regression value).
 pub fn cell_colour(values: &[f32], discretize: bool) -> [u8; 3] {
+    // A diverged network's NaN or infinite output is grey, not a colour it never meant.
+    if values.iter().any(|v| !v.is_finite()) {
+        return lerp(GREY, GREY, 0.0);
+    }
     match values.len() {
         0 => lerp(GREY, GREY, 0.0),
         1 => {

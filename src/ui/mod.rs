@@ -10,6 +10,7 @@
 
 pub mod charts;
 pub mod controls;
+pub mod crash;
 pub mod device;
 pub mod dom;
 pub mod draw;
@@ -69,6 +70,8 @@ pub enum Event {
     Save(host::SaveKind),
     /// A run file could not be read: its name and why.
     ImportFailed(String, String),
+    /// The button of the notice with this cause.
+    Act(Cause),
 }
 
 /// The inbox shared by listeners and the loop.
@@ -113,16 +116,12 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         let message = format!("the playground stopped: {info}");
         web_sys::console::error_1(&message.clone().into());
-        if let Ok(ui) = Ui::find() {
-            ui.show_fatal(&message);
-        }
+        crash::show(&message);
     }));
     wasm_bindgen_futures::spawn_local(async {
         if let Err(e) = run().await {
             let message = e.as_string().unwrap_or_else(|| format!("{e:?}"));
-            if let Ok(ui) = Ui::find() {
-                ui.show_fatal(&message);
-            }
+            crash::show(&format!("the playground could not start: {message}"));
         }
     });
 }
@@ -168,7 +167,11 @@ async fn run() -> Result<(), JsValue> {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
         let mut changed = !events.is_empty();
+        crash::note_link(&playground.settings_hash());
         for event in events {
+            if !matches!(event, Event::Hover(_) | Event::OnScreen(_) | Event::PageHidden(_)) {
+                crash::note_event(&event);
+            }
             match event {
                 Event::PageHidden(hidden) => page_hidden = hidden,
                 Event::OnScreen(seen) => on_screen = seen,
@@ -257,6 +260,17 @@ async fn handle(
             let fx = playground.update(Msg::ImportFailed(name, why));
             apply(fx, playground, view)?;
         }
+        Event::Act(cause) => {
+            let action = playground
+                .notices()
+                .iter()
+                .find(|n| n.cause == cause)
+                .and_then(|n| n.action);
+            if let Some(action) = action {
+                let fx = playground.update(Msg::Act(action));
+                apply(fx, playground, view)?;
+            }
+        }
         Event::PageHidden(_) | Event::OnScreen(_) => {}
     }
     Ok(())
@@ -333,13 +347,20 @@ fn bind_page(inbox: &Inbox) -> Result<(), JsValue> {
         let inbox = inbox.clone();
         let list: HtmlElement = by_id("notices")?;
         listen(&list, "click", move |e: web_sys::Event| {
-            let cause = e
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
+            let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+            let cause = target
+                .as_ref()
                 .and_then(|el| el.get_attribute("data-dismiss"))
                 .and_then(|name| Cause::from_name(&name));
             if let Some(cause) = cause {
                 push(&inbox, Event::App(Msg::Dismiss(cause)));
+            }
+            // A notice's action: the loop looks the notice up by its cause.
+            if let Some(cause) = target
+                .and_then(|el| el.get_attribute("data-act"))
+                .and_then(|name| Cause::from_name(&name))
+            {
+                push(&inbox, Event::Act(cause));
             }
         })?;
     }

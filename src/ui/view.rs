@@ -757,7 +757,7 @@ impl View {
         let now: Vec<(String, String)> = p
             .notices()
             .iter()
-            .map(|n| (n.cause.name(), n.text.clone()))
+            .map(|n| (n.cause.name(), format!("{}{:?}", n.text, n.action)))
             .collect();
         if now == self.notices_shown {
             return;
@@ -778,6 +778,15 @@ impl View {
             if let Ok(span) = document.create_element("span") {
                 span.set_text_content(Some(&n.text));
                 let _ = li.append_child(&span);
+            }
+            if let Some(action) = n.action
+                && let Ok(button) = document.create_element("button")
+            {
+                let _ = button.set_attribute("type", "button");
+                let _ = button.set_attribute("class", "act");
+                let _ = button.set_attribute("data-act", &n.cause.name());
+                button.set_text_content(Some(&action.label()));
+                let _ = li.append_child(&button);
             }
             if let Ok(button) = document.create_element("button") {
                 let _ = button.set_attribute("type", "button");
@@ -840,12 +849,16 @@ impl View {
                 if let Ok(span) = document.create_element("span") {
                     span.set_class_name(class);
                     span.set_text_content(Some(&text));
-                    if class == "bar" {
-                        let style = format!(
-                            "width:{width:.1}%;{}",
-                            if c.score > 0.0 { "opacity:.45" } else { "" }
-                        );
-                        let _ = span.set_attribute("style", &style);
+                    // Through the style object, not a `style` attribute, which a strict
+                    // Content-Security-Policy refuses.
+                    if class == "bar"
+                        && let Ok(span) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(span.clone())
+                    {
+                        let style = span.style();
+                        let _ = style.set_property("width", &format!("{width:.1}%"));
+                        if c.score > 0.0 {
+                            let _ = style.set_property("opacity", ".45");
+                        }
                     }
                     let _ = li.append_child(&span);
                 }

@@ -15,6 +15,7 @@ mod golden;
 mod grow;
 mod model;
 mod playground;
+mod robust;
 mod support;
 mod tidy;
 mod train;

@@ -106,30 +106,44 @@ fn optimise(ctx: &Context, dist: &Path, wasm: &Path) -> Result<(), String> {
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or("the wasm's name is not UTF-8")?;
-    let html = replace_wasm_facts(&html, name, &before, &after)?;
-    fs::write(&index, html).map_err(|e| format!("writing {}: {e}", index.display()))
-}
-
-/// `html` with the wasm's integrity and its size in trunk's initializer call changed from those
-/// of `before` to those of `after`; an error unless each appears exactly once.
-fn replace_wasm_facts(
-    html: &str,
-    name: &str,
-    before: &[u8],
-    after: &[u8],
-) -> Result<String, String> {
     let html = replace_once(
-        html,
-        &sri::integrity(before),
-        &sri::integrity(after),
+        &html,
+        &sri::integrity(&before),
+        &sri::integrity(&after),
         "the wasm's integrity",
     )?;
-    // trunk 0.21 writes `__trunkInitializer(init, '<base><name>', <size>, initializer(), …)`
-    // with the size from before its (here unused) wasm-opt step.
+    fs::write(&index, html).map_err(|e| format!("writing {}: {e}", index.display()))?;
+    // trunk's loader, which the post-build hook moved out of index.html into `*-inline.js`
+    // (the page's Content-Security-Policy allows no inline script), carries the wasm's size.
+    let loader = files(dist)?
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("-inline.js"))
+                && fs::read_to_string(p).is_ok_and(|t| t.contains("__trunkInitializer"))
+        })
+        .ok_or(
+            "no trunk loader (*-inline.js) in the build: is the post-build hook in Trunk.toml?",
+        )?;
+    let text =
+        fs::read_to_string(&loader).map_err(|e| format!("reading {}: {e}", loader.display()))?;
+    let text = replace_wasm_size(&text, name, before.len(), after.len())?;
+    fs::write(&loader, text).map_err(|e| format!("writing {}: {e}", loader.display()))
+}
+
+/// trunk 0.21 writes `__trunkInitializer(init, '<base><name>', <size>, initializer(), …)` with
+/// the size from before its (here unused) wasm-opt step: the loader with the new size.
+fn replace_wasm_size(
+    loader: &str,
+    name: &str,
+    before: usize,
+    after: usize,
+) -> Result<String, String> {
     replace_once(
-        &html,
-        &format!("{name}', {}, initializer()", before.len()),
-        &format!("{name}', {}, initializer()", after.len()),
+        loader,
+        &format!("{name}', {before}, initializer()"),
+        &format!("{name}', {after}, initializer()"),
         "the wasm's size in the initializer call",
     )
 }
@@ -326,24 +340,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replaces_the_wasm_integrity_and_size_trunk_wrote() {
-        let (before, after) = (b"old wasm bytes".as_slice(), b"new".as_slice());
-        let html = format!(
-            "<link rel=\"preload\" href=\"./app_bg.wasm\" integrity=\"{}\" as=\"fetch\">\n\
-             <script type=\"module\">\n\
-             const wasm = await __trunkInitializer(init, './app_bg.wasm', 14, initializer(), false);\n\
-             </script>",
-            sri::integrity(before)
-        );
-        let fixed = replace_wasm_facts(&html, "app_bg.wasm", before, after).unwrap();
-        assert!(fixed.contains(&sri::integrity(after)));
-        assert!(!fixed.contains(&sri::integrity(before)));
+    fn replaces_the_wasm_size_in_trunks_loader() {
+        let loader = "const wasm = await __trunkInitializer(init, './app_bg.wasm', 14, initializer(), false);";
+        let fixed = replace_wasm_size(loader, "app_bg.wasm", 14, 3).unwrap();
         assert!(fixed.contains("'./app_bg.wasm', 3, initializer()"));
+        assert!(!fixed.contains(", 14, "));
+        let err = replace_wasm_size(loader, "app_bg.wasm", 15, 3).unwrap_err();
+        assert!(err.contains("size"), "{err}");
     }
 
     #[test]
-    fn refuses_html_without_the_facts() {
-        let err = replace_wasm_facts("<html></html>", "app_bg.wasm", b"a", b"b").unwrap_err();
+    fn refuses_html_without_the_integrity() {
+        let err = replace_once(
+            "<html></html>",
+            "sha384-x",
+            "sha384-y",
+            "the wasm's integrity",
+        )
+        .unwrap_err();
         assert!(err.contains("integrity"), "{err}");
     }
 

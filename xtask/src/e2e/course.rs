@@ -21,6 +21,57 @@ pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("course-links", || links(session, base));
     report.check("same-decisions", || same_decisions(session, base));
     report.check("course-page", || course_page(session, base));
+    report.check("csp", || csp(session, base));
+}
+
+/// `csp`: the page declares `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'`, has no
+/// inline script, and trains, grows, draws the candidate bars and opens the Share dialog with no
+/// violation of it.
+fn csp(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=2"),
+    )?;
+    let app = wait_for(
+        session,
+        "two growths",
+        WAIT,
+        |a| Ok(a.num("growths") >= 2.0),
+    )?;
+    let policy = text(
+        session,
+        "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
+         return m ? m.content : '';",
+    )?;
+    if policy != "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'" {
+        return Err(format!("the page's policy is {policy:?}"));
+    }
+    let inline = script(
+        session,
+        "return document.querySelectorAll('script:not([src])').length;",
+    )?;
+    if inline.as_f64() != Some(0.0) {
+        return Err(format!("{inline:?} inline scripts in the page"));
+    }
+    session.click("#share")?;
+    text_when(
+        session,
+        "return document.getElementById('share-link').value;",
+        |l| !l.is_empty(),
+    )?;
+    session.click("#share-close")?;
+    let app = read_app(session)?.unwrap_or(app);
+    let violations = app.num("csp-violations");
+    if violations > 0.0 {
+        return Err(format!(
+            "{violations} violations of the policy, the last: {}",
+            app.get("csp-last").unwrap_or_default()
+        ));
+    }
+    Ok(format!(
+        "{policy}: no inline script, 0 violations after {} growths",
+        app.num("growths")
+    ))
 }
 
 fn script(session: &Session, js: &str) -> Result<Json, String> {

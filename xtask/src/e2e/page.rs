@@ -263,9 +263,45 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
             app.get("error").unwrap_or_default()
         ));
     }
+    // Diverge again and take the notice's one-click way out, as often as it takes.
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
+    )?;
+    let mut rates = Vec::new();
+    let started = Instant::now();
+    loop {
+        let app = read_app(session)?.ok_or("no #app")?;
+        if app.is("state", "running") && app.num("epoch") >= 20.0 {
+            break;
+        }
+        if app.is("state", "error") {
+            let clicked = session.execute(
+                "const b = document.querySelector('#notices button.act');
+                 if (!b) return ''; const t = b.textContent; b.click(); return t;",
+                vec![],
+            )?;
+            let label = clicked.as_str().unwrap_or_default().to_string();
+            if label.is_empty() {
+                return Err(
+                    "the divergence notice has no button to reset with a smaller rate".into(),
+                );
+            }
+            rates.push(label);
+            // The page resets at its next frame; give it a moment before looking again.
+            thread::sleep(Duration::from_millis(600));
+        }
+        if started.elapsed() > Duration::from_secs(60) || rates.len() > 4 {
+            return Err(format!("the one-click reset did not recover: {rates:?}"));
+        }
+        thread::sleep(POLL);
+    }
+    let settings = read_app(session)?.and_then(|a| a.get("settings").map(str::to_string));
     Ok(format!(
-        "diverged ({error}); recovered to epoch {}",
-        app.num("epoch")
+        "diverged ({error}); recovered to epoch {}; one-click: {} → {}",
+        app.num("epoch"),
+        rates.join(", "),
+        settings.unwrap_or_default()
     ))
 }
 
