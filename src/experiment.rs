@@ -1,13 +1,21 @@
-//! Experiments: the Figure 3 protocol (spec §7) over datasets, methods, candidate counts and seeds.
+//! Experiments: the Figure 3 protocol (spec §7) over datasets, methods, candidate counts and seeds,
+//! and the cost of one growth phase against the network's width (the analogue of Figure 4(b),
+//! spec §9).
 //!
-//! (a) training loss against the number of grown units for Firefly, its ablations and the
+//! (a) training loss against the number of units actually grown for Firefly, its ablations and the
 //! baselines; (b) Firefly with different numbers of new-unit candidates m'. Each job is one
 //! session: the same seed gives the same data and the same initial network for every method.
 //! The protocol is ours (the paper's toy setting is not public in full): see
 //! [`RunConfig::figure3`].
+//!
+//! A growth *phase* may add nothing (exact splitting when no eigenvalue is negative, Firefly when
+//! no score is): rows are one per phase (`grown`), but every summary is by units grown
+//! (`units_grown` = units − starting width), and [`empty_phases`] counts the phases that grew
+//! nothing.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
+use web_time::Instant;
 
 use crate::config::RunConfig;
 use crate::data::DatasetKind;
@@ -16,7 +24,7 @@ use crate::grow::Method;
 use crate::train::Session;
 
 /// The CSV header of Figure 3 rows.
-pub const CSV_HEADER: [&str; 11] = [
+pub const CSV_HEADER: [&str; 13] = [
     "dataset",
     "method",
     "candidates",
@@ -28,6 +36,8 @@ pub const CSV_HEADER: [&str; 11] = [
     "test_loss",
     "train_accuracy",
     "grow_ms",
+    "units_grown",
+    "added",
 ];
 
 /// What to run.
@@ -37,11 +47,12 @@ pub struct Figure3Config {
     pub datasets: Vec<DatasetKind>,
     /// Methods (panel a).
     pub methods: Vec<Method>,
-    /// Candidate counts m' for Firefly (panel b); other methods run once.
+    /// Candidate counts m' for the Firefly methods that propose new units (panel b); the other
+    /// methods, split-only Firefly included, run once.
     pub candidates: Vec<usize>,
     /// Seeds 0..seeds.
     pub seeds: u64,
-    /// Units grown per run.
+    /// Growth phases per run.
     pub max_grown: usize,
     /// Full-batch Adam steps between growth phases.
     pub steps_per_phase: usize,
@@ -50,7 +61,12 @@ pub struct Figure3Config {
 impl Default for Figure3Config {
     fn default() -> Self {
         Figure3Config {
-            datasets: vec![DatasetKind::Circle, DatasetKind::Xor, DatasetKind::Spiral],
+            datasets: vec![
+                DatasetKind::Circle,
+                DatasetKind::Xor,
+                DatasetKind::Gauss,
+                DatasetKind::Spiral,
+            ],
             methods: vec![
                 Method::Firefly,
                 Method::FireflySplit,
@@ -67,6 +83,11 @@ impl Default for Figure3Config {
     }
 }
 
+/// Whether `method`'s result depends on m' (it proposes new units or new layers).
+pub fn uses_candidates(method: Method) -> bool {
+    method.firefly_kinds().is_some_and(|k| k.new || k.layers)
+}
+
 /// One session of the experiment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
@@ -74,24 +95,24 @@ pub struct Job {
     pub dataset: DatasetKind,
     /// Method.
     pub method: Method,
-    /// m' (0 for methods without candidates).
+    /// m' (0 for methods that do not depend on it).
     pub candidates: usize,
     /// Seed of data and network.
     pub seed: u64,
 }
 
-/// One CSV row: the state after training with `grown` units grown.
+/// One CSV row: the state after `grown` growth phases and the training that followed each.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Dataset name.
     pub dataset: String,
     /// Method name.
     pub method: String,
-    /// m' (0 for methods without candidates).
+    /// m' (0 for methods that do not depend on it).
     pub candidates: usize,
     /// Seed.
     pub seed: u64,
-    /// Units grown so far.
+    /// Growth phases so far (a phase that added nothing counts).
     pub grown: usize,
     /// Hidden units.
     pub units: usize,
@@ -103,17 +124,24 @@ pub struct Row {
     pub test_loss: f32,
     /// Training accuracy.
     pub train_accuracy: f32,
-    /// Wall time of the growth phase that led here (0 for the starting network).
+    /// Wall time of the growth phase that led here (0 for the starting network and for a phase
+    /// that added nothing).
     pub grow_ms: f64,
+    /// Units actually grown so far: `units` minus the starting width.
+    pub units_grown: usize,
+    /// Units the phase that led here added (0 for the starting network; 0 at `grown` > 0 is an
+    /// empty phase).
+    pub added: usize,
 }
 
 impl Figure3Config {
-    /// Every job, in a stable order (dataset, method, candidates, seed).
+    /// Every job, in a stable order (dataset, method, candidates, seed). Methods whose result does
+    /// not depend on m' ([`uses_candidates`]) run once, with `candidates` 0.
     pub fn jobs(&self) -> Vec<Job> {
         let mut jobs = Vec::new();
         for &dataset in &self.datasets {
             for &method in &self.methods {
-                let counts: Vec<usize> = if method.firefly_kinds().is_some() {
+                let counts: Vec<usize> = if uses_candidates(method) {
                     self.candidates.clone()
                 } else {
                     vec![0]
@@ -138,6 +166,9 @@ impl Figure3Config {
         let bad = |m: &str| Err(EngineError::InvalidConfig(m.into()));
         if self.datasets.is_empty() || self.methods.is_empty() || self.candidates.is_empty() {
             return bad("give at least one dataset, method and candidate count");
+        }
+        if self.candidates.iter().any(|&c| c == 0 || c > 1000) {
+            return bad("every candidate count must be 1 to 1000");
         }
         if self.seeds == 0 {
             return bad("seeds must be at least 1");
@@ -178,6 +209,8 @@ pub async fn run_job(
     // Growth is driven explicitly below, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
     let mut session = Session::new(run, device.clone())?;
+    let start_units = session.evaluate().await?.units;
+    let mut previous_units = start_units;
     let mut rows = Vec::with_capacity(config.max_grown + 1);
     let mut grow_ms = 0.0;
     for grown in 0..=config.max_grown {
@@ -204,7 +237,10 @@ pub async fn run_job(
             test_loss: record.test_loss,
             train_accuracy: record.train_accuracy.unwrap_or(f32::NAN),
             grow_ms,
+            units_grown: record.units.saturating_sub(start_units),
+            added: record.units.saturating_sub(previous_units),
         });
+        previous_units = record.units;
     }
     Ok(rows)
 }
@@ -219,67 +255,638 @@ pub fn write_csv<W: std::io::Write>(rows: &[Row], writer: W) -> Result<(), csv::
     Ok(())
 }
 
-/// Mean and standard deviation of the training loss at one x position.
+/// A curve of Figure 3: one (dataset, method, m').
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Series {
+    /// Dataset name.
+    pub dataset: String,
+    /// Method name.
+    pub method: String,
+    /// m' (0 for methods that do not depend on it).
+    pub candidates: usize,
+}
+
+impl Series {
+    fn of(row: &Row) -> Series {
+        Series {
+            dataset: row.dataset.clone(),
+            method: row.method.clone(),
+            candidates: row.candidates,
+        }
+    }
+
+    /// `method` or `method m'=c`.
+    pub fn label(&self) -> String {
+        if self.candidates == 0 {
+            self.method.clone()
+        } else {
+            format!("{} m'={}", self.method, self.candidates)
+        }
+    }
+}
+
+/// The series of `rows` in first-seen order.
+pub fn series(rows: &[Row]) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for row in rows {
+        let s = Series::of(row);
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// For one seed of one series: the row where the network first had each count of grown units,
+/// in ascending order of that count. That row is the network right after the phase that grew
+/// its last unit and the training that followed; later rows at the same count (after empty
+/// phases) are the same network trained longer and are not plotted.
+fn first_rows_by_units<'a>(rows: &[&'a Row]) -> Vec<&'a Row> {
+    let mut sorted: Vec<&Row> = rows.to_vec();
+    sorted.sort_by_key(|r| r.grown);
+    let mut out: Vec<&Row> = Vec::new();
+    for row in sorted {
+        if out.iter().all(|r| r.units_grown != row.units_grown) {
+            out.push(row);
+        }
+    }
+    out.sort_by_key(|r| r.units_grown);
+    out
+}
+
+/// Rows grouped by series and then by seed, both in first-seen order.
+/// One series' rows, per seed.
+type BySeed<'a> = Vec<(u64, Vec<&'a Row>)>;
+
+fn by_series_and_seed(rows: &[Row]) -> Vec<(Series, BySeed<'_>)> {
+    let mut groups: Vec<(Series, BySeed<'_>)> = Vec::new();
+    for row in rows {
+        let s = Series::of(row);
+        let index = match groups.iter().position(|(g, _)| *g == s) {
+            Some(i) => i,
+            None => {
+                groups.push((s, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let seeds = &mut groups[index].1;
+        match seeds.iter_mut().find(|(seed, _)| *seed == row.seed) {
+            Some((_, list)) => list.push(row),
+            None => seeds.push((row.seed, vec![row])),
+        }
+    }
+    groups
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let var = if n > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+/// Mean and standard deviation of the training loss at one count of units grown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Dataset name.
     pub dataset: String,
     /// Method name.
     pub method: String,
-    /// m'.
+    /// m' (0 for methods that do not depend on it).
     pub candidates: usize,
-    /// Units grown.
-    pub grown: usize,
-    /// Mean training loss over seeds.
+    /// Units actually grown (units − starting width).
+    pub units_grown: usize,
+    /// Mean training loss over the seeds that reached this count.
     pub mean: f64,
-    /// Sample standard deviation over seeds (0 for one seed).
+    /// Sample standard deviation over those seeds (0 for one seed).
     pub std: f64,
-    /// Number of seeds.
+    /// Number of seeds that reached this count.
     pub n: usize,
 }
 
-/// Groups rows by (dataset, method, candidates, grown), in first-seen order.
+/// Figure 3's points: for every series and every count of units actually grown, the mean and
+/// standard deviation over seeds of the training loss of the network when it first had that many
+/// grown units (see the module's note on empty phases). Series in first-seen order, counts
+/// ascending; a seed that never reached a count is left out of it (`n` says how many did).
 pub fn summarise(rows: &[Row]) -> Vec<Summary> {
-    let mut groups: Vec<(Summary, Vec<f64>)> = Vec::new();
-    for row in rows {
-        let key = |s: &Summary| {
-            s.dataset == row.dataset
-                && s.method == row.method
-                && s.candidates == row.candidates
-                && s.grown == row.grown
-        };
-        match groups.iter_mut().find(|(s, _)| key(s)) {
-            Some((_, values)) => values.push(row.train_loss as f64),
-            None => groups.push((
-                Summary {
+    let mut out = Vec::new();
+    for (series, seeds) in by_series_and_seed(rows) {
+        let mut points: Vec<(usize, Vec<f64>)> = Vec::new();
+        for (_, seed_rows) in &seeds {
+            for row in first_rows_by_units(seed_rows) {
+                match points.iter_mut().find(|(k, _)| *k == row.units_grown) {
+                    Some((_, values)) => values.push(row.train_loss as f64),
+                    None => points.push((row.units_grown, vec![row.train_loss as f64])),
+                }
+            }
+        }
+        points.sort_by_key(|(k, _)| *k);
+        for (units_grown, values) in points {
+            let (mean, std) = mean_std(&values);
+            out.push(Summary {
+                dataset: series.dataset.clone(),
+                method: series.method.clone(),
+                candidates: series.candidates,
+                units_grown,
+                mean,
+                std,
+                n: values.len(),
+            });
+        }
+    }
+    out
+}
+
+/// How often the growth phases of one series added nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmptyPhases {
+    /// Dataset name (empty when counted over several datasets).
+    pub dataset: String,
+    /// Method name.
+    pub method: String,
+    /// m' (0 for methods that do not depend on it).
+    pub candidates: usize,
+    /// Growth phases (rows with `grown` > 0), over every seed.
+    pub phases: usize,
+    /// Phases that added no unit.
+    pub empty: usize,
+}
+
+impl EmptyPhases {
+    /// `empty / phases` (0 without phases).
+    pub fn share(&self) -> f64 {
+        if self.phases == 0 {
+            0.0
+        } else {
+            self.empty as f64 / self.phases as f64
+        }
+    }
+}
+
+/// Empty phases per series (dataset, method, m'), in first-seen order.
+pub fn empty_phases(rows: &[Row]) -> Vec<EmptyPhases> {
+    let mut out: Vec<EmptyPhases> = Vec::new();
+    for row in rows.iter().filter(|r| r.grown > 0) {
+        let entry = match out.iter().position(|e| {
+            e.dataset == row.dataset && e.method == row.method && e.candidates == row.candidates
+        }) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(EmptyPhases {
                     dataset: row.dataset.clone(),
                     method: row.method.clone(),
                     candidates: row.candidates,
-                    grown: row.grown,
-                    mean: 0.0,
-                    std: 0.0,
-                    n: 0,
-                },
-                vec![row.train_loss as f64],
-            )),
+                    phases: 0,
+                    empty: 0,
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        entry.phases += 1;
+        if row.added == 0 {
+            entry.empty += 1;
         }
     }
-    groups
+    out
+}
+
+/// Empty phases per (method, m') over every dataset (`dataset` left empty), in first-seen order.
+pub fn empty_phases_overall(rows: &[Row]) -> Vec<EmptyPhases> {
+    let mut out: Vec<EmptyPhases> = Vec::new();
+    for e in empty_phases(rows) {
+        match out
+            .iter_mut()
+            .find(|o| o.method == e.method && o.candidates == e.candidates)
+        {
+            Some(o) => {
+                o.phases += e.phases;
+                o.empty += e.empty;
+            }
+            None => out.push(EmptyPhases {
+                dataset: String::new(),
+                ..e
+            }),
+        }
+    }
+    out
+}
+
+/// The most units grown that every seed of every given series of `dataset` reached (the right end
+/// of a comparison at equal size over all seeds); `None` without rows.
+pub fn common_units(rows: &[Row], dataset: &str, series_of: &[Series]) -> Option<usize> {
+    by_series_and_seed(rows)
         .into_iter()
-        .map(|(mut s, values)| {
-            let n = values.len();
-            let mean = values.iter().sum::<f64>() / n as f64;
-            let var = if n > 1 {
-                values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-            } else {
-                0.0
-            };
-            s.mean = mean;
-            s.std = var.sqrt();
-            s.n = n;
-            s
+        .filter(|(s, _)| s.dataset == dataset && series_of.contains(s))
+        .flat_map(|(_, seeds)| {
+            seeds
+                .into_iter()
+                .map(|(_, r)| r.iter().map(|r| r.units_grown).max().unwrap_or(0))
+        })
+        .min()
+}
+
+/// The mean over k = 1..=`up_to` of a series' mean training loss at k units grown (the area under
+/// its Figure 3 curve per unit); `None` if a point is missing or `up_to` is 0.
+pub fn mean_over_units(summaries: &[Summary], series: &Series, up_to: usize) -> Option<f64> {
+    if up_to == 0 {
+        return None;
+    }
+    let mut total = 0.0;
+    for k in 1..=up_to {
+        let point = summaries.iter().find(|s| {
+            s.dataset == series.dataset
+                && s.method == series.method
+                && s.candidates == series.candidates
+                && s.units_grown == k
+        })?;
+        total += point.mean;
+    }
+    Some(total / up_to as f64)
+}
+
+/// Panel (b)'s question for one (dataset, method): is the loss non-increasing in m'?
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateOrdering {
+    /// Dataset name.
+    pub dataset: String,
+    /// Method name.
+    pub method: String,
+    /// The m' values, ascending.
+    pub counts: Vec<usize>,
+    /// The most units grown that every seed of every m' reached (the comparison's "final" count).
+    pub final_units: usize,
+    /// Per m': the training loss at `final_units` over seeds.
+    pub at_final: Vec<Spread>,
+    /// Per m': each seed's mean training loss over units grown 1..=`final_units`, over seeds (its
+    /// mean is the mean of the Figure 3 curve over those counts).
+    pub average: Vec<Spread>,
+}
+
+/// Mean, sample standard deviation and count of values over seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one value).
+    pub std: f64,
+    /// Number of values.
+    pub n: usize,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Spread {
+        let (mean, std) = mean_std(values);
+        Spread {
+            mean,
+            std,
+            n: values.len(),
+        }
+    }
+}
+
+/// One place where a larger m' has a higher mean loss than the next smaller one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rise {
+    /// The smaller m'.
+    pub from: usize,
+    /// The larger m'.
+    pub to: usize,
+    /// Mean loss at `to` minus mean loss at `from` (> 0).
+    pub by: f64,
+    /// Standard error of that difference, √(s₁²/n₁ + s₂²/n₂).
+    pub se: f64,
+}
+
+fn rises(counts: &[usize], spreads: &[Spread]) -> Vec<Rise> {
+    counts
+        .windows(2)
+        .zip(spreads.windows(2))
+        .filter(|(_, p)| p[1].mean > p[0].mean)
+        .map(|(c, p)| Rise {
+            from: c[0],
+            to: c[1],
+            by: p[1].mean - p[0].mean,
+            se: (p[0].std.powi(2) / p[0].n.max(1) as f64 + p[1].std.powi(2) / p[1].n.max(1) as f64)
+                .sqrt(),
         })
         .collect()
+}
+
+impl CandidateOrdering {
+    /// Where the mean loss at `final_units` rises from one m' to the next (empty: non-increasing).
+    pub fn rises_at_final(&self) -> Vec<Rise> {
+        rises(&self.counts, &self.at_final)
+    }
+
+    /// Where the mean over units grown 1..=`final_units` rises from one m' to the next.
+    pub fn rises_on_average(&self) -> Vec<Rise> {
+        rises(&self.counts, &self.average)
+    }
+}
+
+/// Panel (b): for every (dataset, method) run with at least two m' values, the training loss per
+/// m' at the final common unit count and averaged over units grown 1..that count, over seeds.
+pub fn candidate_orderings(rows: &[Row]) -> Vec<CandidateOrdering> {
+    let grouped = by_series_and_seed(rows);
+    let all = series(rows);
+    let mut out = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for s in &all {
+        let key = (s.dataset.clone(), s.method.clone());
+        if s.candidates == 0 || seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let mut group: Vec<Series> = all
+            .iter()
+            .filter(|o| o.dataset == s.dataset && o.method == s.method && o.candidates > 0)
+            .cloned()
+            .collect();
+        if group.len() < 2 {
+            continue;
+        }
+        group.sort_by_key(|o| o.candidates);
+        let Some(final_units) = common_units(rows, &s.dataset, &group) else {
+            continue;
+        };
+        // Per m', per seed: the first-row losses at units grown 1..=final_units.
+        let curves: Vec<Vec<Vec<f64>>> = group
+            .iter()
+            .map(|o| {
+                grouped
+                    .iter()
+                    .find(|(g, _)| g == o)
+                    .map_or(Vec::new(), |(_, seeds)| {
+                        seeds
+                            .iter()
+                            .map(|(_, r)| {
+                                first_rows_by_units(r)
+                                    .into_iter()
+                                    .filter(|r| (1..=final_units).contains(&r.units_grown))
+                                    .map(|r| r.train_loss as f64)
+                                    .collect()
+                            })
+                            .collect()
+                    })
+            })
+            .collect();
+        out.push(CandidateOrdering {
+            dataset: s.dataset.clone(),
+            method: s.method.clone(),
+            counts: group.iter().map(|o| o.candidates).collect(),
+            final_units,
+            at_final: curves
+                .iter()
+                .map(|seeds| {
+                    let last: Vec<f64> = seeds.iter().filter_map(|c| c.last().copied()).collect();
+                    Spread::of(&last)
+                })
+                .collect(),
+            average: curves
+                .iter()
+                .map(|seeds| {
+                    let means: Vec<f64> = seeds.iter().map(|c| mean_std(c).0).collect();
+                    Spread::of(&means)
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+/// The header of the summary CSV ([`write_summary_csv`]).
+pub const SUMMARY_HEADER: [&str; 10] = [
+    "dataset",
+    "method",
+    "candidates",
+    "units_grown",
+    "seeds",
+    "mean_train_loss",
+    "std_train_loss",
+    "phases",
+    "empty_phases",
+    "empty_share",
+];
+
+/// Writes Figure 3's points ([`summarise`]), one line per (dataset, method, m', units grown), with
+/// the series' empty-phase count ([`empty_phases`]) repeated on each of its lines.
+pub fn write_summary_csv<W: std::io::Write>(rows: &[Row], writer: W) -> Result<(), csv::Error> {
+    let empty = empty_phases(rows);
+    let mut w = csv::Writer::from_writer(writer);
+    w.write_record(SUMMARY_HEADER)?;
+    for s in summarise(rows) {
+        let e = empty.iter().find(|e| {
+            e.dataset == s.dataset && e.method == s.method && e.candidates == s.candidates
+        });
+        let (phases, count, share) = e.map_or((0, 0, 0.0), |e| (e.phases, e.empty, e.share()));
+        w.write_record([
+            s.dataset.clone(),
+            s.method.clone(),
+            s.candidates.to_string(),
+            s.units_grown.to_string(),
+            s.n.to_string(),
+            format!("{:.6}", s.mean),
+            format!("{:.6}", s.std),
+            phases.to_string(),
+            count.to_string(),
+            format!("{share:.4}"),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The printed report of `firefly figure3`: per dataset, the training loss by units grown per
+/// series with each series' empty phases; the empty phases over every dataset; the mean over
+/// units grown per series and dataset; and panel (b)'s ordering in m' where several m' ran.
+pub fn figure3_report(rows: &[Row]) -> String {
+    use std::fmt::Write as _;
+    // Four decimals, or three significant digits below 0.001 (late losses are tiny).
+    let loss = |v: f64| {
+        if v != 0.0 && v.abs() < 1e-3 {
+            format!("{v:.2e}")
+        } else {
+            format!("{v:.4}")
+        }
+    };
+    let summaries = summarise(rows);
+    let all = series(rows);
+    let empty = empty_phases(rows);
+    let mut datasets: Vec<String> = Vec::new();
+    for s in &all {
+        if !datasets.contains(&s.dataset) {
+            datasets.push(s.dataset.clone());
+        }
+    }
+    let seeds = |s: &Series| {
+        by_series_and_seed(rows)
+            .into_iter()
+            .find(|(o, _)| o == s)
+            .map_or(0, |(_, v)| v.len())
+    };
+    let mut out = String::new();
+    for dataset in &datasets {
+        let cols: Vec<&Series> = all.iter().filter(|s| &s.dataset == dataset).collect();
+        let _ = writeln!(
+            out,
+            "\n{dataset}: training loss by units grown (units − starting width), mean ± std over \
+             seeds; (n): only n seeds grew that many"
+        );
+        let _ = write!(out, "{:>6}", "units");
+        for s in &cols {
+            let _ = write!(out, " {:>26}", s.label());
+        }
+        let _ = writeln!(out);
+        let max_k = summaries
+            .iter()
+            .filter(|p| &p.dataset == dataset)
+            .map(|p| p.units_grown)
+            .max()
+            .unwrap_or(0);
+        for k in 0..=max_k {
+            let _ = write!(out, "{k:>6}");
+            for s in &cols {
+                let cell = summaries.iter().find(|p| {
+                    p.dataset == s.dataset
+                        && p.method == s.method
+                        && p.candidates == s.candidates
+                        && p.units_grown == k
+                });
+                let text = cell.map_or("-".to_string(), |p| {
+                    let n = if p.n < seeds(s) {
+                        format!(" ({})", p.n)
+                    } else {
+                        String::new()
+                    };
+                    format!("{:.4} ± {:.4}{n}", p.mean, p.std)
+                });
+                let _ = write!(out, " {text:>26}");
+            }
+            let _ = writeln!(out);
+        }
+        let _ = write!(out, "{:>6}", "empty");
+        for s in &cols {
+            let e = empty.iter().find(|e| {
+                e.dataset == s.dataset && e.method == s.method && e.candidates == s.candidates
+            });
+            let text = e.map_or("-".to_string(), |e| {
+                format!("{}/{} ({:.0} %)", e.empty, e.phases, 100.0 * e.share())
+            });
+            let _ = write!(out, " {text:>26}");
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "\nempty phases (a growth phase that added no unit), over datasets and seeds:"
+    );
+    for e in empty_phases_overall(rows) {
+        let label = Series {
+            dataset: String::new(),
+            method: e.method.clone(),
+            candidates: e.candidates,
+        }
+        .label();
+        let _ = writeln!(
+            out,
+            "  {label:<24} {:>5} of {:>5} ({:.1} %)",
+            e.empty,
+            e.phases,
+            100.0 * e.share()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nmean training loss over units grown 1..K, K the most units every seed of the dataset's \
+         series grew (all series) or of this series (own K); and over growth phases 1..N (every \
+         row after the start):"
+    );
+    for dataset in &datasets {
+        let cols: Vec<Series> = all
+            .iter()
+            .filter(|s| &s.dataset == dataset)
+            .cloned()
+            .collect();
+        let k = common_units(rows, dataset, &cols).unwrap_or(0);
+        let _ = writeln!(out, "  {dataset} (K = {k} for all series):");
+        for s in &cols {
+            let text = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+            let own = common_units(rows, dataset, std::slice::from_ref(s)).unwrap_or(0);
+            let phases: Vec<f64> = rows
+                .iter()
+                .filter(|r| Series::of(r) == *s && r.grown > 0)
+                .map(|r| r.train_loss as f64)
+                .collect();
+            let by_phase = (!phases.is_empty()).then(|| mean_std(&phases).0);
+            let _ = writeln!(
+                out,
+                "    {:<24} units 1..{k} {:>8}   units 1..{own} (own K) {:>8}   phases {:>8}",
+                s.label(),
+                text(mean_over_units(&summaries, s, k)),
+                text(mean_over_units(&summaries, s, own)),
+                text(by_phase)
+            );
+        }
+    }
+    for o in candidate_orderings(rows) {
+        let _ = writeln!(
+            out,
+            "\npanel (b), {} on {}: mean training loss by m' over {} seeds",
+            o.method,
+            o.dataset,
+            o.at_final.first().map_or(0, |p| p.n)
+        );
+        let _ = write!(out, "  {:<28}", format!("at {} units grown", o.final_units));
+        for (c, p) in o.counts.iter().zip(&o.at_final) {
+            let _ = write!(out, "  m'={c}: {} ± {}", loss(p.mean), loss(p.std));
+        }
+        let _ = writeln!(out);
+        let _ = write!(
+            out,
+            "  {:<28}",
+            format!("mean over units 1..{}", o.final_units)
+        );
+        for (c, p) in o.counts.iter().zip(&o.average) {
+            let _ = write!(out, "  m'={c}: {} ± {}", loss(p.mean), loss(p.std));
+        }
+        let _ = writeln!(out);
+        let verdict = |r: Vec<Rise>| {
+            if r.is_empty() {
+                "yes".to_string()
+            } else {
+                let parts: Vec<String> = r
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "m'={} above m'={} by {} (s.e. {})",
+                            r.to,
+                            r.from,
+                            loss(r.by),
+                            loss(r.se)
+                        )
+                    })
+                    .collect();
+                format!("no ({})", parts.join("; "))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  non-increasing in m' at {} units: {}; on average over units 1..{}: {}",
+            o.final_units,
+            verdict(o.rises_at_final()),
+            o.final_units,
+            verdict(o.rises_on_average())
+        );
+    }
+    out
 }
 
 /// Mean training loss over all rows of one method (and m'), over every grown count and seed.
@@ -294,6 +901,255 @@ pub fn mean_loss(rows: &[Row], method: Method, candidates: Option<usize>) -> Opt
     } else {
         Some(values.iter().sum::<f64>() / values.len() as f64)
     }
+}
+
+/// The CSV header of `firefly growth-time` rows ([`GrowthTimeRow`]).
+pub const GROWTH_TIME_HEADER: [&str; 12] = [
+    "width",
+    "layers",
+    "method",
+    "ms",
+    "propose_ms",
+    "step1_ms",
+    "step2_ms",
+    "surgery_ms",
+    "units_before",
+    "units_after",
+    "train_points",
+    "repeats",
+];
+
+/// The cost of one growth phase against width (Figure 4(b)'s analogue, spec §9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrowthTimeConfig {
+    /// Widths of every hidden layer.
+    pub widths: Vec<usize>,
+    /// Methods to time.
+    pub methods: Vec<Method>,
+    /// Hidden layers, each `width` wide.
+    pub layers: usize,
+    /// Points generated (half for training).
+    pub points: usize,
+    /// Growth phases timed per (width, method); the median is reported.
+    pub repeats: usize,
+    /// Dataset.
+    pub dataset: DatasetKind,
+    /// Full-batch Adam steps before the timed phase.
+    pub train_steps: usize,
+    /// Seed of data and network.
+    pub seed: u64,
+}
+
+impl Default for GrowthTimeConfig {
+    fn default() -> Self {
+        GrowthTimeConfig {
+            widths: vec![8, 16, 32, 64, 128, 256, 512],
+            methods: vec![Method::Firefly, Method::ExactSplit, Method::RandomSplit],
+            layers: 1,
+            points: 2000,
+            repeats: 3,
+            dataset: DatasetKind::Circle,
+            train_steps: 20,
+            seed: 0,
+        }
+    }
+}
+
+impl GrowthTimeConfig {
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let bad = |m: &str| Err(EngineError::InvalidConfig(m.into()));
+        if self.widths.is_empty() || self.methods.is_empty() {
+            return bad("give at least one width and one method");
+        }
+        if self
+            .widths
+            .iter()
+            .any(|&w| w == 0 || w > 2 * MAX_SESSION_WIDTH)
+        {
+            return bad("every width must be 1 to 512");
+        }
+        if self.widths.iter().any(|&w| w * self.layers > 4000) {
+            return bad("width × layers must be at most 4000 units");
+        }
+        if self.methods.contains(&Method::None) {
+            return bad("method none does not grow");
+        }
+        if !(1..=8).contains(&self.layers) {
+            return bad("layers must be 1 to 8");
+        }
+        if !(4..=100_000).contains(&self.points) {
+            return bad("points must be 4 to 100000");
+        }
+        if !(1..=100).contains(&self.repeats) {
+            return bad("repeats must be 1 to 100");
+        }
+        if self.dataset.task() == crate::data::Task::Regression {
+            return bad("growth-time uses a classification dataset");
+        }
+        Ok(())
+    }
+}
+
+/// One (width, method): the median wall time of a growth phase and that phase's parts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrowthTimeRow {
+    /// Width of every hidden layer.
+    pub width: usize,
+    /// Hidden layers.
+    pub layers: usize,
+    /// Method name.
+    pub method: String,
+    /// Wall time of the phase (median over repeats), from the call to its end, the evaluation of
+    /// the grown network included.
+    pub ms: f64,
+    /// Reading the network and building candidates (of the median phase).
+    pub propose_ms: f64,
+    /// Step 1, or the eigen-analysis for exact splitting, or drawing the random plan.
+    pub step1_ms: f64,
+    /// Step 2 and selection.
+    pub step2_ms: f64,
+    /// Applying the plan.
+    pub surgery_ms: f64,
+    /// Hidden units before the phase.
+    pub units_before: usize,
+    /// Hidden units after the phase.
+    pub units_after: usize,
+    /// Training points.
+    pub train_points: usize,
+    /// Phases timed.
+    pub repeats: usize,
+}
+
+/// Times one growth phase of `method` on a fresh network with `config.layers` hidden layers of
+/// `width` tanh units, trained `config.train_steps` full-batch steps first; repeated
+/// `config.repeats` times on the same network (same seed), the median kept. A session starts at
+/// most 256 units wide; wider layers are made from a 256-wide network by splitting its units
+/// (θ ± 0.1·u, u random: the function is kept) before training.
+pub async fn time_growth(
+    width: usize,
+    method: Method,
+    config: &GrowthTimeConfig,
+    device: &Device,
+) -> Result<GrowthTimeRow, EngineError> {
+    let mut phases = Vec::with_capacity(config.repeats);
+    let mut train_points = 0;
+    for _ in 0..config.repeats {
+        let mut run = RunConfig::figure3(config.dataset, method, 10, config.seed, 1);
+        run.data.n_points = config.points;
+        run.model.hidden = vec![width.min(MAX_SESSION_WIDTH); config.layers];
+        run.train.epochs_per_growth = usize::MAX;
+        run.train.max_units = 4096;
+        let mut session = Session::new(run, device.clone())?;
+        if width > MAX_SESSION_WIDTH {
+            let wide = widen(&session.network().await?, width, config.seed)?;
+            session.restore(wide, crate::train::History::default())?;
+        }
+        train_points = session.data().train.len();
+        session.run_epochs(config.train_steps).await?;
+        let t = Instant::now();
+        let event = session.grow_now().await?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let event = event.ok_or_else(|| EngineError::Internal("no growth phase ran".into()))?;
+        phases.push((ms, event));
+    }
+    phases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ms, event) = &phases[phases.len() / 2];
+    Ok(GrowthTimeRow {
+        width,
+        layers: config.layers,
+        method: method.name().to_string(),
+        ms: *ms,
+        propose_ms: event.timings.propose_ms,
+        step1_ms: event.timings.step1_ms,
+        step2_ms: event.timings.step2_ms,
+        surgery_ms: event.timings.surgery_ms,
+        units_before: event.units_before,
+        units_after: event.units_after,
+        train_points,
+        repeats: config.repeats,
+    })
+}
+
+/// The widest hidden layer a session starts with ([`crate::model::ModelConfig`]'s limit).
+const MAX_SESSION_WIDTH: usize = 256;
+
+/// `mlp` with every dense hidden layer split up to `width` units: its first units split along
+/// random directions with ε = 0.1 (the function stays the same: each pair of offspring has half
+/// the parent's out-weights).
+fn widen(
+    mlp: &crate::model::Mlp,
+    width: usize,
+    seed: u64,
+) -> Result<crate::model::Mlp, EngineError> {
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::StandardNormal;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut plan = crate::grow::GrowthPlan::default();
+    for (b, block) in mlp.blocks.iter().enumerate() {
+        if block.kind != crate::model::BlockKind::Dense {
+            continue;
+        }
+        for unit in 0..width.saturating_sub(block.n_units()).min(block.n_units()) {
+            let v: Vec<f32> = (0..=block.d_in())
+                .map(|_| rng.sample::<f32, _>(StandardNormal))
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            plan.splits.push(crate::grow::SplitChoice {
+                block: b,
+                unit,
+                eps: 0.1,
+                delta: v.into_iter().map(|x| x / norm).collect(),
+                score: 0.0,
+            });
+        }
+    }
+    let (wide, _) = crate::grow::apply_plan(mlp, &plan)?;
+    if wide.blocks.iter().any(|b| b.n_units() != width) {
+        return Err(EngineError::InvalidConfig(format!(
+            "width {width} is more than twice {MAX_SESSION_WIDTH}"
+        )));
+    }
+    Ok(wide)
+}
+
+/// Writes growth-time rows as CSV with [`GROWTH_TIME_HEADER`].
+pub fn write_growth_time_csv<W: std::io::Write>(
+    rows: &[GrowthTimeRow],
+    writer: W,
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(writer);
+    for row in rows {
+        w.serialize(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Where `cheaper` becomes cheaper than `than`: the smallest width from which `cheaper`'s phase
+/// takes less time at that width and at every larger width timed for both; `None` if it is not
+/// cheaper at the largest such width (or neither was timed).
+pub fn crossover(rows: &[GrowthTimeRow], cheaper: Method, than: Method) -> Option<usize> {
+    let ms = |method: Method, width: usize| {
+        rows.iter()
+            .find(|r| r.method == method.name() && r.width == width)
+            .map(|r| r.ms)
+    };
+    let mut widths: Vec<usize> = rows
+        .iter()
+        .map(|r| r.width)
+        .filter(|&w| ms(cheaper, w).is_some() && ms(than, w).is_some())
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    let mut from = None;
+    for &w in widths.iter().rev() {
+        match (ms(cheaper, w), ms(than, w)) {
+            (Some(a), Some(b)) if a < b => from = Some(w),
+            _ => break,
+        }
+    }
+    from
 }
 
 /// The outcome of [`backend_check`]: a small, fixed run whose numbers must agree across backends

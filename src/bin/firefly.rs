@@ -1,8 +1,12 @@
 //! `firefly`: the native command line for experiments.
 //!
-//! - `firefly figure3 --datasets circle,xor,spiral --seeds 10 --max-grown 20 --out fig3.csv` runs
-//!   the Figure 3 protocol, writes one CSV row per (dataset, method, candidates, seed, grown), shows
-//!   a progress bar and prints mean ± std per method at each grown count.
+//! - `firefly figure3 --datasets circle,xor,gauss,spiral --seeds 10 --max-grown 20 --out fig3.csv`
+//!   runs the Figure 3 protocol, writes one CSV row per (dataset, method, candidates, seed, grown)
+//!   and a summary CSV by units actually grown, shows a progress bar and prints mean ± std per
+//!   method by units grown, how often a phase grew nothing, and panel (b)'s ordering in m'.
+//! - `firefly growth-time --widths 8,16,32,64,128,256,512` times one growth phase per method on a
+//!   network of each width (Figure 4(b)) and prints where Firefly becomes cheaper than exact
+//!   splitting.
 //! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
 //! - `firefly continual --sequence circle,xor,spiral --seeds 5 --out cl.csv` learns the tasks one
 //!   after another with Firefly growth and the baselines (spec §8), writes one CSV row per (method,
@@ -31,7 +35,7 @@ mod cli {
     use clap::{Args, Parser, Subcommand};
     use firefly_playground::config::RunConfig;
     use firefly_playground::data::{DataConfig, Dataset, DatasetKind};
-    use firefly_playground::experiment::{self, Figure3Config, Job, Row};
+    use firefly_playground::experiment::{self, Figure3Config, GrowthTimeConfig, Row};
     use firefly_playground::grow::{Budget, Method};
     use firefly_playground::model::Activation;
     use firefly_playground::optim::OptimizerKind;
@@ -53,6 +57,8 @@ mod cli {
     enum Command {
         /// Run the Figure 3 protocol: training loss vs units grown, Firefly against baselines.
         Figure3(Figure3Args),
+        /// Time one growth phase per method against the network's width (Figure 4(b)).
+        GrowthTime(GrowthTimeArgs),
         /// Run one training session with growth and print a log line per growth.
         Run(RunArgs),
         /// Continual learning (Figure 2): tasks one after another, Firefly growth against
@@ -63,16 +69,14 @@ mod cli {
     #[derive(Args)]
     struct Figure3Args {
         /// Comma-separated datasets (circle, xor, gauss, spiral, moons, checkerboard, spiral3).
-        #[arg(long, value_delimiter = ',', default_value = "circle,xor,spiral")]
+        #[arg(long, value_delimiter = ',', default_value = "circle,xor,gauss,spiral")]
         datasets: Vec<String>,
-        /// Comma-separated methods.
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "firefly,firefly-split,firefly-new,random-split,random-new,exact-split"
-        )]
-        methods: Vec<String>,
-        /// Comma-separated numbers of new-unit candidates m' for Firefly (panel b).
+        /// Comma-separated methods [default: firefly, firefly-split, firefly-new, random-split,
+        /// random-new, exact-split; with several --candidates: firefly].
+        #[arg(long, value_delimiter = ',')]
+        methods: Option<Vec<String>>,
+        /// Comma-separated numbers of new-unit candidates m' (panel b): the Firefly methods with
+        /// new units or layers run once per m'; split-only Firefly and the baselines run once.
         #[arg(long, value_delimiter = ',', default_value = "10")]
         candidates: Vec<usize>,
         /// Number of seeds (0..seeds).
@@ -87,9 +91,42 @@ mod cli {
         /// Where to write the CSV.
         #[arg(long, default_value = "fig3.csv")]
         out: PathBuf,
+        /// Where to write the summary CSV (default: the --out file with `-summary` added).
+        #[arg(long)]
+        summary: Option<PathBuf>,
         /// Worker threads (default: available cores).
         #[arg(long)]
         jobs: Option<usize>,
+    }
+
+    #[derive(Args)]
+    struct GrowthTimeArgs {
+        /// Comma-separated widths of the hidden layer(s).
+        #[arg(long, value_delimiter = ',', default_value = "8,16,32,64,128,256,512")]
+        widths: Vec<usize>,
+        /// Comma-separated methods to time.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "firefly,exact-split,random-split"
+        )]
+        methods: Vec<String>,
+        /// Hidden layers, each of the given width (with 2, exact splitting's matrices are
+        /// (width + 1)² for the second layer).
+        #[arg(long, default_value_t = 1)]
+        layers: usize,
+        /// Points generated (half for training).
+        #[arg(long, default_value_t = 2000)]
+        points: usize,
+        /// Growth phases timed per width and method (the median is kept).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Dataset.
+        #[arg(long, default_value = "circle")]
+        dataset: String,
+        /// Where to write the CSV.
+        #[arg(long, default_value = "growth-time.csv")]
+        out: PathBuf,
     }
 
     #[derive(Args)]
@@ -167,6 +204,7 @@ mod cli {
         };
         let result = match cli.command {
             Command::Figure3(args) => figure3(args),
+            Command::GrowthTime(args) => growth_time(args),
             Command::Run(args) => run(args),
             Command::Continual(args) => continual(args),
         };
@@ -191,9 +229,14 @@ mod cli {
     }
 
     fn figure3(args: Figure3Args) -> Result<()> {
+        let methods = match &args.methods {
+            Some(methods) => parse_list(methods, "methods")?,
+            None if args.candidates.len() > 1 => vec![Method::Firefly],
+            None => Figure3Config::default().methods,
+        };
         let config = Figure3Config {
             datasets: parse_list(&args.datasets, "datasets")?,
-            methods: parse_list(&args.methods, "methods")?,
+            methods,
             candidates: args.candidates.clone(),
             seeds: args.seeds,
             max_grown: args.max_grown,
@@ -266,71 +309,89 @@ mod cli {
         let file = std::fs::File::create(&args.out)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
         experiment::write_csv(&rows, file)?;
-        print_summary(&rows, &jobs);
-        println!("wrote {} rows to {}", rows.len(), args.out.display());
+        let summary = args.summary.clone().unwrap_or_else(|| {
+            let stem = args
+                .out
+                .file_stem()
+                .map_or("fig3".into(), |s| s.to_string_lossy());
+            args.out.with_file_name(format!("{stem}-summary.csv"))
+        });
+        let file = std::fs::File::create(&summary)
+            .with_context(|| format!("cannot write {}", summary.display()))?;
+        experiment::write_summary_csv(&rows, file)?;
+        print!("{}", experiment::figure3_report(&rows));
+        println!(
+            "wrote {} rows to {} and the summary by units grown to {}",
+            rows.len(),
+            args.out.display(),
+            summary.display()
+        );
         Ok(())
     }
 
-    fn print_summary(rows: &[Row], jobs: &[Job]) {
-        let summaries = experiment::summarise(rows);
-        let mut series: Vec<(String, usize)> = Vec::new();
-        for job in jobs {
-            let key = (job.method.name().to_string(), job.candidates);
-            if !series.contains(&key) {
-                series.push(key);
-            }
-        }
-        let mut datasets: Vec<String> = Vec::new();
-        for job in jobs {
-            let name = job.dataset.name().to_string();
-            if !datasets.contains(&name) {
-                datasets.push(name);
-            }
-        }
-        let label = |(m, c): &(String, usize)| {
-            if *c == 0 {
-                m.clone()
-            } else {
-                format!("{m} m'={c}")
-            }
+    fn growth_time(args: GrowthTimeArgs) -> Result<()> {
+        let config = GrowthTimeConfig {
+            widths: args.widths.clone(),
+            methods: parse_list(&args.methods, "methods")?,
+            layers: args.layers,
+            points: args.points,
+            repeats: args.repeats,
+            dataset: args.dataset.parse()?,
+            ..GrowthTimeConfig::default()
         };
-        let mut out = std::io::stdout().lock();
-        for dataset in &datasets {
-            let _ = writeln!(out, "\n{dataset}: training loss, mean ± std over seeds");
-            let _ = write!(out, "{:>6}", "grown");
-            for s in &series {
-                let _ = write!(out, " {:>22}", label(s));
+        config.validate()?;
+        let device = Device::flex();
+        let started = std::time::Instant::now();
+        let mut rows = Vec::new();
+        println!(
+            "one growth phase, median of {} (ms); {} hidden layer(s) of the given width, {} \
+             points ({} for training)",
+            config.repeats,
+            config.layers,
+            config.points,
+            config.points / 2
+        );
+        print!("{:>6}", "width");
+        for m in &config.methods {
+            print!(" {:>14}", m.name());
+        }
+        println!();
+        for &width in &config.widths {
+            print!("{width:>6}");
+            for &method in &config.methods {
+                let row =
+                    pollster::block_on(experiment::time_growth(width, method, &config, &device))
+                        .with_context(|| format!("{method} at width {width}"))?;
+                print!(" {:>14.1}", row.ms);
+                let _ = std::io::stdout().flush();
+                rows.push(row);
             }
-            let _ = writeln!(out);
-            let max_grown = summaries.iter().map(|s| s.grown).max().unwrap_or(0);
-            for grown in 0..=max_grown {
-                let _ = write!(out, "{grown:>6}");
-                for (method, candidates) in &series {
-                    let cell = summaries.iter().find(|s| {
-                        &s.dataset == dataset
-                            && &s.method == method
-                            && s.candidates == *candidates
-                            && s.grown == grown
-                    });
-                    let text =
-                        cell.map_or("-".to_string(), |s| format!("{:.4} ± {:.4}", s.mean, s.std));
-                    let _ = write!(out, " {text:>22}");
-                }
-                let _ = writeln!(out);
+            println!();
+        }
+        let file = std::fs::File::create(&args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        experiment::write_growth_time_csv(&rows, file)?;
+        let timed = |m: Method| config.methods.contains(&m);
+        if timed(Method::Firefly) && timed(Method::ExactSplit) {
+            let largest = config.widths.iter().max().copied().unwrap_or(0);
+            match experiment::crossover(&rows, Method::Firefly, Method::ExactSplit) {
+                Some(w) => println!(
+                    "Firefly's phase is cheaper than exact splitting's from width {w} on \
+                     (of the widths timed)"
+                ),
+                None => println!(
+                    "Firefly's phase does not become cheaper than exact splitting's within the \
+                     widths timed (up to {largest})"
+                ),
             }
         }
-        let _ = writeln!(out, "\nmean over datasets, seeds and grown counts:");
-        for s in &series {
-            let values: Vec<f64> = rows
-                .iter()
-                .filter(|r| r.method == s.0 && r.candidates == s.1)
-                .map(|r| r.train_loss as f64)
-                .collect();
-            if !values.is_empty() {
-                let mean = values.iter().sum::<f64>() / values.len() as f64;
-                let _ = writeln!(out, "  {:<24} {mean:.4}", label(s));
-            }
-        }
+        println!(
+            "wrote {} rows to {} in {:.1} s",
+            rows.len(),
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     }
 
     fn run(args: RunArgs) -> Result<()> {
