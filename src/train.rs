@@ -62,7 +62,27 @@ pub struct History {
     pub growths: Vec<GrowthEvent>,
 }
 
+/// The most per-epoch records a history keeps; past it, older records are thinned (see
+/// [`History::record`]), so a page left running for hours keeps a flat memory.
+pub const MAX_EPOCH_RECORDS: usize = 20_000;
+
 impl History {
+    /// Adds an epoch's record. Past [`MAX_EPOCH_RECORDS`], every other record of the older half
+    /// goes (the first stays): recent epochs stay whole, older ones at a coarser step, and the
+    /// curves keep their shape. Growth events are never thinned.
+    pub fn record(&mut self, record: EpochRecord) {
+        self.epochs.push(record);
+        if self.epochs.len() > MAX_EPOCH_RECORDS {
+            let half = self.epochs.len() / 2;
+            let mut i = 0;
+            self.epochs.retain(|_| {
+                let keep = i >= half || i % 2 == 0;
+                i += 1;
+                keep
+            });
+        }
+    }
+
     /// Where a unit came from: the growth event's epoch and its lineage record (`None` for units
     /// of the starting network).
     pub fn origin(&self, id: crate::model::UnitId) -> Option<(usize, &crate::grow::Lineage)> {
@@ -795,7 +815,7 @@ impl Session {
             if !record.train_loss.is_finite() {
                 return Err(EngineError::Diverged(record.train_loss));
             }
-            self.history.epochs.push(record);
+            self.history.record(record);
         }
         Ok(true)
     }

@@ -163,6 +163,7 @@ async fn run() -> Result<(), JsValue> {
     bind_canvases(&inbox, &view)?;
     // What drawing a frame costs (a moving average), so training takes the rest of the frame.
     let mut draw_ms = 4.0;
+    let mut memory_at = f64::NEG_INFINITY;
     loop {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
@@ -181,6 +182,10 @@ async fn run() -> Result<(), JsValue> {
         // Unseen (another tab, or scrolled away in a course page): no training, no drawing.
         let visible = !page_hidden && on_screen;
         host::write_visible(visible);
+        if dom::now() - memory_at > 1000.0 {
+            memory_at = dom::now();
+            view::write_memory();
+        }
         if !visible {
             host.tick(&playground);
             continue;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
 use super::charts;
@@ -879,5 +879,29 @@ impl View {
                 t.surgery_ms
             ),
         );
+    }
+}
+
+/// Writes the memory in use on `#app` (`data-wasm-bytes`: the module's linear memory, which
+/// only grows; `data-js-heap`: Chromium's used JavaScript heap, where the browser reports it),
+/// so that long runs can be checked for a flat memory.
+pub fn write_memory() {
+    let Ok(root) = by_id::<Element>("app") else {
+        return;
+    };
+    let wasm = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0.0, |b| f64::from(b.byte_length()));
+    set_attr(&root, "data-wasm-bytes", &format!("{wasm:.0}"));
+    let heap = dom::window()
+        .ok()
+        .and_then(|w| w.performance())
+        .and_then(|p| js_sys::Reflect::get(&p, &"memory".into()).ok())
+        .and_then(|m| js_sys::Reflect::get(&m, &"usedJSHeapSize".into()).ok())
+        .and_then(|v| v.as_f64());
+    if let Some(heap) = heap {
+        set_attr(&root, "data-js-heap", &format!("{heap:.0}"));
     }
 }

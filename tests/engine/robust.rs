@@ -47,3 +47,30 @@ fn growth_never_selects_a_non_finite_score() {
     let chosen = select_top(&scores, 10, 10, |_| None);
     assert_eq!(chosen, vec![1, 4]);
 }
+
+#[test]
+fn a_long_history_stays_bounded_and_keeps_its_ends() {
+    use firefly_playground::train::{EpochRecord, History, MAX_EPOCH_RECORDS};
+    let mut history = History::default();
+    let record = |epoch: usize| EpochRecord {
+        epoch,
+        train_loss: 1.0 / epoch as f32,
+        test_loss: 1.0,
+        train_accuracy: None,
+        test_accuracy: None,
+        units: 1,
+        params: 4,
+    };
+    for epoch in 1..=10 * MAX_EPOCH_RECORDS {
+        history.record(record(epoch));
+        assert!(history.epochs.len() <= MAX_EPOCH_RECORDS);
+    }
+    let epochs: Vec<usize> = history.epochs.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs[0], 1, "the first epoch stays");
+    assert_eq!(*epochs.last().unwrap(), 10 * MAX_EPOCH_RECORDS, "the latest stays");
+    assert!(epochs.windows(2).all(|w| w[0] < w[1]), "in order");
+    // The newest stretch is whole.
+    let tail = &epochs[epochs.len() - 1000..];
+    assert!(tail.windows(2).all(|w| w[1] == w[0] + 1));
+    assert!(epochs.len() > MAX_EPOCH_RECORDS / 2);
+}

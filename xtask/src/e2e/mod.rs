@@ -13,6 +13,7 @@ mod course;
 mod deploy;
 mod json;
 mod page;
+mod robust;
 mod server;
 mod webdriver;
 
@@ -59,6 +60,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
             Ok(session) => {
                 page::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
+                robust::run_all(&session, &base, &mut report);
             }
             Err(e) => {
                 report.check("controls", || {
