@@ -602,11 +602,18 @@ fn random_baselines_grow_the_requested_number_of_units() {
 
     let (plan, _) = random::random_new(&net, 3, 0.1, &mut rng);
     assert_eq!(plan.new_units.len(), 3);
-    assert!(
-        plan.new_units
+    // Where Firefly's new candidates start: ‖(w, b, c)‖ = 1 together, ε = ε_max.
+    for u in &plan.new_units {
+        assert_eq!(u.eps, 0.1);
+        let norm: f32 = u
+            .fan_in
             .iter()
-            .all(|u| u.fan_out.iter().all(|c| c.abs() == 1.0))
-    );
+            .chain(&u.fan_out)
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+    }
     let (grown, _) = apply_plan(&net, &plan).expect("apply");
     assert_eq!(grown.n_units(), net.n_units() + 3);
 }
