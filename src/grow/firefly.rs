@@ -7,9 +7,12 @@
 //!    exactly.
 //! 2. **Step 1** ([`FireflyRun::step1`]): Adam on every ε and δ, projecting after every step:
 //!    ε ← clamp(ε, ±ε_max), δ ← δ / max(1, ‖δ‖₂).
-//! 3. **Step 2** ([`FireflyRun::step2`]): the path-integrated gradient
-//!    s_i = mean_{α∈G} ∂L/∂ε_i(α·ε̂) on a midpoint grid, and the score ε̂_i·s_i (the candidate's
-//!    predicted loss change; Σ scores ≈ L(ε̂) − L(0)).
+//! 3. **Step 2** ([`FireflyRun::step2`]): the path-integrated gradient s_i, the mean of ∂L/∂ε_i
+//!    over a midpoint grid of g points, and the score ε̂_i·s_i (the candidate's predicted loss
+//!    change). [`ScorePath`] says along which path: `joint`, every ε at α·ε̂ (Σ scores ≈
+//!    L(ε̂) − L(0)), or `own-axis`, ε_i at α·ε̂_i with the others at ε̂ (the seed's definition;
+//!    score_i ≈ L(ε̂) − L(ε̂ with ε_i = 0)). The own-axis pass stacks the data once per candidate,
+//!    each copy with its own ε, so one backward pass gives every candidate's own-axis gradient.
 //! 4. **Selection** ([`FireflyRun::finish`]): the η most negative scores over all layers and kinds,
 //!    never a score ≥ 0, at most `max_new_layers` new layers, as a [`GrowthPlan`].
 //!
@@ -27,7 +30,7 @@ use rand_distr::StandardNormal;
 
 use super::{
     CandidateKind, CandidateKinds, CandidateScore, GrowthConfig, GrowthPlan, LayerUnitChoice,
-    NewLayerChoice, NewUnitChoice, SplitChoice, consumer_width, select_top,
+    NewLayerChoice, NewUnitChoice, ScorePath, SplitChoice, consumer_width, select_top,
 };
 use crate::error::EngineError;
 use crate::model::{BlockKind, Matrix, Mlp, Targets, loss};
@@ -302,8 +305,13 @@ pub struct FireflyRun {
     optimizer: Optimizer,
     steps_done: usize,
     points_done: usize,
+    /// Own-axis scoring: chunks of candidates done at the current path point.
+    chunks_done: usize,
     gradient_sums: Vec<Option<Tensor<2>>>,
 }
+
+/// The most rows one own-axis pass stacks (the training data once per candidate of a chunk).
+const OWN_AXIS_ROWS: usize = 1 << 15;
 
 impl FireflyRun {
     /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data.
@@ -329,6 +337,7 @@ impl FireflyRun {
             optimizer: Optimizer::new(OptimizerKind::Adam, n),
             steps_done: 0,
             points_done: 0,
+            chunks_done: 0,
             gradient_sums: vec![None; n],
         }
     }
@@ -439,30 +448,140 @@ impl FireflyRun {
         taken
     }
 
-    /// Evaluates up to `max_points` points α of Step 2's midpoint grid, accumulating
-    /// ∂L/∂ε(α·ε̂). Returns the number evaluated.
-    pub fn step2(&mut self, max_points: usize) -> usize {
+    /// Every ε entry as (slot, column), in [`Candidates::eps_slots`] order: the candidates in the
+    /// order the own-axis pass stacks them.
+    fn eps_entries(&self) -> Vec<(usize, usize)> {
+        self.candidates
+            .eps_slots()
+            .into_iter()
+            .flat_map(|slot| {
+                let m = self.candidates.values[slot].dims()[1];
+                (0..m).map(move |j| (slot, j))
+            })
+            .collect()
+    }
+
+    /// Own-axis scoring: candidates stacked per pass, and passes per path point (at least one).
+    fn own_axis_chunks(&self) -> (usize, usize) {
+        let rows = self.inputs.dims()[0].max(1);
+        let per = (OWN_AXIS_ROWS / rows).max(1);
+        (per, self.eps_entries().len().div_ceil(per).max(1))
+    }
+
+    /// Runs up to `max_work` units of Step 2 and returns the number run. A unit is one point α of
+    /// the midpoint grid for the joint path (∂L/∂ε at α·ε̂), and one chunk of candidates at one
+    /// point for the own axis (a single chunk at the toy sizes of Figure 3).
+    pub fn step2(&mut self, max_work: usize) -> usize {
         let g = self.config.path_points;
-        let eps = self.candidates.eps_slots();
         let mut taken = 0;
-        while taken < max_points && !self.step2_done() {
+        while taken < max_work && !self.step2_done() {
             let alpha = (self.points_done as f32 + 0.5) / g as f32;
-            let mut values = self.candidates.values.clone();
-            for &i in &eps {
-                values[i] = values[i].clone().mul_scalar(alpha);
-            }
-            for (&i, grad) in eps.iter().zip(self.eps_gradients(&values)) {
-                if let Some(grad) = grad {
-                    self.gradient_sums[i] = Some(match self.gradient_sums[i].take() {
-                        Some(sum) => sum + grad,
-                        None => grad,
-                    });
+            match self.config.score {
+                ScorePath::Joint => {
+                    self.joint_point(alpha);
+                    self.points_done += 1;
+                }
+                ScorePath::OwnAxis => {
+                    let (per, chunks) = self.own_axis_chunks();
+                    self.own_axis_chunk(alpha, self.chunks_done * per, per);
+                    self.chunks_done += 1;
+                    if self.chunks_done >= chunks {
+                        self.chunks_done = 0;
+                        self.points_done += 1;
+                    }
                 }
             }
-            self.points_done += 1;
             taken += 1;
         }
         taken
+    }
+
+    fn accumulate(&mut self, slot: usize, grad: Tensor<2>) {
+        self.gradient_sums[slot] = Some(match self.gradient_sums[slot].take() {
+            Some(sum) => sum + grad,
+            None => grad,
+        });
+    }
+
+    /// Joint path: adds ∂L/∂ε(α·ε̂) for every candidate.
+    fn joint_point(&mut self, alpha: f32) {
+        let eps = self.candidates.eps_slots();
+        let mut values = self.candidates.values.clone();
+        for &i in &eps {
+            values[i] = values[i].clone().mul_scalar(alpha);
+        }
+        for (&i, grad) in eps.iter().zip(self.eps_gradients(&values)) {
+            if let Some(grad) = grad {
+                self.accumulate(i, grad);
+            }
+        }
+    }
+
+    /// Own axis: for candidates `start..start + per` (in [`Self::eps_entries`] order), adds
+    /// ∂L/∂ε_i at ε_i = α·ε̂_i with every other ε at ε̂. The data is stacked once per candidate;
+    /// copy c carries its own ε rows, so the stacked loss (the mean of the copies' losses) gives
+    /// every candidate's gradient in one backward pass.
+    fn own_axis_chunk(&mut self, alpha: f32, start: usize, per: usize) {
+        let entries = self.eps_entries();
+        let end = (start + per).min(entries.len());
+        if start >= end {
+            return;
+        }
+        let copies = end - start;
+        let rows = self.inputs.dims()[0];
+        let device = self.inputs.device();
+        let mut values = self.candidates.values.clone();
+        // (slot, the leaf of its per-row ε, mask [copies, m] of the copies that move it)
+        let mut moved: Vec<(usize, Tensor<2>, Tensor<2>)> = Vec::new();
+        for slot in self.candidates.eps_slots() {
+            let m = values[slot].dims()[1];
+            let mut mask = vec![0.0f32; copies * m];
+            let mut any = false;
+            for (c, &(s, j)) in entries[start..end].iter().enumerate() {
+                if s == slot {
+                    mask[c * m + j] = 1.0;
+                    any = true;
+                }
+            }
+            if !any {
+                continue; // every copy has this slot at ε̂: the [1, m] row broadcasts
+            }
+            let mask = Tensor::<2>::from_data(TensorData::new(mask, [copies, m]), &device);
+            let mask_rows = mask
+                .clone()
+                .reshape([copies, 1, m])
+                .repeat_dim(1, rows)
+                .reshape([copies * rows, m]);
+            let factor = mask_rows.mul_scalar(alpha - 1.0).add_scalar(1.0);
+            let leaf = (values[slot].clone() * factor).autodiff().require_grad();
+            values[slot] = leaf.clone();
+            moved.push((slot, leaf, mask));
+        }
+        let targets = Targets {
+            tensor: self.targets.tensor.clone().repeat_dim(0, copies),
+            task: self.targets.task,
+        };
+        let out = augmented_forward(
+            &self.mlp,
+            &self.base,
+            &self.candidates,
+            &values,
+            self.inputs.clone().repeat_dim(0, copies),
+        );
+        let grads = loss(out, &targets).backward();
+        for (slot, leaf, mask) in moved {
+            let Some(grad) = leaf.grad(&grads) else {
+                continue;
+            };
+            let m = mask.dims()[1];
+            // The stacked loss is the mean of the copies' losses: scale back by `copies`.
+            let per_copy = grad
+                .reshape([copies, rows, m])
+                .sum_dim(1)
+                .reshape([copies, m]);
+            let own = (per_copy * mask).sum_dim(0).mul_scalar(copies as f32);
+            self.accumulate(slot, own);
+        }
     }
 
     /// Reads the scores back, ranks every candidate and returns the plan for at most `budget` new

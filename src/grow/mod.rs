@@ -143,6 +143,57 @@ impl Budget {
     }
 }
 
+/// How Step 2 integrates a candidate's gradient into its score (spec §4).
+///
+/// Both give score_i = ε̂_i·s_i with s_i the mean of ∂L/∂ε_i over a midpoint grid of g points; they
+/// differ in where the other candidates are while candidate i moves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScorePath {
+    /// Every candidate moves together along α·ε̂, α ∈ (0, 1) (integrated gradients): the scores
+    /// add up to the loss change, Σ_i score_i = L(ε̂) − L(0).
+    #[default]
+    Joint,
+    /// Candidate i moves along its own axis, ε_i = α·ε̂_i, while the others stay at ε̂ (the seed's
+    /// s_i = (1/ε̂_i) ∫₀^ε̂_i ∂L/∂ε_i(ε̂_{−i}, ζ) dζ): score_i = L(ε̂) − L(ε̂ with ε_i = 0), what
+    /// removing candidate i from the optimised neighbour would cost. One pass per candidate
+    /// and path point (batched: the data is stacked once per candidate).
+    OwnAxis,
+}
+
+impl ScorePath {
+    /// Both choices, in the order menus show them.
+    pub const ALL: [ScorePath; 2] = [ScorePath::Joint, ScorePath::OwnAxis];
+
+    /// The name used in links, configs and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScorePath::Joint => "joint",
+            ScorePath::OwnAxis => "own-axis",
+        }
+    }
+}
+
+impl std::fmt::Display for ScorePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ScorePath {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ScorePath::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                EngineError::InvalidConfig(format!(
+                    "unknown score path \"{s}\" (expected joint or own-axis)"
+                ))
+            })
+    }
+}
+
 /// Settings shared by every growth method.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GrowthConfig {
@@ -160,6 +211,9 @@ pub struct GrowthConfig {
     pub step1_lr: f32,
     /// Points of the midpoint grid for the path-integrated scores (g).
     pub path_points: usize,
+    /// The path each candidate's gradient is integrated along (Step 2).
+    #[serde(default)]
+    pub score: ScorePath,
     /// At most this many new layers per phase (η_{t,1}).
     pub max_new_layers: usize,
 }
@@ -176,6 +230,7 @@ impl Default for GrowthConfig {
             step1_steps: 100,
             step1_lr: 1e-2,
             path_points: 4,
+            score: ScorePath::default(),
             max_new_layers: 1,
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! - ε = 0 preserves the function for every neighbour kind (data and grid, ≤ 1e-6);
 //! - autodiff ∂L/∂ε matches central finite differences and the closed forms of spec §4;
-//! - Σ scores ≈ L(ε̂) − L(0) on a fine path grid;
+//! - joint path: Σ scores ≈ L(ε̂) − L(0) (fine grid and the default g = 4); own axis: each score ≈
+//!   L(ε̂) − L(ε̂ with that ε at 0);
 //! - projection holds after every Step-1 step;
 //! - the materialised network's loss equals the augmented loss with unselected ε = 0;
 //! - exact splitting's eigenvalues match a host oracle, and the baselines grow what they say.
@@ -11,8 +12,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use firefly_playground::data::{Dataset, DatasetKind, Task, grid_inputs};
 use firefly_playground::grow::firefly::{FireflyRun, augmented_forward};
 use firefly_playground::grow::{
-    Budget, CandidateKind, CandidateKinds, GrowthConfig, GrowthPlan, LayerUnitChoice, Method,
-    NewLayerChoice, NewUnitChoice, SplitChoice, apply_plan, random, select_top, splitting,
+    Budget, CandidateKind, CandidateKinds, CandidateScore, GrowthConfig, GrowthPlan,
+    LayerUnitChoice, Method, NewLayerChoice, NewUnitChoice, ScorePath, SplitChoice, apply_plan,
+    random, select_top, splitting,
 };
 use firefly_playground::model::{
     Activation, DeviceMlp, Mlp, Targets, inputs_tensor, loss, metrics_from_outputs,
@@ -38,6 +40,7 @@ fn config(candidates: usize) -> GrowthConfig {
         step1_steps: 30,
         step1_lr: 0.05,
         path_points: 4,
+        score: ScorePath::Joint,
         max_new_layers: 1,
     }
 }
@@ -303,29 +306,109 @@ fn epsilon_gradients_match_the_closed_forms() {
     );
 }
 
-#[test]
-fn scores_sum_to_the_loss_change_on_a_fine_path() {
-    let fx = Fixture::new(network_with_residual());
+/// Step 1, then Step 2 along `score` on a midpoint grid of `g` points; every candidate's score.
+fn scored_run(
+    fx: &Fixture,
+    score: ScorePath,
+    g: usize,
+    seed: u64,
+) -> (FireflyRun, Vec<CandidateScore>) {
     let mut cfg = config(4);
-    cfg.path_points = 64;
+    cfg.path_points = g;
+    cfg.score = score;
+    let mut run = fx.run(ALL, &cfg, seed);
+    run.step1(cfg.step1_steps);
+    run.step2(usize::MAX);
+    assert!(run.step2_done());
+    let (_, scores) = block(run.finish(0)).expect("finish");
+    (run, scores)
+}
+
+#[test]
+fn joint_scores_sum_to_the_loss_change() {
+    let fx = Fixture::new(network_with_residual());
+    let default_g = GrowthConfig::default().path_points;
+    assert_eq!(default_g, 4);
+    // A fine grid is exact to f32 noise; the default g = 4 to the midpoint rule's O(1/g²).
+    for (g, tolerance) in [(64, 2e-3), (default_g, 1e-2)] {
+        let (run, scores) = scored_run(&fx, ScorePath::Joint, g, 7);
+        let total: f32 = scores.iter().map(|s| s.score).sum();
+        let at_hat = scalar(run.augmented_loss(&run.candidates.values));
+        let at_zero = scalar(run.augmented_loss(&with_eps_zero(&run)));
+        let change = at_hat - at_zero;
+        assert!(change < -1e-3, "Step 1 lowered the loss: {change}");
+        assert!(
+            total < 0.0,
+            "g = {g}: the scores predict a decrease: {total}"
+        );
+        assert!(
+            (total - change).abs() <= tolerance * change.abs(),
+            "g = {g}: Σ scores {total} vs L(ε̂) − L(0) {change}"
+        );
+        // Splits score along the path: not zero, although their gradient at ε = 0 is.
+        assert!(
+            scores
+                .iter()
+                .any(|s| s.kind == CandidateKind::Split && s.score.abs() > 1e-7)
+        );
+    }
+}
+
+#[test]
+fn own_axis_scores_are_the_loss_change_of_removing_each_candidate() {
+    // 1200 training points: the stacked own-axis pass (at most 2^15 rows) takes two chunks.
+    let fx = Fixture {
+        net: network_with_residual(),
+        data: dataset(DatasetKind::Circle, 2400, 2),
+        device: device(),
+    };
+    let mut cfg = config(4);
+    cfg.score = ScorePath::OwnAxis;
     let mut run = fx.run(ALL, &cfg, 7);
     run.step1(cfg.step1_steps);
-    run.step2(cfg.path_points);
-    let (_, scores) = block(run.finish(0)).expect("finish");
-    let total: f32 = scores.iter().map(|s| s.score).sum();
+    // Work is bounded: one chunk of candidates per unit, a point when both are done.
+    assert_eq!(run.step2(1), 1);
+    assert_eq!(run.points_done(), 0);
+    assert_eq!(run.step2(1), 1);
+    assert_eq!(run.points_done(), 1);
+
+    let (_, joint) = scored_run(&fx, ScorePath::Joint, 64, 7);
     let at_hat = scalar(run.augmented_loss(&run.candidates.values));
-    let at_zero = scalar(run.augmented_loss(&with_eps_zero(&run)));
-    let change = at_hat - at_zero;
-    assert!(change.abs() > 1e-4, "Step 1 lowered the loss: {change}");
+    let host = read_values(&run.candidates.values);
+    let slots = |kind: CandidateKind, b: usize| match kind {
+        CandidateKind::Split => run.candidates.split[b].map(|s| s.eps),
+        CandidateKind::New => run.candidates.new[b].map(|s| s.eps),
+        CandidateKind::Layer => run.candidates.layer[b].map(|s| s.eps),
+    };
+    let mut differs = false;
+    for (g, tolerance) in [(64, 2e-3), (GrowthConfig::default().path_points, 1e-2)] {
+        let (_, scores) = scored_run(&fx, ScorePath::OwnAxis, g, 7);
+        assert_eq!(scores.len(), 33);
+        for (s, j) in scores.iter().zip(&joint) {
+            let slot = slots(s.kind, s.block).expect("the candidate's ε");
+            let mut without = host[slot].clone();
+            without[s.index] = 0.0;
+            let mut values = run.candidates.values.clone();
+            values[slot] = upload_like(&values[slot], without);
+            let removal = at_hat - scalar(run.augmented_loss(&values));
+            assert!(
+                (s.score - removal).abs() <= tolerance * removal.abs() + 1e-6,
+                "g = {g}, {:?} {} of block {}: score {} vs L(ε̂) − L(ε̂, ε_i = 0) {removal}",
+                s.kind,
+                s.index,
+                s.block,
+                s.score
+            );
+            differs |= (s.score - j.score).abs() > 0.1 * j.score.abs() + 1e-5;
+        }
+        assert!(
+            scores.iter().any(|s| s.score < -1e-4),
+            "g = {g}: some candidate lowers the loss"
+        );
+    }
     assert!(
-        (total - change).abs() <= 2e-3 * change.abs() + 2e-6,
-        "Σ scores {total} vs L(ε̂) − L(0) {change}"
-    );
-    // Splits score along the path: not zero, although their gradient at ε = 0 is.
-    assert!(
-        scores
-            .iter()
-            .any(|s| s.kind == CandidateKind::Split && s.score.abs() > 1e-7)
+        differs,
+        "the candidates interact: the two paths score differently"
     );
 }
 

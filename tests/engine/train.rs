@@ -4,7 +4,7 @@
 use firefly_playground::EngineError;
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::DatasetKind;
-use firefly_playground::grow::{CandidateKind, Method};
+use firefly_playground::grow::{CandidateKind, Method, ScorePath};
 use firefly_playground::train::{OnGrowth, Session, Stage};
 
 use crate::support::{block, device};
@@ -152,6 +152,22 @@ fn optimiser_moments_can_be_carried_across_growth() {
     assert_eq!(session.history().growths.len(), 3);
     let last = session.history().epochs.last().expect("records");
     assert!(last.train_loss.is_finite());
+}
+
+#[test]
+fn own_axis_scoring_grows_on_schedule() {
+    let mut config = small_config(Method::Firefly, 2);
+    config.growth.score = ScorePath::OwnAxis;
+    let mut session = Session::new(config, device()).expect("session");
+    block(session.run_epochs(11)).expect("train");
+    let growths = &session.history().growths;
+    assert_eq!(growths.len(), 2);
+    assert_eq!(growths[0].candidates.len(), 2 + 10);
+    for event in growths.iter().filter(|e| e.units_after > e.units_before) {
+        assert!(event.predicted_change < 0.0);
+        assert!(event.loss_after < event.loss_before + 1e-4);
+    }
+    assert!(session.n_units() > 2, "own-axis firefly grew");
 }
 
 #[test]
