@@ -10,7 +10,7 @@
 
 use crate::config::{OnGrowth, RunConfig};
 use crate::data::DatasetKind;
-use crate::grow::{Budget, Method};
+use crate::grow::{Budget, Method, ScorePath};
 use crate::model::Activation;
 use crate::optim::OptimizerKind;
 
@@ -700,6 +700,24 @@ pub static SETTINGS: &[Setting] = &[
         get: |o| o.config.growth.eps_max.to_string(),
         put: |s, o, v| {
             o.config.growth.eps_max = s.number(v)? as f32;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "score",
+        aliases: &[],
+        id: "score",
+        label: "Scores",
+        help: "How Firefly scores a candidate: along the joint path, all candidates growing together (the scores add up to the loss change), or along the candidate's own axis while the others stay grown (the paper's definition).",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[("joint", "Joint path"), ("own-axis", "Own axis")],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.growth.score.name().into(),
+        put: |s, o, v| {
+            o.config.growth.score = s.named::<ScorePath>(v)?;
             Ok(())
         },
     },
