@@ -6,6 +6,7 @@
 //! exact splitting and random growth).
 //!
 //! Run with `cargo bench --bench engine`; ratios are only meaningful between benches of one run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use burn::tensor::Device;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};

@@ -2,6 +2,8 @@
 //! burn's Flex CPU backend and on the WebGPU backend, each compared with the native run recorded in
 //! `tests/golden/backend_check.json`. On native targets this file compiles to nothing.
 #![cfg(target_arch = "wasm32")]
+// A failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use burn::tensor::Device;
 use firefly_playground::experiment::{BackendCheck, backend_check};
