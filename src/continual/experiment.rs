@@ -222,13 +222,13 @@ pub fn format_table(rows: &[ContinualRow], task_names: &[&str]) -> String {
         "{}: average test accuracy (%) over the tasks seen, mean ± std over {seeds} seeds",
         task_names.join(" > ")
     );
-    let _ = write!(out, "{:<10}", "method");
+    let _ = write!(out, "{:<12}", "method");
     for (t, name) in task_names.iter().enumerate() {
         let _ = write!(out, " {:>16}", format!("after {} {name}", t + 1));
     }
     let _ = writeln!(out, " {:>7} {:>8}", "units", "params");
     for m in &methods {
-        let _ = write!(out, "{m:<10}");
+        let _ = write!(out, "{m:<12}");
         for t in 1..=n {
             let cell = summaries
                 .iter()
@@ -252,13 +252,13 @@ pub fn format_table(rows: &[ContinualRow], task_names: &[&str]) -> String {
         out,
         "\neach task's test accuracy (%) after the last task, mean over seeds"
     );
-    let _ = write!(out, "{:<10}", "method");
+    let _ = write!(out, "{:<12}", "method");
     for (t, name) in task_names.iter().enumerate() {
         let _ = write!(out, " {:>16}", format!("{} {name}", t + 1));
     }
     let _ = writeln!(out);
     for m in &methods {
-        let _ = write!(out, "{m:<10}");
+        let _ = write!(out, "{m:<12}");
         let last = summaries
             .iter()
             .find(|s| s.method == *m && s.after_task == n);
