@@ -2,11 +2,13 @@
 //!
 //! - ε = 0 preserves the function for every neighbour kind (data and grid, ≤ 1e-6);
 //! - autodiff ∂L/∂ε matches central finite differences and the closed forms of spec §4;
+//! - autodiff ∂L/∂δ matches central finite differences for every candidate kind;
 //! - joint path: Σ scores ≈ L(ε̂) − L(0) (fine grid and the default g = 4); own axis: each score ≈
 //!   L(ε̂) − L(ε̂ with that ε at 0);
-//! - projection holds after every Step-1 step;
+//! - projection leaves an inside point unchanged and holds after every Step-1 step;
 //! - the materialised network's loss equals the augmented loss with unselected ε = 0;
-//! - exact splitting's eigenvalues match a host oracle, and the baselines grow what they say.
+//! - exact splitting's eigenvalues and plans match hand-built splitting matrices, and the
+//!   baselines grow what they say.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use firefly_playground::data::{Dataset, DatasetKind, Task, grid_inputs};
@@ -206,6 +208,62 @@ fn autodiff_epsilon_gradients_match_central_finite_differences() {
         }
     }
     assert!(checked > 10);
+}
+
+#[test]
+fn autodiff_delta_gradients_match_central_finite_differences() {
+    let fx = Fixture::new(network_with_residual());
+    let mut run = fx.run(ALL, &config(3), 5);
+    run.step1(10);
+    let values = run.candidates.values.clone();
+    let leaves: Vec<Tensor<2>> = values
+        .iter()
+        .map(|v| v.clone().autodiff().require_grad())
+        .collect();
+    let grads = run.augmented_loss(&leaves).backward();
+    let c = &run.candidates;
+    let mut deltas: Vec<usize> = Vec::new();
+    for s in c.split.iter().flatten() {
+        deltas.extend([s.delta_w, s.delta_b]);
+    }
+    for s in c.new.iter().chain(c.layer.iter()).flatten() {
+        deltas.extend([s.fan_in, s.bias, s.fan_out]);
+    }
+    assert_eq!(deltas.len(), 3 * 2 + 6 * 3, "every δ tensor of every kind");
+    let host = read_values(&values);
+    let h = 1e-2f32;
+    let mut checked = 0;
+    let mut nonzero = 0;
+    for &slot in &deltas {
+        let ad = block(read_one(
+            leaves[slot]
+                .grad(&grads)
+                .unwrap_or_else(|| panic!("δ slot {slot} has a gradient")),
+        ))
+        .expect("read");
+        for i in 0..host[slot].len() {
+            let shifted = |sign: f32| {
+                let mut v = values.clone();
+                let mut data = host[slot].clone();
+                data[i] += sign * h;
+                v[slot] = upload_like(&values[slot], data);
+                scalar(run.augmented_loss(&v))
+            };
+            let fd = (shifted(1.0) - shifted(-1.0)) / (2.0 * h);
+            assert!(
+                (fd - ad[i]).abs() <= 2e-3 * ad[i].abs().max(1e-2) + 2e-6,
+                "δ slot {slot} entry {i}: autodiff {}, finite difference {fd}",
+                ad[i]
+            );
+            checked += 1;
+            nonzero += usize::from(fd.abs() > 1e-5);
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    assert!(
+        nonzero * 2 > checked,
+        "most δ gradients are not zero: {nonzero}/{checked}"
+    );
 }
 
 #[test]
@@ -413,6 +471,40 @@ fn own_axis_scores_are_the_loss_change_of_removing_each_candidate() {
 }
 
 #[test]
+fn projection_leaves_an_inside_point_unchanged_and_scales_an_outside_one() {
+    let fx = Fixture::new(network_with_residual());
+    let cfg = config(3);
+    let run = fx.run(ALL, &cfg, 1);
+    let c = &run.candidates;
+    let scaled = |factor: f32| -> Vec<Tensor<2>> {
+        c.values
+            .iter()
+            .map(|v| v.clone().mul_scalar(factor))
+            .collect()
+    };
+    // Every ε at ε_max/4 or ε_max/20 and every δ of norm 1/2: strictly inside.
+    let inside = scaled(0.5);
+    let projected = read_values(&c.project(inside.clone(), cfg.eps_max));
+    assert_eq!(projected, read_values(&inside), "an inside point stays put");
+    // ×8: splits' ε (ε_max/2 · 8) clamp to ε_max, new units' (ε_max/10 · 8) stay; δ of norm 8 go
+    // back to norm 1 along the same direction.
+    let outside = read_values(&scaled(8.0));
+    let projected = read_values(&c.project(scaled(8.0), cfg.eps_max));
+    for s in c.split.iter().flatten() {
+        assert!(projected[s.eps].iter().all(|e| *e == cfg.eps_max));
+        for slot in [s.delta_w, s.delta_b] {
+            assert!(max_abs_diff(&projected[slot], &read_values(&c.values)[slot]) <= 1e-6);
+        }
+    }
+    for s in c.new.iter().chain(c.layer.iter()).flatten() {
+        assert_eq!(projected[s.eps], outside[s.eps]);
+        for slot in [s.fan_in, s.bias, s.fan_out] {
+            assert!(max_abs_diff(&projected[slot], &read_values(&c.values)[slot]) <= 1e-6);
+        }
+    }
+}
+
+#[test]
 fn projection_holds_after_every_step1_step() {
     let fx = Fixture::new(network_with_residual());
     let mut cfg = config(3);
@@ -576,6 +668,62 @@ fn a_plan_with_zero_epsilon_preserves_the_function_after_surgery() {
     assert!(max_abs_diff(&grown.forward_host(&points), &net.forward_host(&points)) <= 1e-6);
 }
 
+/// Every unit's splitting matrix S_i = Σ_points G_i σ''(z_i) x̃ x̃ᵀ of a classifier with one
+/// hidden layer, built on the host in f64 from the weights (G_i = ∂(mean loss)/∂a_i per point).
+fn splitting_matrices(net: &Mlp, xs: &[f32], ys: &[f32]) -> Vec<nalgebra::DMatrix<f64>> {
+    let m = net.blocks[0].n_units();
+    let k = net.out_bias.len();
+    let act = net.activation;
+    let n = ys.len() as f64;
+    let mut out = vec![nalgebra::DMatrix::<f64>::zeros(3, 3); m];
+    for (x, y) in xs.chunks(2).zip(ys) {
+        let xt = [x[0] as f64, x[1] as f64, 1.0];
+        let z: Vec<f64> = (0..m)
+            .map(|u| {
+                let th = net.blocks[0].theta(u);
+                (0..3).map(|r| th[r] as f64 * xt[r]).sum::<f64>()
+            })
+            .collect();
+        let hidden: Vec<f64> = z.iter().map(|z| act.value(*z as f32) as f64).collect();
+        let logits: Vec<f64> = (0..k)
+            .map(|c| {
+                (0..m)
+                    .map(|u| hidden[u] * net.out_weight.get(u, c) as f64)
+                    .sum::<f64>()
+                    + net.out_bias[c] as f64
+            })
+            .collect();
+        let mx = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = logits.iter().map(|o| (o - mx).exp()).collect();
+        let total: f64 = e.iter().sum();
+        for (i, s) in out.iter_mut().enumerate() {
+            let g: f64 = (0..k)
+                .map(|c| {
+                    let yc = if *y as usize == c { 1.0 } else { 0.0 };
+                    (e[c] / total - yc) / n * net.out_weight.get(i, c) as f64
+                })
+                .sum();
+            let coef = g * act.second_derivative(z[i] as f32) as f64;
+            for r in 0..3 {
+                for c in 0..3 {
+                    s[(r, c)] += coef * xt[r] * xt[c];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The smallest eigenvalue of `s` and its unit eigenvector.
+fn smallest_eigenpair(s: &nalgebra::DMatrix<f64>) -> (f64, Vec<f64>) {
+    let eigen = s.clone().symmetric_eigen();
+    let k = eigen.eigenvalues.imin();
+    (
+        eigen.eigenvalues[k],
+        eigen.eigenvectors.column(k).iter().copied().collect(),
+    )
+}
+
 #[test]
 fn exact_splitting_eigenvalues_match_a_host_oracle() {
     let net = mlp(
@@ -598,49 +746,13 @@ fn exact_splitting_eigenvalues_match_a_host_oracle() {
     ))
     .expect("analyse");
     assert_eq!(analyses.len(), 3);
-    let act = fx.net.activation;
-    let n = ys.len() as f64;
+    let matrices = splitting_matrices(&fx.net, &xs, &ys);
     for a in &analyses {
-        let i = a.unit;
-        let mut s = nalgebra::DMatrix::<f64>::zeros(3, 3);
-        for (x, y) in xs.chunks(2).zip(&ys) {
-            let xt = [x[0] as f64, x[1] as f64, 1.0];
-            let theta = fx.net.blocks[0].theta(i);
-            let z = (0..3).map(|r| theta[r] as f64 * xt[r]).sum::<f64>();
-            let hidden: Vec<f64> = (0..3)
-                .map(|u| {
-                    let th = fx.net.blocks[0].theta(u);
-                    act.value((0..3).map(|r| th[r] as f64 * xt[r]).sum::<f64>() as f32) as f64
-                })
-                .collect();
-            let out: Vec<f64> = (0..2)
-                .map(|c| {
-                    (0..3)
-                        .map(|u| hidden[u] * fx.net.out_weight.get(u, c) as f64)
-                        .sum::<f64>()
-                        + fx.net.out_bias[c] as f64
-                })
-                .collect();
-            let mx = out[0].max(out[1]);
-            let e: Vec<f64> = out.iter().map(|o| (o - mx).exp()).collect();
-            let g: f64 = (0..2)
-                .map(|c| {
-                    let p = e[c] / (e[0] + e[1]);
-                    let yc = if *y as usize == c { 1.0 } else { 0.0 };
-                    (p - yc) / n * fx.net.out_weight.get(i, c) as f64
-                })
-                .sum();
-            let coef = g * act.second_derivative(z as f32) as f64;
-            for r in 0..3 {
-                for c in 0..3 {
-                    s[(r, c)] += coef * xt[r] * xt[c];
-                }
-            }
-        }
-        let oracle = s.symmetric_eigenvalues().min();
+        let (oracle, _) = smallest_eigenpair(&matrices[a.unit]);
         assert!(
             (a.min_eigenvalue as f64 - oracle).abs() <= 1e-4 * oracle.abs() + 1e-7,
-            "unit {i}: {} vs {oracle}",
+            "unit {}: {} vs {oracle}",
+            a.unit,
             a.min_eigenvalue
         );
         let norm: f32 = a.direction.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -673,9 +785,20 @@ fn random_baselines_grow_the_requested_number_of_units() {
     let (plan, scores) = random::random_split(&net, 4, 0.1, &mut rng);
     assert_eq!(plan.splits.len(), 4);
     assert_eq!(scores.len(), 4);
-    let mut units: Vec<_> = plan.splits.iter().map(|s| (s.block, s.unit)).collect();
-    units.dedup();
-    assert_eq!(units.len(), 4, "without replacement");
+    // Distinct as a set (a dedup of the unsorted list would miss a repeat that is not adjacent).
+    let distinct = |units: &[(usize, usize)]| {
+        units
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == units.len()
+    };
+    assert!(
+        !distinct(&[(0, 1), (2, 0), (0, 1)]),
+        "the check sees a repeat"
+    );
+    let units: Vec<_> = plan.splits.iter().map(|s| (s.block, s.unit)).collect();
+    assert!(distinct(&units), "without replacement: {units:?}");
     for s in &plan.splits {
         let norm: f32 = s.delta.iter().map(|v| v * v).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5);
@@ -723,20 +846,62 @@ fn selection_keeps_the_most_negative_scores_and_caps_new_layers() {
 }
 
 #[test]
-fn exact_split_plans_only_negative_eigenvalues() {
-    let fx = Fixture::new(mlp(
-        &[4],
-        Activation::Relu,
-        Task::Classification { n_classes: 2 },
-        2,
-    ));
-    let params = DeviceMlp::upload(&fx.net, &fx.device).params;
-    let x = inputs_tensor(&Dataset::inputs(&fx.data.train), 2, &fx.device);
-    let t = Targets::new(&Dataset::labels(&fx.data.train), fx.data.task, &fx.device);
-    let (plan, scores) =
-        block(splitting::exact_split(&fx.net, &params, x, &t, 2, 0.1)).expect("plan");
-    assert_eq!(scores.len(), 4);
-    assert!(plan.splits.len() <= 2);
-    assert!(plan.splits.iter().all(|s| s.score < 0.0));
+fn exact_split_plans_the_most_negative_eigenvalues_of_hand_built_matrices() {
+    // ReLU (σ'' from the softplus surrogate) and tanh; each case has a negative eigenvalue.
+    for (activation, seed) in [(Activation::Relu, 2), (Activation::Tanh, 8)] {
+        let fx = Fixture::new(mlp(
+            &[4],
+            activation,
+            Task::Classification { n_classes: 2 },
+            seed,
+        ));
+        let params = DeviceMlp::upload(&fx.net, &fx.device).params;
+        let xs = Dataset::inputs(&fx.data.train);
+        let ys = Dataset::labels(&fx.data.train);
+        let t = Targets::new(&ys, fx.data.task, &fx.device);
+        let oracle: Vec<(f64, Vec<f64>)> = splitting_matrices(&fx.net, &xs, &ys)
+            .iter()
+            .map(smallest_eigenpair)
+            .collect();
+        let mut negative: Vec<usize> = (0..4).filter(|&i| oracle[i].0 < 0.0).collect();
+        negative.sort_by(|&a, &b| oracle[a].0.total_cmp(&oracle[b].0));
+        assert!(
+            !negative.is_empty(),
+            "{activation:?}: a negative eigenvalue"
+        );
+        let eps = 0.1f32;
+        for budget in [1, 4] {
+            let (plan, scores) = block(splitting::exact_split(
+                &fx.net,
+                &params,
+                inputs_tensor(&xs, 2, &fx.device),
+                &t,
+                budget,
+                eps,
+            ))
+            .expect("plan");
+            // The `budget` most negative, most negative first, and never one with λ ≥ 0.
+            let expected: Vec<usize> = negative.iter().copied().take(budget).collect();
+            let planned: Vec<usize> = plan.splits.iter().map(|s| s.unit).collect();
+            assert_eq!(planned, expected, "{activation:?}, budget {budget}");
+            for s in &plan.splits {
+                let (lambda, v) = &oracle[s.unit];
+                assert_eq!((s.block, s.eps), (0, eps));
+                let predicted = 0.5 * (eps as f64).powi(2) * lambda;
+                assert!((s.score as f64 - predicted).abs() <= 1e-4 * predicted.abs() + 1e-9);
+                let cosine: f64 = s.delta.iter().zip(v).map(|(d, v)| *d as f64 * v).sum();
+                assert!(
+                    (cosine.abs() - 1.0).abs() < 1e-3,
+                    "the oracle's eigenvector: {cosine}"
+                );
+            }
+            assert_eq!(scores.len(), 4);
+            for sc in &scores {
+                let predicted = 0.5 * (eps as f64).powi(2) * oracle[sc.index].0;
+                assert!((sc.score as f64 - predicted).abs() <= 1e-4 * predicted.abs() + 1e-9);
+                assert_eq!(sc.chosen, planned.contains(&sc.index));
+            }
+        }
+    }
     let _ = loss;
 }

@@ -1,13 +1,20 @@
-//! Sessions: training lowers the loss, growth happens on schedule with its record, the same seed
-//! replays the same run, work per call is bounded, and bad settings are refused.
+//! Sessions: training lowers the loss, growth happens on schedule with its record (with either
+//! score path), the same seed replays the same run, work per call is bounded, carried optimiser
+//! moments follow the surgery (checked against moments reshaped by hand), and bad settings are
+//! refused.
 
 use firefly_playground::EngineError;
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::DatasetKind;
-use firefly_playground::grow::{CandidateKind, Method, ScorePath};
+use firefly_playground::data::Task;
+use firefly_playground::grow::{
+    CandidateKind, GrowthPlan, LayerUnitChoice, Method, NewLayerChoice, NewUnitChoice, ScorePath,
+    SplitChoice, Surgery, apply_plan, apply_plan_with,
+};
+use firefly_playground::model::{Activation, Matrix};
 use firefly_playground::train::{OnGrowth, Session, Stage};
 
-use crate::support::{block, device};
+use crate::support::{block, device, mlp};
 
 fn small_config(method: Method, seed: u64) -> RunConfig {
     let mut config = RunConfig {
@@ -152,6 +159,132 @@ fn optimiser_moments_can_be_carried_across_growth() {
     assert_eq!(session.history().growths.len(), 3);
     let last = session.history().epochs.last().expect("records");
     assert!(last.train_loss.is_finite());
+}
+
+#[test]
+fn carried_moments_are_reshaped_like_the_weights_by_hand() {
+    // 2-3-2r-2-2 (a residual block between two dense ones) with distinct moments: entry e of
+    // parameter p holds 100(p + 1) + e.
+    let base = mlp(
+        &[3, 2],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        1,
+    );
+    let residual = GrowthPlan {
+        new_layers: vec![NewLayerChoice {
+            after_block: 0,
+            units: vec![
+                LayerUnitChoice {
+                    eps: 0.5,
+                    fan_in: vec![0.1, 0.2, 0.3, 0.4],
+                    fan_out: vec![0.5, 0.6, 0.7],
+                    score: -1.0,
+                };
+                2
+            ],
+        }],
+        ..GrowthPlan::default()
+    };
+    let (net, _) = apply_plan(&base, &residual).expect("a residual block");
+    assert_eq!(net.architecture(), "2-3-2r-2-2");
+    let mut moments = net.clone();
+    let values: Vec<Vec<f32>> = net
+        .param_matrices()
+        .iter()
+        .enumerate()
+        .map(|(p, m)| {
+            (0..m.data.len())
+                .map(|e| (100 * (p + 1) + e) as f32)
+                .collect()
+        })
+        .collect();
+    moments.set_param_values(&values).expect("same shapes");
+    let old = |b: usize| &moments.blocks[b];
+    let (w0, b0) = (&old(0).fan_in, &old(0).bias);
+    let (r_in, r_bias) = (&old(1).fan_in, &old(1).bias);
+    let r_out = old(1).fan_out.as_ref().expect("residual fan-out");
+    let (w2, b2) = (&old(2).fan_in, &old(2).bias);
+    let (wo, bo) = (&moments.out_weight, &moments.out_bias);
+    // Split unit 1 of block 0, a new unit in block 0, split unit 0 of block 2, a new layer of one
+    // unit after block 2.
+    let plan = GrowthPlan {
+        splits: vec![
+            SplitChoice {
+                block: 0,
+                unit: 1,
+                eps: 0.3,
+                delta: vec![0.6, 0.0, 0.8],
+                score: -1.0,
+            },
+            SplitChoice {
+                block: 2,
+                unit: 0,
+                eps: 0.2,
+                delta: vec![0.5; 4],
+                score: -1.0,
+            },
+        ],
+        new_units: vec![NewUnitChoice {
+            block: 0,
+            eps: 0.1,
+            fan_in: vec![0.3, -0.4, 0.5],
+            fan_out: vec![0.7, -0.7],
+            score: -1.0,
+        }],
+        new_layers: vec![NewLayerChoice {
+            after_block: 2,
+            units: vec![LayerUnitChoice {
+                eps: 0.1,
+                fan_in: vec![0.2, 0.4, 0.6],
+                fan_out: vec![0.5, -0.5],
+                score: -1.0,
+            }],
+        }],
+    };
+    let (carried, _) = apply_plan_with(&moments, &plan, Surgery::Moments).expect("reshape");
+    assert_eq!(carried.architecture(), "2-5-2r-3-1r-2");
+    // By hand: a clone copies its parent's moments (never halved: moments are not weights); a new
+    // unit or layer starts from zero everywhere.
+    // Block 0: columns 0, 1, 2, clone of 1, new.
+    let mut fan_in0 = Vec::new();
+    for r in 0..2 {
+        fan_in0.extend([w0.get(r, 0), w0.get(r, 1), w0.get(r, 2), w0.get(r, 1), 0.0]);
+    }
+    assert_eq!(carried.blocks[0].fan_in, Matrix::from_vec(2, 5, fan_in0));
+    assert_eq!(carried.blocks[0].bias, vec![b0[0], b0[1], b0[2], b0[1], 0.0]);
+    // The residual block reads and writes the stream of block 0's units 0, 1, 2, clone of 1, new.
+    let stream = [Some(0), Some(1), Some(2), Some(1), None];
+    let mut fan_in1 = Vec::new();
+    for u in stream {
+        fan_in1.extend((0..2).map(|c| u.map_or(0.0, |r| r_in.get(r, c))));
+    }
+    assert_eq!(carried.blocks[1].fan_in, Matrix::from_vec(5, 2, fan_in1));
+    assert_eq!(&carried.blocks[1].bias, r_bias);
+    let mut fan_out1 = Vec::new();
+    for q in 0..2 {
+        fan_out1.extend(stream.map(|u| u.map_or(0.0, |c| r_out.get(q, c))));
+    }
+    assert_eq!(carried.blocks[1].fan_out, Some(Matrix::from_vec(2, 5, fan_out1)));
+    // Block 2: rows of the stream (the new unit's zero); columns 0, 1, clone of 0.
+    let mut fan_in2 = Vec::new();
+    for u in stream {
+        fan_in2.extend([0, 1, 0].map(|c| u.map_or(0.0, |r| w2.get(r, c))));
+    }
+    assert_eq!(carried.blocks[2].fan_in, Matrix::from_vec(5, 3, fan_in2));
+    assert_eq!(carried.blocks[2].bias, vec![b2[0], b2[1], b2[0]]);
+    // The new layer: zero, over the grown stream of 3.
+    let layer = &carried.blocks[3];
+    assert_eq!(layer.fan_in, Matrix::zeros(3, 1));
+    assert_eq!(layer.bias, vec![0.0]);
+    assert_eq!(layer.fan_out, Some(Matrix::zeros(1, 3)));
+    // Output: rows of block 2's units 0, 1, clone of 0.
+    let mut out = Vec::new();
+    for r in [0, 1, 0] {
+        out.extend([wo.get(r, 0), wo.get(r, 1)]);
+    }
+    assert_eq!(carried.out_weight, Matrix::from_vec(3, 2, out));
+    assert_eq!(&carried.out_bias, bo);
 }
 
 #[test]
