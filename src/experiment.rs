@@ -20,7 +20,7 @@ use web_time::Instant;
 use crate::config::RunConfig;
 use crate::data::DatasetKind;
 use crate::error::EngineError;
-use crate::grow::Method;
+use crate::grow::{Method, ScorePath};
 use crate::train::Session;
 
 /// The CSV header of Figure 3 rows.
@@ -56,6 +56,9 @@ pub struct Figure3Config {
     pub max_grown: usize,
     /// Full-batch Adam steps between growth phases.
     pub steps_per_phase: usize,
+    /// Step 2's score path for the Firefly methods.
+    #[serde(default)]
+    pub score: ScorePath,
 }
 
 impl Default for Figure3Config {
@@ -79,6 +82,7 @@ impl Default for Figure3Config {
             seeds: 10,
             max_grown: 20,
             steps_per_phase: 300,
+            score: ScorePath::default(),
         }
     }
 }
@@ -206,6 +210,7 @@ pub async fn run_job(
         job.seed,
         config.steps_per_phase,
     );
+    run.growth.score = config.score;
     // Growth is driven explicitly below, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
     let mut session = Session::new(run, device.clone())?;

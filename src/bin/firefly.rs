@@ -36,7 +36,7 @@ mod cli {
     use firefly_playground::config::RunConfig;
     use firefly_playground::data::{DataConfig, Dataset, DatasetKind};
     use firefly_playground::experiment::{self, Figure3Config, GrowthTimeConfig, Row};
-    use firefly_playground::grow::{Budget, Method};
+    use firefly_playground::grow::{Budget, Method, ScorePath};
     use firefly_playground::model::Activation;
     use firefly_playground::optim::OptimizerKind;
     use firefly_playground::train::{OnGrowth, Session};
@@ -88,6 +88,10 @@ mod cli {
         /// Full-batch Adam steps between growth phases.
         #[arg(long, default_value_t = 300)]
         steps: usize,
+        /// Firefly's Step-2 scores: joint (every ε along α·ε̂, integrated gradients) or own-axis
+        /// (each candidate along its own axis while the others stay at ε̂, the paper's definition).
+        #[arg(long, default_value_t = ScorePath::default())]
+        score: ScorePath,
         /// Where to write the CSV.
         #[arg(long, default_value = "fig3.csv")]
         out: PathBuf,
@@ -161,6 +165,10 @@ mod cli {
         /// ε_max.
         #[arg(long, default_value_t = 0.1)]
         eps_max: f32,
+        /// Firefly's Step-2 scores: joint (every ε along α·ε̂) or own-axis (each candidate along
+        /// its own axis while the others stay at ε̂, the paper's definition).
+        #[arg(long, default_value_t = ScorePath::default())]
+        score: ScorePath,
         /// Learning rate.
         #[arg(long, default_value_t = 0.01)]
         lr: f32,
@@ -241,6 +249,7 @@ mod cli {
             seeds: args.seeds,
             max_grown: args.max_grown,
             steps_per_phase: args.steps,
+            score: args.score,
         };
         config.validate()?;
         if config.candidates.contains(&0) {
@@ -426,6 +435,7 @@ mod cli {
         config.growth.budget = Budget::Count(args.units_per_growth);
         config.growth.candidates = args.candidates;
         config.growth.eps_max = args.eps_max;
+        config.growth.score = args.score;
         let device = Device::flex();
         let mut session = match &args.csv {
             Some(path) => {

@@ -33,6 +33,7 @@ fn firefly_beats_random_splitting_and_keeps_up_with_random_new_units() {
         seeds: 3,
         max_grown: 4,
         steps_per_phase: 150,
+        ..Figure3Config::default()
     };
     let rows = run_all(&config);
     assert_eq!(rows.len(), 2 * 3 * 3 * 5);
@@ -167,6 +168,7 @@ fn a_phase_that_grows_nothing_is_not_plotted_as_a_grown_unit() {
         seeds: 3,
         max_grown: 4,
         steps_per_phase: 100,
+        ..Figure3Config::default()
     };
     let jobs = config.jobs();
     assert!(
@@ -234,6 +236,7 @@ fn more_candidates_are_not_worse_on_xor_at_test_size() {
         seeds: 4,
         max_grown: 4,
         steps_per_phase: 150,
+        ..Figure3Config::default()
     };
     let jobs = config.jobs();
     assert_eq!(jobs.len(), (3 + 1) * 4, "split-only does not depend on m'");
