@@ -57,6 +57,11 @@ pub struct PageOptions {
     pub allow_origins: Vec<String>,
     /// Controls hidden by `<key>_hide=1` in the link, in the order of [`hideable`].
     pub hidden: Vec<&'static str>,
+    /// `true`: the continual-learning mode (tasks one after another) instead of growth on one
+    /// data set.
+    pub continual: bool,
+    /// The continual mode's tasks, in order.
+    pub sequence: Vec<DatasetKind>,
 }
 
 /// The most seeds Figure 3 trains at once.
@@ -77,6 +82,8 @@ impl Default for PageOptions {
             autoplay: true,
             allow_origins: Vec::new(),
             hidden: Vec::new(),
+            continual: false,
+            sequence: vec![DatasetKind::Circle, DatasetKind::Xor, DatasetKind::Spiral],
         }
     }
 }
@@ -900,6 +907,74 @@ pub static SETTINGS: &[Setting] = &[
                     ));
                 }
             };
+            Ok(())
+        },
+    },
+    Setting {
+        key: "mode",
+        aliases: &[],
+        id: "mode",
+        label: "Mode",
+        help: "Growth on one data set, or continual learning: tasks one after another, Firefly growing for each while the units of old tasks stay frozen, beside one network fine-tuned on every task.",
+        group: Group::Toolbar,
+        widget: Widget::Select {
+            options: &[("grow", "Growth"), ("continual", "Continual learning")],
+            custom: None,
+        },
+        effect: Effect::Reload,
+        get: |o| if o.continual { "continual" } else { "grow" }.into(),
+        put: |s, o, v| {
+            o.continual = match v.trim() {
+                "grow" => false,
+                "continual" => true,
+                _ => {
+                    return Err(format!(
+                        "{}: expected grow or continual, got \"{}\"",
+                        s.label,
+                        echo(v)
+                    ));
+                }
+            };
+            Ok(())
+        },
+    },
+    Setting {
+        key: "sequence",
+        aliases: &[],
+        id: "",
+        label: "Task sequence",
+        help: "The continual mode's tasks in order, 2 to 6 classification data sets, e.g. circle,xor,spiral.",
+        group: Group::Link,
+        widget: Widget::Text,
+        effect: Effect::Reload,
+        get: |o| {
+            o.sequence
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        put: |s, o, v| {
+            let kinds: Vec<DatasetKind> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| s.named::<DatasetKind>(p))
+                .collect::<Result<_, _>>()?;
+            if !(2..=6).contains(&kinds.len()) {
+                return Err(format!("{}: 2 to 6 tasks, got {}", s.label, kinds.len()));
+            }
+            if let Some(k) = kinds
+                .iter()
+                .find(|k| !matches!(k.task(), crate::data::Task::Classification { .. }))
+            {
+                return Err(format!(
+                    "{}: {} is a regression task; continual learning needs classification",
+                    s.label,
+                    k.name()
+                ));
+            }
+            o.sequence = kinds;
             Ok(())
         },
     },

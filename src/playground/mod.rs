@@ -21,6 +21,7 @@ use crate::grow::Method;
 use crate::model::{Activation, ModelConfig};
 use crate::settings::{self, Effect, PageOptions, method_label};
 
+pub mod continual;
 mod explain;
 mod export;
 mod figure3;

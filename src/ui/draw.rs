@@ -150,10 +150,34 @@ impl DecisionMap {
         discretize: bool,
         version: u64,
     ) -> Result<(), JsValue> {
-        let res = snapshot.resolution;
-        let k = snapshot.n_outputs.max(1);
+        self.draw_heat(
+            &snapshot.heat,
+            snapshot.resolution,
+            snapshot.n_outputs,
+            train,
+            test,
+            task,
+            discretize,
+            version,
+        )
+    }
+
+    /// Draws a map from its values (`[resolution², k]` from the top-left cell) and the points.
+    #[allow(clippy::too_many_arguments)]
+    pub fn draw_heat(
+        &self,
+        heat: &[f32],
+        res: usize,
+        k: usize,
+        train: &[Sample],
+        test: Option<&[Sample]>,
+        task: Task,
+        discretize: bool,
+        version: u64,
+    ) -> Result<(), JsValue> {
+        let k = k.max(1);
         let mut pixels = Vec::with_capacity(res * res * 4);
-        for cell in snapshot.heat.chunks(k) {
+        for cell in heat.chunks(k) {
             let c = cell_colour(cell, discretize);
             pixels.extend_from_slice(&[c[0], c[1], c[2], 255]);
         }

@@ -9,6 +9,7 @@
 //! Entry point: [`start`], called by the `playground` binary that trunk builds.
 
 pub mod charts;
+pub mod continual;
 pub mod controls;
 pub mod crash;
 pub mod device;
@@ -143,6 +144,11 @@ async fn run() -> Result<(), JsValue> {
     host::bind_share(&inbox)?;
     host::bind_export(&inbox)?;
     host::write_layout(&options);
+    controls::write(&options);
+    if options.continual {
+        // Continual learning runs on the CPU in plain loops (no WebGPU to pick).
+        return continual::run(options, inbox).await;
+    }
     let choice = device::init(options.backend, &options.config).await;
     let (device, backend, note) = (choice.device, choice.backend, choice.note);
     // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.

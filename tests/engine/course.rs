@@ -477,3 +477,45 @@ fn the_share_dialog_builds_a_link_and_an_escaped_iframe() {
         "https://e.org/"
     );
 }
+
+#[test]
+fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
+    use firefly_playground::playground::continual::{ContinualPage, TaskState};
+    let (options, problems) = parse_hash("mode=continual&sequence=circle,xor,spiral&seed=3");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(options.continual);
+    let mut page = ContinualPage::new(&options).unwrap();
+    assert_eq!(page.strip()[0].1, TaskState::Current);
+    assert_eq!(page.strip()[2].1, TaskState::Next);
+    let mut after_first: Option<(f32, f32)> = None;
+    let mut guard = 0;
+    while !page.finished() {
+        page.work(500).unwrap();
+        // Fine-tuning may finish a task first, then waits for Firefly.
+        assert!(page.fine_tune().table().len() <= page.firefly().table().len() + 1);
+        if after_first.is_none() && page.firefly().table().len() == 1 && page.fine_tune().table().len() == 1 {
+            let rows = page.rows().unwrap();
+            after_first = Some((rows[0].firefly, rows[0].fine_tune.unwrap()));
+        }
+        guard += 1;
+        assert!(guard < 100_000);
+    }
+    let (firefly_then, fine_then) = after_first.expect("both finished the first task");
+    let rows = page.rows().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(page.strip().iter().all(|(_, s)| *s == TaskState::Done));
+    // Firefly's first task is frozen: the same accuracy, exactly.
+    assert_eq!(rows[0].firefly, firefly_then);
+    // Fine-tuning forgets it.
+    let fine_now = rows[0].fine_tune.unwrap();
+    assert!(fine_now < fine_then - 0.05, "fine-tuning kept circle: {fine_then} → {fine_now}");
+    // The maps are probabilities.
+    let heat = ContinualPage::heat(page.firefly(), 2, 10).unwrap();
+    assert_eq!(heat.len(), 100 * 2);
+    assert!(heat.chunks(2).all(|c| ((c[0] + c[1]) - 1.0).abs() < 1e-5));
+
+    for bad in ["sequence=circle", "sequence=circle,reg-plane", "sequence=circle,nothing", "mode=both"] {
+        let (_, problems) = parse_hash(bad);
+        assert_eq!(problems.len(), 1, "{bad} is refused");
+    }
+}

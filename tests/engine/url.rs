@@ -37,6 +37,7 @@ fn other_value(setting: &settings::Setting) -> String {
             .find(|v| *v != default)
             .expect("several datasets"),
         Widget::Text if setting.key == "allow-origin" => "https://course.example.org".into(),
+        Widget::Text if setting.key == "sequence" => "xor,circle".into(),
         Widget::Text => "4,2".into(),
         Widget::None => unreachable!("every setting has a widget"),
     }

@@ -22,6 +22,67 @@ pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("same-decisions", || same_decisions(session, base));
     report.check("course-page", || course_page(session, base));
     report.check("csp", || csp(session, base));
+    report.check("continual-mode", || continual_mode(session, base));
+}
+
+/// One task's accuracies from `data-cl` (`task:firefly:fine-tune,…`).
+fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
+    app.get("cl")?.split(',').find_map(|row| {
+        let mut parts = row.split(':');
+        (parts.next()? == task).then(|| {
+            (
+                parts.next().unwrap_or_default().to_string(),
+                parts.next().unwrap_or_default().to_string(),
+            )
+        })
+    })
+}
+
+/// `continual-mode`: tasks one after another; Firefly's accuracy on the first task does not
+/// move once it is frozen; the mode list goes back to growth.
+fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#mode=continual&sequence=circle,xor,spiral&backend=cpu"),
+    )?;
+    let first = wait_for(session, "the first task learnt", WAIT, |a| {
+        Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
+    })?;
+    let (firefly_then, fine_then) = accuracy(&first, "circle").unwrap_or_default();
+    let done = wait_for(
+        session,
+        "all three tasks learnt",
+        Duration::from_secs(120),
+        |a| Ok(a.is("state", "finished")),
+    )?;
+    let (firefly_now, fine_now) = accuracy(&done, "circle").unwrap_or_default();
+    if firefly_now != firefly_then {
+        return Err(format!(
+            "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
+        ));
+    }
+    let strip = text(
+        session,
+        "return document.getElementById('task-strip').innerText;",
+    )?;
+    if strip.matches('✓').count() != 3 {
+        return Err(format!(
+            "the task strip does not show three tasks done: {strip:?}"
+        ));
+    }
+    session.execute(
+        "const e = document.getElementById('mode'); e.value = 'grow';
+         e.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )?;
+    let back = wait_for(session, "growth mode again", WAIT, |a| {
+        Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
+    })?;
+    Ok(format!(
+        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {} units; back to growth at epoch {}",
+        done.num("units"),
+        back.num("epoch")
+    ))
 }
 
 /// `csp`: the page declares `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'`, has no

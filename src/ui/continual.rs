@@ -1,0 +1,239 @@
+//! The page in continual-learning mode (`mode=continual`): its own loop over
+//! [`ContinualPage`], drawing the task strip, the accuracy table, both runs' maps of the current
+//! task and Firefly's units coloured by the task that owns them (unlocked copies ringed). The
+//! maths is the engine's; this file draws and handles Play, Reset and the mode switch.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, HtmlCanvasElement, HtmlElement};
+
+use super::dom::{self, by_id, set_attr, set_text};
+use super::draw::{self, DecisionMap};
+use super::{Event, Inbox};
+use crate::continual::{ContinualRun, UnitOrigin};
+use crate::playground::Msg;
+use crate::playground::continual::{ContinualPage, TaskState};
+use crate::settings::{self, Effect, PageOptions};
+use crate::url::to_hash;
+
+/// Side of the maps' grid.
+const RESOLUTION: usize = 60;
+/// Work per call to [`ContinualPage::work`] (a unit is about 0.1 ms).
+const CHUNK: usize = 20;
+/// Milliseconds of training per frame.
+const FRAME_MS: f64 = 10.0;
+/// Colours of the tasks' units, in order.
+const TASK_COLOURS: [&str; 6] = ["#7b3fe4", "#0877bd", "#2ea043", "#f59322", "#c0392b", "#555"];
+
+/// Runs the continual mode until the page goes (a mode switch reloads it).
+pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
+    let root: Element = by_id("app")?;
+    let _ = root.class_list().add_1("continual-mode");
+    set_attr(&root, "data-mode", "continual");
+    set_attr(&root, "data-backend", "cpu");
+    if let Ok(panel) = by_id::<HtmlElement>("continual") {
+        dom::set_hidden(&panel, false);
+    }
+    set_text(&by_id::<Element>("main-name")?, "Firefly (grows per task)");
+    set_text(&by_id::<Element>("baseline-name")?, "Fine-tuning one network");
+    set_text(
+        &by_id::<Element>("look-for")?,
+        "Tasks arrive one after another. Firefly grows for each new task, choosing between unlocked copies of old units and new units, and freezes the units each old task uses, so old tasks keep their accuracy exactly; the other network is fine-tuned on each task in turn and forgets. Watch the table as tasks end.",
+    );
+    let mut page = ContinualPage::new(&options).map_err(|e| JsValue::from_str(&e))?;
+    let maps = (
+        DecisionMap::new(by_id("heatmap")?)?,
+        DecisionMap::new(by_id("baseline-heatmap")?)?,
+    );
+    let network: HtmlCanvasElement = by_id("network")?;
+    let mut version = 0u64;
+    loop {
+        dom::next_frame().await;
+        let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
+        for event in events {
+            match event {
+                Event::App(Msg::TogglePlay) => page.toggle(),
+                Event::App(Msg::Reset) => {
+                    page = ContinualPage::new(&options).map_err(|e| JsValue::from_str(&e))?;
+                    version += 1;
+                }
+                Event::App(Msg::Set(key, value)) => switch(&options, &key, &value)?,
+                _ => {}
+            }
+        }
+        let start = dom::now();
+        while page.running() && dom::now() - start < FRAME_MS {
+            if let Err(e) = page.work(CHUNK) {
+                super::crash::show(&format!("the continual run stopped: {e}"));
+                return Ok(());
+            }
+        }
+        draw_all(&page, &maps, &network, version)?;
+        write_state(&root, &page)?;
+    }
+}
+
+/// A changed setting: the mode (or anything that reloads) writes the link and loads the page
+/// again; the rest waits for growth mode.
+fn switch(options: &PageOptions, key: &str, value: &str) -> Result<(), JsValue> {
+    let mut next = options.clone();
+    if settings::set_key(&mut next, key, value).is_err() {
+        return Ok(());
+    }
+    let reload = settings::changed(options, &next)
+        .iter()
+        .any(|s| s.effect == Effect::Reload);
+    if reload {
+        let window = dom::window()?;
+        window.location().set_hash(&to_hash(&next))?;
+        window.location().reload()?;
+    }
+    Ok(())
+}
+
+fn draw_all(
+    page: &ContinualPage,
+    maps: &(DecisionMap, DecisionMap),
+    network: &HtmlCanvasElement,
+    version: u64,
+) -> Result<(), JsValue> {
+    for (run, map) in [(page.firefly(), &maps.0), (page.fine_tune(), &maps.1)] {
+        let task = page.task();
+        let Some(data) = run.data(task) else { continue };
+        let heat = ContinualPage::heat(run, task, RESOLUTION).map_err(|e| JsValue::from_str(&e))?;
+        let k = heat.len() / (RESOLUTION * RESOLUTION).max(1);
+        map.draw_heat(
+            &heat,
+            RESOLUTION,
+            k,
+            &data.train,
+            None,
+            data.task,
+            false,
+            version * 100 + task as u64,
+        )?;
+    }
+    draw_units(network, page.firefly())
+}
+
+/// Firefly's hidden units in one row, coloured by the task that owns them; an unlocked copy has
+/// a ring; under them, each task's head and lines to the units its mask reads.
+fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsValue> {
+    let ctx = draw::context(canvas)?;
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    ctx.clear_rect(0.0, 0.0, w, h);
+    let net = run.net();
+    let n = net.units.len().max(1) as f64;
+    let x_of = |i: usize| 20.0 + (w - 40.0) * (i as f64 + 0.5) / n;
+    let heads = net.heads.len().max(1) as f64;
+    let head_x = |t: usize| 40.0 + (w - 80.0) * (t as f64 + 0.5) / heads;
+    let (unit_y, head_y) = (h * 0.3, h * 0.8);
+    ctx.set_line_width(1.0);
+    for (t, head) in net.heads.iter().enumerate() {
+        ctx.set_stroke_style_str(TASK_COLOURS[t % TASK_COLOURS.len()]);
+        ctx.set_global_alpha(0.35);
+        for id in &head.units {
+            if let Some(i) = net.index_of(*id) {
+                ctx.begin_path();
+                ctx.move_to(x_of(i), unit_y);
+                ctx.line_to(head_x(t), head_y);
+                ctx.stroke();
+            }
+        }
+    }
+    ctx.set_global_alpha(1.0);
+    let radius = (((w - 40.0) / n) * 0.4).clamp(2.5, 9.0);
+    for (i, unit) in net.units.iter().enumerate() {
+        ctx.set_fill_style_str(TASK_COLOURS[unit.owner % TASK_COLOURS.len()]);
+        ctx.begin_path();
+        ctx.arc(x_of(i), unit_y, radius, 0.0, std::f64::consts::TAU)?;
+        ctx.fill();
+        if matches!(unit.origin, UnitOrigin::Copy { .. }) {
+            ctx.set_stroke_style_str("#222");
+            ctx.set_line_width(2.0);
+            ctx.begin_path();
+            ctx.arc(x_of(i), unit_y, radius + 3.0, 0.0, std::f64::consts::TAU)?;
+            ctx.stroke();
+            ctx.set_line_width(1.0);
+        }
+    }
+    ctx.set_font("12px system-ui, sans-serif");
+    for (t, _) in net.heads.iter().enumerate() {
+        let name = run.config().sequence.get(t).map_or("?", |k| k.name());
+        ctx.set_fill_style_str(TASK_COLOURS[t % TASK_COLOURS.len()]);
+        ctx.fill_rect(head_x(t) - 6.0, head_y - 6.0, 12.0, 12.0);
+        ctx.fill_text(&format!("head {}: {name}", t + 1), head_x(t) - 30.0, head_y + 22.0)?;
+    }
+    ctx.set_fill_style_str("#444");
+    ctx.fill_text(
+        &format!(
+            "{} hidden units, coloured by the task that added them; ringed: unlocked copies",
+            net.units.len()
+        ),
+        10.0,
+        16.0,
+    )?;
+    Ok(())
+}
+
+fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
+    let state = if page.finished() {
+        "finished"
+    } else if page.running() {
+        "running"
+    } else {
+        "paused"
+    };
+    set_attr(root, "data-state", state);
+    set_attr(root, "data-task", &page.firefly().task().to_string());
+    set_attr(
+        root,
+        "data-tasks-done",
+        &page.firefly().table().len().to_string(),
+    );
+    set_attr(root, "data-units", &page.firefly().net().units.len().to_string());
+    if let Ok(play) = by_id::<Element>("play") {
+        set_text(&play, if page.running() { "Pause" } else { "Play" });
+    }
+    // The task strip.
+    let strip: Vec<String> = page
+        .strip()
+        .iter()
+        .map(|(k, s)| {
+            let mark = match s {
+                TaskState::Done => "✓",
+                TaskState::Current => "▶",
+                TaskState::Next => "·",
+            };
+            format!("{mark} {}", k.name())
+        })
+        .collect();
+    set_text(&by_id::<Element>("task-strip")?, &strip.join("   →   "));
+    // The table: every task seen, both runs' accuracy now.
+    let rows = page.rows().map_err(|e| JsValue::from_str(&e))?;
+    let pct = |x: f32| format!("{:.1} %", x * 100.0);
+    let mut text = Vec::new();
+    let mut data = Vec::new();
+    for r in &rows {
+        let fine = r.fine_tune.map_or("—".to_string(), pct);
+        text.push(format!("{}: Firefly {} · fine-tuning {}", r.task.name(), pct(r.firefly), fine));
+        data.push(format!(
+            "{}:{:.4}:{}",
+            r.task.name(),
+            r.firefly,
+            r.fine_tune.map_or(String::new(), |f| format!("{f:.4}"))
+        ));
+    }
+    let table: Element = by_id("cl-table")?;
+    let lines = text.join("\n");
+    if table.text_content().as_deref() != Some(lines.as_str()) {
+        table.set_inner_html("");
+        let document = dom::document()?;
+        for line in text {
+            let li = document.create_element("li")?;
+            li.set_text_content(Some(&line));
+            table.append_child(&li)?;
+        }
+    }
+    set_attr(root, "data-cl", &data.join(","));
+    Ok(())
+}
