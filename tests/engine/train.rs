@@ -252,7 +252,10 @@ fn carried_moments_are_reshaped_like_the_weights_by_hand() {
         fan_in0.extend([w0.get(r, 0), w0.get(r, 1), w0.get(r, 2), w0.get(r, 1), 0.0]);
     }
     assert_eq!(carried.blocks[0].fan_in, Matrix::from_vec(2, 5, fan_in0));
-    assert_eq!(carried.blocks[0].bias, vec![b0[0], b0[1], b0[2], b0[1], 0.0]);
+    assert_eq!(
+        carried.blocks[0].bias,
+        vec![b0[0], b0[1], b0[2], b0[1], 0.0]
+    );
     // The residual block reads and writes the stream of block 0's units 0, 1, 2, clone of 1, new.
     let stream = [Some(0), Some(1), Some(2), Some(1), None];
     let mut fan_in1 = Vec::new();
@@ -265,7 +268,10 @@ fn carried_moments_are_reshaped_like_the_weights_by_hand() {
     for q in 0..2 {
         fan_out1.extend(stream.map(|u| u.map_or(0.0, |c| r_out.get(q, c))));
     }
-    assert_eq!(carried.blocks[1].fan_out, Some(Matrix::from_vec(2, 5, fan_out1)));
+    assert_eq!(
+        carried.blocks[1].fan_out,
+        Some(Matrix::from_vec(2, 5, fan_out1))
+    );
     // Block 2: rows of the stream (the new unit's zero); columns 0, 1, clone of 0.
     let mut fan_in2 = Vec::new();
     for u in stream {
