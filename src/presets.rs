@@ -90,17 +90,26 @@ impl Preset {
         }
         Ok(options)
     }
-
-    /// Whether the runs' settings in `options` (all but the number of seeds) are this preset's.
-    fn matches(&self, options: &PageOptions) -> bool {
-        self.options()
-            .is_ok_and(|p| p.config == options.config && p.baseline == options.baseline)
-    }
 }
 
-/// The preset the options are, if any.
+/// Every preset's options, read once (the link and the page ask which preset is in force on
+/// every frame).
+fn all_options() -> &'static [Option<PageOptions>] {
+    static OPTIONS: std::sync::OnceLock<Vec<Option<PageOptions>>> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| PRESETS.iter().map(|p| p.options().ok()).collect())
+}
+
+/// The preset the options are, if any: the runs' settings (all but the number of seeds) equal
+/// the preset's.
 pub fn current(options: &PageOptions) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.matches(options))
+    PRESETS
+        .iter()
+        .zip(all_options())
+        .find(|(_, p)| {
+            p.as_ref()
+                .is_some_and(|p| p.config == options.config && p.baseline == options.baseline)
+        })
+        .map(|(preset, _)| preset)
 }
 
 /// Applies preset `name` to the runs' settings (an empty name or `custom` leaves them as they

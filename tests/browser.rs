@@ -109,7 +109,10 @@ mod ui {
             .unchecked_into::<web_sys::HtmlTextAreaElement>()
             .value();
         assert!(report.contains("index out of bounds"), "{report}");
-        assert!(report.contains("settings: #dataset=xor&lr=0.03"), "{report}");
+        assert!(
+            report.contains("settings: #dataset=xor&lr=0.03"),
+            "{report}"
+        );
         assert!(report.contains("lr"), "{report}");
         assert!(report.contains("browser: Mozilla"), "{report}");
         panel.remove();

@@ -22,7 +22,9 @@ const CHUNK: usize = 20;
 /// Milliseconds of training per frame.
 const FRAME_MS: f64 = 10.0;
 /// Colours of the tasks' units, in order.
-const TASK_COLOURS: [&str; 6] = ["#7b3fe4", "#0877bd", "#2ea043", "#f59322", "#c0392b", "#555"];
+const TASK_COLOURS: [&str; 6] = [
+    "#7b3fe4", "#0877bd", "#2ea043", "#f59322", "#c0392b", "#555",
+];
 
 /// Runs the continual mode until the page goes (a mode switch reloads it).
 pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
@@ -34,7 +36,10 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
         dom::set_hidden(&panel, false);
     }
     set_text(&by_id::<Element>("main-name")?, "Firefly (grows per task)");
-    set_text(&by_id::<Element>("baseline-name")?, "Fine-tuning one network");
+    set_text(
+        &by_id::<Element>("baseline-name")?,
+        "Fine-tuning one network",
+    );
     set_text(
         &by_id::<Element>("look-for")?,
         "Tasks arrive one after another. Firefly grows for each new task, choosing between unlocked copies of old units and new units, and freezes the units each old task uses, so old tasks keep their accuracy exactly; the other network is fine-tuned on each task in turn and forgets. Watch the table as tasks end.",
@@ -161,7 +166,11 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
         let name = run.config().sequence.get(t).map_or("?", |k| k.name());
         ctx.set_fill_style_str(TASK_COLOURS[t % TASK_COLOURS.len()]);
         ctx.fill_rect(head_x(t) - 6.0, head_y - 6.0, 12.0, 12.0);
-        ctx.fill_text(&format!("head {}: {name}", t + 1), head_x(t) - 30.0, head_y + 22.0)?;
+        ctx.fill_text(
+            &format!("head {}: {name}", t + 1),
+            head_x(t) - 30.0,
+            head_y + 22.0,
+        )?;
     }
     ctx.set_fill_style_str("#444");
     ctx.fill_text(
@@ -190,7 +199,11 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         "data-tasks-done",
         &page.firefly().table().len().to_string(),
     );
-    set_attr(root, "data-units", &page.firefly().net().units.len().to_string());
+    set_attr(
+        root,
+        "data-units",
+        &page.firefly().net().units.len().to_string(),
+    );
     if let Ok(play) = by_id::<Element>("play") {
         set_text(&play, if page.running() { "Pause" } else { "Play" });
     }
@@ -215,7 +228,12 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
     let mut data = Vec::new();
     for r in &rows {
         let fine = r.fine_tune.map_or("—".to_string(), pct);
-        text.push(format!("{}: Firefly {} · fine-tuning {}", r.task.name(), pct(r.firefly), fine));
+        text.push(format!(
+            "{}: Firefly {} · fine-tuning {}",
+            r.task.name(),
+            pct(r.firefly),
+            fine
+        ));
         data.push(format!(
             "{}:{:.4}:{}",
             r.task.name(),

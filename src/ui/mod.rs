@@ -174,9 +174,14 @@ async fn run() -> Result<(), JsValue> {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
         let mut changed = !events.is_empty();
-        crash::note_link(&playground.settings_hash());
+        if changed {
+            crash::note_link(&playground.settings_hash());
+        }
         for event in events {
-            if !matches!(event, Event::Hover(_) | Event::OnScreen(_) | Event::PageHidden(_)) {
+            if !matches!(
+                event,
+                Event::Hover(_) | Event::OnScreen(_) | Event::PageHidden(_)
+            ) {
                 crash::note_event(&event);
             }
             match event {

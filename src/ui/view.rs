@@ -852,7 +852,8 @@ impl View {
                     // Through the style object, not a `style` attribute, which a strict
                     // Content-Security-Policy refuses.
                     if class == "bar"
-                        && let Ok(span) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(span.clone())
+                        && let Ok(span) =
+                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(span.clone())
                     {
                         let style = span.style();
                         let _ = style.set_property("width", &format!("{width:.1}%"));

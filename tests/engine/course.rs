@@ -493,7 +493,10 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
         page.work(500).unwrap();
         // Fine-tuning may finish a task first, then waits for Firefly.
         assert!(page.fine_tune().table().len() <= page.firefly().table().len() + 1);
-        if after_first.is_none() && page.firefly().table().len() == 1 && page.fine_tune().table().len() == 1 {
+        if after_first.is_none()
+            && page.firefly().table().len() == 1
+            && page.fine_tune().table().len() == 1
+        {
             let rows = page.rows().unwrap();
             after_first = Some((rows[0].firefly, rows[0].fine_tune.unwrap()));
         }
@@ -508,13 +511,21 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
     assert_eq!(rows[0].firefly, firefly_then);
     // Fine-tuning forgets it.
     let fine_now = rows[0].fine_tune.unwrap();
-    assert!(fine_now < fine_then - 0.05, "fine-tuning kept circle: {fine_then} → {fine_now}");
+    assert!(
+        fine_now < fine_then - 0.05,
+        "fine-tuning kept circle: {fine_then} → {fine_now}"
+    );
     // The maps are probabilities.
     let heat = ContinualPage::heat(page.firefly(), 2, 10).unwrap();
     assert_eq!(heat.len(), 100 * 2);
     assert!(heat.chunks(2).all(|c| ((c[0] + c[1]) - 1.0).abs() < 1e-5));
 
-    for bad in ["sequence=circle", "sequence=circle,reg-plane", "sequence=circle,nothing", "mode=both"] {
+    for bad in [
+        "sequence=circle",
+        "sequence=circle,reg-plane",
+        "sequence=circle,nothing",
+        "mode=both",
+    ] {
         let (_, problems) = parse_hash(bad);
         assert_eq!(problems.len(), 1, "{bad} is refused");
     }

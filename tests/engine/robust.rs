@@ -23,14 +23,21 @@ fn a_diverged_run_offers_a_reset_with_a_smaller_rate() {
         guard += 1;
         assert!(guard < 5_000, "lr=10 with SGD did not diverge");
     }
-    let notice = p.notices().iter().find(|n| n.cause == Cause::Run).expect("a notice");
+    let notice = p
+        .notices()
+        .iter()
+        .find(|n| n.cause == Cause::Run)
+        .expect("a notice");
     assert_eq!(notice.action, Some(Action::ResetWithRate(1.0)));
     assert!(notice.text.contains("diverged"));
     let fx = p.update(Msg::Act(Action::ResetWithRate(1.0)));
     assert!(fx.restarted);
     assert_eq!(p.state(), RunState::Running);
     assert_eq!(p.options().config.train.learning_rate, 1.0);
-    assert_eq!(fx.hash.map(|h| h.hash), Some("dataset=reg-plane&lr=1&optimizer=sgd&seeds=1".into()));
+    assert_eq!(
+        fx.hash.map(|h| h.hash),
+        Some("dataset=reg-plane&lr=1&optimizer=sgd&seeds=1".into())
+    );
     assert!(p.notices().iter().all(|n| n.cause != Cause::Run));
 }
 
@@ -67,7 +74,11 @@ fn a_long_history_stays_bounded_and_keeps_its_ends() {
     }
     let epochs: Vec<usize> = history.epochs.iter().map(|r| r.epoch).collect();
     assert_eq!(epochs[0], 1, "the first epoch stays");
-    assert_eq!(*epochs.last().unwrap(), 10 * MAX_EPOCH_RECORDS, "the latest stays");
+    assert_eq!(
+        *epochs.last().unwrap(),
+        10 * MAX_EPOCH_RECORDS,
+        "the latest stays"
+    );
     assert!(epochs.windows(2).all(|w| w[0] < w[1]), "in order");
     // The newest stretch is whole.
     let tail = &epochs[epochs.len() - 1000..];
