@@ -38,8 +38,14 @@ pub fn explanation(g: &GrowthConfig, key: u8, finished: Option<&GrowthEvent>) ->
             g.step1_steps, g.eps_max
         ),
         3 => format!(
-            "③ Score. Each candidate's effect on the loss was integrated along the path from ε = 0 to the optimised ε ({} points); the ranking is in \"Why these units\". Next: ④ select the best and ⑤ materialise them.",
-            g.path_points
+            "③ Score. Each candidate's effect on the loss was integrated from ε = 0 to its optimised ε ({} points), {}; the ranking is in \"Why these units\". Next: ④ select the best and ⑤ materialise them.",
+            g.path_points,
+            match g.score {
+                crate::grow::ScorePath::Joint =>
+                    "all candidates moving together (the scores add up to the loss change)",
+                crate::grow::ScorePath::OwnAxis =>
+                    "each along its own axis while the others stay at their optimised ε",
+            }
         ),
         0 => match finished {
             Some(event) => {
