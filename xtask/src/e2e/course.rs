@@ -23,6 +23,90 @@ pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("course-page", || course_page(session, base));
     report.check("csp", || csp(session, base));
     report.check("continual-mode", || continual_mode(session, base));
+    report.check("hostile-origin", || hostile_origin(session, base));
+}
+
+/// The embedded playground's `#app` attributes, read from inside its iframe (which may be on
+/// another origin than the page).
+fn inside(session: &Session, frame: &str) -> Result<App, String> {
+    session.switch_to_frame(Some(frame))?;
+    let app = read_app(session);
+    session.switch_to_frame(None)?;
+    app?.ok_or_else(|| format!("no #app in {frame}"))
+}
+
+/// `hostile-origin`: a page on another origin (`localhost` against `127.0.0.1`) embeds the
+/// playground and posts commands: ignored; with `allow-origin` naming it, obeyed.
+fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
+    let other = base.replacen("127.0.0.1", "localhost", 1);
+    if other == base {
+        return Err(format!("the site is not served on 127.0.0.1: {base}"));
+    }
+    let host_origin = other.split('/').take(3).collect::<Vec<_>>().join("/");
+    open(session, &format!("{other}course.html"))?;
+    wait_course(session, "the course page on localhost", |c| {
+        Ok(c.num("ready") >= 2.0)
+    })?;
+    let embed = |extra: &str| -> Result<(), String> {
+        session.execute(
+            "document.getElementById('a').src = arguments[0];",
+            vec![format!("{base}index.html#seeds=1&autoplay=0&backend=cpu{extra}").into()],
+        )?;
+        let started = Instant::now();
+        loop {
+            if inside(session, "#a").is_ok_and(|a| a.is("state", "paused")) {
+                return Ok(());
+            }
+            if started.elapsed() > WAIT {
+                return Err("the cross-origin iframe did not start".into());
+            }
+            thread::sleep(POLL);
+        }
+    };
+    let post = "const w = document.getElementById('a').contentWindow;
+                w.postMessage({type: 'set', settings: {dataset: 'xor'}}, '*');
+                w.postMessage({type: 'play'}, '*');";
+    // Not allowed: both commands are dropped.
+    embed("")?;
+    script(session, post)?;
+    thread::sleep(Duration::from_millis(1500));
+    let ignored = inside(session, "#a")?;
+    if !ignored.is("state", "paused")
+        || ignored.num("epoch") != 0.0
+        || ignored
+            .get("settings")
+            .is_some_and(|s| s.contains("dataset=xor"))
+    {
+        return Err(format!(
+            "a message from {host_origin} was obeyed: {}",
+            ignored.summary()
+        ));
+    }
+    // Allowed by the link: obeyed.
+    embed(&format!("&allow-origin={host_origin}"))?;
+    script(session, post)?;
+    let started = Instant::now();
+    loop {
+        let app = inside(session, "#a")?;
+        if app.is("state", "running")
+            && app.num("epoch") > 0.0
+            && app
+                .get("settings")
+                .is_some_and(|s| s.contains("dataset=xor"))
+        {
+            return Ok(format!(
+                "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
+                app.num("epoch")
+            ));
+        }
+        if started.elapsed() > WAIT {
+            return Err(format!(
+                "with allow-origin the commands were not obeyed: {}",
+                app.summary()
+            ));
+        }
+        thread::sleep(POLL);
+    }
 }
 
 /// One task's accuracies from `data-cl` (`task:firefly:fine-tune,…`).
@@ -114,13 +198,17 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     if inline.as_f64() != Some(0.0) {
         return Err(format!("{inline:?} inline scripts in the page"));
     }
-    session.click("#share")?;
-    text_when(
+    // The Share dialog writes its link and snippet (no style attribute, no inline script).
+    script(session, "document.getElementById('share').click();")?;
+    let link = text_when(
         session,
         "return document.getElementById('share-link').value;",
         |l| !l.is_empty(),
     )?;
-    session.click("#share-close")?;
+    if link.is_empty() {
+        return Err("the Share dialog wrote no link".into());
+    }
+    script(session, "document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
     let violations = app.num("csp-violations");
     if violations > 0.0 {

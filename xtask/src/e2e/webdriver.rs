@@ -330,6 +330,17 @@ impl Session<'_> {
             .ok_or_else(|| format!("element {css}: no element id in the answer {value}"))
     }
 
+    /// Makes the iframe found by CSS selector the context of later commands; `None` goes back
+    /// to the top-level page.
+    pub fn switch_to_frame(&self, css: Option<&str>) -> Result<(), String> {
+        let id = match css {
+            Some(css) => Json::obj([(ELEMENT_KEY, self.find(css)?.into())]),
+            None => Json::Null,
+        };
+        self.command("POST", "/frame", Some(&Json::obj([("id", id)])))
+            .map(drop)
+    }
+
     /// Clicks an element found by CSS selector.
     pub fn click(&self, css: &str) -> Result<(), String> {
         let element = self.find(css)?;
