@@ -17,15 +17,20 @@ pub struct BandPoint {
     pub n: usize,
 }
 
-/// Mean and spread over runs of (units, loss) points, by unit count (increasing). Non-finite
-/// losses are left out.
+/// Mean and spread over runs of (units, loss) points, by unit count (increasing). Each run
+/// counts once per unit count, with its last point there (a growth phase that added nothing
+/// leaves two points at one count); non-finite losses are left out.
 pub fn band(runs: &[Vec<(usize, f32)>]) -> Vec<BandPoint> {
     let mut by_units: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for run in runs {
+        let mut last: std::collections::BTreeMap<usize, f32> = Default::default();
         for &(units, loss) in run {
             if loss.is_finite() {
-                by_units.entry(units).or_default().push(loss as f64);
+                last.insert(units, loss);
             }
+        }
+        for (units, loss) in last {
+            by_units.entry(units).or_default().push(loss as f64);
         }
     }
     by_units

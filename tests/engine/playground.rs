@@ -466,6 +466,11 @@ fn figure3_band_is_the_mean_and_one_standard_deviation() {
         ]
     );
     assert!(band(&[]).is_empty());
+    // A phase that grew nothing leaves two points of one run at a count: the run counts once,
+    // with its later point.
+    let b = band(&[vec![(1, 0.9), (1, 0.7), (2, 0.4)], vec![(1, 0.5)]]);
+    assert_eq!((b[0].n, b[0].mean), (2, 0.6));
+    assert_eq!((b[1].n, b[1].mean), (1, 0.4));
 }
 
 #[test]

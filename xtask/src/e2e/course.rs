@@ -19,6 +19,7 @@ const WAIT: Duration = Duration::from_secs(60);
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("course-links", || links(session, base));
+    report.check("garbage-link", || garbage_link(session, base));
     report.check("same-decisions", || same_decisions(session, base));
     report.check("course-page", || course_page(session, base));
     report.check("csp", || csp(session, base));
@@ -357,6 +358,35 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     }
     Ok(format!(
         "hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"
+    ))
+}
+
+/// `garbage-link`: a link full of nonsense still starts the playground, names each bad part in a
+/// notice, and applies the rest.
+fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
+    let hash = "%%%&=&lr=banana&preset=nope&grow_hide=maybe&%E2%82&dataset=xor&backend=cpu&seeds=1";
+    open(session, &format!("{base}index.html#{hash}"))?;
+    let app = wait_for(session, "running despite the link", WAIT, |a| {
+        Ok(a.num("epoch") >= 2.0)
+    })?;
+    let notices = app.get("notices").unwrap_or_default();
+    for part in ["banana", "nope", "maybe"] {
+        if !notices.contains(part) {
+            return Err(format!("no notice names {part:?}: {notices}"));
+        }
+    }
+    if !app
+        .get("settings")
+        .is_some_and(|s| s.contains("dataset=xor"))
+    {
+        return Err(format!(
+            "the good part of the link was not applied: {}",
+            app.summary()
+        ));
+    }
+    Ok(format!(
+        "running at epoch {} on xor; notices: {notices}",
+        app.num("epoch")
     ))
 }
 
