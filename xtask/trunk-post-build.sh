@@ -11,6 +11,11 @@ html="$dir/index.html"
 tmp="$dir/.inline-script"
 awk -v dir="$dir" -v tmp="$tmp" '
   function flush_script(attrs, body,    cmd, sum, name) {
+    # trunk serve fills these placeholders in the page it sends, but not in a file: the
+    # live-reload script gets the address of the page itself (the same server) here.
+    # (No apostrophe anywhere in this program: it sits in single quotes.)
+    gsub(/\047[{][{]__TRUNK_ADDRESS__[}][}]\047/, "window.location.host", body)
+    gsub(/\047[{][{]__TRUNK_WS_BASE__[}][}]\047/, "\"/\"", body)
     printf "%s", body > tmp
     close(tmp)
     cmd = "cksum < \"" tmp "\""
