@@ -18,14 +18,13 @@
 //! only; a chosen new unit gets fan-in w and head row ε̂·c. Unselected candidates vanish, so the
 //! grown network's loss equals the augmented loss with the unselected ε at 0.
 
-use rand::RngExt;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use super::net::{Adam, ContinualNet, UnitOrigin, cross_entropy, pre_activation};
 use crate::error::EngineError;
+use crate::grow::firefly::unit_direction;
 use crate::grow::select_top;
 use crate::model::UnitId;
 
@@ -61,35 +60,13 @@ impl Default for GrowthSettings {
 impl GrowthSettings {
     /// Checks the ranges.
     pub fn validate(&self) -> Result<(), EngineError> {
-        let bad = |m: String| Err(EngineError::InvalidConfig(m));
-        if self.candidates == 0 || self.candidates > 1000 {
-            return bad(format!(
-                "candidates must be 1 to 1000, got {}",
-                self.candidates
-            ));
-        }
-        if !(self.eps_max.is_finite() && self.eps_max > 0.0 && self.eps_max <= 10.0) {
-            return bad(format!("eps_max must be in (0, 10], got {}", self.eps_max));
-        }
-        if self.step1_steps > 100_000 {
-            return bad(format!(
-                "step-1 steps must be at most 100000, got {}",
-                self.step1_steps
-            ));
-        }
-        if !(self.step1_lr.is_finite() && self.step1_lr > 0.0 && self.step1_lr <= 10.0) {
-            return bad(format!(
-                "step-1 learning rate must be in (0, 10], got {}",
-                self.step1_lr
-            ));
-        }
-        if self.path_points == 0 || self.path_points > 1024 {
-            return bad(format!(
-                "path points must be 1 to 1024, got {}",
-                self.path_points
-            ));
-        }
-        Ok(())
+        crate::grow::validate_search(
+            self.candidates,
+            self.eps_max,
+            self.step1_steps,
+            self.step1_lr,
+            self.path_points,
+        )
     }
 }
 
@@ -135,29 +112,6 @@ pub struct Candidates {
     pub copies: Vec<CopyCandidate>,
     /// New units.
     pub new_units: Vec<NewCandidate>,
-}
-
-/// A random direction with unit norm over all given lengths together.
-fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
-    let mut parts: Vec<Vec<f32>> = lengths
-        .iter()
-        .map(|&n| {
-            (0..n)
-                .map(|_| rng.sample::<f32, _>(StandardNormal))
-                .collect()
-        })
-        .collect();
-    let norm = parts
-        .iter()
-        .flatten()
-        .map(|v| v * v)
-        .sum::<f32>()
-        .sqrt()
-        .max(1e-12);
-    for v in parts.iter_mut().flatten() {
-        *v /= norm;
-    }
-    parts
 }
 
 fn scale_to_ball(values: &mut [f32]) {

@@ -75,7 +75,7 @@ pub struct Candidates {
 }
 
 /// A random direction with unit norm over all given lengths together.
-fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
+pub(crate) fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
     let mut parts: Vec<Vec<f32>> = lengths
         .iter()
         .map(|&n| {

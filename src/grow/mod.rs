@@ -251,35 +251,46 @@ impl GrowthConfig {
             }
             _ => {}
         }
-        if self.candidates == 0 || self.candidates > 1000 {
-            return bad(format!(
-                "candidates per layer must be 1 to 1000, got {}",
-                self.candidates
-            ));
-        }
-        if !(self.eps_max.is_finite() && self.eps_max > 0.0 && self.eps_max <= 10.0) {
-            return bad(format!("eps_max must be in (0, 10], got {}", self.eps_max));
-        }
-        if self.step1_steps > 100_000 {
-            return bad(format!(
-                "step-1 steps must be at most 100000, got {}",
-                self.step1_steps
-            ));
-        }
-        if !(self.step1_lr.is_finite() && self.step1_lr > 0.0 && self.step1_lr <= 10.0) {
-            return bad(format!(
-                "step-1 learning rate must be in (0, 10], got {}",
-                self.step1_lr
-            ));
-        }
-        if self.path_points == 0 || self.path_points > 1024 {
-            return bad(format!(
-                "path points must be 1 to 1024, got {}",
-                self.path_points
-            ));
-        }
-        Ok(())
+        validate_search(
+            self.candidates,
+            self.eps_max,
+            self.step1_steps,
+            self.step1_lr,
+            self.path_points,
+        )
     }
+}
+
+/// Checks the knobs of Firefly's search shared by every grower (this module's and continual
+/// learning's): candidates, ε bound, Step 1 steps and rate, Step 2 path points.
+pub(crate) fn validate_search(
+    candidates: usize,
+    eps_max: f32,
+    step1_steps: usize,
+    step1_lr: f32,
+    path_points: usize,
+) -> Result<(), EngineError> {
+    let bad = |m: String| Err(EngineError::InvalidConfig(m));
+    if candidates == 0 || candidates > 1000 {
+        return bad(format!("candidates must be 1 to 1000, got {candidates}"));
+    }
+    if !(eps_max.is_finite() && eps_max > 0.0 && eps_max <= 10.0) {
+        return bad(format!("eps_max must be in (0, 10], got {eps_max}"));
+    }
+    if step1_steps > 100_000 {
+        return bad(format!(
+            "step-1 steps must be at most 100000, got {step1_steps}"
+        ));
+    }
+    if !(step1_lr.is_finite() && step1_lr > 0.0 && step1_lr <= 10.0) {
+        return bad(format!(
+            "step-1 learning rate must be in (0, 10], got {step1_lr}"
+        ));
+    }
+    if path_points == 0 || path_points > 1024 {
+        return bad(format!("path points must be 1 to 1024, got {path_points}"));
+    }
+    Ok(())
 }
 
 /// Split unit `unit` of block `block` into θ ± ε·δ, each offspring with half the out-weights.
