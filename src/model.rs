@@ -457,6 +457,24 @@ impl Mlp {
             .collect()
     }
 
+    /// The next dense block after `block`, which reads its units (`None`: the output layer
+    /// does). Residual blocks in between act on the same stream.
+    pub fn consumer_of(&self, block: usize) -> Option<usize> {
+        (block + 1..self.blocks.len()).find(|&b| self.blocks[b].kind == BlockKind::Dense)
+    }
+
+    /// How many values one unit of `block` writes: one per unit of its consumer (the next dense
+    /// block, or the output) for a dense block, one per stream coordinate for a residual block.
+    pub fn consumer_width(&self, block: usize) -> usize {
+        match self.blocks[block].kind {
+            BlockKind::Residual => self.blocks[block].d_in(),
+            BlockKind::Dense => match self.consumer_of(block) {
+                Some(c) => self.blocks[c].n_units(),
+                None => self.out_bias.len(),
+            },
+        }
+    }
+
     /// Where a unit is and the size of its weights (for the UI's unit card).
     pub fn unit_info(&self, id: UnitId) -> Option<UnitInfo> {
         let (block, index) =
@@ -467,7 +485,7 @@ impl Mlp {
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let fan_out: Vec<f32> = match (&blk.fan_out, blk.kind) {
             (Some(m), _) => m.row(index).to_vec(),
-            (None, _) => match crate::grow::consumer_of(self, block) {
+            (None, _) => match self.consumer_of(block) {
                 Some(c) if blk.kind == BlockKind::Dense => {
                     self.blocks[c].fan_in.row(index).to_vec()
                 }

@@ -30,7 +30,7 @@ use rand_distr::StandardNormal;
 
 use super::{
     CandidateKind, CandidateKinds, CandidateScore, GrowthConfig, GrowthPlan, LayerUnitChoice,
-    NewLayerChoice, NewUnitChoice, ScorePath, SplitChoice, consumer_width, select_top,
+    NewLayerChoice, NewUnitChoice, ScorePath, SplitChoice, select_top,
 };
 use crate::error::EngineError;
 use crate::model::{BlockKind, Matrix, Mlp, Targets, loss};
@@ -168,7 +168,7 @@ impl Candidates {
                 None
             });
             new.push(if kinds.new {
-                Some(new_group(&mut host, d, consumer_width(mlp, b), rng))
+                Some(new_group(&mut host, d, mlp.consumer_width(b), rng))
             } else {
                 None
             });
@@ -403,6 +403,11 @@ impl FireflyRun {
             }
         }
         out
+    }
+
+    /// The growth settings the phase runs with.
+    pub fn config(&self) -> &GrowthConfig {
+        &self.config
     }
 
     /// Step-1 steps taken so far.
@@ -672,7 +677,7 @@ impl FireflyRun {
                         EngineError::Internal("new candidate without slots".into())
                     })?;
                     let d = self.mlp.blocks[b].d_in();
-                    let (eps, fan_in, fan_out) = group_unit(s, d, consumer_width(&self.mlp, b), j);
+                    let (eps, fan_in, fan_out) = group_unit(s, d, self.mlp.consumer_width(b), j);
                     plan.new_units.push(NewUnitChoice {
                         block: b,
                         eps,

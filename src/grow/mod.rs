@@ -3,30 +3,22 @@
 //! Every growth method (Firefly and its ablations in [`firefly`], the random baselines in
 //! [`random`], exact splitting in [`splitting`]) only *proposes*: it returns a [`GrowthPlan`], plain
 //! data naming which units split along which δ, which new units and which new layers appear, each
-//! with its score. [`apply_plan`] is the only code that changes a network's shape.
-//!
-//! The surgery is the materialisation of Firefly's augmented network with the unselected ε set to
-//! zero (spec §5), so that "the loss after surgery equals the augmented loss with unselected ε = 0"
-//! holds exactly. It runs in two passes:
-//! 1. *fan-in side*, block by block over the old input widths: a split unit's column becomes
-//!    θ + εδ and a clone θ − εδ is appended; a new unit's column is appended; a residual unit's
-//!    fan-out row is halved and copied for its clone, a new residual unit gets fan-out ε·c.
-//! 2. *stream side*, for each dense block's group (the dense block and the residual blocks that
-//!    follow it): every consumer row of a split unit is halved and copied; residual blocks copy their
-//!    fan-out column for the clone; a new dense unit gets consumer row ε·c (extended to the
-//!    consumer's own clones and new units) and zero rows/columns in the residual blocks.
-//!
-//! New layers are inserted first, on the old stream, so that pass 2 widens them like any other
-//! residual block.
-
+//! with its score. A session drives every method through one interface, [`Grower`] (start,
+//! bounded step, finish ⇒ plan and scores; [`grower`]), and [`apply_plan`] ([`surgery`]) is the
+//! only code that changes a network's shape.
 pub mod firefly;
+pub mod grower;
 pub mod random;
 pub mod splitting;
+pub mod surgery;
 
 use serde::{Deserialize, Serialize};
 
+pub use grower::{Grower, GrowthStage};
+pub use surgery::{Surgery, apply_plan, apply_plan_with};
+
 use crate::error::EngineError;
-use crate::model::{Block, BlockKind, Matrix, Mlp, UnitId};
+use crate::model::UnitId;
 
 /// Which growth method a session uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,6 +67,11 @@ impl Method {
             Method::ExactSplit => "exact-split",
             Method::None => "none",
         }
+    }
+
+    /// Whether the method ever adds units (all but [`Method::None`]).
+    pub fn grows(self) -> bool {
+        self != Method::None
     }
 
     /// The candidate kinds a Firefly variant proposes (`None` for non-Firefly methods).
@@ -525,307 +522,4 @@ pub fn select_top<K>(
         chosen.push(i);
     }
     chosen
-}
-
-/// How [`apply_plan_with`] treats values: as weights (the real surgery) or as optimiser moments
-/// carried across growth (parents' moments copied, never halved; new entries zero).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Surgery {
-    /// Materialise the plan on the network's weights.
-    Weights,
-    /// Reshape optimiser moments the same way.
-    Moments,
-}
-
-/// Applies a plan to a network: the one function that grows a network. Returns the grown network
-/// and the lineage of its new units.
-pub fn apply_plan(mlp: &Mlp, plan: &GrowthPlan) -> Result<(Mlp, Vec<Lineage>), EngineError> {
-    apply_plan_with(mlp, plan, Surgery::Weights)
-}
-
-fn invalid(message: String) -> EngineError {
-    EngineError::Internal(format!("invalid growth plan: {message}"))
-}
-
-fn check_plan(mlp: &Mlp, plan: &GrowthPlan) -> Result<(), EngineError> {
-    let n_blocks = mlp.blocks.len();
-    let mut seen = Vec::new();
-    for s in &plan.splits {
-        let block = mlp
-            .blocks
-            .get(s.block)
-            .ok_or_else(|| invalid(format!("split names block {}", s.block)))?;
-        if s.unit >= block.n_units() {
-            return Err(invalid(format!(
-                "split names unit {} of block {}",
-                s.unit, s.block
-            )));
-        }
-        if s.delta.len() != block.d_in() + 1 {
-            return Err(invalid("split direction has the wrong length".into()));
-        }
-        if seen.contains(&(s.block, s.unit)) {
-            return Err(invalid(format!(
-                "unit {} of block {} split twice",
-                s.unit, s.block
-            )));
-        }
-        seen.push((s.block, s.unit));
-    }
-    for u in &plan.new_units {
-        if u.block >= n_blocks {
-            return Err(invalid(format!("new unit names block {}", u.block)));
-        }
-        if u.fan_in.len() != mlp.blocks[u.block].d_in() + 1
-            || u.fan_out.len() != consumer_width(mlp, u.block)
-        {
-            return Err(invalid("new unit weights have the wrong length".into()));
-        }
-    }
-    let mut positions = Vec::new();
-    for l in &plan.new_layers {
-        if l.after_block >= n_blocks || l.units.is_empty() || positions.contains(&l.after_block) {
-            return Err(invalid(format!(
-                "bad new layer after block {}",
-                l.after_block
-            )));
-        }
-        positions.push(l.after_block);
-        let d = mlp.blocks[l.after_block].d_out();
-        if l.units
-            .iter()
-            .any(|u| u.fan_in.len() != d + 1 || u.fan_out.len() != d)
-        {
-            return Err(invalid("new layer weights have the wrong length".into()));
-        }
-    }
-    Ok(())
-}
-
-/// Width a new unit of block `block` writes to: the next dense block's (or output's) units for a
-/// dense block, the stream width for a residual block.
-pub fn consumer_width(mlp: &Mlp, block: usize) -> usize {
-    match mlp.blocks[block].kind {
-        BlockKind::Residual => mlp.blocks[block].d_in(),
-        BlockKind::Dense => match consumer_of(mlp, block) {
-            Some(c) => mlp.blocks[c].n_units(),
-            None => mlp.out_bias.len(),
-        },
-    }
-}
-
-/// The next dense block after `block` (`None`: the output layer consumes it).
-pub fn consumer_of(mlp: &Mlp, block: usize) -> Option<usize> {
-    (block + 1..mlp.blocks.len()).find(|&b| mlp.blocks[b].kind == BlockKind::Dense)
-}
-
-/// [`apply_plan`], or the same reshaping of optimiser moments.
-pub fn apply_plan_with(
-    mlp: &Mlp,
-    plan: &GrowthPlan,
-    mode: Surgery,
-) -> Result<(Mlp, Vec<Lineage>), EngineError> {
-    check_plan(mlp, plan)?;
-    let weights = mode == Surgery::Weights;
-    let mut out = mlp.clone();
-    let mut lineage = Vec::new();
-
-    // New layers, on the old stream. `index[b]` is old block b's index in the grown network.
-    let mut layers = plan.new_layers.clone();
-    layers.sort_by_key(|l| l.after_block);
-    for layer in layers.iter().rev() {
-        let d = mlp.blocks[layer.after_block].d_out();
-        let m = layer.units.len();
-        let mut fan_in = Matrix::zeros(d, 0);
-        let mut fan_out = Matrix::zeros(0, d);
-        let mut bias = Vec::with_capacity(m);
-        let mut ids = Vec::with_capacity(m);
-        for unit in &layer.units {
-            let (w, c): (Vec<f32>, Vec<f32>) = if weights {
-                (
-                    unit.fan_in.clone(),
-                    unit.fan_out.iter().map(|c| unit.eps * c).collect(),
-                )
-            } else {
-                (vec![0.0; d + 1], vec![0.0; d])
-            };
-            fan_in.push_column(&w[..d]);
-            bias.push(w[d]);
-            fan_out.push_row(&c);
-            ids.push(out.fresh_unit_id());
-        }
-        out.blocks.insert(
-            layer.after_block + 1,
-            Block {
-                kind: BlockKind::Residual,
-                fan_in,
-                bias,
-                fan_out: Some(fan_out),
-                unit_ids: ids,
-            },
-        );
-    }
-    let index: Vec<usize> = (0..mlp.blocks.len())
-        .map(|b| b + layers.iter().filter(|l| l.after_block < b).count())
-        .collect();
-    for layer in &layers {
-        let nb = index[layer.after_block] + 1;
-        for &id in &out.blocks[nb].unit_ids {
-            lineage.push(Lineage {
-                child: id,
-                parent: None,
-                kind: CandidateKind::Layer,
-                block: nb,
-            });
-        }
-    }
-
-    // Pass 1: fan-in side. Per grown-network block: (parent column, clone column) pairs and the
-    // new units' (ε, c) in column order.
-    let n_new = out.blocks.len();
-    let mut clones: Vec<Vec<usize>> = vec![Vec::new(); n_new];
-    let mut new_outs: Vec<Vec<Vec<f32>>> = vec![Vec::new(); n_new];
-    for s in &plan.splits {
-        let nb = index[s.block];
-        let parent_id = out.blocks[nb].unit_ids[s.unit];
-        let clone_id = out.fresh_unit_id();
-        let block = &mut out.blocks[nb];
-        let d = block.d_in();
-        let theta = block.theta(s.unit);
-        let (plus, minus): (Vec<f32>, Vec<f32>) = if weights {
-            (
-                theta
-                    .iter()
-                    .zip(&s.delta)
-                    .map(|(t, d)| t + s.eps * d)
-                    .collect(),
-                theta
-                    .iter()
-                    .zip(&s.delta)
-                    .map(|(t, d)| t - s.eps * d)
-                    .collect(),
-            )
-        } else {
-            (theta.clone(), theta)
-        };
-        for (r, v) in plus[..d].iter().enumerate() {
-            block.fan_in.set(r, s.unit, *v);
-        }
-        block.bias[s.unit] = plus[d];
-        block.fan_in.push_column(&minus[..d]);
-        block.bias.push(minus[d]);
-        block.unit_ids.push(clone_id);
-        if let Some(fan_out) = &mut block.fan_out {
-            if weights {
-                fan_out.scale_row(s.unit, 0.5);
-            }
-            let row = fan_out.row(s.unit).to_vec();
-            fan_out.push_row(&row);
-        }
-        clones[nb].push(s.unit);
-        lineage.push(Lineage {
-            child: clone_id,
-            parent: Some(parent_id),
-            kind: CandidateKind::Split,
-            block: nb,
-        });
-    }
-    for u in &plan.new_units {
-        let nb = index[u.block];
-        let id = out.fresh_unit_id();
-        let block = &mut out.blocks[nb];
-        let d = block.d_in();
-        let w = if weights {
-            u.fan_in.clone()
-        } else {
-            vec![0.0; d + 1]
-        };
-        block.fan_in.push_column(&w[..d]);
-        block.bias.push(w[d]);
-        block.unit_ids.push(id);
-        let c: Vec<f32> = if weights {
-            u.fan_out.iter().map(|c| u.eps * c).collect()
-        } else {
-            vec![0.0; u.fan_out.len()]
-        };
-        match &mut block.fan_out {
-            Some(fan_out) => fan_out.push_row(&c),
-            None => new_outs[nb].push(c),
-        }
-        lineage.push(Lineage {
-            child: id,
-            parent: None,
-            kind: CandidateKind::New,
-            block: nb,
-        });
-    }
-
-    // Pass 2: stream side, for each dense block's group.
-    for g in 0..n_new {
-        if out.blocks[g].kind != BlockKind::Dense {
-            continue;
-        }
-        if clones[g].is_empty() && new_outs[g].is_empty() {
-            continue;
-        }
-        let mut b = g + 1;
-        while b < n_new && out.blocks[b].kind == BlockKind::Residual {
-            let block = &mut out.blocks[b];
-            for &parent in &clones[g] {
-                if weights {
-                    block.fan_in.scale_row(parent, 0.5);
-                }
-                let row = block.fan_in.row(parent).to_vec();
-                block.fan_in.push_row(&row);
-                if let Some(fan_out) = &mut block.fan_out {
-                    let col = fan_out.column(parent);
-                    fan_out.push_column(&col);
-                }
-            }
-            for _ in &new_outs[g] {
-                let cols = block.fan_in.cols;
-                block.fan_in.push_row(&vec![0.0; cols]);
-                if let Some(fan_out) = &mut block.fan_out {
-                    let rows = fan_out.rows;
-                    fan_out.push_column(&vec![0.0; rows]);
-                }
-            }
-            b += 1;
-        }
-        // The consumer: block b if dense, else the output layer.
-        let (consumer_clones, consumer_new) = if b < n_new {
-            (clones[b].clone(), count_new(plan, &index, b))
-        } else {
-            (Vec::new(), 0)
-        };
-        let matrix = if b < n_new {
-            &mut out.blocks[b].fan_in
-        } else {
-            &mut out.out_weight
-        };
-        for &parent in &clones[g] {
-            if weights {
-                matrix.scale_row(parent, 0.5);
-            }
-            let row = matrix.row(parent).to_vec();
-            matrix.push_row(&row);
-        }
-        for c in &new_outs[g] {
-            let mut row = c.clone();
-            for &p in &consumer_clones {
-                row.push(c[p]);
-            }
-            row.extend(std::iter::repeat_n(0.0, consumer_new));
-            matrix.push_row(&row);
-        }
-    }
-    out.check_shapes()?;
-    Ok((out, lineage))
-}
-
-fn count_new(plan: &GrowthPlan, index: &[usize], grown_block: usize) -> usize {
-    plan.new_units
-        .iter()
-        .filter(|u| index[u.block] == grown_block)
-        .count()
 }

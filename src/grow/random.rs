@@ -16,9 +16,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::{
-    CandidateKind, CandidateScore, GrowthPlan, NewUnitChoice, SplitChoice, consumer_width,
-};
+use super::{CandidateKind, CandidateScore, GrowthPlan, NewUnitChoice, SplitChoice};
 use crate::model::Mlp;
 
 /// A random split moves each offspring by this share of the unit's norm ‖θ‖ (θ = [fan-in; bias]).
@@ -94,7 +92,7 @@ pub fn random_new(
     for index in 0..budget {
         let b = rng.random_range(0..mlp.blocks.len());
         let d = mlp.blocks[b].d_in() + 1;
-        let mut delta = unit_vector(d + consumer_width(mlp, b), rng);
+        let mut delta = unit_vector(d + mlp.consumer_width(b), rng);
         let fan_out = delta.split_off(d);
         plan.new_units.push(NewUnitChoice {
             block: b,

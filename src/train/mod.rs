@@ -22,10 +22,10 @@ use crate::config::RunConfig;
 use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
 use crate::fused::{self, HostOptimizer, Workspace};
-use crate::grow::firefly::FireflyRun;
+pub use crate::grow::GrowthStage;
+use crate::grow::grower::{self, Grower, GrowthInput};
 use crate::grow::{
-    CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, Method, Surgery, apply_plan,
-    apply_plan_with, random, splitting,
+    CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, Surgery, apply_plan, apply_plan_with,
 };
 use crate::model::{
     DeviceMlp, Matrix, Mlp, Targets, forward_hooked, forward_with, inputs_tensor, loss,
@@ -37,30 +37,6 @@ use crate::readback::read_all;
 mod history;
 
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
-
-/// The part of a growth phase the session is in (what a slow-motion view explains).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GrowthStage {
-    /// Building the over-grown neighbour.
-    Propose,
-    /// Optimising ε and δ; `done` of `total` steps taken.
-    Optimise {
-        /// Steps taken.
-        done: usize,
-        /// Steps planned.
-        total: usize,
-    },
-    /// Path-integrated scoring; `done` of `total` path points evaluated.
-    Score {
-        /// Points evaluated.
-        done: usize,
-        /// Points planned.
-        total: usize,
-    },
-    /// Choosing candidates and materialising them.
-    Materialise,
-}
 
 /// What the session is doing now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,9 +119,8 @@ impl HostTrain {
 struct Growth {
     mlp: Mlp,
     loss_before: f32,
-    started: Instant,
     timings: GrowthTimings,
-    firefly: Option<FireflyRun>,
+    grower: Box<dyn Grower>,
 }
 
 /// The most hidden units a restored network may have.
@@ -355,32 +330,21 @@ impl Session {
     pub fn stage(&self) -> Stage {
         match &self.growth {
             None => Stage::Training,
-            Some(g) => Stage::Growing(match &g.firefly {
-                None => GrowthStage::Propose,
-                Some(run) if !run.step1_done() => GrowthStage::Optimise {
-                    done: run.steps_done(),
-                    total: self.config.growth.step1_steps,
-                },
-                Some(run) if !run.step2_done() => GrowthStage::Score {
-                    done: run.points_done(),
-                    total: self.config.growth.path_points,
-                },
-                Some(_) => GrowthStage::Materialise,
-            }),
+            Some(g) => Stage::Growing(g.grower.stage()),
         }
     }
 
-    /// The candidates of a Firefly growth phase in progress (empty otherwise).
+    /// The candidates of a growth phase in progress (empty when none, or for a method that
+    /// weighs none).
     pub fn pending_candidates(&self) -> Vec<crate::grow::PendingCandidate> {
         self.growth
             .as_ref()
-            .and_then(|g| g.firefly.as_ref())
-            .map_or_else(Vec::new, FireflyRun::pending)
+            .map_or_else(Vec::new, |g| g.grower.pending())
     }
 
     /// Whether the schedule still allows growth (method grows, unit cap not reached).
     pub fn can_grow(&self) -> bool {
-        self.config.growth.method != Method::None && self.n_units() < self.config.train.max_units
+        self.config.growth.method.grows() && self.n_units() < self.config.train.max_units
     }
 
     /// Whether a growth phase was asked for and has not started yet.
@@ -755,26 +719,26 @@ impl Session {
             None => self.model.download().await?,
         };
         let record = self.evaluate().await?;
-        let mut growth = Growth {
+        let grower = grower::start(
+            GrowthInput {
+                mlp: &mlp,
+                params: self.model.params.clone(),
+                inputs: self.train_inputs.clone(),
+                targets: self.train_targets.clone(),
+                config: &self.config.growth,
+            },
+            &mut self.rng,
+        );
+        let timings = GrowthTimings {
+            propose_ms: started.elapsed().as_secs_f64() * 1e3,
+            ..GrowthTimings::default()
+        };
+        self.growth = Some(Growth {
             mlp,
             loss_before: record.train_loss,
-            started,
-            timings: GrowthTimings::default(),
-            firefly: None,
-        };
-        if let Some(kinds) = self.config.growth.method.firefly_kinds() {
-            growth.firefly = Some(FireflyRun::new(
-                &growth.mlp,
-                self.model.params.clone(),
-                kinds,
-                &self.config.growth,
-                self.train_inputs.clone(),
-                self.train_targets.clone(),
-                &mut self.rng,
-            ));
-        }
-        growth.timings.propose_ms = started.elapsed().as_secs_f64() * 1e3;
-        self.growth = Some(growth);
+            timings,
+            grower,
+        });
         Ok(())
     }
 
@@ -793,50 +757,18 @@ impl Session {
                 .max_units
                 .saturating_sub(growth.mlp.n_units()),
         );
-        let (plan, candidates): (GrowthPlan, Vec<CandidateScore>) = match growth.firefly.as_mut() {
-            Some(run) if !run.step1_done() => {
-                let t = Instant::now();
-                done.work += run.step1(budget.max(1));
-                growth.timings.step1_ms += t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let (plan, candidates) = match growth.grower.step(budget) {
+            Some((work, part)) => {
+                done.work += work;
+                growth.timings.add(part, t.elapsed().as_secs_f64() * 1e3);
                 return Ok(false);
-            }
-            Some(run) if !run.step2_done() => {
-                let t = Instant::now();
-                done.work += run.step2(budget.max(1));
-                growth.timings.step2_ms += t.elapsed().as_secs_f64() * 1e3;
-                return Ok(false);
-            }
-            Some(run) => {
-                let t = Instant::now();
-                let result = run.finish(eta).await?;
-                growth.timings.step2_ms += t.elapsed().as_secs_f64() * 1e3;
-                result
             }
             None => {
-                let t = Instant::now();
-                let eps_max = self.config.growth.eps_max;
-                let result = match self.config.growth.method {
-                    Method::RandomSplit => {
-                        random::random_split(&growth.mlp, eta, eps_max, &mut self.rng)
-                    }
-                    Method::RandomNew => {
-                        random::random_new(&growth.mlp, eta, eps_max, &mut self.rng)
-                    }
-                    Method::ExactSplit => {
-                        splitting::exact_split(
-                            &growth.mlp,
-                            &self.model.params,
-                            self.train_inputs.clone(),
-                            &self.train_targets,
-                            eta,
-                            eps_max,
-                        )
-                        .await?
-                    }
-                    _ => (GrowthPlan::default(), Vec::new()),
-                };
-                growth.timings.step1_ms += t.elapsed().as_secs_f64() * 1e3;
-                result
+                let part = growth.grower.finish_part();
+                let planned = growth.grower.finish(eta, &mut self.rng).await?;
+                growth.timings.add(part, t.elapsed().as_secs_f64() * 1e3);
+                planned
             }
         };
         done.work += 1;
@@ -897,7 +829,6 @@ impl Session {
             loss_after: after.train_loss,
             timings,
         });
-        let _ = growth.started;
         self.epochs_since_growth = 0;
         Ok(())
     }

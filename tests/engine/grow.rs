@@ -905,3 +905,109 @@ fn exact_split_plans_the_most_negative_eigenvalues_of_hand_built_matrices() {
     }
     let _ = loss;
 }
+
+#[test]
+fn every_method_grows_through_the_one_interface_as_it_does_alone() {
+    use firefly_playground::grow::grower::{self, GrowthInput, Part};
+    use firefly_playground::grow::{Grower, GrowthStage};
+
+    let fx = Fixture::new(network_with_residual());
+    let x = inputs_tensor(&Dataset::inputs(&fx.data.train), 2, &fx.device);
+    let t = Targets::new(&Dataset::labels(&fx.data.train), fx.data.task, &fx.device);
+    let base = DeviceMlp::upload(&fx.net, &fx.device).params;
+    let budget = 2;
+    for method in Method::ALL {
+        let cfg = GrowthConfig {
+            method,
+            ..config(4)
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut g: Box<dyn Grower> = grower::start(
+            GrowthInput {
+                mlp: &fx.net,
+                params: base.clone(),
+                inputs: x.clone(),
+                targets: t.clone(),
+                config: &cfg,
+            },
+            &mut rng,
+        );
+        // Bounded steps, through the stages in order.
+        let mut stages = vec![g.stage()];
+        let mut parts = Vec::new();
+        while let Some((work, part)) = g.step(3) {
+            assert!((1..=3).contains(&work), "{method}: {work} work in one step");
+            parts.push(part);
+            stages.push(g.stage());
+        }
+        let (plan, scores) = block(g.finish(budget, &mut rng)).expect("finish");
+
+        // The same phase without the interface, from the same generator state.
+        let mut alone = ChaCha8Rng::seed_from_u64(11);
+        let (want, want_scores) = match method.firefly_kinds() {
+            Some(kinds) => {
+                let mut run = FireflyRun::new(
+                    &fx.net,
+                    base.clone(),
+                    kinds,
+                    &cfg,
+                    x.clone(),
+                    t.clone(),
+                    &mut alone,
+                );
+                run.step1(cfg.step1_steps);
+                run.step2(usize::MAX);
+                assert_eq!(g.pending().len(), run.pending().len(), "{method}");
+                block(run.finish(budget)).expect("finish")
+            }
+            None => match method {
+                Method::RandomSplit => {
+                    random::random_split(&fx.net, budget, cfg.eps_max, &mut alone)
+                }
+                Method::RandomNew => random::random_new(&fx.net, budget, cfg.eps_max, &mut alone),
+                Method::ExactSplit => block(splitting::exact_split(
+                    &fx.net,
+                    &base,
+                    x.clone(),
+                    &t,
+                    budget,
+                    cfg.eps_max,
+                ))
+                .expect("exact"),
+                _ => (GrowthPlan::default(), Vec::new()),
+            },
+        };
+        assert_eq!(plan, want, "{method}: the interface planned something else");
+        assert_eq!(scores, want_scores, "{method}");
+        if method.firefly_kinds().is_some() {
+            assert_eq!(
+                stages.first(),
+                Some(&GrowthStage::Optimise { done: 0, total: 30 })
+            );
+            assert_eq!(stages.last(), Some(&GrowthStage::Materialise));
+            assert!(
+                stages.contains(&GrowthStage::Score { done: 3, total: 4 }),
+                "{stages:?}"
+            );
+            assert_eq!(
+                parts.iter().filter(|p| **p == Part::Search).count(),
+                10,
+                "30 steps by 3"
+            );
+            assert_eq!(
+                parts.iter().filter(|p| **p == Part::Score).count(),
+                2,
+                "4 points by 3"
+            );
+            assert!(plan.n_added() >= 1, "{method} grew nothing");
+        } else {
+            assert_eq!(stages, vec![GrowthStage::Propose], "{method}: no steps");
+            assert!(g.pending().is_empty());
+            let expect = if method == Method::None { 0 } else { 1 };
+            assert!(plan.n_added() >= expect, "{method}");
+        }
+        if method == Method::None {
+            assert_eq!(plan.n_added(), 0);
+        }
+    }
+}

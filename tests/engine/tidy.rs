@@ -66,3 +66,15 @@ fn config_does_not_import_the_session() {
     let config = std::fs::read_to_string(root.join("src/config.rs")).expect("config.rs");
     assert!(!config.contains("crate::train"), "config.rs imports train");
 }
+
+#[test]
+fn the_model_sits_below_growth_and_sessions_name_no_method() {
+    // Growth builds on the model; the session drives every method through `grow::Grower`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = std::fs::read_to_string(root.join("src/model.rs")).expect("model.rs");
+    assert!(!model.contains("crate::grow"), "model.rs imports grow");
+    let session = std::fs::read_to_string(root.join("src/train/mod.rs")).expect("train/mod.rs");
+    for name in ["Method::", "FireflyRun", "random::", "splitting::"] {
+        assert!(!session.contains(name), "train/mod.rs names {name}");
+    }
+}
