@@ -87,8 +87,10 @@ pub struct GrowthInput<'a> {
 
 /// One growth phase of one method. See the module doc.
 pub trait Grower {
-    /// Where the phase stands.
-    fn stage(&self) -> GrowthStage;
+    /// Where the phase stands (a method without steps stays at [`GrowthStage::Propose`]).
+    fn stage(&self) -> GrowthStage {
+        GrowthStage::Propose
+    }
 
     /// The candidates being weighed, for the diagram (empty for methods that weigh none).
     fn pending(&self) -> Vec<PendingCandidate> {
@@ -96,8 +98,11 @@ pub trait Grower {
     }
 
     /// Does at most `budget` (at least one) units of work before finishing. Returns the work
-    /// done and what it counts towards, or `None` when only [`Grower::finish`] is left.
-    fn step(&mut self, budget: usize) -> Option<(usize, Part)>;
+    /// done and what it counts towards, or `None` when only [`Grower::finish`] is left (a method
+    /// without steps does all its work there).
+    fn step(&mut self, _budget: usize) -> Option<(usize, Part)> {
+        None
+    }
 
     /// What the work of [`Grower::finish`] counts towards.
     fn finish_part(&self) -> Part {
@@ -189,14 +194,6 @@ struct RandomGrowth {
 }
 
 impl Grower for RandomGrowth {
-    fn stage(&self) -> GrowthStage {
-        GrowthStage::Propose
-    }
-
-    fn step(&mut self, _budget: usize) -> Option<(usize, Part)> {
-        None
-    }
-
     fn finish<'a>(&'a mut self, budget: usize, rng: &'a mut ChaCha8Rng) -> PlanFuture<'a> {
         let planned = if self.split {
             random::random_split(&self.mlp, budget, self.eps_max, rng)
@@ -217,14 +214,6 @@ struct ExactSplitting {
 }
 
 impl Grower for ExactSplitting {
-    fn stage(&self) -> GrowthStage {
-        GrowthStage::Propose
-    }
-
-    fn step(&mut self, _budget: usize) -> Option<(usize, Part)> {
-        None
-    }
-
     fn finish<'a>(&'a mut self, budget: usize, _rng: &'a mut ChaCha8Rng) -> PlanFuture<'a> {
         Box::pin(splitting::exact_split(
             &self.mlp,
@@ -241,14 +230,6 @@ impl Grower for ExactSplitting {
 struct NoGrowth;
 
 impl Grower for NoGrowth {
-    fn stage(&self) -> GrowthStage {
-        GrowthStage::Propose
-    }
-
-    fn step(&mut self, _budget: usize) -> Option<(usize, Part)> {
-        None
-    }
-
     fn finish<'a>(&'a mut self, _budget: usize, _rng: &'a mut ChaCha8Rng) -> PlanFuture<'a> {
         Box::pin(std::future::ready(Ok((GrowthPlan::default(), Vec::new()))))
     }
