@@ -219,11 +219,14 @@ impl ContinualNet {
                 return bad(format!("head {t} says it belongs to task {}", head.task));
             }
             let k = head.bias.len();
-            if k < 2
-                || head.weight.rows != head.units.len()
-                || head.weight.cols != k
-                || head.weight.data.len() != head.weight.rows * k
-            {
+            if head.weight.rows != head.units.len() {
+                return bad(format!(
+                    "task {t}'s mask reads {} units but its head has weights for {}",
+                    head.units.len(),
+                    head.weight.rows
+                ));
+            }
+            if k < 2 || head.weight.cols != k || head.weight.data.len() != head.weight.rows * k {
                 return bad(format!("task {t}'s head has the wrong shape"));
             }
             if head

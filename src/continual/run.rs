@@ -433,6 +433,9 @@ enum Inner {
     Finished,
 }
 
+/// The most hidden units a restored state may have (as many as a run file of the growth mode).
+pub const MAX_RESTORED_UNITS: usize = 4096;
+
 /// A continual-learning run. See the module doc.
 pub struct ContinualRun {
     config: ContinualConfig,
@@ -534,6 +537,28 @@ impl ContinualRun {
         }
         if state.added_this_task > state.config.units_per_task {
             return bad("more units were added to the task than its budget");
+        }
+        if state.net.units.len() > MAX_RESTORED_UNITS {
+            return bad(&format!(
+                "{} hidden units; at most {MAX_RESTORED_UNITS}",
+                state.net.units.len()
+            ));
+        }
+        for (t, record) in state.table.iter().enumerate() {
+            if record.after_task != t || record.accuracy.len() != t + 1 {
+                return bad(&format!(
+                    "row {t} of the accuracy table does not fit task {t}"
+                ));
+            }
+            if record
+                .accuracy
+                .iter()
+                .any(|a| !(a.is_finite() && (0.0..=1.0).contains(a)))
+            {
+                return bad(&format!(
+                    "row {t} of the accuracy table has an accuracy outside 0 to 1"
+                ));
+            }
         }
         let mut run = ContinualRun {
             layout: TaskLayout {

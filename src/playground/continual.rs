@@ -2,10 +2,111 @@
 //! through a sequence of tasks beside one network fine-tuned on them, kept in step task by task;
 //! what the page shows (the task strip, the accuracy table, the decision maps of the current
 //! task) comes from here, so the UI only draws.
+//!
+//! The mode also answers the host-page API ([`ContinualPage::command`]: play, pause, step, reset,
+//! export and import; `set` and `grow` are refused with a reason) and tells the host what
+//! happens ([`ContinualPage::host_events`]: `progress` and `task-done`), and its run saves and
+//! opens as a [`ContinualExport`]: both runs' whole state (sequence, current task, every task's
+//! mask and head, every unit's owner, origin and frozen flag, the accuracy table), checked whole
+//! before anything changes. [`RunFile`] reads a run file of either mode.
 
-use crate::continual::{ContinualConfig, ContinualMethod, ContinualRun};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::host::{Command, EPOCH_EVENT_MS, HostEvent};
+use super::{Level, MAX_IMPORT_BYTES, RunExport};
+use crate::continual::{
+    ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState,
+};
 use crate::data::{DatasetKind, grid_inputs};
-use crate::settings::PageOptions;
+use crate::settings::{self, PageOptions, SETTINGS};
+use crate::url::{parse_hash, to_hash};
+
+/// The `mode` field of a continual-learning run file.
+pub const CONTINUAL_MODE: &str = "continual";
+
+/// A continual-learning run saved by the page (*Save → Run (JSON)* or the host's `export`): the
+/// settings as a link, and both runs' whole state. See the module doc.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinualExport {
+    /// Always [`super::export::FORMAT`] (`firefly-playground-run`).
+    pub format: String,
+    /// The export's version.
+    pub version: u32,
+    /// Always [`CONTINUAL_MODE`]: what tells this file from a growth-mode one.
+    pub mode: String,
+    /// The settings as a link hash (`mode=continual&sequence=…&seed=…`).
+    pub link: String,
+    /// Every setting by key, as link text (for reading elsewhere).
+    pub settings: BTreeMap<String, String>,
+    /// Firefly's run: settings, network (units, masks, heads), where it is, its table.
+    pub firefly: ContinualState,
+    /// The fine-tuned network's run, the same way.
+    pub fine_tune: ContinualState,
+}
+
+/// A run file of either mode: what *Open a run* and the host's `import` read. A file with
+/// `"mode": "continual"` is a [`ContinualExport`], any other a growth-mode [`RunExport`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RunFile {
+    /// A growth-mode run.
+    Growth(Box<RunExport>),
+    /// A continual-learning run.
+    Continual(Box<ContinualExport>),
+}
+
+impl RunFile {
+    /// Reads a run file from a JSON value; the error names what does not fit.
+    pub fn from_value(value: serde_json::Value) -> Result<RunFile, String> {
+        let mode = match value.get("mode") {
+            None => None,
+            Some(serde_json::Value::String(m)) => Some(m.clone()),
+            Some(_) => return Err("not a Firefly Playground run file (mode is not text)".into()),
+        };
+        match mode.as_deref() {
+            None => serde_json::from_value(value)
+                .map(|r| RunFile::Growth(Box::new(r)))
+                .map_err(|e| format!("not a Firefly Playground run file ({e})")),
+            Some(CONTINUAL_MODE) => serde_json::from_value(value)
+                .map(|r| RunFile::Continual(Box::new(r)))
+                .map_err(|e| format!("not a continual-learning run file ({e})")),
+            Some(other) => Err(format!(
+                "not a Firefly Playground run file (mode \"{}\")",
+                settings::echo(other)
+            )),
+        }
+    }
+
+    /// Reads a run file's text (at most [`MAX_IMPORT_BYTES`]).
+    pub fn from_text(text: &str) -> Result<RunFile, String> {
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(format!(
+                "the file is {:.1} MB; a run file may be at most {} MB",
+                text.len() as f64 / 1e6,
+                MAX_IMPORT_BYTES >> 20
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("not a Firefly Playground run file ({e})"))?;
+        RunFile::from_value(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        RunFile::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The message for a run file opened in the other mode.
+pub const GROWTH_FILE_IN_CONTINUAL: &str =
+    "this run file is from the growth mode; open it with the mode list set to Growth";
+/// The message for a continual-learning run file opened in the growth mode.
+pub const CONTINUAL_FILE_IN_GROWTH: &str = "this is a continual-learning run file; open it with the mode list set to Continual learning (mode=continual)";
 
 /// Where a task of the strip is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,34 +130,360 @@ pub struct TaskRow {
     pub fine_tune: Option<f32>,
 }
 
+/// A message for the person in continual mode (an import done or refused).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContinualNotice {
+    /// Error or information.
+    pub level: Level,
+    /// What to say.
+    pub text: String,
+}
+
 /// The continual mode's two runs. See the module doc.
 pub struct ContinualPage {
+    options: PageOptions,
     firefly: ContinualRun,
     fine_tune: ContinualRun,
     running: bool,
+    notice: Option<ContinualNotice>,
+    version: u64,
+}
+
+/// One run, as a `progress` event reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ContinualStatus {
+    /// `firefly` or `fine-tune`.
+    pub method: &'static str,
+    /// Where the run is (`training` with task, phase and step; `growing`; `finished`).
+    pub stage: ContinualStage,
+    /// Tasks learnt so far.
+    pub tasks_done: usize,
+    /// Hidden units (all tasks together).
+    pub units: usize,
+    /// Stored parameters.
+    pub params: usize,
+    /// Growth phases so far.
+    pub growths: usize,
+    /// The current task's latest training loss.
+    pub train_loss: Option<f32>,
+    /// Test accuracy now on every task with a head, in sequence order.
+    pub accuracy: Vec<f32>,
+}
+
+impl ContinualStatus {
+    fn of(run: &ContinualRun) -> Self {
+        let loss = run.train_loss();
+        ContinualStatus {
+            method: run.config().method.name(),
+            stage: run.stage(),
+            tasks_done: run.table().len(),
+            units: run.net().n_units(),
+            params: run.net().n_params(),
+            growths: run.growths().len(),
+            train_loss: loss.is_finite().then_some(loss),
+            accuracy: run.accuracies().unwrap_or_default(),
+        }
+    }
+}
+
+/// What the host has been told of a continual page so far (the page keeps one).
+#[derive(Clone, Debug, Default)]
+pub struct ContinualCursor {
+    last_ms: Option<f64>,
+    seen: Option<(u64, ContinualStage, ContinualStage)>,
+    tasks: (usize, usize),
+    version: u64,
 }
 
 impl ContinualPage {
-    /// Both runs on the options' sequence, seed and activation.
-    pub fn new(options: &PageOptions) -> Result<Self, String> {
-        let config = ContinualConfig {
+    /// The settings of the page's runs: the options' sequence, seed and activation, the rest the
+    /// engine's defaults.
+    pub fn config(options: &PageOptions, method: ContinualMethod) -> ContinualConfig {
+        ContinualConfig {
             sequence: options.sequence.clone(),
             seed: options.config.seed,
             activation: options.config.model.activation,
+            method,
             ..ContinualConfig::default()
-        };
-        let run = |method| {
-            ContinualRun::new(ContinualConfig {
-                method,
-                ..config.clone()
-            })
-            .map_err(|e| e.to_string())
-        };
+        }
+    }
+
+    /// Both runs on the options' sequence, seed and activation.
+    pub fn new(options: &PageOptions) -> Result<Self, String> {
+        let run =
+            |method| ContinualRun::new(Self::config(options, method)).map_err(|e| e.to_string());
         Ok(ContinualPage {
+            options: options.clone(),
             firefly: run(ContinualMethod::Firefly)?,
             fine_tune: run(ContinualMethod::FineTune)?,
             running: options.autoplay,
+            notice: None,
+            version: 0,
         })
+    }
+
+    /// The page's options (after an import: its sequence, seed and activation).
+    pub fn options(&self) -> &PageOptions {
+        &self.options
+    }
+
+    /// The link of the experiment.
+    pub fn link(&self) -> String {
+        to_hash(&self.options)
+    }
+
+    /// Counts resets and imports (what the maps redraw on).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The message to show, if any.
+    pub fn notice(&self) -> Option<&ContinualNotice> {
+        self.notice.as_ref()
+    }
+
+    /// Dismisses the message.
+    pub fn dismiss(&mut self) {
+        self.notice = None;
+    }
+
+    /// Starts both runs again from the page's options (paused unless it autoplays).
+    pub fn reset(&mut self) -> Result<(), String> {
+        let fresh = ContinualPage::new(&self.options)?;
+        self.firefly = fresh.firefly;
+        self.fine_tune = fresh.fine_tune;
+        self.running = self.options.autoplay;
+        self.notice = None;
+        self.version += 1;
+        Ok(())
+    }
+
+    /// Pauses, then does one training block's worth of work on each run (Firefly's growth phase
+    /// counts as work too), kept in step as [`ContinualPage::work`] does.
+    pub fn step(&mut self) -> Result<(), String> {
+        if self.finished() {
+            return Err("every task of the sequence is learnt; send reset to start again".into());
+        }
+        self.running = false;
+        self.advance(self.firefly.config().steps_per_phase)
+    }
+
+    /// Both runs as a run file (see [`ContinualExport`]).
+    pub fn export(&self) -> ContinualExport {
+        ContinualExport {
+            format: super::export::FORMAT.into(),
+            version: super::export::VERSION,
+            mode: CONTINUAL_MODE.into(),
+            link: self.link(),
+            settings: SETTINGS
+                .iter()
+                .map(|s| (s.key.to_string(), s.get(&self.options)))
+                .collect(),
+            firefly: self.firefly.state(),
+            fine_tune: self.fine_tune.state(),
+        }
+    }
+
+    /// Shows an exported continual run again, paused, checked whole first: its settings must
+    /// name a continual sequence, both runs must have been made from them (Firefly and
+    /// fine-tuning) and each state must fit together ([`ContinualRun::restore`]). The page keeps
+    /// its own layout, hidden controls and allowed origins. On error nothing changed.
+    pub fn import(&mut self, run: ContinualExport) -> Result<(), String> {
+        if run.format != super::export::FORMAT {
+            return Err(format!(
+                "not a Firefly Playground run file (format \"{}\")",
+                settings::echo(&run.format)
+            ));
+        }
+        if run.version != super::export::VERSION {
+            return Err(format!(
+                "run file version {} (this page reads version {})",
+                run.version,
+                super::export::VERSION
+            ));
+        }
+        if run.mode != CONTINUAL_MODE {
+            return Err(CONTINUAL_FILE_IN_GROWTH.into());
+        }
+        let (linked, problems) = parse_hash(&run.link);
+        if let Some(p) = problems.first() {
+            return Err(format!("the run's settings: {}", p.message));
+        }
+        if !linked.continual {
+            return Err("the run's settings are not of the continual mode (mode=continual)".into());
+        }
+        let mut options = self.options.clone();
+        options.sequence = linked.sequence;
+        options.config.seed = linked.config.seed;
+        options.config.data.seed = linked.config.data.seed;
+        options.config.model.activation = linked.config.model.activation;
+        for (name, method, state) in [
+            ("Firefly's run", ContinualMethod::Firefly, &run.firefly),
+            (
+                "the fine-tuned run",
+                ContinualMethod::FineTune,
+                &run.fine_tune,
+            ),
+        ] {
+            if state.config != Self::config(&options, method) {
+                return Err(format!(
+                    "{name} (sequence {}, seed {}, method {}) was not made from the file's link (its sequence, seed or method differ)",
+                    settings::echo(&state.config.sequence_name()),
+                    state.config.seed,
+                    state.config.method
+                ));
+            }
+        }
+        let restore = |name: &str, state: ContinualState| {
+            ContinualRun::restore(state).map_err(|e| format!("{name}: {e}"))
+        };
+        let firefly = restore("Firefly's run", run.firefly)?;
+        let fine_tune = restore("the fine-tuned run", run.fine_tune)?;
+        let task = firefly.task().min(firefly.n_tasks().saturating_sub(1));
+        self.options = options;
+        self.firefly = firefly;
+        self.fine_tune = fine_tune;
+        self.running = false;
+        self.version += 1;
+        self.notice = Some(ContinualNotice {
+            level: Level::Info,
+            text: format!(
+                "Showing the imported continual run: {} of {} tasks learnt, task {} ({}) next (paused). Play trains on with a fresh optimiser.",
+                self.firefly.table().len(),
+                self.firefly.n_tasks(),
+                task + 1,
+                self.options.sequence.get(task).map_or("?", |k| k.name())
+            ),
+        });
+        Ok(())
+    }
+
+    /// Reads a run file chosen in the page and shows it, paused; a bad file leaves the runs as
+    /// they are and says why in the notice.
+    pub fn import_file(&mut self, name: &str, text: &str) {
+        let result = match RunFile::from_text(text) {
+            Ok(RunFile::Continual(run)) => self.import(*run),
+            Ok(RunFile::Growth(_)) => Err(GROWTH_FILE_IN_CONTINUAL.into()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.refuse_file(name, &e);
+        }
+    }
+
+    /// Shows why a run file was refused.
+    pub fn refuse_file(&mut self, name: &str, why: &str) {
+        self.notice = Some(ContinualNotice {
+            level: Level::Error,
+            text: format!("{}: {why}", settings::echo(name)),
+        });
+    }
+
+    /// Carries out a host page's command; on error nothing changed and the message says why.
+    /// `export` is answered with the event to post.
+    pub fn command(&mut self, command: Command) -> Result<Option<HostEvent>, String> {
+        match command {
+            Command::Set { .. } => Err(
+                "set is not available in continual mode: the sequence and seed come from the page's link (or send import)".into(),
+            ),
+            Command::Grow => Err(
+                "grow is not available in continual mode: each task grows after each of its training blocks".into(),
+            ),
+            Command::Play => {
+                if self.finished() {
+                    return Err(
+                        "every task of the sequence is learnt; send reset to start again".into(),
+                    );
+                }
+                self.running = true;
+                Ok(None)
+            }
+            Command::Pause => {
+                self.running = false;
+                Ok(None)
+            }
+            Command::Step => self.step().map(|()| None),
+            Command::Reset => self.reset().map(|()| None),
+            Command::Export => Ok(Some(HostEvent::ContinualExport {
+                run: Box::new(self.export()),
+            })),
+            Command::Import { run } => match *run {
+                RunFile::Continual(run) => self.import(*run).map(|()| None),
+                RunFile::Growth(_) => Err(GROWTH_FILE_IN_CONTINUAL.into()),
+            },
+        }
+    }
+
+    /// The `ready` event.
+    pub fn ready_event(&self) -> HostEvent {
+        HostEvent::Ready {
+            link: self.link(),
+            settings: SETTINGS
+                .iter()
+                .map(|s| (s.key, s.get(&self.options)))
+                .collect(),
+        }
+    }
+
+    /// A `progress` event for the runs as they are.
+    pub fn progress_event(&self) -> HostEvent {
+        HostEvent::Progress {
+            state: self.state_name(),
+            sequence: self.options.sequence.iter().map(|k| k.name()).collect(),
+            task: self.task(),
+            firefly: ContinualStatus::of(&self.firefly),
+            fine_tune: ContinualStatus::of(&self.fine_tune),
+        }
+    }
+
+    /// `running`, `paused` or `finished`.
+    pub fn state_name(&self) -> &'static str {
+        if self.finished() {
+            "finished"
+        } else if self.running() {
+            "running"
+        } else {
+            "paused"
+        }
+    }
+
+    /// The events due since `cursor`: a `task-done` for each task a run finished, and at most
+    /// one `progress` event every [`EPOCH_EVENT_MS`] while the runs move (or when their state
+    /// changes). `now_ms` is any clock in milliseconds.
+    pub fn host_events(&self, cursor: &mut ContinualCursor, now_ms: f64) -> Vec<HostEvent> {
+        let mut events = Vec::new();
+        if cursor.version != self.version {
+            cursor.version = self.version;
+            cursor.tasks = (0, 0);
+        }
+        for (name, run, seen) in [
+            ("firefly", &self.firefly, &mut cursor.tasks.0),
+            ("fine-tune", &self.fine_tune, &mut cursor.tasks.1),
+        ] {
+            let table = run.table();
+            if table.len() < *seen {
+                *seen = 0;
+            }
+            for record in &table[*seen..] {
+                events.push(HostEvent::TaskDone {
+                    run: name,
+                    record: record.clone(),
+                });
+            }
+            *seen = table.len();
+        }
+        let now = (
+            self.version * 4 + u64::from(self.running) * 2 + u64::from(self.finished()),
+            self.firefly.stage(),
+            self.fine_tune.stage(),
+        );
+        let due = cursor.last_ms.is_none_or(|t| now_ms - t >= EPOCH_EVENT_MS);
+        if cursor.seen != Some(now) && (due || !events.is_empty()) {
+            cursor.seen = Some(now);
+            cursor.last_ms = Some(now_ms);
+            events.push(self.progress_event());
+        }
+        events
     }
 
     /// The growing run.
@@ -84,13 +511,22 @@ impl ContinualPage {
         self.firefly.is_finished() && self.fine_tune.is_finished()
     }
 
-    /// Does about `budget` units of work on each run. Fine-tuning, which has no growth work, may
-    /// finish a task first; it then waits, without training on the next task, until Firefly has
-    /// finished it too, so both show the same task.
+    /// Play (`true`) or pause.
+    pub fn set_running(&mut self, running: bool) {
+        self.running = running;
+    }
+
+    /// Does about `budget` units of work on each run while playing. Fine-tuning, which has no
+    /// growth work, may finish a task first; it then waits, without training on the next task,
+    /// until Firefly has finished it too, so both show the same task.
     pub fn work(&mut self, budget: usize) -> Result<(), String> {
         if !self.running() {
             return Ok(());
         }
+        self.advance(budget)
+    }
+
+    fn advance(&mut self, budget: usize) -> Result<(), String> {
         if !self.firefly.is_finished() {
             self.firefly.advance(budget).map_err(|e| e.to_string())?;
         }

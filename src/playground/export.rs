@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::continual::{CONTINUAL_FILE_IN_GROWTH, RunFile};
 use super::{Effects, HashWrite, Playground, sessions};
 use crate::data::Dataset;
 use crate::error::EngineError;
@@ -116,18 +117,19 @@ impl Playground {
         }
     }
 
-    /// Reads a run file's text and shows that run, paused. On error nothing changed.
+    /// Reads a run file's text and shows that run, paused. On error nothing changed; a
+    /// continual-learning run file is refused with a word on where it opens.
     pub fn import_text(&mut self, text: &str) -> Result<Effects, String> {
-        if text.len() > MAX_IMPORT_BYTES {
-            return Err(format!(
-                "the file is {:.1} MB; a run file may be at most {} MB",
-                text.len() as f64 / 1e6,
-                MAX_IMPORT_BYTES >> 20
-            ));
+        self.import_file_of_any_mode(RunFile::from_text(text)?)
+    }
+
+    /// Shows a growth-mode run file; refuses a continual-learning one (it opens in continual
+    /// mode). On error nothing changed.
+    pub fn import_file_of_any_mode(&mut self, run: RunFile) -> Result<Effects, String> {
+        match run {
+            RunFile::Growth(run) => self.import(*run),
+            RunFile::Continual(_) => Err(CONTINUAL_FILE_IN_GROWTH.into()),
         }
-        let run: RunExport = serde_json::from_str(text)
-            .map_err(|e| format!("not a Firefly Playground run file ({e})"))?;
-        self.import(run)
     }
 
     /// Shows an exported run again, paused: its settings, data, histories and networks. The

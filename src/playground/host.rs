@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::continual::{ContinualExport, ContinualStatus, RunFile};
 use super::{Effects, Msg, Playground, RunExport, RunState};
+use crate::continual::TaskRecord;
 use crate::grow::GrowthEvent;
 use crate::settings::{self, SETTINGS};
 use crate::train::Session;
@@ -65,8 +67,8 @@ pub enum Command {
     Export,
     /// Show an exported run again.
     Import {
-        /// The run, as `export` gave it.
-        run: Box<RunExport>,
+        /// The run, as `export` gave it (a growth-mode or a continual-learning run file).
+        run: Box<RunFile>,
     },
 }
 
@@ -172,6 +174,32 @@ pub enum HostEvent {
         /// Settings, data, histories and networks.
         run: Box<RunExport>,
     },
+    /// The continual-learning run, as asked for by `export` in continual mode (the same `type`).
+    #[serde(rename = "export")]
+    ContinualExport {
+        /// Settings and both runs' whole state.
+        run: Box<ContinualExport>,
+    },
+    /// Continual mode: the runs went on (at most every [`EPOCH_EVENT_MS`]).
+    Progress {
+        /// `running`, `paused` or `finished`.
+        state: &'static str,
+        /// The tasks, in order.
+        sequence: Vec<&'static str>,
+        /// The task both runs show (0-based).
+        task: usize,
+        /// The growing run.
+        firefly: ContinualStatus,
+        /// The fine-tuned run.
+        fine_tune: ContinualStatus,
+    },
+    /// Continual mode: a run finished a task.
+    TaskDone {
+        /// `firefly` or `fine-tune`.
+        run: &'static str,
+        /// The task, test accuracy on every task seen, units and parameters.
+        record: TaskRecord,
+    },
 }
 
 /// What the host has been told so far (the page keeps one).
@@ -208,7 +236,7 @@ impl Playground {
             Command::Grow => Ok(self.update(Msg::Grow)),
             Command::Reset => Ok(self.update(Msg::Reset)),
             Command::Export => Ok(Effects::default()),
-            Command::Import { run } => self.import(*run),
+            Command::Import { run } => self.import_file_of_any_mode(*run),
         }
     }
 
@@ -315,7 +343,50 @@ pub fn parse_command(text: &str, max_bytes: usize) -> Result<Command, String> {
     Command::from_json(value)
 }
 
+/// Counts the bytes written to it and fails once they pass a limit.
+struct Meter {
+    bytes: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Meter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len();
+        if self.bytes > self.limit {
+            return Err(std::io::Error::other("over the limit"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The size of `value` written as compact JSON, or `None` when it is more than `limit` bytes
+/// (the writing stops there).
+pub fn json_size(value: &serde_json::Value, limit: usize) -> Option<usize> {
+    let mut meter = Meter { bytes: 0, limit };
+    serde_json::to_writer(&mut meter, value).ok()?;
+    Some(meter.bytes)
+}
+
 impl Command {
+    /// Reads a command that a host page posted as an object (turned into a JSON value at the
+    /// page's edge), bounded as a message posted as text is: its size as compact JSON must be at
+    /// most `max_bytes`.
+    pub fn from_posted_object(
+        value: serde_json::Value,
+        max_bytes: usize,
+    ) -> Result<Command, String> {
+        if json_size(&value, max_bytes).is_none() {
+            return Err(format!(
+                "the message is more than {max_bytes} bytes as JSON; at most {max_bytes}"
+            ));
+        }
+        Command::from_json(value)
+    }
+
     /// Reads a command from a JSON value (the page turns a posted object into one): an object
     /// with a known `type` and only the fields that type has.
     pub fn from_json(value: serde_json::Value) -> Result<Command, String> {

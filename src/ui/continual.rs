@@ -1,17 +1,20 @@
 //! The page in continual-learning mode (`mode=continual`): its own loop over
 //! [`ContinualPage`], drawing the task strip, the accuracy table, both runs' maps of the current
 //! task and Firefly's units coloured by the task that owns them (unlocked copies ringed). The
-//! maths is the engine's; this file draws and handles Play, Reset and the mode switch.
+//! maths is the engine's; this file draws and handles Play, Step, Reset, the mode switch, Save
+//! and Open a run (the continual run's JSON) and the host page's commands, whose origin checks
+//! and events are [`super::host::Host`]'s.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
 use super::dom::{self, by_id, set_attr, set_text};
 use super::draw::{self, DecisionMap};
+use super::host::{self, Host, SaveKind};
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
-use crate::playground::Msg;
 use crate::playground::continual::{ContinualPage, TaskState};
+use crate::playground::{Cause, Level, Msg};
 use crate::settings::{self, Effect, PageOptions};
 use crate::url::to_hash;
 
@@ -44,26 +47,60 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
         &by_id::<Element>("look-for")?,
         "Tasks arrive one after another. Firefly grows for each new task, choosing between unlocked copies of old units and new units, and freezes the units each old task uses, so old tasks keep their accuracy exactly; the other network is fine-tuned on each task in turn and forgets. Watch the table as tasks end.",
     );
+    show_save_row();
     let mut page = ContinualPage::new(&options).map_err(|e| JsValue::from_str(&e))?;
     let maps = (
         DecisionMap::new(by_id("heatmap")?)?,
         DecisionMap::new(by_id("baseline-heatmap")?)?,
     );
     let network: HtmlCanvasElement = by_id("network")?;
-    let mut version = 0u64;
+    let mut host = Host::new();
+    let mut link = page.link();
+    let mut shown_notice = None;
     loop {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
         for event in events {
             match event {
                 Event::App(Msg::TogglePlay) => page.toggle(),
-                Event::App(Msg::Reset) => {
-                    page = ContinualPage::new(&options).map_err(|e| JsValue::from_str(&e))?;
-                    version += 1;
+                Event::App(Msg::Step) => {
+                    // Nothing to step once every task is learnt.
+                    let _ = page.step();
                 }
-                Event::App(Msg::Set(key, value)) => switch(&options, &key, &value)?,
+                Event::App(Msg::Reset) => page.reset().map_err(|e| JsValue::from_str(&e))?,
+                Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
+                Event::App(Msg::ImportRun(name, text)) => page.import_file(&name, &text),
+                Event::App(Msg::Dismiss(_)) => page.dismiss(),
+                Event::ImportFailed(name, why) => page.refuse_file(&name, &why),
+                Event::Save(SaveKind::Json) => {
+                    if let Err(e) = host::save_continual(&page) {
+                        web_sys::console::error_1(&e);
+                    }
+                }
+                Event::HostMessage { origin, command } => {
+                    let Some(command) = host.accept_for(page.options(), &origin, command) else {
+                        continue;
+                    };
+                    let name = command.name();
+                    match page.command(command) {
+                        Ok(Some(answer)) => host.post(page.options(), &answer),
+                        Ok(None) => {}
+                        Err(message) => host.refuse_for(page.options(), Some(name), message),
+                    }
+                }
                 _ => {}
             }
+        }
+        if page.link() != link {
+            // An import brought its own sequence and seed: the link says so (Reset and a
+            // reload start that run).
+            link = page.link();
+            let window = dom::window()?;
+            window.history()?.replace_state_with_url(
+                &JsValue::NULL,
+                "",
+                Some(&format!("#{link}")),
+            )?;
         }
         let start = dom::now();
         while page.running() && dom::now() - start < FRAME_MS {
@@ -72,9 +109,81 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
                 return Ok(());
             }
         }
-        draw_all(&page, &maps, &network, version)?;
+        draw_all(&page, &maps, &network, page.version())?;
         write_state(&root, &page)?;
+        write_notice(&root, &page, &mut shown_notice)?;
+        host.tick_continual(&page);
     }
+}
+
+/// Moves the Save and Open-a-run row into the continual panel (the Run panel it sits in is
+/// hidden in this mode) and hides the Save buttons that have no continual counterpart.
+fn show_save_row() {
+    let Ok(panel) = by_id::<Element>("continual") else {
+        return;
+    };
+    if let Ok(Some(row)) = dom::document().and_then(|d| {
+        d.query_selector("#run-panel .row.save")
+            .map_err(|_| JsValue::from_str("no save row"))
+    }) {
+        let _ = panel.append_child(&row);
+    }
+    for id in ["export-csv", "export-png"] {
+        if let Ok(button) = by_id::<HtmlElement>(id) {
+            dom::set_hidden(&button, true);
+        }
+    }
+}
+
+/// The import notice (done or refused) in the notices list, with a dismiss button, and in
+/// `data-error` / `data-notices`.
+fn write_notice(
+    root: &Element,
+    page: &ContinualPage,
+    shown: &mut Option<Option<String>>,
+) -> Result<(), JsValue> {
+    let text = page.notice().map(|n| n.text.clone());
+    if shown.as_ref() == Some(&text) {
+        return Ok(());
+    }
+    *shown = Some(text);
+    let list: HtmlElement = by_id("notices")?;
+    list.set_inner_html("");
+    let error = page
+        .notice()
+        .filter(|n| n.level == Level::Error)
+        .map_or("", |n| n.text.as_str());
+    set_attr(root, "data-error", error);
+    set_attr(
+        root,
+        "data-notices",
+        page.notice().map_or("", |n| n.text.as_str()),
+    );
+    let Some(notice) = page.notice() else {
+        dom::set_hidden(&list, true);
+        return Ok(());
+    };
+    let document = dom::document()?;
+    let li = document.create_element("li")?;
+    li.set_class_name(if notice.level == Level::Error {
+        "error"
+    } else {
+        "info"
+    });
+    li.set_attribute("data-cause", &Cause::Import.name())?;
+    let span = document.create_element("span")?;
+    span.set_text_content(Some(&notice.text));
+    li.append_child(&span)?;
+    let close = document.create_element("button")?;
+    close.set_attribute("type", "button")?;
+    close.set_attribute("class", "dismiss")?;
+    close.set_attribute("data-dismiss", &Cause::Import.name())?;
+    close.set_attribute("aria-label", "Dismiss this notice")?;
+    close.set_text_content(Some("×"));
+    li.append_child(&close)?;
+    list.append_child(&li)?;
+    dom::set_hidden(&list, false);
+    Ok(())
 }
 
 /// A changed setting: the mode (or anything that reloads) writes the link and loads the page
@@ -193,6 +302,7 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         "paused"
     };
     set_attr(root, "data-state", state);
+    set_attr(root, "data-settings", &page.link());
     set_attr(root, "data-task", &page.firefly().task().to_string());
     set_attr(
         root,

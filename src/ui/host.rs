@@ -13,6 +13,7 @@ use web_sys::{
 
 use super::dom::{self, by_id, listen, set_attr};
 use super::{Event, Inbox, push};
+use crate::playground::continual::{ContinualCursor, ContinualPage};
 use crate::playground::{Command, EventCursor, HostEvent, Playground, csv};
 use crate::settings::{self, PageOptions};
 use crate::url::{iframe_snippet, share_link};
@@ -25,6 +26,7 @@ const HEIGHT_EVERY_MS: f64 = 500.0;
 /// What the page has told its host page, and where it is.
 pub struct Host {
     cursor: EventCursor,
+    continual: ContinualCursor,
     ready: bool,
     height: f64,
     height_at: f64,
@@ -53,6 +55,7 @@ impl Host {
             .unwrap_or_default();
         Host {
             cursor: EventCursor::default(),
+            continual: ContinualCursor::default(),
             ready: false,
             height: 0.0,
             height_at: f64::NEG_INFINITY,
@@ -105,6 +108,27 @@ impl Host {
         for event in p.host_events(&mut self.cursor, now) {
             self.post(p.options(), &event);
         }
+        self.post_height(p.options(), now);
+    }
+
+    /// [`Host::tick`] in continual mode: `ready` once, then `task-done` and `progress` events
+    /// as they are due, and the page's height when it changed.
+    pub fn tick_continual(&mut self, page: &ContinualPage) {
+        if self.parent.is_none() {
+            return;
+        }
+        if !self.ready {
+            self.ready = true;
+            self.post(page.options(), &page.ready_event());
+        }
+        let now = dom::now();
+        for event in page.host_events(&mut self.continual, now) {
+            self.post(page.options(), &event);
+        }
+        self.post_height(page.options(), now);
+    }
+
+    fn post_height(&mut self, options: &PageOptions, now: f64) {
         if now - self.height_at >= HEIGHT_EVERY_MS {
             self.height_at = now;
             let height = dom::document()
@@ -113,7 +137,7 @@ impl Host {
                 .map_or(0.0, |e| f64::from(e.scroll_height()));
             if height != self.height {
                 self.height = height;
-                self.post(p.options(), &HostEvent::Height { height });
+                self.post(options, &HostEvent::Height { height });
             }
         }
     }
@@ -126,7 +150,18 @@ impl Host {
         command: Result<Command, String>,
         p: &Playground,
     ) -> Option<Command> {
-        if !settings::origin_allowed(p.options(), origin, &self.own_origin) {
+        self.accept_for(p.options(), origin, command)
+    }
+
+    /// [`Host::accept`] for a page with these options (the continual mode has no
+    /// [`Playground`]).
+    pub fn accept_for(
+        &self,
+        options: &PageOptions,
+        origin: &str,
+        command: Result<Command, String>,
+    ) -> Option<Command> {
+        if !settings::origin_allowed(options, origin, &self.own_origin) {
             web_sys::console::warn_1(
                 &format!(
                     "Firefly Playground: ignored a message from {} (not in allow-origin)",
@@ -139,7 +174,7 @@ impl Host {
         match command {
             Ok(command) => Some(command),
             Err(message) => {
-                self.refuse(p, None, message);
+                self.refuse_for(options, None, message);
                 None
             }
         }
@@ -147,8 +182,13 @@ impl Host {
 
     /// Answers a refused command with an `error` event.
     pub fn refuse(&self, p: &Playground, command: Option<&str>, message: String) {
+        self.refuse_for(p.options(), command, message);
+    }
+
+    /// [`Host::refuse`] for a page with these options.
+    pub fn refuse_for(&self, options: &PageOptions, command: Option<&str>, message: String) {
         self.post(
-            p.options(),
+            options,
             &HostEvent::Error {
                 command: command.map(str::to_string),
                 message,
@@ -168,7 +208,7 @@ pub fn bind_messages(inbox: &Inbox) -> Result<(), JsValue> {
             Some(text) => crate::playground::parse_command(&text, MAX_MESSAGE_BYTES),
             None => serde_wasm_bindgen::from_value::<serde_json::Value>(data)
                 .map_err(|e| format!("not a command: {e}"))
-                .and_then(Command::from_json),
+                .and_then(|value| Command::from_posted_object(value, MAX_MESSAGE_BYTES)),
         };
         push(
             &inbox,
@@ -434,6 +474,23 @@ pub async fn save(kind: SaveKind, p: &Playground) -> Result<(), JsValue> {
             download_text(&format!("{stem}.{ext}"), mime, &text)
         }
     }
+}
+
+/// Saves the continual run as JSON (*Save → Run (JSON)* in continual mode; the other Save
+/// buttons are hidden there).
+pub fn save_continual(page: &ContinualPage) -> Result<(), JsValue> {
+    let text =
+        serde_json::to_string(&page.export()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let name = format!(
+        "firefly-continual-{}.json",
+        page.options()
+            .sequence
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join("-")
+    );
+    download_text(&name, "application/json", &text)
 }
 
 /// A file name for the run: dataset and both methods.

@@ -530,3 +530,406 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
         assert_eq!(problems.len(), 1, "{bad} is refused");
     }
 }
+
+/// A continual page at its first task's end and a little into the second (paused).
+fn continual_page_into_second_task(
+    hash: &str,
+) -> firefly_playground::playground::continual::ContinualPage {
+    use firefly_playground::playground::continual::ContinualPage;
+    let (options, problems) = parse_hash(hash);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut page = ContinualPage::new(&options).unwrap();
+    page.set_running(true);
+    let mut guard = 0;
+    while page.firefly().table().is_empty() || page.fine_tune().table().is_empty() {
+        page.work(500).unwrap();
+        guard += 1;
+        assert!(guard < 10_000);
+    }
+    // Into the second task's first growth phase, so that both runs carry state of two tasks.
+    page.work(700).unwrap();
+    page.set_running(false);
+    page
+}
+
+/// Every task's logits (on a grid and on its test points) of both runs, as bits.
+fn continual_outputs(
+    page: &firefly_playground::playground::continual::ContinualPage,
+) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for run in [page.firefly(), page.fine_tune()] {
+        for task in 0..run.net().heads.len() {
+            let mut inputs = firefly_playground::data::grid_inputs(20);
+            inputs.extend(firefly_playground::data::Dataset::inputs(
+                &run.data(task).unwrap().test,
+            ));
+            let logits = run.logits(task, &inputs).unwrap();
+            out.push(logits.iter().map(|v| v.to_bits()).collect());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_continual_run_exports_and_imports_to_bit_identical_outputs() {
+    use firefly_playground::playground::continual::{CONTINUAL_MODE, ContinualPage, RunFile};
+    let page = continual_page_into_second_task("mode=continual&sequence=circle,xor&seed=3");
+    assert_eq!(page.firefly().task(), 1);
+    assert!(!page.firefly().net().heads[0].units.is_empty());
+    let export = page.export();
+    assert_eq!(export.mode, CONTINUAL_MODE);
+    let text = serde_json::to_string(&export).unwrap();
+
+    // Open a run: into a page on another sequence and seed.
+    let (other, _) = parse_hash("mode=continual&sequence=spiral,moons,xor&seed=9&autoplay=1");
+    let mut opened = ContinualPage::new(&other).unwrap();
+    opened.import_file("cl.json", &text);
+    let notice = opened.notice().unwrap();
+    assert_eq!(
+        notice.level,
+        firefly_playground::playground::Level::Info,
+        "{}",
+        notice.text
+    );
+    assert_eq!(continual_outputs(&opened), continual_outputs(&page));
+    for (a, b) in [
+        (opened.firefly(), page.firefly()),
+        (opened.fine_tune(), page.fine_tune()),
+    ] {
+        assert_eq!(a.net(), b.net(), "masks, heads, owners and frozen flags");
+        assert_eq!(a.table(), b.table(), "accuracies so far");
+        assert_eq!(a.task(), b.task());
+        assert_eq!(a.accuracies().unwrap(), b.accuracies().unwrap());
+    }
+    assert_eq!(opened.options().sequence, page.options().sequence);
+    assert_eq!(opened.link(), page.link());
+    assert_eq!(opened.state_name(), "paused");
+    // Reset starts the imported sequence again.
+    opened.reset().unwrap();
+    assert_eq!(opened.firefly().task(), 0);
+    assert_eq!(
+        opened.firefly().config().sequence,
+        page.firefly().config().sequence
+    );
+
+    // The host's import and export, through the same parsing as a posted message.
+    let mut hosted = ContinualPage::new(&other).unwrap();
+    let message = format!("{{\"type\":\"import\",\"run\":{text}}}");
+    let command = parse_command(&message, 1 << 24).unwrap();
+    let Command::Import { run } = &command else {
+        panic!("not an import")
+    };
+    assert!(matches!(**run, RunFile::Continual(_)));
+    assert_eq!(hosted.command(command), Ok(None));
+    assert_eq!(continual_outputs(&hosted), continual_outputs(&page));
+    let answer = hosted.command(Command::Export).unwrap().unwrap();
+    let json = serde_json::to_value(&answer).unwrap();
+    assert_eq!(json["type"], "export");
+    assert_eq!(json["run"]["mode"], "continual");
+    assert_eq!(json["run"], serde_json::to_value(&export).unwrap());
+
+    // A growth-mode page says where a continual file opens, and changes nothing.
+    let mut q = page_of_growth_mode();
+    let before = q.options().clone();
+    let fx = q.update(Msg::ImportRun("cl.json".into(), text));
+    assert!(!fx.restarted);
+    let said = q
+        .notices()
+        .last()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("cl.json: ") && said.contains("continual"),
+        "{said}"
+    );
+    assert_eq!(q.options(), &before);
+}
+
+fn page_of_growth_mode() -> Playground {
+    page("seeds=1&points=100&autoplay=0")
+}
+
+#[test]
+fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
+    use firefly_playground::playground::continual::ContinualExport;
+    let source = continual_page_into_second_task("mode=continual&sequence=circle,xor&seed=5");
+    let good = source.export();
+    let text = serde_json::to_string(&good).unwrap();
+    let edit = |f: &dyn Fn(&mut ContinualExport)| {
+        let mut run = good.clone();
+        f(&mut run);
+        serde_json::to_string(&run).unwrap()
+    };
+    let weight = good.firefly.net.heads[0].weight.data[0];
+    let growth = serde_json::to_string(&exported(&page_of_growth_mode())).unwrap();
+    let cases: Vec<(&str, String)> = vec![
+        ("truncated", text[..text.len() / 2].to_string()),
+        (
+            "a mask one unit short",
+            edit(&|r| {
+                r.firefly.net.heads[0].units.pop();
+            }),
+        ),
+        (
+            "a mask one unit long",
+            edit(&|r| {
+                let id = r.firefly.net.units.last().unwrap().id;
+                r.fine_tune.net.heads[1].units.push(id);
+            }),
+        ),
+        (
+            "a non-finite weight",
+            text.replacen(&format!("{weight}"), "1e39", 1),
+        ),
+        (
+            "a weight that is not a number",
+            edit(&|r| {
+                r.firefly.net.units[0].theta[0] = f32::NAN;
+            }),
+        ),
+        (
+            "an unknown task",
+            text.replacen("\"sequence\":[\"circle\"", "\"sequence\":[\"banana\"", 1),
+        ),
+        (
+            "a head of a task past the sequence",
+            edit(&|r| r.firefly.net.heads[1].task = 7),
+        ),
+        (
+            "a unit owned by an unknown task",
+            edit(&|r| r.firefly.net.units[0].owner = 9),
+        ),
+        (
+            "a current task past the sequence",
+            edit(&|r| r.fine_tune.task = 7),
+        ),
+        (
+            "an accuracy above 1",
+            edit(&|r| r.firefly.table[0].accuracy[0] = 1.5),
+        ),
+        (
+            "runs not made from the link",
+            edit(&|r| r.firefly.config.seed += 1),
+        ),
+        (
+            "the runs swapped",
+            edit(&|r| std::mem::swap(&mut r.firefly, &mut r.fine_tune)),
+        ),
+        (
+            "a link of the growth mode",
+            edit(&|r| r.link = "dataset=xor".into()),
+        ),
+        (
+            "a bad link",
+            edit(&|r| r.link = "mode=continual&lr=banana".into()),
+        ),
+        (
+            "another mode",
+            text.replacen("\"mode\":\"continual\"", "\"mode\":\"both\"", 1),
+        ),
+        ("another version", edit(&|r| r.version = 2)),
+        ("a growth-mode run file", growth),
+        ("an unknown field", text.replacen("{", "{\"extra\":1,", 1)),
+    ];
+    let (options, _) = parse_hash("mode=continual&sequence=spiral,xor&seed=1");
+    let mut page = firefly_playground::playground::continual::ContinualPage::new(&options).unwrap();
+    page.set_running(true);
+    page.work(300).unwrap();
+    page.set_running(false);
+    let before = (
+        page.firefly().state(),
+        page.fine_tune().state(),
+        page.options().clone(),
+        continual_outputs(&page),
+    );
+    for (what, text) in cases {
+        page.dismiss();
+        page.import_file("cl.json", &text);
+        let notice = page.notice().cloned().expect("a notice");
+        assert_eq!(
+            notice.level,
+            firefly_playground::playground::Level::Error,
+            "{what} is refused: {}",
+            notice.text
+        );
+        assert!(
+            notice.text.starts_with("cl.json: ") && notice.text.len() < 400,
+            "{what}: {}",
+            notice.text
+        );
+        let after = (
+            page.firefly().state(),
+            page.fine_tune().state(),
+            page.options().clone(),
+            continual_outputs(&page),
+        );
+        assert!(after == before, "{what} changed nothing");
+        // The host's import says the same, as an error.
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            let message = serde_json::json!({"type": "import", "run": value}).to_string();
+            let refused =
+                parse_command(&message, 1 << 24).and_then(|c| page.command(c).map(|_| ()));
+            assert!(refused.is_err(), "{what} is refused from the host");
+        }
+    }
+    // And the good file still opens.
+    page.import_file("cl.json", &text);
+    assert_eq!(
+        page.notice().unwrap().level,
+        firefly_playground::playground::Level::Info
+    );
+    assert_eq!(continual_outputs(&page), continual_outputs(&source));
+}
+
+#[test]
+fn host_commands_drive_the_continual_mode() {
+    use firefly_playground::continual::ContinualStage;
+    use firefly_playground::playground::continual::{ContinualCursor, ContinualPage};
+    let (options, _) = parse_hash("mode=continual&sequence=circle,xor&seed=2&autoplay=0");
+    let mut page = ContinualPage::new(&options).unwrap();
+    let mut cursor = ContinualCursor::default();
+    let ready = serde_json::to_value(page.ready_event()).unwrap();
+    assert_eq!(ready["type"], "ready");
+    assert_eq!(ready["settings"]["sequence"], "circle,xor");
+    let first = page.host_events(&mut cursor, 0.0);
+    assert_eq!(first.len(), 1, "one progress event at the start");
+    let json = serde_json::to_value(&first[0]).unwrap();
+    assert_eq!(json["type"], "progress");
+    assert_eq!(json["state"], "paused");
+    assert_eq!(json["sequence"], serde_json::json!(["circle", "xor"]));
+    assert_eq!(json["firefly"]["method"], "firefly");
+    assert_eq!(json["fine_tune"]["method"], "fine-tune");
+    assert!(
+        page.host_events(&mut cursor, 1000.0).is_empty(),
+        "nothing moved"
+    );
+
+    // Paused: work does nothing.
+    let stage = page.firefly().stage();
+    page.work(100).unwrap();
+    assert_eq!(page.firefly().stage(), stage);
+
+    // Step: one block's worth of work, then paused.
+    assert_eq!(
+        page.command(parse_command(r#"{"type":"step"}"#, 1024).unwrap()),
+        Ok(None)
+    );
+    assert!(!page.running());
+    let ContinualStage::Training { phase, step, .. } = page.firefly().stage() else {
+        panic!("{:?}", page.firefly().stage())
+    };
+    assert!(
+        phase == 1 || step > 0,
+        "step moved Firefly: {:?}",
+        page.firefly().stage()
+    );
+    let moved = page.host_events(&mut cursor, 2000.0);
+    assert_eq!(moved.len(), 1);
+
+    // Play, then pause.
+    assert_eq!(page.command(Command::Play), Ok(None));
+    assert!(page.running());
+    assert_eq!(page.state_name(), "running");
+    page.work(200).unwrap();
+    assert_eq!(page.command(Command::Pause), Ok(None));
+    assert!(!page.running());
+    let paused = page.firefly().state();
+    page.work(200).unwrap();
+    assert_eq!(page.firefly().state(), paused, "pause holds");
+    // Events within 250 ms of the last are held back, then one comes.
+    assert!(
+        page.host_events(&mut cursor, 2000.0 + EPOCH_EVENT_MS - 1.0)
+            .is_empty()
+    );
+    assert_eq!(
+        page.host_events(&mut cursor, 2000.0 + EPOCH_EVENT_MS).len(),
+        1
+    );
+
+    // set and grow are refused with a reason, and change nothing.
+    for refused in [
+        r#"{"type":"set","settings":{"seed":4}}"#,
+        r#"{"type":"grow"}"#,
+    ] {
+        let e = page
+            .command(parse_command(refused, 1024).unwrap())
+            .unwrap_err();
+        assert!(e.contains("continual mode"), "{e}");
+        assert_eq!(page.firefly().state(), paused);
+    }
+
+    // Played to the end: a task-done event per task and run, each once.
+    page.command(Command::Play).unwrap();
+    let mut done = Vec::new();
+    let mut t = 3000.0;
+    let mut guard = 0;
+    while !page.finished() {
+        page.work(500).unwrap();
+        t += 10.0;
+        for event in page.host_events(&mut cursor, t) {
+            if let Ok(v) = serde_json::to_value(&event)
+                && v["type"] == "task-done"
+            {
+                done.push((
+                    v["run"].as_str().unwrap_or("").to_string(),
+                    v["record"]["after_task"].as_u64(),
+                ));
+            }
+        }
+        guard += 1;
+        assert!(guard < 10_000);
+    }
+    for event in page.host_events(&mut cursor, t + 1000.0) {
+        if let Ok(v) = serde_json::to_value(&event)
+            && v["type"] == "task-done"
+        {
+            done.push((
+                v["run"].as_str().unwrap_or("").to_string(),
+                v["record"]["after_task"].as_u64(),
+            ));
+        }
+    }
+    done.sort();
+    assert_eq!(
+        done,
+        vec![
+            ("fine-tune".to_string(), Some(0)),
+            ("fine-tune".to_string(), Some(1)),
+            ("firefly".to_string(), Some(0)),
+            ("firefly".to_string(), Some(1)),
+        ]
+    );
+    assert_eq!(page.state_name(), "finished");
+    assert!(page.command(Command::Play).unwrap_err().contains("reset"));
+    assert!(page.command(Command::Step).unwrap_err().contains("reset"));
+
+    // Reset starts again, paused (the link does not autoplay).
+    assert_eq!(page.command(Command::Reset), Ok(None));
+    assert_eq!(page.firefly().task(), 0);
+    assert!(page.firefly().table().is_empty());
+    assert!(!page.running());
+    let after_reset = page.host_events(&mut cursor, t + 5000.0);
+    assert_eq!(after_reset.len(), 1);
+}
+
+#[test]
+fn object_messages_are_bounded_like_text_messages() {
+    let value = serde_json::json!({"type": "play", "x": "a".repeat(100)});
+    let size = value.to_string().len();
+    let refused = Command::from_posted_object(value.clone(), size - 1).unwrap_err();
+    assert!(
+        refused.contains(&format!("at most {}", size - 1)),
+        "{refused}"
+    );
+    // Within the limit it is read as any command is (here: an unknown field).
+    let read = Command::from_posted_object(value, size).unwrap_err();
+    assert!(read.contains("unknown field"), "{read}");
+    assert_eq!(
+        Command::from_posted_object(serde_json::json!({"type": "pause"}), 64),
+        Ok(Command::Pause)
+    );
+    // A deep or wide object is measured without being written out whole.
+    let wide = serde_json::json!({"type": "import", "run": vec!["x".repeat(1000); 10_000]});
+    let e = Command::from_posted_object(wide, 1 << 20).unwrap_err();
+    assert!(e.contains(&format!("at most {}", 1 << 20)), "{e}");
+}
