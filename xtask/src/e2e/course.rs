@@ -163,10 +163,160 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
     let back = wait_for(session, "growth mode again", WAIT, |a| {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
     })?;
+    let hosted = continual_host(session, base)?;
     Ok(format!(
-        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {} units; back to growth at epoch {}",
+        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {} units; back to growth at epoch {}; {hosted}",
         done.num("units"),
         back.num("epoch")
+    ))
+}
+
+/// The events the test page has heard from the playgrounds (`window.clEvents`), as JSON.
+fn continual_events(session: &Session) -> Result<Vec<Json>, String> {
+    Ok(script(session, "return window.clEvents || [];")?
+        .as_array()
+        .map(<[Json]>::to_vec)
+        .unwrap_or_default())
+}
+
+/// Waits for an event from iframe `frame` that `done` accepts.
+fn continual_event(
+    session: &Session,
+    what: &str,
+    frame: &str,
+    done: impl Fn(&Json) -> bool,
+) -> Result<Json, String> {
+    let started = Instant::now();
+    loop {
+        if let Some(e) = continual_events(session)?
+            .into_iter()
+            .find(|e| e.get("frame").and_then(Json::as_str) == Some(frame) && done(e))
+        {
+            return Ok(e);
+        }
+        if started.elapsed() > WAIT {
+            return Err(format!("timed out waiting for {what} from iframe {frame}"));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// The continual mode in a course page: iframe a learns circle → xor and is paused, asked for
+/// `grow` (refused with an error event) and `export` by `postMessage`; the exported run,
+/// imported into iframe b (on another sequence), shows the same link, task and accuracies.
+fn continual_host(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}course.html"))?;
+    wait_course(session, "two ready events", |c| Ok(c.num("ready") >= 2.0))?;
+    script(
+        session,
+        "window.clEvents = [];
+         window.addEventListener('message', (e) => {
+           const d = e.data; if (!d || typeof d.type !== 'string') return;
+           const frame = ['a', 'b'].find((n) => document.getElementById(n).contentWindow === e.source);
+           if (d.type === 'export') window.clExport = d.run;
+           window.clEvents.push({ frame, type: d.type, state: d.state || null,
+             command: d.command || null, message: d.message || null,
+             mode: d.run ? d.run.mode || null : null });
+         });
+         // A query string makes these full loads, not a change of the hash.
+         document.getElementById('a').src =
+           'index.html?continual#mode=continual&sequence=circle,xor&embed=1&backend=cpu';
+         document.getElementById('b').src =
+           'index.html?continual#mode=continual&sequence=xor,circle&seed=7&embed=1&autoplay=0&backend=cpu';",
+    )?;
+    for frame in ["a", "b"] {
+        continual_event(session, "a ready event", frame, |e| {
+            e.get("type").and_then(Json::as_str) == Some("ready")
+        })?;
+    }
+    let started = Instant::now();
+    while frame_attr(session, "a", "data-tasks-done")?
+        .parse::<f64>()
+        .unwrap_or(0.0)
+        < 1.0
+    {
+        if started.elapsed() > WAIT {
+            return Err("iframe a did not learn its first task".into());
+        }
+        thread::sleep(POLL);
+    }
+    let post = |frame: &str, message: &str| {
+        script(
+            session,
+            &format!(
+                "document.getElementById('{frame}').contentWindow.postMessage({message}, location.origin);"
+            ),
+        )
+    };
+    post("a", "{type: 'pause'}")?;
+    continual_event(session, "a progress event, paused", "a", |e| {
+        e.get("type").and_then(Json::as_str) == Some("progress")
+            && e.get("state").and_then(Json::as_str) == Some("paused")
+    })?;
+    if frame_attr(session, "a", "data-state")? != "paused" {
+        return Err("iframe a did not pause".into());
+    }
+    let cl = frame_attr(session, "a", "data-cl")?;
+    thread::sleep(Duration::from_millis(1000));
+    if frame_attr(session, "a", "data-cl")? != cl {
+        return Err("paused, iframe a trained on".into());
+    }
+    post("a", "{type: 'grow'}")?;
+    let refused = continual_event(session, "an error event for grow", "a", |e| {
+        e.get("type").and_then(Json::as_str) == Some("error")
+            && e.get("command").and_then(Json::as_str) == Some("grow")
+    })?;
+    post("a", "{type: 'export'}")?;
+    continual_event(session, "an export event", "a", |e| {
+        e.get("type").and_then(Json::as_str) == Some("export")
+            && e.get("mode").and_then(Json::as_str) == Some("continual")
+    })?;
+    script(
+        session,
+        "document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
+    )?;
+    let (link, task) = (
+        frame_attr(session, "a", "data-settings")?,
+        frame_attr(session, "a", "data-task")?,
+    );
+    let shown = Instant::now();
+    loop {
+        let (b_link, b_task, b_cl, b_state) = (
+            frame_attr(session, "b", "data-settings")?,
+            frame_attr(session, "b", "data-task")?,
+            frame_attr(session, "b", "data-cl")?,
+            frame_attr(session, "b", "data-state")?,
+        );
+        // The run's keys come with the import; each page keeps its own layout and autoplay.
+        let run_keys = |l: &str| -> Vec<String> {
+            l.split('&')
+                .filter(|kv| {
+                    let key = kv.split('=').next().unwrap_or_default();
+                    ["mode", "sequence", "seed", "data-seed", "activation"].contains(&key)
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        if run_keys(&b_link) == run_keys(&link)
+            && b_task == task
+            && b_cl == cl
+            && b_state == "paused"
+        {
+            break;
+        }
+        if shown.elapsed() > Duration::from_secs(20) {
+            return Err(format!(
+                "iframe b shows {b_link}, task {b_task}, {b_cl}, {b_state}; the export was {link}, task {task}, {cl}"
+            ));
+        }
+        thread::sleep(POLL);
+    }
+    Ok(format!(
+        "in a course page: paused by a message, grow refused ({}), exported at task {task} ({cl}) and imported into the other iframe",
+        refused
+            .get("message")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
     ))
 }
 
