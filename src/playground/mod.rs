@@ -27,6 +27,7 @@ mod export;
 mod figure3;
 mod host;
 mod notice;
+mod relocate;
 
 use crate::train::{GrowthStage, Session, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
@@ -36,6 +37,7 @@ pub use figure3::{BandPoint, band};
 pub use host::{Command, EPOCH_EVENT_MS, EventCursor, HostEvent, RunStatus, Value, parse_command};
 pub use notice::{Action, Cause, Level, Notice};
 use notice::{size, too_big};
+pub use relocate::SavedState;
 
 /// The opening experiment, in one sentence: what to look for.
 pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \

@@ -21,6 +21,8 @@ pub enum Cause {
     Run,
     /// A run file was imported, or could not be.
     Import,
+    /// The GPU was lost and the runs moved to the CPU.
+    Gpu,
 }
 
 impl Cause {
@@ -34,6 +36,7 @@ impl Cause {
             Cause::UnitCap => "unit-cap".into(),
             Cause::Run => "run".into(),
             Cause::Import => "import".into(),
+            Cause::Gpu => "gpu".into(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Cause {
             "unit-cap" => Cause::UnitCap,
             "run" => Cause::Run,
             "import" => Cause::Import,
+            "gpu" => Cause::Gpu,
             other => Cause::Setting(settings::find(other.strip_prefix("setting:")?)?.key),
         })
     }

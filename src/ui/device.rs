@@ -1,8 +1,12 @@
 //! Choosing where the maths runs: WebGPU when the browser offers an adapter (unless the link
-//! says `backend=cpu`), burn's CPU backend otherwise, with a note the page shows.
+//! says `backend=cpu`), burn's CPU backend otherwise, with a note the page shows; and watching
+//! the WebGPU device for loss ([`GpuWatch`]), so the page can move to the CPU instead of
+//! crashing.
+
+use std::sync::{Arc, OnceLock};
 
 use burn::tensor::Device;
-use burn::tensor::wgpu::wgpu::DeviceType;
+use burn::tensor::wgpu::wgpu::{self, DeviceType};
 
 use crate::config::RunConfig;
 use crate::probe::{Probe, explain, gpu_wins, probe};
@@ -55,6 +59,58 @@ pub fn is_software(device_type: DeviceType, name: &str) -> bool {
             .any(|s| name.contains(s))
 }
 
+/// Watches a WebGPU device: set once when the device is lost or reports an error nobody
+/// caught. wgpu's default handler for such errors panics; this one records the reason, and the
+/// page's loop moves the runs to the CPU when it sees it.
+#[derive(Clone, Debug, Default)]
+pub struct GpuWatch {
+    reason: Arc<OnceLock<String>>,
+}
+
+impl GpuWatch {
+    /// Installs the device-lost callback and the uncaptured-error handler on `device`.
+    ///
+    /// In the browser the lost callback is one more handler on `GPUDevice.lost` (burn's own
+    /// stays and makes every later read fail instead of returning stale data), and the error
+    /// handler replaces burn's, which panics on an error while the device is not lost yet.
+    pub fn watch(device: &wgpu::Device) -> Self {
+        let watch = GpuWatch::default();
+        let reason = watch.reason.clone();
+        device.set_device_lost_callback(move |kind, message| {
+            let message = message.trim();
+            let text = match kind {
+                wgpu::DeviceLostReason::Destroyed => "the device was destroyed".to_string(),
+                _ if message.is_empty() => "the device was lost".to_string(),
+                _ => short(message),
+            };
+            web_sys::console::warn_1(&format!("webgpu lost: {text}").into());
+            let _ = reason.set(text);
+        });
+        let reason = watch.reason.clone();
+        device.on_uncaptured_error(Arc::new(move |error| {
+            let text = format!("the GPU reported an error: {}", short(&error.to_string()));
+            web_sys::console::warn_1(&format!("webgpu error: {text}").into());
+            let _ = reason.set(text);
+        }));
+        watch
+    }
+
+    /// Why the device can no longer be trusted, once it cannot.
+    pub fn lost(&self) -> Option<&str> {
+        self.reason.get().map(String::as_str)
+    }
+}
+
+/// The first line of a message, at most 120 characters.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    let mut out: String = line.chars().take(120).collect();
+    if line.chars().count() > 120 {
+        out.push('…');
+    }
+    out
+}
+
 /// Where the page computes, and why.
 pub struct Choice {
     /// The device the sessions compute on.
@@ -65,6 +121,8 @@ pub struct Choice {
     pub note: Option<String>,
     /// The probe's figures (CPU, WebGPU), when it ran.
     pub probe: Option<(Probe, Probe)>,
+    /// The watch on the WebGPU device, when the page computes on one.
+    pub watch: Option<GpuWatch>,
 }
 
 impl Choice {
@@ -74,6 +132,7 @@ impl Choice {
             backend,
             note,
             probe: None,
+            watch: None,
         }
     }
 }
@@ -98,6 +157,7 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
     }
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
+            let watch = GpuWatch::watch(&setup.device);
             let info = setup.adapter.get_info();
             let label = if info.name.trim().is_empty() {
                 "no name given".to_string()
@@ -105,7 +165,7 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
                 info.name.trim().chars().take(60).collect()
             };
             let software = is_software(info.device_type, &info.name);
-            match (software, choice) {
+            let chosen = match (software, choice) {
                 (_, BackendChoice::WebGpu) if software => Choice::plain(
                     device,
                     Backend::WebGpu,
@@ -122,6 +182,11 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
                     )),
                 ),
                 _ => probe_and_choose(device, config, &label).await,
+            };
+            // Only a page that computes on the device needs to hear that it went.
+            Choice {
+                watch: (chosen.backend == Backend::WebGpu).then_some(watch),
+                ..chosen
             }
         }
         Err(e) => {
@@ -170,6 +235,7 @@ async fn probe_and_choose(gpu: Device, config: &RunConfig, label: &str) -> Choic
                 backend,
                 note,
                 probe: Some((cpu, on_gpu)),
+                watch: None,
             }
         }
         (_, Err(e)) | (Err(e), _) => Choice::plain(

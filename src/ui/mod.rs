@@ -22,6 +22,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -150,7 +151,9 @@ async fn run() -> Result<(), JsValue> {
         return continual::run(options, inbox).await;
     }
     let choice = device::init(options.backend, &options.config).await;
-    let (device, backend, note) = (choice.device, choice.backend, choice.note);
+    let (device, mut backend, note) = (choice.device, choice.backend, choice.note);
+    // On WebGPU: the watch on the device and the last good state to go back to if it is lost.
+    let mut gpu = choice.watch.map(GpuGuard::new);
     // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.
     let path = match backend {
         device::Backend::Cpu => TrainPath::Fused,
@@ -183,12 +186,36 @@ async fn run() -> Result<(), JsValue> {
                 Event::Hover(_) | Event::OnScreen(_) | Event::PageHidden(_)
             ) {
                 crash::note_event(&event);
+                if let Some(guard) = &mut gpu {
+                    guard.dirty = true;
+                }
             }
             match event {
                 Event::PageHidden(hidden) => page_hidden = hidden,
                 Event::OnScreen(seen) => on_screen = seen,
                 event => handle(event, &mut playground, &mut view, &host).await?,
             }
+        }
+        // The GPU went (or reported an error nobody caught): move every run to the CPU and
+        // carry on from the last good state.
+        if let Some(why) = gpu
+            .as_ref()
+            .and_then(|g| g.watch.lost().map(str::to_string))
+        {
+            let saved = gpu.take().and_then(|g| g.saved);
+            crash::note_event(&format!("GPU lost: {why}"));
+            let lost_at = playground.main().epoch();
+            let fx = playground.relocate(Device::flex(), TrainPath::Fused, saved, &why);
+            backend = device::Backend::Cpu;
+            let resumed = playground.main().epoch();
+            let note = format!("Running on the CPU backend: the GPU was lost at epoch {lost_at}.");
+            view = View::new(Ui::find()?, backend, Some(&note));
+            apply(fx, &playground, &mut view)?;
+            view.forget();
+            let root: Element = by_id("app")?;
+            dom::set_attr(&root, "data-gpu-lost", &lost_at.to_string());
+            dom::set_attr(&root, "data-gpu-resumed", &resumed.to_string());
+            changed = true;
         }
         // Unseen (another tab, or scrolled away in a course page): no training, no drawing.
         let visible = !page_hidden && on_screen;
@@ -206,12 +233,94 @@ async fn run() -> Result<(), JsValue> {
             playground.work(budget).await;
             changed = true;
         }
+        if let Some(guard) = &mut gpu
+            && guard.hold_frame(&playground)
+        {
+            // The device went during this frame's work (the next frame moves the runs), or a
+            // run failed on it and its loss is likely on its way: draw nothing from it now.
+            continue;
+        }
         let start = dom::now();
         view.frame(&playground, changed).await;
         if changed {
             draw_ms = 0.8 * draw_ms + 0.2 * (dom::now() - start);
         }
+        if let Some(guard) = &mut gpu {
+            guard.save(&playground).await;
+        }
         host.tick(&playground);
+    }
+}
+
+/// What the loop keeps while the runs compute on WebGPU: the watch on the device, the last
+/// good state (every run's network and history, saved after each epoch and after each change
+/// of the person's, at most every [`GpuGuard::SAVE_MS`]) and how long a failure has waited for
+/// the loss that may explain it.
+struct GpuGuard {
+    watch: device::GpuWatch,
+    saved: Option<crate::playground::SavedState>,
+    /// Something changed since the last save (an epoch, a growth, the person's input).
+    dirty: bool,
+    saved_at: f64,
+    saved_key: (usize, usize, usize),
+    held: u32,
+}
+
+impl GpuGuard {
+    /// The shortest time between two saves (each reads every network back from the GPU).
+    const SAVE_MS: f64 = 500.0;
+    /// How many frames a run's failure waits for the device's loss before it is shown.
+    const HOLD_FRAMES: u32 = 30;
+
+    fn new(watch: device::GpuWatch) -> Self {
+        GpuGuard {
+            watch,
+            saved: None,
+            dirty: true,
+            saved_at: f64::NEG_INFINITY,
+            saved_key: (usize::MAX, 0, 0),
+            held: 0,
+        }
+    }
+
+    /// Whether to hold back the frame: the device is lost (reads from it fail), or a run
+    /// failed while the device still looks good (for at most [`GpuGuard::HOLD_FRAMES`]).
+    fn hold_frame(&mut self, playground: &Playground) -> bool {
+        if self.watch.lost().is_some() {
+            return true;
+        }
+        if playground.state() != crate::playground::RunState::Error {
+            self.held = 0;
+            return false;
+        }
+        self.held = self.held.saturating_add(1);
+        self.held <= Self::HOLD_FRAMES
+    }
+
+    /// Saves the runs when something changed and the last save is old enough; a save that
+    /// fails (a read on a device going away, a run just grown) keeps the previous one.
+    async fn save(&mut self, playground: &Playground) {
+        let main = playground.main();
+        let key = (
+            main.epoch(),
+            main.history().growths.len(),
+            playground.baseline().epoch(),
+        );
+        if key != self.saved_key {
+            self.dirty = true;
+        }
+        if !self.dirty || dom::now() - self.saved_at < Self::SAVE_MS || self.watch.lost().is_some()
+        {
+            return;
+        }
+        self.saved_at = dom::now();
+        if let Ok(state) = playground.save_state().await
+            && self.watch.lost().is_none()
+        {
+            self.saved = Some(state);
+            self.saved_key = key;
+            self.dirty = false;
+        }
     }
 }
 

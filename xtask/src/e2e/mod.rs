@@ -60,7 +60,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
             Ok(session) => {
                 page::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
-                robust::run_all(&session, &base, &mut report);
+                robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
             Err(e) => {
                 report.check("controls", || {
@@ -169,8 +169,15 @@ pub struct Report {
 }
 
 impl Report {
-    /// Runs one named check, timing it and printing its PASS or FAIL line.
+    /// Runs one named check, timing it and printing its PASS or FAIL line. With `E2E_ONLY` set
+    /// (check names, comma-separated) any other check is skipped and not counted.
     pub fn check(&mut self, name: &str, body: impl FnOnce() -> Result<String, String>) -> bool {
+        if let Some(only) = std::env::var_os("E2E_ONLY").filter(|v| !v.is_empty())
+            && !only.to_string_lossy().split(',').any(|n| n.trim() == name)
+        {
+            println!("SKIP {name} (not in E2E_ONLY)");
+            return false;
+        }
         println!("\n--- e2e check `{name}`");
         let started = Instant::now();
         let result = body();

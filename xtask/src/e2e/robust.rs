@@ -2,17 +2,208 @@
 //! each run, by random growth: a Firefly phase at 200 units spends about 0.4 s optimising its
 //! candidates, too long for CI) and training on keeps a flat memory, and 100 resets leave no DOM nodes or heap
 //! behind. Memory is read from `#app` (`data-wasm-bytes`, `data-js-heap`, written each second).
+//! And `gpu-lost`: the WebGPU device destroyed mid-run moves the runs to the CPU, where they
+//! carry on from the last good state with a notice, and nothing panics.
 
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::Report;
-use super::checks::{App, open, read_app, wait_for};
-use super::webdriver::Session;
+use super::checks::{App, open, read_app, save, wait_for};
+use super::json::Json;
+use super::webdriver::{Driver, Session};
+use super::{ChromeConfig, Report};
 
-/// Runs every check of this file on one browser session.
-pub fn run_all(session: &Session, base: &str, report: &mut Report) {
+/// Runs every check of this file: `long-run` on `session` (no WebGPU), `gpu-lost` on a session
+/// of its own with a WebGPU adapter.
+pub fn run_all(
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    session: &Session,
+    base: &str,
+    out_dir: &Path,
+    report: &mut Report,
+) {
     report.check("long-run", || long_run(session, base));
+    report.check("gpu-lost", || gpu_lost(driver, chrome, base, out_dir));
+}
+
+/// Run before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`): keeps
+/// every `GPUDevice` the page asks for in `window.__e2eDevices`, so the check can destroy it,
+/// and records console errors, uncaught errors and unhandled rejections in `window.__e2eErrors`.
+const KEEP_DEVICES: &str = "(() => {
+    if (window.__e2eErrors) return;
+    window.__e2eErrors = [];
+    window.__e2eDevices = [];
+    const note = (kind, args) => {
+      try {
+        const text = Array.from(args).map(a => a && a.stack ? a.stack : String(a)).join(' ');
+        window.__e2eErrors.push(kind + ': ' + text.slice(0, 400));
+      } catch (_) {}
+    };
+    const error = console.error;
+    console.error = function (...args) { note('console.error', args); return error.apply(this, args); };
+    window.addEventListener('error', e => note('error', [e.message]));
+    window.addEventListener('unhandledrejection', e => note('unhandledrejection', [e.reason]));
+    if (!window.GPUAdapter || !GPUAdapter.prototype.requestDevice) return;
+    const request = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = function (...args) {
+      return request.apply(this, args).then(device => {
+        window.__e2eDevices.push(device);
+        return device;
+      });
+    };
+  })();";
+
+/// Words in a console error that mean the module panicked or trapped.
+const PANIC_SIGNS: [&str; 5] = [
+    "panicked",
+    "the playground stopped",
+    "RuntimeError",
+    "unreachable",
+    "wgpu error",
+];
+
+/// `gpu-lost`: on WebGPU (`backend=webgpu`), destroying the page's `GPUDevice` after a few
+/// epochs moves the runs to the CPU: no crash panel and no panic in the console, a notice that
+/// says the GPU was lost (at which epoch), `data-backend=cpu`, and training that carries on from
+/// the last good state (not from epoch 0) past the epoch it was lost at.
+fn gpu_lost(
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    base: &str,
+    out_dir: &Path,
+) -> Result<String, String> {
+    let session = driver
+        .session(chrome.options(true))
+        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
+    session
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            Json::obj([("source", KEEP_DEVICES.into())]),
+        )
+        .map_err(|e| format!("cannot install the device catcher before the page's scripts: {e}"))?;
+    // Small batches are slow on a software adapter: 5 steps an epoch, a growth every 2 epochs.
+    open(
+        &session,
+        &format!("{base}index.html#backend=webgpu&seeds=1&batch=50&grow-every=2"),
+    )?;
+    let started = Instant::now();
+    let before = wait_for(
+        &session,
+        "data-backend=webgpu, data-state=running and data-epoch >= 3",
+        Duration::from_secs(240),
+        |a| {
+            if a.is("backend", "cpu") {
+                return Err(format!(
+                    "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu), so GPU loss cannot be tested: {}",
+                    a.summary()
+                ));
+            }
+            Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 3.0)
+        },
+    )?;
+    let reached = started.elapsed().as_secs_f64();
+    let at_loss = read_app(&session)?.ok_or("no #app")?;
+    let (epoch_before, growths_before) = (at_loss.num("epoch"), at_loss.num("growths"));
+    let destroyed = session
+        .execute(
+            "const devices = window.__e2eDevices || [];
+             for (const d of devices) d.destroy();
+             return devices.length;",
+            vec![],
+        )?
+        .as_f64()
+        .unwrap_or(0.0);
+    if destroyed < 1.0 {
+        return Err(
+            "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
+                .into(),
+        );
+    }
+    let moved = wait_for(
+        &session,
+        "data-backend=cpu and data-gpu-lost after the device was destroyed",
+        Duration::from_secs(60),
+        |a| Ok(a.is("backend", "cpu") && a.get("gpu-lost").is_some()),
+    )?;
+    let (lost_at, resumed) = (moved.num("gpu-lost"), moved.num("gpu-resumed"));
+    // The last good state is saved after each epoch: at most one epoch (and the growth phase
+    // in it) is lost.
+    if !(resumed >= 1.0 && resumed + 1.0 >= epoch_before && resumed <= lost_at) {
+        return Err(format!(
+            "the runs did not carry on from the last good state: lost at epoch {lost_at}, resumed at epoch {resumed}, epoch {epoch_before} just before the loss ({})",
+            moved.summary()
+        ));
+    }
+    // A network just grown is saved once its first epoch ends.
+    if moved.num("growths") + 1.5 < growths_before {
+        return Err(format!(
+            "more than the last growth was lost: {growths_before} before, {} after the move",
+            moved.num("growths")
+        ));
+    }
+    let notice = session
+        .execute(
+            "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
+             if (!n || n.closest('[hidden]')) return null;
+             const r = n.getBoundingClientRect();
+             return r.width > 0 && r.height > 0 ? n.innerText : null;",
+            vec![],
+        )?
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("no visible notice about the lost GPU ({})", moved.summary()))?;
+    if !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")) {
+        return Err(format!(
+            "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
+        ));
+    }
+    // Training carries on, on the CPU, past the epoch it was lost at.
+    let after = wait_for(
+        &session,
+        "training on past the epoch of the loss",
+        Duration::from_secs(60),
+        |a| Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0),
+    )?;
+    let crash_shown = session
+        .execute(
+            "const c = document.getElementById('crash'); return !!c && !c.hidden;",
+            vec![],
+        )?
+        .as_bool()
+        .unwrap_or(true);
+    if crash_shown {
+        return Err("the crash panel is shown".into());
+    }
+    let errors: Vec<String> = session
+        .execute("return window.__e2eErrors || [];", vec![])?
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect();
+    if let Some(panic) = errors
+        .iter()
+        .find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign)))
+    {
+        return Err(format!("the console shows a panic: {panic}"));
+    }
+    save(out_dir, "gpu-lost.png", &session.screenshot()?)?;
+    Ok(format!(
+        "epoch {} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {} now, {} growths, state {}; notice: {:?}; {} other console errors{}",
+        before.num("epoch"),
+        after.num("epoch"),
+        after.num("growths"),
+        after.get("state").unwrap_or_default(),
+        notice.trim(),
+        errors.len(),
+        errors
+            .first()
+            .map(|e| format!(" (first: {})", e.chars().take(160).collect::<String>()))
+            .unwrap_or_default()
+    ))
 }
 
 fn mb(bytes: f64) -> f64 {
