@@ -3,7 +3,8 @@
 //! chromedriver and checks the page contract: the `data-*` attributes of `<main id="app">`,
 //! the URL hash options, the keyboard shortcuts and buttons, WebGPU, a software adapter, the
 //! CPU fallback and the backend probe. Each check prints a PASS or FAIL line; the last line is
-//! `e2e: N passed, M failed`. Screenshots and chromedriver's log go to
+//! `e2e: N passed, M failed`; `E2E_ONLY=name,name` runs only the checks named (with
+//! `E2E_DIST`, e.g. `E2E_ONLY=gpu-lost`, without a rebuild). Screenshots and chromedriver's log go to
 //! `<target-dir>/e2e/`. `cargo xtask bench` (`bench.rs`) reuses the build, the server and the
 //! browser to measure the page.
 
