@@ -490,7 +490,8 @@ mod cli {
 
     #[derive(Args)]
     struct ContinualArgs {
-        /// Comma-separated tasks, in order (classification data sets).
+        /// Comma-separated tasks, in order (classification data sets); `spiral3:0+1` keeps
+        /// classes 0 and 1 of a data set (a class-incremental split, at least two classes).
         #[arg(long, value_delimiter = ',', default_value = "circle,xor,spiral")]
         sequence: Vec<String>,
         /// Comma-separated methods (firefly, firefly-new, random, fine-tune, separate).
@@ -546,10 +547,12 @@ mod cli {
 
     fn continual(args: ContinualArgs) -> Result<()> {
         use firefly_playground::continual::experiment::{self as cl, ContinualRow};
-        use firefly_playground::continual::{ContinualConfig, ContinualMethod, GrowthSettings};
+        use firefly_playground::continual::{
+            ContinualConfig, ContinualMethod, GrowthSettings, TaskSpec,
+        };
         let methods: Vec<ContinualMethod> = parse_list(&args.methods, "methods")?;
-        let base = ContinualConfig {
-            sequence: parse_list(&args.sequence, "sequence")?,
+        let tasks: Vec<TaskSpec> = parse_list(&args.sequence, "sequence")?;
+        let mut base = ContinualConfig {
             n_points: args.points,
             noise: args.noise,
             start_units: args.start_units,
@@ -566,6 +569,7 @@ mod cli {
             task_network_units: args.task_units,
             ..ContinualConfig::default()
         };
+        base.set_tasks(&tasks);
         base.validate()?;
         if methods.is_empty() || args.seeds == 0 {
             bail!("give at least one method and one seed");
@@ -612,7 +616,8 @@ mod cli {
         let file = std::fs::File::create(&args.out)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
         cl::write_csv(&rows, file)?;
-        let names: Vec<&str> = base.sequence.iter().map(|k| k.name()).collect();
+        let names = base.task_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         print!("{}", cl::format_table(&rows, &names));
         println!(
             "wrote {} rows to {} ({} runs in {:.1} s on {threads} threads)",

@@ -41,5 +41,5 @@ pub use grow::{CandidateRef, ContinualPlan, GrowthSettings, ScoredCandidate};
 pub use net::{ContinualNet, Head, Unit, UnitOrigin};
 pub use run::{
     ContinualAdvance, ContinualConfig, ContinualGrowth, ContinualMethod, ContinualRun,
-    ContinualStage, ContinualState, GrowPart, TaskRecord,
+    ContinualStage, ContinualState, GrowPart, TaskRecord, TaskSpec,
 };

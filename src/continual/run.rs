@@ -125,6 +125,103 @@ pub struct ContinualConfig {
     pub task_network_units: Option<usize>,
     /// Seed of data, weights and candidates.
     pub seed: u64,
+    /// Class-incremental splits: `classes[t]`, when given and not empty, is the subset of task
+    /// t's classes it learns, in label order (`spiral3:0+1` keeps classes 0 and 1 of the 3-class
+    /// spiral, relabelled 0 and 1). Empty: every task learns all its classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<Vec<usize>>,
+}
+
+/// A task of a sequence as written on the command line: a data set, optionally with a subset of
+/// its classes (`spiral3:0+1`, at least two). See [`ContinualConfig::classes`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// The data set.
+    pub kind: DatasetKind,
+    /// The classes it keeps, in label order (empty: all).
+    pub classes: Vec<usize>,
+}
+
+impl TaskSpec {
+    /// The task's name: the data set's, then `:` and the classes joined by `+` for a subset.
+    pub fn name(&self) -> String {
+        task_name(self.kind, &self.classes)
+    }
+}
+
+fn task_name(kind: DatasetKind, classes: &[usize]) -> String {
+    if classes.is_empty() {
+        kind.name().to_string()
+    } else {
+        let list: Vec<String> = classes.iter().map(usize::to_string).collect();
+        format!("{}:{}", kind.name(), list.join("+"))
+    }
+}
+
+impl std::str::FromStr for TaskSpec {
+    type Err = EngineError;
+    /// `circle`, or `spiral3:0+1` (a data set and at least two of its classes, `+`-separated).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |m: String| EngineError::InvalidConfig(m);
+        let (name, classes) = match s.trim().split_once(':') {
+            None => (s.trim(), None),
+            Some((name, classes)) => (name, Some(classes)),
+        };
+        let kind: DatasetKind = name.parse().map_err(|e| bad(format!("{e}")))?;
+        let classes = match classes {
+            None => Vec::new(),
+            Some(list) => list
+                .split('+')
+                .map(|c| {
+                    c.trim().parse::<usize>().map_err(|_| {
+                        bad(format!(
+                            "task \"{}\": classes are numbers joined by +, e.g. spiral3:0+1",
+                            s.trim()
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let spec = TaskSpec { kind, classes };
+        check_classes(&spec)?;
+        Ok(spec)
+    }
+}
+
+/// A class subset names at least two distinct classes of its data set.
+fn check_classes(spec: &TaskSpec) -> Result<(), EngineError> {
+    if spec.classes.is_empty() {
+        return Ok(());
+    }
+    let name = spec.name();
+    let n = match spec.kind.task() {
+        Task::Classification { n_classes } => n_classes,
+        Task::Regression => {
+            return Err(EngineError::InvalidConfig(format!(
+                "{name}: a regression task has no classes"
+            )));
+        }
+    };
+    if spec.classes.len() < 2 {
+        return Err(EngineError::InvalidConfig(format!(
+            "{name}: a task needs at least two classes (each task has its own head)"
+        )));
+    }
+    for (i, c) in spec.classes.iter().enumerate() {
+        if *c >= n {
+            return Err(EngineError::InvalidConfig(format!(
+                "{name}: {} has classes 0 to {}",
+                spec.kind.name(),
+                n - 1
+            )));
+        }
+        if spec.classes[..i].contains(c) {
+            return Err(EngineError::InvalidConfig(format!(
+                "{name}: class {c} is named twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl Default for ContinualConfig {
@@ -148,6 +245,7 @@ impl Default for ContinualConfig {
             fine_tune_units: None,
             task_network_units: None,
             seed: 0,
+            classes: Vec::new(),
         }
     }
 }
@@ -175,13 +273,36 @@ impl ContinualConfig {
             .unwrap_or(self.start_units + self.units_per_task)
     }
 
-    /// The sequence as text, e.g. `circle>xor>spiral`.
+    /// The sequence as text, e.g. `circle>xor>spiral` or `spiral3:0+1>spiral3:1+2`.
     pub fn sequence_name(&self) -> String {
+        self.task_names().join(">")
+    }
+
+    /// Each task's name (`spiral3:0+1` for a class subset).
+    pub fn task_names(&self) -> Vec<String> {
+        self.tasks().iter().map(TaskSpec::name).collect()
+    }
+
+    /// The sequence with each task's classes.
+    pub fn tasks(&self) -> Vec<TaskSpec> {
         self.sequence
             .iter()
-            .map(|k| k.name())
-            .collect::<Vec<_>>()
-            .join(">")
+            .enumerate()
+            .map(|(t, &kind)| TaskSpec {
+                kind,
+                classes: self.classes.get(t).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Sets the sequence and its class subsets from task specifications.
+    pub fn set_tasks(&mut self, tasks: &[TaskSpec]) {
+        self.sequence = tasks.iter().map(|t| t.kind).collect();
+        self.classes = if tasks.iter().all(|t| t.classes.is_empty()) {
+            Vec::new()
+        } else {
+            tasks.iter().map(|t| t.classes.clone()).collect()
+        };
     }
 
     /// Task `task`'s data generator settings (the same for every method at one seed).
@@ -245,6 +366,16 @@ impl ContinualConfig {
                 self.learning_rate
             ));
         }
+        if self.classes.len() > self.sequence.len() {
+            return bad(format!(
+                "class subsets for {} tasks, but the sequence has {}",
+                self.classes.len(),
+                self.sequence.len()
+            ));
+        }
+        for spec in self.tasks() {
+            check_classes(&spec)?;
+        }
         self.growth.validate()?;
         self.data_config(0).validate()?;
         Ok(())
@@ -295,6 +426,39 @@ impl TaskData {
             dataset,
         }
     }
+}
+
+/// A task's points of its class subset, relabelled by their place in the subset (all points
+/// when the subset is empty).
+fn keep_classes(data: Dataset, spec: &TaskSpec) -> Result<Dataset, EngineError> {
+    if spec.classes.is_empty() {
+        return Ok(data);
+    }
+    let keep = |points: Vec<crate::data::Sample>| -> Vec<crate::data::Sample> {
+        points
+            .into_iter()
+            .filter_map(|mut p| {
+                let place = spec.classes.iter().position(|c| *c as f32 == p.label)?;
+                p.label = place as f32;
+                Some(p)
+            })
+            .collect()
+    };
+    let out = Dataset {
+        name: spec.name(),
+        task: Task::Classification {
+            n_classes: spec.classes.len(),
+        },
+        train: keep(data.train),
+        test: keep(data.test),
+    };
+    if out.train.is_empty() || out.test.is_empty() {
+        return Err(EngineError::InvalidConfig(format!(
+            "{}: too few points of these classes for a training and a test split",
+            spec.name()
+        )));
+    }
+    Ok(out)
 }
 
 /// The accuracy table's row after a task ends.
@@ -497,8 +661,14 @@ impl ContinualRun {
     }
 
     fn generate(config: &ContinualConfig) -> Result<Vec<TaskData>, EngineError> {
-        (0..config.sequence.len())
-            .map(|t| Ok(TaskData::new(Dataset::generate(&config.data_config(t))?)))
+        config
+            .tasks()
+            .iter()
+            .enumerate()
+            .map(|(t, spec)| {
+                let data = Dataset::generate(&config.data_config(t))?;
+                Ok(TaskData::new(keep_classes(data, spec)?))
+            })
             .collect()
     }
 

@@ -783,3 +783,73 @@ fn settings_are_checked() {
     );
     assert!("forget".parse::<ContinualMethod>().is_err());
 }
+
+#[test]
+fn a_class_split_learns_subsets_of_the_continual_spiral3_classes() {
+    use firefly_playground::continual::TaskSpec;
+    let tasks: Vec<TaskSpec> = ["spiral3:0+1", "spiral3:1+2"]
+        .iter()
+        .map(|t| t.parse().expect("task"))
+        .collect();
+    assert_eq!(tasks[0].classes, vec![0, 1]);
+    assert_eq!(tasks[1].name(), "spiral3:1+2");
+    let mut config = small(ContinualMethod::Firefly, 1);
+    config.set_tasks(&tasks);
+    assert_eq!(config.sequence_name(), "spiral3:0+1>spiral3:1+2");
+    // The state carries the split, and a file without it reads as before.
+    let json = serde_json::to_value(&config).expect("json");
+    assert_eq!(json["classes"], serde_json::json!([[0, 1], [1, 2]]));
+    let mut plain = small(ContinualMethod::Firefly, 1);
+    plain.set_tasks(&["circle".parse().expect("task")]);
+    assert!(
+        serde_json::to_value(&plain)
+            .expect("json")
+            .get("classes")
+            .is_none()
+    );
+
+    let mut run = ContinualRun::new(config.clone()).expect("run");
+    // Each task holds only its two classes, relabelled 0 and 1, drawn from the same spiral.
+    let full = firefly_playground::data::Dataset::generate(&config.data_config(1)).expect("data");
+    let second = run.data(1).expect("task data").clone();
+    assert_eq!(second.n_classes(), 2);
+    let kept = full
+        .train
+        .iter()
+        .filter(|p| p.label == 1.0 || p.label == 2.0)
+        .map(|p| (p.x.to_bits(), p.y.to_bits(), p.label as usize - 1))
+        .collect::<Vec<_>>();
+    let got = second
+        .train
+        .iter()
+        .map(|p| (p.x.to_bits(), p.y.to_bits(), p.label as usize))
+        .collect::<Vec<_>>();
+    assert_eq!(got, kept);
+    assert!(got.iter().any(|p| p.2 == 0) && got.iter().any(|p| p.2 == 1));
+    run.run_to_end().expect("run");
+    assert_eq!(run.net().heads[1].n_classes(), 2);
+    // The first split is frozen: its accuracy does not move while the second is learnt.
+    let table = run.table();
+    assert_eq!(table.len(), 2);
+    assert_eq!(table[1].accuracy[0].to_bits(), table[0].accuracy[0].to_bits());
+    assert!(table[0].accuracy[0] > 0.5, "{:?}", table[0].accuracy);
+    // And it restores from its state.
+    let restored = ContinualRun::restore(round_trip(&run.state())).expect("restore");
+    assert_eq!(restored.table(), run.table());
+
+    for bad in [
+        "spiral3:2",
+        "spiral3:0+3",
+        "spiral3:1+1",
+        "spiral3:a+b",
+        "circle:0+2",
+        "reg-plane:0+1",
+        "nothing:0+1",
+    ] {
+        let e = bad.parse::<TaskSpec>().expect_err(bad).to_string();
+        assert!(!e.is_empty() && e.len() < 200, "{bad}: {e}");
+    }
+    let mut mismatched = small(ContinualMethod::Firefly, 1);
+    mismatched.classes = vec![vec![0, 1], vec![0, 1], vec![0, 1], vec![0, 1]];
+    assert!(mismatched.validate().is_err());
+}
