@@ -1,6 +1,7 @@
-//! Bad input, generated: links, CSV files, run files and host-page messages, 10,000 cases each
-//! (proptest, a fixed seed so a failure reproduces). Whatever comes in, nothing panics, a refusal
-//! says what is wrong in a short message, and a refused input changes nothing.
+//! Bad input, generated: links, CSV files, run files (of both modes) and host-page messages (in
+//! both modes), 10,000 cases each (1,000 for messages in continual mode, where a step trains a
+//! whole block) (proptest, a fixed seed so a failure reproduces). Whatever comes in, nothing
+//! panics, a refusal says what is wrong in a short message, and a refused input changes nothing.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -15,12 +16,18 @@ use crate::support::block;
 
 /// Cases per input.
 const CASES: u32 = 10_000;
+/// Cases of host messages in continual mode, where `step` trains a whole block.
+const CONTINUAL_MESSAGE_CASES: u32 = 1_000;
 /// The longest a message about bad input may be.
 const LONGEST_MESSAGE: usize = 400;
 
 fn runner() -> TestRunner {
+    runner_of(CASES)
+}
+
+fn runner_of(cases: u32) -> TestRunner {
     let config = Config {
-        cases: CASES,
+        cases,
         failure_persistence: None,
         ..Config::default()
     };
@@ -362,6 +369,125 @@ fn host_messages_apply_whole_or_not_at_all() {
                         }
                     }
                 }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A continual page (circle → xor) a little into its second task, paused.
+fn continual_page(hash: &str) -> firefly_playground::playground::continual::ContinualPage {
+    use firefly_playground::playground::continual::ContinualPage;
+    let (options, problems) = parse_hash(hash);
+    assert!(problems.is_empty(), "{problems:?}");
+    ContinualPage::new(&options).unwrap()
+}
+
+/// What a continual page shows: both runs' whole state, its link and its notice.
+type ContinualView = (
+    firefly_playground::continual::ContinualState,
+    firefly_playground::continual::ContinualState,
+    String,
+);
+
+fn continual_view(p: &firefly_playground::playground::continual::ContinualPage) -> ContinualView {
+    (p.firefly().state(), p.fine_tune().state(), p.link())
+}
+
+#[test]
+fn continual_run_files_import_whole_or_not_at_all() {
+    use firefly_playground::playground::Level;
+    let mut source = continual_page("mode=continual&sequence=circle,xor&seed=4");
+    source.set_running(true);
+    while source.firefly().table().is_empty() || source.fine_tune().table().is_empty() {
+        source.work(500).unwrap();
+    }
+    source.work(200).unwrap();
+    let run = source.export();
+    let original = serde_json::to_value(&run).unwrap();
+    let text = serde_json::to_string(&run).unwrap();
+    let fresh = || continual_page("mode=continual&sequence=xor,circle&seed=1&autoplay=0");
+    let p = std::cell::RefCell::new(fresh());
+    let strategy = prop_oneof![
+        8 => (prop::collection::vec(any::<usize>(), 1..7), json_value(), 0u8..3).prop_map(
+            move |(path, replacement, action)| {
+                let mut v = original.clone();
+                mutate(&mut v, &path, &replacement, action);
+                serde_json::to_string(&v).unwrap()
+            }
+        ),
+        1 => (0..text.len()).prop_map({
+            let text = text.clone();
+            move |cut| text.get(..cut).unwrap_or_default().to_string()
+        }),
+        1 => any::<String>(),
+    ];
+    runner()
+        .run(&strategy, |file| {
+            let mut p = p.borrow_mut();
+            p.dismiss();
+            let before = continual_view(&p);
+            p.import_file("cl.json", &file);
+            let notice = p.notice().cloned();
+            prop_assert!(notice.is_some(), "an import always says what it did");
+            let notice = notice.unwrap();
+            if notice.level == Level::Info {
+                // Shown: it goes on without a panic, then back to a plain page.
+                p.set_running(true);
+                p.work(3).map_err(TestCaseError::fail)?;
+                p.rows().map_err(TestCaseError::fail)?;
+                *p = fresh();
+            } else {
+                prop_assert!(
+                    continual_view(&p) == before,
+                    "a refused run file changed the page"
+                );
+                prop_assert!(
+                    notice.text.starts_with("cl.json: ")
+                        && notice.text.len() <= LONGEST_MESSAGE + 100,
+                    "{}",
+                    notice.text
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn continual_host_messages_apply_whole_or_not_at_all() {
+    let fresh = || continual_page("mode=continual&sequence=circle,xor&seed=2&autoplay=0");
+    let p = std::cell::RefCell::new(fresh());
+    // A step here is a training block (300 steps of a debug build): fewer cases.
+    runner_of(CONTINUAL_MESSAGE_CASES)
+        .run(&message(), |text| {
+            let mut p = p.borrow_mut();
+            let before = continual_view(&p);
+            let was_running = p.running();
+            match parse_command(&text, 1 << 20) {
+                Err(e) => prop_assert!(!e.is_empty() && e.len() <= LONGEST_MESSAGE, "{}", e),
+                Ok(command) => {
+                    let name = command.name();
+                    match p.command(command) {
+                        Err(e) => {
+                            prop_assert!(!e.is_empty() && e.len() <= LONGEST_MESSAGE, "{}", e);
+                            prop_assert!(continual_view(&p) == before, "{} changed the page", name);
+                        }
+                        Ok(answer) => {
+                            prop_assert_eq!(answer.is_some(), name == "export");
+                            let expected = match name {
+                                "play" => true,
+                                // The link does not autoplay, so reset leaves it paused.
+                                "pause" | "step" | "reset" => false,
+                                _ => was_running,
+                            };
+                            prop_assert_eq!(p.running(), expected, "after {}", name);
+                        }
+                    }
+                }
+            }
+            if p.finished() {
+                *p = fresh();
             }
             Ok(())
         })
