@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::host::{Command, EPOCH_EVENT_MS, HostEvent};
 use super::{Level, MAX_IMPORT_BYTES, RunExport};
 use crate::continual::{
-    ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState,
+    ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
 };
-use crate::data::{DatasetKind, grid_inputs};
+use crate::data::grid_inputs;
 use crate::settings::{self, PageOptions, SETTINGS};
 use crate::url::{parse_hash, to_hash};
 
@@ -122,8 +122,8 @@ pub enum TaskState {
 /// One row of the accuracy table: a task seen, and each run's test accuracy on it now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskRow {
-    /// The task's data set.
-    pub task: DatasetKind,
+    /// The task's name (`spiral3:0+1` for a class split).
+    pub task: String,
     /// Firefly's accuracy now (its own mask and head).
     pub firefly: f32,
     /// Fine-tuning's accuracy now, once it has reached the task.
@@ -199,13 +199,14 @@ impl ContinualPage {
     /// The settings of the page's runs: the options' sequence, seed and activation, the rest the
     /// engine's defaults.
     pub fn config(options: &PageOptions, method: ContinualMethod) -> ContinualConfig {
-        ContinualConfig {
-            sequence: options.sequence.clone(),
+        let mut config = ContinualConfig {
             seed: options.config.seed,
             activation: options.config.model.activation,
             method,
             ..ContinualConfig::default()
-        }
+        };
+        config.set_tasks(&options.sequence);
+        config
     }
 
     /// Both runs on the options' sequence, seed and activation.
@@ -352,7 +353,10 @@ impl ContinualPage {
                 self.firefly.table().len(),
                 self.firefly.n_tasks(),
                 task + 1,
-                self.options.sequence.get(task).map_or("?", |k| k.name())
+                self.options
+                    .sequence
+                    .get(task)
+                    .map_or_else(|| "?".to_string(), TaskSpec::name)
             ),
         });
         Ok(())
@@ -429,7 +433,7 @@ impl ContinualPage {
     pub fn progress_event(&self) -> HostEvent {
         HostEvent::Progress {
             state: self.state_name(),
-            sequence: self.options.sequence.iter().map(|k| k.name()).collect(),
+            sequence: self.options.sequence.iter().map(TaskSpec::name).collect(),
             task: self.task(),
             firefly: ContinualStatus::of(&self.firefly),
             fine_tune: ContinualStatus::of(&self.fine_tune),
@@ -545,15 +549,15 @@ impl ContinualPage {
     }
 
     /// The task strip: every task of the sequence and where it is.
-    pub fn strip(&self) -> Vec<(DatasetKind, TaskState)> {
+    pub fn strip(&self) -> Vec<(String, TaskState)> {
         let current = self.firefly.task();
         let done = self.firefly.table().len();
         self.firefly
             .config()
-            .sequence
-            .iter()
+            .task_names()
+            .into_iter()
             .enumerate()
-            .map(|(t, &kind)| {
+            .map(|(t, name)| {
                 let state = if t < done {
                     TaskState::Done
                 } else if t == current {
@@ -561,7 +565,7 @@ impl ContinualPage {
                 } else {
                     TaskState::Next
                 };
-                (kind, state)
+                (name, state)
             })
             .collect()
     }
@@ -573,11 +577,11 @@ impl ContinualPage {
         Ok(self
             .firefly
             .config()
-            .sequence
-            .iter()
+            .task_names()
+            .into_iter()
             .zip(&firefly)
             .enumerate()
-            .map(|(t, (&task, &acc))| TaskRow {
+            .map(|(t, (task, &acc))| TaskRow {
                 task,
                 firefly: acc,
                 fine_tune: fine_tune.get(t).copied(),

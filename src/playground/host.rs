@@ -185,7 +185,7 @@ pub enum HostEvent {
         /// `running`, `paused` or `finished`.
         state: &'static str,
         /// The tasks, in order.
-        sequence: Vec<&'static str>,
+        sequence: Vec<String>,
         /// The task both runs show (0-based).
         task: usize,
         /// The growing run.

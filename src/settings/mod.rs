@@ -9,6 +9,7 @@
 //! what is wrong in a message that names the setting.
 
 use crate::config::{OnGrowth, RunConfig};
+use crate::continual::TaskSpec;
 use crate::data::DatasetKind;
 use crate::grow::{Budget, Method, ScorePath};
 use crate::model::Activation;
@@ -66,8 +67,9 @@ pub struct PageOptions {
     /// `true`: the continual-learning mode (tasks one after another) instead of growth on one
     /// data set.
     pub continual: bool,
-    /// The continual mode's tasks, in order.
-    pub sequence: Vec<DatasetKind>,
+    /// The continual mode's tasks, in order, each a data set or a subset of its classes
+    /// (`spiral3:0+1`).
+    pub sequence: Vec<TaskSpec>,
 }
 
 /// The most seeds Figure 3 trains at once.
@@ -89,7 +91,13 @@ impl Default for PageOptions {
             allow_origins: Vec::new(),
             hidden: Vec::new(),
             continual: false,
-            sequence: vec![DatasetKind::Circle, DatasetKind::Xor, DatasetKind::Spiral],
+            sequence: [DatasetKind::Circle, DatasetKind::Xor, DatasetKind::Spiral]
+                .into_iter()
+                .map(|kind| TaskSpec {
+                    kind,
+                    classes: Vec::new(),
+                })
+                .collect(),
         }
     }
 }
@@ -949,30 +957,39 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "",
         label: "Task sequence",
-        help: "The continual mode's tasks in order, 2 to 6 classification data sets, e.g. circle,xor,spiral.",
+        help: "The continual mode's tasks in order, 2 to 6 classification data sets, e.g. circle,xor,spiral, or class splits of one, e.g. spiral3:0+1,spiral3:1+2.",
         group: Group::Link,
         widget: Widget::Text,
         effect: Effect::Reload,
         get: |o| {
             o.sequence
                 .iter()
-                .map(|k| k.name())
+                .map(TaskSpec::name)
                 .collect::<Vec<_>>()
                 .join(",")
         },
         put: |s, o, v| {
-            let kinds: Vec<DatasetKind> = v
+            let kinds: Vec<TaskSpec> = v
                 .split(',')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
-                .map(|p| s.named::<DatasetKind>(p))
+                .map(|p| match p.split_once(':') {
+                    // A whole data set: named like the data set setting's values.
+                    None => s.named::<DatasetKind>(p).map(|kind| TaskSpec {
+                        kind,
+                        classes: Vec::new(),
+                    }),
+                    Some(_) => p
+                        .parse::<TaskSpec>()
+                        .map_err(|e| format!("{}: {e}", s.label)),
+                })
                 .collect::<Result<_, _>>()?;
             if !(2..=6).contains(&kinds.len()) {
                 return Err(format!("{}: 2 to 6 tasks, got {}", s.label, kinds.len()));
             }
             if let Some(k) = kinds
                 .iter()
-                .find(|k| !matches!(k.task(), crate::data::Task::Classification { .. }))
+                .find(|k| !matches!(k.kind.task(), crate::data::Task::Classification { .. }))
             {
                 return Err(format!(
                     "{}: {} is a regression task; continual learning needs classification",

@@ -272,7 +272,12 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
     }
     ctx.set_font("12px system-ui, sans-serif");
     for (t, _) in net.heads.iter().enumerate() {
-        let name = run.config().sequence.get(t).map_or("?", |k| k.name());
+        let name = run
+            .config()
+            .task_names()
+            .get(t)
+            .cloned()
+            .unwrap_or_else(|| "?".into());
         ctx.set_fill_style_str(TASK_COLOURS[t % TASK_COLOURS.len()]);
         ctx.fill_rect(head_x(t) - 6.0, head_y - 6.0, 12.0, 12.0);
         ctx.fill_text(
@@ -327,7 +332,7 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
                 TaskState::Current => "▶",
                 TaskState::Next => "·",
             };
-            format!("{mark} {}", k.name())
+            format!("{mark} {k}")
         })
         .collect();
     set_text(&by_id::<Element>("task-strip")?, &strip.join("   →   "));
@@ -340,13 +345,13 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         let fine = r.fine_tune.map_or("—".to_string(), pct);
         text.push(format!(
             "{}: Firefly {} · fine-tuning {}",
-            r.task.name(),
+            r.task,
             pct(r.firefly),
             fine
         ));
         data.push(format!(
             "{}:{:.4}:{}",
-            r.task.name(),
+            r.task,
             r.firefly,
             r.fine_tune.map_or(String::new(), |f| format!("{f:.4}"))
         ));

@@ -486,7 +486,8 @@ pub fn save_continual(page: &ContinualPage) -> Result<(), JsValue> {
         page.options()
             .sequence
             .iter()
-            .map(|k| k.name())
+            // No `:` or `+` in a file name (`spiral3:0+1` saves as `spiral3_0_1`).
+            .map(|t| t.name().replace([':', '+'], "_"))
             .collect::<Vec<_>>()
             .join("-")
     );

@@ -531,6 +531,64 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
     }
 }
 
+#[test]
+fn a_link_carries_class_splits_of_the_three_class_spiral_into_the_page() {
+    use firefly_playground::playground::continual::{ContinualPage, TaskState};
+    use firefly_playground::url::to_hash;
+    let (options, problems) =
+        parse_hash("mode=continual&sequence=spiral3:0%2B1,spiral3:1%2B2&seed=2");
+    assert!(problems.is_empty(), "{problems:?}");
+    let names: Vec<String> = options.sequence.iter().map(|t| t.name()).collect();
+    assert_eq!(names, ["spiral3:0+1", "spiral3:1+2"]);
+    // The link written back names the splits and reads back the same.
+    let hash = to_hash(&options);
+    let (again, problems) = parse_hash(&hash);
+    assert!(problems.is_empty(), "{hash}: {problems:?}");
+    assert_eq!(again.sequence, options.sequence, "{hash}");
+    // An unescaped + (as typed into a link) reads the same.
+    let (typed, problems) = parse_hash("mode=continual&sequence=spiral3:0+1,spiral3:1+2");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(typed.sequence, options.sequence);
+
+    let mut page = ContinualPage::new(&options).unwrap();
+    let strip: Vec<String> = page.strip().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(strip, names);
+    // Each task is a two-class problem on its own classes' points.
+    for (t, classes) in [[0.0, 1.0], [0.0, 1.0]].iter().enumerate() {
+        let data = page.firefly().data(t).unwrap();
+        let mut labels = firefly_playground::data::Dataset::labels(&data.train);
+        labels.sort_by(f32::total_cmp);
+        labels.dedup();
+        assert_eq!(&labels, classes, "task {t}");
+    }
+    page.set_running(true);
+    let mut guard = 0;
+    while page.firefly().table().is_empty() || page.fine_tune().table().is_empty() {
+        page.work(500).unwrap();
+        guard += 1;
+        assert!(guard < 10_000);
+    }
+    let rows = page.rows().unwrap();
+    assert_eq!(rows[0].task, "spiral3:0+1");
+    assert!(rows[0].firefly > 0.8, "first split learnt: {}", rows[0].firefly);
+    assert_eq!(page.strip()[0].1, TaskState::Done);
+
+    for (bad, says) in [
+        ("sequence=spiral3:2,spiral3:0+1", "at least two"),
+        ("sequence=spiral3:0+7,circle", "spiral3"),
+        ("sequence=spiral3:a+b,circle", "classes are numbers"),
+        ("sequence=circle:0+1%2B2,xor", "circle"),
+    ] {
+        let (_, problems) = parse_hash(bad);
+        assert_eq!(problems.len(), 1, "{bad} is refused");
+        let message = &problems[0].message;
+        assert!(
+            message.starts_with("Task sequence") && message.contains(says),
+            "{bad}: {message}"
+        );
+    }
+}
+
 /// A continual page at its first task's end and a little into the second (paused).
 fn continual_page_into_second_task(
     hash: &str,

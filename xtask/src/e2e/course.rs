@@ -110,16 +110,14 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     }
 }
 
-/// One task's accuracies from `data-cl` (`task:firefly:fine-tune,…`).
+/// One task's accuracies from `data-cl` (`task:firefly:fine-tune,…`; a task named by a class
+/// split, `spiral3:0+1`, has a colon of its own, so the row is read from the right).
 fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
     app.get("cl")?.split(',').find_map(|row| {
-        let mut parts = row.split(':');
-        (parts.next()? == task).then(|| {
-            (
-                parts.next().unwrap_or_default().to_string(),
-                parts.next().unwrap_or_default().to_string(),
-            )
-        })
+        let mut parts = row.rsplitn(3, ':');
+        let fine = parts.next()?.to_string();
+        let firefly = parts.next()?.to_string();
+        (parts.next()? == task).then_some((firefly, fine))
     })
 }
 
