@@ -830,6 +830,11 @@ impl Session {
             timings,
         });
         self.epochs_since_growth = 0;
+        // The old network's tensors and the growth phase's candidates are gone, and the grown
+        // network's have new shapes: give their pages back, or a device's memory pool (WebGPU)
+        // keeps every size it ever held and grows with each phase.
+        drop(growth);
+        self.device.memory_cleanup();
         Ok(())
     }
 
