@@ -87,6 +87,8 @@ environment:
   E2E_DIST          a ready site (a folder with index.html) for the end-to-end test and
                     the bench to serve instead of running trunk; `test --e2e` and
                     `bench` then skip the build tools
+  E2E_ONLY          comma-separated names of the end-to-end checks to run (the others
+                    print SKIP), e.g. E2E_ONLY=gpu-lost,gpu-memory
 ";
 
 /// What a command line asks for.
