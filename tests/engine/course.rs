@@ -561,16 +561,14 @@ fn a_link_carries_class_splits_of_the_three_class_spiral_into_the_page() {
         labels.dedup();
         assert_eq!(&labels, classes, "task {t}");
     }
-    page.set_running(true);
-    let mut guard = 0;
-    while page.firefly().table().is_empty() || page.fine_tune().table().is_empty() {
-        page.work(500).unwrap();
-        guard += 1;
-        assert!(guard < 10_000);
-    }
+    run_to_first_task_end(&mut page);
     let rows = page.rows().unwrap();
     assert_eq!(rows[0].task, "spiral3:0+1");
-    assert!(rows[0].firefly > 0.8, "first split learnt: {}", rows[0].firefly);
+    assert!(
+        rows[0].firefly > 0.8,
+        "first split learnt: {}",
+        rows[0].firefly
+    );
     assert_eq!(page.strip()[0].1, TaskState::Done);
 
     for (bad, says) in [
@@ -589,6 +587,17 @@ fn a_link_carries_class_splits_of_the_three_class_spiral_into_the_page() {
     }
 }
 
+/// Plays a continual page until both runs have finished their first task.
+fn run_to_first_task_end(page: &mut firefly_playground::playground::continual::ContinualPage) {
+    page.set_running(true);
+    let mut guard = 0;
+    while page.firefly().table().is_empty() || page.fine_tune().table().is_empty() {
+        page.work(500).unwrap();
+        guard += 1;
+        assert!(guard < 10_000);
+    }
+}
+
 /// A continual page at its first task's end and a little into the second (paused).
 fn continual_page_into_second_task(
     hash: &str,
@@ -597,13 +606,7 @@ fn continual_page_into_second_task(
     let (options, problems) = parse_hash(hash);
     assert!(problems.is_empty(), "{problems:?}");
     let mut page = ContinualPage::new(&options).unwrap();
-    page.set_running(true);
-    let mut guard = 0;
-    while page.firefly().table().is_empty() || page.fine_tune().table().is_empty() {
-        page.work(500).unwrap();
-        guard += 1;
-        assert!(guard < 10_000);
-    }
+    run_to_first_task_end(&mut page);
     // Into the second task's first growth phase, so that both runs carry state of two tasks.
     page.work(700).unwrap();
     page.set_running(false);

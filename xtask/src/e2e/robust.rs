@@ -31,6 +31,26 @@ pub fn run_all(
     report.check("gpu-memory", || gpu_memory(driver, chrome, base));
 }
 
+/// A browser session with a WebGPU adapter in which `script` (`what`, for messages) runs in
+/// every page before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`).
+fn webgpu_session<'d>(
+    driver: &'d Driver,
+    chrome: &ChromeConfig,
+    script: &str,
+    what: &str,
+) -> Result<Session<'d>, String> {
+    let session = driver
+        .session(chrome.options(true))
+        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
+    session
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            Json::obj([("source", script.into())]),
+        )
+        .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;
+    Ok(session)
+}
+
 /// Run before the page's own scripts: counts the GPU buffers the page holds
 /// (`window.__e2eGpu`: live buffers and their bytes). A buffer stops counting when it is
 /// destroyed or garbage-collected (wgpu drops a buffer on the web without `destroy()`, leaving it
@@ -83,15 +103,7 @@ fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
 /// memory pool's pages back after each growth (`Session` calls `memory_cleanup`), it held 28 MB
 /// at 23 growths, 69 MB at 43 and 75 MB after resets back to 6 units; with it, 15, 15 and 4.5 MB.
 fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<String, String> {
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
-    session
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            Json::obj([("source", COUNT_BUFFERS.into())]),
-        )
-        .map_err(|e| format!("cannot install the buffer counter before the page's scripts: {e}"))?;
+    let session = webgpu_session(driver, chrome, COUNT_BUFFERS, "the buffer counter")?;
     // Random growth every epoch (a Firefly phase on a software adapter takes seconds), on 100
     // points in one batch: a software adapter is slow.
     open(
@@ -202,15 +214,7 @@ fn gpu_lost(
     base: &str,
     out_dir: &Path,
 ) -> Result<String, String> {
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
-    session
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            Json::obj([("source", KEEP_DEVICES.into())]),
-        )
-        .map_err(|e| format!("cannot install the device catcher before the page's scripts: {e}"))?;
+    let session = webgpu_session(driver, chrome, KEEP_DEVICES, "the device catcher")?;
     // Small batches are slow on a software adapter: 5 steps an epoch, a growth every 2 epochs.
     open(
         &session,
