@@ -525,6 +525,14 @@ mod cli {
         /// ε_max.
         #[arg(long, default_value_t = 0.1)]
         eps_max: f32,
+        /// How a chosen unlocked copy joins its task: `add` (beside the frozen original, each
+        /// with half its head row) or `replace` (in the original's place, whole row).
+        #[arg(long, default_value = "add")]
+        copies: String,
+        /// New-unit candidates read σ(w·x̃) with ‖w‖ ≤ 1 instead of a fan-in scaled to the mean
+        /// norm of the frozen units whose copies they compete with.
+        #[arg(long)]
+        unit_fan_in: bool,
         /// Width of the fine-tuning network (default: start + units per task × tasks).
         #[arg(long)]
         fine_tune_units: Option<usize>,
@@ -548,7 +556,7 @@ mod cli {
     fn continual(args: ContinualArgs) -> Result<()> {
         use firefly_playground::continual::experiment::{self as cl, ContinualRow};
         use firefly_playground::continual::{
-            ContinualConfig, ContinualMethod, GrowthSettings, TaskSpec,
+            ContinualConfig, ContinualMethod, CopyMode, GrowthSettings, TaskSpec,
         };
         let methods: Vec<ContinualMethod> = parse_list(&args.methods, "methods")?;
         let tasks: Vec<TaskSpec> = parse_list(&args.sequence, "sequence")?;
@@ -563,6 +571,8 @@ mod cli {
             growth: GrowthSettings {
                 candidates: args.candidates,
                 eps_max: args.eps_max,
+                copies: args.copies.parse::<CopyMode>()?,
+                relative_fan_in: !args.unit_fan_in,
                 ..GrowthSettings::default()
             },
             fine_tune_units: args.fine_tune_units,
@@ -586,7 +596,8 @@ mod cli {
         );
         let started = std::time::Instant::now();
         let queue = Mutex::new(jobs.iter().enumerate());
-        let results: Mutex<Vec<(usize, Result<Vec<ContinualRow>>)>> = Mutex::new(Vec::new());
+        type Job = Result<(Vec<ContinualRow>, cl::Choices)>;
+        let results: Mutex<Vec<(usize, Job)>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
@@ -610,8 +621,17 @@ mod cli {
             .map_err(|_| anyhow::anyhow!("a worker panicked"))?;
         results.sort_by_key(|(i, _)| *i);
         let mut rows = Vec::new();
-        for (_, r) in results {
-            rows.extend(r?);
+        let mut choices: Vec<(ContinualMethod, cl::Choices)> = Vec::new();
+        for (i, r) in results {
+            let (job_rows, job_choices) = r?;
+            rows.extend(job_rows);
+            let method = jobs[i].method;
+            if method.grows() {
+                match choices.iter_mut().find(|(m, _)| *m == method) {
+                    Some((_, c)) => c.add(job_choices),
+                    None => choices.push((method, job_choices)),
+                }
+            }
         }
         let file = std::fs::File::create(&args.out)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
@@ -619,6 +639,26 @@ mod cli {
         let names = base.task_names();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         print!("{}", cl::format_table(&rows, &names));
+        if choices.iter().any(|(_, c)| c.phases > 0) {
+            println!(
+                "\nunits chosen in the growth phases after the first task (copies {}, {} fan-in), all seeds",
+                base.growth.copies,
+                if base.growth.relative_fan_in {
+                    "relative"
+                } else {
+                    "unit"
+                }
+            );
+            for (method, c) in &choices {
+                println!(
+                    "{:<12} {} phases: {} unlocked copies, {} new units",
+                    method.name(),
+                    c.phases,
+                    c.copies,
+                    c.new_units
+                );
+            }
+        }
         println!(
             "wrote {} rows to {} ({} runs in {:.1} s on {threads} threads)",
             rows.len(),

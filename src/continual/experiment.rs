@@ -61,11 +61,43 @@ pub fn rows_of(run: &ContinualRun) -> Vec<ContinualRow> {
     rows
 }
 
-/// Runs one configuration to the end and returns its rows.
-pub fn run_job(config: &ContinualConfig) -> Result<Vec<ContinualRow>, EngineError> {
+/// What the growth phases of tasks after the first chose (where copies can compete): units
+/// added as unlocked copies and as new units, and the phases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choices {
+    /// Growth phases of tasks after the first.
+    pub phases: usize,
+    /// Units added as unlocked copies.
+    pub copies: usize,
+    /// Units added as new units.
+    pub new_units: usize,
+}
+
+impl Choices {
+    /// The choices of a run so far.
+    pub fn of(run: &ContinualRun) -> Self {
+        let mut out = Choices::default();
+        for g in run.growths().iter().filter(|g| g.task > 0) {
+            out.phases += 1;
+            out.copies += g.plan.copies.len();
+            out.new_units += g.plan.new_units.len();
+        }
+        out
+    }
+
+    /// Both counts added.
+    pub fn add(&mut self, other: Choices) {
+        self.phases += other.phases;
+        self.copies += other.copies;
+        self.new_units += other.new_units;
+    }
+}
+
+/// Runs one configuration to the end and returns its rows and its growth choices.
+pub fn run_job(config: &ContinualConfig) -> Result<(Vec<ContinualRow>, Choices), EngineError> {
     let mut run = ContinualRun::new(config.clone())?;
     run.run_to_end()?;
-    Ok(rows_of(&run))
+    Ok((rows_of(&run), Choices::of(&run)))
 }
 
 /// One configuration per (method, seed), seeds `0..seeds`, in table order.

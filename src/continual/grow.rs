@@ -2,11 +2,19 @@
 //!
 //! While task t trains, its head reads every unit made so far; the older ones are frozen. The
 //! neighbourhood offers two kinds of candidate:
-//! - **unlocked copy** of a frozen unit at mask position m: task t reads σ((θ + εδ)·x̃) instead of
-//!   σ(θ·x̃), with the head row of m unchanged. The frozen original stays as it is for the tasks
-//!   that own or read it. Exactly the old function at ε = 0, for any δ; ‖δ‖₂ ≤ 1.
-//! - **new unit** j: task t's logits gain ε·c_j·σ(w_j·x̃) (δ_j = (w_j, c_j), ‖δ_j‖₂ ≤ 1, as in
-//!   spec §2). Exactly the old function at ε = 0.
+//! - **unlocked copy** of a frozen unit at mask position m, with head row r_m. By default
+//!   ([`CopyMode::Add`]) the copy *adds* a unit, as Firefly's split does (spec §2) with one
+//!   offspring frozen: task t reads ½r_m·σ(θ·x̃) + ½r_m·σ((θ + εδ)·x̃), the frozen original with
+//!   half its head row and a trainable copy with the other half. With [`CopyMode::Replace`] the
+//!   copy takes the original's place in task t's mask: σ((θ + εδ)·x̃) with r_m unchanged. Either
+//!   way the frozen original stays as it is for the tasks that own or read it, and the function
+//!   is exactly the old one at ε = 0, for any δ; ‖δ‖₂ ≤ 1. For the same δ and ε the added copy's
+//!   ∂L/∂ε is half the replacing copy's: ½·mean[G_m·σ'(θ·x̃ + εδ·x̃)·δ·x̃] with G_m = r_m·∂L/∂logits.
+//! - **new unit** j: task t's logits gain ε·c_j·σ(S·w_j·x̃) (δ_j = (w_j, c_j), ‖δ_j‖₂ ≤ 1, as in
+//!   spec §2), S the mean ‖θ‖ of the frozen units the task reads (at least 1, and 1 for the first
+//!   task, which reads none; [`GrowthSettings::relative_fan_in`], S = 1 without), so that a new
+//!   unit may be as steep a feature as the units whose copies it competes with. Exactly the old
+//!   function at ε = 0.
 //!
 //! Every candidate lives in one augmented forward pass ([`augmented_loss`], gradients by hand and
 //! tested against finite differences). Step 1 runs Adam on every ε and δ and projects after every
@@ -14,9 +22,11 @@
 //! over the midpoint grid of the joint path α·ε̂ (the engine's Step 2, spec §4), and the η most
 //! negative scores are kept ([`crate::grow::select_top`]: copies and new units compete in one
 //! ranking, a score ≥ 0 is never kept). [`apply_plan`] materialises the choice: a chosen copy
-//! becomes a new trainable unit θ + ε̂δ̂ owned by task t that replaces the original in t's mask
-//! only; a chosen new unit gets fan-in w and head row ε̂·c. Unselected candidates vanish, so the
-//! grown network's loss equals the augmented loss with the unselected ε at 0.
+//! becomes a new trainable unit θ + ε̂δ̂ owned by task t, appended to t's mask with half the
+//! original's head row while the original keeps the other half ([`CopyMode::Add`]), or in the
+//! original's place with its whole row ([`CopyMode::Replace`]); a chosen new unit gets fan-in w
+//! and head row ε̂·c. Other tasks' masks and heads are untouched. Unselected candidates vanish, so
+//! the grown network's loss equals the augmented loss with the unselected ε at 0.
 
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -28,8 +38,68 @@ use crate::grow::firefly::unit_direction;
 use crate::grow::select_top;
 use crate::model::UnitId;
 
+/// How a chosen unlocked copy joins the new task.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CopyMode {
+    /// The task keeps reading the frozen original and gains the copy, the original's head row
+    /// shared half and half (½r·σ(θ·x̃) + ½r·σ((θ + εδ)·x̃)): the copy adds a unit, like a
+    /// split whose one offspring is frozen.
+    #[default]
+    Add,
+    /// The copy takes the original's place in the task's mask with its whole head row
+    /// (r·σ((θ + εδ)·x̃)): the task swaps a frozen feature for a trainable one.
+    Replace,
+}
+
+impl CopyMode {
+    /// Every mode.
+    pub const ALL: [CopyMode; 2] = [CopyMode::Add, CopyMode::Replace];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CopyMode::Add => "add",
+            CopyMode::Replace => "replace",
+        }
+    }
+
+    /// The mode of states and plans written before the field existed.
+    pub fn before_the_field() -> Self {
+        CopyMode::Replace
+    }
+
+    /// The share of the original's head row the copy is read with (and ∂L/∂ε's factor).
+    pub fn share(self) -> f32 {
+        match self {
+            CopyMode::Add => 0.5,
+            CopyMode::Replace => 1.0,
+        }
+    }
+}
+
+impl std::fmt::Display for CopyMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for CopyMode {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CopyMode::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                EngineError::InvalidConfig(format!(
+                    "unknown copy mode \"{s}\" (expected add or replace)"
+                ))
+            })
+    }
+}
+
 /// Step 1 and Step 2 settings (the engine's growth defaults: ε_max 0.1, m' = 10, 100 Adam steps
-/// at 1e-2, g = 4).
+/// at 1e-2, g = 4) and how a chosen copy joins its task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GrowthSettings {
     /// New-unit candidates per phase (m').
@@ -42,6 +112,20 @@ pub struct GrowthSettings {
     pub step1_lr: f32,
     /// Midpoint-grid points of Step 2 (g).
     pub path_points: usize,
+    /// How a chosen unlocked copy joins the new task (states written before this setting
+    /// existed replaced the original).
+    #[serde(default = "CopyMode::before_the_field")]
+    pub copies: CopyMode,
+    /// Whether a new unit's fan-in is measured against the copies it competes with: it reads
+    /// σ(S·w·x̃) with S the mean ‖θ‖ of the frozen units the task reads ([`mean_unit_norm`]; 1
+    /// when there are none, as in the first task), so the ball ‖(w, c)‖ ≤ 1 allows features as
+    /// steep as the units a copy starts from (spec §3 allows bounds relative to the layer's mean
+    /// unit norm). Without it a new unit's ‖w‖ ≤ 1 on inputs in [−1, 1] makes it a nearly linear
+    /// feature beside frozen units of norm 3 to 10, and their copies win almost every phase
+    /// (159 of 160 on circle → xor → spiral over 10 seeds; about 70 % with it). States written
+    /// before this setting existed used ‖w‖ ≤ 1.
+    #[serde(default)]
+    pub relative_fan_in: bool,
 }
 
 impl Default for GrowthSettings {
@@ -53,6 +137,8 @@ impl Default for GrowthSettings {
             step1_steps: g.step1_steps,
             step1_lr: g.step1_lr,
             path_points: g.path_points,
+            copies: CopyMode::default(),
+            relative_fan_in: true,
         }
     }
 }
@@ -83,12 +169,12 @@ pub struct CopyCandidate {
     pub delta: Vec<f32>,
 }
 
-/// A new unit: ε·c·σ(w·x̃) added to the task's logits.
+/// A new unit: ε·c·σ(S·w·x̃) added to the task's logits (S: [`Candidates::fan_in_scale`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewCandidate {
     /// ε.
     pub eps: f32,
-    /// w over [fan-in; bias], length `n_inputs + 1`.
+    /// w over [fan-in; bias], length `n_inputs + 1` (the unit reads S·w).
     pub fan_in: Vec<f32>,
     /// c, one weight per class.
     pub fan_out: Vec<f32>,
@@ -108,10 +194,33 @@ pub struct Kinds {
 pub struct Candidates {
     /// The task.
     pub task: usize,
+    /// How the copies join the task.
+    #[serde(default = "CopyMode::before_the_field")]
+    pub copy_mode: CopyMode,
+    /// S: every new unit reads σ(S·w·x̃) (see [`GrowthSettings::relative_fan_in`]; 1 without).
+    #[serde(default = "one")]
+    pub fan_in_scale: f32,
     /// Unlocked copies, in mask order.
     pub copies: Vec<CopyCandidate>,
     /// New units.
     pub new_units: Vec<NewCandidate>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// The mean ‖θ‖ of the frozen units task `task` reads (those an unlocked copy can start from),
+/// at least 1; 1 when it reads none.
+pub fn mean_unit_norm(net: &ContinualNet, task: usize) -> Result<f32, EngineError> {
+    let norms: Vec<f32> = net
+        .mask_indices(task)?
+        .iter()
+        .map(|&u| &net.units[u])
+        .filter(|u| u.frozen)
+        .map(|u| u.theta.iter().map(|v| v * v).sum::<f32>().sqrt())
+        .collect();
+    Ok((norms.iter().sum::<f32>() / norms.len().max(1) as f32).max(1.0))
 }
 
 fn scale_to_ball(values: &mut [f32]) {
@@ -126,7 +235,7 @@ fn scale_to_ball(values: &mut [f32]) {
 impl Candidates {
     /// The candidates of `kinds` for task `task`: a copy of every frozen unit in its mask and m'
     /// new units, δ random with unit norm, ε = ε_max/2 for copies (as for splits) and ε_max/10 for
-    /// new units (spec §3).
+    /// new units (spec §3), new units' fan-in scaled as `settings` says.
     pub fn propose(
         net: &ContinualNet,
         task: usize,
@@ -163,8 +272,15 @@ impl Candidates {
                 });
             }
         }
+        let fan_in_scale = if settings.relative_fan_in {
+            mean_unit_norm(net, task)?
+        } else {
+            1.0
+        };
         Ok(Candidates {
             task,
+            copy_mode: settings.copies,
+            fan_in_scale,
             copies,
             new_units,
         })
@@ -281,8 +397,9 @@ impl Candidates {
     }
 }
 
-/// The augmented network's mean cross-entropy for the candidates' task on `inputs: [n, d]`, and,
-/// if `grad` is given (length [`Candidates::flat_len`]), its gradient with respect to every ε and δ
+/// The augmented network's mean cross-entropy for the candidates' task on `inputs: [n, d]` (a
+/// copied position reads ½σ(θ·x̃) + ½σ((θ + εδ)·x̃) with [`CopyMode::Add`], σ((θ + εδ)·x̃) with
+/// [`CopyMode::Replace`], times its head row), and, if `grad` is given (length [`Candidates::flat_len`]), its gradient with respect to every ε and δ
 /// in [`Candidates::flat`]'s layout. The base network is held fixed.
 pub fn augmented_loss(
     net: &ContinualNet,
@@ -323,6 +440,9 @@ pub fn augmented_loss(
         copy_at[c.position] = Some(q);
     }
     let act = net.activation;
+    let mode = candidates.copy_mode;
+    let share = mode.share();
+    let in_scale = candidates.fan_in_scale;
     let scale = 1.0 / n.max(1) as f32;
     let n_copies = candidates.copies.len();
     let mut z = vec![0.0f32; mm];
@@ -336,15 +456,18 @@ pub fn augmented_loss(
     for (x, label) in inputs.chunks_exact(d).zip(labels) {
         for m in 0..mm {
             let base = pre_activation(&net.units[idx[m]].theta, x);
-            z[m] = match copy_at[m] {
+            (z[m], a[m]) = match copy_at[m] {
                 Some(q) => {
                     let c = &candidates.copies[q];
                     v[q] = pre_activation(&c.delta, x);
-                    base + c.eps * v[q]
+                    let moved = base + c.eps * v[q];
+                    match mode {
+                        CopyMode::Add => (moved, 0.5 * act.value(base) + 0.5 * act.value(moved)),
+                        CopyMode::Replace => (moved, act.value(moved)),
+                    }
                 }
-                None => base,
+                None => (base, act.value(base)),
             };
-            a[m] = act.value(z[m]);
         }
         logits.copy_from_slice(&head.bias);
         for (am, w) in a.iter().zip(head.weight.data.chunks_exact(k)) {
@@ -353,7 +476,7 @@ pub fn augmented_loss(
             }
         }
         for (j, cand) in candidates.new_units.iter().enumerate() {
-            nz[j] = pre_activation(&cand.fan_in, x);
+            nz[j] = in_scale * pre_activation(&cand.fan_in, x);
             na[j] = act.value(nz[j]);
             for (o, c) in logits.iter_mut().zip(&cand.fan_out) {
                 *o += cand.eps * na[j] * c;
@@ -367,7 +490,7 @@ pub fn augmented_loss(
             let m = c.position;
             let row = &head.weight.data[m * k..(m + 1) * k];
             let big_g: f32 = row.iter().zip(&g_out).map(|(w, gj)| w * gj).sum();
-            let dz = big_g * act.derivative(z[m]);
+            let dz = big_g * share * act.derivative(z[m]);
             let s = slots[q];
             g[s] += dz * v[q];
             let gd = &mut g[s + 1..s + 1 + p];
@@ -380,7 +503,7 @@ pub fn augmented_loss(
             let s = slots[n_copies + j];
             let gc: f32 = cand.fan_out.iter().zip(&g_out).map(|(c, gj)| c * gj).sum();
             g[s] += na[j] * gc;
-            let dz = gc * cand.eps * act.derivative(nz[j]);
+            let dz = gc * cand.eps * act.derivative(nz[j]) * in_scale;
             let gw = &mut g[s + 1..s + 1 + p];
             for (gi, xi) in gw.iter_mut().zip(x) {
                 *gi += dz * xi;
@@ -443,7 +566,7 @@ pub struct CopyChoice {
 pub struct NewChoice {
     /// ε̂.
     pub eps: f32,
-    /// w over [fan-in; bias].
+    /// S·w over [fan-in; bias]: the unit's θ.
     pub fan_in: Vec<f32>,
     /// c, one per class.
     pub fan_out: Vec<f32>,
@@ -456,6 +579,9 @@ pub struct NewChoice {
 pub struct ContinualPlan {
     /// The task that grows.
     pub task: usize,
+    /// How the copies join the task (plans written before this field existed replaced).
+    #[serde(default = "CopyMode::before_the_field")]
+    pub copy_mode: CopyMode,
     /// Unlocked copies.
     pub copies: Vec<CopyChoice>,
     /// New units.
@@ -480,6 +606,7 @@ fn plan_of(candidates: &Candidates, chosen: &[usize], scores: &[f32]) -> Continu
     let n_copies = candidates.copies.len();
     let mut plan = ContinualPlan {
         task: candidates.task,
+        copy_mode: candidates.copy_mode,
         ..ContinualPlan::default()
     };
     for &i in chosen {
@@ -496,7 +623,11 @@ fn plan_of(candidates: &Candidates, chosen: &[usize], scores: &[f32]) -> Continu
         } else if let Some(n) = candidates.new_units.get(i - n_copies) {
             plan.new_units.push(NewChoice {
                 eps: n.eps,
-                fan_in: n.fan_in.clone(),
+                fan_in: n
+                    .fan_in
+                    .iter()
+                    .map(|w| candidates.fan_in_scale * w)
+                    .collect(),
                 fan_out: n.fan_out.clone(),
                 score,
             });
@@ -581,8 +712,10 @@ pub struct Added {
 }
 
 /// Materialises a plan on task `plan.task`: chosen copies become trainable units θ + ε̂δ̂ owned by
-/// the task that replace their originals in its mask (head rows unchanged); chosen new units get
-/// fan-in w and a head row ε̂·c appended. Other tasks' masks and heads are untouched.
+/// the task, appended to its mask with half their original's head row while the original keeps
+/// the other half ([`CopyMode::Add`]), or in their original's place with its whole row
+/// ([`CopyMode::Replace`]); chosen new units get fan-in w and a head row ε̂·c appended. Other
+/// tasks' masks and heads are untouched.
 pub fn apply_plan(net: &mut ContinualNet, plan: &ContinualPlan) -> Result<Vec<Added>, EngineError> {
     let task = plan.task;
     let p = net.n_inputs + 1;
@@ -621,7 +754,19 @@ pub fn apply_plan(net: &mut ContinualNet, plan: &ContinualPlan) -> Result<Vec<Ad
             .collect();
         let origin = UnitOrigin::Copy { parent: c.unit };
         let id = net.add_unit(theta, task, origin);
-        net.heads[task].units[c.position] = id;
+        let head = &mut net.heads[task];
+        match plan.copy_mode {
+            CopyMode::Add => {
+                let row = &mut head.weight.data[c.position * k..(c.position + 1) * k];
+                for w in row.iter_mut() {
+                    *w *= 0.5;
+                }
+                let half = row.to_vec();
+                head.units.push(id);
+                head.weight.push_row(&half);
+            }
+            CopyMode::Replace => head.units[c.position] = id,
+        }
         added.push(Added { unit: id, origin });
     }
     for u in &plan.new_units {

@@ -4,8 +4,9 @@
 //! The network is **one hidden layer** (tanh by default) shared by all tasks; each task's head
 //! reads the units of its own mask ([`net`]). For each new task the network grows by the same
 //! Step 1 / Step 2 selection as the rest of the engine, choosing between **unlocked copies** of
-//! existing frozen units (θ + εδ, trainable, replacing the original in the new task's mask only)
-//! and **new units** ([`grow`]), at most `units_per_task` per task. When a task ends, the units it
+//! existing frozen units (θ + εδ, trainable, added to the new task's mask beside the original,
+//! which gives it half its head row in that task only; or, as an option, replacing the original
+//! there) and **new units** ([`grow`]), at most `units_per_task` per task. When a task ends, the units it
 //! owns and its head are frozen, so every old task, evaluated with its own mask and head, keeps
 //! bit-identical outputs. [`run`] schedules the tasks and advances a bounded amount of work at a
 //! time (for a page), [`experiment`] runs every method over seeds for the `firefly continual`
@@ -37,7 +38,7 @@ pub mod grow;
 pub mod net;
 pub mod run;
 
-pub use grow::{CandidateRef, ContinualPlan, GrowthSettings, ScoredCandidate};
+pub use grow::{CandidateRef, ContinualPlan, CopyMode, GrowthSettings, ScoredCandidate};
 pub use net::{ContinualNet, Head, Unit, UnitOrigin};
 pub use run::{
     ContinualAdvance, ContinualConfig, ContinualGrowth, ContinualMethod, ContinualRun,

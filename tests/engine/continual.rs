@@ -12,7 +12,7 @@ use firefly_playground::continual::grow::{
 use firefly_playground::continual::net::{TaskLayout, task_loss};
 use firefly_playground::continual::{
     ContinualConfig, ContinualMethod, ContinualNet, ContinualRun, ContinualStage, ContinualState,
-    GrowPart, GrowthSettings, Head, UnitOrigin,
+    CopyMode, GrowPart, GrowthSettings, Head, UnitOrigin,
 };
 use firefly_playground::data::{DatasetKind, grid_inputs};
 use firefly_playground::model::{Activation, Matrix};
@@ -111,8 +111,26 @@ fn old_tasks_keep_bit_identical_outputs_while_later_tasks_grow() {
 
 #[test]
 fn firefly_unlocks_copies_that_leave_their_originals_to_the_old_tasks() {
-    let run = run_recording(small(ContinualMethod::Firefly, 3)).0;
-    let net = run.net();
+    // At test size copies and new units share the phases; the first seed whose run chose a copy.
+    for mode in CopyMode::ALL {
+        let run = (0..8)
+            .map(|seed| {
+                let mut config = small(ContinualMethod::Firefly, seed);
+                config.growth.copies = mode;
+                run_recording(config).0
+            })
+            .find(|run| {
+                run.net()
+                    .units
+                    .iter()
+                    .any(|u| matches!(u.origin, UnitOrigin::Copy { .. }))
+            })
+            .expect("a run that chose a copy");
+        copies_leave_their_originals(run.net(), mode);
+    }
+}
+
+fn copies_leave_their_originals(net: &ContinualNet, mode: CopyMode) {
     let copies: Vec<_> = net
         .units
         .iter()
@@ -121,7 +139,6 @@ fn firefly_unlocks_copies_that_leave_their_originals_to_the_old_tasks() {
             _ => None,
         })
         .collect();
-    assert!(!copies.is_empty(), "Firefly chose no copy in the whole run");
     for (copy, parent) in copies {
         let original = net.unit(parent).expect("parent");
         assert!(
@@ -129,11 +146,16 @@ fn firefly_unlocks_copies_that_leave_their_originals_to_the_old_tasks() {
             "a copy comes from an older task"
         );
         assert_ne!(original.theta, copy.theta, "the copy trained for its task");
-        // The copy is read by its own task (and later ones, as a frozen feature); its task no
-        // longer reads the original, which the older tasks still read.
+        // The copy is read by its own task (and later ones, as a frozen feature). Added, it sits
+        // beside the original in its task's mask; replacing, its task no longer reads the
+        // original. The older tasks still read the original either way.
         let users = net.users(copy.id);
         assert!(users.contains(&copy.owner) && users.iter().all(|t| *t >= copy.owner));
-        assert!(!net.users(parent).contains(&copy.owner));
+        assert_eq!(
+            net.users(parent).contains(&copy.owner),
+            mode == CopyMode::Add,
+            "{mode}"
+        );
         assert!(net.users(parent).contains(&original.owner));
     }
 }
@@ -218,12 +240,21 @@ fn grown_phase(net: &ContinualNet, x: &[f32], y: &[f32], settings: &GrowthSettin
 
 #[test]
 fn growth_keeps_the_candidates_with_the_most_negative_scores() {
+    for mode in CopyMode::ALL {
+        keeps_the_most_negative_scores(mode);
+    }
+}
+
+fn keeps_the_most_negative_scores(mode: CopyMode) {
     let (net, x, y) = constructed();
-    let settings = GrowthSettings::default();
+    let settings = GrowthSettings {
+        copies: mode,
+        ..GrowthSettings::default()
+    };
     let phase = grown_phase(&net, &x, &y, &settings);
     let scores = phase.scores();
     assert_eq!(scores.len(), 2 + settings.candidates);
-    // The copy of tanh(4x) is the best candidate by far; the copy of tanh(4y) scores exactly 0.
+    // The copy of tanh(4x) is the best candidate; the copy of tanh(4y) scores exactly 0.
     let (plan, scored) = phase.finish(1);
     assert_eq!(plan.copies.len(), 1, "{scored:?}");
     assert_eq!(plan.copies[0].unit, net.heads[1].units[0]);
@@ -232,7 +263,6 @@ fn growth_keeps_the_candidates_with_the_most_negative_scores() {
         scores[0] < 0.0 && scores.iter().skip(1).all(|s| scores[0] < *s),
         "{scores:?}"
     );
-    assert!(scores[0] < 3.0 * scores[2..].iter().copied().fold(0.0, f32::min));
     // With a larger budget: the most negative scores in rank order, never one ≥ 0.
     let (plan, scored) = phase.finish(4);
     let mut order: Vec<f32> = scores.iter().copied().filter(|s| *s < 0.0).collect();
@@ -251,8 +281,8 @@ fn growth_keeps_the_candidates_with_the_most_negative_scores() {
     assert!(!scored[1].chosen, "a zero score is never kept");
     assert_eq!(scored.iter().filter(|c| c.chosen).count(), plan.n_added());
 
-    // Materialised: the copy replaces the original in task 1's mask only, and the loss falls by
-    // about the predicted change.
+    // Materialised in task 1's mask only: added beside the original, each with half its head
+    // row, or in its place with the whole row; the loss falls by about the predicted change.
     let (plan, _) = phase.finish(1);
     let mut grown = net.clone();
     let layout = TaskLayout::new(&net, 1).expect("layout");
@@ -260,7 +290,21 @@ fn growth_keeps_the_candidates_with_the_most_negative_scores() {
     let added = apply_plan(&mut grown, &plan).expect("surgery");
     assert_eq!(added.len(), 1);
     let copy = added[0].unit;
-    assert_eq!(grown.heads[1].units, vec![copy, net.heads[1].units[1]]);
+    let [a, b] = [net.heads[1].units[0], net.heads[1].units[1]];
+    let row = |net: &ContinualNet, m: usize| net.heads[1].weight.data[2 * m..2 * m + 2].to_vec();
+    match mode {
+        CopyMode::Add => {
+            assert_eq!(grown.heads[1].units, vec![a, b, copy]);
+            let half: Vec<f32> = row(&net, 0).iter().map(|w| 0.5 * w).collect();
+            assert_eq!(row(&grown, 0), half);
+            assert_eq!(row(&grown, 2), half);
+        }
+        CopyMode::Replace => {
+            assert_eq!(grown.heads[1].units, vec![copy, b]);
+            assert_eq!(row(&grown, 0), row(&net, 0));
+        }
+    }
+    assert_eq!(row(&grown, 1), row(&net, 1));
     assert_eq!(grown.heads[0], net.heads[0]);
     assert_eq!(grown.units[..2], net.units[..2]);
     assert_eq!(
@@ -290,6 +334,8 @@ fn growth_keeps_the_candidates_with_the_most_negative_scores() {
 fn selection_ranks_copies_and_new_units_together() {
     let candidates = Candidates {
         task: 1,
+        copy_mode: CopyMode::Add,
+        fan_in_scale: 1.0,
         copies: (0..2)
             .map(|i| CopyCandidate {
                 position: i,
@@ -388,10 +434,11 @@ fn task_gradients_match_finite_differences_and_skip_frozen_units() {
     }
 }
 
-fn mixed_candidates(net: &ContinualNet) -> Candidates {
+fn mixed_candidates(net: &ContinualNet, mode: CopyMode) -> Candidates {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let settings = GrowthSettings {
         candidates: 3,
+        copies: mode,
         ..GrowthSettings::default()
     };
     let kinds = Kinds {
@@ -411,13 +458,45 @@ fn mixed_candidates(net: &ContinualNet) -> Candidates {
 #[test]
 fn augmented_gradients_match_finite_differences() {
     let (net, x, y) = mixed();
-    let candidates = mixed_candidates(&net);
-    // Copies of the two frozen units only, at their mask positions.
-    let positions: Vec<usize> = candidates.copies.iter().map(|c| c.position).collect();
-    assert_eq!(positions, vec![0, 2]);
+    for mode in CopyMode::ALL {
+        let candidates = mixed_candidates(&net, mode);
+        // Copies of the two frozen units only, at their mask positions; new units' fan-in scaled
+        // by the mean norm of the units the task reads.
+        let positions: Vec<usize> = candidates.copies.iter().map(|c| c.position).collect();
+        assert_eq!(positions, vec![0, 2]);
+        assert_eq!(
+            candidates.fan_in_scale,
+            firefly_playground::continual::grow::mean_unit_norm(&net, 1).expect("norm")
+        );
+        assert!(candidates.fan_in_scale > 1.0);
+        augmented_gradients_match(&net, &candidates, &x, &y);
+    }
+    // At ε = 0 an added copy's ∂L/∂ε is exactly half a replacing copy's for the same δ (the
+    // frozen original keeps half the head row and does not move).
+    let grad_at_zero = |mode| {
+        let c = mixed_candidates(&net, mode).scaled(0.0);
+        let mut grad = vec![0.0; c.flat_len()];
+        augmented_loss(&net, &c, &x, &y, Some(&mut grad)).expect("loss");
+        c.eps_slots()[..c.copies.len()]
+            .iter()
+            .map(|s| grad[*s])
+            .collect::<Vec<f32>>()
+    };
+    let (added, replacing) = (grad_at_zero(CopyMode::Add), grad_at_zero(CopyMode::Replace));
+    for (a, r) in added.iter().zip(&replacing) {
+        assert!(r.abs() > 1e-3, "{replacing:?}");
+        assert!(
+            (a - 0.5 * r).abs() <= 1e-6 * r.abs(),
+            "{added:?} {replacing:?}"
+        );
+    }
+}
+
+fn augmented_gradients_match(net: &ContinualNet, candidates: &Candidates, x: &[f32], y: &[f32]) {
+    let mode = candidates.copy_mode;
     let flat = candidates.flat();
     let mut grad = vec![0.0; flat.len()];
-    augmented_loss(&net, &candidates, &x, &y, Some(&mut grad)).expect("loss");
+    augmented_loss(net, candidates, x, y, Some(&mut grad)).expect("loss");
     let h = 1e-3;
     for i in 0..flat.len() {
         let at = |v: f32| {
@@ -425,10 +504,10 @@ fn augmented_gradients_match_finite_differences() {
             p[i] = v;
             let mut c = candidates.clone();
             c.set_flat(&p).expect("set");
-            augmented_loss(&net, &c, &x, &y, None).expect("loss")
+            augmented_loss(net, &c, x, y, None).expect("loss")
         };
         let fd = (at(flat[i] + h) - at(flat[i] - h)) / (2.0 * h);
-        assert_close(grad[i], fd, &format!("candidate value {i}"));
+        assert_close(grad[i], fd, &format!("{mode}: candidate value {i}"));
     }
 }
 
@@ -437,23 +516,34 @@ fn epsilon_zero_is_the_old_function() {
     let (net, x, y) = mixed();
     let layout = TaskLayout::new(&net, 1).expect("layout");
     let base = task_loss(&net, &layout, &x, &y, None).expect("loss");
-    let zero = mixed_candidates(&net).scaled(0.0);
-    assert_eq!(
-        augmented_loss(&net, &zero, &x, &y, None).expect("loss"),
-        base
-    );
-    let moved = mixed_candidates(&net);
-    assert_ne!(
-        augmented_loss(&net, &moved, &x, &y, None).expect("loss"),
-        base
-    );
+    for mode in CopyMode::ALL {
+        let zero = mixed_candidates(&net, mode).scaled(0.0);
+        assert_eq!(
+            augmented_loss(&net, &zero, &x, &y, None).expect("loss"),
+            base,
+            "{mode}"
+        );
+        let moved = mixed_candidates(&net, mode);
+        assert_ne!(
+            augmented_loss(&net, &moved, &x, &y, None).expect("loss"),
+            base,
+            "{mode}"
+        );
+    }
 }
 
 #[test]
 fn scores_add_up_to_the_loss_change_and_surgery_keeps_the_augmented_loss() {
+    for mode in CopyMode::ALL {
+        scores_add_up_and_surgery_keeps_the_augmented_loss(mode);
+    }
+}
+
+fn scores_add_up_and_surgery_keeps_the_augmented_loss(mode: CopyMode) {
     let (net, x, y) = constructed();
     let settings = GrowthSettings {
         path_points: 64,
+        copies: mode,
         ..GrowthSettings::default()
     };
     let phase = grown_phase(&net, &x, &y, &settings);
@@ -499,15 +589,17 @@ fn scores_add_up_to_the_loss_change_and_surgery_keeps_the_augmented_loss() {
     let actual = task_loss(&grown, &layout, &x, &y, None).expect("loss");
     assert!(
         (actual - expected).abs() < 1e-5,
-        "{actual} against {expected}"
+        "{mode}: {actual} against {expected}"
     );
-    assert_eq!(layout.trainable.len(), 3, "the grown units train");
+    assert_eq!(layout.trainable.len(), 3, "{mode}: the grown units train");
 }
 
 #[test]
 fn projection_leaves_an_inside_point_alone_and_pulls_an_outside_one_in() {
     let mut inside = Candidates {
         task: 1,
+        copy_mode: CopyMode::Add,
+        fan_in_scale: 1.0,
         copies: vec![CopyCandidate {
             position: 0,
             unit: 0,
@@ -748,6 +840,26 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
 }
 
 #[test]
+fn settings_written_before_the_copy_mode_keep_their_meaning() {
+    // New runs add copies beside their originals and scale new units' fan-in; a state written
+    // before those settings existed replaced originals and kept ‖w‖ ≤ 1.
+    let defaults = GrowthSettings::default();
+    assert_eq!(defaults.copies, CopyMode::Add);
+    assert!(defaults.relative_fan_in);
+    let mut json = serde_json::to_value(&defaults).expect("json");
+    let map = json.as_object_mut().expect("object");
+    assert!(map.remove("copies").is_some() && map.remove("relative_fan_in").is_some());
+    let old: GrowthSettings = serde_json::from_value(json).expect("old settings");
+    assert_eq!(old.copies, CopyMode::Replace);
+    assert!(!old.relative_fan_in);
+    assert_eq!(
+        "replace".parse::<CopyMode>().expect("mode"),
+        CopyMode::Replace
+    );
+    assert!("swap".parse::<CopyMode>().is_err());
+}
+
+#[test]
 fn settings_are_checked() {
     let bad = [
         ContinualConfig {
@@ -831,7 +943,10 @@ fn a_class_split_learns_subsets_of_the_continual_spiral3_classes() {
     // The first split is frozen: its accuracy does not move while the second is learnt.
     let table = run.table();
     assert_eq!(table.len(), 2);
-    assert_eq!(table[1].accuracy[0].to_bits(), table[0].accuracy[0].to_bits());
+    assert_eq!(
+        table[1].accuracy[0].to_bits(),
+        table[0].accuracy[0].to_bits()
+    );
     assert!(table[0].accuracy[0] > 0.5, "{:?}", table[0].accuracy);
     // And it restores from its state.
     let restored = ContinualRun::restore(round_trip(&run.state())).expect("restore");
