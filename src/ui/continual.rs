@@ -57,11 +57,14 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
     let mut host = Host::new();
     let mut link = page.link();
     let mut shown_notice = None;
+    let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
     loop {
         dom::next_frame().await;
         let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
         for event in events {
             match event {
+                Event::PageHidden(hidden) => page_hidden = hidden,
+                Event::OnScreen(seen) => on_screen = seen,
                 Event::App(Msg::TogglePlay) => page.toggle(),
                 Event::App(Msg::Step) => {
                     // Nothing to step once every task is learnt.
@@ -101,6 +104,16 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
                 "",
                 Some(&format!("#{link}")),
             )?;
+        }
+        // Unseen (another tab, or scrolled away in a course page): no training, no drawing,
+        // as in growth mode.
+        let visible = !page_hidden && on_screen;
+        host::write_visible(visible);
+        if !visible {
+            // The state is still written (cheap), so that a test sees nothing trained.
+            write_state(&root, &page)?;
+            host.tick_continual(&page);
+            continue;
         }
         let start = dom::now();
         while page.running() && dom::now() - start < FRAME_MS {
@@ -319,6 +332,7 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         "data-units",
         &page.firefly().net().units.len().to_string(),
     );
+    set_attr(root, "data-loss", &page.firefly().train_loss().to_string());
     if let Ok(play) = by_id::<Element>("play") {
         set_text(&play, if page.running() { "Pause" } else { "Play" });
     }

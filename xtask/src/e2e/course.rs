@@ -200,8 +200,9 @@ fn continual_event(
 }
 
 /// The continual mode in a course page: iframe a learns circle → xor and is paused, asked for
-/// `grow` (refused with an error event) and `export` by `postMessage`; the exported run,
-/// imported into iframe b (on another sequence), shows the same link, task and accuracies.
+/// `grow` (refused with an error event) and `export` by `postMessage`; iframe b (opened paused),
+/// scrolled out of view and told to play, does not train until it is back in view; the exported
+/// run, imported into iframe b (on another sequence), shows the same link, task and accuracies.
 fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}course.html"))?;
     wait_course(session, "two ready events", |c| Ok(c.num("ready") >= 2.0))?;
@@ -227,6 +228,14 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
             e.get("type").and_then(Json::as_str) == Some("ready")
         })?;
     }
+    let post = |frame: &str, message: &str| {
+        script(
+            session,
+            &format!(
+                "document.getElementById('{frame}').contentWindow.postMessage({message}, location.origin);"
+            ),
+        )
+    };
     let started = Instant::now();
     while frame_attr(session, "a", "data-tasks-done")?
         .parse::<f64>()
@@ -238,14 +247,6 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
         }
         thread::sleep(POLL);
     }
-    let post = |frame: &str, message: &str| {
-        script(
-            session,
-            &format!(
-                "document.getElementById('{frame}').contentWindow.postMessage({message}, location.origin);"
-            ),
-        )
-    };
     post("a", "{type: 'pause'}")?;
     continual_event(session, "a progress event, paused", "a", |e| {
         e.get("type").and_then(Json::as_str) == Some("progress")
@@ -269,6 +270,43 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
         e.get("type").and_then(Json::as_str) == Some("export")
             && e.get("mode").and_then(Json::as_str) == Some("continual")
     })?;
+    // Scrolled out of view and told to play, b (opened paused) does not train; back in view,
+    // it does (as in growth mode).
+    script(
+        session,
+        "document.getElementById('b').style.marginTop = '6000px';",
+    )?;
+    let hidden = Instant::now();
+    while frame_attr(session, "b", "data-visible")? != "0" {
+        if hidden.elapsed() > Duration::from_secs(10) {
+            return Err("iframe b never noticed it was out of view".into());
+        }
+        thread::sleep(POLL);
+    }
+    post("b", "{type: 'play'}")?;
+    continual_event(session, "b playing out of view", "b", |e| {
+        e.get("type").and_then(Json::as_str) == Some("progress")
+            && e.get("state").and_then(Json::as_str) == Some("running")
+    })?;
+    let parked = frame_attr(session, "b", "data-loss")?;
+    thread::sleep(Duration::from_millis(1200));
+    let still = frame_attr(session, "b", "data-loss")?;
+    if still != parked || frame_attr(session, "b", "data-state")? != "running" {
+        return Err(format!(
+            "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
+        ));
+    }
+    script(
+        session,
+        "document.getElementById('b').style.marginTop = '0';",
+    )?;
+    let back = Instant::now();
+    while frame_attr(session, "b", "data-loss")? == still {
+        if back.elapsed() > Duration::from_secs(20) {
+            return Err("back in view, iframe b did not train".into());
+        }
+        thread::sleep(POLL);
+    }
     script(
         session,
         "document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
