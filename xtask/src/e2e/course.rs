@@ -358,7 +358,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
 
 /// `csp`: the page declares `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'`, has no
 /// inline script, and trains, grows, draws the candidate bars and opens the Share dialog with no
-/// violation of it.
+/// violation of it, storing nothing in the browser.
 fn csp(session: &Session, base: &str) -> Result<String, String> {
     open(
         session,
@@ -404,8 +404,25 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
             app.get("csp-last").unwrap_or_default()
         ));
     }
+    // Nothing stored that nobody asked for: no cookie, web storage, database, cache or worker.
+    let stored = text(
+        session,
+        "return (async () => {
+           const idb = indexedDB.databases ? (await indexedDB.databases()).length : 0;
+           const cached = self.caches ? (await caches.keys()).length : 0;
+           const workers = navigator.serviceWorker
+             ? (await navigator.serviceWorker.getRegistrations()).length : 0;
+           return [localStorage.length, sessionStorage.length, document.cookie.length, idb,
+                   cached, workers].join(',');
+         })();",
+    )?;
+    if stored != "0,0,0,0,0,0" {
+        return Err(format!(
+            "the page stored something (localStorage, sessionStorage, cookie bytes, IndexedDB, caches, service workers): {stored}"
+        ));
+    }
     Ok(format!(
-        "{policy}: no inline script, 0 violations after {} growths",
+        "{policy}: no inline script, 0 violations after {} growths; nothing stored (no cookie, web storage, IndexedDB, cache or service worker)",
         app.num("growths")
     ))
 }
