@@ -239,6 +239,26 @@ fn mutate(
     }
 }
 
+/// A run file damaged three ways: a value somewhere in it replaced, removed or added (8 in 10),
+/// the text cut short (1 in 10), or any text at all (1 in 10).
+fn damaged_files(original: serde_json::Value) -> impl Strategy<Value = String> {
+    let text = serde_json::to_string(&original).unwrap();
+    prop_oneof![
+        8 => (prop::collection::vec(any::<usize>(), 1..7), json_value(), 0u8..3).prop_map(
+            move |(path, replacement, action)| {
+                let mut v = original.clone();
+                mutate(&mut v, &path, &replacement, action);
+                serde_json::to_string(&v).unwrap()
+            }
+        ),
+        1 => (0..text.len()).prop_map({
+            let text = text.clone();
+            move |cut| text.get(..cut).unwrap_or_default().to_string()
+        }),
+        1 => any::<String>(),
+    ]
+}
+
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     use serde_json::{Value, json};
     prop_oneof![
@@ -260,23 +280,8 @@ fn run_files_import_whole_or_not_at_all() {
     let mut source = page("layers=2&grow-every=2&seeds=1&dataset=xor");
     train_to(&mut source, 5);
     let run = block(source.export()).unwrap();
-    let original = serde_json::to_value(&run).unwrap();
-    let text = serde_json::to_string(&run).unwrap();
     let p = std::cell::RefCell::new(page("seeds=1&autoplay=0"));
-    let strategy = prop_oneof![
-        8 => (prop::collection::vec(any::<usize>(), 1..7), json_value(), 0u8..3).prop_map(
-            move |(path, replacement, action)| {
-                let mut v = original.clone();
-                mutate(&mut v, &path, &replacement, action);
-                serde_json::to_string(&v).unwrap()
-            }
-        ),
-        1 => (0..text.len()).prop_map({
-            let text = text.clone();
-            move |cut| text.get(..cut).unwrap_or_default().to_string()
-        }),
-        1 => any::<String>(),
-    ];
+    let strategy = damaged_files(serde_json::to_value(&run).unwrap());
     runner()
         .run(&strategy, |file| {
             let mut p = p.borrow_mut();
@@ -404,24 +409,9 @@ fn continual_run_files_import_whole_or_not_at_all() {
     }
     source.work(200).unwrap();
     let run = source.export();
-    let original = serde_json::to_value(&run).unwrap();
-    let text = serde_json::to_string(&run).unwrap();
     let fresh = || continual_page("mode=continual&sequence=xor,circle&seed=1&autoplay=0");
     let p = std::cell::RefCell::new(fresh());
-    let strategy = prop_oneof![
-        8 => (prop::collection::vec(any::<usize>(), 1..7), json_value(), 0u8..3).prop_map(
-            move |(path, replacement, action)| {
-                let mut v = original.clone();
-                mutate(&mut v, &path, &replacement, action);
-                serde_json::to_string(&v).unwrap()
-            }
-        ),
-        1 => (0..text.len()).prop_map({
-            let text = text.clone();
-            move |cut| text.get(..cut).unwrap_or_default().to_string()
-        }),
-        1 => any::<String>(),
-    ];
+    let strategy = damaged_files(serde_json::to_value(&run).unwrap());
     runner()
         .run(&strategy, |file| {
             let mut p = p.borrow_mut();
