@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::run::{ContinualConfig, ContinualMethod, ContinualRun};
+use super::config::{ContinualConfig, ContinualMethod};
+use super::run::ContinualRun;
 use crate::error::EngineError;
 
 /// The CSV header.

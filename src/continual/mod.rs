@@ -33,14 +33,16 @@
 //! [`ContinualRun::logits`] (maps) and [`ContinualRun::state`] / [`ContinualRun::restore`] (serde
 //! export and import).
 
+pub mod config;
 pub mod experiment;
 pub mod grow;
 pub mod net;
 pub mod run;
 
+pub use config::{ContinualConfig, ContinualMethod, TaskSpec};
 pub use grow::{CandidateRef, ContinualPlan, CopyMode, GrowthSettings, ScoredCandidate};
 pub use net::{ContinualNet, Head, Unit, UnitOrigin};
 pub use run::{
-    ContinualAdvance, ContinualConfig, ContinualGrowth, ContinualMethod, ContinualRun,
-    ContinualStage, ContinualState, GrowPart, TaskRecord, TaskSpec,
+    ContinualAdvance, ContinualGrowth, ContinualRun, ContinualStage, ContinualState, GrowPart,
+    TaskRecord,
 };

@@ -1,0 +1,108 @@
+//! The backend check: one small, fixed run whose numbers native, browser-CPU and browser-WebGPU
+//! builds must all agree on (`tests/golden/`).
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::config::RunConfig;
+use crate::data::DatasetKind;
+use crate::error::EngineError;
+use crate::grow::Method;
+use crate::train::Session;
+
+/// The outcome of [`backend_check`]: a small, fixed run whose numbers must agree across backends
+/// (and across native and browser builds) within floating-point tolerance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendCheck {
+    /// Training loss after each epoch.
+    pub losses: Vec<f32>,
+    /// Architecture after the growth phase.
+    pub architecture: String,
+    /// Chosen candidates as (kind, block, index).
+    pub chosen: Vec<(crate::grow::CandidateKind, usize, usize)>,
+    /// Training loss right after growth.
+    pub loss_after_growth: f32,
+    /// Outputs on a 5×5 grid at the end.
+    pub outputs: Vec<f32>,
+}
+
+impl BackendCheck {
+    /// Compares two checks: same architecture and choices, numbers within `tolerance`.
+    pub fn compare(&self, other: &BackendCheck, tolerance: f32) -> Result<(), String> {
+        if self.architecture != other.architecture {
+            return Err(format!(
+                "architecture {} vs {}",
+                self.architecture, other.architecture
+            ));
+        }
+        if self.chosen != other.chosen {
+            return Err(format!("chosen {:?} vs {:?}", self.chosen, other.chosen));
+        }
+        let close = |what: &str, a: &[f32], b: &[f32]| -> Result<(), String> {
+            if a.len() != b.len() {
+                return Err(format!("{what}: {} vs {} values", a.len(), b.len()));
+            }
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                let within = (x - y).abs() <= tolerance * (1.0 + x.abs().max(y.abs()));
+                if !within {
+                    return Err(format!("{what}[{i}]: {x} vs {y}"));
+                }
+            }
+            Ok(())
+        };
+        close("losses", &self.losses, &other.losses)?;
+        close(
+            "loss after growth",
+            &[self.loss_after_growth],
+            &[other.loss_after_growth],
+        )?;
+        close("outputs", &self.outputs, &other.outputs)
+    }
+}
+
+/// A small fixed run on `device`: circle (100 points), one hidden layer of 2 tanh units,
+/// full-batch Adam for 8 epochs, one Firefly growth (20 Step-1 steps), 4 more epochs.
+///
+/// `pause` is awaited after every unit of work; in a browser it yields to the event loop (a long
+/// run of GPU submissions without a yield stalls the page), natively it is `|| async {}`.
+pub async fn backend_check<P, F>(device: &Device, mut pause: P) -> Result<BackendCheck, EngineError>
+where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
+    config.data.n_points = 100;
+    config.model.hidden = vec![2];
+    config.train.eval_every = 1;
+    config.train.epochs_per_growth = 8;
+    config.train.max_growths = 1;
+    config.growth.step1_steps = 20;
+    let mut session = Session::new(config, device.clone())?;
+    while session.epoch() < 12 {
+        session.advance(1).await?;
+        pause().await;
+    }
+    let event = session
+        .history()
+        .growths
+        .first()
+        .cloned()
+        .ok_or_else(|| EngineError::Internal("no growth".into()))?;
+    Ok(BackendCheck {
+        losses: session
+            .history()
+            .epochs
+            .iter()
+            .map(|e| e.train_loss)
+            .collect(),
+        architecture: event.architecture_after.clone(),
+        chosen: event
+            .candidates
+            .iter()
+            .filter(|c| c.chosen)
+            .map(|c| (c.kind, c.block, c.index))
+            .collect(),
+        loss_after_growth: event.loss_after,
+        outputs: session.predict(&crate::data::grid_inputs(5)).await?,
+    })
+}
