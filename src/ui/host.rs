@@ -100,15 +100,9 @@ impl Host {
         if self.parent.is_none() {
             return;
         }
-        if !self.ready {
-            self.ready = true;
-            self.post(p.options(), &p.ready_event());
-        }
         let now = dom::now();
-        for event in p.host_events(&mut self.cursor, now) {
-            self.post(p.options(), &event);
-        }
-        self.post_height(p.options(), now);
+        let due = p.host_events(&mut self.cursor, now);
+        self.post_due(p.options(), || p.ready_event(), due, now);
     }
 
     /// [`Host::tick`] in continual mode: `ready` once, then `task-done` and `progress` events
@@ -117,15 +111,27 @@ impl Host {
         if self.parent.is_none() {
             return;
         }
+        let now = dom::now();
+        let due = page.host_events(&mut self.continual, now);
+        self.post_due(page.options(), || page.ready_event(), due, now);
+    }
+
+    /// Posts `ready` the first time, then `due`, then the height when it changed.
+    fn post_due(
+        &mut self,
+        options: &PageOptions,
+        ready: impl FnOnce() -> HostEvent,
+        due: Vec<HostEvent>,
+        now: f64,
+    ) {
         if !self.ready {
             self.ready = true;
-            self.post(page.options(), &page.ready_event());
+            self.post(options, &ready());
         }
-        let now = dom::now();
-        for event in page.host_events(&mut self.continual, now) {
-            self.post(page.options(), &event);
+        for event in &due {
+            self.post(options, event);
         }
-        self.post_height(page.options(), now);
+        self.post_height(options, now);
     }
 
     fn post_height(&mut self, options: &PageOptions, now: f64) {
