@@ -20,19 +20,22 @@ use crate::config::RunConfig;
 use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::{Method, ScorePath};
+use crate::optim::OptimizerKind;
 use crate::train::Session;
 
 mod backend;
 mod growth_time;
+mod presets;
 
 pub use backend::{BackendCheck, backend_check};
 pub use growth_time::{
     GROWTH_TIME_HEADER, GrowthTimeConfig, GrowthTimeRow, crossover, time_growth,
     write_growth_time_csv,
 };
+pub use presets::{PresetMeasure, PresetSeed, measure_preset};
 
 /// The CSV header of Figure 3 rows.
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 14] = [
     "dataset",
     "method",
     "candidates",
@@ -46,6 +49,7 @@ pub const CSV_HEADER: [&str; 13] = [
     "grow_ms",
     "units_grown",
     "added",
+    "loss_after_growth",
 ];
 
 /// What to run.
@@ -62,12 +66,22 @@ pub struct Figure3Config {
     pub seeds: u64,
     /// Growth phases per run.
     pub max_grown: usize,
-    /// Full-batch Adam steps between growth phases.
+    /// Full-batch optimiser steps between growth phases.
     pub steps_per_phase: usize,
+    /// The optimiser of those steps (the headline protocol: SGD with momentum; see
+    /// [`Figure3Config::default`]).
+    pub optimizer: OptimizerKind,
+    /// Its learning rate.
+    pub learning_rate: f32,
+    /// Every splitting method's step relative to the unit's norm
+    /// ([`crate::grow::split_step`]).
+    pub split_scale: f32,
     /// Step 2's score path for the Firefly methods.
     #[serde(default)]
     pub score: ScorePath,
 }
+
+pub use crate::config::{PROTOCOL_LR, PROTOCOL_OPTIMIZER, PROTOCOL_STEPS};
 
 impl Default for Figure3Config {
     fn default() -> Self {
@@ -89,7 +103,10 @@ impl Default for Figure3Config {
             candidates: vec![10],
             seeds: 10,
             max_grown: 20,
-            steps_per_phase: 300,
+            steps_per_phase: PROTOCOL_STEPS,
+            optimizer: PROTOCOL_OPTIMIZER,
+            learning_rate: PROTOCOL_LR,
+            split_scale: crate::grow::SPLIT_SCALE,
             score: ScorePath::default(),
         }
     }
@@ -144,6 +161,9 @@ pub struct Row {
     /// Units the phase that led here added (0 for the starting network; 0 at `grown` > 0 is an
     /// empty phase).
     pub added: usize,
+    /// Training loss right after the phase's surgery, before the steps that follow (for the
+    /// starting network: before any training). What the growth decision itself achieved.
+    pub loss_after_growth: f32,
 }
 
 impl Figure3Config {
@@ -188,6 +208,12 @@ impl Figure3Config {
         if self.steps_per_phase == 0 {
             return bad("steps per phase must be at least 1");
         }
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 10.0)
+        {
+            return bad("the learning rate must be in (0, 10]");
+        }
         if self.max_grown > 500 {
             return bad("max grown must be at most 500");
         }
@@ -218,6 +244,9 @@ pub async fn run_job(
         job.seed,
         config.steps_per_phase,
     );
+    run.train.optimizer = config.optimizer;
+    run.train.learning_rate = config.learning_rate;
+    run.growth.split_scale = config.split_scale;
     run.growth.score = config.score;
     // Growth is driven explicitly below, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
@@ -236,6 +265,7 @@ pub async fn run_job(
                 _ => grow_ms = 0.0,
             }
         }
+        let loss_after_growth = session.evaluate().await?.train_loss;
         session.run_epochs(config.steps_per_phase).await?;
         let record = session.evaluate().await?;
         rows.push(Row {
@@ -252,6 +282,7 @@ pub async fn run_job(
             grow_ms,
             units_grown: record.units.saturating_sub(start_units),
             added: record.units.saturating_sub(previous_units),
+            loss_after_growth,
         });
         previous_units = record.units;
     }
@@ -523,6 +554,162 @@ pub fn mean_over_units(summaries: &[Summary], series: &Series, up_to: usize) -> 
         total += point.mean;
     }
     Some(total / up_to as f64)
+}
+
+/// Which loss of a row a paired comparison reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// The training loss after the steps that follow the growth (Figure 3's curves).
+    AfterTraining,
+    /// The training loss right after the growth, before any further step: the growth decision
+    /// alone.
+    AfterGrowth,
+}
+
+impl Measure {
+    fn of(self, row: &Row) -> f64 {
+        match self {
+            Measure::AfterTraining => row.train_loss as f64,
+            Measure::AfterGrowth => row.loss_after_growth as f64,
+        }
+    }
+}
+
+/// Two series of one dataset compared seed by seed: each seed's mean loss over units grown
+/// 1..=`up_to` (the network when it first had k grown units, as Figure 3 plots it), the
+/// method's minus the baseline's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The series compared.
+    pub method: Series,
+    /// The series it is compared with.
+    pub baseline: Series,
+    /// Which loss.
+    pub measure: Measure,
+    /// Units grown 1..=`up_to` are averaged.
+    pub up_to: usize,
+    /// Seeds where both series reached `up_to` grown units.
+    pub seeds: usize,
+    /// Of those, the seeds where the method's mean loss is lower.
+    pub ahead: usize,
+    /// Mean over seeds of the method's mean loss.
+    pub method_mean: f64,
+    /// Mean over seeds of the baseline's mean loss.
+    pub baseline_mean: f64,
+    /// Mean over seeds of the difference (method − baseline; negative: the method is ahead).
+    pub difference: f64,
+    /// Standard error of that mean (sample standard deviation of the differences / √seeds).
+    pub standard_error: f64,
+}
+
+/// Per seed of one series: the mean of `measure` over units grown 1..=`up_to`, for the seeds
+/// that reached `up_to`.
+fn seed_means(rows: &[Row], series: &Series, up_to: usize, measure: Measure) -> Vec<(u64, f64)> {
+    let groups = by_series_and_seed(rows);
+    let Some((_, seeds)) = groups.into_iter().find(|(s, _)| s == series) else {
+        return Vec::new();
+    };
+    seeds
+        .into_iter()
+        .filter_map(|(seed, seed_rows)| {
+            let firsts = first_rows_by_units(&seed_rows);
+            let values: Vec<f64> = (1..=up_to)
+                .map(|k| {
+                    firsts
+                        .iter()
+                        .find(|r| r.units_grown == k)
+                        .map(|r| measure.of(r))
+                })
+                .collect::<Option<_>>()?;
+            Some((seed, values.iter().sum::<f64>() / up_to.max(1) as f64))
+        })
+        .collect()
+}
+
+/// `method` against `baseline` paired by seed over units grown 1..=`up_to`; `None` if no seed
+/// of both reached `up_to` or `up_to` is 0.
+pub fn paired(
+    rows: &[Row],
+    method: &Series,
+    baseline: &Series,
+    up_to: usize,
+    measure: Measure,
+) -> Option<Paired> {
+    if up_to == 0 {
+        return None;
+    }
+    let a = seed_means(rows, method, up_to, measure);
+    let b = seed_means(rows, baseline, up_to, measure);
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .filter_map(|(seed, x)| b.iter().find(|(s, _)| s == seed).map(|(_, y)| (*x, *y)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let differences: Vec<f64> = pairs.iter().map(|(x, y)| x - y).collect();
+    let (difference, sd) = mean_std(&differences);
+    let n = pairs.len();
+    Some(Paired {
+        method: method.clone(),
+        baseline: baseline.clone(),
+        measure,
+        up_to,
+        seeds: n,
+        ahead: pairs.iter().filter(|(x, y)| x < y).count(),
+        method_mean: pairs.iter().map(|p| p.0).sum::<f64>() / n as f64,
+        baseline_mean: pairs.iter().map(|p| p.1).sum::<f64>() / n as f64,
+        difference,
+        standard_error: sd / (n as f64).sqrt(),
+    })
+}
+
+/// The most units grown that at least half the seeds of each of `a` and `b` reached (a method
+/// that grows nothing on some seeds, as exact splitting does when no eigenvalue is negative, is
+/// then compared on the seeds that grew; [`Paired::seeds`] says how many).
+fn half_reach(rows: &[Row], a: &Series, b: &Series) -> Option<usize> {
+    let groups = by_series_and_seed(rows);
+    let reach = |s: &Series| -> Vec<usize> {
+        groups
+            .iter()
+            .find(|(g, _)| g == s)
+            .map(|(_, seeds)| {
+                let mut r: Vec<usize> = seeds
+                    .iter()
+                    .map(|(_, rows)| rows.iter().map(|r| r.units_grown).max().unwrap_or(0))
+                    .collect();
+                r.sort_unstable_by(|x, y| y.cmp(x));
+                r
+            })
+            .unwrap_or_default()
+    };
+    let (ra, rb) = (reach(a), reach(b));
+    let half = |r: &[usize]| r.get(r.len().div_ceil(2).saturating_sub(1)).copied();
+    Some(half(&ra)?.min(half(&rb)?))
+}
+
+/// Every Firefly series of `rows` against every series of another method on the same dataset
+/// (the baselines, and the Firefly ablations against full Firefly), paired by seed over units
+/// grown 1..K, K the most units at least half the seeds of each reached (the seeds of both that
+/// reached K are compared); for both measures.
+pub fn paired_comparisons(rows: &[Row]) -> Vec<Paired> {
+    let all = series(rows);
+    let mut out = Vec::new();
+    for a in all.iter().filter(|s| s.method == Method::Firefly.name()) {
+        for b in all
+            .iter()
+            .filter(|b| b.dataset == a.dataset && b.method != a.method)
+        {
+            let Some(k) = half_reach(rows, a, b) else {
+                continue;
+            };
+            for measure in [Measure::AfterTraining, Measure::AfterGrowth] {
+                out.extend(paired(rows, a, b, k, measure));
+            }
+        }
+    }
+    out
 }
 
 /// Panel (b)'s question for one (dataset, method): is the loss non-increasing in m'?
@@ -846,6 +1033,37 @@ pub fn figure3_report(rows: &[Row]) -> String {
                 text(mean_over_units(&summaries, s, k)),
                 text(mean_over_units(&summaries, s, own)),
                 text(by_phase)
+            );
+        }
+    }
+    let comparisons = paired_comparisons(rows);
+    if !comparisons.is_empty() {
+        let _ = writeln!(
+            out,
+            "\npaired by seed: each seed's mean loss over units grown 1..K (K the most units half \
+             the seeds of each reached; the seeds of both that reached it), firefly minus the \
+             other; after the training that follows each growth, and right after each growth (the \
+             growth decision alone):"
+        );
+        for p in &comparisons {
+            let _ = writeln!(
+                out,
+                "  {:<8} {} vs {:<22} {:<15} K = {:>2}: ahead on {:>2}/{:<2} seeds, {} vs {}, \
+                 difference {} ± {} (s.e.)",
+                p.method.dataset,
+                p.method.label(),
+                p.baseline.label(),
+                match p.measure {
+                    Measure::AfterTraining => "after training",
+                    Measure::AfterGrowth => "after growth",
+                },
+                p.up_to,
+                p.ahead,
+                p.seeds,
+                loss(p.method_mean),
+                loss(p.baseline_mean),
+                loss(p.difference),
+                loss(p.standard_error)
             );
         }
     }

@@ -527,7 +527,8 @@ impl HostOptimizer {
                     }
                 }
             }
-            OptimizerKind::Sgd => {
+            OptimizerKind::Sgd | OptimizerKind::Nesterov => {
+                let nesterov = self.kind == OptimizerKind::Nesterov;
                 for ((p, g), vel) in params_mut(mlp)
                     .into_iter()
                     .zip(grads)
@@ -535,7 +536,8 @@ impl HostOptimizer {
                 {
                     for ((p, g), vel) in p.iter_mut().zip(g).zip(vel.iter_mut()) {
                         *vel = if fresh { *g } else { *vel * MOMENTUM + g };
-                        *p -= *vel * learning_rate;
+                        let update = if nesterov { g + *vel * MOMENTUM } else { *vel };
+                        *p -= update * learning_rate;
                     }
                 }
             }

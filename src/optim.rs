@@ -1,4 +1,5 @@
-//! Optimisers over a flat list of rank-2 parameter tensors: Adam (default) and SGD with momentum.
+//! Optimisers over a flat list of rank-2 parameter tensors: Adam (default) and SGD with momentum
+//! (plain or Nesterov).
 //!
 //! burn's module optimisers key their state by parameter id, but growth changes every parameter's
 //! shape. Keeping the loop here, over plain tensors, lets the session *carry* moments across a
@@ -16,8 +17,11 @@ use crate::error::EngineError;
 pub enum OptimizerKind {
     /// Adam (β₁ 0.9, β₂ 0.999, ε 1e-8), bias-corrected.
     Adam,
-    /// Stochastic gradient descent with momentum 0.9.
+    /// Stochastic gradient descent with momentum 0.9: v ← 0.9·v + g, θ ← θ − lr·v.
     Sgd,
+    /// SGD with Nesterov momentum 0.9 (as PyTorch writes it): v ← 0.9·v + g,
+    /// θ ← θ − lr·(g + 0.9·v).
+    Nesterov,
 }
 
 impl OptimizerKind {
@@ -26,6 +30,7 @@ impl OptimizerKind {
         match self {
             OptimizerKind::Adam => "adam",
             OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Nesterov => "nesterov",
         }
     }
 }
@@ -36,8 +41,9 @@ impl std::str::FromStr for OptimizerKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "adam" => Ok(OptimizerKind::Adam),
             "sgd" => Ok(OptimizerKind::Sgd),
+            "nesterov" => Ok(OptimizerKind::Nesterov),
             _ => Err(EngineError::InvalidConfig(format!(
-                "unknown optimiser \"{s}\" (expected adam or sgd)"
+                "unknown optimiser \"{s}\" (expected adam, sgd or nesterov)"
             ))),
         }
     }
@@ -105,13 +111,17 @@ impl Optimizer {
                     self.second[i] = Some(v);
                     m_hat / v_hat.sqrt().add_scalar(EPSILON)
                 }
-                OptimizerKind::Sgd => {
+                OptimizerKind::Sgd | OptimizerKind::Nesterov => {
                     let velocity = match self.first[i].take() {
-                        Some(v) => v.mul_scalar(MOMENTUM) + grad,
-                        None => grad,
+                        Some(v) => v.mul_scalar(MOMENTUM) + grad.clone(),
+                        None => grad.clone(),
                     };
                     self.first[i] = Some(velocity.clone());
-                    velocity
+                    if self.kind == OptimizerKind::Nesterov {
+                        grad + velocity.mul_scalar(MOMENTUM)
+                    } else {
+                        velocity
+                    }
                 }
             };
             out.push(param.clone() - update.mul_scalar(learning_rate));

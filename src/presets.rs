@@ -18,6 +18,30 @@ pub struct Preset {
     pub link: &'static str,
     /// What to look for, shown under the toolbar.
     pub look_for: &'static str,
+    /// What `look_for` claims, in numbers the engine can check
+    /// ([`crate::experiment::measure_preset`]; a test checks every preset's).
+    pub claim: Claim,
+}
+
+/// A preset's measurable claim about the two runs' mean training loss over the first `epochs`
+/// epochs (the area under the page's loss chart up to then), over seeds 1..=10.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Claim {
+    /// Epochs (at the page's default speed, [`crate::settings::DEFAULT_SPEED`] a second).
+    pub epochs: usize,
+    /// What the measurement shows.
+    pub expect: Expect,
+}
+
+/// Which run a claim says is ahead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Expect {
+    /// The growing run's loss is lower on at least this many of 10 seeds.
+    MainAhead(usize),
+    /// The baseline's loss is lower on at least this many of 10 seeds.
+    BaselineAhead(usize),
+    /// The mean over seeds of the difference is within this much of 0.
+    Close(f64),
 }
 
 /// Every preset, in the order of the page.
@@ -25,32 +49,52 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "split-vs-random-spiral",
         label: "Split vs random on the spiral",
-        link: "dataset=spiral&layers=2&method=firefly-split&baseline=random-split&grow-every=10&per-growth=2&max-units=32",
-        look_for: "Both networks grow only by splitting existing units, two units every 10 epochs. Firefly picks the units whose split lowers the loss most and the direction to split them in; the baseline splits random units along random directions scaled to each unit's weights. On the spiral the two end up close (measured over 5 seeds, Firefly is not ahead): splitting copies a feature the network already has, and the spiral needs new ones. Watch Figure 3's bands overlap, then try firefly (split + new) as the growth method.",
+        link: "dataset=spiral&layers=8&lr=0.3&method=firefly-split&baseline=random-split&max-units=24",
+        look_for: "Both networks start from 8 units on the spiral and grow only by splitting existing units, one every 300 epochs (learning rate 0.3). Firefly picks the unit whose split lowers the loss most and the direction to split it in; the baseline splits a random unit along a random direction, both by the same step ε_max. Measured over 10 seeds, Firefly's training loss is lower on 9 of them over the first 45 seconds and its map winds further round the spiral; Figure 3's bands part as units are added. Splitting only copies features the network already has: try firefly (split + new) as the growth method to see what new units add.",
+        claim: Claim {
+            epochs: 4500,
+            expect: Expect::MainAhead(8),
+        },
     },
     Preset {
         name: "depth-checkerboard",
         label: "Depth growth on the checkerboard",
-        link: "dataset=checkerboard&layers=4&method=firefly-layers&baseline=firefly-new&grow-every=20&per-growth=2&max-units=40",
-        look_for: "The growing network may also insert new residual layers (shown as 3r in the architecture), the baseline only widens its layers. Watch the diagram for a new layer appearing and whether the checkerboard's corners sharpen sooner with depth; Figure 3 compares the two at equal units.",
+        link: "dataset=checkerboard&layers=4&lr=0.03&method=firefly-layers&baseline=firefly-new&max-units=16",
+        look_for: "The growing network may also insert new residual layers (shown as 4r in the architecture); the baseline only adds units to its layers (Firefly's new units). Measured over 10 seeds at learning rate 0.03, growing in depth keeps the loss lower on all 10 over the first 36 seconds, and the checkerboard's corners appear sooner. The order depends on the step size: at the protocol's 0.1 (with 24 units, over a minute) the wide network is ahead on all 10 seeds and the deep one's loss climbs back. Try it with the Learning rate.",
+        claim: Claim {
+            epochs: 3600,
+            expect: Expect::MainAhead(8),
+        },
     },
     Preset {
         name: "how-many-candidates",
         label: "How many candidates?",
-        link: "dataset=xor&method=firefly-new&candidates=1&grow-every=10&max-units=12",
-        look_for: "Firefly adds new units chosen from m′ candidates per layer, here m′ = 1: with a single candidate it can only tune that one, so it is close to adding a random unit (grey). Raise Candidates m′ to 10, then 100, and compare Figure 3's bands. On xor with short training between growths more candidates help a little early on; over a whole run the curves come out nearly flat in m′ (the project's Figure 3(b) over 10 seeds), because every candidate's direction is optimised before it is scored.",
+        link: "dataset=xor&method=firefly-new&candidates=1&max-units=12",
+        look_for: "Firefly adds new units chosen from m′ candidates per layer, here m′ = 1. Even a single candidate is optimised (its direction and its size) before it is added, and that alone keeps Firefly's loss below the random new units' (grey) on all 10 seeds measured over the first 33 seconds. Raise Candidates m′ to 10, then 50, and compare Figure 3's bands: on xor and the circle the curves hardly move (the project's Figure 3(b) over 10 seeds: flat within a standard error), while on the spiral more candidates help (mean loss over 20 grown units 0.42 with m′ = 1, 0.37 with 10 and 50).",
+        claim: Claim {
+            epochs: 3300,
+            expect: Expect::MainAhead(8),
+        },
     },
     Preset {
         name: "lone-unit-split",
         label: "Why splitting a lone unit helps little",
-        link: "method=firefly-split&baseline=firefly-new&grow-every=10&max-units=8",
-        look_for: "Both networks start from one unit on the circle. Splitting makes two copies θ ± εδ of a unit that already exists, so the first splits can only bend the one boundary the network has; a new unit can point anywhere. Watch the baseline (new units, grey) close the circle while the splitting network is still a band, then splitting catch up once there are several units to split.",
+        link: "method=firefly-split&baseline=firefly-new&max-units=8",
+        look_for: "Both networks start from one unit on the circle. Splitting makes two copies θ ± εδ of a unit that already exists (ε = ε_max = 0.1), so the first splits can only bend the one boundary the network has; a new unit can point anywhere. Measured over 10 seeds, the baseline (Firefly's new units, grey) is ahead on all 10 over the first 21 seconds: watch it close the circle while the splitting network is still a band.",
+        claim: Claim {
+            epochs: 2100,
+            expect: Expect::BaselineAhead(8),
+        },
     },
     Preset {
         name: "firefly-vs-exact",
         label: "Firefly vs exact splitting",
-        link: "dataset=xor&layers=2&method=firefly-split&baseline=exact-split&grow-every=10&max-units=16",
-        look_for: "Exact splitting (Liu et al. 2019) splits along the smallest eigenvector of each unit's splitting matrix; Firefly finds split directions by gradient descent on ε and δ. Both lower the loss at every split: compare their curves and the time each growth takes (under Why these units).",
+        link: "layers=3&method=firefly-split&baseline=exact-split",
+        look_for: "Exact splitting (Liu et al. 2019) splits along the smallest eigenvector of each unit's splitting matrix, a second-order computation; Firefly finds split directions by gradient descent on δ and scores them to first order. Both take the same step ε_max. Measured over 10 seeds on the circle their mean training losses differ by 0.0001 (standard error 0.0001): Firefly's search finds the same splits. Compare the time each growth takes under Why these units.",
+        claim: Claim {
+            epochs: 4500,
+            expect: Expect::Close(0.002),
+        },
     },
 ];
 

@@ -64,6 +64,26 @@ mod cli {
         /// Continual learning (Figure 2): tasks one after another, Firefly growth against
         /// fine-tuning, a network per task and random growth.
         Continual(ContinualArgs),
+        /// Measure the page's presets and opening experiment over seeds: each one's growing run
+        /// against its baseline, as the page trains them, and whether its claim holds.
+        Presets(PresetsArgs),
+    }
+
+    #[derive(Args)]
+    struct PresetsArgs {
+        /// Comma-separated preset names, `opening` for the opening experiment [default: all].
+        #[arg(long, value_delimiter = ',')]
+        names: Option<Vec<String>>,
+        /// Seeds 1..=seeds.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// Epochs to train (default: each claim's).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Measure this link's settings (over the opening experiment) instead of the presets,
+        /// e.g. `dataset=xor&method=firefly-split&baseline=random-split`.
+        #[arg(long)]
+        link: Option<String>,
     }
 
     #[derive(Args)]
@@ -85,9 +105,22 @@ mod cli {
         /// Units grown per run.
         #[arg(long, default_value_t = 20)]
         max_grown: usize,
-        /// Full-batch Adam steps between growth phases.
-        #[arg(long, default_value_t = 300)]
+        /// Full-batch optimiser steps between growth phases.
+        #[arg(long, default_value_t = experiment::PROTOCOL_STEPS)]
         steps: usize,
+        /// Optimiser between growth phases: sgd (momentum 0.9, the protocol's) or adam.
+        #[arg(long, default_value_t = experiment::PROTOCOL_OPTIMIZER.name().to_string())]
+        optimizer: String,
+        /// With --optimizer sgd: Nesterov momentum.
+        #[arg(long)]
+        nesterov: bool,
+        /// Learning rate between growth phases.
+        #[arg(long, default_value_t = experiment::PROTOCOL_LR)]
+        lr: f32,
+        /// Every splitting method's step relative to the unit's norm: ε = max(scale·‖θ‖, ε_max);
+        /// 0 is the absolute ε_max.
+        #[arg(long, default_value_t = firefly_playground::grow::SPLIT_SCALE)]
+        split_scale: f32,
         /// Firefly's Step-2 scores: joint (every ε along α·ε̂, integrated gradients) or own-axis
         /// (each candidate along its own axis while the others stay at ε̂, the paper's definition).
         #[arg(long, default_value_t = ScorePath::default())]
@@ -165,6 +198,10 @@ mod cli {
         /// ε_max.
         #[arg(long, default_value_t = 0.1)]
         eps_max: f32,
+        /// Every splitting method's step relative to the unit's norm: ε = max(scale·‖θ‖, ε_max);
+        /// 0 is the absolute ε_max.
+        #[arg(long, default_value_t = firefly_playground::grow::SPLIT_SCALE)]
+        split_scale: f32,
         /// Firefly's Step-2 scores: joint (every ε along α·ε̂) or own-axis (each candidate along
         /// its own axis while the others stay at ε̂, the paper's definition).
         #[arg(long, default_value_t = ScorePath::default())]
@@ -172,9 +209,12 @@ mod cli {
         /// Learning rate.
         #[arg(long, default_value_t = 0.01)]
         lr: f32,
-        /// Optimiser (adam, sgd).
+        /// Optimiser (adam, sgd: momentum 0.9).
         #[arg(long, default_value = "adam")]
         optimizer: String,
+        /// With --optimizer sgd: Nesterov momentum.
+        #[arg(long)]
+        nesterov: bool,
         /// Keep optimiser moments across growth instead of resetting them.
         #[arg(long)]
         carry: bool,
@@ -215,6 +255,7 @@ mod cli {
             Command::GrowthTime(args) => growth_time(args),
             Command::Run(args) => run(args),
             Command::Continual(args) => continual(args),
+            Command::Presets(args) => presets(args),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -236,6 +277,16 @@ mod cli {
             .collect()
     }
 
+    /// The optimiser named by `--optimizer` and `--nesterov`.
+    fn optimizer(name: &str, nesterov: bool) -> Result<OptimizerKind> {
+        let kind: OptimizerKind = name.parse()?;
+        match (kind, nesterov) {
+            (OptimizerKind::Sgd, true) => Ok(OptimizerKind::Nesterov),
+            (OptimizerKind::Adam, true) => bail!("--nesterov applies to --optimizer sgd, not adam"),
+            (kind, _) => Ok(kind),
+        }
+    }
+
     fn figure3(args: Figure3Args) -> Result<()> {
         let methods = match &args.methods {
             Some(methods) => parse_list(methods, "methods")?,
@@ -249,6 +300,9 @@ mod cli {
             seeds: args.seeds,
             max_grown: args.max_grown,
             steps_per_phase: args.steps,
+            optimizer: optimizer(&args.optimizer, args.nesterov)?,
+            learning_rate: args.lr,
+            split_scale: args.split_scale,
             score: args.score,
         };
         config.validate()?;
@@ -338,6 +392,81 @@ mod cli {
         Ok(())
     }
 
+    fn presets(args: PresetsArgs) -> Result<()> {
+        use firefly_playground::presets::{self, Claim, Expect};
+        use firefly_playground::settings::PageOptions;
+        let opening = firefly_playground::playground::OPENING_CLAIM;
+        let mut chosen: Vec<(String, PageOptions, Claim)> = Vec::new();
+        let all = args.names.is_none();
+        let wanted = |name: &str| {
+            args.names
+                .as_ref()
+                .is_none_or(|n| n.iter().any(|w| w == name))
+        };
+        if let Some(link) = &args.link {
+            let (options, problems) = firefly_playground::url::parse_hash(link);
+            if let Some(p) = problems.first() {
+                bail!("--link: {}", p.message);
+            }
+            chosen.push((link.clone(), options, opening));
+        } else if wanted("opening") {
+            chosen.push(("opening".into(), PageOptions::default(), opening));
+        }
+        for p in presets::PRESETS.iter().filter(|_| args.link.is_none()) {
+            if wanted(p.name) {
+                chosen.push((
+                    p.name.to_string(),
+                    p.options().map_err(|e| anyhow::anyhow!(e))?,
+                    p.claim,
+                ));
+            }
+        }
+        if args.link.is_none()
+            && (chosen.is_empty()
+                || (!all && chosen.len() != args.names.as_ref().map_or(0, Vec::len)))
+        {
+            let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+            bail!("--names: expected opening or one of {}", names.join(", "));
+        }
+        let device = Device::flex();
+        for (name, options, claim) in chosen {
+            let epochs = args.epochs.unwrap_or(claim.epochs);
+            let started = std::time::Instant::now();
+            let m = pollster::block_on(experiment::measure_preset(
+                &options, args.seeds, epochs, &device,
+            ))?;
+            let (a, b) = m.means();
+            let (d, se) = m.difference();
+            let ahead = m.main_ahead();
+            println!(
+                "{name}: {} vs {} over {epochs} epochs, mean training loss {a:.4} vs {b:.4}, \
+                 difference {d:+.4} ± {se:.4} (s.e.); growing run ahead on {ahead}/{} seeds; \
+                 claim ({}): {} ({:.1} s)",
+                options.config.growth.method,
+                options.baseline,
+                m.seeds.len(),
+                match claim.expect {
+                    Expect::MainAhead(k) => format!("growing run ahead on ≥ {k}/10"),
+                    Expect::BaselineAhead(k) => format!("baseline ahead on ≥ {k}/10"),
+                    Expect::Close(t) => format!("difference within ±{t}"),
+                },
+                if m.holds(claim.expect) {
+                    "holds"
+                } else {
+                    "FAILS"
+                },
+                started.elapsed().as_secs_f64()
+            );
+            for s in &m.seeds {
+                println!(
+                    "  seed {:>2}: mean {:.4} vs {:.4}, last {:.2e} vs {:.2e}, units {} vs {}",
+                    s.seed, s.main, s.baseline, s.main_last, s.baseline_last, s.units.0, s.units.1
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn growth_time(args: GrowthTimeArgs) -> Result<()> {
         let config = GrowthTimeConfig {
             widths: args.widths.clone(),
@@ -406,7 +535,7 @@ mod cli {
     fn run(args: RunArgs) -> Result<()> {
         let method: Method = args.method.parse()?;
         let activation: Activation = args.activation.parse()?;
-        let optimizer: OptimizerKind = args.optimizer.parse()?;
+        let optimizer = optimizer(&args.optimizer, args.nesterov)?;
         let mut config = RunConfig {
             seed: args.seed,
             ..RunConfig::default()
@@ -435,6 +564,7 @@ mod cli {
         config.growth.budget = Budget::Count(args.units_per_growth);
         config.growth.candidates = args.candidates;
         config.growth.eps_max = args.eps_max;
+        config.growth.split_scale = args.split_scale;
         config.growth.score = args.score;
         let device = Device::flex();
         let mut session = match &args.csv {
@@ -513,10 +643,17 @@ mod cli {
         /// Units per growth phase.
         #[arg(long, default_value_t = 1)]
         units_per_phase: usize,
-        /// Full-batch Adam steps per training block (every method trains the same steps per task).
+        /// Full-batch optimiser steps per training block (every method trains the same steps
+        /// per task).
         #[arg(long, default_value_t = 300)]
         steps: usize,
-        /// Adam's learning rate.
+        /// Optimiser of the training blocks (adam, sgd: momentum 0.9).
+        #[arg(long, default_value = "adam")]
+        optimizer: String,
+        /// With --optimizer sgd: Nesterov momentum.
+        #[arg(long)]
+        nesterov: bool,
+        /// The optimiser's learning rate.
         #[arg(long, default_value_t = 0.01)]
         lr: f32,
         /// New-unit candidates per growth phase (m').
@@ -567,6 +704,7 @@ mod cli {
             units_per_task: args.units_per_task,
             units_per_phase: args.units_per_phase,
             steps_per_phase: args.steps,
+            optimizer: optimizer(&args.optimizer, args.nesterov)?,
             learning_rate: args.lr,
             growth: GrowthSettings {
                 candidates: args.candidates,

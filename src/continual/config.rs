@@ -8,6 +8,12 @@ use super::grow::GrowthSettings;
 use crate::data::{DataConfig, DatasetKind, Task};
 use crate::error::EngineError;
 use crate::model::Activation;
+use crate::optim::OptimizerKind;
+
+/// The default of [`ContinualConfig::optimizer`] in run files written before it existed.
+fn adam() -> OptimizerKind {
+    OptimizerKind::Adam
+}
 /// How a run learns the sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -97,9 +103,13 @@ pub struct ContinualConfig {
     pub units_per_task: usize,
     /// At most this many units per growth phase (η).
     pub units_per_phase: usize,
-    /// Full-batch Adam steps per training block.
+    /// Full-batch optimiser steps per training block.
     pub steps_per_phase: usize,
-    /// Adam's learning rate.
+    /// The optimiser of the training blocks (Adam by default; SGD with momentum, plain or
+    /// Nesterov). Step 1 of a growth phase always runs Adam.
+    #[serde(default = "adam")]
+    pub optimizer: OptimizerKind,
+    /// The optimiser's learning rate.
     pub learning_rate: f32,
     /// Step 1 / Step 2 settings.
     pub growth: GrowthSettings,
@@ -226,6 +236,7 @@ impl Default for ContinualConfig {
             units_per_task: 8,
             units_per_phase: 1,
             steps_per_phase: 300,
+            optimizer: OptimizerKind::Adam,
             learning_rate: 0.01,
             growth: GrowthSettings::default(),
             fine_tune_units: None,

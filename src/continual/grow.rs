@@ -32,7 +32,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::net::{Adam, ContinualNet, UnitOrigin, cross_entropy, pre_activation};
+use super::net::{ContinualNet, FlatOptimizer, UnitOrigin, cross_entropy, pre_activation};
 use crate::error::EngineError;
 use crate::grow::firefly::unit_direction;
 use crate::grow::select_top;
@@ -789,7 +789,7 @@ pub fn apply_plan(net: &mut ContinualNet, plan: &ContinualPlan) -> Result<Vec<Ad
 pub struct GrowthRun {
     candidates: Candidates,
     settings: GrowthSettings,
-    adam: Adam,
+    adam: FlatOptimizer,
     steps_done: usize,
     points_done: usize,
     eps_grad_sums: Vec<f32>,
@@ -809,7 +809,7 @@ impl GrowthRun {
         Ok(GrowthRun {
             candidates,
             settings: settings.clone(),
-            adam: Adam::new(),
+            adam: FlatOptimizer::new(crate::optim::OptimizerKind::Adam),
             steps_done: 0,
             points_done: 0,
             eps_grad_sums: vec![0.0; n],

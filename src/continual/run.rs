@@ -19,7 +19,7 @@ use super::grow::{
     Added, Candidates, ContinualPlan, GrowthRun, GrowthSettings, Kinds, ScoredCandidate,
     apply_plan, random_plan,
 };
-use super::net::{Adam, ContinualNet, Head, TaskLayout, UnitOrigin, task_loss};
+use super::net::{ContinualNet, FlatOptimizer, Head, TaskLayout, UnitOrigin, task_loss};
 use crate::data::{Dataset, Task};
 use crate::error::EngineError;
 use crate::model::Matrix;
@@ -235,7 +235,7 @@ pub struct ContinualRun {
     layout: TaskLayout,
     params: Vec<f32>,
     grad: Vec<f32>,
-    adam: Adam,
+    optimizer: FlatOptimizer,
     last_loss: f32,
     table: Vec<TaskRecord>,
     growths: Vec<ContinualGrowth>,
@@ -255,6 +255,7 @@ impl ContinualRun {
         config.validate()?;
         let tasks = Self::generate(&config)?;
         let net = ContinualNet::new(2, config.activation);
+        let optimizer = FlatOptimizer::new(config.optimizer);
         let mut run = ContinualRun {
             layout: TaskLayout {
                 task: 0,
@@ -273,7 +274,7 @@ impl ContinualRun {
             inner: Inner::Train,
             params: Vec::new(),
             grad: Vec::new(),
-            adam: Adam::new(),
+            optimizer,
             last_loss: f32::NAN,
             table: Vec::new(),
             growths: Vec::new(),
@@ -352,6 +353,7 @@ impl ContinualRun {
                 ));
             }
         }
+        let optimizer = FlatOptimizer::new(state.config.optimizer);
         let mut run = ContinualRun {
             layout: TaskLayout {
                 task: 0,
@@ -374,7 +376,7 @@ impl ContinualRun {
             },
             params: Vec::new(),
             grad: Vec::new(),
-            adam: Adam::new(),
+            optimizer,
             last_loss: f32::NAN,
             table: state.table,
             growths: state.growths,
@@ -558,7 +560,7 @@ impl ContinualRun {
         self.layout = TaskLayout::new(&self.net, self.task)?;
         self.params = self.layout.gather(&self.net)?;
         self.grad = vec![0.0; self.params.len()];
-        self.adam = Adam::new();
+        self.optimizer = FlatOptimizer::new(self.config.optimizer);
         Ok(())
     }
 
@@ -579,7 +581,7 @@ impl ContinualRun {
         if !loss.is_finite() {
             return Err(EngineError::Diverged(loss));
         }
-        self.adam
+        self.optimizer
             .step(self.config.learning_rate, &mut self.params, &self.grad);
         self.layout.scatter(&mut self.net, &self.params)?;
         self.last_loss = loss;

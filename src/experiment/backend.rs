@@ -72,6 +72,9 @@ where
 {
     let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
     config.data.n_points = 100;
+    // Adam, as when the golden result was recorded (the Figure 3 protocol now trains with SGD).
+    config.train.optimizer = crate::optim::OptimizerKind::Adam;
+    config.train.learning_rate = 0.01;
     config.model.hidden = vec![2];
     config.train.eval_every = 1;
     config.train.epochs_per_growth = 8;

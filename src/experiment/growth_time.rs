@@ -146,6 +146,8 @@ pub async fn time_growth(
     for _ in 0..config.repeats {
         let mut run = RunConfig::figure3(config.dataset, method, 10, config.seed, 1);
         run.data.n_points = config.points;
+        run.train.optimizer = crate::optim::OptimizerKind::Adam;
+        run.train.learning_rate = 0.01;
         run.model.hidden = vec![width.min(MAX_SESSION_WIDTH); config.layers];
         run.train.epochs_per_growth = usize::MAX;
         run.train.max_units = 4096;

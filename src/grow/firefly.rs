@@ -6,7 +6,8 @@
 //!    ([`augmented_forward`]) over the frozen base network; at ε = 0 it computes the base network
 //!    exactly.
 //! 2. **Step 1** ([`FireflyRun::step1`]): Adam on every ε and δ, projecting after every step:
-//!    ε ← clamp(ε, ±ε_max), δ ← δ / max(1, ‖δ‖₂).
+//!    ε ← clamp(ε, ±ε_max), δ ← δ / max(1, ‖δ‖₂); a split's ε is held at the step every splitting
+//!    method takes ([`super::split_step`]) and only its δ moves.
 //! 3. **Step 2** ([`FireflyRun::step2`]): the path-integrated gradient s_i, the mean of ∂L/∂ε_i
 //!    over a midpoint grid of g points, and the score ε̂_i·s_i (the candidate's predicted loss
 //!    change). [`ScorePath`] says along which path: `joint`, every ε at α·ε̂ (Σ scores ≈
@@ -103,7 +104,8 @@ fn upload(m: &Matrix, device: &Device) -> Tensor<2> {
 
 impl Candidates {
     /// Builds the candidates of `kinds` for `mlp`: δ of every candidate random with unit norm,
-    /// ε = ε_max/2 for splits and ε_max/10 for new units and layer units.
+    /// ε = ε_max/10 for new units and layer units, and for splits the step every splitting method
+    /// takes ([`super::split_step`]), held there through Step 1 (see [`FireflyRun::step1`]).
     pub fn new(
         mlp: &Mlp,
         kinds: CandidateKinds,
@@ -148,6 +150,9 @@ impl Candidates {
             split.push(if kinds.split && m > 0 {
                 let mut delta_w = Matrix::zeros(d, m);
                 let mut delta_b = Matrix::zeros(1, m);
+                let steps: Vec<f32> = (0..m)
+                    .map(|i| super::split_step(&block.theta(i), config.eps_max, config.split_scale))
+                    .collect();
                 for i in 0..m {
                     let parts = unit_direction(&[d, 1], rng);
                     for (r, v) in parts[0].iter().enumerate() {
@@ -160,7 +165,7 @@ impl Candidates {
                     delta_w: host.len() + 1,
                     delta_b: host.len() + 2,
                 };
-                host.push(Matrix::from_vec(1, m, vec![config.eps_max / 2.0; m]));
+                host.push(Matrix::from_vec(1, m, steps));
                 host.push(delta_w);
                 host.push(delta_b);
                 Some(slots)
@@ -187,6 +192,11 @@ impl Candidates {
         }
     }
 
+    /// Indices of the split candidates' ε tensors (held fixed through Step 1).
+    pub fn split_eps_slots(&self) -> Vec<usize> {
+        self.split.iter().flatten().map(|s| s.eps).collect()
+    }
+
     /// Indices of every ε tensor.
     pub fn eps_slots(&self) -> Vec<usize> {
         let mut out: Vec<usize> = self.split.iter().flatten().map(|s| s.eps).collect();
@@ -196,11 +206,15 @@ impl Candidates {
         out
     }
 
-    /// Projects values onto the constraint set: ‖ε‖∞ ≤ ε_max, ‖δ_i‖₂ ≤ 1 for every candidate.
+    /// Projects values onto the constraint set: |ε| ≤ ε_max for new units and layer units (a
+    /// split's ε is held at its step, [`super::split_step`]), ‖δ_i‖₂ ≤ 1 for every candidate.
     pub fn project(&self, values: Vec<Tensor<2>>, eps_max: f32) -> Vec<Tensor<2>> {
         let mut values = values;
+        let splits = self.split_eps_slots();
         for slot in self.eps_slots() {
-            values[slot] = values[slot].clone().clamp(-eps_max, eps_max);
+            if !splits.contains(&slot) {
+                values[slot] = values[slot].clone().clamp(-eps_max, eps_max);
+            }
         }
         for s in self.split.iter().flatten() {
             let norm = (values[s.delta_w].clone().square().sum_dim(0)
@@ -432,8 +446,18 @@ impl FireflyRun {
 
     /// Runs up to `max_steps` Step-1 steps (Adam on ε and δ, projection after each). Returns the
     /// number taken.
+    ///
+    /// A split's ε is not a variable here: it stays at the split's step
+    /// ([`super::split_step`]) and only δ moves (its norm, at most 1, sets how far the split goes).
+    /// A split computes the same function at ε and −ε, so ∂L/∂ε = 0 at ε = 0, and a split whose
+    /// random starting δ raised the loss (positive curvature along it) used to let gradient
+    /// descent walk ε to 0, where δ's gradient (∝ ε²) vanishes too: the search stalled and the
+    /// split scored 0 even when a direction of negative curvature existed. With ε held, δ
+    /// descends ½ε²·δᵀSδ towards that direction (S the unit's splitting matrix), as exact
+    /// splitting's eigenvector does.
     pub fn step1(&mut self, max_steps: usize) -> usize {
         let mut taken = 0;
+        let held = self.candidates.split_eps_slots();
         while taken < max_steps && !self.step1_done() {
             let leaves: Vec<Tensor<2>> = self
                 .candidates
@@ -442,7 +466,17 @@ impl FireflyRun {
                 .map(|v| v.clone().autodiff().require_grad())
                 .collect();
             let grads = self.augmented_loss(&leaves).backward();
-            let g: Vec<Option<Tensor<2>>> = leaves.iter().map(|l| l.grad(&grads)).collect();
+            let g: Vec<Option<Tensor<2>>> = leaves
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    if held.contains(&i) {
+                        None
+                    } else {
+                        l.grad(&grads)
+                    }
+                })
+                .collect();
             let stepped = self
                 .optimizer
                 .step(self.config.step1_lr, &self.candidates.values, g);

@@ -133,6 +133,7 @@ pub fn start(input: GrowthInput<'_>, rng: &mut ChaCha8Rng) -> Box<dyn Grower> {
             mlp: input.mlp.clone(),
             split: method == Method::RandomSplit,
             eps_max: input.config.eps_max,
+            split_scale: input.config.split_scale,
         }),
         Method::ExactSplit => Box::new(ExactSplitting {
             mlp: input.mlp.clone(),
@@ -140,6 +141,7 @@ pub fn start(input: GrowthInput<'_>, rng: &mut ChaCha8Rng) -> Box<dyn Grower> {
             inputs: input.inputs,
             targets: input.targets,
             eps_max: input.config.eps_max,
+            split_scale: input.config.split_scale,
         }),
         _ => Box::new(NoGrowth),
     }
@@ -191,12 +193,13 @@ struct RandomGrowth {
     mlp: Mlp,
     split: bool,
     eps_max: f32,
+    split_scale: f32,
 }
 
 impl Grower for RandomGrowth {
     fn finish<'a>(&'a mut self, budget: usize, rng: &'a mut ChaCha8Rng) -> PlanFuture<'a> {
         let planned = if self.split {
-            random::random_split(&self.mlp, budget, self.eps_max, rng)
+            random::random_split(&self.mlp, budget, self.eps_max, self.split_scale, rng)
         } else {
             random::random_new(&self.mlp, budget, self.eps_max, rng)
         };
@@ -211,6 +214,7 @@ struct ExactSplitting {
     inputs: Tensor<2>,
     targets: Targets,
     eps_max: f32,
+    split_scale: f32,
 }
 
 impl Grower for ExactSplitting {
@@ -222,6 +226,7 @@ impl Grower for ExactSplitting {
             &self.targets,
             budget,
             self.eps_max,
+            self.split_scale,
         ))
     }
 }

@@ -215,6 +215,10 @@ pub struct GrowthConfig {
     pub score: ScorePath,
     /// At most this many new layers per phase (η_{t,1}).
     pub max_new_layers: usize,
+    /// Every splitting method's step relative to the unit's norm ([`split_step`]; 0, the
+    /// default: the absolute ε_max).
+    #[serde(default = "default_split_scale")]
+    pub split_scale: f32,
 }
 
 impl Default for GrowthConfig {
@@ -231,6 +235,7 @@ impl Default for GrowthConfig {
             path_points: 4,
             score: ScorePath::default(),
             max_new_layers: 1,
+            split_scale: SPLIT_SCALE,
         }
     }
 }
@@ -247,6 +252,12 @@ impl GrowthConfig {
                 return bad(format!("growth ratio must be in (0, 4], got {r}"));
             }
             _ => {}
+        }
+        if !(self.split_scale.is_finite() && (0.0..=10.0).contains(&self.split_scale)) {
+            return bad(format!(
+                "split scale must be in [0, 10], got {}",
+                self.split_scale
+            ));
         }
         validate_search(
             self.candidates,
@@ -288,6 +299,28 @@ pub(crate) fn validate_search(
         return bad(format!("path points must be 1 to 1024, got {path_points}"));
     }
     Ok(())
+}
+
+/// The default of [`GrowthConfig::split_scale`]: 0, every split moves by the absolute ε_max (see
+/// [`split_step`]).
+pub const SPLIT_SCALE: f32 = 0.0;
+
+fn default_split_scale() -> f32 {
+    SPLIT_SCALE
+}
+
+/// The one step-size rule of every splitting method (Firefly's splits, exact splitting, random
+/// splitting): a split of a unit with weights θ = [fan-in; bias] moves each offspring by
+/// ε = max(`scale`·‖θ‖, ε_max) along a direction of norm at most 1. The default scale 0 is the
+/// paper's neighbourhood (|ε| ≤ ε_max, ‖δ‖ ≤ 1) and the authors' absolute step; a positive scale
+/// moves a trained unit's offspring on the unit's own scale instead (measured, README "Fair
+/// baselines": with 0.5 Firefly's split + new chooses large splits for their immediate drop and
+/// ends behind new units). Firefly holds its splits' ε at this bound during Step 1 and optimises
+/// δ within ‖δ‖ ≤ 1 (so the step it takes is ε·‖δ‖, anywhere up to the bound); exact splitting
+/// moves along its unit eigenvector by ε; random splitting along a random unit direction by ε.
+pub fn split_step(theta: &[f32], eps_max: f32, scale: f32) -> f32 {
+    let norm = theta.iter().map(|v| v * v).sum::<f32>().sqrt();
+    (scale * norm).max(eps_max)
 }
 
 /// Split unit `unit` of block `block` into θ ± ε·δ, each offspring with half the out-weights.

@@ -1,11 +1,10 @@
 //! The random baselines of Figure 3: split uniformly chosen units along random directions, or add
 //! units with random weights. Both follow the same schedule as Firefly and return a plan.
 //!
-//! Each is as strong as we could honestly make it (measured with `firefly figure3`, see README):
-//! - a random split perturbs the unit on the scale of its own weights, θ ± ε·u with
-//!   ε = max([`RANDOM_SPLIT_SCALE`]·‖θ‖, ε_max) and u a random unit direction over [fan-in; bias]
-//!   (with the absolute ε_max that Firefly's splits are held to, the two offspring of a trained
-//!   unit are almost the same unit and the split does next to nothing);
+//! Each draws from the same set as the method it stands in for (see README, "Fair baselines"):
+//! - a random split perturbs the unit by the step every splitting method takes
+//!   ([`super::split_step`]: ε_max by default, or relative to ‖θ‖), θ ± ε·u with u a random unit
+//!   direction over [fan-in; bias];
 //! - a random new unit starts exactly where Firefly's new-unit candidates start: δ = (w, b, c) a
 //!   random direction with ‖(w, b, c)‖ = 1 over fan-in, bias and out-weights together, and
 //!   ε = ε_max, so its out-weights are ε_max·c. Firefly then optimises such a candidate within
@@ -19,11 +18,12 @@ use rand_distr::StandardNormal;
 use super::{CandidateKind, CandidateScore, GrowthPlan, NewUnitChoice, SplitChoice};
 use crate::model::Mlp;
 
-/// A random split moves each offspring by this share of the unit's norm ‖θ‖ (θ = [fan-in; bias]).
-/// Chosen among 0.1, 0.3, 0.5, 0.7 and 1 by the Figure 3 protocol (10 seeds, mean training loss
-/// over grown = 1..20): 0.5 has the lowest sum over xor, circle and spiral (0.057, 0.030, 0.297;
-/// 0.3: 0.085, 0.030, 0.290; 0.7: 0.053, 0.034, 0.315); the absolute ε_max = 0.1 gave 0.433,
-/// 0.040, 0.490.
+/// The share of ‖θ‖ by which a random split moved each offspring before every splitting method
+/// took one rule ([`super::split_step`], default: the absolute ε_max). 0.5 was chosen for random
+/// splitting alone among 0.1, 0.3, 0.5, 0.7 and 1 under 300 Adam steps between phases (10 seeds,
+/// mean training loss over grown = 1..20: 0.057, 0.030, 0.297 on xor, circle and spiral; the
+/// absolute ε_max gave 0.433, 0.040, 0.490). `--split-scale 0.5` gives it to every splitting
+/// method (README, "Fair baselines").
 pub const RANDOM_SPLIT_SCALE: f32 = 0.5;
 
 fn unit_vector(n: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
@@ -35,11 +35,12 @@ fn unit_vector(n: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
 }
 
 /// Splits `budget` units chosen uniformly without replacement, each along a random unit direction
-/// δ with ε = max([`RANDOM_SPLIT_SCALE`]·‖θ‖, `eps_max`), with halved out-weights.
+/// δ by the shared step ε = [`super::split_step`], with halved out-weights.
 pub fn random_split(
     mlp: &Mlp,
     budget: usize,
     eps_max: f32,
+    split_scale: f32,
     rng: &mut ChaCha8Rng,
 ) -> (GrowthPlan, Vec<CandidateScore>) {
     let mut units: Vec<(usize, usize)> = mlp
@@ -53,16 +54,10 @@ pub fn random_split(
     let mut plan = GrowthPlan::default();
     let mut scores = Vec::new();
     for (b, i) in units {
-        let norm = mlp.blocks[b]
-            .theta(i)
-            .iter()
-            .map(|v| v * v)
-            .sum::<f32>()
-            .sqrt();
         plan.splits.push(SplitChoice {
             block: b,
             unit: i,
-            eps: (RANDOM_SPLIT_SCALE * norm).max(eps_max),
+            eps: super::split_step(&mlp.blocks[b].theta(i), eps_max, split_scale),
             delta: unit_vector(mlp.blocks[b].d_in() + 1, rng),
             score: 0.0,
         });

@@ -113,8 +113,10 @@ pub async fn analyse(
     Ok(out)
 }
 
-/// Plans the `budget` splits with the most negative smallest eigenvalue, along ±ε_max·v. Each
-/// candidate's score is the second-order predicted change ½ε_max²λ.
+/// Plans the `budget` splits with the most negative predicted change, each along ±ε·v with v the
+/// unit eigenvector of the smallest eigenvalue λ and ε the shared step of every splitting
+/// method ([`super::split_step`]). Each candidate's score is the second-order predicted change
+/// ½ε²λ.
 pub async fn exact_split(
     mlp: &Mlp,
     params: &[Tensor<2>],
@@ -122,12 +124,16 @@ pub async fn exact_split(
     targets: &Targets,
     budget: usize,
     eps_max: f32,
+    split_scale: f32,
 ) -> Result<(GrowthPlan, Vec<CandidateScore>), EngineError> {
     let analyses = analyse(mlp, params, inputs, targets).await?;
     let scored: Vec<(f32, usize)> = analyses
         .iter()
         .enumerate()
-        .map(|(k, a)| (0.5 * eps_max * eps_max * a.min_eigenvalue, k))
+        .map(|(k, a)| {
+            let eps = super::split_step(&mlp.blocks[a.block].theta(a.unit), eps_max, split_scale);
+            (0.5 * eps * eps * a.min_eigenvalue, k)
+        })
         .collect();
     let chosen = select_top(&scored, budget, 0, |_| None);
     let mut plan = GrowthPlan::default();
@@ -136,7 +142,7 @@ pub async fn exact_split(
         plan.splits.push(SplitChoice {
             block: a.block,
             unit: a.unit,
-            eps: eps_max,
+            eps: super::split_step(&mlp.blocks[a.block].theta(a.unit), eps_max, split_scale),
             delta: a.direction.clone(),
             score: scored[c].0,
         });

@@ -51,6 +51,9 @@ pub struct PageOptions {
     pub discretize: bool,
     /// Pause after every part of a growth phase, with an explanation.
     pub slow_motion: bool,
+    /// Epochs per second the main run trains while playing (the others keep in step); 0: as
+    /// fast as the machine goes. See [`crate::playground::Playground::work_paced`].
+    pub speed: u32,
     /// Seeds of each run trained at once (Figure 3 draws their mean and band); 1 trains one of
     /// each. Seed `k` starts from the run's seed + `k`, on the same data.
     pub seeds: usize,
@@ -75,6 +78,12 @@ pub struct PageOptions {
 /// The most seeds Figure 3 trains at once.
 pub const MAX_SEEDS: usize = 10;
 
+/// The page's pace: epochs per second (see [`PageOptions::speed`]). With the opening
+/// experiment's 300 epochs between growths, 100 epochs/s grows a unit every 3 s (plus the
+/// growth's own time and [`crate::playground::GROWTH_HOLD_S`]): its 15 growths take about a
+/// minute, at the same pace on any machine that keeps up.
+pub const DEFAULT_SPEED: u32 = 100;
+
 impl Default for PageOptions {
     /// The page's opening experiment (see [`crate::playground::DEFAULT_EXPERIMENT`]).
     fn default() -> Self {
@@ -85,6 +94,7 @@ impl Default for PageOptions {
             show_test: false,
             discretize: false,
             slow_motion: false,
+            speed: DEFAULT_SPEED,
             seeds: 5,
             embed: false,
             autoplay: true,
@@ -508,10 +518,10 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "batch",
         label: "Batch size",
-        help: "Points per gradient step.",
+        help: "Points per gradient step; 0: all the training points in every step (full batch, as the Figure 3 protocol trains).",
         group: Group::Data,
         widget: Widget::Range {
-            min: 1.0,
+            min: 0.0,
             max: 100.0,
             step: 1.0,
             suffix: "",
@@ -595,10 +605,14 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "optimizer",
         label: "Optimiser",
-        help: "Adam, or SGD with momentum.",
+        help: "Adam, or SGD with momentum 0.9 (plain or Nesterov).",
         group: Group::Run,
         widget: Widget::Select {
-            options: &[("adam", "Adam"), ("sgd", "SGD (momentum)")],
+            options: &[
+                ("adam", "Adam"),
+                ("sgd", "SGD (momentum)"),
+                ("nesterov", "SGD (Nesterov)"),
+            ],
             custom: None,
         },
         effect: Effect::Restart,
@@ -649,11 +663,11 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &["interval"],
         id: "interval",
         label: "Grow every (epochs)",
-        help: "Epochs of training between growth phases.",
+        help: "Epochs of training between growth phases (the Figure 3 protocol: 300).",
         group: Group::Run,
         widget: Widget::Range {
             min: 1.0,
-            max: 100.0,
+            max: 1000.0,
             step: 1.0,
             suffix: "",
         },
@@ -867,6 +881,47 @@ pub static SETTINGS: &[Setting] = &[
         put: |s, o, v| {
             o.discretize = s.flag(v)?;
             Ok(())
+        },
+    },
+    Setting {
+        key: "speed",
+        aliases: &[],
+        id: "speed",
+        label: "Speed",
+        help: "Epochs per second while playing (each epoch is one pass over the training points). Growth waits a moment after each growth so you can see it. Fastest trains as fast as this computer can.",
+        group: Group::Toolbar,
+        widget: Widget::Select {
+            options: &[
+                ("10", "10 epochs/s"),
+                ("30", "30 epochs/s"),
+                ("100", "100 epochs/s"),
+                ("300", "300 epochs/s"),
+                ("1000", "1000 epochs/s"),
+                ("0", "Fastest"),
+            ],
+            custom: None,
+        },
+        effect: Effect::View,
+        get: |o| o.speed.to_string(),
+        put: |s, o, v| {
+            let v = v.trim();
+            let v = if v.eq_ignore_ascii_case("max") || v.eq_ignore_ascii_case("fastest") {
+                "0"
+            } else {
+                v
+            };
+            const SPEEDS: [u32; 6] = [10, 30, 100, 300, 1000, 0];
+            match v.parse::<u32>() {
+                Ok(value) if SPEEDS.contains(&value) => {
+                    o.speed = value;
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "{}: \"{}\" is not one of 10, 30, 100, 300, 1000 (epochs/s) or 0 (fastest)",
+                    s.label,
+                    echo(v)
+                )),
+            }
         },
     },
     Setting {

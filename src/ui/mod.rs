@@ -172,6 +172,8 @@ async fn run() -> Result<(), JsValue> {
     bind_canvases(&inbox, &view)?;
     // What drawing a frame costs (a moving average), so training takes the rest of the frame.
     let mut draw_ms = 4.0;
+    // When the runs last worked: the pace lends epochs by the time played.
+    let mut worked_at = dom::now();
     let mut memory_at = f64::NEG_INFINITY;
     loop {
         dom::next_frame().await;
@@ -230,7 +232,9 @@ async fn run() -> Result<(), JsValue> {
         }
         if playground.state() == crate::playground::RunState::Running || playground.busy() {
             let budget = (backend.frame_budget_ms() - draw_ms).max(2.0);
-            playground.work(budget).await;
+            let now = dom::now();
+            playground.work_paced(budget, now - worked_at).await;
+            worked_at = now;
             changed = true;
         }
         if let Some(guard) = &mut gpu

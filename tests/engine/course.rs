@@ -76,9 +76,9 @@ fn a_preset_link_is_short_and_other_keys_apply_on_top() {
         to_hash(&options),
         format!("preset={}&test=1&embed=1", preset.name)
     );
-    let (options, _) = parse_hash(&format!("preset={}&lr=0.3", preset.name));
+    let (options, _) = parse_hash(&format!("preset={}&lr=0.03", preset.name));
     assert!(presets::current(&options).is_none());
-    assert_eq!(options.config.train.learning_rate, 0.3);
+    assert_eq!(options.config.train.learning_rate, 0.03);
     assert_eq!(
         options.config.data.kind,
         preset.options().unwrap().config.data.kind
@@ -109,7 +109,7 @@ fn choosing_a_preset_restarts_and_says_what_to_look_for() {
         Some(format!("preset={}", preset.name))
     );
     // A live setting leaves the preset without a restart.
-    let fx = p.update(Msg::Set("lr".into(), "0.03".into()));
+    let fx = p.update(Msg::Set("lr".into(), "0.1".into()));
     assert!(!fx.restarted, "the learning rate stays live");
     assert_ne!(p.what_to_look_for(), preset.look_for);
     assert!(!p.settings_hash().contains("preset="));
@@ -222,8 +222,8 @@ fn a_set_applies_whole_or_not_at_all() {
         before,
         "nothing changed"
     );
-    let unknown = command(r#"{"type":"set","settings":{"speed":"11"}}"#).unwrap();
-    assert!(p.command(unknown).unwrap_err().contains("speed"));
+    let unknown = command(r#"{"type":"set","settings":{"velocity":"11"}}"#).unwrap();
+    assert!(p.command(unknown).unwrap_err().contains("velocity"));
 
     let good = command(
         r#"{"type":"set","settings":{"dataset":"xor","lr":0.03,"grow_hide":1,"preset":"how-many-candidates"}}"#,

@@ -5,11 +5,12 @@
 
 use firefly_playground::data::{DatasetKind, Task};
 use firefly_playground::experiment::{
-    self, CSV_HEADER, Figure3Config, GROWTH_TIME_HEADER, GrowthTimeConfig, GrowthTimeRow, Row,
-    SUMMARY_HEADER, Series, mean_loss, run_job,
+    self, CSV_HEADER, Figure3Config, GROWTH_TIME_HEADER, GrowthTimeConfig, GrowthTimeRow, Measure,
+    Row, SUMMARY_HEADER, Series, run_job,
 };
 use firefly_playground::grow::{Method, apply_plan, random};
 use firefly_playground::model::Activation;
+use firefly_playground::optim::OptimizerKind;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -24,44 +25,141 @@ fn run_all(config: &Figure3Config) -> Vec<Row> {
     rows
 }
 
+/// The headline claim at test size: the Figure 3 protocol (full-batch SGD with momentum, 300
+/// steps between phases) over 8 phases on circle, xor and spiral, 10 seeds, paired by seed.
+/// Measured: Firefly's mean loss over units 1..8 below random-new's on 10, 10 and 8 seeds, below
+/// random-split's and exact splitting's on every seed compared (exact splitting grows nothing on
+/// some xor seeds, which are left out of its comparison).
 #[test]
-fn firefly_beats_random_splitting_and_keeps_up_with_random_new_units() {
+fn firefly_is_ahead_of_every_baseline_on_at_least_8_of_10_seeds() {
     let config = Figure3Config {
-        datasets: vec![DatasetKind::Circle, DatasetKind::Xor],
-        methods: vec![Method::Firefly, Method::RandomSplit, Method::RandomNew],
+        datasets: vec![DatasetKind::Circle, DatasetKind::Xor, DatasetKind::Spiral],
+        methods: vec![
+            Method::Firefly,
+            Method::RandomNew,
+            Method::RandomSplit,
+            Method::ExactSplit,
+        ],
         candidates: vec![10],
-        seeds: 3,
-        max_grown: 4,
-        steps_per_phase: 150,
+        seeds: 10,
+        max_grown: 8,
         ..Figure3Config::default()
     };
+    assert_eq!(config.optimizer, OptimizerKind::Sgd, "the protocol");
+    assert_eq!((config.steps_per_phase, config.learning_rate), (300, 0.1));
     let rows = run_all(&config);
-    assert_eq!(rows.len(), 2 * 3 * 3 * 5);
+    assert_eq!(rows.len(), 3 * 4 * 10 * 9);
     // Same seed ⇒ same starting network: the rows at grown = 0 agree across methods.
-    for seed in 0..3 {
+    for seed in 0..10 {
         let start: Vec<f32> = rows
             .iter()
             .filter(|r| r.seed == seed && r.grown == 0 && r.dataset == "circle")
-            .map(|r| r.train_loss)
+            .map(|r| r.loss_after_growth)
             .collect();
         assert!(start.windows(2).all(|w| w[0] == w[1]), "{start:?}");
     }
-    let grown: Vec<_> = rows.iter().filter(|r| r.grown > 0).cloned().collect();
-    let firefly = mean_loss(&grown, Method::Firefly, None).expect("firefly rows");
-    let random_split = mean_loss(&grown, Method::RandomSplit, None).expect("rows");
-    let random_new = mean_loss(&grown, Method::RandomNew, None).expect("rows");
-    // Measured: 0.142 against 0.238 (random split) and 0.145 (random new). A random new unit that
-    // starts where Firefly's candidates start (‖(w, b, c)‖ = 1, ε = ε_max) is nearly as good here:
-    // Firefly must not fall behind it by more than 5 %.
-    assert!(
-        firefly < 0.8 * random_split && firefly < 1.05 * random_new,
-        "firefly {firefly:.4}, random split {random_split:.4}, random new {random_new:.4}"
-    );
+    let paired = experiment::paired_comparisons(&rows);
+    for dataset in ["circle", "xor", "spiral"] {
+        for baseline in ["random-new", "random-split", "exact-split"] {
+            let p = paired
+                .iter()
+                .find(|p| {
+                    p.method.dataset == dataset
+                        && p.baseline.method == baseline
+                        && p.measure == Measure::AfterTraining
+                })
+                .unwrap_or_else(|| panic!("{dataset}: firefly vs {baseline} compared"));
+            assert!(p.up_to >= 4, "{dataset} vs {baseline}: K = {}", p.up_to);
+            assert!(p.difference < 0.0, "{p:?}");
+            if baseline == "exact-split" {
+                assert!(p.seeds >= 5 && p.ahead + 1 >= p.seeds, "{p:?}");
+            } else {
+                assert_eq!(p.seeds, 10, "{p:?}");
+                assert!(p.ahead >= 8, "{p:?}");
+            }
+        }
+    }
+    let report = experiment::figure3_report(&rows);
+    assert!(report.contains("paired by seed"), "{report}");
     let mut csv = Vec::new();
     experiment::write_csv(&rows, &mut csv).expect("csv");
     let text = String::from_utf8(csv).expect("utf-8");
     assert_eq!(text.lines().next(), Some(CSV_HEADER.join(",").as_str()));
     assert_eq!(text.lines().count(), rows.len() + 1);
+}
+
+/// The loss right after a growth is the loss the growth left: for a phase that grew nothing it
+/// is the previous row's loss after training (the same network), and the starting row's is the
+/// untrained network's.
+#[test]
+fn the_loss_after_growth_is_recorded_before_the_steps_that_follow() {
+    let config = Figure3Config {
+        datasets: vec![DatasetKind::Xor],
+        methods: vec![Method::ExactSplit, Method::RandomNew],
+        seeds: 2,
+        max_grown: 3,
+        steps_per_phase: 50,
+        ..Figure3Config::default()
+    };
+    let rows = run_all(&config);
+    for pair in rows.windows(2).filter(|w| w[1].grown > 0) {
+        let (before, after) = (&pair[0], &pair[1]);
+        if after.added == 0 {
+            assert_eq!(after.loss_after_growth, before.train_loss, "{after:?}");
+        } else {
+            assert_ne!(after.loss_after_growth, before.train_loss, "{after:?}");
+        }
+    }
+    for r in rows.iter().filter(|r| r.grown == 0) {
+        assert!(
+            r.loss_after_growth > r.train_loss,
+            "training lowered the loss: {r:?}"
+        );
+    }
+}
+
+/// Paired statistics by hand: seed 0: firefly 0.2 vs 0.4 (units 1, 2: 0.3, 0.1 and 0.5, 0.3);
+/// seed 1: 0.3 vs 0.2; seed 2: only firefly reached 2 units, so it is left out. Differences
+/// −0.2, +0.1: mean −0.05, sample s.d. 0.2121, s.e. 0.15; ahead on 1 of 2.
+#[test]
+fn paired_comparisons_match_hand_derived_statistics() {
+    let mk = |method: &str, seed: u64, grown: usize, units: usize, loss: f32| Row {
+        method: method.into(),
+        candidates: if method == "firefly" { 10 } else { 0 },
+        ..row(seed, grown, units, if grown > 0 { 1 } else { 0 }, loss)
+    };
+    let rows = vec![
+        mk("firefly", 0, 0, 1, 0.9),
+        mk("firefly", 0, 1, 2, 0.3),
+        mk("firefly", 0, 2, 3, 0.1),
+        mk("firefly", 1, 0, 1, 0.9),
+        mk("firefly", 1, 1, 2, 0.4),
+        mk("firefly", 1, 2, 3, 0.2),
+        mk("firefly", 2, 0, 1, 0.9),
+        mk("firefly", 2, 1, 2, 0.4),
+        mk("firefly", 2, 2, 3, 0.2),
+        mk("random-new", 0, 0, 1, 0.9),
+        mk("random-new", 0, 1, 2, 0.5),
+        mk("random-new", 0, 2, 3, 0.3),
+        mk("random-new", 1, 0, 1, 0.9),
+        mk("random-new", 1, 1, 2, 0.3),
+        mk("random-new", 1, 2, 3, 0.1),
+        mk("random-new", 2, 0, 1, 0.9),
+        mk("random-new", 2, 1, 2, 0.6),
+        mk("random-new", 2, 2, 2, 0.6),
+    ];
+    let series = experiment::series(&rows);
+    let p = experiment::paired(&rows, &series[0], &series[1], 2, Measure::AfterTraining)
+        .expect("compared");
+    assert_eq!((p.seeds, p.ahead, p.up_to), (2, 1, 2));
+    assert!((p.method_mean - 0.25).abs() < 1e-6, "{p:?}");
+    assert!((p.baseline_mean - 0.3).abs() < 1e-6, "{p:?}");
+    assert!((p.difference + 0.05).abs() < 1e-6, "{p:?}");
+    assert!((p.standard_error - 0.15).abs() < 1e-6, "{p:?}");
+    // Half the seeds of each reached 2 units: the comparison goes up to 2.
+    let all = experiment::paired_comparisons(&rows);
+    assert_eq!(all.len(), 2, "both measures");
+    assert_eq!(all[0].up_to, 2);
 }
 
 fn row(seed: u64, grown: usize, units: usize, added: usize, loss: f32) -> Row {
@@ -79,6 +177,7 @@ fn row(seed: u64, grown: usize, units: usize, added: usize, loss: f32) -> Row {
         grow_ms: if added > 0 { 1.0 } else { 0.0 },
         units_grown: units - 1,
         added,
+        loss_after_growth: loss,
     }
 }
 
@@ -224,23 +323,21 @@ fn a_phase_that_grows_nothing_is_not_plotted_as_a_grown_unit() {
 }
 
 #[test]
-fn more_candidates_are_not_worse_on_xor_at_test_size() {
-    // Panel (b) at test size: 4 seeds of xor, 4 phases of 150 steps. Measured means over units
-    // 1..4: m' = 1: 0.182, 10: 0.153, 50: 0.142; on each of 6 seeds m' = 50 was at most m' = 1.
-    // On circle the three are equal within 0.0005, on spiral at this size m' = 1 is lowest, and
-    // on the full protocol (20 phases of 300 steps, 10 seeds) m' makes no difference on xor
-    // either (0.0210 to 0.0211): the ordering is xor's at short training, not a law.
+fn more_candidates_are_not_worse_on_the_spiral_at_test_size() {
+    // Panel (b) at test size: 6 seeds of the spiral, 8 phases of the protocol. Measured means
+    // over units 1..8: m' = 1: 0.623, 10: 0.607, 50: 0.610 (50 above 10 by 0.003, s.e. 0.008).
+    // Over 20 phases and 10 seeds the spiral is non-increasing in m' (0.419, 0.390, 0.369,
+    // 0.367 for 1, 5, 10, 50); on circle and xor m' makes no difference beyond a standard error.
     let config = Figure3Config {
-        datasets: vec![DatasetKind::Xor],
+        datasets: vec![DatasetKind::Spiral],
         methods: vec![Method::Firefly, Method::FireflySplit],
         candidates: vec![1, 10, 50],
-        seeds: 4,
-        max_grown: 4,
-        steps_per_phase: 150,
+        seeds: 6,
+        max_grown: 8,
         ..Figure3Config::default()
     };
     let jobs = config.jobs();
-    assert_eq!(jobs.len(), (3 + 1) * 4, "split-only does not depend on m'");
+    assert_eq!(jobs.len(), (3 + 1) * 6, "split-only does not depend on m'");
     let rows = run_all(&config);
     let orderings = experiment::candidate_orderings(&rows);
     assert_eq!(
@@ -249,18 +346,27 @@ fn more_candidates_are_not_worse_on_xor_at_test_size() {
         "split-only has one m' and is not ordered"
     );
     let o = &orderings[0];
-    assert_eq!((o.dataset.as_str(), o.method.as_str()), ("xor", "firefly"));
+    assert_eq!(
+        (o.dataset.as_str(), o.method.as_str()),
+        ("spiral", "firefly")
+    );
     assert_eq!(o.counts, vec![1, 10, 50]);
-    assert_eq!(o.final_units, 4);
-    assert!(o.average.iter().all(|p| p.n == 4));
+    assert_eq!(o.final_units, 8);
+    assert!(o.average.iter().all(|p| p.n == 6));
     let means: Vec<f64> = o.average.iter().map(|p| p.mean).collect();
     assert!(
-        o.rises_on_average().is_empty() && means[2] < 0.9 * means[0],
-        "mean over units 1..4 by m': {means:?}"
+        means[1] < means[0] && means[2] < means[0],
+        "more candidates than one help: {means:?}"
     );
+    for rise in o.rises_on_average() {
+        assert!(
+            rise.by < 2.0 * rise.se,
+            "a rise beyond two standard errors: {rise:?}"
+        );
+    }
     let report = experiment::figure3_report(&rows);
     assert!(
-        report.contains("panel (b), firefly on xor") && report.contains("on average over units"),
+        report.contains("panel (b), firefly on spiral") && report.contains("on average over units"),
         "{report}"
     );
 }
@@ -406,8 +512,9 @@ fn random_baselines_start_as_strong_as_their_firefly_counterparts() {
         5,
     );
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    // A random split moves each offspring by RANDOM_SPLIT_SCALE·‖θ‖ (never less than ε_max).
-    let (plan, _) = random::random_split(&net, 5, 0.1, &mut rng);
+    // With the relative rule a random split moves each offspring by 0.5·‖θ‖ (never less than
+    // ε_max); with the default, by ε_max.
+    let (plan, _) = random::random_split(&net, 5, 0.1, 0.5, &mut rng);
     assert_eq!(plan.splits.len(), 5);
     let mut units: Vec<_> = plan.splits.iter().map(|s| (s.block, s.unit)).collect();
     units.sort_unstable();
@@ -416,7 +523,7 @@ fn random_baselines_start_as_strong_as_their_firefly_counterparts() {
     for s in &plan.splits {
         let theta = net.blocks[s.block].theta(s.unit);
         let norm = theta.iter().map(|v| v * v).sum::<f32>().sqrt();
-        let expected = (random::RANDOM_SPLIT_SCALE * norm).max(0.1);
+        let expected = (0.5 * norm).max(0.1);
         assert!((s.eps - expected).abs() < 1e-6, "{} vs {expected}", s.eps);
         let delta: f32 = s.delta.iter().map(|v| v * v).sum::<f32>().sqrt();
         assert!((delta - 1.0).abs() < 1e-5);

@@ -1,7 +1,7 @@
 //! The fused host step equals the tensor path: gradients against burn's autodiff and finite
 //! differences, and whole sessions (training and growth, every method) replaying the same losses.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::{Dataset, DatasetKind, Task};
 use firefly_playground::fused::{self, HostOptimizer, Workspace};
@@ -135,7 +135,11 @@ fn gradients_match_finite_differences() {
 
 #[test]
 fn adam_and_sgd_updates_equal_the_tensor_optimiser() {
-    for kind in [OptimizerKind::Adam, OptimizerKind::Sgd] {
+    for kind in [
+        OptimizerKind::Adam,
+        OptimizerKind::Sgd,
+        OptimizerKind::Nesterov,
+    ] {
         let task = Task::Classification { n_classes: 2 };
         let mut host = with_residual(Activation::Relu, task);
         let (x, y) = batch(task);
@@ -274,4 +278,31 @@ fn the_drawing_tanh_is_within_2e_6_everywhere() {
     }
     assert!(fused::drawing_tanh(f32::NAN).is_nan());
     assert!(worst < 2e-6, "worst error {worst}");
+}
+
+/// SGD and Nesterov momentum against hand-derived steps on one weight with a constant gradient
+/// g = 1 (lr 0.1, momentum 0.9): velocities 1, 1.9, 2.71; plain SGD moves by lr·v (0.1, 0.19,
+/// 0.271), Nesterov by lr·(g + 0.9·v) (0.19, 0.271, 0.3439).
+#[test]
+fn momentum_rules_take_the_hand_derived_steps() {
+    let device = device();
+    for (kind, moves) in [
+        (OptimizerKind::Sgd, [0.1f32, 0.19, 0.271]),
+        (OptimizerKind::Nesterov, [0.19, 0.271, 0.3439]),
+    ] {
+        let mut opt = Optimizer::new(kind, 1);
+        let mut w = Tensor::<2>::from_data(TensorData::new(vec![0.0f32], [1, 1]), &device);
+        let mut expected = 0.0f32;
+        for step in moves {
+            let g = Tensor::<2>::from_data(TensorData::new(vec![1.0f32], [1, 1]), &device);
+            w = opt.step(0.1, &[w], vec![Some(g)]).remove(0);
+            expected -= step;
+            let got = w.clone().into_data().try_to_vec::<f32>().unwrap()[0];
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "{}: expected {expected}, got {got}",
+                kind.name()
+            );
+        }
+    }
 }

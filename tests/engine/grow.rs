@@ -44,6 +44,7 @@ fn config(candidates: usize) -> GrowthConfig {
         path_points: 4,
         score: ScorePath::Joint,
         max_new_layers: 1,
+        split_scale: 0.0,
     }
 }
 
@@ -482,16 +483,21 @@ fn projection_leaves_an_inside_point_unchanged_and_scales_an_outside_one() {
             .map(|v| v.clone().mul_scalar(factor))
             .collect()
     };
-    // Every ε at ε_max/4 or ε_max/20 and every δ of norm 1/2: strictly inside.
+    // Splits' ε at ε_max/2, new units' at ε_max/20 and every δ of norm 1/2: strictly inside.
     let inside = scaled(0.5);
     let projected = read_values(&c.project(inside.clone(), cfg.eps_max));
     assert_eq!(projected, read_values(&inside), "an inside point stays put");
-    // ×8: splits' ε (ε_max/2 · 8) clamp to ε_max, new units' (ε_max/10 · 8) stay; δ of norm 8 go
-    // back to norm 1 along the same direction.
+    // ×8: new units' ε (ε_max/10 · 8) stay; a split's ε is no variable (held at its step by
+    // Step 1), so the projection leaves it; δ of norm 8 go back to norm 1 along the same
+    // direction. ×20: new units' ε (2·ε_max) clamp to ε_max.
     let outside = read_values(&scaled(8.0));
     let projected = read_values(&c.project(scaled(8.0), cfg.eps_max));
+    let far = read_values(&c.project(scaled(20.0), cfg.eps_max));
+    for s in c.new.iter().chain(c.layer.iter()).flatten() {
+        assert!(far[s.eps].iter().all(|e| *e == cfg.eps_max));
+    }
     for s in c.split.iter().flatten() {
-        assert!(projected[s.eps].iter().all(|e| *e == cfg.eps_max));
+        assert_eq!(projected[s.eps], outside[s.eps]);
         for slot in [s.delta_w, s.delta_b] {
             assert!(max_abs_diff(&projected[slot], &read_values(&c.values)[slot]) <= 1e-6);
         }
@@ -782,7 +788,7 @@ fn exact_splitting_eigenvalues_match_a_host_oracle() {
 fn random_baselines_grow_the_requested_number_of_units() {
     let net = network_with_residual();
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let (plan, scores) = random::random_split(&net, 4, 0.1, &mut rng);
+    let (plan, scores) = random::random_split(&net, 4, 0.1, 0.0, &mut rng);
     assert_eq!(plan.splits.len(), 4);
     assert_eq!(scores.len(), 4);
     // Distinct as a set (a dedup of the unsorted list would miss a repeat that is not adjacent).
@@ -878,6 +884,7 @@ fn exact_split_plans_the_most_negative_eigenvalues_of_hand_built_matrices() {
                 &t,
                 budget,
                 eps,
+                0.0,
             ))
             .expect("plan");
             // The `budget` most negative, most negative first, and never one with λ ≥ 0.
@@ -962,7 +969,7 @@ fn every_method_grows_through_the_one_interface_as_it_does_alone() {
             }
             None => match method {
                 Method::RandomSplit => {
-                    random::random_split(&fx.net, budget, cfg.eps_max, &mut alone)
+                    random::random_split(&fx.net, budget, cfg.eps_max, cfg.split_scale, &mut alone)
                 }
                 Method::RandomNew => random::random_new(&fx.net, budget, cfg.eps_max, &mut alone),
                 Method::ExactSplit => block(splitting::exact_split(
@@ -972,6 +979,7 @@ fn every_method_grows_through_the_one_interface_as_it_does_alone() {
                     &t,
                     budget,
                     cfg.eps_max,
+                    cfg.split_scale,
                 ))
                 .expect("exact"),
                 _ => (GrowthPlan::default(), Vec::new()),
@@ -1008,6 +1016,138 @@ fn every_method_grows_through_the_one_interface_as_it_does_alone() {
         }
         if method == Method::None {
             assert_eq!(plan.n_added(), 0);
+        }
+    }
+}
+
+/// Step 1 must be able to reach a direction of negative curvature: on a network where exact
+/// splitting finds negative eigenvalues, split-only Firefly (default search settings) finds a
+/// split that lowers the loss for each such unit, along a direction whose curvature is at least
+/// half the smallest eigenvalue's. A
+/// split is even in ε, so ∂L/∂ε = 0 at ε = 0; when ε was a Step-1 variable, a random δ of
+/// positive curvature walked ε to 0, where δ's gradient vanishes too, and the split scored 0.
+#[test]
+fn split_only_firefly_reaches_the_negative_curvature_exact_splitting_finds() {
+    let fx = Fixture::new(mlp(
+        &[4],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        8,
+    ));
+    let xs = Dataset::inputs(&fx.data.train);
+    let ys = Dataset::labels(&fx.data.train);
+    let matrices = splitting_matrices(&fx.net, &xs, &ys);
+    let oracle: Vec<(f64, Vec<f64>)> = matrices.iter().map(smallest_eigenpair).collect();
+    let negative: Vec<usize> = (0..4).filter(|&i| oracle[i].0 < 0.0).collect();
+    assert!(
+        !negative.is_empty(),
+        "the fixture has a negative eigenvalue"
+    );
+    let cfg = GrowthConfig {
+        method: Method::FireflySplit,
+        ..GrowthConfig::default()
+    };
+    let kinds = Method::FireflySplit
+        .firefly_kinds()
+        .expect("a Firefly method");
+    for seed in 0..4 {
+        let mut run = fx.run(kinds, &cfg, seed);
+        run.step1(usize::MAX);
+        run.step2(usize::MAX);
+        let (plan, scores) = block(run.finish(4)).expect("finish");
+        for &i in &negative {
+            let s = scores.iter().find(|s| s.index == i).expect("scored");
+            assert!(s.score < 0.0, "seed {seed}, unit {i}: score {}", s.score);
+            let split = plan.splits.iter().find(|p| p.unit == i).expect("planned");
+            assert_eq!(split.eps, cfg.eps_max, "held at the shared step");
+            // δ found a direction of negative curvature: δᵀSδ / ‖δ‖² < 0 under the oracle's S.
+            let delta: Vec<f64> = split.delta.iter().map(|d| *d as f64).collect();
+            let norm2: f64 = delta.iter().map(|d| d * d).sum();
+            let curvature: f64 = (0..3)
+                .map(|r| {
+                    (0..3)
+                        .map(|c| delta[r] * matrices[i][(r, c)] * delta[c])
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / norm2;
+            eprintln!(
+                "seed {seed}, unit {i}: curvature along δ {curvature:.3e}, λ_min {:.3e}, ‖δ‖ {:.3}",
+                oracle[i].0,
+                norm2.sqrt()
+            );
+            assert!(
+                curvature < 0.0 && curvature <= 0.5 * oracle[i].0,
+                "seed {seed}, unit {i}: curvature along δ {curvature}, λ_min {}",
+                oracle[i].0
+            );
+        }
+        // A unit without negative curvature is never planned.
+        for p in &plan.splits {
+            assert!(negative.contains(&p.unit), "seed {seed}: unit {}", p.unit);
+        }
+    }
+}
+
+/// Every splitting method takes the one step of `split_step`: ε_max by default, max(s·‖θ‖,
+/// ε_max) with a scale s.
+#[test]
+fn every_splitting_method_takes_the_shared_step() {
+    let fx = Fixture::new(mlp(
+        &[4],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        8,
+    ));
+    let x = inputs_tensor(&Dataset::inputs(&fx.data.train), 2, &fx.device);
+    let t = Targets::new(&Dataset::labels(&fx.data.train), fx.data.task, &fx.device);
+    let base = DeviceMlp::upload(&fx.net, &fx.device).params;
+    for scale in [0.0f32, 0.5] {
+        let step = |unit: usize| {
+            firefly_playground::grow::split_step(&fx.net.blocks[0].theta(unit), 0.1, scale)
+        };
+        // The rule itself, by hand: θ's norm times the scale, never below ε_max.
+        for unit in 0..4 {
+            let theta = fx.net.blocks[0].theta(unit);
+            let norm = theta.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert_eq!(step(unit), (scale * norm).max(0.1));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (random, _) = random::random_split(&fx.net, 4, 0.1, scale, &mut rng);
+        let (exact, _) = block(splitting::exact_split(
+            &fx.net,
+            &base,
+            x.clone(),
+            &t,
+            4,
+            0.1,
+            scale,
+        ))
+        .expect("exact");
+        let cfg = GrowthConfig {
+            method: Method::FireflySplit,
+            split_scale: scale,
+            ..GrowthConfig::default()
+        };
+        let mut run = fx.run(
+            Method::FireflySplit.firefly_kinds().expect("Firefly"),
+            &cfg,
+            3,
+        );
+        run.step1(usize::MAX);
+        run.step2(usize::MAX);
+        let (firefly, _) = block(run.finish(4)).expect("finish");
+        assert!(!random.splits.is_empty() && !exact.splits.is_empty());
+        assert!(!firefly.splits.is_empty());
+        for s in random
+            .splits
+            .iter()
+            .chain(&exact.splits)
+            .chain(&firefly.splits)
+        {
+            assert_eq!(s.eps, step(s.unit), "scale {scale}, unit {}", s.unit);
+            let norm = s.delta.iter().map(|d| d * d).sum::<f32>().sqrt();
+            assert!(norm <= 1.0 + 1e-5);
         }
     }
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chart;
+mod claims;
 mod continual;
 mod course;
 mod data;

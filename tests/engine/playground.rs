@@ -1,15 +1,13 @@
 //! The page's behaviour without the page: `Playground::update` with messages that carry their
 //! values, notices that go with their cause, the link history, both runs growing while paused,
-//! recovery from a diverged run, and the opening experiment showing Firefly ahead of its
-//! baseline.
+//! recovery from a diverged run, and the page's pace (the opening experiment grows over a
+//! minute, training waits while a growth is shown).
 
 use firefly_playground::data::{DatasetKind, MAX_CSV_BYTES};
-use firefly_playground::grow::Method;
 use firefly_playground::playground::{
     BandPoint, Cause, HashWrite, Level, Msg, Playground, RunState, band,
 };
 use firefly_playground::settings::PageOptions;
-use firefly_playground::url::parse_hash;
 
 use crate::support::{block, device};
 
@@ -348,36 +346,98 @@ fn same_link_same_runs() {
     }
 }
 
-#[test]
-fn default_experiment_firefly_beats_its_baseline() {
-    // The page's opening experiment, driven as the page drives it, over 5 seeds: after 50
-    // epochs (about 10 growths) the growing run's training loss is below the baseline's on
-    // average.
-    let (defaults, _) = parse_hash("");
-    assert_eq!(defaults.config.growth.method, Method::Firefly);
-    assert_eq!(defaults.baseline, Method::RandomNew);
-    let mut firefly = 0.0;
-    let mut random = 0.0;
-    for seed in 1..=5 {
-        let mut p = page(&format!("seed={seed}"));
-        train_to(&mut p, 50);
-        let loss = |s: &firefly_playground::Session| {
-            s.history()
-                .epochs
-                .iter()
-                .find(|r| r.epoch == 50)
-                .expect("epoch 50 recorded")
-                .train_loss
-        };
-        firefly += loss(p.main()) / 5.0;
-        random += loss(p.baseline()) / 5.0;
+/// Plays the page as the browser does for `seconds` of simulated time: one paced unit of work per
+/// 60 Hz frame (as much work as the frame may do: the machine is never the limit here).
+fn play(p: &mut Playground, seconds: f64) {
+    let frames = (seconds * 60.0).round() as usize;
+    for _ in 0..frames {
+        block(p.work_paced(1e9, 1000.0 / 60.0));
+        assert_ne!(p.state(), RunState::Error, "{:?}", p.notices());
     }
-    eprintln!(
-        "opening experiment, epoch 50, mean of 5 seeds: Firefly {firefly:.4}, random new {random:.4}"
-    );
+}
+
+#[test]
+fn the_opening_experiment_grows_over_a_minute_at_the_default_pace() {
+    use firefly_playground::playground::GROWTH_HOLD_S;
+    use firefly_playground::settings::DEFAULT_SPEED;
+    let mut p = page("seeds=1");
+    assert_eq!(p.options().speed, DEFAULT_SPEED);
+    let growths = |p: &Playground| p.main().history().growths.len();
+    // 300 epochs between growths at 100 epochs/s, and a pause of GROWTH_HOLD_S after each.
+    play(&mut p, 20.0);
+    let at_20 = growths(&p);
+    let expected = (20.0 / (3.0 + GROWTH_HOLD_S)) as usize;
     assert!(
-        firefly < random,
-        "Firefly {firefly:.4} should be below random new {random:.4}"
+        (expected.saturating_sub(1)..=expected + 1).contains(&at_20),
+        "{at_20} growths after 20 s, expected about {expected}"
+    );
+    assert!(p.main().epoch() <= 20 * DEFAULT_SPEED as usize + 25);
+    play(&mut p, 10.0);
+    assert!(
+        growths(&p) < 15,
+        "still growing after 30 s: {}",
+        growths(&p)
+    );
+    play(&mut p, 30.0);
+    assert_eq!(growths(&p), 15, "all 15 growths within the minute");
+    assert_eq!(p.main().n_units(), 16);
+    // Both runs and the seeds keep in step.
+    assert_eq!(p.baseline().epoch(), p.main().epoch());
+}
+
+#[test]
+fn training_waits_while_a_growth_is_shown_and_speed_changes_the_pace() {
+    let mut p = page("seeds=1&speed=100");
+    let growths = |p: &Playground| p.main().history().growths.len();
+    while growths(&p) == 0 {
+        play(&mut p, 1.0 / 60.0);
+    }
+    let grown_at = p.main().epoch();
+    play(&mut p, 0.5);
+    assert_eq!(
+        p.main().epoch(),
+        grown_at,
+        "no training while the growth is shown"
+    );
+    play(&mut p, 1.0);
+    assert!(p.main().epoch() > grown_at + 30, "training resumed");
+    // Slower: 10 epochs/s trains about 10 epochs a second; the change is live (no restart).
+    let fx = set(&mut p, "speed", "10");
+    assert!(!fx.restarted);
+    let before = p.main().epoch();
+    play(&mut p, 2.0);
+    let trained = p.main().epoch() - before;
+    assert!(
+        (18..=23).contains(&trained),
+        "{trained} epochs in 2 s at 10/s"
+    );
+    // Fastest: no pace, the frame's budget decides.
+    set(&mut p, "speed", "fastest");
+    assert_eq!(p.options().speed, 0);
+    let before = p.main().epoch();
+    block(p.work_paced(30.0, 1000.0 / 60.0));
+    assert!(p.main().epoch() > before, "trains without a pace");
+    // Only the listed speeds.
+    set(&mut p, "speed", "50");
+    assert!(has(&p, Cause::Setting("speed")), "{:?}", p.notices());
+    assert_eq!(p.options().speed, 0);
+}
+
+#[test]
+fn a_paused_page_does_not_bank_time() {
+    let mut p = page("seeds=1");
+    play(&mut p, 1.0);
+    p.update(Msg::TogglePlay);
+    let paused_at = p.main().epoch();
+    play(&mut p, 5.0);
+    assert_eq!(p.main().epoch(), paused_at);
+    p.update(Msg::TogglePlay);
+    play(&mut p, 1.0 / 60.0);
+    assert!(
+        p.main().epoch() <= paused_at + 26,
+        "no burst after a pause: {} → {}",
+        paused_at,
+        p.main().epoch()
     );
 }
 

@@ -37,7 +37,7 @@ fn a_diverged_run_offers_a_reset_with_a_smaller_rate() {
     assert_eq!(p.options().config.train.learning_rate, 1.0);
     assert_eq!(
         fx.hash.map(|h| h.hash),
-        Some("dataset=reg-plane&lr=1&optimizer=sgd&seeds=1".into())
+        Some("dataset=reg-plane&lr=1&seeds=1".into())
     );
     assert!(p.notices().iter().all(|n| n.cause != Cause::Run));
 }
