@@ -1,55 +1,40 @@
-//! The charts under the maps: loss curves and test accuracy over epochs, Figure 3 over seeds
+//! The charts beside the maps: loss curves and test accuracy over epochs, Figure 3 over seeds
 //! (loss against hidden units, mean and band), with their axes and legends, and the one-line
-//! summary of a growth.
+//! summary of a growth. Tick steps, labels, the epoch axis and the legend's rows come from
+//! `crate::chart` (plain functions, tested natively); this file only draws them.
 
 use wasm_bindgen::JsValue;
 use web_sys::CanvasRenderingContext2d;
 use web_sys::HtmlCanvasElement;
 
 use super::draw::{BASELINE, MAIN, cleared};
+use crate::chart::{self, EpochAxis, Tick};
 use crate::grow::GrowthEvent;
 use crate::playground::BandPoint;
 use crate::train::EpochRecord;
 
+const INK: &str = "#1f2328";
+const MUTED: &str = "#5f6b76";
+const SMALL_FONT: &str = "10px system-ui, sans-serif";
+const NAME_FONT: &str = "11px system-ui, sans-serif";
+/// Height of one legend row, and where the first row's text sits.
+const ROW: f64 = 13.0;
+const FIRST_BASELINE: f64 = 11.0;
+/// Pixels between two labelled x ticks at least.
+const MIN_TICK_GAP: f64 = 34.0;
+
 /// The last epoch recorded by either run (at least 1), the right end of the epoch axis.
-fn last_epoch(main: &[EpochRecord], baseline: &[EpochRecord]) -> f64 {
+fn last_epoch(main: &[EpochRecord], baseline: &[EpochRecord]) -> usize {
     main.iter()
         .chain(baseline)
         .map(|r| r.epoch)
         .max()
         .unwrap_or(1)
-        .max(1) as f64
+        .max(1)
 }
 
-/// Round tick values covering `0..=max` (about `n` of them).
-fn ticks(max: f64, n: usize) -> Vec<f64> {
-    if !(max.is_finite() && max > 0.0) {
-        return vec![0.0];
-    }
-    let raw = max / n.max(1) as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(raw);
-    (0..)
-        .map(|i| i as f64 * step)
-        .take_while(|v| *v <= max * 1.0001)
-        .collect()
-}
-
-fn tick_label(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.fract() == 0.0 && v.abs() >= 1.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 0.1 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
+/// One legend entry: its label, colour and whether its line is dashed.
+type Entry<'a> = (&'a str, &'a str, bool);
 
 /// The plot area of a chart.
 struct Frame {
@@ -59,72 +44,110 @@ struct Frame {
     bottom: f64,
 }
 
-/// Axes with numbered ticks on both: x from `x_min` to `x_max` (whole numbers), y from 0 to
-/// `y_max`; the axis names under and beside them.
+impl Frame {
+    /// The pixel row of `value` on a y axis from 0 to `top_value`.
+    fn y(&self, value: f64, top_value: f64) -> f64 {
+        let v = if value.is_finite() { value } else { 0.0 };
+        self.bottom - (self.bottom - self.top) * (v / top_value).clamp(0.0, 1.0)
+    }
+
+    /// The pixel column of a position from 0 (left) to 1 (right).
+    fn x(&self, position: f64) -> f64 {
+        self.left + (self.right - self.left) * position
+    }
+}
+
+/// The chart's head: the y axis's name at the top left and the legend right of it, in as many
+/// rows as it needs (`chart::legend_rows`), so it never overprints the name or the curves: the
+/// plot area starts below the last row.
+fn head(ctx: &CanvasRenderingContext2d, w: f64, h: f64, y_name: &str, entries: &[Entry]) -> Frame {
+    ctx.set_font(NAME_FONT);
+    ctx.set_fill_style_str(MUTED);
+    ctx.set_text_align("left");
+    let _ = ctx.fill_text(y_name, 4.0, FIRST_BASELINE + 1.0);
+    let name_width = ctx.measure_text(y_name).map_or(60.0, |m| m.width());
+    let right = w - 10.0;
+    ctx.set_font(SMALL_FONT);
+    let widths: Vec<f64> = entries
+        .iter()
+        .map(|(label, _, _)| 24.0 + ctx.measure_text(label).map_or(60.0, |m| m.width()))
+        .collect();
+    let available = right - (4.0 + name_width + 12.0);
+    let rows = chart::legend_rows(&widths, available, 10.0);
+    for (r, row) in rows.iter().enumerate() {
+        let baseline = FIRST_BASELINE + ROW * r as f64;
+        let mut x = right;
+        for &i in row.iter().rev() {
+            let (label, colour, dashed) = entries[i];
+            x -= widths[i];
+            ctx.set_fill_style_str(INK);
+            let _ = ctx.fill_text(label, x + 20.0, baseline);
+            polyline(
+                ctx,
+                &[(x, baseline - 3.0), (x + 16.0, baseline - 3.0)],
+                colour,
+                dashed,
+            );
+            x -= 10.0;
+        }
+    }
+    Frame {
+        left: 44.0,
+        right,
+        top: FIRST_BASELINE + ROW * rows.len().max(1) as f64 + 6.0,
+        bottom: h - 30.0,
+    }
+}
+
+/// The axes: y ticks (values from 0 up to the last tick, gridlines across), x ticks at the
+/// given positions (0 to 1), the x axis's name under them.
 fn axes(
     ctx: &CanvasRenderingContext2d,
-    w: f64,
+    f: &Frame,
     h: f64,
-    (x_min, x_max): (f64, f64),
-    y_max: f64,
-    (x_name, y_name): (&str, &str),
-) -> Frame {
-    let f = Frame {
-        left: 44.0,
-        right: w - 10.0,
-        top: 22.0,
-        bottom: h - 30.0,
-    };
-    ctx.set_stroke_style_str("#c9ced4");
+    y_ticks: &[Tick],
+    x_ticks: &[(f64, String)],
+    x_name: &str,
+) {
+    let y_top = y_ticks
+        .last()
+        .map_or(1.0, |t| t.value)
+        .max(f64::MIN_POSITIVE);
     ctx.set_line_width(1.0);
-    ctx.begin_path();
-    ctx.move_to(f.left, f.top);
-    ctx.line_to(f.left, f.bottom);
-    ctx.line_to(f.right, f.bottom);
-    ctx.stroke();
-    ctx.set_fill_style_str("#5f6b76");
-    ctx.set_font("10px system-ui, sans-serif");
+    ctx.set_font(SMALL_FONT);
     ctx.set_text_align("right");
-    for v in ticks(y_max, 4) {
-        let y = f.bottom - (f.bottom - f.top) * v / y_max;
-        let _ = ctx.fill_text(&tick_label(v), f.left - 4.0, y + 3.0);
+    for t in y_ticks {
+        let y = f.y(t.value, y_top);
         ctx.set_stroke_style_str("#eef0f2");
         ctx.begin_path();
         ctx.move_to(f.left + 1.0, y);
         ctx.line_to(f.right, y);
         ctx.stroke();
+        ctx.set_fill_style_str(MUTED);
+        let _ = ctx.fill_text(&t.label, f.left - 4.0, y + 3.0);
     }
+    ctx.set_stroke_style_str("#c9ced4");
+    ctx.begin_path();
+    ctx.move_to(f.left, f.top);
+    ctx.line_to(f.left, f.bottom);
+    ctx.line_to(f.right, f.bottom);
+    ctx.stroke();
     ctx.set_text_align("center");
-    let span = (x_max - x_min).max(1.0);
-    for v in ticks(span, 5) {
-        let v = (x_min + v).round();
-        let x = f.left + (f.right - f.left) * (v - x_min) / span;
-        let _ = ctx.fill_text(&tick_label(v), x, f.bottom + 12.0);
+    for (position, label) in x_ticks {
+        let x = f.x(*position);
+        ctx.begin_path();
+        ctx.move_to(x, f.bottom);
+        ctx.line_to(x, f.bottom + 3.0);
+        ctx.stroke();
+        let _ = ctx.fill_text(label, x, f.bottom + 13.0);
     }
-    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_font(NAME_FONT);
     let _ = ctx.fill_text(x_name, (f.left + f.right) / 2.0, h - 4.0);
     ctx.set_text_align("left");
-    let _ = ctx.fill_text(y_name, 4.0, 12.0);
-    f
-}
-
-/// A legend in the chart's top-right corner: colour, solid or dashed, label.
-fn legend(ctx: &CanvasRenderingContext2d, right: f64, entries: &[(&str, &str, bool)]) {
-    ctx.set_font("10px system-ui, sans-serif");
-    let mut x = right;
-    for (label, colour, dashed) in entries.iter().rev() {
-        let width = ctx.measure_text(label).map_or(60.0, |m| m.width());
-        x -= width + 4.0;
-        ctx.set_fill_style_str("#1f2328");
-        let _ = ctx.fill_text(label, x, 11.0);
-        x -= 20.0;
-        polyline(ctx, &[(x, 8.0), (x + 16.0, 8.0)], colour, *dashed);
-        x -= 10.0;
-    }
 }
 
 fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str, dashed: bool) {
-    let points = crate::chart::thin(points);
+    let points = chart::thin(points);
     if points.is_empty() {
         return;
     }
@@ -145,8 +168,34 @@ fn polyline(ctx: &CanvasRenderingContext2d, points: &[(f64, f64)], colour: &str,
     let _ = ctx.set_line_dash(&js_sys::Array::new());
 }
 
+/// The epoch axis's ticks for a frame, and its name (which says where the scale turns
+/// logarithmic).
+fn epoch_ticks(axis: &EpochAxis, f: &Frame) -> (Vec<(f64, String)>, &'static str) {
+    let ticks = axis
+        .ticks(f.right - f.left, MIN_TICK_GAP)
+        .into_iter()
+        .map(|t| (axis.position(t.value), t.label))
+        .collect();
+    let name = if axis.tail_start() < 1.0 {
+        "epoch (shaded: later epochs, log scale)"
+    } else {
+        "epoch"
+    };
+    (ticks, name)
+}
+
+/// Shades the logarithmic part of an epoch axis, so the change of scale is seen.
+fn shade_tail(ctx: &CanvasRenderingContext2d, axis: &EpochAxis, f: &Frame) {
+    if axis.tail_start() < 1.0 {
+        let x = f.x(axis.tail_start());
+        ctx.set_fill_style_str("#f3f4f6");
+        ctx.fill_rect(x, f.top, f.right - x, f.bottom - f.top);
+    }
+}
+
 /// Loss curves over epochs: training (solid) and test (dashed) for both runs, growth events of
-/// the main run as vertical lines; `names` are the two runs' methods.
+/// the main run as vertical lines, on the epoch axis that keeps the growth window readable
+/// (`chart::EpochAxis`); `names` are the two runs' methods.
 pub fn curves(
     canvas: &HtmlCanvasElement,
     main: &[EpochRecord],
@@ -160,19 +209,29 @@ pub fn curves(
         .iter()
         .chain(baseline)
         .flat_map(|r| [finite(r.train_loss), finite(r.test_loss)])
-        .fold(0.1, f64::max);
-    let x_max = last_epoch(main, baseline);
-    let f = axes(&ctx, w, h, (0.0, x_max), y_max, ("epoch", "loss"));
-    let to = |e: usize, v: f32| {
-        (
-            f.left + (f.right - f.left) * e as f64 / x_max,
-            f.bottom - (f.bottom - f.top) * finite(v) / y_max,
-        )
-    };
+        .fold(0.0, f64::max);
+    let y_ticks = chart::covering_ticks(0.0, y_max, 4);
+    let y_top = y_ticks.last().map_or(1.0, |t| t.value);
+    let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
+    let f = head(
+        &ctx,
+        w,
+        h,
+        "loss",
+        &[
+            (names.0, MAIN, false),
+            (names.1, BASELINE, false),
+            ("train", MUTED, false),
+            ("test", MUTED, true),
+        ],
+    );
+    shade_tail(&ctx, &axis, &f);
+    let (x_ticks, x_name) = epoch_ticks(&axis, &f);
+    axes(&ctx, &f, h, &y_ticks, &x_ticks, x_name);
     ctx.set_stroke_style_str("#e2d6fb");
     ctx.set_line_width(1.0);
     for e in growth_epochs {
-        let x = to(*e, 0.0).0;
+        let x = f.x(axis.position(*e as f64));
         ctx.begin_path();
         ctx.move_to(x, f.top);
         ctx.line_to(x, f.bottom);
@@ -181,56 +240,52 @@ pub fn curves(
     let series = |records: &[EpochRecord], test: bool| -> Vec<(f64, f64)> {
         records
             .iter()
-            .map(|rec| to(rec.epoch, if test { rec.test_loss } else { rec.train_loss }))
+            .map(|rec| {
+                let v = if test { rec.test_loss } else { rec.train_loss };
+                (f.x(axis.position(rec.epoch as f64)), f.y(finite(v), y_top))
+            })
             .collect()
     };
     polyline(&ctx, &series(baseline, false), BASELINE, false);
     polyline(&ctx, &series(baseline, true), BASELINE, true);
     polyline(&ctx, &series(main, false), MAIN, false);
     polyline(&ctx, &series(main, true), MAIN, true);
-    legend(
-        &ctx,
-        f.right,
-        &[
-            (names.0, MAIN, false),
-            (names.1, BASELINE, false),
-            ("train", "#5f6b76", false),
-            ("test", "#5f6b76", true),
-        ],
-    );
     Ok(())
 }
 
-/// Test accuracy over epochs for both runs (classification only; empty otherwise).
+/// Test accuracy over epochs for both runs (classification only; empty otherwise), on the same
+/// epoch axis as the loss curves above it.
 pub fn accuracy(
     canvas: &HtmlCanvasElement,
     main: &[EpochRecord],
     baseline: &[EpochRecord],
+    growth_epochs: &[usize],
     names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
-    let x_max = last_epoch(main, baseline);
-    let f = axes(&ctx, w, h, (0.0, x_max), 1.0, ("epoch", "test accuracy"));
+    let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
+    let y_ticks = chart::covering_ticks(0.0, 1.0, 2);
+    let f = head(
+        &ctx,
+        w,
+        h,
+        "test accuracy",
+        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
+    );
+    shade_tail(&ctx, &axis, &f);
+    let (x_ticks, x_name) = epoch_ticks(&axis, &f);
+    axes(&ctx, &f, h, &y_ticks, &x_ticks, x_name);
     let series = |records: &[EpochRecord]| -> Vec<(f64, f64)> {
         records
             .iter()
             .filter_map(|rec| {
-                rec.test_accuracy.map(|a| {
-                    (
-                        f.left + (f.right - f.left) * rec.epoch as f64 / x_max,
-                        f.bottom - (f.bottom - f.top) * a as f64,
-                    )
-                })
+                rec.test_accuracy
+                    .map(|a| (f.x(axis.position(rec.epoch as f64)), f.y(a as f64, 1.0)))
             })
             .collect()
     };
     polyline(&ctx, &series(baseline), BASELINE, false);
     polyline(&ctx, &series(main), MAIN, false);
-    legend(
-        &ctx,
-        f.right,
-        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
-    );
     Ok(())
 }
 
@@ -246,23 +301,25 @@ pub fn figure3(
     let (ctx, w, h) = cleared(canvas)?;
     let all = || main.iter().chain(baseline);
     let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
-    let y_max = all().map(|p| finite(p.high)).fold(0.1, f64::max);
+    let y_max = all().map(|p| finite(p.high)).fold(0.0, f64::max);
+    let y_ticks = chart::covering_ticks(0.0, y_max, 4);
+    let y_top = y_ticks.last().map_or(1.0, |t| t.value);
     let x_min = all().map(|p| p.units).min().unwrap_or(0) as f64;
     let x_max = (all().map(|p| p.units).max().unwrap_or(1) as f64).max(x_min + 1.0);
-    let f = axes(
-        &ctx,
-        w,
-        h,
-        (x_min, x_max),
-        y_max,
-        ("hidden units", "training loss"),
-    );
-    let to = |units: usize, v: f32| {
-        (
-            f.left + (f.right - f.left) * (units as f64 - x_min) / (x_max - x_min),
-            f.bottom - (f.bottom - f.top) * finite(v).max(0.0) / y_max,
-        )
-    };
+    let spread = format!("mean of {seeds} seeds ± 1 sd");
+    let mut entries = vec![(names.0, MAIN, false), (names.1, BASELINE, false)];
+    if seeds > 1 {
+        entries.push((spread.as_str(), MUTED, false));
+    }
+    let f = head(&ctx, w, h, "training loss", &entries);
+    let position = |units: f64| (units - x_min) / (x_max - x_min);
+    let target = ((f.right - f.left) / MIN_TICK_GAP).floor().max(1.0) as usize;
+    let x_ticks: Vec<(f64, String)> = chart::inner_ticks(x_min, x_max, target.min(8), true)
+        .into_iter()
+        .map(|t| (position(t.value), t.label))
+        .collect();
+    axes(&ctx, &f, h, &y_ticks, &x_ticks, "hidden units");
+    let to = |units: usize, v: f32| (f.x(position(units as f64)), f.y(finite(v), y_top));
     for (points, colour) in [(baseline, BASELINE), (main, MAIN)] {
         if seeds > 1 && points.len() > 1 {
             ctx.set_fill_style_str(colour);
@@ -291,23 +348,17 @@ pub fn figure3(
             ctx.fill();
         }
     }
-    let spread = format!("mean of {seeds} seeds ± 1 sd");
-    let mut entries = vec![(names.0, MAIN, false), (names.1, BASELINE, false)];
-    if seeds > 1 {
-        entries.push((spread.as_str(), "#5f6b76", false));
-    }
-    legend(&ctx, f.right, &entries);
     Ok(())
 }
 
-/// One line of the growth summary.
+/// One line of the growth summary (changes of loss with three significant digits).
 pub fn growth_line(event: &GrowthEvent) -> String {
     format!(
-        "Epoch {}: {} → {}. Predicted Δloss {:+.4}, actual {:+.4}.",
+        "Epoch {}: {} → {}. Predicted Δloss {}, actual {}.",
         event.epoch,
         event.architecture_before,
         event.architecture_after,
-        event.predicted_change,
-        event.actual_change()
+        chart::signed(event.predicted_change),
+        chart::signed(event.actual_change())
     )
 }

@@ -1,6 +1,7 @@
 //! Canvas drawing: decision maps, data points and the network diagram with unit thumbnails (the
 //! charts are in `charts.rs`). Pure presentation: every number drawn comes from the engine's
-//! snapshots and histories; this file only maps values to colours and positions.
+//! snapshots and histories; where the diagram's nodes and labels go is `chart::layout` (tested
+//! natively for overlaps); this file only maps values to colours and draws.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +13,8 @@ use crate::data::{DOMAIN, Sample, Task};
 use crate::grow::{CandidateKind, PendingCandidate};
 use crate::model::{BlockKind, Mlp, UnitId};
 use crate::train::Snapshot;
+
+pub use crate::chart::{Layout, Node, layout};
 
 const ORANGE: [f64; 3] = [245.0, 147.0, 34.0];
 const BLUE: [f64; 3] = [8.0, 119.0, 189.0];
@@ -50,6 +53,11 @@ fn class_colour(class: usize) -> [f64; 3] {
         2 => GREEN,
         k => [((k * 67) % 200) as f64, 90.0, ((k * 131) % 200) as f64],
     }
+}
+
+/// The CSS colour of class `class` on the maps and points (for the colour key).
+pub fn class_css(class: usize) -> String {
+    css(lerp(class_colour(class), GREY, 0.0))
 }
 
 fn css(rgb: [u8; 3]) -> String {
@@ -297,94 +305,6 @@ pub struct Placed {
     pub alpha: f64,
 }
 
-/// Target positions of every hidden unit of `net` on a canvas of `w`×`h`, plus the positions of
-/// the input, stream and output columns.
-pub struct Layout {
-    /// Hidden units by identity.
-    pub units: HashMap<UnitId, (f64, f64)>,
-    /// Columns in drawing order: each a list of node centres (inputs, units, streams, outputs).
-    pub columns: Vec<Vec<(f64, f64)>>,
-    /// Side of a unit square.
-    pub size: f64,
-}
-
-/// A node of the diagram: an input, a hidden unit or an output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node {
-    /// Input coordinate `i` (0: x₁, 1: x₂).
-    Input(usize),
-    /// A hidden unit.
-    Unit(UnitId),
-    /// Output `k`.
-    Output(usize),
-}
-
-impl Layout {
-    /// Every node with its centre: inputs, hidden units, outputs.
-    pub fn nodes(&self) -> Vec<(Node, (f64, f64))> {
-        let mut out: Vec<(Node, (f64, f64))> = self
-            .columns
-            .first()
-            .map(|c| {
-                c.iter()
-                    .enumerate()
-                    .map(|(i, p)| (Node::Input(i), *p))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.extend(self.units.iter().map(|(id, p)| (Node::Unit(*id), *p)));
-        if let Some(last) = self.columns.last() {
-            out.extend(last.iter().enumerate().map(|(k, p)| (Node::Output(k), *p)));
-        }
-        out
-    }
-}
-
-fn spread(n: usize, x: f64, h: f64, size: f64) -> Vec<(f64, f64)> {
-    let gap = ((h - 20.0) / n.max(1) as f64).min(size * 1.6);
-    let top = h / 2.0 - gap * (n as f64 - 1.0) / 2.0;
-    (0..n).map(|i| (x, top + gap * i as f64)).collect()
-}
-
-/// Lays the network out in columns: inputs, then per block its units (and, after a residual
-/// block, the updated stream), then the outputs.
-pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
-    let mut counts = vec![net.n_inputs];
-    for block in &net.blocks {
-        counts.push(block.n_units());
-        if block.kind == BlockKind::Residual {
-            counts.push(block.d_out());
-        }
-    }
-    counts.push(net.out_bias.len());
-    let max = counts.iter().copied().max().unwrap_or(1).max(1);
-    let size = ((h - 20.0) / (max as f64 * 1.35)).clamp(6.0, 28.0);
-    let n_cols = counts.len();
-    let x_of = |c: usize| 24.0 + (w - 48.0) * c as f64 / (n_cols - 1).max(1) as f64;
-    let mut columns = Vec::new();
-    let mut units = HashMap::new();
-    columns.push(spread(net.n_inputs, x_of(0), h, size));
-    let mut col = 1;
-    for block in &net.blocks {
-        let placed = spread(block.n_units(), x_of(col), h, size);
-        for (id, p) in block.unit_ids.iter().zip(&placed) {
-            units.insert(*id, *p);
-        }
-        columns.push(placed);
-        col += 1;
-        if block.kind == BlockKind::Residual {
-            columns.push(spread(block.d_out(), x_of(col), h, size));
-            col += 1;
-        }
-    }
-    columns.push(spread(net.out_bias.len(), x_of(col), h, size));
-    Layout {
-        units,
-        columns,
-        size,
-    }
-}
-
 fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight: f32, alpha: f64) {
     let c = diverging((weight as f64).clamp(-1.0, 1.0).signum() as f32 * 0.9);
     ctx.set_global_alpha(alpha * 0.85);
@@ -464,14 +384,24 @@ pub fn network(
         }
     }
     ctx.set_global_alpha(1.0);
-    // Inputs, stream dots and outputs.
+    // Layer numbers above the hidden layers' columns, as "Why these units" names the layers.
     ctx.set_fill_style_str("#5f6b76");
+    ctx.set_font(&format!(
+        "{}px system-ui, sans-serif",
+        crate::chart::LAYER_FONT
+    ));
+    ctx.set_text_align("center");
+    for label in &layout.layer_labels {
+        let _ = ctx.fill_text(&label.text, label.x, crate::chart::LABEL_BAND - 4.0);
+    }
+    ctx.set_text_align("left");
+    // Inputs, stream dots and outputs.
     ctx.set_font("11px system-ui, sans-serif");
     for (i, p) in layout.columns[0].iter().enumerate() {
         ctx.fill_rect(p.0 - size / 2.0, p.1 - size / 2.0, size, size);
         let _ = ctx.fill_text(
             if i == 0 { "x₁" } else { "x₂" },
-            p.0 - size / 2.0 - 16.0,
+            (p.0 - size / 2.0 - 16.0).max(0.0),
             p.1 + 4.0,
         );
     }
@@ -482,7 +412,7 @@ pub fn network(
         {
             for p in column {
                 ctx.begin_path();
-                let _ = ctx.arc(p.0, p.1, 3.0, 0.0, std::f64::consts::TAU);
+                let _ = ctx.arc(p.0, p.1, 3.0f64.min(size / 2.0), 0.0, std::f64::consts::TAU);
                 ctx.fill();
             }
         }
@@ -530,15 +460,18 @@ pub fn network(
             });
             ctx.set_line_width(1.0);
             ctx.stroke_rect(x0, y0, size, size);
-            // The unit's number, left of it, as the candidate list and the unit card name it.
-            ctx.set_fill_style_str("#1f2328");
-            ctx.set_font(&format!(
-                "{:.0}px system-ui, sans-serif",
-                (size * 0.8).clamp(7.0, 11.0)
-            ));
-            ctx.set_text_align("right");
-            let _ = ctx.fill_text(&id.to_string(), x0 - 3.0, p.y + size * 0.3);
-            ctx.set_text_align("left");
+            // The unit's number, left of it, as the candidate list and the unit card name it
+            // (left out where the columns are too close for it: the card still names it).
+            if layout.number_font > 0.0 {
+                ctx.set_fill_style_str("#1f2328");
+                ctx.set_font(&format!(
+                    "{:.0}px system-ui, sans-serif",
+                    layout.number_font
+                ));
+                ctx.set_text_align("right");
+                let _ = ctx.fill_text(&id.to_string(), x0 - 3.0, p.y + layout.number_font * 0.35);
+                ctx.set_text_align("left");
+            }
         }
     }
     ctx.set_global_alpha(1.0);
@@ -636,7 +569,7 @@ fn draw_candidates(
         let Some(p) = placed.get(first) else {
             continue;
         };
-        // A column of faint squares right of the layer (at most 6 drawn), under a count.
+        // A column of faint squares right of the layer (at most 6 drawn), over a count.
         let top = net.blocks[block]
             .unit_ids
             .iter()
@@ -654,12 +587,26 @@ fn draw_candidates(
         } else {
             format!("{count} new?")
         };
+        // Under the column (the layer numbers are above), the new layer's count a line lower
+        // than the new units' beside it, so the two never overprint.
+        let shown = count.min(6) as f64;
+        let under = top + shown * (small + 3.0) + if layer { 20.0 } else { 8.0 };
+        let bottom = canvas_height(ctx) - 2.0;
         ctx.set_text_align("center");
-        let _ = ctx.fill_text(&label, x, (top - small).max(10.0));
+        let _ = ctx.fill_text(
+            &label,
+            x,
+            under.min(bottom - if layer { 0.0 } else { 12.0 }),
+        );
         ctx.set_text_align("left");
     }
     let _ = ctx.set_line_dash(&js_sys::Array::new());
     ctx.set_global_alpha(1.0);
+}
+
+/// The height of the canvas a context draws on (0 when it has none).
+fn canvas_height(ctx: &CanvasRenderingContext2d) -> f64 {
+    ctx.canvas().map_or(0.0, |c| c.height() as f64)
 }
 
 /// The canvas's context, cleared, and its size.

@@ -39,6 +39,8 @@ pub struct Ui {
     notices: HtmlElement,
     explain: HtmlElement,
     look_for: Element,
+    /// The colour key under the maps.
+    legend: Element,
     main_map: DecisionMap,
     baseline_map: DecisionMap,
     network: HtmlCanvasElement,
@@ -73,6 +75,7 @@ impl Ui {
             notices: by_id("notices")?,
             explain: by_id("explain")?,
             look_for: by_id("look-for")?,
+            legend: by_id("legend")?,
             main_map: DecisionMap::new(by_id("heatmap")?)?,
             baseline_map: DecisionMap::new(by_id("baseline-heatmap")?)?,
             network: by_id("network")?,
@@ -140,6 +143,8 @@ pub struct View {
     /// Growth count the "why these units" panel shows (`None`: nothing drawn yet).
     why_shown: Option<usize>,
     notices_shown: Vec<(String, String)>,
+    /// The classes the colour key shows (0: regression), once drawn.
+    legend_shown: Option<usize>,
     reduced_motion: bool,
     /// When the first epoch was shown (ms since the page started loading).
     first_epoch_ms: Option<f64>,
@@ -178,6 +183,7 @@ impl View {
             seen_growths: 0,
             why_shown: None,
             notices_shown: Vec::new(),
+            legend_shown: None,
             reduced_motion: dom::prefers_reduced_motion(),
         }
     }
@@ -406,7 +412,18 @@ impl View {
                 );
             }
         }
+        self.render_legend(p.data().task);
         self.lap("maps");
+        // Text on the diagram and the charts at its true size: each canvas draws at the size the
+        // page gives it (the layout changes it with the window).
+        for canvas in [
+            &self.ui.network,
+            &self.ui.curves,
+            &self.ui.accuracy,
+            &self.ui.figure3,
+        ] {
+            fit(canvas);
+        }
         self.render_network(p);
         self.lap("network");
         let growth_epochs: Vec<usize> =
@@ -427,6 +444,7 @@ impl View {
             &self.ui.accuracy,
             &p.main().history().epochs,
             &p.baseline().history().epochs,
+            &growth_epochs,
             names,
         );
         let (main_band, baseline_band) = p.figure3();
@@ -548,11 +566,11 @@ impl View {
                     None => "part of the starting network".into(),
                 };
                 let kind = match info.kind {
-                    BlockKind::Dense => "hidden layer",
-                    BlockKind::Residual => "residual layer",
+                    BlockKind::Dense => "dense",
+                    BlockKind::Residual => "residual",
                 };
                 format!(
-                    "Unit {id} · {kind} {} · input weights of size {:.2} · bias {:+.2} · output weights of size {:.2} · {origin}. Its picture is its output over the plane.",
+                    "Unit {id} · layer {} ({kind}) · input weights of size {:.2} · bias {:+.2} · output weights of size {:.2} · {origin}. Its picture is its output over the plane.",
                     info.block + 1,
                     info.fan_in_norm,
                     info.bias,
@@ -598,9 +616,9 @@ impl View {
         let metric = |s: &Session| {
             s.history().epochs.last().map_or("—".to_string(), |r| {
                 format!(
-                    "training loss {:.3} · test loss {:.3}{}",
-                    r.train_loss,
-                    r.test_loss,
+                    "training loss {} · test loss {}{}",
+                    crate::chart::loss(r.train_loss),
+                    crate::chart::loss(r.test_loss),
                     r.test_accuracy.map_or(String::new(), |a| format!(
                         " · test accuracy {:.0} %",
                         a * 100.0
@@ -752,6 +770,47 @@ impl View {
         );
     }
 
+    /// The colour key under the maps: the orange-to-blue scale for two classes and regression,
+    /// one swatch per class (the maps' and the points' colours) for three classes or more.
+    fn render_legend(&mut self, task: crate::data::Task) {
+        let classes = match task {
+            crate::data::Task::Classification { n_classes } => n_classes,
+            crate::data::Task::Regression => 0,
+        };
+        if self.legend_shown == Some(classes) {
+            return;
+        }
+        self.legend_shown = Some(classes);
+        let legend = &self.ui.legend;
+        if classes < 3 {
+            legend.set_inner_html("<span>−1</span><span class=\"bar\"></span><span>+1</span>");
+            return;
+        }
+        legend.set_inner_html("");
+        let Ok(document) = dom::document() else {
+            return;
+        };
+        for class in 0..classes {
+            let (Ok(swatch), Ok(label)) = (
+                document.create_element("span"),
+                document.create_element("span"),
+            ) else {
+                continue;
+            };
+            swatch.set_class_name("class-swatch");
+            if let Ok(swatch) = swatch.clone().dyn_into::<HtmlElement>() {
+                // Through the style object: a strict Content-Security-Policy refuses `style`
+                // attributes.
+                let _ = swatch
+                    .style()
+                    .set_property("background", &draw::class_css(class));
+            }
+            label.set_text_content(Some(&format!("class {}", class + 1)));
+            let _ = legend.append_child(&swatch);
+            let _ = legend.append_child(&label);
+        }
+    }
+
     /// The notices, each with a close button; rebuilt only when they change.
     fn render_notices(&mut self, p: &Playground) {
         let now: Vec<(String, String)> = p
@@ -836,7 +895,7 @@ impl View {
             if c.chosen {
                 let _ = li.set_attribute("class", "chosen");
             }
-            let label = candidate_name(c.kind, c.block, c.index, c.unit_id);
+            let label = candidate_name(c, Some(event));
             let width = (c.score.abs() / scale * 100.0).clamp(0.0, 100.0);
             for (class, text) in [
                 (
@@ -844,7 +903,7 @@ impl View {
                     format!("{}{label}", if c.chosen { "✓ " } else { "" }),
                 ),
                 ("bar", String::new()),
-                ("score", format!("{:+.5}", c.score)),
+                ("score", crate::chart::signed(c.score)),
             ] {
                 if let Ok(span) = document.create_element("span") {
                     span.set_class_name(class);
@@ -880,6 +939,20 @@ impl View {
                 t.surgery_ms
             ),
         );
+    }
+}
+
+/// Gives `canvas` as many pixels as it covers on the page (CSS pixels), when that changed and
+/// it is shown; drawing code reads the size from the canvas.
+fn fit(canvas: &HtmlCanvasElement) {
+    let (w, h) = (canvas.client_width(), canvas.client_height());
+    if w <= 0 || h <= 0 {
+        return;
+    }
+    let (w, h) = (w as u32, h as u32);
+    if canvas.width() != w || canvas.height() != h {
+        canvas.set_width(w);
+        canvas.set_height(h);
     }
 }
 

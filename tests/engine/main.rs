@@ -12,6 +12,7 @@ mod continual;
 mod course;
 mod data;
 mod experiment;
+mod explain;
 mod fused;
 mod fuzz;
 mod golden;
