@@ -38,6 +38,8 @@ commands:
                   Chromium (chromedriver, WebDriver) checks the page contract:
                   starts, grows, keyboard, buttons, webgpu, software-adapter,
                   cpu-fallback, then what a new user does (page.rs),
+                  readable evidence (evidence.rs: the first screen at
+                  1400×1000, a tiny loss in significant digits),
                   then deploy (deploy.rs: the site under /course/playground/,
                   every request on its own origin and inside that sub-path,
                   hashed assets, preview image and icons);

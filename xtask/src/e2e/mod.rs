@@ -12,6 +12,7 @@ mod bench;
 mod checks;
 mod course;
 mod deploy;
+mod evidence;
 mod json;
 mod page;
 mod robust;
@@ -60,6 +61,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
         match driver.session(chrome.options(false)) {
             Ok(session) => {
                 page::run_all(&session, &base, &out_dir, &mut report);
+                evidence::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
