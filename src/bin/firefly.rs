@@ -590,15 +590,21 @@ mod cli {
         while session.epoch() < args.epochs {
             pollster::block_on(session.advance(256))?;
             for event in &session.history().growths[seen..] {
+                let plan = &event.plan;
+                let layer_units: usize = plan.new_layers.iter().map(|l| l.units.len()).sum();
                 println!(
-                    "epoch {:>5}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms",
+                    "epoch {:>5}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms  \
+                     [{} split, {} new, {} layer]",
                     event.epoch,
                     event.architecture_before,
                     event.architecture_after,
                     event.loss_before,
                     event.loss_after,
                     event.predicted_change,
-                    event.timings.total_ms()
+                    event.timings.total_ms(),
+                    plan.splits.len(),
+                    plan.new_units.len(),
+                    layer_units
                 );
             }
             seen = session.history().growths.len();

@@ -142,6 +142,8 @@ pub enum Widget {
         step: f64,
         /// Unit shown after the value.
         suffix: &'static str,
+        /// What the control shows for the value 0 instead of the number (batch size 0: all).
+        zero: Option<&'static str>,
     },
     /// A number field from `min` to `max` (whole numbers when `step` is 1).
     Number {
@@ -465,6 +467,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 50.0,
             step: 5.0,
             suffix: "",
+            zero: None,
         },
         effect: Effect::NewData,
         get: |o| percent_text(o.config.data.noise),
@@ -485,6 +488,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 90.0,
             step: 10.0,
             suffix: " %",
+            zero: None,
         },
         effect: Effect::NewData,
         get: |o| percent_text(o.config.data.train_ratio),
@@ -505,6 +509,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 2000.0,
             step: 50.0,
             suffix: "",
+            zero: None,
         },
         effect: Effect::NewData,
         get: |o| o.config.data.n_points.to_string(),
@@ -525,6 +530,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 100.0,
             step: 1.0,
             suffix: "",
+            zero: Some("all"),
         },
         effect: Effect::Restart,
         get: |o| o.config.train.batch_size.to_string(),
@@ -670,6 +676,7 @@ pub static SETTINGS: &[Setting] = &[
             max: 1000.0,
             step: 1.0,
             suffix: "",
+            zero: None,
         },
         effect: Effect::Live,
         get: |o| o.config.train.epochs_per_growth.to_string(),
@@ -826,6 +833,7 @@ pub static SETTINGS: &[Setting] = &[
             max: MAX_SEEDS as f64,
             step: 1.0,
             suffix: "",
+            zero: None,
         },
         effect: Effect::Restart,
         get: |o| o.seeds.to_string(),

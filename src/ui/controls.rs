@@ -124,12 +124,12 @@ fn bind(inbox: &Inbox, setting: &'static Setting, control: &Element) -> Result<(
             push(&inbox, PageEvent::App(Msg::Set(key.clone(), value)));
         })?;
     }
-    if let Widget::Range { suffix, .. } = setting.widget {
+    if let Widget::Range { suffix, zero, .. } = setting.widget {
         let (inbox, source) = (inbox.clone(), control.clone());
         let out: Element = by_id(&format!("{}-out", setting.id))?;
         listen(control, "input", move |_: Event| {
             let value = value_of(setting, &source);
-            set_text(&out, &format!("{value}{suffix}"));
+            set_text(&out, &range_text(&value, suffix, zero));
             push(&inbox, PageEvent::App(Msg::Preview(key.clone(), value)));
         })?;
     }
@@ -213,12 +213,12 @@ pub fn write(options: &PageOptions) {
                     input.set_checked(value == "1");
                 }
             }
-            Widget::Range { suffix, .. } => {
+            Widget::Range { suffix, zero, .. } => {
                 if let Ok(input) = by_id::<HtmlInputElement>(setting.id) {
                     input.set_value(&value);
                 }
                 if let Ok(out) = by_id::<Element>(&format!("{}-out", setting.id)) {
-                    set_text(&out, &format!("{value}{suffix}"));
+                    set_text(&out, &range_text(&value, suffix, zero));
                 }
             }
             Widget::Number { .. } | Widget::Text => {
@@ -260,4 +260,13 @@ fn write_select(select: &HtmlSelectElement, value: &str) {
         let _ = select.append_child(&option);
     }
     select.set_value(value);
+}
+
+/// A slider's value as its label shows it: the widget's word for 0 if it has one, else the
+/// number and its unit.
+fn range_text(value: &str, suffix: &str, zero: Option<&str>) -> String {
+    match zero {
+        Some(word) if value.trim() == "0" => word.to_string(),
+        _ => format!("{value}{suffix}"),
+    }
 }

@@ -381,6 +381,11 @@ fn the_opening_experiment_grows_over_a_minute_at_the_default_pace() {
     play(&mut p, 30.0);
     assert_eq!(growths(&p), 15, "all 15 growths within the minute");
     assert_eq!(p.main().n_units(), 16);
+    // Both kinds of growth show within the minute (the scores pick 4 splits and 11 new units).
+    let events = &p.main().history().growths;
+    let splits: usize = events.iter().map(|e| e.plan.splits.len()).sum();
+    let new: usize = events.iter().map(|e| e.plan.new_units.len()).sum();
+    assert!(splits >= 1 && new >= 1, "{splits} splits, {new} new units");
     // Both runs and the seeds keep in step.
     assert_eq!(p.baseline().epoch(), p.main().epoch());
 }

@@ -109,7 +109,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     open(
         &session,
         &format!(
-            "{base}index.html#backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split"
+            "{base}index.html#backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
         ),
     )?;
     let growths = |n: f64| {
@@ -359,7 +359,7 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     open(
         session,
         &format!(
-            "{base}index.html#backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split"
+            "{base}index.html#backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
         ),
     )?;
     wait_for(session, "20 growths", Duration::from_secs(120), |a| {
