@@ -592,13 +592,21 @@ impl Playground {
                 return;
             }
         };
-        self.raise(
-            Cause::UnitCap,
-            Level::Info,
-            format!(
+        let started_above = [&self.main, &self.baseline]
+            .into_iter()
+            .filter(|s| s.history().growths.is_empty())
+            .map(Session::n_units)
+            .max()
+            .filter(|&n| n > cap);
+        let text = match started_above {
+            Some(n) => format!(
+                "The networks start with {n} hidden units, more than Max units ({cap}): they will not grow. Raise Max units above {n} to let them grow."
+            ),
+            None => format!(
                 "{who} reached the unit cap ({cap} hidden units): growth has stopped and training goes on. Raise Max units to let it grow further."
             ),
-        );
+        };
+        self.raise(Cause::UnitCap, Level::Info, text);
     }
 
     fn set(&mut self, key: &str, value: &str, preview: bool, fx: &mut Effects) {

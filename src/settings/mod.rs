@@ -371,6 +371,9 @@ fn layers_text(hidden: &[usize]) -> String {
 pub const MAX_LAYERS: usize = 8;
 /// The widest starting layer.
 pub const MAX_WIDTH: usize = 64;
+/// The most hidden units a network may have in all (the top of Max units, and of a starting
+/// network).
+pub const MAX_TOTAL_UNITS: usize = 256;
 
 /// Parses hidden-layer widths such as `4,2`.
 pub fn parse_layers(text: &str) -> Result<Vec<usize>, String> {
@@ -380,6 +383,11 @@ pub fn parse_layers(text: &str) -> Result<Vec<usize>, String> {
         .map(|s| s.trim().parse::<usize>())
         .collect();
     match widths {
+        Ok(w) if w.iter().sum::<usize>() > MAX_TOTAL_UNITS => Err(format!(
+            "Starting layers: \"{}\" has {} hidden units; at most {MAX_TOTAL_UNITS} in all",
+            echo(text),
+            w.iter().sum::<usize>()
+        )),
         Ok(w)
             if !w.is_empty()
                 && w.len() <= MAX_LAYERS
@@ -772,7 +780,7 @@ pub static SETTINGS: &[Setting] = &[
         group: Group::Run,
         widget: Widget::Number {
             min: 1.0,
-            max: 256.0,
+            max: MAX_TOTAL_UNITS as f64,
             step: 1.0,
         },
         effect: Effect::Live,

@@ -556,3 +556,69 @@ fn one_seed_trains_one_network_of_each() {
     assert!(has(&p, Cause::Setting("seeds")), "{:?}", p.notices());
     assert_eq!(p.main_seeds().count(), 4, "a refused value changes nothing");
 }
+
+#[test]
+fn a_starting_network_above_the_limits_is_named() {
+    // 8 layers of 64 units is 512 units: more than the 256 a network may have in all.
+    let (_, problems) = firefly_playground::url::parse_hash("layers=64,64,64,64,64,64,64,64");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("512") && problems[0].message.contains("256"),
+        "{}",
+        problems[0].message
+    );
+    // Starting above Max units: the notice says the networks start there, not that they grew.
+    let mut p = page("layers=8,8,8&max-units=16&seeds=1");
+    train_to(&mut p, 1);
+    let notice = p
+        .notices()
+        .iter()
+        .find(|n| n.cause == Cause::UnitCap)
+        .expect("a unit-cap notice");
+    assert!(
+        notice.text.contains("start with 24") && notice.text.contains("(16)"),
+        "{}",
+        notice.text
+    );
+}
+
+/// Grow pressed four times while paused: the generator advances between growths, so the random
+/// baseline draws four different units. Firefly's first two units are one unit up to the sign
+/// symmetry (w the same, ε and c both flipped: the same ε·c): on an unchanged network Step 1
+/// finds the same steepest direction again from different starting candidates; later ones
+/// differ as the network has changed.
+#[test]
+fn repeated_growths_while_paused_draw_new_candidates() {
+    let mut p = page("autoplay=0&seeds=1");
+    for _ in 0..4 {
+        p.update(Msg::Grow);
+        settle(&mut p);
+    }
+    assert_eq!(p.state(), RunState::Paused);
+    let fan_ins = |s: &firefly_playground::Session| -> Vec<Vec<f32>> {
+        s.history()
+            .growths
+            .iter()
+            .flat_map(|e| e.plan.new_units.iter().map(|u| u.fan_in.clone()))
+            .collect()
+    };
+    let baseline = fan_ins(p.baseline());
+    assert_eq!(baseline.len(), 4);
+    for i in 0..4 {
+        for j in 0..i {
+            assert_ne!(baseline[i], baseline[j], "random units {j} and {i}");
+        }
+    }
+    let main = fan_ins(p.main());
+    assert!(
+        main.len()
+            + p.main()
+                .history()
+                .growths
+                .iter()
+                .map(|e| e.plan.splits.len())
+                .sum::<usize>()
+            == 4
+    );
+    assert!(main.windows(2).any(|w| w[0] != w[1]), "{main:?}");
+}
