@@ -2,7 +2,7 @@
 //! child processes with inherited stdio.
 
 use std::env;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -25,10 +25,11 @@ pub struct Context {
 impl Context {
     /// Reads the environment, prints the target dir in use and returns the context.
     pub fn from_env() -> Result<Self, String> {
-        let repo_root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .ok_or("xtask's manifest dir has no parent")?
-            .to_path_buf();
+        let repo_root = repo_root(
+            env::var_os("CARGO_PKG_NAME").as_deref(),
+            env::var_os("CARGO_MANIFEST_DIR").as_deref(),
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+        )?;
         let home = env::var_os("HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from);
@@ -87,6 +88,11 @@ impl Context {
             .current_dir(&self.repo_root)
             .env("PATH", &self.path);
         cmd
+    }
+
+    /// Where `cargo xtask dist` puts the deployable site: `<repo>/dist`, whatever the target dir.
+    pub fn dist_dir(&self) -> PathBuf {
+        self.repo_root.join("dist")
     }
 
     /// The target dir in use: the context's, or `<repo>/target`.
@@ -186,6 +192,33 @@ fn show(cmd: &Command) -> String {
     parts.join(" ")
 }
 
+/// The workspace root: the parent of xtask's manifest dir as `cargo run` (which `cargo xtask`
+/// is) gives it to the running xtask (`CARGO_MANIFEST_DIR`, with `CARGO_PKG_NAME=xtask`), else
+/// the one compiled in (`compiled`, when xtask runs outside cargo). The compiled-in dir alone is
+/// not enough: cargo reuses a binary built in another checkout that shares the target dir, and
+/// its compiled-in dir names that checkout (with `CARGO_TARGET_DIR=<other>/target`, the target
+/// dir's parent), so the site, the trunk build and every path under the root would go there.
+fn repo_root(
+    pkg_name: Option<&OsStr>,
+    manifest_dir: Option<&OsStr>,
+    compiled: &Path,
+) -> Result<PathBuf, String> {
+    let manifest_dir = match manifest_dir.filter(|dir| !dir.is_empty()) {
+        Some(dir) if pkg_name == Some(OsStr::new("xtask")) => Path::new(dir),
+        _ => compiled,
+    };
+    manifest_dir
+        .parent()
+        .filter(|root| !root.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            format!(
+                "xtask's manifest dir {} has no parent",
+                manifest_dir.display()
+            )
+        })
+}
+
 /// An environment variable's value when it is set and not empty.
 fn non_empty_var(name: &str) -> Option<OsString> {
     env::var_os(name).filter(|value| !value.is_empty())
@@ -203,4 +236,68 @@ pub fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 pub fn is_executable(path: &Path) -> bool {
     path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(repo_root: PathBuf, target_dir: Option<PathBuf>) -> Context {
+        Context {
+            repo_root,
+            target_dir,
+            cargo_home: PathBuf::from("/home/user/.cargo"),
+            e2e_dist: None,
+            cargo: "cargo".into(),
+            path: OsString::new(),
+        }
+    }
+
+    #[test]
+    fn dist_is_the_repositorys_whatever_the_target_dir() {
+        // `cargo xtask` in /repo with CARGO_TARGET_DIR=/elsewhere/target, running a binary that
+        // cargo built in the checkout /elsewhere (same target dir, so the same binary).
+        let root = repo_root(
+            Some(OsStr::new("xtask")),
+            Some(OsStr::new("/repo/xtask")),
+            Path::new("/elsewhere/xtask"),
+        )
+        .unwrap();
+        assert_eq!(root, PathBuf::from("/repo"));
+        let ctx = context(root, Some(PathBuf::from("/elsewhere/target")));
+        assert_eq!(ctx.dist_dir(), PathBuf::from("/repo/dist"));
+        assert_eq!(
+            ctx.target_dir_or_default(),
+            PathBuf::from("/elsewhere/target")
+        );
+        let ctx = context(PathBuf::from("/repo"), None);
+        assert_eq!(ctx.dist_dir(), PathBuf::from("/repo/dist"));
+        assert_eq!(ctx.target_dir_or_default(), PathBuf::from("/repo/target"));
+    }
+
+    #[test]
+    fn repo_root_falls_back_to_the_compiled_in_dir() {
+        let compiled = Path::new("/repo/xtask");
+        let expected = Ok(PathBuf::from("/repo"));
+        // Run outside cargo, or by cargo for another package (its manifest dir is not ours).
+        assert_eq!(repo_root(None, None, compiled), expected);
+        assert_eq!(
+            repo_root(Some(OsStr::new("xtask")), Some(OsStr::new("")), compiled),
+            expected
+        );
+        assert_eq!(
+            repo_root(
+                Some(OsStr::new("firefly-playground")),
+                Some(OsStr::new("/other")),
+                compiled
+            ),
+            expected
+        );
+        assert_eq!(
+            repo_root(None, Some(OsStr::new("/other/xtask")), compiled),
+            expected
+        );
+        assert!(repo_root(None, None, Path::new("/")).is_err());
+        assert!(repo_root(None, None, Path::new("xtask")).is_err());
+    }
 }

@@ -70,7 +70,7 @@ pub fn install_build_tools(ctx: &Context) -> Result<(), String> {
 /// fresh `dist/` with the dist profile, then optimises and precompresses it (`dist.rs`).
 pub fn dist(ctx: &Context) -> Result<(), String> {
     fetch(ctx)?;
-    let dist = ctx.repo_root.join("dist");
+    let dist = ctx.dist_dir();
     if dist.exists() {
         std::fs::remove_dir_all(&dist)
             .map_err(|e| format!("removing the old {}: {e}", dist.display()))?;
