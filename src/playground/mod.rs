@@ -715,8 +715,10 @@ impl Playground {
                 self.main = main;
                 self.baseline = baseline;
                 self.seeds = seeds;
+                // A paused page stays paused (Reset, r, or a setting that restarts); a run that
+                // had stopped on a failure plays again, since it was not paused by the person.
+                self.running = self.running || self.failed;
                 self.failed = false;
-                self.running = true;
                 self.step_to = None;
                 self.grow_to = None;
                 self.explain = None;

@@ -622,3 +622,23 @@ fn repeated_growths_while_paused_draw_new_candidates() {
     );
     assert!(main.windows(2).any(|w| w[0] != w[1]), "{main:?}");
 }
+
+#[test]
+fn reset_keeps_a_paused_page_paused() {
+    let mut p = page("seeds=1&speed=0");
+    train_to(&mut p, 3);
+    p.update(Msg::TogglePlay);
+    assert_eq!(p.state(), RunState::Paused);
+    p.update(Msg::Reset);
+    assert_eq!(
+        p.state(),
+        RunState::Paused,
+        "r while paused does not start playing"
+    );
+    assert_eq!(p.main().epoch(), 0);
+    set(&mut p, "layers", "3");
+    assert_eq!(p.state(), RunState::Paused, "a restarting setting neither");
+    p.update(Msg::TogglePlay);
+    p.update(Msg::Reset);
+    assert_eq!(p.state(), RunState::Running, "a playing page plays on");
+}
