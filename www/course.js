@@ -52,6 +52,7 @@ window.addEventListener("message", (e) => {
       course.dataset.ready = String(ready);
       course.dataset["link" + key] = event.link;
       note(`${name}: ready (${event.link})`);
+      document.getElementById("status-" + name).textContent = "ready · paused: press Play both";
       break;
     case "epoch": {
       const m = event.main;
@@ -65,7 +66,11 @@ window.addEventListener("message", (e) => {
       if (event.run === "main") {
         course.dataset["grew" + key] = String(Number(course.dataset["grew" + key]) + 1);
       }
-      note(`${name}: ${event.run} grew ${event.growth.architecture_before} → ${event.growth.architecture_after}`);
+      if (event.growth.architecture_before === event.growth.architecture_after) {
+        note(`${name}: ${event.run} found nothing worth growing (${event.growth.architecture_before} kept)`);
+      } else {
+        note(`${name}: ${event.run} grew ${event.growth.architecture_before} → ${event.growth.architecture_after}`);
+      }
       break;
     case "settings":
       course.dataset["link" + key] = event.link;

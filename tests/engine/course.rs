@@ -994,3 +994,18 @@ fn object_messages_are_bounded_like_text_messages() {
     let e = Command::from_posted_object(wide, 1 << 20).unwrap_err();
     assert!(e.contains(&format!("at most {}", 1 << 20)), "{e}");
 }
+
+#[test]
+fn a_host_set_after_pause_leaves_the_playground_paused() {
+    // The course page's "Pause both", then "Both on XOR": the new data restarts both runs, and
+    // the playground stays paused until "Play both".
+    let mut p = page("preset=lone-unit-split&seeds=1&embed=1");
+    assert_eq!(p.state(), RunState::Running);
+    p.command(command(r#"{"type":"pause"}"#).unwrap()).unwrap();
+    p.command(command(r#"{"type":"set","settings":{"dataset":"xor"}}"#).unwrap())
+        .unwrap();
+    assert_eq!(p.options().config.data.kind.name(), "xor");
+    assert_eq!(p.state(), RunState::Paused);
+    p.command(command(r#"{"type":"play"}"#).unwrap()).unwrap();
+    assert_eq!(p.state(), RunState::Running);
+}
