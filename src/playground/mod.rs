@@ -194,6 +194,10 @@ pub struct Playground {
     last_stage: u8,
     /// The setting being dragged (its first preview added a history entry).
     dragging: Option<&'static str>,
+    /// The setting whose change wrote the last history entry: more changes of it (a slider
+    /// stepped by arrow keys, a list by its arrows) replace that entry, so Back undoes the whole
+    /// adjustment at once. Any other change, Reset or a link forgets it.
+    adjusting: Option<&'static str>,
     /// The link as last written or read.
     hash: String,
     /// Counts changes of the data (the page redraws its cached points layer when it changes).
@@ -256,6 +260,7 @@ impl Playground {
             explain: None,
             last_stage: 0,
             dragging: None,
+            adjusting: None,
             data_version: 0,
             allowance: 0.0,
             paced: false,
@@ -456,6 +461,7 @@ impl Playground {
                     fx.hash = Some(HashWrite { hash, push: false });
                 }
                 self.dragging = None;
+                self.adjusting = None;
             }
             Msg::Set(key, value) => self.set(&key, &value, false, &mut fx),
             Msg::Preview(key, value) => self.set(&key, &value, true, &mut fx),
@@ -465,6 +471,7 @@ impl Playground {
                     let (options, problems) = parse_hash(&hash);
                     self.hash = hash;
                     self.dragging = None;
+                    self.adjusting = None;
                     self.report_link(&problems);
                     self.apply(options, &mut fx);
                     fx.controls = true;
@@ -634,9 +641,10 @@ impl Playground {
         self.clear(Cause::Setting(setting.key));
         let hash = to_hash(&next);
         // The first preview of a drag adds a history entry; the rest of the drag and the value
-        // it is let go at replace it.
-        let push = self.dragging != Some(setting.key);
+        // it is let go at replace it, and so do further changes of the same setting.
+        let push = self.dragging != Some(setting.key) && self.adjusting != Some(setting.key);
         self.dragging = preview.then_some(setting.key);
+        self.adjusting = Some(setting.key);
         if hash != self.hash {
             self.hash = hash.clone();
             fx.hash = Some(HashWrite { hash, push });

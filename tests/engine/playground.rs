@@ -642,3 +642,34 @@ fn reset_keeps_a_paused_page_paused() {
     p.update(Msg::Reset);
     assert_eq!(p.state(), RunState::Running, "a playing page plays on");
 }
+
+#[test]
+fn stepping_a_slider_with_the_keys_adds_one_history_entry() {
+    // Each arrow key on a range fires input (a preview) and change (a set): twenty steps of
+    // Noise used to add twenty entries. Now the first adds one and the rest replace it; another
+    // setting adds its own.
+    let mut p = page("seeds=1");
+    let mut pushes = 0;
+    for step in 1..=20 {
+        let value = (step * 2).to_string();
+        for fx in [
+            p.update(Msg::Preview("noise".into(), value.clone())),
+            p.update(Msg::Set("noise".into(), value)),
+        ] {
+            pushes += fx.hash.is_some_and(|h| h.push) as usize;
+        }
+    }
+    assert_eq!(pushes, 1);
+    assert!(
+        p.settings_hash().contains("noise=40"),
+        "{}",
+        p.settings_hash()
+    );
+    let fx = set(&mut p, "lr", "0.03");
+    assert!(
+        fx.hash.is_some_and(|h| h.push),
+        "another setting adds an entry"
+    );
+    let fx = set(&mut p, "noise", "10");
+    assert!(fx.hash.is_some_and(|h| h.push), "and Noise again after it");
+}
