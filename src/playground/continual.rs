@@ -223,6 +223,22 @@ impl ContinualPage {
         })
     }
 
+    /// Says what in the page's link was refused (an unknown data set in the sequence, a bad
+    /// seed…): the runs use the defaults for those settings, and the notice names each.
+    pub fn report_link(&mut self, problems: &[crate::url::Problem]) {
+        if problems.is_empty() {
+            return;
+        }
+        let parts: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        self.notice = Some(ContinualNotice {
+            level: Level::Error,
+            text: format!(
+                "From the link: {}. The defaults are used for those; the rest of the link applies.",
+                parts.join("; ")
+            ),
+        });
+    }
+
     /// The page's options (after an import: its sequence, seed and activation).
     pub fn options(&self) -> &PageOptions {
         &self.options

@@ -30,7 +30,11 @@ const TASK_COLOURS: [&str; 6] = [
 ];
 
 /// Runs the continual mode until the page goes (a mode switch reloads it).
-pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
+pub async fn run(
+    options: PageOptions,
+    problems: &[crate::url::Problem],
+    inbox: Inbox,
+) -> Result<(), JsValue> {
     let root: Element = by_id("app")?;
     let _ = root.class_list().add_1("continual-mode");
     set_attr(&root, "data-mode", "continual");
@@ -49,6 +53,7 @@ pub async fn run(options: PageOptions, inbox: Inbox) -> Result<(), JsValue> {
     );
     show_save_row();
     let mut page = ContinualPage::new(&options).map_err(|e| JsValue::from_str(&e))?;
+    page.report_link(problems);
     let maps = (
         DecisionMap::new(by_id("heatmap")?)?,
         DecisionMap::new(by_id("baseline-heatmap")?)?,

@@ -136,7 +136,7 @@ fn current_hash() -> String {
 
 async fn run() -> Result<(), JsValue> {
     let hash = current_hash();
-    let (options, _) = parse_hash(&hash);
+    let (options, problems) = parse_hash(&hash);
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
     controls::build(&inbox)?;
     bind_page(&inbox)?;
@@ -148,7 +148,7 @@ async fn run() -> Result<(), JsValue> {
     controls::write(&options);
     if options.continual {
         // Continual learning runs on the CPU in plain loops (no WebGPU to pick).
-        return continual::run(options, inbox).await;
+        return continual::run(options, &problems, inbox).await;
     }
     let choice = device::init(options.backend, &options.config).await;
     let (device, mut backend, note) = (choice.device, choice.backend, choice.note);

@@ -1009,3 +1009,17 @@ fn a_host_set_after_pause_leaves_the_playground_paused() {
     p.command(command(r#"{"type":"play"}"#).unwrap()).unwrap();
     assert_eq!(p.state(), RunState::Running);
 }
+
+#[test]
+fn a_bad_sequence_in_a_continual_link_is_named() {
+    use firefly_playground::playground::continual::ContinualPage;
+    let (options, problems) = parse_hash("mode=continual&sequence=circle,nope");
+    assert!(options.continual);
+    let mut page = ContinualPage::new(&options).unwrap();
+    assert!(page.notice().is_none());
+    page.report_link(&problems);
+    let notice = page.notice().expect("the link's problem is shown");
+    assert!(notice.text.contains("nope"), "{}", notice.text);
+    // The default sequence runs meanwhile.
+    assert_eq!(page.options().sequence, PageOptions::default().sequence);
+}
