@@ -93,6 +93,30 @@ pub enum DataError {
     /// Classification labels with a single class: a classifier needs two.
     #[error("all points have the same class; a classifier needs at least two classes")]
     OneClass,
+    /// Bytes that are not text (an image, a spreadsheet, an archive…).
+    #[error(
+        "this is not a text file (it looks like an image, a spreadsheet or another binary file); \
+         a CSV file is text with the header x,y,label and one point per line"
+    )]
+    NotText,
+}
+
+/// Whether `text` (a file read as UTF-8) is really binary: a NUL, or more than one character
+/// in twenty of its first 1,024 replacement characters (bytes that were not UTF-8) or control
+/// characters other than line breaks and tabs.
+fn looks_binary(text: &str) -> bool {
+    let mut seen = 0usize;
+    let mut odd = 0usize;
+    for c in text.chars().take(1024) {
+        if c == '\0' {
+            return true;
+        }
+        seen += 1;
+        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            odd += 1;
+        }
+    }
+    odd * 20 > seen
 }
 
 fn valid_names() -> String {
@@ -517,6 +541,9 @@ fn apply_label_rules(points: &[Sample]) -> Result<(Task, Vec<Sample>), DataError
 
 fn parse_csv(text: &str) -> Result<Vec<Sample>, DataError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if looks_binary(text) {
+        return Err(DataError::NotText);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -555,10 +582,12 @@ fn parse_csv(text: &str) -> Result<Vec<Sample>, DataError> {
     if !header_ok {
         return Err(DataError::Csv {
             line: line_of(&header),
-            message: format!(
-                "header must be x,y,label, found \"{}\"",
-                header.iter().collect::<Vec<_>>().join(",")
-            ),
+            message: {
+                let found = header.iter().collect::<Vec<_>>().join(",");
+                let shown: String = found.chars().take(40).collect();
+                let more = if shown.len() < found.len() { "…" } else { "" };
+                format!("header must be x,y,label, found \"{shown}{more}\"")
+            },
         });
     }
 

@@ -370,12 +370,30 @@ impl Playground {
     /// One line on what the opening experiment shows, or on what the chosen methods compare.
     pub fn what_to_look_for(&self) -> String {
         let o = &self.options;
+        if self.custom_data {
+            // The presets' and the opening experiment's words are about their generated data.
+            return format!(
+                "Your data: {}, {} points ({} for training). They are not in the link: a shared \
+                 link opens the generated data set instead. Click a data set to go back to \
+                 generated points. {}",
+                settings::echo(&self.data.name),
+                self.data.len(),
+                self.data.train.len(),
+                self.comparison()
+            );
+        }
         if let Some(preset) = crate::presets::current(o) {
             return preset.look_for.to_string();
         }
         if o.config == default_experiment() && o.baseline == PageOptions::default().baseline {
             return DEFAULT_EXPERIMENT.to_string();
         }
+        self.comparison()
+    }
+
+    /// The generic words on the two runs.
+    fn comparison(&self) -> String {
+        let o = &self.options;
         let method = o.config.growth.method;
         if method == Method::None {
             return "The main network does not grow: choose a growth method to compare.".into();
@@ -650,6 +668,17 @@ impl Playground {
             fx.hash = Some(HashWrite { hash, push });
         }
         if !preview {
+            if setting.key == "dataset"
+                && self.custom_data
+                && settings::changed(&self.options, &next).is_empty()
+            {
+                // The data set already chosen, clicked while the person's own points are
+                // shown: back to generated points.
+                self.custom_data = false;
+                self.clear(Cause::Points);
+                self.restart(fx);
+                return;
+            }
             self.apply(next, fx);
         }
     }

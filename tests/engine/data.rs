@@ -995,3 +995,24 @@ fn error_messages_are_lower_case_without_final_period() {
         assert!(!msg.ends_with('.'), "{msg}");
     }
 }
+
+#[test]
+fn a_binary_file_is_named_as_one_in_plain_words() {
+    // A PNG's first bytes, read as text the way a browser's file.text() reads them.
+    let png = String::from_utf8_lossy(&[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
+        0xff, 0xfe, 0x01, 0x02,
+    ])
+    .repeat(20);
+    let e = csv_err(&png);
+    assert!(matches!(e, DataError::NotText), "{e}");
+    assert!(e.to_string().starts_with("this is not a text file"), "{e}");
+    // Without a NUL: mostly bytes that are not UTF-8.
+    let junk =
+        String::from_utf8_lossy(&[0xff, 0xfe, 0xfd, b'a', 0x80, 0x81].repeat(50)).into_owned();
+    assert!(matches!(csv_err(&junk), DataError::NotText));
+    // Text with a long wrong header is quoted shortened.
+    let long = format!("{}\n1,2,0\n", "h".repeat(300));
+    let message = csv_err(&long).to_string();
+    assert!(message.len() < 120 && message.contains('…'), "{message}");
+}

@@ -673,3 +673,26 @@ fn stepping_a_slider_with_the_keys_adds_one_history_entry() {
     let fx = set(&mut p, "noise", "10");
     assert!(fx.hash.is_some_and(|h| h.push), "and Noise again after it");
 }
+
+#[test]
+fn uploaded_points_are_named_and_a_click_on_the_data_set_brings_generated_ones_back() {
+    let mut p = page("seeds=1");
+    let mut text = String::from("x,y,label\n");
+    for i in 0..30 {
+        let x = (i as f32) / 4.0 - 3.0;
+        text.push_str(&format!("{x},{},{}\n", x / 2.0, i % 2));
+    }
+    p.update(Msg::Csv("mine.csv".into(), text));
+    assert_eq!(p.data().len(), 30);
+    let intro = p.what_to_look_for();
+    assert!(
+        intro.contains("Your data") && intro.contains("30 points") && !intro.contains("circle"),
+        "{intro}"
+    );
+    assert!(intro.contains("not in the link"), "{intro}");
+    // The data set already selected (circle), clicked: generated points again.
+    let fx = set(&mut p, "dataset", "circle");
+    assert!(fx.restarted);
+    assert_eq!(p.data().len(), 500);
+    assert!(!p.what_to_look_for().contains("Your data"));
+}
