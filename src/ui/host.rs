@@ -256,6 +256,15 @@ pub fn write_layout(options: &PageOptions) {
     if let Ok(root) = by_id::<Element>("app") {
         let _ = root.class_list().toggle_with_force("embed", options.embed);
     }
+    // Embedded, the paragraph on what to look for is one line that opens when focused (a tap
+    // or Tab), so it takes the focus there only.
+    if let Ok(look_for) = by_id::<Element>("look-for") {
+        let _ = if options.embed {
+            look_for.set_attribute("tabindex", "0")
+        } else {
+            look_for.remove_attribute("tabindex")
+        };
+    }
     for (key, id) in settings::hideable() {
         let Ok(element) = by_id::<Element>(id) else {
             continue;

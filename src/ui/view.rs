@@ -71,7 +71,7 @@ impl Ui {
             play: by_id("play")?,
             epoch: by_id("epoch-out")?,
             badge: by_id("backend-badge")?,
-            backend_note: by_id("backend-note")?,
+            backend_note: backend_note()?,
             notices: by_id("notices")?,
             explain: by_id("explain")?,
             look_for: by_id("look-for")?,
@@ -122,6 +122,22 @@ impl Ui {
     }
 }
 
+/// The backend note, its close button bound once: × hides it until the next note (a new
+/// backend after a lost GPU shows one again).
+fn backend_note() -> Result<HtmlElement, JsValue> {
+    let note: HtmlElement = by_id("backend-note")?;
+    if note.get_attribute("data-bound").is_none() {
+        set_attr(&note, "data-bound", "1");
+        if let Some(button) = note.query_selector(".dismiss")? {
+            let target = note.clone();
+            dom::listen(&button, "click", move |_: web_sys::Event| {
+                set_hidden(&target, true);
+            })?;
+        }
+    }
+    Ok(note)
+}
+
 /// What the person inspects on the diagram: the last of hover and keyboard wins.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Inspect {
@@ -163,7 +179,12 @@ impl View {
     pub fn new(ui: Ui, backend: Backend, note: Option<&str>) -> Self {
         match note {
             Some(text) => {
-                set_text(&ui.backend_note, text);
+                // The text sits in its own span beside the close button; cut to one line in
+                // the embedded layout, so the whole text is its tooltip too.
+                if let Ok(Some(span)) = ui.backend_note.query_selector("#backend-note-text") {
+                    set_text(&span, text);
+                    set_attr(&span, "title", text);
+                }
                 set_hidden(&ui.backend_note, false);
             }
             None => set_hidden(&ui.backend_note, true),
@@ -612,7 +633,10 @@ impl View {
         set_text(&self.ui.baseline_name, method_label(o.baseline));
         set_text(&self.ui.main_arch, &p.main().shape().architecture());
         set_text(&self.ui.baseline_arch, &p.baseline().shape().architecture());
-        set_text(&self.ui.look_for, &p.what_to_look_for());
+        let look_for = p.what_to_look_for();
+        set_text(&self.ui.look_for, &look_for);
+        // Cut to one line in the embedded layout: the whole text is its tooltip.
+        set_attr(&self.ui.look_for, "title", &look_for);
         let metric = |s: &Session| {
             s.history().epochs.last().map_or("—".to_string(), |r| {
                 format!(
@@ -836,6 +860,10 @@ impl View {
             let _ = li.set_attribute("data-cause", &n.cause.name());
             if let Ok(span) = document.create_element("span") {
                 span.set_text_content(Some(&n.text));
+                // The embedded layout cuts a notice to one line: the tooltip and the focus
+                // (a tap or Tab) show the whole text.
+                let _ = span.set_attribute("title", &n.text);
+                let _ = span.set_attribute("tabindex", "0");
                 let _ = li.append_child(&span);
             }
             if let Some(action) = n.action

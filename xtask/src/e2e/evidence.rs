@@ -1,7 +1,11 @@
 //! The end-to-end checks that the page's evidence is readable: `first-screen` (at 1400×1000 the
 //! two maps, the network diagram, the loss curves and Figure 3 are all in the first screen,
 //! measured from the elements' boxes) and `tiny-loss` (once the loss is tiny, the page prints it
-//! with significant digits, as `1.3e-8`, never as `0.000`).
+//! with significant digits, as `1.3e-8`, never as `0.000`), and the layouts that must keep the
+//! evidence in view: `embed-layout` (embedded at 700×500 both maps and the diagram fit, and a
+//! notice is one line that opens on focus and goes with ×), `phone-layout` (at 390×844 the maps
+//! stay side by side) and `slowmo-banner` (at 1400×1000 slow motion's explanation does not push
+//! the diagram down).
 
 use std::path::Path;
 use std::thread;
@@ -27,6 +31,363 @@ const FIRST_SCREEN: [&str; 5] = [
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("first-screen", || first_screen(session, base, out_dir));
     report.check("tiny-loss", || tiny_loss(session, base, out_dir));
+    report.check("embed-layout", || {
+        with_viewport(session, (700.0, 500.0), false, || {
+            embed_layout(session, base, out_dir)
+        })
+    });
+    report.check("phone-layout", || {
+        with_viewport(session, (390.0, 844.0), true, || {
+            phone_layout(session, base, out_dir)
+        })
+    });
+    report.check("slowmo-banner", || {
+        with_viewport(session, SCREEN, false, || {
+            slowmo_banner(session, base, out_dir)
+        })
+    });
+}
+
+/// Runs `body` with the viewport emulated at `size` (CSS pixels), then gives later checks the
+/// session's own window again, whatever happened.
+fn with_viewport(
+    session: &Session,
+    size: (f64, f64),
+    mobile: bool,
+    body: impl FnOnce() -> Result<String, String>,
+) -> Result<String, String> {
+    let metrics = Json::obj([
+        ("width", size.0.into()),
+        ("height", size.1.into()),
+        ("deviceScaleFactor", 1.0.into()),
+        ("mobile", mobile.into()),
+    ]);
+    session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
+    let result = body();
+    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", Json::obj([]));
+    let detail = result?;
+    cleared?;
+    Ok(detail)
+}
+
+/// An element's box at scroll 0: left, top, right, bottom (CSS pixels).
+#[derive(Clone, Copy, Debug)]
+struct Rect {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+}
+
+impl Rect {
+    fn width(&self) -> f64 {
+        self.right - self.left
+    }
+    fn height(&self) -> f64 {
+        self.bottom - self.top
+    }
+    fn inside(&self, size: (f64, f64)) -> bool {
+        self.left >= 0.0 && self.top >= 0.0 && self.right <= size.0 && self.bottom <= size.1
+    }
+}
+
+impl std::fmt::Display for Rect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0}×{:.0} at ({:.0}, {:.0})",
+            self.width(),
+            self.height(),
+            self.left,
+            self.top
+        )
+    }
+}
+
+/// The boxes of the elements matched by CSS selectors, after scrolling to the top; an element
+/// that is missing or not displayed is an error.
+fn rects(session: &Session, selectors: &[&str]) -> Result<Vec<Rect>, String> {
+    let list: Vec<Json> = selectors.iter().map(|s| Json::from(*s)).collect();
+    let boxes = session.execute(
+        "window.scrollTo(0, 0);
+         return arguments[0].map(css => {
+           const e = document.querySelector(css);
+           if (!e || e.getClientRects().length === 0) return null;
+           const r = e.getBoundingClientRect();
+           return [r.left, r.top, r.right, r.bottom];
+         });",
+        vec![list.into()],
+    )?;
+    let entries = boxes.as_array().unwrap_or_default();
+    selectors
+        .iter()
+        .enumerate()
+        .map(|(i, css)| {
+            let part = entries
+                .get(i)
+                .and_then(Json::as_array)
+                .ok_or_else(|| format!("{css} is missing or not displayed"))?;
+            let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
+            Ok(Rect {
+                left: n(0),
+                top: n(1),
+                right: n(2),
+                bottom: n(3),
+            })
+        })
+        .collect()
+}
+
+/// Fails unless every box lies inside the viewport and is at least `min` (width, height).
+fn all_inside(
+    selectors: &[&str],
+    boxes: &[Rect],
+    size: (f64, f64),
+    min: (f64, f64),
+    when: &str,
+) -> Result<(), String> {
+    for (css, r) in selectors.iter().zip(boxes) {
+        if !r.inside(size) {
+            return Err(format!(
+                "{when}: {css} is not inside the {}×{} viewport: {r}",
+                size.0, size.1
+            ));
+        }
+        if r.width() < min.0 || r.height() < min.1 {
+            return Err(format!("{when}: {css} is too small to read: {r}"));
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the page runs and has trained at least one epoch.
+fn wait_running(session: &Session) -> Result<(), String> {
+    wait_for(
+        session,
+        "running, epoch >= 1",
+        Duration::from_secs(90),
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
+    )
+    .map(drop)
+}
+
+/// Polls `script` (returning true or false) every 250 ms for at most `timeout`.
+fn wait_script(
+    session: &Session,
+    what: &str,
+    script: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        if session.execute(script, vec![])?.as_bool() == Some(true) {
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            return Err(format!(
+                "timed out after {:.0} s waiting for {what}",
+                timeout.as_secs_f64()
+            ));
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
+/// network diagram lie inside the viewport without scrolling. The backend note is one line
+/// with a × that removes it, and the maps move up by its height. A notice longer than the
+/// line (a network that starts above Max units) is cut with an ellipsis and carries its full
+/// text as a tooltip; focusing it shows the whole text (it grows), and × removes it (paused,
+/// so that no growth meets the cap again meanwhile).
+fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    const SIZE: (f64, f64) = (700.0, 500.0);
+    const SEEN: [&str; 3] = ["#heatmap", "#baseline-heatmap", "#network"];
+    const LINE: f64 = 40.0;
+    open(session, &format!("{base}index.html#embed=1&backend=cpu"))?;
+    wait_running(session)?;
+    let before = rects(session, &SEEN)?;
+    all_inside(
+        &SEEN,
+        &before,
+        SIZE,
+        (120.0, 100.0),
+        "with the backend note",
+    )?;
+    save(out_dir, "embed-700x500.png", &session.screenshot()?)?;
+    let note = rects(session, &["#backend-note"])?[0];
+    if note.height() > LINE {
+        return Err(format!("the backend note takes more than one line: {note}"));
+    }
+    session.click("#backend-note .dismiss")?;
+    wait_script(
+        session,
+        "the backend note to go",
+        "return document.getElementById('backend-note').hidden;",
+        Duration::from_secs(5),
+    )?;
+    let after = rects(session, &SEEN)?;
+    let moved = before[0].top - after[0].top;
+    if moved < note.height() - 1.0 {
+        return Err(format!(
+            "dismissing the {:.0} px backend note moved the maps up by {moved:.0} px only",
+            note.height()
+        ));
+    }
+
+    open(
+        session,
+        &format!("{base}index.html#embed=1&backend=cpu&layers=8&max-units=4"),
+    )?;
+    wait_running(session)?;
+    let sel = "#notices li[data-cause=unit-cap] span";
+    wait_script(
+        session,
+        "the unit-cap notice",
+        &format!("return !!document.querySelector('{sel}');"),
+        Duration::from_secs(10),
+    )?;
+    let with_notice = rects(session, &SEEN)?;
+    all_inside(
+        &SEEN,
+        &with_notice,
+        SIZE,
+        (120.0, 100.0),
+        "with two notices",
+    )?;
+    let facts = session.execute(
+        "const s = document.querySelector(arguments[0]);
+         const r = s.getBoundingClientRect();
+         return [r.height, s.scrollWidth > s.clientWidth, s.title === s.textContent,
+                 getComputedStyle(s).textOverflow];",
+        vec![sel.into()],
+    )?;
+    let part = facts.as_array().unwrap_or_default();
+    let line = part.first().and_then(Json::as_f64).unwrap_or(f64::NAN);
+    let cut = part.get(1).and_then(Json::as_bool) == Some(true);
+    let titled = part.get(2).and_then(Json::as_bool) == Some(true);
+    let overflow = part
+        .get(3)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if !(line <= LINE && cut && titled && overflow == "ellipsis") {
+        return Err(format!(
+            "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
+        ));
+    }
+    session.execute(
+        "document.querySelector(arguments[0]).focus();",
+        vec![sel.into()],
+    )?;
+    let open_height = session
+        .execute(
+            "return document.querySelector(arguments[0]).getBoundingClientRect().height;",
+            vec![sel.into()],
+        )?
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    if open_height.is_nan() || open_height <= line * 1.5 {
+        return Err(format!(
+            "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
+        ));
+    }
+    save(out_dir, "embed-notice-open.png", &session.screenshot()?)?;
+    // Paused first: a scheduled growth that meets the cap raises the notice again.
+    session.click("#play")?;
+    wait_for(session, "paused", Duration::from_secs(10), |a| {
+        Ok(a.is("state", "paused"))
+    })?;
+    session.click("#notices li[data-cause=unit-cap] .dismiss")?;
+    wait_script(
+        session,
+        "the unit-cap notice to go",
+        &format!("return !document.querySelector('{sel}');"),
+        Duration::from_secs(5),
+    )?;
+    Ok(format!(
+        "maps {} and {}, network {}; the backend note ({:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed",
+        before[0],
+        before[1],
+        before[2],
+        note.height()
+    ))
+}
+
+/// `phone-layout`: on a 390×844 phone the two maps sit side by side (tops within 4 px, no
+/// overlap, each at least 120 px wide) in the first screen, so that they can be compared; at
+/// 1000 px wide they are side by side as well and larger (the phone shrinks them, it does not
+/// stack them).
+fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    const SIZE: (f64, f64) = (390.0, 844.0);
+    const MAPS: [&str; 2] = ["#heatmap", "#baseline-heatmap"];
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    wait_running(session)?;
+    let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
+        let (a, c) = (b[0], b[1]);
+        if (a.top - c.top).abs() > 4.0 || a.right > c.left {
+            return Err(format!(
+                "{what}: the maps are not side by side: Firefly's {a}, the baseline's {c}"
+            ));
+        }
+        Ok(())
+    };
+    let phone = rects(session, &MAPS)?;
+    side_by_side(&phone, "at 390×844")?;
+    all_inside(&MAPS, &phone, SIZE, (120.0, 120.0), "at 390×844")?;
+    save(out_dir, "phone.png", &session.screenshot()?)?;
+    let metrics = Json::obj([
+        ("width", 1000.0.into()),
+        ("height", 844.0.into()),
+        ("deviceScaleFactor", 1.0.into()),
+        ("mobile", false.into()),
+    ]);
+    session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
+    thread::sleep(POLL);
+    let wide = rects(session, &MAPS)?;
+    side_by_side(&wide, "at 1000×844")?;
+    if wide[0].width() <= phone[0].width() {
+        return Err(format!(
+            "the maps did not grow with the screen: {} at 390 px, {} at 1000 px",
+            phone[0], wide[0]
+        ));
+    }
+    Ok(format!(
+        "at 390×844: {} and {}; at 1000×844: {} and {}",
+        phone[0], phone[1], wide[0], wide[1]
+    ))
+}
+
+/// `slowmo-banner`: at 1400×1000 with slow motion on, a growth stops at its first part and
+/// the page explains it; the explanation shows, and the network diagram moves by at most 8 px
+/// and stays inside the first screen.
+fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu&slowmo=1"))?;
+    wait_running(session)?;
+    let before = rects(session, &["#network"])?[0];
+    session.execute(
+        "const a = document.activeElement;
+         if (a && a !== document.body && typeof a.blur === 'function') a.blur();",
+        vec![],
+    )?;
+    session.press("g")?;
+    wait_script(
+        session,
+        "the slow-motion explanation",
+        "const e = document.getElementById('explain');
+         return !e.hidden && e.textContent.length > 0;",
+        Duration::from_secs(30),
+    )?;
+    let explain = rects(session, &["#explain"])?[0];
+    let after = rects(session, &["#network"])?[0];
+    save(out_dir, "slowmo-banner.png", &session.screenshot()?)?;
+    if !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0 {
+        return Err(format!(
+            "the explanation ({explain}) moved the diagram from {before} to {after}"
+        ));
+    }
+    Ok(format!(
+        "explanation {explain}; diagram {before}, then {after}"
+    ))
 }
 
 /// `first-screen`: with the viewport at 1400×1000 the maps, the diagram, the loss curves and
