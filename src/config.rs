@@ -72,6 +72,61 @@ pub struct TrainConfig {
     pub max_growths: usize,
     /// Reset or carry the optimiser's moments across growth.
     pub on_growth: OnGrowth,
+    /// A penalty on the weights (not the biases), as TensorFlow Playground's: none, L1 or L2.
+    #[serde(default)]
+    pub regularization: Regularization,
+    /// Its rate.
+    #[serde(default)]
+    pub regularization_rate: f32,
+}
+
+/// A penalty on the weights added to the loss while training: L1 adds rate·Σ|w| (its gradient
+/// rate·sign(w)), L2 adds rate·½Σw² (its gradient rate·w). Biases are not penalised. The losses
+/// the page and the experiments report are the data loss alone, as TensorFlow Playground's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Regularization {
+    /// No penalty (the default).
+    #[default]
+    None,
+    /// rate·Σ|w|.
+    L1,
+    /// rate·½Σw².
+    L2,
+}
+
+impl Regularization {
+    /// The name used in links and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Regularization::None => "none",
+            Regularization::L1 => "l1",
+            Regularization::L2 => "l2",
+        }
+    }
+
+    /// The penalty's gradient for weight `w` at `rate`.
+    pub fn gradient(self, w: f32, rate: f32) -> f32 {
+        match self {
+            Regularization::None => 0.0,
+            Regularization::L1 => rate * w.signum() * f32::from(w != 0.0),
+            Regularization::L2 => rate * w,
+        }
+    }
+}
+
+impl std::str::FromStr for Regularization {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Ok(Regularization::None),
+            "l1" => Ok(Regularization::L1),
+            "l2" => Ok(Regularization::L2),
+            _ => Err(EngineError::InvalidConfig(format!(
+                "expected none, l1 or l2, got \"{s}\""
+            ))),
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -85,6 +140,8 @@ impl Default for TrainConfig {
             max_units: 32,
             max_growths: 0,
             on_growth: OnGrowth::Reset,
+            regularization: Regularization::None,
+            regularization_rate: 0.0,
         }
     }
 }
@@ -155,6 +212,7 @@ impl RunConfig {
                 max_units: 1000,
                 max_growths: 0,
                 on_growth: OnGrowth::Reset,
+                ..TrainConfig::default()
             },
             growth: GrowthConfig {
                 method,
@@ -187,6 +245,12 @@ impl RunConfig {
             return bad(format!(
                 "batch size must be at most 100000, got {}",
                 t.batch_size
+            ));
+        }
+        if !(t.regularization_rate.is_finite() && (0.0..=10.0).contains(&t.regularization_rate)) {
+            return bad(format!(
+                "regularization rate must be in [0, 10], got {}",
+                t.regularization_rate
             ));
         }
         if t.epochs_per_growth == 0 {

@@ -11,6 +11,7 @@
 //! Weights live in an [`Mlp`]; the optimiser's moments are [`Mlp`]s of the same shape, so growth
 //! reshapes them with the same surgery as the weights ([`crate::grow::Surgery::Moments`]).
 
+use crate::config::Regularization;
 use crate::data::Task;
 use crate::model::{Activation, BlockKind, Mlp, n_outputs};
 use crate::optim::OptimizerKind;
@@ -543,6 +544,58 @@ impl HostOptimizer {
             }
         }
     }
+}
+
+/// Which parameters of [`params`] are weights (the rest are biases), in that order: the ones a
+/// [`Regularization`] penalises.
+pub fn weight_mask(mlp: &Mlp) -> Vec<bool> {
+    let mut out = Vec::with_capacity(mlp.blocks.len() * 3 + 2);
+    for block in &mlp.blocks {
+        out.push(true);
+        out.push(false);
+        if block.fan_out.is_some() {
+            out.push(true);
+        }
+    }
+    out.push(true);
+    out.push(false);
+    out
+}
+
+/// Adds the penalty's gradient to every weight's gradient (biases untouched).
+pub fn regularize(mlp: &Mlp, grads: &mut Mlp, penalty: Regularization, rate: f32) {
+    if penalty == Regularization::None || rate == 0.0 {
+        return;
+    }
+    let mask = weight_mask(mlp);
+    for ((g, w), is_weight) in params_mut(grads).into_iter().zip(params(mlp)).zip(mask) {
+        if is_weight {
+            for (g, w) in g.iter_mut().zip(w) {
+                *g += penalty.gradient(*w, rate);
+            }
+        }
+    }
+}
+
+/// [`train_step`] with a penalty on the weights: its gradient is added before the update. The
+/// returned loss is the data loss alone.
+#[allow(clippy::too_many_arguments)]
+pub fn train_step_regularized(
+    mlp: &mut Mlp,
+    optimizer: &mut HostOptimizer,
+    learning_rate: f32,
+    penalty: (Regularization, f32),
+    inputs: &[f32],
+    labels: &[f32],
+    ws: &mut Workspace,
+) -> f32 {
+    let loss = gradients(mlp, inputs, labels, ws);
+    if let Some(mut grads) = ws.grads.take() {
+        regularize(mlp, &mut grads, penalty.0, penalty.1);
+        optimizer.step(learning_rate, mlp, &grads);
+        ws.grads = Some(grads);
+    }
+    loss
 }
 
 /// One fused training step on a mini-batch: gradients, then the optimiser update. Returns the

@@ -8,7 +8,7 @@
 //! parses it, checks it against the setting's range and writes it into [`PageOptions`], or says
 //! what is wrong in a message that names the setting.
 
-use crate::config::{OnGrowth, RunConfig};
+use crate::config::{OnGrowth, Regularization, RunConfig};
 use crate::continual::TaskSpec;
 use crate::data::DatasetKind;
 use crate::grow::{Budget, Method, ScorePath};
@@ -634,6 +634,67 @@ pub static SETTINGS: &[Setting] = &[
         put: |s, o, v| {
             o.config.train.optimizer = s.named::<OptimizerKind>(v)?;
             Ok(())
+        },
+    },
+    Setting {
+        key: "regularization",
+        aliases: &[],
+        id: "regularization",
+        label: "Regularization",
+        help: "A penalty on the weights (not the biases) while training, as in TensorFlow Playground: L1 adds rate·Σ|w|, L2 adds rate·½Σw². The losses shown are the data loss alone.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[("none", "None"), ("l1", "L1"), ("l2", "L2")],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.train.regularization.name().into(),
+        put: |s, o, v| {
+            o.config.train.regularization = s.named::<Regularization>(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "reg-rate",
+        aliases: &[],
+        id: "reg-rate",
+        label: "Regularization rate",
+        help: "How strongly the penalty pulls the weights towards zero.",
+        group: Group::Run,
+        widget: Widget::Select {
+            options: &[
+                ("0", "0"),
+                ("0.001", "0.001"),
+                ("0.003", "0.003"),
+                ("0.01", "0.01"),
+                ("0.03", "0.03"),
+                ("0.1", "0.1"),
+                ("0.3", "0.3"),
+                ("1", "1"),
+                ("3", "3"),
+                ("10", "10"),
+            ],
+            custom: None,
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.train.regularization_rate.to_string(),
+        put: |s, o, v| {
+            const RATES: [f32; 10] = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0];
+            let rate = s.number(v)? as f32;
+            match RATES
+                .iter()
+                .find(|r| (**r - rate).abs() <= 1e-6 * r.max(1e-3))
+            {
+                Some(r) => {
+                    o.config.train.regularization_rate = *r;
+                    Ok(())
+                }
+                None => Err(format!(
+                    "{}: {} is not one of 0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10",
+                    s.label,
+                    echo(v)
+                )),
+            }
         },
     },
     Setting {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 pub use crate::config::OnGrowth;
-use crate::config::RunConfig;
+use crate::config::{Regularization, RunConfig};
 use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
 use crate::fused::{self, HostOptimizer, Workspace};
@@ -640,10 +640,14 @@ impl Session {
             } else {
                 (&host.train_x[..], &self.train_labels[..])
             };
-            fused::train_step(
+            fused::train_step_regularized(
                 &mut host.mlp,
                 &mut host.optimizer,
                 self.learning_rate,
+                (
+                    self.config.train.regularization,
+                    self.config.train.regularization_rate,
+                ),
                 x,
                 y,
                 &mut host.ws,
@@ -678,7 +682,27 @@ impl Session {
             .map(|p| p.clone().autodiff().require_grad())
             .collect();
         let grads = loss(forward_with(&self.model.shape, &leaves, x), &t).backward();
-        let g = leaves.iter().map(|l| l.grad(&grads)).collect();
+        let mut g: Vec<Option<Tensor<2>>> = leaves.iter().map(|l| l.grad(&grads)).collect();
+        let (penalty, rate) = (
+            self.config.train.regularization,
+            self.config.train.regularization_rate,
+        );
+        if penalty != Regularization::None && rate != 0.0 {
+            // The penalty's gradient on the weights, as `fused::regularize` adds it.
+            let mask = fused::weight_mask(&self.model.shape);
+            for ((g, p), is_weight) in g.iter_mut().zip(&self.model.params).zip(mask) {
+                if !is_weight {
+                    continue;
+                }
+                if let Some(grad) = g.take() {
+                    let extra = match penalty {
+                        Regularization::L1 => p.clone().sign().mul_scalar(rate),
+                        _ => p.clone().mul_scalar(rate),
+                    };
+                    *g = Some(grad + extra);
+                }
+            }
+        }
         self.model.params = self
             .optimizer
             .step(self.learning_rate, &self.model.params, g);
