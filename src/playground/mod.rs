@@ -454,6 +454,10 @@ impl Playground {
             Msg::TogglePlay => {
                 if !self.failed {
                     self.running = !self.running;
+                    // Epochs stepped while paused are not owed to the pace.
+                    if self.running {
+                        self.allowance = self.allowance.max(self.main.epoch() as f64);
+                    }
                     self.step_to = None;
                     self.explain = None;
                 }

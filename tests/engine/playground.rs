@@ -444,6 +444,19 @@ fn a_paused_page_does_not_bank_time() {
         paused_at,
         p.main().epoch()
     );
+    // Epochs stepped while paused are not owed: training goes on at once after Play.
+    p.update(Msg::TogglePlay);
+    for _ in 0..40 {
+        p.update(Msg::Step);
+        settle(&mut p);
+    }
+    let stepped_to = p.main().epoch();
+    p.update(Msg::TogglePlay);
+    play(&mut p, 3.0 / 60.0);
+    assert!(
+        p.main().epoch() > stepped_to,
+        "trains right after Play: still at {stepped_to}"
+    );
 }
 
 #[test]
