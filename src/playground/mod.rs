@@ -282,6 +282,12 @@ impl Playground {
         &self.data
     }
 
+    /// Whether the runs train on the person's own points (a CSV file or clicked points), which
+    /// the link does not carry.
+    pub fn custom_data(&self) -> bool {
+        self.custom_data
+    }
+
     /// A number that changes whenever the data changes.
     pub fn data_version(&self) -> u64 {
         self.data_version

@@ -366,11 +366,22 @@ fn copy_field(field: &str, button: &str) {
 
 /// Opens or closes the Share dialog; when open, writes its link and snippet from the options
 /// and the dialog's checkboxes.
-pub fn share(open: bool, options: &PageOptions) -> Result<(), JsValue> {
+pub fn share(open: bool, options: &PageOptions, custom_data: bool) -> Result<(), JsValue> {
     let dialog: HtmlElement = by_id("share-dialog")?;
     if !open {
         dom::set_hidden(&dialog, true);
         return Ok(());
+    }
+    // A link carries settings, not points: say so when the runs train on the person's own.
+    if let Ok(hint) = by_id::<Element>("share-hint") {
+        dom::set_text(
+            &hint,
+            if custom_data {
+                "The link opens this experiment's settings, but not your points: they are not in the link, so whoever opens it trains on the generated data set. Save → Run (JSON) keeps them."
+            } else {
+                "The link opens this experiment as it is set now: same seed, same data, same growth decisions."
+            },
+        );
     }
     if dialog.hidden() {
         // Opening: the checkboxes start from the page as it is.

@@ -378,8 +378,8 @@ async fn handle(
                 Err(message) => host.refuse(playground, Some(name), message),
             }
         }
-        Event::Share(open) => host::share(open, playground.options())?,
-        Event::ShareChanged => host::share(true, playground.options())?,
+        Event::Share(open) => host::share(open, playground.options(), playground.custom_data())?,
+        Event::ShareChanged => host::share(true, playground.options(), playground.custom_data())?,
         Event::Save(kind) => {
             if let Err(e) = host::save(kind, playground).await {
                 web_sys::console::error_1(&e);

@@ -704,6 +704,12 @@ impl View {
         set_attr(root, "data-baseline-loss", &loss(p.baseline()));
         set_attr(root, "data-settings", &p.settings_hash());
         set_attr(root, "data-points", &p.data().len().to_string());
+        // The person's own points: no generated data set is the one shown.
+        set_attr(
+            root,
+            "data-custom-data",
+            if p.custom_data() { "1" } else { "0" },
+        );
         set_attr(root, "data-seeds", &p.options().seeds.to_string());
         set_attr(root, "data-slowest-epoch", &p.slowest_epoch().to_string());
         set_attr(root, "data-steps", &p.steps_trained().to_string());

@@ -491,6 +491,28 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
             app.get("notices").unwrap_or_default()
         ));
     }
+    // The page says the points are the person's own, and the Share dialog that the link does
+    // not carry them.
+    if !app.is("custom-data", "1") {
+        return Err(format!(
+            "data-custom-data is {:?} after the upload",
+            app.get("custom-data")
+        ));
+    }
+    session.click("#share")?;
+    thread::sleep(Duration::from_millis(300));
+    let hint = session
+        .execute(
+            "const e = document.getElementById('share-hint'); return e ? e.innerText : '';",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    session.click("#share-close")?;
+    if !hint.contains("not your points") {
+        return Err(format!("the Share dialog claims the data travels: {hint:?}"));
+    }
     // Training on the large data keeps frames coming.
     session.execute("window.__gaps.max = 0; return null;", vec![])?;
     thread::sleep(Duration::from_secs(3));
@@ -521,6 +543,6 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         return Err("the refused file replaced the data".into());
     }
     Ok(format!(
-        "99,000 points loaded in {loaded:.1} s; longest frame gap while training {gap:.0} ms; 5 MB file refused in {refused:.1} s"
+        "99,000 points loaded in {loaded:.1} s, shown as your own (the Share dialog says they are not in the link); longest frame gap while training {gap:.0} ms; 5 MB file refused in {refused:.1} s"
     ))
 }
