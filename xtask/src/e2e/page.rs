@@ -511,7 +511,9 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         .to_string();
     session.click("#share-close")?;
     if !hint.contains("not your points") {
-        return Err(format!("the Share dialog claims the data travels: {hint:?}"));
+        return Err(format!(
+            "the Share dialog claims the data travels: {hint:?}"
+        ));
     }
     // Training on the large data keeps frames coming.
     session.execute("window.__gaps.max = 0; return null;", vec![])?;
