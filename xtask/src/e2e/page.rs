@@ -56,7 +56,7 @@ fn location_hash(session: &Session) -> Result<String, String> {
 /// `losses`: the opening page, as a new user watches it: it reports both runs' losses and says
 /// what to look for; after 20 s it is still growing (the page plays at 100 epochs a second and
 /// waits after each growth, so its 15 growths take about a minute); at 60 s Firefly's training
-/// loss is at most the baseline's, as the text says. Screenshots at 20 s and 60 s.
+/// loss is at most the baseline's, as the text says. Screenshots at 10, 20, 30 and 60 s.
 fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
     wait_for(session, "both losses", Duration::from_secs(90), |a| {
@@ -76,6 +76,8 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             "#look-for does not say what to look for: {look_for:?}"
         ));
     }
+    std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
+    save(out_dir, "opening-10s.png", &session.screenshot()?)?;
     std::thread::sleep(Duration::from_secs(20).saturating_sub(started.elapsed()));
     let at_20 = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
     save(out_dir, "opening-20s.png", &session.screenshot()?)?;
@@ -86,6 +88,8 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             at_20.get("state")
         ));
     }
+    std::thread::sleep(Duration::from_secs(30).saturating_sub(started.elapsed()));
+    save(out_dir, "opening-30s.png", &session.screenshot()?)?;
     std::thread::sleep(Duration::from_secs(60).saturating_sub(started.elapsed()));
     let at_60 = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
     save(out_dir, "opening-60s.png", &session.screenshot()?)?;
