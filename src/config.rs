@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{DataConfig, DatasetKind};
 use crate::error::EngineError;
+use crate::features::Features;
 use crate::grow::{Budget, GrowthConfig, Method};
 use crate::model::{Activation, ModelConfig};
 use crate::optim::OptimizerKind;
@@ -153,8 +154,11 @@ pub struct RunConfig {
     pub seed: u64,
     /// The data.
     pub data: DataConfig,
-    /// The starting network.
+    /// The starting network (`model.n_inputs` equals `features.len()`).
     pub model: ModelConfig,
+    /// What the first layer reads of each point (x₁ and x₂ unless chosen).
+    #[serde(default)]
+    pub features: Features,
     /// Optimiser and schedule.
     pub train: TrainConfig,
     /// Growth method and its settings.
@@ -173,6 +177,7 @@ impl Default for RunConfig {
                 hidden: vec![2],
                 activation: Activation::Tanh,
             },
+            features: Features::PLANE,
             train: TrainConfig::default(),
             growth: GrowthConfig::default(),
         }
@@ -203,6 +208,7 @@ impl RunConfig {
                 hidden: vec![1],
                 activation: Activation::Tanh,
             },
+            features: Features::PLANE,
             train: TrainConfig {
                 optimizer: PROTOCOL_OPTIMIZER,
                 learning_rate: PROTOCOL_LR,
@@ -227,10 +233,13 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), EngineError> {
         self.data.validate()?;
         self.model.validate()?;
-        if self.model.n_inputs != 2 {
-            return Err(EngineError::InvalidConfig(
-                "the playground's networks take 2 inputs (x, y)".into(),
-            ));
+        if self.model.n_inputs != self.features.len() {
+            return Err(EngineError::InvalidConfig(format!(
+                "the network reads {} inputs but {} input features are on ({})",
+                self.model.n_inputs,
+                self.features.len(),
+                self.features
+            )));
         }
         self.growth.validate()?;
         let t = &self.train;

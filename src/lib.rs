@@ -13,6 +13,7 @@ pub mod continual;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod features;
 pub mod fused;
 pub mod grow;
 pub mod model;

@@ -11,6 +11,7 @@
 use crate::config::{OnGrowth, Regularization, RunConfig};
 use crate::continual::TaskSpec;
 use crate::data::DatasetKind;
+use crate::features::Features;
 use crate::grow::{Budget, Method, ScorePath};
 use crate::model::Activation;
 use crate::optim::OptimizerKind;
@@ -166,6 +167,12 @@ pub enum Widget {
     },
     /// A checkbox (`1` on, `0` off in links).
     Checkbox,
+    /// A row of toggles, any of which may be on; the value is the keys of those on, joined by
+    /// commas (`x1,x2,x1sq`).
+    Toggles {
+        /// The toggles: `(key, label)`.
+        options: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// What changing a setting does to the runs.
@@ -544,6 +551,33 @@ pub static SETTINGS: &[Setting] = &[
         get: |o| o.config.train.batch_size.to_string(),
         put: |s, o, v| {
             o.config.train.batch_size = s.count(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        key: "features",
+        aliases: &[],
+        id: "features",
+        label: "Features",
+        help: "What the first layer reads of each point: x₁ and x₂ themselves, their squares and product (on the same scale, x/6), and sin x₁, sin x₂ as TensorFlow Playground computes them. At least one must be on.",
+        group: Group::Run,
+        widget: Widget::Toggles {
+            options: &[
+                ("x1", "x₁"),
+                ("x2", "x₂"),
+                ("x1sq", "x₁²"),
+                ("x2sq", "x₂²"),
+                ("x1x2", "x₁x₂"),
+                ("sinx1", "sin x₁"),
+                ("sinx2", "sin x₂"),
+            ],
+        },
+        effect: Effect::Restart,
+        get: |o| o.config.features.to_string(),
+        put: |s, o, v| {
+            let features = Features::parse(v).map_err(|e| format!("{}: {e}", s.label))?;
+            o.config.features = features;
+            o.config.model.n_inputs = features.len();
             Ok(())
         },
     },

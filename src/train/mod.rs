@@ -108,8 +108,8 @@ impl HostTrain {
             mlp: mlp.clone(),
             optimizer: HostOptimizer::new(config.train.optimizer),
             ws: Workspace::default(),
-            train_x: Dataset::inputs(&data.train),
-            test_x: Dataset::inputs(&data.test),
+            train_x: config.features.map(&Dataset::inputs(&data.train)),
+            test_x: config.features.map(&Dataset::inputs(&data.test)),
             epoch_x: Vec::new(),
             epoch_y: Vec::new(),
         }
@@ -181,10 +181,19 @@ impl Session {
             ));
         }
         let mlp = Mlp::new(&config.model, data.task, config.seed)?;
-        let train_inputs = inputs_tensor(&Dataset::inputs(&data.train), 2, &device);
+        let features = config.features;
+        let train_inputs = inputs_tensor(
+            &features.map(&Dataset::inputs(&data.train)),
+            features.len(),
+            &device,
+        );
         let train_labels = Dataset::labels(&data.train);
         let train_targets = Targets::new(&train_labels, data.task, &device);
-        let test_inputs = inputs_tensor(&Dataset::inputs(&data.test), 2, &device);
+        let test_inputs = inputs_tensor(
+            &features.map(&Dataset::inputs(&data.test)),
+            features.len(),
+            &device,
+        );
         let test_labels = Dataset::labels(&data.test);
         let model = DeviceMlp::upload(&mlp, &device);
         let optimizer = Optimizer::new(config.train.optimizer, model.params.len());
@@ -227,19 +236,25 @@ impl Session {
                 "the data needs at least one training and one test point".into(),
             ));
         }
-        self.train_inputs = inputs_tensor(&Dataset::inputs(&data.train), 2, &self.device);
+        self.train_inputs = self.inputs_tensor(&Dataset::inputs(&data.train));
         self.train_labels = Dataset::labels(&data.train);
         self.train_targets = Targets::new(&self.train_labels, data.task, &self.device);
-        self.test_inputs = inputs_tensor(&Dataset::inputs(&data.test), 2, &self.device);
+        self.test_inputs = self.inputs_tensor(&Dataset::inputs(&data.test));
         self.test_labels = Dataset::labels(&data.test);
         if let Some(host) = &mut self.host {
-            host.train_x = Dataset::inputs(&data.train);
-            host.test_x = Dataset::inputs(&data.test);
+            host.train_x = self.config.features.map(&Dataset::inputs(&data.train));
+            host.test_x = self.config.features.map(&Dataset::inputs(&data.test));
         }
         self.data = data;
         self.batch = 0;
         self.epoch_data = None;
         Ok(())
+    }
+
+    /// The network's inputs for model coordinates `[n, 2]`, on the session's device.
+    fn inputs_tensor(&self, coords: &[f32]) -> Tensor<2> {
+        let features = self.config.features;
+        inputs_tensor(&features.map(coords), features.len(), &self.device)
     }
 
     /// The run's configuration.
@@ -369,7 +384,7 @@ impl Session {
             EngineError::InvalidConfig(format!("the network does not fit together: {e}"))
         })?;
         if mlp.task != self.data.task
-            || mlp.n_inputs != 2
+            || mlp.n_inputs != self.config.features.len()
             || mlp.out_bias.len() != crate::model::n_outputs(mlp.task)
         {
             return bad("the network was trained on a different task".into());
@@ -442,12 +457,18 @@ impl Session {
         self.model.download().await
     }
 
-    /// The network's outputs on row-major inputs `[n, 2]` (model input units; one read).
-    pub async fn predict(&self, inputs: &[f32]) -> Result<Vec<f32>, EngineError> {
+    /// The network's outputs at row-major model coordinates `[n, 2]` (plane / 6, as
+    /// [`Dataset::inputs`]; the run's input features are computed from them; one read).
+    pub async fn predict(&self, coords: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let inputs = self.config.features.map(coords);
         if let Some(host) = &self.host {
-            return Ok(fused::forward(&host.mlp, inputs, &mut Workspace::default()));
+            return Ok(fused::forward(
+                &host.mlp,
+                &inputs,
+                &mut Workspace::default(),
+            ));
         }
-        let x = inputs_tensor(inputs, 2, &self.device);
+        let x = self.inputs_tensor(coords);
         let out = forward_with(&self.model.shape, &self.model.params, x);
         let mut read = read_all(vec![out]).await?;
         read.pop()
@@ -464,9 +485,11 @@ impl Session {
     ) -> Result<Snapshot, EngineError> {
         if let Some(host) = &self.host {
             let mut ws = Workspace::default();
-            let out = fused::forward_for_drawing(&host.mlp, &grid_inputs(resolution), &mut ws);
-            let (_, units) =
-                fused::forward_with_activations(&host.mlp, &grid_inputs(thumb_resolution), &mut ws);
+            let features = self.config.features;
+            let grid = features.map(&grid_inputs(resolution));
+            let out = fused::forward_for_drawing(&host.mlp, &grid, &mut ws);
+            let thumbs = features.map(&grid_inputs(thumb_resolution));
+            let (_, units) = fused::forward_with_activations(&host.mlp, &thumbs, &mut ws);
             return Ok(Snapshot {
                 resolution,
                 n_outputs: crate::model::n_outputs(self.data.task),
@@ -477,13 +500,13 @@ impl Session {
             });
         }
         let shape = &self.model.shape;
-        let grid = inputs_tensor(&grid_inputs(resolution), 2, &self.device);
+        let grid = self.inputs_tensor(&grid_inputs(resolution));
         let out = forward_with(shape, &self.model.params, grid);
         let heat = match self.data.task {
             Task::Classification { .. } => burn::tensor::activation::softmax(out, 1),
             Task::Regression => out,
         };
-        let thumbs = inputs_tensor(&grid_inputs(thumb_resolution), 2, &self.device);
+        let thumbs = self.inputs_tensor(&grid_inputs(thumb_resolution));
         let mut captured = Vec::new();
         forward_hooked(shape, &self.model.params, thumbs, &mut |_, _, _, h| {
             captured.push(h.clone());
@@ -618,6 +641,7 @@ impl Session {
             0 => n,
             b => b.min(n),
         };
+        let d = self.config.features.len();
         if let Some(host) = &mut self.host {
             if self.batch == 0 && batch_size < n {
                 let mut order: Vec<usize> = (0..n).collect();
@@ -626,7 +650,7 @@ impl Session {
                 host.epoch_y.clear();
                 for &i in &order {
                     host.epoch_x
-                        .extend_from_slice(&host.train_x[2 * i..2 * i + 2]);
+                        .extend_from_slice(&host.train_x[d * i..d * (i + 1)]);
                     host.epoch_y.push(self.train_labels[i]);
                 }
             }
@@ -634,7 +658,7 @@ impl Session {
             let len = batch_size.min(n - start);
             let (x, y) = if batch_size < n {
                 (
-                    &host.epoch_x[2 * start..2 * (start + len)],
+                    &host.epoch_x[d * start..d * (start + len)],
                     &host.epoch_y[start..start + len],
                 )
             } else {
@@ -659,7 +683,7 @@ impl Session {
             order.shuffle(&mut self.rng);
             let shuffled: Vec<Sample> = order.iter().map(|&i| self.data.train[i]).collect();
             self.epoch_data = Some((
-                inputs_tensor(&Dataset::inputs(&shuffled), 2, &self.device),
+                self.inputs_tensor(&Dataset::inputs(&shuffled)),
                 Targets::new(&Dataset::labels(&shuffled), self.data.task, &self.device),
             ));
         }

@@ -39,6 +39,10 @@ pub fn build(inbox: &Inbox) -> Result<(), JsValue> {
             build_datasets(inbox, setting)?;
             continue;
         }
+        if let Widget::Toggles { options } = setting.widget {
+            build_toggles(inbox, setting, place, options)?;
+            continue;
+        }
         let parent: Element = by_id(place)?;
         let label = document.create_element("label")?;
         label.set_attribute("title", setting.help)?;
@@ -136,6 +140,66 @@ fn bind(inbox: &Inbox, setting: &'static Setting, control: &Element) -> Result<(
     Ok(())
 }
 
+/// A row of toggles (the input features): one checkbox per choice in a group labelled by the
+/// setting; any change sends the keys of those checked, joined by commas.
+fn build_toggles(
+    inbox: &Inbox,
+    setting: &'static Setting,
+    place: &str,
+    options: &'static [(&'static str, &'static str)],
+) -> Result<(), JsValue> {
+    let document = dom::document()?;
+    let parent: Element = by_id(place)?;
+    let group = document.create_element("div")?;
+    group.set_id(setting.id);
+    group.set_class_name("toggles");
+    group.set_attribute("role", "group")?;
+    group.set_attribute("title", setting.help)?;
+    group.set_attribute("aria-label", setting.label)?;
+    group.set_attribute("data-key", setting.key)?;
+    let title = document.create_element("span")?;
+    title.set_text_content(Some(setting.label));
+    group.append_child(&title)?;
+    for (value, text) in options {
+        let label = document.create_element("label")?;
+        label.set_class_name("toggle");
+        let input = document.create_element("input")?;
+        input.set_attribute("type", "checkbox")?;
+        input.set_id(&format!("{}-{value}", setting.id));
+        input.set_attribute("data-value", value)?;
+        let name = document.create_element("span")?;
+        name.set_text_content(Some(text));
+        label.append_child(&input)?;
+        label.append_child(&name)?;
+        group.append_child(&label)?;
+        let (inbox, source) = (inbox.clone(), group.clone());
+        listen(&input, "change", move |_: Event| {
+            let value = toggles_value(&source);
+            push(&inbox, PageEvent::App(Msg::Set(setting.key.into(), value)));
+        })?;
+    }
+    parent.append_child(&group)?;
+    Ok(())
+}
+
+/// The keys of a toggle group's checked boxes, joined by commas.
+fn toggles_value(group: &Element) -> String {
+    let mut on = Vec::new();
+    if let Ok(boxes) = group.query_selector_all("input[data-value]") {
+        for i in 0..boxes.length() {
+            if let Some(input) = boxes
+                .item(i)
+                .and_then(|n| n.dyn_into::<HtmlInputElement>().ok())
+                && input.checked()
+                && let Some(value) = input.get_attribute("data-value")
+            {
+                on.push(value);
+            }
+        }
+    }
+    on.join(",")
+}
+
 fn build_datasets(inbox: &Inbox, setting: &'static Setting) -> Result<(), JsValue> {
     let document = dom::document()?;
     let list: Element = by_id(setting.id)?;
@@ -211,6 +275,14 @@ pub fn write(options: &PageOptions) {
             Widget::Checkbox => {
                 if let Ok(input) = by_id::<HtmlInputElement>(setting.id) {
                     input.set_checked(value == "1");
+                }
+            }
+            Widget::Toggles { options } => {
+                let on: Vec<&str> = value.split(',').map(str::trim).collect();
+                for (key, _) in options {
+                    if let Ok(input) = by_id::<HtmlInputElement>(&format!("{}-{key}", setting.id)) {
+                        input.set_checked(on.contains(key));
+                    }
                 }
             }
             Widget::Range { suffix, zero, .. } => {

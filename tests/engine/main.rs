@@ -13,6 +13,7 @@ mod course;
 mod data;
 mod experiment;
 mod explain;
+mod features;
 mod fused;
 mod fuzz;
 mod golden;

@@ -31,6 +31,7 @@ fn other_value(setting: &settings::Setting) -> String {
             .find(|v| *v != default)
             .expect("a select has two choices"),
         Widget::Checkbox => if default == "1" { "0" } else { "1" }.into(),
+        Widget::Toggles { .. } => "x1,x2,x1sq".into(),
         Widget::Datasets => DatasetKind::ALL
             .iter()
             .map(|k| k.name().to_string())
@@ -55,6 +56,7 @@ fn out_of_range(setting: &settings::Setting) -> Option<String> {
         } => Some(format!("{}", max * 2.0)),
         Widget::Select { custom: None, .. } | Widget::Datasets => Some("no-such-choice".into()),
         Widget::Checkbox => Some("maybe".into()),
+        Widget::Toggles { .. } => Some("x3".into()),
         Widget::Text => Some("0".into()),
         Widget::None => None,
     }
