@@ -573,3 +573,285 @@ pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
         layer_labels,
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The diagram's edges: one per weight, where it runs, how thick it is drawn, which one the
+// pointer is on and what its hover text says.
+
+/// One end of a diagram edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Input `i`.
+    Input(usize),
+    /// Hidden unit `id` of layer `layer` (the block's index, from 0).
+    Unit {
+        /// The unit.
+        id: UnitId,
+        /// Its block's index.
+        layer: usize,
+    },
+    /// Position `index` of the stream after the residual layer `layer` (a pass-through dot).
+    Stream {
+        /// The residual block's index.
+        layer: usize,
+        /// The position in the stream, from 0.
+        index: usize,
+    },
+    /// Output `k`.
+    Output(usize),
+}
+
+/// One weight of the network as the diagram draws it: a curve from `a` to `b` (see
+/// [`edge_path`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Edge {
+    /// Where the weight reads from.
+    pub from: End,
+    /// Where it adds to.
+    pub to: End,
+    /// The weight.
+    pub weight: f32,
+    /// The curve's start (the `from` node's centre).
+    pub a: (f64, f64),
+    /// The curve's end (the `to` node's centre).
+    pub b: (f64, f64),
+    /// The hidden unit the edge fades in with while that unit appears (the unit it feeds for
+    /// input weights, the unit it leaves for a residual layer's weights back into the stream;
+    /// none for the output weights).
+    pub fades_with: Option<UnitId>,
+}
+
+/// Every weight of `net` as an edge between the nodes of `layout`, in drawing order: each
+/// block's input weights (stream position `i` to unit `j`), a residual block's weights back
+/// into the stream, then the output weights. A hidden unit sits where `moved` says (a growth
+/// animation) or else where the layout puts it.
+pub fn edges(net: &Mlp, layout: &Layout, moved: &HashMap<UnitId, (f64, f64)>) -> Vec<Edge> {
+    let at = |id: &UnitId| {
+        moved
+            .get(id)
+            .or_else(|| layout.units.get(id))
+            .copied()
+            .unwrap_or((0.0, 0.0))
+    };
+    let mut out = Vec::new();
+    let mut stream: Vec<(End, (f64, f64))> = layout
+        .columns
+        .first()
+        .map(|c| {
+            c.iter()
+                .enumerate()
+                .map(|(i, p)| (End::Input(i), *p))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut col = 1;
+    for (layer, block) in net.blocks.iter().enumerate() {
+        let units: Vec<(End, (f64, f64))> = block
+            .unit_ids
+            .iter()
+            .map(|id| (End::Unit { id: *id, layer }, at(id)))
+            .collect();
+        for (j, (to, b)) in units.iter().enumerate().take(block.n_units()) {
+            for (i, (from, a)) in stream.iter().enumerate().take(block.d_in()) {
+                out.push(Edge {
+                    from: *from,
+                    to: *to,
+                    weight: block.fan_in.get(i, j),
+                    a: *a,
+                    b: *b,
+                    fades_with: block.unit_ids.get(j).copied(),
+                });
+            }
+        }
+        col += 1;
+        match (block.kind, &block.fan_out) {
+            (BlockKind::Residual, Some(fan_out)) => {
+                let next: Vec<(End, (f64, f64))> = layout
+                    .columns
+                    .get(col)
+                    .map(|c| {
+                        c.iter()
+                            .enumerate()
+                            .map(|(index, p)| (End::Stream { layer, index }, *p))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (j, (from, a)) in units.iter().enumerate().take(fan_out.rows) {
+                    for (k, (to, b)) in next.iter().enumerate().take(fan_out.cols) {
+                        out.push(Edge {
+                            from: *from,
+                            to: *to,
+                            weight: fan_out.get(j, k),
+                            a: *a,
+                            b: *b,
+                            fades_with: block.unit_ids.get(j).copied(),
+                        });
+                    }
+                }
+                stream = next;
+                col += 1;
+            }
+            _ => stream = units,
+        }
+    }
+    if let Some(outputs) = layout.columns.last() {
+        for (k, b) in outputs.iter().enumerate().take(net.out_weight.cols) {
+            for (i, (from, a)) in stream.iter().enumerate().take(net.out_weight.rows) {
+                out.push(Edge {
+                    from: *from,
+                    to: End::Output(k),
+                    weight: net.out_weight.get(i, k),
+                    a: *a,
+                    b: *b,
+                    fades_with: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The width an edge is drawn at, as TensorFlow Playground draws its links: growing with
+/// |weight| (2 px per unit of weight), from a hairline of 0.4 px so that a zero weight still
+/// shows, to 6 px from |w| = 3 on; a weight that is not finite is a hairline.
+pub fn edge_width(weight: f32) -> f64 {
+    let w = f64::from(weight).abs();
+    if w.is_finite() {
+        (w * 2.0).clamp(0.4, 6.0)
+    } else {
+        0.4
+    }
+}
+
+/// Straight pieces an edge's curve is measured in ([`edge_path`]); the drawn curve strays
+/// from them by well under a pixel at the diagram's sizes.
+pub const EDGE_PIECES: usize = 16;
+
+/// The points of the curve the diagram draws from `a` to `b`: the cubic Bézier that leaves
+/// `a` and enters `b` horizontally (control points at the middle x, at `a`'s and at `b`'s
+/// height), sampled at [`EDGE_PIECES`] + 1 evenly spaced parameters. By symmetry its
+/// midpoint is the midpoint of `a` and `b`.
+pub fn edge_path(a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
+    let mid = (a.0 + b.0) / 2.0;
+    let c1 = (mid, a.1);
+    let c2 = (mid, b.1);
+    (0..=EDGE_PIECES)
+        .map(|i| {
+            let t = i as f64 / EDGE_PIECES as f64;
+            let u = 1.0 - t;
+            let (k0, k1, k2, k3) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+            (
+                k0 * a.0 + k1 * c1.0 + k2 * c2.0 + k3 * b.0,
+                k0 * a.1 + k1 * c1.1 + k2 * c2.1 + k3 * b.1,
+            )
+        })
+        .collect()
+}
+
+/// The distance from `p` to the segment from `a` to `b`.
+pub fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let length2 = dx * dx + dy * dy;
+    let t = if length2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / length2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (a.0 + t * dx, a.1 + t * dy);
+    ((p.0 - x).powi(2) + (p.1 - y).powi(2)).sqrt()
+}
+
+/// How far from an edge's drawn stroke the pointer may be and still be on it, in pixels.
+pub const EDGE_REACH: f64 = 4.0;
+
+/// The edge under the pointer at `p`: the nearest one whose drawn stroke (half its
+/// [`edge_width`] either side of its curve) is within `reach` pixels, and of strokes that all
+/// cover `p` the one whose curve is nearest; `None` when none is in reach.
+/// Edges whose box (grown by the reach and their width) does not hold `p` are not measured.
+pub fn edge_at(edges: &[Edge], p: (f64, f64), reach: f64) -> Option<usize> {
+    let mut best: Option<(usize, (f64, f64))> = None;
+    for (i, e) in edges.iter().enumerate() {
+        let half = edge_width(e.weight) / 2.0;
+        let margin = reach + half;
+        let (x0, x1) = (e.a.0.min(e.b.0) - margin, e.a.0.max(e.b.0) + margin);
+        let (y0, y1) = (e.a.1.min(e.b.1) - margin, e.a.1.max(e.b.1) + margin);
+        if p.0 < x0 || p.0 > x1 || p.1 < y0 || p.1 > y1 {
+            continue;
+        }
+        let path = edge_path(e.a, e.b);
+        let d = path
+            .windows(2)
+            .map(|s| segment_distance(p, s[0], s[1]))
+            .fold(f64::INFINITY, f64::min);
+        let off = (d - half).max(0.0);
+        if off <= reach && best.is_none_or(|(_, b)| (off, d) < b) {
+            best = Some((i, (off, d)));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// An input's name as the diagram labels it: x₁, x₂, …
+pub fn input_name(i: usize) -> String {
+    const SUB: [char; 10] = ['₀', '₁', '₂', '₃', '₄', '₅', '₆', '₇', '₈', '₉'];
+    let digits: String = (i + 1)
+        .to_string()
+        .chars()
+        .filter_map(|c| c.to_digit(10).and_then(|d| SUB.get(d as usize)))
+        .collect();
+    format!("x{digits}")
+}
+
+fn end_name(end: End) -> String {
+    match end {
+        End::Input(i) => format!("input {}", input_name(i)),
+        End::Unit { id, layer } => format!("unit {id} (layer {})", layer + 1),
+        End::Stream { layer, index } => {
+            format!("pass-through {} (after layer {})", index + 1, layer + 1)
+        }
+        End::Output(k) => format!("output {}", k + 1),
+    }
+}
+
+/// What hovering an edge shows: its weight with three significant digits ([`significant`])
+/// and the nodes it joins as the diagram numbers them, e.g. "weight 0.713 from unit 3
+/// (layer 1) to unit 2 (layer 2)".
+pub fn edge_text(edge: &Edge) -> String {
+    format!(
+        "weight {} from {} to {}",
+        significant(f64::from(edge.weight), 3),
+        end_name(edge.from),
+        end_name(edge.to)
+    )
+}
+
+/// An edge a pointer can be put on without touching anything else: of the 32 heaviest edges,
+/// the heaviest whose midpoint lies outside every node's square (grown by the reach) and
+/// finds that edge itself with [`edge_at`]; `None` when none of them does. The page names it
+/// (`data-edge-probe` on the diagram) so that a test can hover an edge it knows.
+pub fn clear_edge(edges: &[Edge], layout: &Layout, reach: f64) -> Option<usize> {
+    let half = layout.size / 2.0 + reach;
+    let nodes = layout.nodes();
+    let mut order: Vec<usize> = (0..edges.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (wi, wj) = (edges[i].weight.abs(), edges[j].weight.abs());
+        wj.total_cmp(&wi)
+    });
+    order.into_iter().take(32).find(|&i| {
+        let e = &edges[i];
+        let m = ((e.a.0 + e.b.0) / 2.0, (e.a.1 + e.b.1) / 2.0);
+        let on_node = nodes
+            .iter()
+            .any(|(_, (x, y))| (m.0 - x).abs() <= half && (m.1 - y).abs() <= half);
+        !on_node && edge_at(edges, m, reach) == Some(i)
+    })
+}
+
+/// The line under a decision map: both losses of its run with three significant digits
+/// ([`loss`]), test first as TensorFlow Playground prints them; dashes before the first epoch.
+pub fn loss_line(last: Option<(f32, f32)>) -> String {
+    match last {
+        Some((test, train)) => format!("Test loss {} / Training loss {}", loss(test), loss(train)),
+        None => "Test loss — / Training loss —".to_string(),
+    }
+}

@@ -354,3 +354,252 @@ mod diagram {
         check(&deep(&[8], 16), 300.0, 200.0, false);
     }
 }
+
+mod edges {
+    use std::collections::HashMap;
+
+    use firefly_playground::chart::{
+        EDGE_REACH, Edge, End, clear_edge, edge_at, edge_path, edge_text, edge_width, edges,
+        layout, loss_line, segment_distance,
+    };
+    use firefly_playground::data::Task;
+    use firefly_playground::model::{Activation, Block, BlockKind, Matrix, Mlp, ModelConfig};
+
+    fn net(hidden: &[usize], classes: usize) -> Mlp {
+        let config = ModelConfig {
+            n_inputs: 2,
+            hidden: hidden.to_vec(),
+            activation: Activation::Tanh,
+        };
+        Mlp::new(&config, Task::Classification { n_classes: classes }, 3).unwrap()
+    }
+
+    fn edge(a: (f64, f64), b: (f64, f64), weight: f32) -> Edge {
+        Edge {
+            from: End::Input(0),
+            to: End::Output(0),
+            weight,
+            a,
+            b,
+            fades_with: None,
+        }
+    }
+
+    #[test]
+    fn the_distance_to_a_segment_is_to_its_nearest_point() {
+        let (a, b) = ((0.0, 0.0), (10.0, 0.0));
+        assert_eq!(segment_distance((5.0, 3.0), a, b), 3.0);
+        // Beyond an end: to the end.
+        assert_eq!(segment_distance((13.0, 4.0), a, b), 5.0);
+        assert_eq!(segment_distance((-3.0, -4.0), a, b), 5.0);
+        // A segment of no length is a point.
+        assert_eq!(segment_distance((3.0, 4.0), a, a), 5.0);
+    }
+
+    #[test]
+    fn the_curve_runs_between_its_nodes_through_their_midpoint() {
+        let path = edge_path((10.0, 20.0), (110.0, 220.0));
+        assert_eq!(path.first(), Some(&(10.0, 20.0)));
+        assert_eq!(path.last(), Some(&(110.0, 220.0)));
+        let mid = path[path.len() / 2];
+        assert!(
+            (mid.0 - 60.0).abs() < 1e-9 && (mid.1 - 120.0).abs() < 1e-9,
+            "{mid:?}"
+        );
+        // It leaves and enters horizontally: flat near both ends, steep in the middle.
+        assert!((path[1].1 - 20.0).abs() < (path[8].1 - path[7].1).abs());
+    }
+
+    #[test]
+    fn every_weight_is_one_edge_between_the_nodes_it_joins() {
+        // 2-4-2: 2·4 input weights, 4·2 output weights.
+        let n = net(&[4], 2);
+        let l = layout(&n, 620.0, 300.0);
+        let all = edges(&n, &l, &HashMap::new());
+        assert_eq!(all.len(), 16);
+        let ids = &n.blocks[0].unit_ids;
+        for e in &all {
+            match (e.from, e.to) {
+                (End::Input(i), End::Unit { id, layer: 0 }) => {
+                    let j = ids.iter().position(|u| *u == id).unwrap();
+                    assert_eq!(e.weight, n.blocks[0].fan_in.get(i, j));
+                    assert_eq!(e.a, l.columns[0][i]);
+                    assert_eq!(e.b, l.units[&id]);
+                    assert_eq!(e.fades_with, Some(id));
+                }
+                (End::Unit { id, layer: 0 }, End::Output(k)) => {
+                    let j = ids.iter().position(|u| *u == id).unwrap();
+                    assert_eq!(e.weight, n.out_weight.get(j, k));
+                    assert_eq!(e.b, l.columns[2][k]);
+                    assert_eq!(e.fades_with, None);
+                }
+                other => panic!("unexpected edge {other:?}"),
+            }
+        }
+        // A moved unit (a growth animation) moves its edges.
+        let moved = HashMap::from([(ids[0], (1.0, 2.0))]);
+        let shifted = edges(&n, &l, &moved);
+        assert!(shifted.iter().any(|e| e.b == (1.0, 2.0)));
+        assert!(shifted.iter().any(|e| e.a == (1.0, 2.0)));
+    }
+
+    #[test]
+    fn a_residual_layer_reads_the_stream_and_adds_back_to_it() {
+        // 2-4-3r-2: 2·4 + 4·3 in, 3·4 back into the stream, 4·2 out of the stream.
+        let mut n = net(&[4], 2);
+        let ids = (0..3).map(|_| n.fresh_unit_id()).collect::<Vec<_>>();
+        let mut fan_out = Matrix::zeros(3, 4);
+        fan_out.set(2, 1, 0.5);
+        n.blocks.push(Block {
+            kind: BlockKind::Residual,
+            fan_in: Matrix::zeros(4, 3),
+            bias: vec![0.0; 3],
+            fan_out: Some(fan_out),
+            unit_ids: ids.clone(),
+        });
+        let l = layout(&n, 620.0, 300.0);
+        let all = edges(&n, &l, &HashMap::new());
+        assert_eq!(all.len(), 8 + 12 + 12 + 8);
+        let back = all
+            .iter()
+            .find(|e| e.weight == 0.5)
+            .expect("the residual weight");
+        assert_eq!(
+            back.from,
+            End::Unit {
+                id: ids[2],
+                layer: 1
+            }
+        );
+        assert_eq!(back.to, End::Stream { layer: 1, index: 1 });
+        assert_eq!(back.b, l.columns[3][1]);
+        assert_eq!(
+            edge_text(back),
+            "weight 0.500 from unit 6 (layer 2) to pass-through 2 (after layer 2)"
+        );
+        // The outputs read the stream, not the residual units.
+        assert!(
+            all.iter()
+                .filter(|e| matches!(e.to, End::Output(_)))
+                .all(|e| matches!(e.from, End::Stream { layer: 1, .. }))
+        );
+    }
+
+    #[test]
+    fn thickness_grows_with_the_size_of_the_weight_whatever_its_sign() {
+        assert_eq!(edge_width(0.0), 0.4);
+        assert_eq!(edge_width(0.5), 1.0);
+        assert_eq!(edge_width(-0.5), 1.0);
+        assert_eq!(edge_width(2.0), 4.0);
+        assert_eq!(edge_width(-10.0), 6.0);
+        assert_eq!(edge_width(f32::NAN), 0.4);
+        assert_eq!(edge_width(f32::INFINITY), 0.4);
+        let widths: Vec<f64> = (0..40).map(|i| edge_width(i as f32 * 0.1)).collect();
+        assert!(widths.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn the_pointer_finds_the_nearest_edge_within_reach_of_its_stroke() {
+        // A thin edge along y = 0 and a thick one along y = 20 (width 6: 3 px either side).
+        let lines = [
+            edge((0.0, 0.0), (100.0, 0.0), 0.1),
+            edge((0.0, 20.0), (100.0, 20.0), 3.0),
+        ];
+        assert_eq!(edge_at(&lines, (50.0, 0.0), EDGE_REACH), Some(0));
+        assert_eq!(edge_at(&lines, (50.0, 3.0), EDGE_REACH), Some(0));
+        // 5 px from the thin one's line is out of reach; 5 px from the thick one's line is
+        // 2 px from its stroke.
+        assert_eq!(edge_at(&lines, (50.0, -5.0), EDGE_REACH), None);
+        assert_eq!(edge_at(&lines, (50.0, 25.0), EDGE_REACH), Some(1));
+        // Between them: the nearer stroke (y = 12 is 12 px from the thin one, 5 from the
+        // thick one's stroke: out of reach of both; y = 15 is 2 px from the thick stroke).
+        assert_eq!(edge_at(&lines, (50.0, 12.0), EDGE_REACH), None);
+        assert_eq!(edge_at(&lines, (50.0, 15.0), EDGE_REACH), Some(1));
+        // Past an end, within reach of it.
+        assert_eq!(edge_at(&lines, (103.0, 0.0), EDGE_REACH), Some(0));
+        assert_eq!(edge_at(&lines, (110.0, 0.0), EDGE_REACH), None);
+        assert_eq!(edge_at(&[], (0.0, 0.0), EDGE_REACH), None);
+    }
+
+    #[test]
+    fn the_pointer_follows_the_curve_not_the_straight_line() {
+        // A curve from (0, 0) to (100, 100): at a quarter of the way along x it is still near
+        // y = 0 (it leaves horizontally), far from the straight line's y = 25.
+        let curve = [edge((0.0, 0.0), (100.0, 100.0), 1.0)];
+        let path = edge_path((0.0, 0.0), (100.0, 100.0));
+        let quarter = path[4];
+        assert!(quarter.1 < 20.0, "{quarter:?}");
+        assert_eq!(edge_at(&curve, quarter, EDGE_REACH), Some(0));
+        assert_eq!(edge_at(&curve, (25.0, 25.0), EDGE_REACH), None);
+    }
+
+    #[test]
+    fn on_the_page_network_every_point_of_an_edge_finds_an_edge_through_it() {
+        let n = net(&[4, 3], 2);
+        let l = layout(&n, 620.0, 300.0);
+        let all = edges(&n, &l, &HashMap::new());
+        for e in &all {
+            for p in edge_path(e.a, e.b) {
+                let hit = edge_at(&all, p, EDGE_REACH).expect("an edge under its own curve");
+                // The edge itself, or one that runs through the same point (they cross there
+                // or share a node): no farther from it than the edge's own curve.
+                let through = edge_path(all[hit].a, all[hit].b)
+                    .windows(2)
+                    .map(|s| segment_distance(p, s[0], s[1]))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(through < 1e-6, "{e:?} at {p:?} finds {:?}", all[hit]);
+            }
+        }
+        // Far from every edge: above the diagram.
+        assert_eq!(edge_at(&all, (300.0, 1.0), EDGE_REACH), None);
+    }
+
+    #[test]
+    fn the_clear_edge_is_the_one_its_midpoint_finds() {
+        for hidden in [&[2][..], &[4, 3], &[8, 8, 8]] {
+            let n = net(hidden, 2);
+            let l = layout(&n, 620.0, 300.0);
+            let all = edges(&n, &l, &HashMap::new());
+            let i = clear_edge(&all, &l, EDGE_REACH).expect("a clear edge");
+            let e = &all[i];
+            let mid = ((e.a.0 + e.b.0) / 2.0, (e.a.1 + e.b.1) / 2.0);
+            assert_eq!(edge_at(&all, mid, EDGE_REACH), Some(i), "{hidden:?}");
+        }
+    }
+
+    #[test]
+    fn the_hover_text_names_the_weight_and_its_nodes() {
+        let e = Edge {
+            from: End::Unit { id: 3, layer: 0 },
+            to: End::Unit { id: 2, layer: 1 },
+            weight: 0.71321,
+            a: (0.0, 0.0),
+            b: (1.0, 1.0),
+            fades_with: None,
+        };
+        assert_eq!(
+            edge_text(&e),
+            "weight 0.713 from unit 3 (layer 1) to unit 2 (layer 2)"
+        );
+        let e = Edge {
+            from: End::Input(1),
+            to: End::Output(0),
+            weight: -0.0000123,
+            ..e
+        };
+        assert_eq!(edge_text(&e), "weight -1.23e-5 from input x₂ to output 1");
+    }
+
+    #[test]
+    fn the_loss_line_prints_both_losses_in_significant_digits() {
+        assert_eq!(
+            loss_line(Some((0.1234, 0.098))),
+            "Test loss 0.123 / Training loss 0.0980"
+        );
+        assert_eq!(
+            loss_line(Some((2.5e-7, 1.0e-8))),
+            "Test loss 2.5e-7 / Training loss 1e-8"
+        );
+        assert_eq!(loss_line(None), "Test loss — / Training loss —");
+    }
+}
