@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::checks::open;
-use super::json::{Json, base64_decode};
+use super::json::{self, Json, base64_decode, items, json};
 use super::server::StaticServer;
 use super::webdriver::{Driver, Session};
 use super::{ChromeConfig, site};
@@ -224,7 +224,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     print!("{}", report::table(&results));
     let json = report::to_json(&results, options.seconds, WARMUP.as_secs_f64());
     let path = out_dir.join("bench.json");
-    fs::write(&path, format!("{}\n", json.pretty()))
+    fs::write(&path, format!("{json:#}\n"))
         .map_err(|e| format!("writing {}: {e}", path.display()))?;
     println!("\n    written to {}", path.display());
 
@@ -320,11 +320,11 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
 /// (DevTools' `Page.addScriptToEvaluateOnNewDocument`), so that the first epoch is seen however
 /// early it comes. Without it the observer starts after the load event.
 fn install_observer(session: &Session) {
-    let counter = Json::obj([("source", COUNT_LAUNCHES.into())]);
+    let counter = json!({"source": COUNT_LAUNCHES});
     if let Err(e) = session.cdp("Page.addScriptToEvaluateOnNewDocument", counter) {
         println!("    note: WebGPU launches are not counted ({e})");
     }
-    let params = Json::obj([("source", OBSERVE_FIRST_EPOCH.into())]);
+    let params = json!({"source": OBSERVE_FIRST_EPOCH});
     match session.cdp("Page.addScriptToEvaluateOnNewDocument", params) {
         Ok(_) => println!("    first-epoch observer runs before each page's scripts"),
         Err(e) => println!(
@@ -442,8 +442,8 @@ impl Snapshot {
         let frames = value
             .get("frames")
             .and_then(Json::as_array)
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flatten()
             .filter_map(Json::as_f64)
             .collect();
         Ok(Snapshot {
@@ -467,7 +467,7 @@ impl Snapshot {
 /// `data-growth-timings` (`{"propose":ms,…}`) or `data-draw-ms` as (name, ms) pairs; `None` when
 /// it is not a JSON object of numbers.
 fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
-    let json = Json::parse(text).ok()?;
+    let json = json::parse(text).ok()?;
     json.as_object()?
         .iter()
         .map(|(name, value)| Some((name.clone(), value.as_f64()?)))
@@ -570,7 +570,7 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
 fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
     let files = session.execute(LOADED_CODE, vec![])?;
     let mut sizes = Sizes::default();
-    for file in files.as_array().unwrap_or_default() {
+    for file in items(&files) {
         let name = file.get("name").and_then(Json::as_str).unwrap_or_default();
         let path = name.split(['?', '#']).next().unwrap_or_default();
         let (raw_total, gzip_total) = if path.ends_with(".wasm") {

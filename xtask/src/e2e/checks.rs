@@ -509,8 +509,8 @@ fn buttons(session: &Session) -> Result<String, String> {
     )?;
     let missing: Vec<&str> = missing
         .as_array()
-        .unwrap_or_default()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(Json::as_str)
         .collect();
     if !missing.is_empty() {

@@ -173,7 +173,7 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
 fn continual_events(session: &Session) -> Result<Vec<Json>, String> {
     Ok(script(session, "return window.clEvents || [];")?
         .as_array()
-        .map(<[Json]>::to_vec)
+        .cloned()
         .unwrap_or_default())
 }
 

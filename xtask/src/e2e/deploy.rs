@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use super::ChromeConfig;
 use super::checks::{open, wait_for};
-use super::json::Json;
+use super::json::{Json, items};
 use super::server::StaticServer;
 use super::webdriver::Driver;
 
@@ -52,7 +52,7 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
                 return Ok(true);
             }
             let failed = session.execute(FAILED_SCRIPT, vec![base.as_str().into()])?;
-            match failed.as_array().unwrap_or_default() {
+            match items(&failed) {
                 [] => Ok(false),
                 urls => Err(format!(
                     "still loading after requests that failed or left the sub-path: {}",
@@ -138,7 +138,7 @@ impl Page {
     fn from_json(value: &Json) -> Result<Self, String> {
         let text = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_string);
         let number = |v: Option<&Json>| v.and_then(Json::as_f64).unwrap_or(-1.0) as i64;
-        let list = |key: &str| value.get(key).and_then(Json::as_array).unwrap_or_default();
+        let list = |key: &str| value.get(key).map(items).unwrap_or_default();
         let head = value
             .get("head")
             .ok_or("the page script returned no head")?;
@@ -157,7 +157,7 @@ impl Page {
             twitter_card: text(head.get("twitter_card")),
             icons: head
                 .get("icons")
-                .and_then(Json::as_array)
+                .map(items)
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|h| text(Some(h)))

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::Report;
 use super::checks::{open, save, wait_for};
-use super::json::Json;
+use super::json::{Json, items, json};
 use super::webdriver::{POLL, Session};
 
 /// The screen the first-screen check measures against (CSS pixels).
@@ -56,15 +56,15 @@ fn with_viewport(
     mobile: bool,
     body: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
-    let metrics = Json::obj([
-        ("width", size.0.into()),
-        ("height", size.1.into()),
-        ("deviceScaleFactor", 1.0.into()),
-        ("mobile", mobile.into()),
-    ]);
+    let metrics = json!({
+        "width": size.0,
+        "height": size.1,
+        "deviceScaleFactor": 1.0,
+        "mobile": mobile,
+    });
     session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
     let result = body();
-    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", Json::obj([]));
+    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
     let detail = result?;
     cleared?;
     Ok(detail)
@@ -118,7 +118,7 @@ fn rects(session: &Session, selectors: &[&str]) -> Result<Vec<Rect>, String> {
          });",
         vec![list.into()],
     )?;
-    let entries = boxes.as_array().unwrap_or_default();
+    let entries = items(&boxes);
     selectors
         .iter()
         .enumerate()
@@ -261,7 +261,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
                  getComputedStyle(s).textOverflow];",
         vec![sel.into()],
     )?;
-    let part = facts.as_array().unwrap_or_default();
+    let part = items(&facts);
     let line = part.first().and_then(Json::as_f64).unwrap_or(f64::NAN);
     let cut = part.get(1).and_then(Json::as_bool) == Some(true);
     let titled = part.get(2).and_then(Json::as_bool) == Some(true);
@@ -335,12 +335,12 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     side_by_side(&phone, "at 390×844")?;
     all_inside(&MAPS, &phone, SIZE, (120.0, 120.0), "at 390×844")?;
     save(out_dir, "phone.png", &session.screenshot()?)?;
-    let metrics = Json::obj([
-        ("width", 1000.0.into()),
-        ("height", 844.0.into()),
-        ("deviceScaleFactor", 1.0.into()),
-        ("mobile", false.into()),
-    ]);
+    let metrics = json!({
+        "width": 1000.0,
+        "height": 844.0,
+        "deviceScaleFactor": 1.0,
+        "mobile": false,
+    });
     session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
     thread::sleep(POLL);
     let wide = rects(session, &MAPS)?;
@@ -394,16 +394,16 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
 /// readable size.
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    let metrics = Json::obj([
-        ("width", SCREEN.0.into()),
-        ("height", SCREEN.1.into()),
-        ("deviceScaleFactor", 1.0.into()),
-        ("mobile", false.into()),
-    ]);
+    let metrics = json!({
+        "width": SCREEN.0,
+        "height": SCREEN.1,
+        "deviceScaleFactor": 1.0,
+        "mobile": false,
+    });
     session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
     let result = measure_first_screen(session, base, out_dir);
     // Later checks get the session's own window again, whatever happened.
-    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", Json::obj([]));
+    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
     let detail = result?;
     cleared?;
     Ok(detail)
@@ -430,8 +430,8 @@ fn measure_first_screen(session: &Session, base: &str, out_dir: &Path) -> Result
     )?;
     save(out_dir, "first-screen.png", &session.screenshot()?)?;
     let mut seen = Vec::new();
-    for entry in boxes.as_array().unwrap_or_default() {
-        let part = entry.as_array().unwrap_or_default();
+    for entry in items(&boxes) {
+        let part = items(entry);
         let id = part.first().and_then(Json::as_str).unwrap_or("?");
         let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
         let (left, top, right, bottom) = (n(1), n(2), n(3), n(4));
@@ -478,7 +478,7 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
              return [app ? app.dataset.loss : '', m ? m.innerText : ''];",
             vec![],
         )?;
-        let part = pair.as_array().unwrap_or_default();
+        let part = items(&pair);
         let text = |i: usize| part.get(i).and_then(Json::as_str).unwrap_or_default();
         let loss: f64 = text(0).parse().unwrap_or(f64::NAN);
         if loss > 0.0 && loss < 1e-3 {

@@ -26,7 +26,7 @@ use std::time::Instant;
 use crate::context::{Context, run};
 use crate::steps;
 use crate::trunk;
-use json::Json;
+use json::{Json, json};
 use server::StaticServer;
 use webdriver::Driver;
 
@@ -122,7 +122,7 @@ impl ChromeConfig {
     fn load(path: &Path) -> Result<Self, String> {
         let text =
             fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let json = Json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let options = json
             .get("goog:chromeOptions")
             .ok_or_else(|| format!("{}: no goog:chromeOptions", path.display()))?;
@@ -134,8 +134,8 @@ impl ChromeConfig {
         let args = options
             .get("args")
             .and_then(Json::as_array)
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flatten()
             .filter_map(Json::as_str)
             .map(str::to_string)
             .collect();
@@ -155,13 +155,7 @@ impl ChromeConfig {
             args.push(WEBGPU_FLAG.to_string());
         }
         args.push(WINDOW_SIZE_FLAG.to_string());
-        Json::obj([
-            ("binary", self.binary.as_str().into()),
-            (
-                "args",
-                args.into_iter().map(Json::from).collect::<Vec<_>>().into(),
-            ),
-        ])
+        json!({"binary": self.binary, "args": args})
     }
 }
 

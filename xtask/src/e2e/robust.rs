@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::checks::{App, open, read_app, save, wait_for};
-use super::json::Json;
+use super::json::{Json, json};
 use super::webdriver::{Driver, Session};
 use super::{ChromeConfig, Report};
 
@@ -45,7 +45,7 @@ fn webgpu_session<'d>(
     session
         .cdp(
             "Page.addScriptToEvaluateOnNewDocument",
-            Json::obj([("source", script.into())]),
+            json!({"source": script}),
         )
         .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;
     Ok(session)
@@ -85,7 +85,7 @@ const COUNT_BUFFERS: &str = "(() => {
 /// Live GPU buffers and their bytes as the page's wrapper counted them, with the page's state.
 fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
     // Collect what the page dropped, and let the finalisers run.
-    session.cdp("HeapProfiler.collectGarbage", Json::obj([]))?;
+    session.cdp("HeapProfiler.collectGarbage", json!({}))?;
     thread::sleep(Duration::from_millis(700));
     let gpu = session.execute("return window.__e2eGpu || null;", vec![])?;
     let field = |k: &str| gpu.get(k).and_then(Json::as_f64);
@@ -311,8 +311,8 @@ fn gpu_lost(
     let errors: Vec<String> = session
         .execute("return window.__e2eErrors || [];", vec![])?
         .as_array()
-        .unwrap_or_default()
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(Json::as_str)
         .map(str::to_string)
         .collect();

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::json::{Json, base64_decode};
+use super::json::{self, Json, base64_decode, json};
 
 /// The key WebDriver uses to name an element in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -160,7 +160,7 @@ impl Driver {
         let limit = Duration::from_secs(20);
         loop {
             if let Ok((200, body)) = http(driver.addr, "GET", "/status", None, POLL * 8) {
-                let ready = Json::parse(&body)
+                let ready = json::parse(&body)
                     .ok()
                     .and_then(|j| j.get("value")?.get("ready")?.as_bool());
                 if ready == Some(true) {
@@ -182,7 +182,7 @@ impl Driver {
     /// code and message.
     pub fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
         let (status, text) = http(self.addr, method, path, body, HTTP_TIMEOUT)?;
-        let json = Json::parse(&text)
+        let json = json::parse(&text)
             .map_err(|e| format!("{method} {path}: answer is not JSON ({e}): {text:.300}"))?;
         let value = json.get("value").cloned().unwrap_or(Json::Null);
         if status == 200 {
@@ -196,25 +196,12 @@ impl Driver {
 
     /// A new browser session with these `goog:chromeOptions` (`binary`, `args`).
     pub fn session(&self, chrome_options: Json) -> Result<Session<'_>, String> {
-        let capabilities = Json::obj([(
-            "capabilities",
-            Json::obj([(
-                "alwaysMatch",
-                Json::obj([
-                    ("browserName", "chrome".into()),
-                    ("goog:chromeOptions", chrome_options),
-                    ("pageLoadStrategy", "normal".into()),
-                    (
-                        "timeouts",
-                        Json::obj([
-                            ("script", 30_000u64.into()),
-                            ("pageLoad", 120_000u64.into()),
-                            ("implicit", 0u64.into()),
-                        ]),
-                    ),
-                ]),
-            )]),
-        )]);
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": chrome_options,
+            "pageLoadStrategy": "normal",
+            "timeouts": {"script": 30_000, "pageLoad": 120_000, "implicit": 0},
+        }}});
         let value = self.command("POST", "/session", Some(&capabilities))?;
         let id = value
             .get("sessionId")
@@ -302,26 +289,26 @@ impl Session<'_> {
 
     /// Navigates and waits for the page's load event.
     pub fn navigate(&self, url: &str) -> Result<(), String> {
-        self.command("POST", "/url", Some(&Json::obj([("url", url.into())])))
+        self.command("POST", "/url", Some(&json!({"url": url})))
             .map(drop)
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
     pub fn execute(&self, script: &str, args: Vec<Json>) -> Result<Json, String> {
-        let body = Json::obj([("script", script.into()), ("args", args.into())]);
+        let body = json!({"script": script, "args": args});
         self.command("POST", "/execute/sync", Some(&body))
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver's `goog/cdp/execute`
     /// (Chromium only) and returns its result.
     pub fn cdp(&self, cmd: &str, params: Json) -> Result<Json, String> {
-        let body = Json::obj([("cmd", cmd.into()), ("params", params)]);
+        let body = json!({"cmd": cmd, "params": params});
         self.command("POST", "/goog/cdp/execute", Some(&body))
     }
 
     /// The WebDriver id of the first element matching a CSS selector.
     pub fn find(&self, css: &str) -> Result<String, String> {
-        let body = Json::obj([("using", "css selector".into()), ("value", css.into())]);
+        let body = json!({"using": "css selector", "value": css});
         let value = self.command("POST", "/element", Some(&body))?;
         value
             .get(ELEMENT_KEY)
@@ -334,10 +321,10 @@ impl Session<'_> {
     /// to the top-level page.
     pub fn switch_to_frame(&self, css: Option<&str>) -> Result<(), String> {
         let id = match css {
-            Some(css) => Json::obj([(ELEMENT_KEY, self.find(css)?.into())]),
+            Some(css) => json!({ELEMENT_KEY: self.find(css)?}),
             None => Json::Null,
         };
-        self.command("POST", "/frame", Some(&Json::obj([("id", id)])))
+        self.command("POST", "/frame", Some(&json!({"id": id})))
             .map(drop)
     }
 
@@ -347,7 +334,7 @@ impl Session<'_> {
         self.command(
             "POST",
             &format!("/element/{element}/click"),
-            Some(&Json::obj([])),
+            Some(&json!({})),
         )
         .map(drop)
     }
@@ -355,16 +342,12 @@ impl Session<'_> {
     /// Presses and releases one key (a character, or a WebDriver key code such as [`TAB`]) on
     /// whatever has the focus, through the Actions API.
     pub fn press(&self, key: &str) -> Result<(), String> {
-        let step = |kind: &str| Json::obj([("type", kind.into()), ("value", key.into())]);
-        let body = Json::obj([(
-            "actions",
-            vec![Json::obj([
-                ("type", "key".into()),
-                ("id", "keyboard".into()),
-                ("actions", vec![step("keyDown"), step("keyUp")].into()),
-            ])]
-            .into(),
-        )]);
+        let step = |kind: &str| json!({"type": kind, "value": key});
+        let body = json!({"actions": [{
+            "type": "key",
+            "id": "keyboard",
+            "actions": [step("keyDown"), step("keyUp")],
+        }]});
         self.command("POST", "/actions", Some(&body))?;
         self.command("DELETE", "/actions", None).map(drop)
     }
@@ -441,7 +424,7 @@ mod tests {
         let (addr, server) = one_shot(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"value\":null}",
         );
-        let body = Json::obj([("url", "http://x/".into())]);
+        let body = json!({"url": "http://x/"});
         let (status, text) = http(addr, "POST", "/session/1/url", Some(&body), POLL * 8).unwrap();
         assert_eq!((status, text.as_str()), (200, "{\"value\":null}"));
         let request = server.join().unwrap();

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::json::Json;
+use super::super::json::{Json, json};
 
 /// Which kind of page was measured, found by what it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,102 +305,71 @@ pub fn align(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Everything as JSON, for `<target-dir>/bench/bench.json`.
+/// Everything as JSON, for `<target-dir>/bench/bench.json` (`None` and NaN are `null`).
 pub fn to_json(setups: &[SetupResult], seconds: f64, warmup_seconds: f64) -> Json {
-    let setups = setups
+    let setups: Vec<Json> = setups
         .iter()
         .map(|s| {
-            Json::obj([
-                ("layers", s.layers.as_str().into()),
-                ("ours", page_json(&s.ours)),
-                ("theirs", s.theirs.as_ref().map_or(Json::Null, page_json)),
-                ("epochs_per_s_ours_over_theirs", opt_f64(s.ratio())),
-            ])
+            json!({
+                "layers": s.layers,
+                "ours": page_json(&s.ours),
+                "theirs": s.theirs.as_ref().map(page_json),
+                "epochs_per_s_ours_over_theirs": s.ratio(),
+            })
         })
-        .collect::<Vec<_>>();
-    Json::obj([
-        ("seconds", seconds.into()),
-        ("warmup_seconds", warmup_seconds.into()),
-        ("setups", setups.into()),
-    ])
+        .collect();
+    json!({"seconds": seconds, "warmup_seconds": warmup_seconds, "setups": setups})
 }
 
 fn page_json(page: &Page) -> Json {
-    let base = [
-        ("label", page.label.as_str().into()),
-        ("url", page.url.as_str().into()),
-    ];
     let m = match &page.result {
-        Err(error) => {
-            let [label, url] = base;
-            return Json::obj([label, url, ("error", error.as_str().into())]);
-        }
+        Err(error) => return json!({"label": page.label, "url": page.url, "error": error}),
         Ok(m) => m,
     };
-    let frames = m.frames.as_ref().map_or(Json::Null, |f| {
-        Json::obj([
-            ("count", (f.count as u64).into()),
-            ("p50_ms", f.p50.into()),
-            ("p90_ms", f.p90.into()),
-            ("p99_ms", f.p99.into()),
-            ("max_ms", f.max.into()),
-        ])
+    let frames = m.frames.as_ref().map(|f| {
+        json!({
+            "count": f.count,
+            "p50_ms": f.p50,
+            "p90_ms": f.p90,
+            "p99_ms": f.p99,
+            "max_ms": f.max,
+        })
     });
-    let pairs = |p: Option<&Vec<(String, f64)>>| {
-        p.map_or(Json::Null, |t| {
-            Json::Object(t.iter().map(|(k, v)| (k.clone(), (*v).into())).collect())
+    let pairs = |p: &Option<Vec<(String, f64)>>| {
+        p.as_ref().map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.clone(), Json::from(*v)))
+                .collect::<serde_json::Map<_, _>>()
         })
     };
-    let timings = pairs(m.growth_timings.as_ref());
     let first_epoch_source = match m.first_epoch {
         FirstEpoch::Page => "data-first-epoch-ms",
         FirstEpoch::Observed => "observed",
         FirstEpoch::AtMost => "at most (already reached when observed)",
     };
-    let [label, url] = base;
-    Json::obj([
-        label,
-        url,
-        ("error", Json::Null),
-        ("kind", m.kind.name().into()),
-        ("backend", opt_str(m.backend.as_deref())),
-        ("first_epoch_ms", m.first_epoch_ms.into()),
-        ("first_epoch_source", first_epoch_source.into()),
-        ("epochs_per_s", m.epochs_per_s.into()),
-        ("baseline_epochs_per_s", opt_f64(m.baseline_epochs_per_s)),
-        ("steps_per_s", opt_f64(m.steps_per_s)),
-        ("frames", frames),
-        ("growth_timings_ms", timings),
-        ("frame_parts_ms", pairs(m.frame_parts.as_ref())),
-        (
-            "growth_phases",
-            m.growths.map_or(Json::Null, |(a, b)| {
-                Json::obj([("main", a.into()), ("baseline", b.into())])
-            }),
-        ),
-        ("launches_per_step", opt_str(m.launches.as_deref())),
-        (
-            "bytes",
-            Json::obj([
-                ("wasm_raw", opt_u64(m.sizes.wasm_raw)),
-                ("wasm_gzip", opt_u64(m.sizes.wasm_gzip)),
-                ("js_raw", opt_u64(m.sizes.js_raw)),
-                ("js_gzip", opt_u64(m.sizes.js_gzip)),
-            ]),
-        ),
-    ])
-}
-
-fn opt_f64(value: Option<f64>) -> Json {
-    value.map_or(Json::Null, Json::from)
-}
-
-fn opt_u64(value: Option<u64>) -> Json {
-    value.map_or(Json::Null, Json::from)
-}
-
-fn opt_str(value: Option<&str>) -> Json {
-    value.map_or(Json::Null, Json::from)
+    json!({
+        "label": page.label,
+        "url": page.url,
+        "error": null,
+        "kind": m.kind.name(),
+        "backend": m.backend,
+        "first_epoch_ms": m.first_epoch_ms,
+        "first_epoch_source": first_epoch_source,
+        "epochs_per_s": m.epochs_per_s,
+        "baseline_epochs_per_s": m.baseline_epochs_per_s,
+        "steps_per_s": m.steps_per_s,
+        "frames": frames,
+        "growth_timings_ms": pairs(&m.growth_timings),
+        "frame_parts_ms": pairs(&m.frame_parts),
+        "growth_phases": m.growths.map(|(main, baseline)| json!({"main": main, "baseline": baseline})),
+        "launches_per_step": m.launches,
+        "bytes": {
+            "wasm_raw": m.sizes.wasm_raw,
+            "wasm_gzip": m.sizes.wasm_gzip,
+            "js_raw": m.sizes.js_raw,
+            "js_gzip": m.sizes.js_gzip,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -579,7 +548,7 @@ mod tests {
         let first = &json.get("setups").and_then(Json::as_array).unwrap()[0];
         assert_eq!(
             first.get("epochs_per_s_ours_over_theirs"),
-            Some(&Json::Number(2.0))
+            Some(&json!(2.0))
         );
         let ours = first.get("ours").unwrap();
         assert_eq!(ours.get("backend").and_then(Json::as_str), Some("cpu"));
@@ -590,6 +559,6 @@ mod tests {
             failed.get("error").and_then(Json::as_str),
             Some("timed out")
         );
-        assert_eq!(Json::parse(&json.to_string()).unwrap(), json);
+        assert_eq!(super::super::json::parse(&json.to_string()).unwrap(), json);
     }
 }
