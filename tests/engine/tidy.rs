@@ -78,3 +78,18 @@ fn the_model_sits_below_growth_and_sessions_name_no_method() {
         assert!(!session.contains(name), "train/mod.rs names {name}");
     }
 }
+
+#[test]
+fn readme_lists_every_link_key_of_the_settings_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let keys_at = readme.find("Keys: `").expect("README's list of link keys");
+    let list = &readme[keys_at..];
+    let list = &list[..list.find("\n\n").unwrap_or(list.len())];
+    let missing: Vec<&str> = firefly_playground::settings::SETTINGS
+        .iter()
+        .map(|s| s.key)
+        .filter(|key| !list.contains(&format!("`{key}`")))
+        .collect();
+    assert!(missing.is_empty(), "README's key list misses {missing:?}");
+}

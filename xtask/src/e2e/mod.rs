@@ -13,6 +13,7 @@ mod checks;
 mod course;
 mod deploy;
 mod evidence;
+mod inputs;
 mod json;
 mod page;
 mod robust;
@@ -63,6 +64,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 page::run_all(&session, &base, &out_dir, &mut report);
                 evidence::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
+                inputs::run_all(&session, &base, &mut report);
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
             Err(e) => {

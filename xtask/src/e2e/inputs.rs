@@ -1,0 +1,148 @@
+//! The end-to-end checks of the controls a TensorFlow Playground user looks for first, each by its
+//! effect on the run: `features` (x₁², x₂² toggled on and x₁, x₂ off let one unit separate the
+//! circle; the last feature cannot be turned off) and `regularization` (a strong L2 penalty holds
+//! the training loss up).
+
+use std::time::Duration;
+
+use super::Report;
+use super::checks::{App, open, read_app, wait_for};
+use super::webdriver::Session;
+
+/// Runs every check of this file on one browser session.
+pub fn run_all(session: &Session, base: &str, report: &mut Report) {
+    report.check("features", || features(session, base));
+    report.check("regularization", || regularization(session, base));
+}
+
+/// One hidden unit that never grows, trained as fast as the page can on the circle.
+const ONE_UNIT: &str = "index.html#backend=cpu&speed=0&max-units=1&lr=0.3";
+
+fn settings(app: &App) -> String {
+    app.get("settings").unwrap_or_default().replace("%2C", ",")
+}
+
+/// Waits for `epochs` epochs of both runs of the settings in force whose link has `pair`, and
+/// returns the page then.
+fn trained(session: &Session, pair: &str, epochs: f64) -> Result<App, String> {
+    wait_for(
+        session,
+        &format!("{epochs} epochs with {pair}"),
+        Duration::from_secs(90),
+        |a| {
+            Ok(settings(a).split('&').any(|p| p == pair)
+                && a.num("epoch") >= epochs
+                && a.num("baseline-epoch") >= epochs
+                && a.num("loss") > 0.0)
+        },
+    )
+}
+
+fn click(session: &Session, id: &str) -> Result<(), String> {
+    session.click(&format!("#{id}"))
+}
+
+/// `features`: with x₁ and x₂ one tanh unit cuts the circle with a line and its loss stays high;
+/// toggling x₁² and x₂² on and x₁, x₂ off (four clicks, as a person would) restarts both runs on
+/// the squares, where one unit separates the circle: the loss falls far below. Turning the last
+/// feature off is refused with a notice and the box is checked again.
+fn features(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}{ONE_UNIT}"))?;
+    let plane = trained(session, "max-units=1", 400.0)?;
+    if settings(&plane).contains("features=") {
+        return Err(format!(
+            "the default link names features: {}",
+            settings(&plane)
+        ));
+    }
+    let plane_loss = plane.num("loss");
+    for id in [
+        "features-x1sq",
+        "features-x2sq",
+        "features-x1",
+        "features-x2",
+    ] {
+        click(session, id)?;
+    }
+    let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
+    let squares_loss = squares.num("loss");
+    if squares_loss.is_nan() || squares_loss > plane_loss / 3.0 {
+        return Err(format!(
+            "one unit on x₁², x₂² should separate the circle: loss {squares_loss} against \
+             {plane_loss} on x₁, x₂"
+        ));
+    }
+    // The last feature on: refused, named, and shown checked again.
+    click(session, "features-x2sq")?;
+    click(session, "features-x1sq")?;
+    let refused = wait_for(
+        session,
+        "a notice for the last feature",
+        Duration::from_secs(10),
+        |a| {
+            Ok(a.get("notices")
+                .is_some_and(|n| n.contains("at least one input feature")))
+        },
+    )?;
+    let checked = session
+        .execute(
+            "return document.getElementById('features-x1sq').checked;",
+            vec![],
+        )?
+        .as_bool();
+    if checked != Some(true) || !settings(&refused).contains("features=x1sq") {
+        return Err(format!(
+            "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
+            settings(&refused)
+        ));
+    }
+    Ok(format!(
+        "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂²; the last \
+         feature stays on with a notice"
+    ))
+}
+
+/// Sets a list's value and fires `change`, as the browser does when a person picks one.
+fn choose(session: &Session, id: &str, value: &str) -> Result<(), String> {
+    let found = session.execute(
+        "const el = document.getElementById(arguments[0]);
+         if (!el) return false;
+         el.value = arguments[1];
+         el.dispatchEvent(new Event('change', { bubbles: true }));
+         return true;",
+        vec![id.into(), value.into()],
+    )?;
+    match found.as_bool() {
+        Some(true) => Ok(()),
+        _ => Err(format!("there is no #{id} control")),
+    }
+}
+
+/// `regularization`: four units on the circle reach a low loss; L2 at rate 1 (two lists, as a
+/// person picks them) restarts the runs with the weights pulled towards zero, and the training
+/// loss after as many epochs stays several times higher.
+fn regularization(session: &Session, base: &str) -> Result<String, String> {
+    open(
+        session,
+        &format!("{base}index.html#backend=cpu&speed=0&layers=4&max-units=4&lr=0.3"),
+    )?;
+    let free = trained(session, "layers=4", 600.0)?.num("loss");
+    choose(session, "regularization", "l2")?;
+    choose(session, "reg-rate", "1")?;
+    let app = trained(session, "reg-rate=1", 600.0)?;
+    if !settings(&app).contains("regularization=l2") {
+        return Err(format!("L2 is not in force: {}", settings(&app)));
+    }
+    let held = app.num("loss");
+    if held.is_nan() || held < 3.0 * free {
+        return Err(format!(
+            "L2 at rate 1 should hold the loss up: {held} against {free} without"
+        ));
+    }
+    let page = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
+    Ok(format!(
+        "training loss at epoch 600: {free:.4} without a penalty, {held:.4} with L2 at 1 (now \
+         epoch {})",
+        page.num("epoch")
+    ))
+}
