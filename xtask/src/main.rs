@@ -1,5 +1,5 @@
-//! `cargo xtask`: the project's automation, written with the standard library only so that it
-//! builds in seconds on a fresh machine.
+//! `cargo xtask`: the project's automation, on a few kept crates (README "xtask" says which and
+//! why) so that it builds in well under a minute on a fresh machine.
 //!
 //! `cargo xtask test` installs whatever is missing (the wasm32 target, rustfmt and clippy,
 //! Chromium and chromedriver, wasm-bindgen-cli, trunk) and then runs every check in order:
@@ -19,66 +19,14 @@ mod trunk;
 use std::env;
 use std::process::ExitCode;
 
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+
 use context::Context;
 use steps::{Runner, Step};
 
-/// The usage text printed by `cargo xtask help` and for unknown commands.
-const USAGE: &str = "\
-usage: cargo xtask <command> [options]
-
-commands:
-  test            install what is missing, then run every check in order:
-                  rustfmt, clippy (native), clippy (wasm32), native tests,
-                  browser tests (wasm32 in headless Chromium), end-to-end test
-  test --native   only the native checks: rustfmt, clippy (native), native tests
-  test --wasm     only the installs the browser tests need, then the browser tests
-  test --e2e      only the installs the end-to-end test needs, then the end-to-end
-                  test: trunk builds the site into <target-dir>/e2e-dist, a small
-                  static server serves it under /firefly-playground/, and headless
-                  Chromium (chromedriver, WebDriver) checks the page contract:
-                  starts, grows, keyboard, buttons, webgpu, software-adapter,
-                  cpu-fallback, then what a new user does (page.rs),
-                  readable evidence (evidence.rs: the first screen at
-                  1400×1000, a tiny loss in significant digits),
-                  then deploy (deploy.rs: the site under /course/playground/,
-                  every request on its own origin and inside that sub-path,
-                  hashed assets, preview image and icons);
-                  screenshots go to <target-dir>/e2e/
-  bench [--compare URL] [--seconds N] [--hash HASH]
-                  build the site as `test --e2e` does (or take E2E_DIST), open it in
-                  headless Chromium and measure it as people use it, at the hash
-                  (default: circle, layers 4,2, tanh, batch 10, lr 0.03, 250
-                  training points, no growth, CPU) and again with layers
-                  8,8,8,8,8,8: ms to the first epoch, epochs/s of both runs over
-                  N seconds (default 10) after a 2 s warm-up, frame-time p50/p90/
-                  p99/max, growth timings and launches when the page reports
-                  them, raw and gzip bytes of the .wasm and .js. --compare URL
-                  (at most twice: one per setup; given once, the second URL gets
-                  networkShape=8,8,8,8,8,8) measures another playground in the
-                  same session (TensorFlow Playground: started with its play
-                  button, epochs from #iter-number) with the ratio ours/theirs.
-                  Prints one table; JSON in <target-dir>/bench/bench.json
-  e2e-selftest    the end-to-end test against the stand-in page in
-                  xtask/testdata/e2e-standin/ (tests the harness; no build)
-  install         only install what is missing: the wasm32-unknown-unknown target,
-                  rustfmt and clippy, chromium and chromium-driver (apt-get),
-                  wasm-bindgen-cli and trunk (pinned versions)
-  serve           install what trunk needs, then `trunk serve` the app in release
-                  mode at http://127.0.0.1:8080/ (rebuilds on changes; builds into
-                  <target-dir>/serve-dist, never dist/)
-  dist            install what trunk, wasm-opt and precompression need (wasm-opt: npm binaryen
-                  132.0.0 under ~/.cache/firefly-playground/), then build the static
-                  site into a fresh dist/ with relative URLs (deployable under any
-                  sub-path): the `dist` cargo profile (fat LTO, opt-level z),
-                  wasm-opt (duplicate functions merged, functions ordered by name),
-                  .gz (pigz -11, zopfli) and .br (brotli) beside each asset, pigz and
-                  brotli installed with apt-get when missing; prints the sizes and
-                  fails over 2,100,000 bytes gzip of .wasm + .js. With SITE_URL set
-                  (https://user.github.io/firefly-playground/), og:image and
-                  twitter:image become absolute and og:url is set
-  help            print this text
-
-environment:
+/// The environment variables xtask reads, shown under `cargo xtask --help`.
+const ENVIRONMENT: &str = "\
+Environment:
   CARGO_TARGET_DIR  used for every cargo and trunk call when set
   CI                when set (and CARGO_TARGET_DIR is not), the target dir is
                     $HOME/.cache/firefly-playground/target so builds survive between runs
@@ -90,48 +38,107 @@ environment:
                     the bench to serve instead of running trunk; `test --e2e` and
                     `bench` then skip the build tools
   E2E_ONLY          comma-separated names of the end-to-end checks to run (the others
-                    print SKIP), e.g. E2E_ONLY=gpu-lost,gpu-memory
-";
+                    print SKIP), e.g. E2E_ONLY=gpu-lost,gpu-memory";
 
-/// What a command line asks for.
+/// The project's automation: installs, checks, the site's build and its measurements.
+#[derive(Parser)]
+#[command(bin_name = "cargo xtask", after_help = ENVIRONMENT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
 enum Command {
-    /// Run these steps in order, stopping at the first failure.
-    Run(Vec<Step>),
-    /// The end-to-end test against the stand-in page.
-    SelfTest,
-    /// Print the usage text and succeed.
-    Help,
-    /// Install what trunk needs and run `trunk serve` until it is stopped.
-    Serve,
-    /// Build, serve and measure the site (and the pages to compare with).
+    /// Install what is missing, then run every check in order: rustfmt, clippy (native),
+    /// clippy (wasm32), native tests, browser tests (wasm32 in headless Chromium), end-to-end
+    /// test; --native, --wasm or --e2e runs one part
+    Test(TestPart),
+    /// Build the site as `test --e2e` does (or take E2E_DIST), open it in headless Chromium and
+    /// measure it as people use it (--compare URL, --seconds N, --hash HASH); one table, JSON
+    /// in <target-dir>/bench/bench.json
+    ///
+    /// At the hash (default: circle, layers 4,2, tanh, batch 10, lr 0.03, 250 training points,
+    /// no growth, CPU) and again with layers 8,8,8,8,8,8: ms to the first epoch, epochs/s of
+    /// both runs over N seconds after a 2 s warm-up, frame-time p50/p90/p99/max, growth timings
+    /// and launches when the page reports them, raw and gzip bytes of the .wasm and .js.
     Bench(e2e::BenchOptions),
+    /// The end-to-end test against the stand-in page in xtask/testdata/e2e-standin/ (tests the
+    /// harness; no build)
+    E2eSelftest,
+    /// Only install what is missing: the wasm32-unknown-unknown target, rustfmt and clippy,
+    /// chromium and chromium-driver (apt-get), wasm-bindgen-cli and trunk (pinned versions)
+    Install,
+    /// Install what trunk needs, then `trunk serve` the app in release mode at
+    /// http://127.0.0.1:8080/ (rebuilds on changes; builds into <target-dir>/serve-dist)
+    Serve,
+    /// Build the deployable static site into a fresh dist/ (relative URLs, any sub-path):
+    /// the `dist` profile, wasm-opt, .gz and .br beside each asset; fails over 2,100,000 bytes
+    /// gzip of .wasm + .js
+    ///
+    /// Installs what trunk, wasm-opt and precompression need (wasm-opt: npm binaryen 132.0.0
+    /// under ~/.cache/firefly-playground/; pigz and brotli with apt-get when missing). With
+    /// SITE_URL set (https://user.github.io/firefly-playground/), og:image and twitter:image
+    /// become absolute and og:url is set.
+    Dist,
+}
+
+/// Which part of `cargo xtask test` to run (none: all of it).
+#[derive(Args)]
+#[group(multiple = false)]
+struct TestPart {
+    /// Only the native checks: rustfmt, clippy (native), native tests
+    #[arg(long)]
+    native: bool,
+    /// Only the installs the browser tests need, then the browser tests
+    #[arg(long)]
+    wasm: bool,
+    /// Only the installs the end-to-end test needs, then the end-to-end test: trunk builds the
+    /// site into <target-dir>/e2e-dist (E2E_DIST: a ready one instead), a small static server
+    /// serves it under /firefly-playground/, and headless Chromium checks the page contract
+    /// (starts, grows, keyboard, buttons, webgpu, …, what a new user does, readable evidence,
+    /// deploy under /course/playground/); screenshots go to <target-dir>/e2e/
+    #[arg(long)]
+    e2e: bool,
+}
+
+impl TestPart {
+    /// The steps this part runs.
+    fn steps(&self) -> Vec<Step> {
+        let prebuilt = env::var_os("E2E_DIST").is_some_and(|d| !d.is_empty());
+        match (self.native, self.wasm, self.e2e) {
+            (true, _, _) => Step::NATIVE.to_vec(),
+            (_, true, _) => Step::WASM.to_vec(),
+            (_, _, true) if prebuilt => Step::E2E_PREBUILT.to_vec(),
+            (_, _, true) => Step::E2E.to_vec(),
+            _ => Step::ALL.to_vec(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = env::args().skip(1).collect();
-    let command = match parse(&args) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("error: {message}\n");
-            eprint!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let Some(command) = Cli::parse().command else {
+        let _ = Cli::command().print_help();
+        return ExitCode::SUCCESS;
     };
-    let result = match command {
-        Command::Help => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Command::Serve => Context::from_env().and_then(|ctx| trunk::serve(&ctx)),
-        Command::SelfTest => Context::from_env().and_then(|mut ctx| {
+    if let Command::Bench(options) = &command
+        && let Err(message) = options.check()
+    {
+        Cli::command()
+            .error(clap::error::ErrorKind::TooManyValues, message)
+            .exit();
+    }
+    let result = Context::from_env().and_then(|mut ctx| match command {
+        Command::Test(part) => Runner::new(part.steps()).run(&ctx),
+        Command::Bench(options) => e2e::run_bench(&ctx, &options),
+        Command::E2eSelftest => {
             ctx.e2e_dist = Some(e2e::standin_dir(&ctx));
             Runner::new(Step::E2E_PREBUILT.to_vec()).run(&ctx)
-        }),
-        Command::Bench(options) => {
-            Context::from_env().and_then(|ctx| e2e::run_bench(&ctx, &options))
         }
-        Command::Run(steps) => Context::from_env().and_then(|ctx| Runner::new(steps).run(&ctx)),
-    };
+        Command::Install => Runner::new(Step::INSTALL.to_vec()).run(&ctx),
+        Command::Serve => trunk::serve(&ctx),
+        Command::Dist => Runner::new(Step::DIST.to_vec()).run(&ctx),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -141,26 +148,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// Turns the arguments after `cargo xtask` into a [`Command`].
-fn parse(args: &[String]) -> Result<Command, String> {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        [] | ["help" | "--help" | "-h"] => Ok(Command::Help),
-        ["test"] => Ok(Command::Run(Step::ALL.to_vec())),
-        ["test", "--native"] => Ok(Command::Run(Step::NATIVE.to_vec())),
-        ["test", "--wasm"] => Ok(Command::Run(Step::WASM.to_vec())),
-        ["test", "--e2e"] if env::var_os("E2E_DIST").is_some_and(|d| !d.is_empty()) => {
-            Ok(Command::Run(Step::E2E_PREBUILT.to_vec()))
-        }
-        ["test", "--e2e"] => Ok(Command::Run(Step::E2E.to_vec())),
-        ["test", other, ..] => Err(format!(
-            "unknown arguments for `test`: {other:?} (expected nothing, --native, --wasm or --e2e)"
-        )),
-        ["e2e-selftest"] => Ok(Command::SelfTest),
-        ["install"] => Ok(Command::Run(Step::INSTALL.to_vec())),
-        ["bench", rest @ ..] => e2e::BenchOptions::parse(rest).map(Command::Bench),
-        ["serve"] => Ok(Command::Serve),
-        ["dist"] => Ok(Command::Run(Step::DIST.to_vec())),
-        [other, ..] => Err(format!("unknown command {other:?}")),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn test_takes_at_most_one_part() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["xtask"], args].concat());
+        assert!(parse(&["test", "--native", "--wasm"]).is_err());
+        assert!(parse(&["test", "fast"]).is_err());
+        assert!(parse(&["launch"]).is_err());
+        let Ok(Cli {
+            command: Some(Command::Test(part)),
+        }) = parse(&["test", "--native"])
+        else {
+            panic!("test --native did not parse");
+        };
+        assert_eq!(part.steps(), Step::NATIVE);
+        assert!(matches!(parse(&[]), Ok(Cli { command: None })));
     }
 }

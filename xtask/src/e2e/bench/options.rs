@@ -33,14 +33,19 @@ const OUR_LAYERS_KEY: &str = "layers";
 const THEIR_LAYERS_KEY: &str = "networkShape";
 
 /// What `cargo xtask bench` was asked for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct Options {
-    /// Pages to compare with: none, one (the large setup's URL is derived from it) or two (one
-    /// per setup).
+    /// Another playground to measure in the same session, with the ratio ours/theirs
+    /// (TensorFlow Playground: started with its play button, epochs from #iter-number); at most
+    /// twice, one per setup; given once, the large setup gets its networkShape=8,8,8,8,8,8
+    #[arg(long, value_name = "URL", value_parser = compare_url)]
     pub compare: Vec<String>,
-    /// The length of the measured window, after the warm-up.
+    /// Seconds measured per page, after the warm-up
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SECONDS, value_parser = seconds,
+          allow_negative_numbers = true)]
     pub seconds: f64,
-    /// Our page's hash, without `#`.
+    /// Our page's hash (the `#` is optional; default: the setup above)
+    #[arg(long, default_value = DEFAULT_HASH, value_parser = hash, hide_default_value = true)]
     pub hash: String,
 }
 
@@ -56,53 +61,14 @@ pub struct Setup {
 }
 
 impl Options {
-    /// Parses the arguments after `cargo xtask bench`: `--compare URL` (at most twice),
-    /// `--seconds N` and `--hash HASH`, each also as `--flag=value`.
-    pub fn parse(args: &[&str]) -> Result<Self, String> {
-        let mut options = Options {
-            compare: Vec::new(),
-            seconds: DEFAULT_SECONDS,
-            hash: DEFAULT_HASH.to_string(),
-        };
-        let (mut seconds_seen, mut hash_seen) = (false, false);
-        let mut rest = args.iter();
-        while let Some(&arg) = rest.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value)),
-                _ => (arg, None),
-            };
-            if !matches!(flag, "--compare" | "--seconds" | "--hash") {
-                return Err(format!(
-                    "unknown argument for `bench`: {arg:?} (expected --compare URL, --seconds N \
-                     or --hash HASH)"
-                ));
-            }
-            let value = match inline {
-                Some(value) => value,
-                None => *rest
-                    .next()
-                    .ok_or_else(|| format!("`bench {flag}` needs a value"))?,
-            };
-            match flag {
-                "--compare" => {
-                    if options.compare.len() == 2 {
-                        return Err("`bench --compare` at most twice: one URL per setup \
-                                    (4,2 and 8,8,8,8,8,8)"
-                            .to_string());
-                    }
-                    options.compare.push(compare_url(value)?);
-                }
-                "--seconds" => {
-                    once(&mut seconds_seen, flag)?;
-                    options.seconds = seconds(value)?;
-                }
-                _ => {
-                    once(&mut hash_seen, flag)?;
-                    options.hash = hash(value)?;
-                }
-            }
+    /// Refuses what the flags alone cannot: a third `--compare`.
+    pub fn check(&self) -> Result<(), String> {
+        if self.compare.len() > 2 {
+            return Err("`bench --compare` at most twice: one URL per setup \
+                        (4,2 and 8,8,8,8,8,8)"
+                .to_string());
         }
-        Ok(options)
+        Ok(())
     }
 
     /// The setups in table order: the hash as given, then TensorFlow Playground's largest
@@ -149,22 +115,12 @@ pub fn growing(hash: &str) -> String {
     })
 }
 
-/// Refuses a flag given twice.
-fn once(seen: &mut bool, flag: &str) -> Result<(), String> {
-    if std::mem::replace(seen, true) {
-        Err(format!("`bench {flag}` given twice"))
-    } else {
-        Ok(())
-    }
-}
-
 /// A positive number of seconds, at most [`MAX_SECONDS`].
 fn seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_SECONDS => Ok(s),
         _ => Err(format!(
-            "`bench --seconds` takes a number of seconds above 0 and at most {MAX_SECONDS}, \
-             got {value:?}"
+            "a number of seconds above 0 and at most {MAX_SECONDS}"
         )),
     }
 }
@@ -177,9 +133,7 @@ fn compare_url(value: &str) -> Result<String, String> {
         .or_else(|| value.strip_prefix("https://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_string()),
-        _ => Err(format!(
-            "`bench --compare` takes an http:// or https:// URL, got {value:?}"
-        )),
+        _ => Err("an http:// or https:// URL".to_string()),
     }
 }
 
@@ -187,7 +141,7 @@ fn compare_url(value: &str) -> Result<String, String> {
 fn hash(value: &str) -> Result<String, String> {
     let hash = value.trim().trim_start_matches('#');
     if hash.is_empty() {
-        Err("`bench --hash` needs a non-empty hash such as layers=4,2&lr=0.03".to_string())
+        Err("a non-empty hash such as layers=4,2&lr=0.03".to_string())
     } else {
         Ok(hash.to_string())
     }
@@ -227,8 +181,19 @@ pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// `cargo xtask bench` with these arguments.
+    #[derive(clap::Parser)]
+    struct Bench {
+        #[command(flatten)]
+        options: Options,
+    }
+
     fn parse(args: &[&str]) -> Result<Options, String> {
-        Options::parse(args)
+        use clap::Parser as _;
+        let bench =
+            Bench::try_parse_from([&["bench"], args].concat()).map_err(|e| e.to_string())?;
+        bench.options.check()?;
+        Ok(bench.options)
     }
 
     const TF: &str =
@@ -315,20 +280,22 @@ mod tests {
     #[test]
     fn bad_arguments_say_what_is_wrong() {
         let error = |args: &[&str]| parse(args).unwrap_err();
-        assert!(error(&["--speed", "3"]).contains("unknown argument for `bench`: \"--speed\""));
-        assert!(error(&["fast"]).contains("expected --compare URL, --seconds N or --hash HASH"));
-        assert_eq!(error(&["--seconds"]), "`bench --seconds` needs a value");
+        assert!(error(&["--speed", "3"]).contains("unexpected argument '--speed'"));
+        assert!(error(&["fast"]).contains("unexpected argument 'fast'"));
+        assert!(error(&["--seconds"]).contains("a value is required for '--seconds <N>'"));
         for bad in ["0", "-1", "abc", "NaN", "inf", "4000"] {
             assert!(error(&["--seconds", bad]).contains("above 0"), "{bad}");
         }
-        assert!(error(&["--seconds", "1", "--seconds", "2"]).contains("given twice"));
+        assert!(
+            error(&["--seconds", "1", "--seconds", "2"]).contains("cannot be used multiple times")
+        );
         assert!(error(&["--compare", "127.0.0.1:8091"]).contains("http:// or https:// URL"));
         assert!(error(&["--compare", "http://"]).contains("http:// or https:// URL"));
         assert!(
             error(&["--compare", TF, "--compare", TF, "--compare", TF]).contains("at most twice")
         );
         assert!(error(&["--hash", "#"]).contains("non-empty hash"));
-        assert!(error(&["--hash=a", "--hash=b"]).contains("given twice"));
+        assert!(error(&["--hash=a", "--hash=b"]).contains("cannot be used multiple times"));
     }
 
     #[test]
