@@ -1,14 +1,15 @@
-//! Just enough W3C WebDriver to drive headless Chromium through chromedriver: an HTTP/1.1 client
-//! over `TcpStream` for localhost, a guard that starts chromedriver and kills it (and any browser
-//! it left behind) on drop, and a session guard with the commands the end-to-end checks use.
+//! A thin W3C WebDriver wrapper for headless Chromium through chromedriver: ureq carries the
+//! HTTP, a guard starts chromedriver and kills it (and any browser it left behind) on drop, and a
+//! session guard has the commands the end-to-end checks use.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use ureq::Agent;
 
 use super::json::{self, Json, base64_decode, json};
 
@@ -22,100 +23,42 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(180);
 /// How often waits poll.
 pub const POLL: Duration = Duration::from_millis(250);
 
-/// One HTTP/1.1 exchange with a server on this machine: sends `method path` with an optional
-/// JSON body and returns the status code and the body as text. Reads a `Content-Length` body,
-/// a chunked body, or up to EOF.
-pub fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Json>,
-    timeout: Duration,
-) -> Result<(u16, String), String> {
-    let fail = |what: &str, e: std::io::Error| format!("{method} {path}: {what}: {e}");
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .map_err(|e| fail("connect", e))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| fail("set timeout", e))?;
-    let body = body.map(Json::to_string).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if !body.is_empty() || method == "POST" {
-        request.push_str("Content-Type: application/json; charset=utf-8\r\n");
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| fail("send", e))?;
+/// An HTTP client for a server on this machine: every exchange within `timeout`, any status an
+/// answer (WebDriver reports errors as JSON with a 4xx or 5xx).
+fn agent(timeout: Duration) -> Agent {
+    Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
 
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader
-        .read_line(&mut status_line)
-        .map_err(|e| fail("read status", e))?;
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("{method} {path}: bad status line {status_line:?}"))?;
-    let mut content_length = None;
-    let mut chunked = false;
-    loop {
-        let mut line = String::new();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| fail("read headers", e))?;
-        let line = line.trim_end();
-        if n == 0 || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-            if name == "content-length" {
-                content_length = value.parse::<usize>().ok();
-            } else if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
-                chunked = true;
-            }
-        }
-    }
-    let mut bytes = Vec::new();
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            reader
-                .read_line(&mut size_line)
-                .map_err(|e| fail("read chunk size", e))?;
-            let size_text = size_line.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size_text, 16)
-                .map_err(|_| format!("{method} {path}: bad chunk size {size_line:?}"))?;
-            if size == 0 {
-                break;
-            }
-            let start = bytes.len();
-            bytes.resize(start + size, 0);
-            reader
-                .read_exact(&mut bytes[start..])
-                .map_err(|e| fail("read chunk", e))?;
-            let mut crlf = [0u8; 2];
-            reader
-                .read_exact(&mut crlf)
-                .map_err(|e| fail("read chunk end", e))?;
-        }
-    } else if let Some(length) = content_length {
-        bytes.resize(length, 0);
-        reader
-            .read_exact(&mut bytes)
-            .map_err(|e| fail("read body", e))?;
-    } else {
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| fail("read body", e))?;
-    }
-    let text = String::from_utf8(bytes).map_err(|_| format!("{method} {path}: body not UTF-8"))?;
-    Ok((status, text))
+/// One HTTP exchange: sends `method url` with an optional JSON body and returns the status code
+/// and the body as text (of any length: screenshots and the bench's files are large).
+fn http(
+    agent: &Agent,
+    method: &str,
+    url: &str,
+    body: Option<&Json>,
+) -> Result<(u16, String), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{method} {url}: {e}");
+    let request = ureq::http::Request::builder().method(method).uri(url);
+    let sent = match body {
+        Some(body) => request
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body.to_string())
+            .map(|r| agent.run(r)),
+        None => request.body(()).map(|r| agent.run(r)),
+    };
+    let mut response = sent.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_string()
+        .map_err(|e| fail(&e))?;
+    Ok((response.status().as_u16(), text))
 }
 
 /// A free TCP port on 127.0.0.1 (asked from the OS, then released for the child to take).
@@ -131,7 +74,9 @@ pub fn free_port() -> Result<u16, String> {
 /// A running chromedriver. Dropping it kills chromedriver and then every process that was still
 /// its descendant (a browser whose session was not deleted), by process id.
 pub struct Driver {
-    addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`, chromedriver's address.
+    base: String,
+    agent: Agent,
     child: Child,
 }
 
@@ -153,13 +98,15 @@ impl Driver {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
         let driver = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            base: format!("http://127.0.0.1:{port}"),
+            agent: agent(HTTP_TIMEOUT),
             child,
         };
         let started = Instant::now();
         let limit = Duration::from_secs(20);
+        let status = format!("{}/status", driver.base);
         loop {
-            if let Ok((200, body)) = http(driver.addr, "GET", "/status", None, POLL * 8) {
+            if let Ok((200, body)) = http(&agent(POLL * 8), "GET", &status, None) {
                 let ready = json::parse(&body)
                     .ok()
                     .and_then(|j| j.get("value")?.get("ready")?.as_bool());
@@ -181,7 +128,8 @@ impl Driver {
     /// One WebDriver command; returns the answer's `value`, or an error with WebDriver's error
     /// code and message.
     pub fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
-        let (status, text) = http(self.addr, method, path, body, HTTP_TIMEOUT)?;
+        let url = format!("{}{path}", self.base);
+        let (status, text) = http(&self.agent, method, &url, body)?;
         let json = json::parse(&text)
             .map_err(|e| format!("{method} {path}: answer is not JSON ({e}): {text:.300}"))?;
         let value = json.get("value").cloned().unwrap_or(Json::Null);
@@ -389,11 +337,13 @@ fn decode_png(value: &Json) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
 
-    /// Serves one canned answer to one request and returns what the client sent.
-    fn one_shot(answer: &'static [u8]) -> (SocketAddr, thread::JoinHandle<String>) {
+    /// Serves one canned answer to one request and returns the server's URL and a handle that
+    /// gives what the client sent (header names lower-cased).
+    fn one_shot(answer: &'static [u8]) -> (String, thread::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         let handle = thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -402,7 +352,11 @@ mod tests {
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                let line = match line.split_once(':') {
+                    Some((name, value)) => format!("{}:{value}", name.to_ascii_lowercase()),
+                    None => line,
+                };
+                if let Some(v) = line.strip_prefix("content-length: ") {
                     length = v.trim().parse().unwrap();
                 }
                 request.push_str(&line);
@@ -416,34 +370,36 @@ mod tests {
             stream.write_all(answer).unwrap();
             request
         });
-        (addr, handle)
+        (url, handle)
     }
 
     #[test]
     fn posts_json_and_reads_content_length() {
-        let (addr, server) = one_shot(
+        let (base, server) = one_shot(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"value\":null}",
         );
         let body = json!({"url": "http://x/"});
-        let (status, text) = http(addr, "POST", "/session/1/url", Some(&body), POLL * 8).unwrap();
+        let url = format!("{base}/session/1/url");
+        let (status, text) = http(&agent(POLL * 8), "POST", &url, Some(&body)).unwrap();
         assert_eq!((status, text.as_str()), (200, "{\"value\":null}"));
         let request = server.join().unwrap();
         assert!(request.starts_with("POST /session/1/url HTTP/1.1\r\n"));
-        assert!(request.contains("Content-Length: 19\r\n"));
+        assert!(request.contains("content-length: 19\r\n"));
+        assert!(request.contains("content-type: application/json; charset=utf-8\r\n"));
         assert!(request.ends_with("\r\n\r\n{\"url\":\"http://x/\"}"));
     }
 
     #[test]
     fn reads_chunked_and_until_eof() {
-        let (addr, server) = one_shot(
+        let (base, server) = one_shot(
             b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"va\r\na\r\nlue\":null}\r\n0\r\n\r\n",
         );
-        let (status, text) = http(addr, "GET", "/x", None, POLL * 8).unwrap();
+        let (status, text) = http(&agent(POLL * 8), "GET", &format!("{base}/x"), None).unwrap();
         assert_eq!((status, text.as_str()), (404, "{\"value\":null}"));
         assert!(server.join().unwrap().starts_with("GET /x HTTP/1.1\r\n"));
 
-        let (addr, server) = one_shot(b"HTTP/1.1 200 OK\r\n\r\nuntil eof");
-        let (status, text) = http(addr, "DELETE", "/y", None, POLL * 8).unwrap();
+        let (base, server) = one_shot(b"HTTP/1.1 200 OK\r\n\r\nuntil eof");
+        let (status, text) = http(&agent(POLL * 8), "DELETE", &format!("{base}/y"), None).unwrap();
         assert_eq!((status, text.as_str()), (200, "until eof"));
         server.join().unwrap();
     }
