@@ -110,12 +110,14 @@ fn respond(method: &Method, target: &str, root: &Path, mount: &str) -> Answer {
     }
 }
 
-/// An answer with its Content-Type and `Cache-Control: no-store` (tiny_http adds the length).
+/// An answer with its Content-Type, Content-Length and `Cache-Control: no-store`.
 fn answer(status: u16, content_type: &str, body: Vec<u8>) -> Answer {
     let header = |name: &str, value: &str| {
         Header::from_bytes(name, value).unwrap_or_else(|()| unreachable!("ASCII header"))
     };
+    // Content-Length always, never chunked (tiny_http chunks from 32 KiB by default).
     Response::from_data(body)
+        .with_chunked_threshold(usize::MAX)
         .with_status_code(status)
         .with_header(header("Content-Type", content_type))
         .with_header(header("Cache-Control", "no-store"))
@@ -192,8 +194,8 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
 
-    /// A temporary site: `index.html`, `app.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a secret
-    /// file next to (outside) it.
+    /// A temporary site: `index.html`, `app.js`, `big.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a
+    /// secret file next to (outside) it.
     struct Site(PathBuf);
 
     impl Site {
@@ -203,6 +205,7 @@ mod tests {
             fs::create_dir_all(base.join("site/pkg")).unwrap();
             fs::write(base.join("site/index.html"), "<!doctype html>hi").unwrap();
             fs::write(base.join("site/app.js"), "export {}").unwrap();
+            fs::write(base.join("site/big.js"), vec![b' '; 40_000]).unwrap();
             fs::write(base.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
             fs::write(base.join("site/notes.xyz"), "?").unwrap();
             fs::write(base.join("secret.html"), "secret").unwrap();
@@ -304,6 +307,9 @@ mod tests {
         assert!(wasm.contains("Content-Length: 8\r\n"));
         assert!(wasm.contains("Cache-Control: no-store\r\n"));
         assert!(wasm.ends_with("\0asm\x01\0\0\0"));
+        // Large files too come with their length, not chunked.
+        let big = get("/firefly-playground/big.js");
+        assert!(big.contains("Content-Length: 40000\r\n"), "{big:.200}");
         let js = get("/firefly-playground/app.js");
         assert!(js.contains("Content-Type: text/javascript"));
         assert!(get("/firefly-playground/notes.xyz").starts_with("HTTP/1.1 404"));
