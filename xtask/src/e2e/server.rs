@@ -1,27 +1,30 @@
-//! The end-to-end test's static file server: tiny_http speaks HTTP/1.1 (keep-alive, HEAD without
-//! a body); this file decides what is served. GET and HEAD only, the Content-Types a trunk build
-//! needs, `Cache-Control: no-store`, 404 for anything else and no way out of the served
-//! directory. The site is mounted under a sub-path so that the test also proves the build works
-//! when deployed below the root of a host.
+//! A small static file server for the end-to-end test: GET (and HEAD) only, one thread per
+//! connection, the Content-Types a trunk build needs, 404 for anything else and no way out of the
+//! served directory. The site is mounted under a sub-path so that the test also proves the build
+//! works when deployed below the root of a host.
 
 use std::fs;
-use std::io::Cursor;
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-
-use tiny_http::{Header, Method, Response, Server};
+use std::time::Duration;
 
 /// The sub-path the site is served under (a host that deploys it below its root).
 pub const MOUNT: &str = "/firefly-playground/";
+/// How long a connection may take to send its request or receive the answer.
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest request head read; anything longer is refused.
+const MAX_HEAD: usize = 16 * 1024;
 
-/// A running server; dropping it stops it.
+/// A running server; dropping it stops the accept loop.
 pub struct StaticServer {
     addr: SocketAddr,
     mount: String,
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    accept_thread: Option<JoinHandle<()>>,
 }
 
 impl StaticServer {
@@ -39,34 +42,35 @@ impl StaticServer {
         let root = root
             .canonicalize()
             .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
-        let server =
-            Server::http("127.0.0.1:0").map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or("the server has no IP address")?;
-        let server = Arc::new(server);
-        let requests = Arc::clone(&server);
-        let served = Arc::new((root, mount.to_string()));
-        // One thread per request, so that a client slow to read cannot hold up the others.
-        let thread = thread::Builder::new()
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("no local address: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = Arc::clone(&stop);
+        let root = Arc::new(root);
+        let served_mount = Arc::new(mount.to_string());
+        let accept_thread = thread::Builder::new()
             .name("e2e-static-server".into())
             .spawn(move || {
-                for request in requests.incoming_requests() {
-                    let served = Arc::clone(&served);
-                    let _ = thread::Builder::new().spawn(move || {
-                        let (root, mount) = &*served;
-                        let response = respond(request.method(), request.url(), root, mount);
-                        let _ = request.respond(response);
-                    });
+                for stream in listener.incoming() {
+                    if stop_flag.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (root, mount) = (Arc::clone(&root), Arc::clone(&served_mount));
+                    let _ = thread::Builder::new()
+                        .name("e2e-static-conn".into())
+                        .spawn(move || handle_connection(stream, &root, &mount));
                 }
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
         Ok(Self {
             addr,
             mount: mount.to_string(),
-            server,
-            thread: Some(thread),
+            stop,
+            accept_thread: Some(accept_thread),
         })
     }
 
@@ -78,49 +82,141 @@ impl StaticServer {
 
 impl Drop for StaticServer {
     fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() so that the loop sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(thread) = self.accept_thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// What the server sends: a body in memory.
-type Answer = Response<Cursor<Vec<u8>>>;
-
-/// The answer to one request: the file with its Content-Type, or a short text error.
-fn respond(method: &Method, target: &str, root: &Path, mount: &str) -> Answer {
-    if !matches!(method, Method::Get | Method::Head) {
-        return answer(
-            405,
-            "text/plain; charset=utf-8",
-            b"only GET and HEAD\n".to_vec(),
-        );
+/// Answers requests on one connection until the client closes it (keep-alive), an error or a
+/// timeout.
+fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
+    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut writer = write_half;
+    while let Some(head) = read_head(&mut reader) {
+        let keep_alive = !head
+            .headers
+            .iter()
+            .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+        let response = respond(&head.method, &head.target, root, mount);
+        if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
+            break;
+        }
     }
-    let not_found = |why: &str| answer(404, "text/plain; charset=utf-8", format!("{why}\n").into());
-    let Some(path) = resolve(root, mount, target) else {
-        return not_found("not found");
-    };
-    let Some(content_type) = content_type(&path) else {
-        return not_found("not found (unknown file type)");
-    };
-    match fs::read(&path) {
-        Ok(body) => answer(200, content_type, body),
-        Err(_) => not_found("not found"),
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+/// A request line and its headers (names lower-cased).
+struct Head {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Reads one request head; `None` on EOF, error, timeout or an oversized head. Request bodies
+/// are not expected (GET/HEAD only) and not read.
+fn read_head(reader: &mut impl BufRead) -> Option<Head> {
+    let mut lines = Vec::new();
+    let mut total = 0;
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).ok()?;
+        if n == 0 {
+            return None;
+        }
+        total += n;
+        if total > MAX_HEAD {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.is_empty() {
+            if lines.is_empty() {
+                continue; // tolerate stray blank lines between requests
+            }
+            break;
+        }
+        lines.push(line);
+    }
+    let mut request_line = lines[0].split_whitespace();
+    let method = request_line.next()?.to_string();
+    let target = request_line.next()?.to_string();
+    let headers = lines[1..]
+        .iter()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some(Head {
+        method,
+        target,
+        headers,
+    })
+}
+
+/// An answer to send.
+struct Response {
+    status: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// HEAD: send the headers of the GET answer but no body.
+    head_only: bool,
+}
+
+impl Response {
+    fn text(status: &'static str, message: &str) -> Self {
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: format!("{message}\n").into_bytes(),
+            head_only: false,
+        }
+    }
+
+    fn write_to(&self, out: &mut impl Write, keep_alive: bool) -> std::io::Result<()> {
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let head = format!(
+            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
+             Connection: {connection}\r\n\r\n",
+            self.status,
+            self.content_type,
+            self.body.len()
+        );
+        out.write_all(head.as_bytes())?;
+        if !self.head_only {
+            out.write_all(&self.body)?;
+        }
+        out.flush()
     }
 }
 
-/// An answer with its Content-Type, Content-Length and `Cache-Control: no-store`.
-fn answer(status: u16, content_type: &str, body: Vec<u8>) -> Answer {
-    let header = |name: &str, value: &str| {
-        Header::from_bytes(name, value).unwrap_or_else(|()| unreachable!("ASCII header"))
+fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
+    let head_only = match method {
+        "GET" => false,
+        "HEAD" => true,
+        _ => return Response::text("405 Method Not Allowed", "only GET and HEAD"),
     };
-    // Content-Length always, never chunked (tiny_http chunks from 32 KiB by default).
-    Response::from_data(body)
-        .with_chunked_threshold(usize::MAX)
-        .with_status_code(status)
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("Cache-Control", "no-store"))
+    let Some(path) = resolve(root, mount, target) else {
+        return Response::text("404 Not Found", "not found");
+    };
+    let Some(content_type) = content_type(&path) else {
+        return Response::text("404 Not Found", "not found (unknown file type)");
+    };
+    match fs::read(&path) {
+        Ok(body) => Response {
+            status: "200 OK",
+            content_type,
+            body,
+            head_only,
+        },
+        Err(_) => Response::text("404 Not Found", "not found"),
+    }
 }
 
 /// The file a request target names: it must start with `mount`; the query and fragment are
@@ -191,11 +287,10 @@ fn content_type(path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
+    use std::io::Read;
 
-    /// A temporary site: `index.html`, `app.js`, `big.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a
-    /// secret file next to (outside) it.
+    /// A temporary site: `index.html`, `app.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a secret
+    /// file next to (outside) it.
     struct Site(PathBuf);
 
     impl Site {
@@ -205,7 +300,6 @@ mod tests {
             fs::create_dir_all(base.join("site/pkg")).unwrap();
             fs::write(base.join("site/index.html"), "<!doctype html>hi").unwrap();
             fs::write(base.join("site/app.js"), "export {}").unwrap();
-            fs::write(base.join("site/big.js"), vec![b' '; 40_000]).unwrap();
             fs::write(base.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
             fs::write(base.join("site/notes.xyz"), "?").unwrap();
             fs::write(base.join("secret.html"), "secret").unwrap();
@@ -305,11 +399,7 @@ mod tests {
         assert!(wasm.starts_with("HTTP/1.1 200 OK\r\n"), "{wasm}");
         assert!(wasm.contains("Content-Type: application/wasm\r\n"));
         assert!(wasm.contains("Content-Length: 8\r\n"));
-        assert!(wasm.contains("Cache-Control: no-store\r\n"));
         assert!(wasm.ends_with("\0asm\x01\0\0\0"));
-        // Large files too come with their length, not chunked.
-        let big = get("/firefly-playground/big.js");
-        assert!(big.contains("Content-Length: 40000\r\n"), "{big:.200}");
         let js = get("/firefly-playground/app.js");
         assert!(js.contains("Content-Type: text/javascript"));
         assert!(get("/firefly-playground/notes.xyz").starts_with("HTTP/1.1 404"));
@@ -332,5 +422,27 @@ mod tests {
         );
         assert_eq!(two.matches("HTTP/1.1 200 OK").count(), 2);
         drop(server);
+    }
+
+    /// A browser opens several connections at once and may ask on any of them: a request on one
+    /// is answered while the others sit idle (tiny_http 0.12 left it unanswered in about half of
+    /// the tries, and the page stayed loading).
+    #[test]
+    fn answers_beside_idle_connections() {
+        let site = Site::new("idle");
+        let server = StaticServer::start(&site.root()).unwrap();
+        let mut idle: Vec<TcpStream> = (0..8)
+            .map(|_| TcpStream::connect(server.addr).unwrap())
+            .collect();
+        let asking = idle.last_mut().unwrap();
+        asking
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        asking
+            .write_all(b"GET /firefly-playground/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut answer = [0u8; 15];
+        asking.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200 OK");
     }
 }
