@@ -826,9 +826,10 @@ pub fn edge_text(edge: &Edge) -> String {
 }
 
 /// An edge a pointer can be put on without touching anything else: of the 32 heaviest edges,
-/// the heaviest whose midpoint lies outside every node's square (grown by the reach) and
-/// finds that edge itself with [`edge_at`]; `None` when none of them does. The page names it
-/// (`data-edge-probe` on the diagram) so that a test can hover an edge it knows.
+/// the heaviest whose midpoint lies outside every node's square (grown by the reach) and for
+/// which [`edge_at`] finds that edge at the midpoint and at every point within 2 px of it
+/// (a pointer's position arrives in whole CSS pixels); `None` when none of them does. The
+/// page names it (`data-edge-probe` on the diagram) so that a test can hover an edge it knows.
 pub fn clear_edge(edges: &[Edge], layout: &Layout, reach: f64) -> Option<usize> {
     let half = layout.size / 2.0 + reach;
     let nodes = layout.nodes();
@@ -843,7 +844,14 @@ pub fn clear_edge(edges: &[Edge], layout: &Layout, reach: f64) -> Option<usize> 
         let on_node = nodes
             .iter()
             .any(|(_, (x, y))| (m.0 - x).abs() <= half && (m.1 - y).abs() <= half);
-        !on_node && edge_at(edges, m, reach) == Some(i)
+        !on_node
+            && edge_at(edges, m, reach) == Some(i)
+            && (-2..=2).all(|dx| {
+                (-2..=2).all(|dy| {
+                    let p = (m.0 + f64::from(dx), m.1 + f64::from(dy));
+                    edge_at(edges, p, reach) == Some(i)
+                })
+            })
     })
 }
 

@@ -14,7 +14,7 @@ use crate::grow::{CandidateKind, PendingCandidate};
 use crate::model::{BlockKind, Mlp, UnitId};
 use crate::train::Snapshot;
 
-pub use crate::chart::{Layout, Node, layout};
+pub use crate::chart::{Edge, Layout, Node, layout};
 
 const ORANGE: [f64; 3] = [245.0, 147.0, 34.0];
 const BLUE: [f64; 3] = [8.0, 119.0, 189.0];
@@ -305,11 +305,14 @@ pub struct Placed {
     pub alpha: f64,
 }
 
-fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight: f32, alpha: f64) {
-    let c = diverging((weight as f64).clamp(-1.0, 1.0).signum() as f32 * 0.9);
-    ctx.set_global_alpha(alpha * 0.85);
+/// One link at `opacity`: its width by |w| ([`crate::chart::edge_width`]), blue for a positive
+/// weight and orange for a negative one.
+fn link(ctx: &CanvasRenderingContext2d, edge: &Edge, opacity: f64) {
+    let (from, to) = (edge.a, edge.b);
+    let c = diverging((edge.weight as f64).clamp(-1.0, 1.0).signum() as f32 * 0.9);
+    ctx.set_global_alpha(opacity);
     ctx.set_stroke_style_str(&css(c));
-    ctx.set_line_width((weight.abs() as f64 * 2.0).clamp(0.4, 6.0));
+    ctx.set_line_width(crate::chart::edge_width(edge.weight));
     ctx.begin_path();
     ctx.move_to(from.0, from.1);
     let mid = (from.0 + to.0) / 2.0;
@@ -317,16 +320,19 @@ fn link(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64), weight
     ctx.stroke();
 }
 
-/// Draws the network: links (width = |w|, colour = sign), unit squares with thumbnails of each
-/// unit's output over the plane and its number, the stream columns after residual blocks, the
-/// candidates of a growth in progress (faint, dashed), and a highlight ring around the inspected
-/// node.
+/// Draws the network: links (`edges`, from `chart::edges`: width by |w|, colour by sign; the
+/// hovered one, `hovered`, ringed), unit squares with thumbnails of each unit's output over
+/// the plane and its number, the stream columns after residual blocks, the candidates of a
+/// growth in progress (faint, dashed), and a highlight ring around the inspected node.
+#[allow(clippy::too_many_arguments)]
 pub fn network(
     canvas: &HtmlCanvasElement,
     thumbs: &HtmlCanvasElement,
     snapshot: &Snapshot,
     placed: &HashMap<UnitId, Placed>,
     layout: &Layout,
+    edges: &[Edge],
+    hovered: Option<usize>,
     inspected: Option<Node>,
     candidates: &[PendingCandidate],
 ) -> Result<(), JsValue> {
@@ -340,25 +346,19 @@ pub fn network(
             alpha: 0.0,
         })
     };
-    // Links.
+    // Links: each fades in with the unit it belongs to while a growth is animated.
+    for edge in edges {
+        let alpha = edge.fades_with.map_or(1.0, |id| pos(&id).alpha);
+        link(&ctx, edge, alpha * 0.85);
+    }
+    // The identity of each residual block: dashed from the stream it reads to the one after.
     let mut stream: Vec<(f64, f64)> = layout.columns[0].clone();
     let mut col = 1;
     for block in &net.blocks {
-        let targets: Vec<Placed> = block.unit_ids.iter().map(pos).collect();
-        for (j, t) in targets.iter().enumerate() {
-            for (i, s) in stream.iter().enumerate() {
-                link(&ctx, *s, (t.x, t.y), block.fan_in.get(i, j), t.alpha);
-            }
-        }
         col += 1;
         match (block.kind, &block.fan_out) {
-            (BlockKind::Residual, Some(fan_out)) => {
+            (BlockKind::Residual, Some(_)) => {
                 let next = layout.columns.get(col).cloned().unwrap_or_default();
-                for (j, t) in targets.iter().enumerate() {
-                    for (k, n) in next.iter().enumerate() {
-                        link(&ctx, (t.x, t.y), *n, fan_out.get(j, k), t.alpha);
-                    }
-                }
                 ctx.set_global_alpha(0.5);
                 ctx.set_stroke_style_str("#9aa3ab");
                 ctx.set_line_width(1.0);
@@ -373,15 +373,30 @@ pub fn network(
                 stream = next;
                 col += 1;
             }
-            _ => stream = targets.iter().map(|t| (t.x, t.y)).collect(),
-        }
-    }
-    if let Some(outputs) = layout.columns.last() {
-        for (k, o) in outputs.iter().enumerate() {
-            for (i, s) in stream.iter().enumerate() {
-                link(&ctx, *s, *o, net.out_weight.get(i, k), 1.0);
+            _ => {
+                stream = block
+                    .unit_ids
+                    .iter()
+                    .map(|id| {
+                        let p = pos(id);
+                        (p.x, p.y)
+                    })
+                    .collect()
             }
         }
+    }
+    // The hovered link over the others: ringed in the highlight colour, then drawn again.
+    if let Some(edge) = hovered.and_then(|i| edges.get(i)) {
+        let (from, to) = (edge.a, edge.b);
+        let mid = (from.0 + to.0) / 2.0;
+        ctx.set_global_alpha(1.0);
+        ctx.set_stroke_style_str("#ffbf47");
+        ctx.set_line_width(crate::chart::edge_width(edge.weight) + 4.0);
+        ctx.begin_path();
+        ctx.move_to(from.0, from.1);
+        ctx.bezier_curve_to(mid, from.1, mid, to.1, to.0, to.1);
+        ctx.stroke();
+        link(&ctx, edge, 1.0);
     }
     ctx.set_global_alpha(1.0);
     // Layer numbers above the hidden layers' columns, as "Why these units" names the layers.

@@ -11,7 +11,8 @@ use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 use super::charts;
 use super::device::Backend;
 use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
-use super::draw::{self, DecisionMap, Node, Placed};
+use super::draw::{self, DecisionMap, Edge, Node, Placed};
+use crate::chart::{self, EDGE_REACH, End};
 use crate::grow::CandidateKind;
 use crate::model::{BlockKind, UnitId};
 use crate::playground::{Level, Playground, candidate_name};
@@ -142,6 +143,8 @@ fn backend_note() -> Result<HtmlElement, JsValue> {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Inspect {
     hovered: Option<Node>,
+    /// The edge under the pointer (by the nodes it joins), when no node is.
+    edge: Option<(End, End)>,
     focused: Option<Node>,
 }
 
@@ -220,9 +223,19 @@ impl View {
         self.why_shown = None;
     }
 
-    /// The pointer moved over the diagram (canvas coordinates), or left it.
+    /// The pointer moved over the diagram (canvas coordinates), or left it: a node under it,
+    /// else the nearest edge within reach.
     pub fn hover(&mut self, position: Option<(f64, f64)>, p: &Playground) {
         self.inspect.hovered = position.and_then(|(x, y)| self.node_at(x, y));
+        self.inspect.edge = match (self.inspect.hovered, position) {
+            (None, Some(at)) => {
+                let edges = self.edges();
+                chart::edge_at(&edges, at, EDGE_REACH)
+                    .and_then(|i| edges.get(i))
+                    .map(|e| (e.from, e.to))
+            }
+            _ => None,
+        };
         self.render_card(p);
         self.render_network(p);
     }
@@ -230,6 +243,7 @@ impl View {
     /// Arrow keys on the diagram: the keyboard takes over from the pointer.
     pub fn move_focus(&mut self, delta: i32, p: &Playground) {
         self.inspect.hovered = None;
+        self.inspect.edge = None;
         let order = self.node_order(p);
         if order.is_empty() {
             return;
@@ -275,6 +289,24 @@ impl View {
             Node::Unit(id) => net.unit_info(*id).map_or(1, |u| u.block as i32 + 1),
             Node::Output(_) => net.blocks.len() as i32 + 1,
         }
+    }
+
+    /// The diagram's edges where they were last drawn (units where the animation put them).
+    fn edges(&self) -> Vec<Edge> {
+        let Some(snapshot) = &self.snap_main else {
+            return Vec::new();
+        };
+        let layout = draw::layout(
+            &snapshot.network,
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+        );
+        let moved = self
+            .placed
+            .iter()
+            .map(|(id, p)| (*id, (p.x, p.y)))
+            .collect();
+        chart::edges(&snapshot.network, &layout, &moved)
     }
 
     fn node_at(&self, x: f64, y: f64) -> Option<Node> {
@@ -521,24 +553,91 @@ impl View {
             Stage::Growing(_) => p.main().pending_candidates(),
             Stage::Training => Vec::new(),
         };
+        let moved = placed.iter().map(|(id, p)| (*id, (p.x, p.y))).collect();
+        let edges = chart::edges(&snapshot.network, &layout, &moved);
+        let hovered = self
+            .inspect
+            .edge
+            .and_then(|(from, to)| edges.iter().position(|e| e.from == from && e.to == to));
         let _ = draw::network(
             &self.ui.network,
             &self.ui.thumbs,
             snapshot,
             &placed,
             &layout,
+            &edges,
+            hovered,
             self.inspected(),
             &candidates,
         );
+        // An edge a test can hover (its midpoint in canvas pixels, and its weight), once the
+        // units are where the layout puts them.
+        if self.animation.is_none() {
+            let probe = chart::clear_edge(&edges, &layout, EDGE_REACH)
+                .and_then(|i| edges.get(i))
+                .map_or(String::new(), |e| {
+                    format!(
+                        "{},{},{}",
+                        (e.a.0 + e.b.0) / 2.0,
+                        (e.a.1 + e.b.1) / 2.0,
+                        e.weight
+                    )
+                });
+            set_attr(&self.ui.network, "data-edge-probe", &probe);
+        }
         self.placed = placed;
     }
 
+    /// The node ringed and described: none while an edge is hovered.
     fn inspected(&self) -> Option<Node> {
+        if self.inspect.edge.is_some() {
+            return None;
+        }
         self.inspect.hovered.or(self.inspect.focused)
     }
 
-    /// The unit card, placed beside the node it describes.
+    /// The card for the hovered edge: its weight and the nodes it joins, beside its midpoint.
+    fn render_edge_card(&self, (from, to): (End, End)) {
+        let edges = self.edges();
+        let Some(edge) = edges.iter().find(|e| e.from == from && e.to == to) else {
+            set_hidden(&self.ui.unit_card, true);
+            return;
+        };
+        set_text(&self.ui.unit_card, &chart::edge_text(edge));
+        set_attr(&self.ui.unit_card, "data-weight", &edge.weight.to_string());
+        let mid = ((edge.a.0 + edge.b.0) / 2.0, (edge.a.1 + edge.b.1) / 2.0);
+        // Under the pointer, so that the link and the nodes it joins stay in view.
+        self.place_card(mid, -30.0, 14.0);
+        set_hidden(&self.ui.unit_card, false);
+    }
+
+    /// Puts the card beside canvas point `(x, y)`: `offset` canvas pixels (plus a 10 px gap)
+    /// off it towards the side with more room, `down` page pixels below it (negative: above).
+    fn place_card(&self, (x, y): (f64, f64), offset: f64, down: f64) {
+        let rect = self.ui.network.get_bounding_client_rect();
+        let sx = rect.width() / self.ui.network.width().max(1) as f64;
+        let sy = rect.height() / self.ui.network.height().max(1) as f64;
+        let (px, py) = (x * sx, y * sy);
+        let right_half = px > rect.width() / 2.0;
+        let style = self.ui.unit_card.style();
+        let offset = offset * sx + 10.0;
+        if right_half {
+            let _ = style.set_property("left", "auto");
+            let _ = style.set_property("right", &format!("{:.0}px", rect.width() - px + offset));
+        } else {
+            let _ = style.set_property("right", "auto");
+            let _ = style.set_property("left", &format!("{:.0}px", px + offset));
+        }
+        let _ = style.set_property("top", &format!("{:.0}px", (py + down).max(0.0)));
+    }
+
+    /// The unit card, placed beside the node it describes (or the hovered edge's card).
     fn render_card(&self, p: &Playground) {
+        if let Some(edge) = self.inspect.edge {
+            self.render_edge_card(edge);
+            return;
+        }
+        let _ = self.ui.unit_card.remove_attribute("data-weight");
         let Some(node) = self.inspected() else {
             set_hidden(&self.ui.unit_card, true);
             return;
@@ -606,23 +705,8 @@ impl View {
             self.ui.network.width() as f64,
             self.ui.network.height() as f64,
         );
-        if let Some((_, (x, y))) = layout.nodes().into_iter().find(|(n, _)| *n == node) {
-            let rect = self.ui.network.get_bounding_client_rect();
-            let sx = rect.width() / self.ui.network.width().max(1) as f64;
-            let sy = rect.height() / self.ui.network.height().max(1) as f64;
-            let (px, py) = (x * sx, y * sy);
-            let right_half = px > rect.width() / 2.0;
-            let style = self.ui.unit_card.style();
-            let offset = layout.size * sx / 2.0 + 10.0;
-            if right_half {
-                let _ = style.set_property("left", "auto");
-                let _ =
-                    style.set_property("right", &format!("{:.0}px", rect.width() - px + offset));
-            } else {
-                let _ = style.set_property("right", "auto");
-                let _ = style.set_property("left", &format!("{:.0}px", px + offset));
-            }
-            let _ = style.set_property("top", &format!("{:.0}px", (py - 20.0).max(0.0)));
+        if let Some((_, at)) = layout.nodes().into_iter().find(|(n, _)| *n == node) {
+            self.place_card(at, layout.size / 2.0, -20.0);
         }
         set_hidden(&self.ui.unit_card, false);
     }

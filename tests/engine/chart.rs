@@ -555,7 +555,7 @@ mod edges {
     }
 
     #[test]
-    fn the_clear_edge_is_the_one_its_midpoint_finds() {
+    fn the_clear_edge_is_the_one_found_at_and_around_its_midpoint() {
         for hidden in [&[2][..], &[4, 3], &[8, 8, 8]] {
             let n = net(hidden, 2);
             let l = layout(&n, 620.0, 300.0);
@@ -563,7 +563,10 @@ mod edges {
             let i = clear_edge(&all, &l, EDGE_REACH).expect("a clear edge");
             let e = &all[i];
             let mid = ((e.a.0 + e.b.0) / 2.0, (e.a.1 + e.b.1) / 2.0);
-            assert_eq!(edge_at(&all, mid, EDGE_REACH), Some(i), "{hidden:?}");
+            for (dx, dy) in [(0.0, 0.0), (2.0, 2.0), (-2.0, 1.0), (1.0, -2.0)] {
+                let p = (mid.0 + dx, mid.1 + dy);
+                assert_eq!(edge_at(&all, p, EDGE_REACH), Some(i), "{hidden:?} at {p:?}");
+            }
         }
     }
 
