@@ -857,9 +857,11 @@ pub fn clear_edge(edges: &[Edge], layout: &Layout, reach: f64) -> Option<usize> 
 
 /// The line under a decision map: both losses of its run with three significant digits
 /// ([`loss`]), test first as TensorFlow Playground prints them; dashes before the first epoch.
+/// Each half is held together by no-break spaces, so that a narrow map breaks the line after
+/// the slash, never between a loss and its name.
 pub fn loss_line(last: Option<(f32, f32)>) -> String {
-    match last {
-        Some((test, train)) => format!("Test loss {} / Training loss {}", loss(test), loss(train)),
-        None => "Test loss — / Training loss —".to_string(),
-    }
+    let (test, train) = last.map_or(("—".to_string(), "—".to_string()), |(test, train)| {
+        (loss(test), loss(train))
+    });
+    format!("Test\u{a0}loss\u{a0}{test} / Training\u{a0}loss\u{a0}{train}")
 }

@@ -44,6 +44,9 @@ pub struct Ui {
     legend: Element,
     main_map: DecisionMap,
     baseline_map: DecisionMap,
+    /// The loss line under each map.
+    main_loss: Element,
+    baseline_loss: Element,
     network: HtmlCanvasElement,
     /// Off the page: every unit's thumbnail in one image.
     thumbs: HtmlCanvasElement,
@@ -79,6 +82,8 @@ impl Ui {
             legend: by_id("legend")?,
             main_map: DecisionMap::new(by_id("heatmap")?)?,
             baseline_map: DecisionMap::new(by_id("baseline-heatmap")?)?,
+            main_loss: by_id("main-loss")?,
+            baseline_loss: by_id("baseline-loss")?,
             network: by_id("network")?,
             thumbs: draw::new_canvas()?,
             unit_card: by_id("unit-card")?,
@@ -786,6 +791,23 @@ impl View {
         };
         set_attr(root, "data-loss", &loss(p.main()));
         set_attr(root, "data-baseline-loss", &loss(p.baseline()));
+        // Under each map: that run's test and training loss, in significant digits, and both
+        // in full on the element.
+        for (line, s) in [
+            (&self.ui.main_loss, p.main()),
+            (&self.ui.baseline_loss, p.baseline()),
+        ] {
+            let last = s.history().epochs.last();
+            set_text(
+                line,
+                &chart::loss_line(last.map(|r| (r.test_loss, r.train_loss))),
+            );
+            let full = |f: fn(&crate::train::EpochRecord) -> f32| {
+                last.map_or(String::new(), |r| f(r).to_string())
+            };
+            set_attr(line, "data-test-loss", &full(|r| r.test_loss));
+            set_attr(line, "data-train-loss", &full(|r| r.train_loss));
+        }
         set_attr(root, "data-settings", &p.settings_hash());
         set_attr(root, "data-points", &p.data().len().to_string());
         // The person's own points: no generated data set is the one shown.
