@@ -173,6 +173,20 @@ fn stage_key(stage: Stage) -> u8 {
     }
 }
 
+/// A control held by the playground ([`Playground::held`]): disabled, showing `text` instead
+/// of its setting's value, with `why` as its help.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Held {
+    /// The setting's link key.
+    pub key: &'static str,
+    /// The value the control is put at (a slider's position; the control clamps it).
+    pub value: String,
+    /// What its read-out says.
+    pub text: String,
+    /// Why it is held and how to let it go.
+    pub why: String,
+}
+
 /// The playground: settings, data, both runs, notices. See the module doc.
 pub struct Playground {
     options: PageOptions,
@@ -286,6 +300,27 @@ impl Playground {
     /// the link does not carry.
     pub fn custom_data(&self) -> bool {
         self.custom_data
+    }
+
+    /// The controls that stand for something other than their setting for now, with what they
+    /// show instead. While the data is the person's own (a CSV file or clicked points), the
+    /// Points slider, which sets how many points the *generator* makes, shows how many points
+    /// are loaded and is held: moving it would replace the person's points, which no link
+    /// can bring back, by generated ones. Clicking a data set is the way back, and says so.
+    pub fn held(&self) -> Vec<Held> {
+        if !self.custom_data {
+            return Vec::new();
+        }
+        let n = self.data.len();
+        vec![Held {
+            key: "points",
+            value: n.to_string(),
+            text: format!("{n} (your data)"),
+            why: format!(
+                "Your {n} points are shown; this slider sets how many points a generated data \
+                 set has. Click a data set to go back to generated points."
+            ),
+        }]
     }
 
     /// A number that changes whenever the data changes.

@@ -10,7 +10,7 @@ use web_sys::{Element, Event, HtmlCanvasElement, HtmlInputElement, HtmlSelectEle
 use super::dom::{self, by_id, listen, set_attr, set_text};
 use super::{Event as PageEvent, Inbox, draw, push};
 use crate::data::{DataConfig, Dataset, DatasetKind, Sample, Task};
-use crate::playground::Msg;
+use crate::playground::{Held, Msg};
 use crate::settings::{Group, PageOptions, SETTINGS, Setting, Widget};
 
 /// The container each group's controls go into.
@@ -248,11 +248,17 @@ fn thumbnail_points(kind: DatasetKind) -> Option<(Vec<Sample>, Task)> {
 }
 
 /// Puts every setting in force into its control. A value a select does not list (a learning
-/// rate from a link) is added to it as an extra choice, so the control never goes blank.
-pub fn write(options: &PageOptions) {
+/// rate from a link) is added to it as an extra choice, so the control never goes blank. A
+/// slider the playground holds (`held`, see `Playground::held`) is disabled, put at the held
+/// value, and its read-out and help say what it shows instead; every other one is enabled with
+/// its own help.
+pub fn write(options: &PageOptions, held: &[Held]) {
     for setting in SETTINGS {
         if container(setting.group).is_none() {
             continue;
+        }
+        if let Widget::Range { .. } = setting.widget {
+            hold(setting, held.iter().find(|h| h.key == setting.key));
         }
         let value = setting.get(options);
         match setting.widget {
@@ -286,11 +292,14 @@ pub fn write(options: &PageOptions) {
                 }
             }
             Widget::Range { suffix, zero, .. } => {
+                let held = held.iter().find(|h| h.key == setting.key);
                 if let Ok(input) = by_id::<HtmlInputElement>(setting.id) {
-                    input.set_value(&value);
+                    input.set_value(held.map_or(&value, |h| &h.value));
                 }
                 if let Ok(out) = by_id::<Element>(&format!("{}-out", setting.id)) {
-                    set_text(&out, &range_text(&value, suffix, zero));
+                    let text =
+                        held.map_or_else(|| range_text(&value, suffix, zero), |h| h.text.clone());
+                    set_text(&out, &text);
                 }
             }
             Widget::Number { .. } | Widget::Text => {
@@ -302,6 +311,20 @@ pub fn write(options: &PageOptions) {
             }
             Widget::None => {}
         }
+    }
+}
+
+/// Disables a slider and gives it (and its label, which shows the tooltip) `held`'s help, or
+/// enables it with the setting's own help.
+fn hold(setting: &Setting, held: Option<&Held>) {
+    let Ok(input) = by_id::<HtmlInputElement>(setting.id) else {
+        return;
+    };
+    input.set_disabled(held.is_some());
+    let help = held.map_or(setting.help, |h| h.why.as_str());
+    set_attr(&input, "aria-description", help);
+    if let Some(label) = input.parent_element() {
+        set_attr(&label, "title", help);
     }
 }
 

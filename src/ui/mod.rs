@@ -145,7 +145,7 @@ async fn run() -> Result<(), JsValue> {
     host::bind_share(&inbox)?;
     host::bind_export(&inbox)?;
     host::write_layout(&options);
-    controls::write(&options);
+    controls::write(&options, &[]);
     if options.continual {
         // Continual learning runs on the CPU in plain loops (no WebGPU to pick).
         return continual::run(options, &problems, inbox).await;
@@ -161,7 +161,7 @@ async fn run() -> Result<(), JsValue> {
     };
     let mut playground =
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
-    controls::write(playground.options());
+    controls::write(playground.options(), &playground.held());
     host::write_layout(playground.options());
     let mut host = host::Host::new();
     let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
@@ -425,7 +425,7 @@ fn apply(fx: Effects, playground: &Playground, view: &mut View) -> Result<(), Js
         }
     }
     if fx.controls {
-        controls::write(playground.options());
+        controls::write(playground.options(), &playground.held());
         host::write_layout(playground.options());
     }
     if fx.restarted {

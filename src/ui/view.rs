@@ -9,13 +9,14 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
 use super::charts;
+use super::controls;
 use super::device::Backend;
 use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
 use super::draw::{self, DecisionMap, Edge, Node, Placed};
 use crate::chart::{self, EDGE_REACH, End};
 use crate::grow::CandidateKind;
 use crate::model::{BlockKind, UnitId};
-use crate::playground::{Level, Playground, candidate_name};
+use crate::playground::{Held, Level, Playground, candidate_name};
 use crate::settings::method_label;
 use crate::train::{GrowthStage, Session, Snapshot, Stage};
 
@@ -169,6 +170,8 @@ pub struct View {
     notices_shown: Vec<(String, String)>,
     /// The classes the colour key shows (0: regression), once drawn.
     legend_shown: Option<usize>,
+    /// The controls held as last written (see `Playground::held`).
+    held_shown: Vec<Held>,
     reduced_motion: bool,
     /// When the first epoch was shown (ms since the page started loading).
     first_epoch_ms: Option<f64>,
@@ -213,6 +216,7 @@ impl View {
             why_shown: None,
             notices_shown: Vec::new(),
             legend_shown: None,
+            held_shown: Vec::new(),
             reduced_motion: dom::prefers_reduced_motion(),
         }
     }
@@ -807,6 +811,12 @@ impl View {
             };
             set_attr(line, "data-test-loss", &full(|r| r.test_loss));
             set_attr(line, "data-train-loss", &full(|r| r.train_loss));
+        }
+        // Controls that stand for something else now (the Points slider on the person's data).
+        let held = p.held();
+        if held != self.held_shown {
+            controls::write(p.options(), &held);
+            self.held_shown = held;
         }
         set_attr(root, "data-settings", &p.settings_hash());
         set_attr(root, "data-points", &p.data().len().to_string());

@@ -709,3 +709,34 @@ fn uploaded_points_are_named_and_a_click_on_the_data_set_brings_generated_ones_b
     assert_eq!(p.data().len(), 500);
     assert!(!p.what_to_look_for().contains("Your data"));
 }
+
+#[test]
+fn the_points_slider_shows_the_loaded_points_and_is_held_until_a_data_set_is_clicked() {
+    let mut p = page("seeds=1");
+    assert!(
+        p.held().is_empty(),
+        "generated data: every control as its setting says"
+    );
+    let mut text = String::from("x,y,label\n");
+    for i in 0..300 {
+        let x = (i as f32) / 60.0 - 2.5;
+        text.push_str(&format!("{x},{},{}\n", x / 2.0, i % 2));
+    }
+    p.update(Msg::Csv("mine.csv".into(), text));
+    assert_eq!(p.data().len(), 300);
+    let held = p.held();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].key, "points");
+    assert_eq!(held[0].value, "300");
+    assert_eq!(held[0].text, "300 (your data)");
+    assert!(held[0].why.contains("Click a data set"), "{}", held[0].why);
+    // The setting itself is still the generator's (the link keeps it).
+    assert!(p.settings_hash().split('&').all(|kv| kv != "points=300"));
+    // A point clicked onto the map counts too.
+    p.update(Msg::AddPoint(0.5, 0.5, false));
+    assert_eq!(p.held()[0].text, "301 (your data)");
+    // The data set clicked again: generated points, the slider as its setting says.
+    set(&mut p, "dataset", "circle");
+    assert_eq!(p.data().len(), 500);
+    assert!(p.held().is_empty());
+}
