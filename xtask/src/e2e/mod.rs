@@ -16,6 +16,7 @@ mod evidence;
 mod inputs;
 mod json;
 mod page;
+mod readouts;
 mod robust;
 mod server;
 mod webdriver;
@@ -65,6 +66,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 evidence::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
                 inputs::run_all(&session, &base, &mut report);
+                readouts::run_all(&session, &base, &out_dir, &mut report);
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
             Err(e) => {
