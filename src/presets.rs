@@ -3,9 +3,13 @@
 //! link apply on top. A preset sets only settings of the runs, so the page's own settings
 //! (backend, embed, hidden controls…) stay as they are, and so does the number of seeds (a
 //! course page may want one seed for speed); the options *are* the preset while the runs'
-//! settings equal it, so changing one makes the experiment Custom.
+//! settings equal it, so changing one makes the experiment Custom. This file is data: applying a
+//! preset through the settings table is `settings::preset` (so settings sit above presets, never
+//! beside them in a circle). The page's opening experiment lives here too.
 
-use crate::settings::{self, Effect, PageOptions};
+use crate::config::RunConfig;
+use crate::data::{DataConfig, DatasetKind};
+use crate::model::{Activation, ModelConfig};
 
 /// One named experiment.
 #[derive(Debug)]
@@ -113,66 +117,43 @@ pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name.trim())
 }
 
-impl Preset {
-    /// The default options with the preset applied.
-    pub fn options(&self) -> Result<PageOptions, String> {
-        let mut options = PageOptions::default();
-        for pair in self.link.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let setting = settings::find(key)
-                .filter(|s| {
-                    !matches!(s.key, "preset" | "seeds")
-                        && matches!(s.effect, Effect::NewData | Effect::Restart | Effect::Live)
-                })
-                .ok_or_else(|| {
-                    format!(
-                        "preset {}: \"{key}\" is not a setting of the runs",
-                        self.name
-                    )
-                })?;
-            setting.set(&mut options, value)?;
-        }
-        Ok(options)
-    }
-}
+/// The opening experiment, in one sentence: what to look for.
+pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \
+train 300 steps between growths (full-batch SGD with momentum, the Figure 3 protocol): Firefly \
+adds the unit that lowers the loss most, the baseline a random new unit drawn like Firefly's \
+candidates. Measured over 10 seeds, Firefly's training loss (purple) is lower than the baseline's \
+(grey) over the minute of growth on all 10, and its map closes the circle first; Figure 3, live \
+over 5 seeds, shows the gap unit by unit with its spread.";
 
-/// Every preset's options, read once (the link and the page ask which preset is in force on
-/// every frame).
-fn all_options() -> &'static [Option<PageOptions>] {
-    static OPTIONS: std::sync::OnceLock<Vec<Option<PageOptions>>> = std::sync::OnceLock::new();
-    OPTIONS.get_or_init(|| PRESETS.iter().map(|p| p.options().ok()).collect())
-}
+/// What [`DEFAULT_EXPERIMENT`] claims: Firefly's mean training loss over the 4,500 epochs of its
+/// growths (45 s of training at the default speed) below the baseline's on every one of 10 seeds
+/// (`firefly presets --names opening` measures it; a test checks it).
+pub const OPENING_CLAIM: Claim = Claim {
+    epochs: 4500,
+    expect: Expect::MainAhead(10),
+};
 
-/// The preset the options are, if any: the runs' settings (all but the number of seeds) equal
-/// the preset's.
-pub fn current(options: &PageOptions) -> Option<&'static Preset> {
-    PRESETS
-        .iter()
-        .zip(all_options())
-        .find(|(_, p)| {
-            p.as_ref()
-                .is_some_and(|p| p.config == options.config && p.baseline == options.baseline)
-        })
-        .map(|(preset, _)| preset)
-}
-
-/// Applies preset `name` to the runs' settings (an empty name or `custom` leaves them as they
-/// are); the page's own settings stay.
-pub fn choose(options: &mut PageOptions, name: &str) -> Result<(), String> {
-    let name = name.trim();
-    if name.is_empty() || name == "custom" {
-        return Ok(());
-    }
-    let Some(preset) = find(name) else {
-        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-        return Err(format!(
-            "\"{}\" is not one of {}",
-            settings::echo(name),
-            names.join(", ")
-        ));
+/// The page's opening experiment: the Figure 3 protocol ([`crate::config::PROTOCOL_STEPS`] and
+/// the rest) on the circle: one hidden tanh unit, 300 full-batch steps of SGD with momentum at 0.1
+/// between growths, one unit per growth up to 16 units, against random new units. Played at
+/// [`crate::settings::DEFAULT_SPEED`] epochs per second, its 15 growths take about a minute. The test
+/// `the_opening_experiment_shows_firefly_ahead_on_every_seed` checks its text over 10 seeds.
+pub fn default_experiment() -> RunConfig {
+    let mut config = RunConfig {
+        seed: 1,
+        data: DataConfig::new(DatasetKind::Circle),
+        model: ModelConfig {
+            n_inputs: 2,
+            hidden: vec![1],
+            activation: Activation::Tanh,
+        },
+        ..RunConfig::default()
     };
-    let runs = preset.options()?;
-    options.config = runs.config;
-    options.baseline = runs.baseline;
-    Ok(())
+    config.data.seed = 1;
+    config.train.optimizer = crate::config::PROTOCOL_OPTIMIZER;
+    config.train.learning_rate = crate::config::PROTOCOL_LR;
+    config.train.batch_size = 0;
+    config.train.epochs_per_growth = crate::config::PROTOCOL_STEPS;
+    config.train.max_units = 16;
+    config
 }

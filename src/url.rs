@@ -86,8 +86,10 @@ pub fn parse_hash(hash: &str) -> (PageOptions, Vec<Problem>) {
 /// Writes the options as a URL hash (without `#`); settings at their default (or at the
 /// preset's value, while the options are a preset) are left out.
 pub fn to_hash(options: &PageOptions) -> String {
-    let preset = crate::presets::current(options);
-    let base = preset.and_then(|p| p.options().ok()).unwrap_or_default();
+    let preset = crate::settings::preset::current(options);
+    let base = preset
+        .and_then(|p| crate::settings::preset::options(p).ok())
+        .unwrap_or_default();
     let mut parts: Vec<String> = preset
         .map(|p| format!("preset={}", p.name))
         .into_iter()

@@ -416,7 +416,8 @@ mod cli {
             if wanted(p.name) {
                 chosen.push((
                     p.name.to_string(),
-                    p.options().map_err(|e| anyhow::anyhow!(e))?,
+                    firefly_playground::settings::preset::options(p)
+                        .map_err(|e| anyhow::anyhow!(e))?,
                     p.claim,
                 ));
             }

@@ -1,5 +1,5 @@
 //! Each preset's claim measured over seeds through the preset's own definition
-//! ([`crate::presets::Preset::options`]) and the opening experiment's: the growing run and the baseline trained side by side as
+//! (`settings::preset::options`) and the opening experiment's: the growing run and the baseline trained side by side as
 //! the page trains them, seed by seed, and compared by their mean training loss over the epochs
 //! the claim names (the area under the page's loss chart up to then, per epoch).
 

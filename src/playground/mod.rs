@@ -14,11 +14,9 @@
 use burn::tensor::Device;
 use web_time::Instant;
 
-use crate::config::RunConfig;
-use crate::data::{DOMAIN, DataConfig, Dataset, DatasetKind, MAX_CSV_BYTES, Sample, Task};
+use crate::data::{DOMAIN, Dataset, MAX_CSV_BYTES, Sample, Task};
 use crate::error::EngineError;
 use crate::grow::Method;
-use crate::model::{Activation, ModelConfig};
 use crate::settings::{self, Effect, PageOptions, method_label};
 
 pub mod continual;
@@ -39,46 +37,7 @@ pub use notice::{Action, Cause, Level, Notice};
 use notice::{size, too_big};
 pub use relocate::SavedState;
 
-/// The opening experiment, in one sentence: what to look for.
-pub const DEFAULT_EXPERIMENT: &str = "Both networks start from one hidden unit on the circle and \
-train 300 steps between growths (full-batch SGD with momentum, the Figure 3 protocol): Firefly \
-adds the unit that lowers the loss most, the baseline a random new unit drawn like Firefly's \
-candidates. Measured over 10 seeds, Firefly's training loss (purple) is lower than the baseline's \
-(grey) over the minute of growth on all 10, and its map closes the circle first; Figure 3, live \
-over 5 seeds, shows the gap unit by unit with its spread.";
-
-/// What [`DEFAULT_EXPERIMENT`] claims: Firefly's mean training loss over the 4,500 epochs of its
-/// growths (45 s of training at the default speed) below the baseline's on every one of 10 seeds
-/// (`firefly presets --names opening` measures it; a test checks it).
-pub const OPENING_CLAIM: crate::presets::Claim = crate::presets::Claim {
-    epochs: 4500,
-    expect: crate::presets::Expect::MainAhead(10),
-};
-
-/// The page's opening experiment: the Figure 3 protocol ([`crate::config::PROTOCOL_STEPS`] and
-/// the rest) on the circle: one hidden tanh unit, 300 full-batch steps of SGD with momentum at 0.1
-/// between growths, one unit per growth up to 16 units, against random new units. Played at
-/// [`settings::DEFAULT_SPEED`] epochs per second, its 15 growths take about a minute. The test
-/// `the_opening_experiment_shows_firefly_ahead_on_every_seed` checks its text over 10 seeds.
-pub fn default_experiment() -> RunConfig {
-    let mut config = RunConfig {
-        seed: 1,
-        data: DataConfig::new(DatasetKind::Circle),
-        model: ModelConfig {
-            n_inputs: 2,
-            hidden: vec![1],
-            activation: Activation::Tanh,
-        },
-        ..RunConfig::default()
-    };
-    config.data.seed = 1;
-    config.train.optimizer = crate::config::PROTOCOL_OPTIMIZER;
-    config.train.learning_rate = crate::config::PROTOCOL_LR;
-    config.train.batch_size = 0;
-    config.train.epochs_per_growth = crate::config::PROTOCOL_STEPS;
-    config.train.max_units = 16;
-    config
-}
+pub use crate::presets::{DEFAULT_EXPERIMENT, OPENING_CLAIM, default_experiment};
 
 /// Everything the page can ask for; each message carries its values.
 #[derive(Clone, Debug, PartialEq)]
@@ -423,7 +382,7 @@ impl Playground {
                 self.comparison()
             );
         }
-        if let Some(preset) = crate::presets::current(o) {
+        if let Some(preset) = settings::preset::current(o) {
             return preset.look_for.to_string();
         }
         if o.config == default_experiment() && o.baseline == PageOptions::default().baseline {

@@ -17,6 +17,7 @@ use crate::model::Activation;
 use crate::optim::OptimizerKind;
 
 mod embed;
+pub mod preset;
 
 pub use embed::{
     HIDE_SUFFIX, MAX_ORIGINS, PAGE_CONTROLS, hideable, origin_allowed, parse_origins, set_hidden,
@@ -86,10 +87,10 @@ pub const MAX_SEEDS: usize = 10;
 pub const DEFAULT_SPEED: u32 = 100;
 
 impl Default for PageOptions {
-    /// The page's opening experiment (see [`crate::playground::DEFAULT_EXPERIMENT`]).
+    /// The page's opening experiment (see [`crate::presets::DEFAULT_EXPERIMENT`]).
     fn default() -> Self {
         PageOptions {
-            config: crate::playground::default_experiment(),
+            config: crate::presets::default_experiment(),
             baseline: Method::RandomNew,
             backend: BackendChoice::Auto,
             show_test: false,
@@ -452,8 +453,8 @@ pub static SETTINGS: &[Setting] = &[
             custom: None,
         },
         effect: Effect::NewData,
-        get: |o| crate::presets::current(o).map_or(String::new(), |p| p.name.to_string()),
-        put: |s, o, v| crate::presets::choose(o, v).map_err(|e| format!("{}: {e}", s.label)),
+        get: |o| preset::current(o).map_or(String::new(), |p| p.name.to_string()),
+        put: |s, o, v| preset::choose(o, v).map_err(|e| format!("{}: {e}", s.label)),
     },
     Setting {
         key: "dataset",

@@ -5,7 +5,7 @@
 use firefly_playground::experiment::measure_preset;
 use firefly_playground::playground::OPENING_CLAIM;
 use firefly_playground::presets::{self, Claim, PRESETS};
-use firefly_playground::settings::PageOptions;
+use firefly_playground::settings::{self, PageOptions};
 
 use crate::support::{block, device};
 
@@ -28,7 +28,7 @@ fn check(name: &str, options: &PageOptions, claim: Claim) {
 
 fn preset(name: &str) {
     let p = presets::find(name).expect("a preset");
-    check(name, &p.options().expect("valid"), p.claim);
+    check(name, &settings::preset::options(p).expect("valid"), p.claim);
 }
 
 #[test]

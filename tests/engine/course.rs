@@ -6,8 +6,8 @@ use firefly_playground::playground::{
     Command, EPOCH_EVENT_MS, EventCursor, HostEvent, Msg, Playground, RunExport, RunState, Value,
     csv, parse_command,
 };
-use firefly_playground::presets::{self, CHOICES, PRESETS};
-use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins};
+use firefly_playground::presets::{CHOICES, PRESETS};
+use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins, preset};
 use firefly_playground::url::{parse_hash, to_hash};
 
 use crate::playground::{page, settle, train_to};
@@ -24,7 +24,7 @@ fn every_preset_is_valid_distinct_and_listed() {
     assert_eq!(CHOICES[0].0, "", "Custom comes first");
     let mut seen: Vec<PageOptions> = Vec::new();
     for preset in PRESETS {
-        let options = preset.options().expect(preset.name);
+        let options = preset::options(preset).expect(preset.name);
         assert_ne!(
             options,
             PageOptions::default(),
@@ -36,10 +36,7 @@ fn every_preset_is_valid_distinct_and_listed() {
             "{} is not another preset",
             preset.name
         );
-        assert_eq!(
-            presets::current(&options).map(|p| p.name),
-            Some(preset.name)
-        );
+        assert_eq!(preset::current(&options).map(|p| p.name), Some(preset.name));
         assert!(
             preset.look_for.len() > 80,
             "{} says what to look for",
@@ -52,7 +49,7 @@ fn every_preset_is_valid_distinct_and_listed() {
         assert_eq!(label, Some(preset.label));
         seen.push(options);
     }
-    assert!(presets::current(&PageOptions::default()).is_none());
+    assert!(preset::current(&PageOptions::default()).is_none());
 }
 
 #[test]
@@ -60,16 +57,13 @@ fn a_preset_link_is_short_and_other_keys_apply_on_top() {
     let preset = &PRESETS[0];
     let (options, problems) = parse_hash(&format!("preset={}", preset.name));
     assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!(options, preset.options().unwrap());
+    assert_eq!(options, preset::options(preset).unwrap());
     assert_eq!(to_hash(&options), format!("preset={}", preset.name));
 
     // The number of seeds and the page's settings keep the preset; a setting of the runs makes
     // the experiment Custom.
     let (options, _) = parse_hash(&format!("preset={}&seeds=1", preset.name));
-    assert_eq!(
-        presets::current(&options).map(|p| p.name),
-        Some(preset.name)
-    );
+    assert_eq!(preset::current(&options).map(|p| p.name), Some(preset.name));
     assert_eq!(to_hash(&options), format!("preset={}&seeds=1", preset.name));
     let (options, _) = parse_hash(&format!("preset={}&test=1&embed=1", preset.name));
     assert_eq!(
@@ -77,11 +71,11 @@ fn a_preset_link_is_short_and_other_keys_apply_on_top() {
         format!("preset={}&test=1&embed=1", preset.name)
     );
     let (options, _) = parse_hash(&format!("preset={}&lr=0.03", preset.name));
-    assert!(presets::current(&options).is_none());
+    assert!(preset::current(&options).is_none());
     assert_eq!(options.config.train.learning_rate, 0.03);
     assert_eq!(
         options.config.data.kind,
-        preset.options().unwrap().config.data.kind
+        preset::options(preset).unwrap().config.data.kind
     );
     let (again, problems) = parse_hash(&to_hash(&options));
     assert!(problems.is_empty());

@@ -88,8 +88,10 @@ fn a_run_saved_before_features_existed_reads_as_the_plane() {
     let config: RunConfig = serde_json::from_value(json).unwrap();
     assert_eq!(config.features, Features::PLANE);
     config.validate().unwrap();
-    let mut config = RunConfig::default();
-    config.features = Features::parse("x1,x2,x1x2").unwrap();
+    let mut config = RunConfig {
+        features: Features::parse("x1,x2,x1x2").unwrap(),
+        ..RunConfig::default()
+    };
     assert!(config.validate().is_err(), "3 features need 3 inputs");
     config.model.n_inputs = 3;
     config.validate().unwrap();
@@ -98,8 +100,10 @@ fn a_run_saved_before_features_existed_reads_as_the_plane() {
 }
 
 fn one_unit_on_the_circle(features: &str, path: TrainPath) -> Session {
-    let mut config = RunConfig::default();
-    config.seed = 3;
+    let mut config = RunConfig {
+        seed: 3,
+        ..RunConfig::default()
+    };
     config.data.kind = DatasetKind::Circle;
     config.data.n_points = 200;
     config.data.seed = 3;
@@ -135,8 +139,10 @@ fn squares_let_one_unit_separate_the_circle() {
 
 #[test]
 fn features_train_and_grow_the_same_on_both_paths() {
-    let mut config = RunConfig::default();
-    config.seed = 4;
+    let mut config = RunConfig {
+        seed: 4,
+        ..RunConfig::default()
+    };
     config.data.kind = DatasetKind::Xor;
     config.data.n_points = 120;
     config.data.seed = 4;

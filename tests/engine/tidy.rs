@@ -93,3 +93,103 @@ fn readme_lists_every_link_key_of_the_settings_table() {
         .collect();
     assert!(missing.is_empty(), "README's key list misses {missing:?}");
 }
+
+/// The top-level modules each file of `src/` names in code (`crate::x`, `use crate::{x, …}`),
+/// comments and doc links left out.
+fn module_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut graph: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> =
+        Default::default();
+    for path in files {
+        let rel = path.strip_prefix(&root).expect("under src");
+        let first = rel
+            .iter()
+            .next()
+            .and_then(|c| c.to_str())
+            .unwrap_or_default();
+        let module = first.trim_end_matches(".rs").to_string();
+        if module == "lib" || module == "bin" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = Vec::new();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            if let Some(list) = rest.strip_prefix('{') {
+                let list = &list[..list.find('}').unwrap_or(list.len())];
+                named.extend(list.split(',').filter_map(|p| {
+                    let p = p.trim();
+                    let end = p.find(|c: char| !(c.is_alphanumeric() || c == '_'));
+                    Some(p[..end.unwrap_or(p.len())].to_string()).filter(|m| !m.is_empty())
+                }));
+            } else {
+                let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'));
+                named.push(rest[..end.unwrap_or(rest.len())].to_string());
+            }
+        }
+        let entry = graph.entry(module.clone()).or_default();
+        entry.extend(named.into_iter().filter(|m| *m != module && !m.is_empty()));
+    }
+    graph
+}
+
+#[test]
+fn the_modules_of_src_import_each_other_without_a_circle() {
+    let graph = module_imports();
+    // Depth-first search; a module met again while on the path closes a circle.
+    fn visit(
+        m: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut circle = path[at..].to_vec();
+            circle.push(m.to_string());
+            return Some(circle);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m.to_string());
+        for next in graph.get(m).into_iter().flatten() {
+            if let Some(circle) = visit(next, graph, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(m.to_string());
+        None
+    }
+    let mut done = Default::default();
+    for m in graph.keys() {
+        if let Some(circle) = visit(m, &graph, &mut Vec::new(), &mut done) {
+            panic!("a circle among src's modules: {}", circle.join(" → "));
+        }
+    }
+    // The layering ARCHITECTURE.md states, checked by name.
+    let below = |upper: &str, lower: &str| {
+        assert!(
+            !graph.get(lower).is_some_and(|s| s.contains(upper)),
+            "{lower} imports {upper}, which sits above it"
+        );
+    };
+    for (upper, lower) in [
+        ("grow", "model"),
+        ("train", "grow"),
+        ("playground", "train"),
+        ("playground", "settings"),
+        ("playground", "presets"),
+        ("settings", "presets"),
+        ("ui", "playground"),
+    ] {
+        below(upper, lower);
+    }
+}
