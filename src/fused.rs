@@ -96,7 +96,8 @@ fn matmul_transposed(g: &[f32], w: &[f32], k: usize, cols: usize, out: &mut [f32
     }
 }
 
-/// `grad[k, c] = Σ_r x[r, k] g[r, c]` and `bias_grad[c] = Σ_r g[r, c]`.
+/// `grad[k, c] = Σ_r x[r, k] g[r, c]` and `bias_grad[c] = Σ_r g[r, c]`; with `clear` false the
+/// rows' terms are added to what the gradients hold (the next rows of a batch, in order).
 fn weight_grads(
     x: &[f32],
     g: &[f32],
@@ -104,8 +105,11 @@ fn weight_grads(
     cols: usize,
     grad: &mut [f32],
     bias_grad: Option<&mut [f32]>,
+    clear: bool,
 ) {
-    grad.fill(0.0);
+    if clear {
+        grad.fill(0.0);
+    }
     for (row_x, row_g) in x.chunks_exact(k).zip(g.chunks_exact(cols)) {
         for (xv, row_grad) in row_x.iter().zip(grad.chunks_exact_mut(cols)) {
             for (o, gv) in row_grad.iter_mut().zip(row_g) {
@@ -114,7 +118,9 @@ fn weight_grads(
         }
     }
     if let Some(bias_grad) = bias_grad {
-        bias_grad.fill(0.0);
+        if clear {
+            bias_grad.fill(0.0);
+        }
         for row_g in g.chunks_exact(cols) {
             for (o, gv) in bias_grad.iter_mut().zip(row_g) {
                 *o += gv;
@@ -356,17 +362,77 @@ pub fn output_values(outputs: &[f32], task: Task) -> Vec<f32> {
 /// Gradients of the mean loss (softmax cross-entropy on class labels, or mean squared error) with
 /// respect to every parameter, in a network of the same shape. Returns the loss.
 pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) -> f32 {
-    let batch = labels.len();
+    let mut sum = GradientSum::new(labels.len());
+    sum.add(mlp, inputs, labels, ws);
+    sum.loss()
+}
+
+/// The gradients of one batch's mean loss, gathered a run of rows at a time (a large batch over
+/// several frames): each run of rows adds its terms, in row order, to the sums in the
+/// workspace's gradients, so any split of the batch into runs gives exactly the numbers of one
+/// pass over it ([`gradients`]). The network must not change until the batch is complete.
+#[derive(Clone, Debug)]
+pub struct GradientSum {
+    batch: usize,
+    rows: usize,
+    total: f32,
+}
+
+impl GradientSum {
+    /// An empty sum for a batch of `batch` rows.
+    pub fn new(batch: usize) -> Self {
+        GradientSum {
+            batch,
+            rows: 0,
+            total: 0.0,
+        }
+    }
+
+    /// Rows added so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether every row of the batch has been added.
+    pub fn complete(&self) -> bool {
+        self.rows >= self.batch
+    }
+
+    /// The batch's mean loss over the rows added (the batch's loss once complete).
+    pub fn loss(&self) -> f32 {
+        self.total * (1.0 / self.batch.max(1) as f32)
+    }
+
+    /// Adds the next rows of the batch (`inputs: [rows, n_inputs]`, `labels: [rows]`); the
+    /// gradients so far are in [`Workspace::gradients`].
+    pub fn add(&mut self, mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) {
+        let clear = self.rows == 0;
+        self.total = accumulate(mlp, inputs, labels, self.batch, clear, self.total, ws);
+        self.rows += labels.len();
+    }
+}
+
+/// Adds `labels.len()` rows' terms of the gradients of a batch of `batch` rows' mean loss to the
+/// workspace's gradients (zeroed first when `clear`); returns `total` plus the rows' losses.
+fn accumulate(
+    mlp: &Mlp,
+    inputs: &[f32],
+    labels: &[f32],
+    batch: usize,
+    clear: bool,
+    mut total: f32,
+    ws: &mut Workspace,
+) -> f32 {
+    let rows = labels.len();
     let k = n_outputs(mlp.task);
     forward_taped(mlp, inputs, ws, Precision::Exact);
     let mut grads = match ws.grads.take() {
         Some(g) if same_shape(&g, mlp) => g,
         _ => zeros_like(mlp),
     };
-    // dL/d outputs, kept in grad_next: [batch, k].
-    ws.grad_next.resize(batch * k, 0.0);
+    // dL/d outputs, kept in grad_next: [rows, k].
+    ws.grad_next.resize(rows * k, 0.0);
     let scale = 1.0 / batch.max(1) as f32;
-    let mut total = 0.0f32;
     match mlp.task {
         Task::Classification { n_classes } => {
             for ((row, g), label) in ws
@@ -403,8 +469,9 @@ pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) 
         k,
         &mut grads.out_weight.data,
         Some(&mut grads.out_bias),
+        clear,
     );
-    ws.grad_stream.resize(batch * d, 0.0);
+    ws.grad_stream.resize(rows * d, 0.0);
     matmul_transposed(
         &ws.grad_next,
         &mlp.out_weight.data,
@@ -422,9 +489,17 @@ pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) 
         match (&block.fan_out, block.kind) {
             (Some(fan_out), BlockKind::Residual) => {
                 if let Some(g_out) = &mut gblock.fan_out {
-                    weight_grads(&tape.a, &ws.grad_stream, m, din, &mut g_out.data, None);
+                    weight_grads(
+                        &tape.a,
+                        &ws.grad_stream,
+                        m,
+                        din,
+                        &mut g_out.data,
+                        None,
+                        clear,
+                    );
                 }
-                ws.grad_a.resize(batch * m, 0.0);
+                ws.grad_a.resize(rows * m, 0.0);
                 matmul_transposed(
                     &ws.grad_stream,
                     &fan_out.data,
@@ -450,6 +525,7 @@ pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) 
             m,
             &mut gblock.fan_in.data,
             Some(&mut gblock.bias),
+            clear,
         );
         if b == 0 {
             break;
@@ -460,7 +536,7 @@ pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) 
             ws.grad_next.clear();
             ws.grad_next.extend_from_slice(&ws.grad_stream);
         } else {
-            ws.grad_next.resize(batch * din, 0.0);
+            ws.grad_next.resize(rows * din, 0.0);
         }
         matmul_transposed(
             &ws.grad_a,
@@ -473,7 +549,7 @@ pub fn gradients(mlp: &Mlp, inputs: &[f32], labels: &[f32], ws: &mut Workspace) 
         std::mem::swap(&mut ws.grad_stream, &mut ws.grad_next);
     }
     ws.grads = Some(grads);
-    total * scale
+    total
 }
 
 /// Optimiser state for the fused step: moments shaped like the network.
@@ -590,12 +666,24 @@ pub fn train_step_regularized(
     ws: &mut Workspace,
 ) -> f32 {
     let loss = gradients(mlp, inputs, labels, ws);
+    update(mlp, optimizer, learning_rate, penalty, ws);
+    loss
+}
+
+/// The update of [`train_step_regularized`] with the gradients in the workspace (a batch's
+/// [`GradientSum`], once complete): the penalty's gradient added, then one optimiser step.
+pub fn update(
+    mlp: &mut Mlp,
+    optimizer: &mut HostOptimizer,
+    learning_rate: f32,
+    penalty: (Regularization, f32),
+    ws: &mut Workspace,
+) {
     if let Some(mut grads) = ws.grads.take() {
         regularize(mlp, &mut grads, penalty.0, penalty.1);
         optimizer.step(learning_rate, mlp, &grads);
         ws.grads = Some(grads);
     }
-    loss
 }
 
 /// One fused training step on a mini-batch: gradients, then the optimiser update. Returns the

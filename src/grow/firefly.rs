@@ -322,10 +322,23 @@ pub struct FireflyRun {
     /// Own-axis scoring: chunks of candidates done at the current path point.
     chunks_done: usize,
     gradient_sums: Vec<Option<Tensor<2>>>,
+    /// Training rows done of the step or path point in progress (more rows than
+    /// [`GROWTH_ROWS`] take several units).
+    rows_done: usize,
+    /// The Step-1 gradients gathered so far over the rows done.
+    step_sums: Vec<Option<Tensor<2>>>,
 }
 
 /// The most rows one own-axis pass stacks (the training data once per candidate of a chunk).
 const OWN_AXIS_ROWS: usize = 1 << 15;
+
+/// The most training rows one unit of Step 1 or Step 2 goes over. A larger data set (up to the
+/// documented 100,000 points) takes a step or a path point over several units, each a run of
+/// rows whose mean loss weighs rows/n in the whole mean, so that a browser frame stays short;
+/// the runs depend only on the number of rows, so the same seed gives the same growth whatever
+/// the frames. Up to this many training rows (Figure 3's 250, the page's default 250) a unit
+/// goes over all of them, exactly as one pass.
+pub const GROWTH_ROWS: usize = 4096;
 
 impl FireflyRun {
     /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data.
@@ -353,7 +366,42 @@ impl FireflyRun {
             points_done: 0,
             chunks_done: 0,
             gradient_sums: vec![None; n],
+            rows_done: 0,
+            step_sums: vec![None; n],
         }
+    }
+
+    /// Training rows.
+    fn rows(&self) -> usize {
+        self.inputs.dims()[0]
+    }
+
+    /// The training rows of the unit that starts at row `start`: inputs, targets, how many, and
+    /// the weight of their mean loss in the whole mean (`None` when one unit covers every row:
+    /// then nothing is weighed, as in one pass).
+    fn rows_from(&self, start: usize) -> (Tensor<2>, Targets, usize, Option<f32>) {
+        let n = self.rows();
+        if n <= GROWTH_ROWS {
+            return (self.inputs.clone(), self.targets.clone(), n, None);
+        }
+        let len = GROWTH_ROWS.min(n - start);
+        let targets = Targets {
+            tensor: self.targets.tensor.clone().narrow(0, start, len),
+            task: self.targets.task,
+        };
+        let inputs = self.inputs.clone().narrow(0, start, len);
+        (inputs, targets, len, Some(len as f32 / n as f32))
+    }
+
+    /// Moves the rows done on by `len`; returns whether the step or point covered every row
+    /// (and starts the next one from the first row).
+    fn rows_advanced(&mut self, len: usize) -> bool {
+        self.rows_done += len;
+        if self.rows_done < self.rows() {
+            return false;
+        }
+        self.rows_done = 0;
+        true
     }
 
     /// Augmented training loss at the given candidate values.
@@ -371,6 +419,16 @@ impl FireflyRun {
     /// Gradient of the augmented loss with respect to every ε tensor at `values` (δ held fixed).
     /// Returned in [`Candidates::eps_slots`] order.
     pub fn eps_gradients(&self, values: &[Tensor<2>]) -> Vec<Option<Tensor<2>>> {
+        self.eps_gradients_on(values, (self.inputs.clone(), &self.targets), None)
+    }
+
+    /// [`FireflyRun::eps_gradients`] of the mean loss over some rows, weighed by `weight`.
+    fn eps_gradients_on(
+        &self,
+        values: &[Tensor<2>],
+        (inputs, targets): (Tensor<2>, &Targets),
+        weight: Option<f32>,
+    ) -> Vec<Option<Tensor<2>>> {
         let eps = self.candidates.eps_slots();
         let leaves: Vec<Tensor<2>> = values
             .iter()
@@ -383,7 +441,12 @@ impl FireflyRun {
                 }
             })
             .collect();
-        let grads = self.augmented_loss(&leaves).backward();
+        let out = augmented_forward(&self.mlp, &self.base, &self.candidates, &leaves, inputs);
+        let mut l = loss(out, targets);
+        if let Some(w) = weight {
+            l = l.mul_scalar(w);
+        }
+        let grads = l.backward();
         eps.iter().map(|&i| leaves[i].grad(&grads)).collect()
     }
 
@@ -444,8 +507,9 @@ impl FireflyRun {
         self.points_done >= self.config.path_points
     }
 
-    /// Runs up to `max_steps` Step-1 steps (Adam on ε and δ, projection after each). Returns the
-    /// number taken.
+    /// Runs up to `max_work` units of Step 1 (Adam on ε and δ, projection after each step; a
+    /// unit is a step, or a run of [`GROWTH_ROWS`] rows of one on a larger data set). Returns
+    /// the units run.
     ///
     /// A split's ε is not a variable here: it stays at the split's step
     /// ([`super::split_step`]) and only δ moves (its norm, at most 1, sets how far the split goes).
@@ -455,34 +519,45 @@ impl FireflyRun {
     /// split scored 0 even when a direction of negative curvature existed. With ε held, δ
     /// descends ½ε²·δᵀSδ towards that direction (S the unit's splitting matrix), as exact
     /// splitting's eigenvector does.
-    pub fn step1(&mut self, max_steps: usize) -> usize {
+    pub fn step1(&mut self, max_work: usize) -> usize {
         let mut taken = 0;
         let held = self.candidates.split_eps_slots();
-        while taken < max_steps && !self.step1_done() {
+        while taken < max_work && !self.step1_done() {
             let leaves: Vec<Tensor<2>> = self
                 .candidates
                 .values
                 .iter()
                 .map(|v| v.clone().autodiff().require_grad())
                 .collect();
-            let grads = self.augmented_loss(&leaves).backward();
-            let g: Vec<Option<Tensor<2>>> = leaves
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    if held.contains(&i) {
-                        None
-                    } else {
-                        l.grad(&grads)
-                    }
-                })
-                .collect();
+            let (inputs, targets, len, weight) = self.rows_from(self.rows_done);
+            let out = augmented_forward(&self.mlp, &self.base, &self.candidates, &leaves, inputs);
+            let mut l = loss(out, &targets);
+            if let Some(w) = weight {
+                l = l.mul_scalar(w);
+            }
+            let grads = l.backward();
+            for (i, leaf) in leaves.iter().enumerate() {
+                if held.contains(&i) {
+                    continue;
+                }
+                if let Some(grad) = leaf.grad(&grads) {
+                    self.step_sums[i] = Some(match self.step_sums[i].take() {
+                        Some(sum) => sum + grad,
+                        None => grad,
+                    });
+                }
+            }
+            taken += 1;
+            if !self.rows_advanced(len) {
+                continue;
+            }
+            let g = vec![None; self.step_sums.len()];
+            let g = std::mem::replace(&mut self.step_sums, g);
             let stepped = self
                 .optimizer
                 .step(self.config.step1_lr, &self.candidates.values, g);
             self.candidates.values = self.candidates.project(stepped, self.config.eps_max);
             self.steps_done += 1;
-            taken += 1;
         }
         taken
     }
@@ -502,14 +577,15 @@ impl FireflyRun {
 
     /// Own-axis scoring: candidates stacked per pass, and passes per path point (at least one).
     fn own_axis_chunks(&self) -> (usize, usize) {
-        let rows = self.inputs.dims()[0].max(1);
+        let rows = self.rows().clamp(1, GROWTH_ROWS);
         let per = (OWN_AXIS_ROWS / rows).max(1);
         (per, self.eps_entries().len().div_ceil(per).max(1))
     }
 
     /// Runs up to `max_work` units of Step 2 and returns the number run. A unit is one point α of
     /// the midpoint grid for the joint path (∂L/∂ε at α·ε̂), and one chunk of candidates at one
-    /// point for the own axis (a single chunk at the toy sizes of Figure 3).
+    /// point for the own axis (a single chunk at the toy sizes of Figure 3); on more training
+    /// rows than [`GROWTH_ROWS`], a run of them of either.
     pub fn step2(&mut self, max_work: usize) -> usize {
         let g = self.config.path_points;
         let mut taken = 0;
@@ -517,13 +593,17 @@ impl FireflyRun {
             let alpha = (self.points_done as f32 + 0.5) / g as f32;
             match self.config.score {
                 ScorePath::Joint => {
-                    self.joint_point(alpha);
-                    self.points_done += 1;
+                    let len = self.joint_point(alpha);
+                    if self.rows_advanced(len) {
+                        self.points_done += 1;
+                    }
                 }
                 ScorePath::OwnAxis => {
                     let (per, chunks) = self.own_axis_chunks();
-                    self.own_axis_chunk(alpha, self.chunks_done * per, per);
-                    self.chunks_done += 1;
+                    let len = self.own_axis_chunk(alpha, self.chunks_done * per, per);
+                    if self.rows_advanced(len) {
+                        self.chunks_done += 1;
+                    }
                     if self.chunks_done >= chunks {
                         self.chunks_done = 0;
                         self.points_done += 1;
@@ -542,33 +622,39 @@ impl FireflyRun {
         });
     }
 
-    /// Joint path: adds ∂L/∂ε(α·ε̂) for every candidate.
-    fn joint_point(&mut self, alpha: f32) {
+    /// Joint path: adds ∂L/∂ε(α·ε̂) for every candidate, over the rows of the unit; returns how
+    /// many rows.
+    fn joint_point(&mut self, alpha: f32) -> usize {
         let eps = self.candidates.eps_slots();
         let mut values = self.candidates.values.clone();
         for &i in &eps {
             values[i] = values[i].clone().mul_scalar(alpha);
         }
-        for (&i, grad) in eps.iter().zip(self.eps_gradients(&values)) {
+        let (inputs, targets, len, weight) = self.rows_from(self.rows_done);
+        let grads = self.eps_gradients_on(&values, (inputs, &targets), weight);
+        for (&i, grad) in eps.iter().zip(grads) {
             if let Some(grad) = grad {
                 self.accumulate(i, grad);
             }
         }
+        len
     }
 
     /// Own axis: for candidates `start..start + per` (in [`Self::eps_entries`] order), adds
     /// ∂L/∂ε_i at ε_i = α·ε̂_i with every other ε at ε̂. The data is stacked once per candidate;
     /// copy c carries its own ε rows, so the stacked loss (the mean of the copies' losses) gives
     /// every candidate's gradient in one backward pass.
-    fn own_axis_chunk(&mut self, alpha: f32, start: usize, per: usize) {
+    /// On more training rows than [`GROWTH_ROWS`], over the rows of the unit; returns how many
+    /// rows.
+    fn own_axis_chunk(&mut self, alpha: f32, start: usize, per: usize) -> usize {
         let entries = self.eps_entries();
         let end = (start + per).min(entries.len());
         if start >= end {
-            return;
+            return self.rows() - self.rows_done;
         }
+        let (inputs, targets, rows, weight) = self.rows_from(self.rows_done);
         let copies = end - start;
-        let rows = self.inputs.dims()[0];
-        let device = self.inputs.device();
+        let device = inputs.device();
         let mut values = self.candidates.values.clone();
         // (slot, the leaf of its per-row ε, mask [copies, m] of the copies that move it)
         let mut moved: Vec<(usize, Tensor<2>, Tensor<2>)> = Vec::new();
@@ -597,15 +683,15 @@ impl FireflyRun {
             moved.push((slot, leaf, mask));
         }
         let targets = Targets {
-            tensor: self.targets.tensor.clone().repeat_dim(0, copies),
-            task: self.targets.task,
+            tensor: targets.tensor.repeat_dim(0, copies),
+            task: targets.task,
         };
         let out = augmented_forward(
             &self.mlp,
             &self.base,
             &self.candidates,
             &values,
-            self.inputs.clone().repeat_dim(0, copies),
+            inputs.repeat_dim(0, copies),
         );
         let grads = loss(out, &targets).backward();
         for (slot, leaf, mask) in moved {
@@ -618,9 +704,13 @@ impl FireflyRun {
                 .reshape([copies, rows, m])
                 .sum_dim(1)
                 .reshape([copies, m]);
-            let own = (per_copy * mask).sum_dim(0).mul_scalar(copies as f32);
+            let mut own = (per_copy * mask).sum_dim(0).mul_scalar(copies as f32);
+            if let Some(w) = weight {
+                own = own.mul_scalar(w);
+            }
             self.accumulate(slot, own);
         }
+        rows
     }
 
     /// Reads the scores back, ranks every candidate and returns the plan for at most `budget` new

@@ -2,10 +2,12 @@
 //! of work at a time.
 //!
 //! [`Session::advance`] does at most `budget` units of work (one mini-batch step, one Step-1 step,
-//! one Step-2 path point or one bookkeeping action each) and returns, so a browser can call it once
-//! per animation frame and a growth phase spreads over several frames. Every read from the device
-//! is an `await` on [`crate::readback`]; nothing here reads synchronously. The schedule: train
-//! `epochs_per_growth` epochs, grow (if the method grows and the unit cap allows), repeat.
+//! one Step-2 path point or one bookkeeping action each; on a large data set a run of rows of one,
+//! see `chunk.rs`) and returns, so a browser can call it once per animation frame and a growth
+//! phase, or an epoch over 50,000 training points, spreads over several frames. Every read from
+//! the device is an `await` on [`crate::readback`]; nothing here reads synchronously. The
+//! schedule: train `epochs_per_growth` epochs, grow (if the method grows and the unit cap
+//! allows), repeat.
 //!
 //! Same seed ⇒ same run: the data, the initial weights, the mini-batch order and every growth
 //! candidate come from seeded ChaCha generators, so one backend replays a run exactly.
@@ -34,8 +36,10 @@ use crate::model::{
 use crate::optim::Optimizer;
 use crate::readback::read_all;
 
+mod chunk;
 mod history;
 
+use chunk::HostEval;
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
 
 /// What the session is doing now.
@@ -64,6 +68,8 @@ pub struct Snapshot {
     pub units: Vec<Vec<f32>>,
     /// The network with its current weights.
     pub network: Mlp,
+    /// What its inputs are (the diagram names them).
+    pub features: crate::features::Features,
 }
 
 /// What one call to [`Session::advance`] did.
@@ -123,6 +129,16 @@ struct Growth {
     grower: Box<dyn Grower>,
 }
 
+/// What an evaluation spread over units of work ([`HostEval`]) is for.
+enum Measure {
+    /// The record of the epoch whose last step is done: the epoch ends with it.
+    Epoch,
+    /// The loss before the growth phase in progress.
+    Before,
+    /// The loss after a growth: its event, complete once the loss is in.
+    After(Box<GrowthEvent>),
+}
+
 /// The most hidden units a restored network may have.
 const MAX_RESTORED_UNITS: usize = 4096;
 
@@ -149,6 +165,12 @@ pub struct Session {
     learning_rate: f32,
     host: Option<HostTrain>,
     steps: u64,
+    /// A mini-batch's gradients being gathered over several units of work (a batch of more rows
+    /// than one unit covers, [`chunk::step_rows`]); the fused path only.
+    gathering: Option<fused::GradientSum>,
+    /// An evaluation being computed over several units of work, and what for; the fused path
+    /// only.
+    evaluating: Option<(HostEval, Measure)>,
 }
 
 impl Session {
@@ -220,6 +242,8 @@ impl Session {
             epoch_data: None,
             growth: None,
             grow_requested: false,
+            gathering: None,
+            evaluating: None,
         })
     }
 
@@ -248,6 +272,12 @@ impl Session {
         self.data = data;
         self.batch = 0;
         self.epoch_data = None;
+        // Work spread over units goes on with the new data: a batch's gradients start again,
+        // an evaluation starts again from its first row.
+        self.gathering = None;
+        if let Some((eval, _)) = &mut self.evaluating {
+            eval.restart();
+        }
         Ok(())
     }
 
@@ -343,9 +373,11 @@ impl Session {
 
     /// What the session is doing.
     pub fn stage(&self) -> Stage {
-        match &self.growth {
-            None => Stage::Training,
-            Some(g) => Stage::Growing(g.grower.stage()),
+        match (&self.evaluating, &self.growth) {
+            (Some((_, Measure::Before)), _) => Stage::Growing(GrowthStage::Propose),
+            (Some((_, Measure::After(_))), _) => Stage::Growing(GrowthStage::Materialise),
+            (_, None) => Stage::Training,
+            (_, Some(g)) => Stage::Growing(g.grower.stage()),
         }
     }
 
@@ -446,6 +478,8 @@ impl Session {
         self.epoch_data = None;
         self.growth = None;
         self.grow_requested = false;
+        self.gathering = None;
+        self.evaluating = None;
         Ok(())
     }
 
@@ -497,6 +531,7 @@ impl Session {
                 thumb_resolution,
                 units,
                 network: host.mlp.clone(),
+                features: self.config.features,
             });
         }
         let shape = &self.model.shape;
@@ -528,6 +563,7 @@ impl Session {
             thumb_resolution,
             units,
             network,
+            features: self.config.features,
         })
     }
 
@@ -579,6 +615,10 @@ impl Session {
     pub async fn advance(&mut self, budget: usize) -> Result<Advance, EngineError> {
         let mut done = Advance::default();
         while done.work < budget.max(1) {
+            if self.evaluating.is_some() {
+                self.evaluate_unit(&mut done)?;
+                continue;
+            }
             if self.growth.is_some() {
                 if self
                     .growth_work(budget - done.work.min(budget), &mut done)
@@ -588,16 +628,22 @@ impl Session {
                 }
                 continue;
             }
+            // A growth waits for the gradients of a batch being gathered (they belong to the
+            // network as it is).
             let due = self.epochs_since_growth >= self.config.train.epochs_per_growth
                 && self.batch == 0
                 && self.growth_allowed();
-            if (due || self.grow_requested) && self.can_grow() {
+            if (due || self.grow_requested) && self.can_grow() && self.gathering.is_none() {
                 self.grow_requested = false;
                 self.start_growth().await?;
                 done.work += 1;
                 continue;
             }
-            self.grow_requested = false;
+            // A request the network cannot take (at its cap) goes; one that waits for a batch
+            // being gathered stays.
+            if self.gathering.is_none() {
+                self.grow_requested = false;
+            }
             if self.train_step().await? {
                 done.epochs += 1;
             }
@@ -627,10 +673,23 @@ impl Session {
             if !self.can_grow() {
                 return Ok(None);
             }
-            self.start_growth().await?;
+            // Finish what is spread over units first: the batch being gathered and its
+            // epoch's record.
+            while self.gathering.is_some() || matches!(self.evaluating, Some((_, Measure::Epoch))) {
+                self.advance(1).await?;
+            }
+            if self.growth.is_none() {
+                self.start_growth().await?;
+            }
         }
         let mut done = Advance::default();
-        while !self.growth_work(usize::MAX, &mut done).await? {}
+        while self.growth.is_some() || self.evaluating.is_some() {
+            if self.evaluating.is_some() {
+                self.evaluate_unit(&mut done)?;
+            } else {
+                self.growth_work(usize::MAX, &mut done).await?;
+            }
+        }
         Ok(self.history.growths.last().cloned())
     }
 
@@ -643,7 +702,7 @@ impl Session {
         };
         let d = self.config.features.len();
         if let Some(host) = &mut self.host {
-            if self.batch == 0 && batch_size < n {
+            if self.batch == 0 && batch_size < n && self.gathering.is_none() {
                 let mut order: Vec<usize> = (0..n).collect();
                 order.shuffle(&mut self.rng);
                 host.epoch_x.clear();
@@ -664,16 +723,39 @@ impl Session {
             } else {
                 (&host.train_x[..], &self.train_labels[..])
             };
-            fused::train_step_regularized(
+            let penalty = (
+                self.config.train.regularization,
+                self.config.train.regularization_rate,
+            );
+            let rows = chunk::step_rows(&host.mlp);
+            if len <= rows && self.gathering.is_none() {
+                fused::train_step_regularized(
+                    &mut host.mlp,
+                    &mut host.optimizer,
+                    self.learning_rate,
+                    penalty,
+                    x,
+                    y,
+                    &mut host.ws,
+                );
+                return self.end_step(start + len, n).await;
+            }
+            // A batch larger than one unit: its gradients are gathered a run of rows per unit
+            // (the same sums in the same order), then one update.
+            let sum = self
+                .gathering
+                .get_or_insert_with(|| fused::GradientSum::new(len));
+            let (from, to) = (sum.rows(), (sum.rows() + rows).min(len));
+            sum.add(&host.mlp, &x[d * from..d * to], &y[from..to], &mut host.ws);
+            if !sum.complete() {
+                return Ok(false);
+            }
+            self.gathering = None;
+            fused::update(
                 &mut host.mlp,
                 &mut host.optimizer,
                 self.learning_rate,
-                (
-                    self.config.train.regularization,
-                    self.config.train.regularization_rate,
-                ),
-                x,
-                y,
+                penalty,
                 &mut host.ws,
             );
             return self.end_step(start + len, n).await;
@@ -741,19 +823,86 @@ impl Session {
             return Ok(false);
         }
         self.batch = 0;
+        let every = self.config.train.eval_every.max(1);
+        let recorded = (self.epoch + 1).is_multiple_of(every)
+            || self.epochs_since_growth + 1 >= self.config.train.epochs_per_growth;
+        if recorded
+            && let Some(host) = &self.host
+            && !HostEval::fits_one_unit(host, true)
+        {
+            // A large data set: the epoch ends once its record is evaluated, over units.
+            self.evaluating = Some((HostEval::new(true), Measure::Epoch));
+            return Ok(false);
+        }
         self.epoch += 1;
         self.epochs_since_growth += 1;
-        let every = self.config.train.eval_every.max(1);
-        if self.epoch.is_multiple_of(every)
-            || self.epochs_since_growth >= self.config.train.epochs_per_growth
-        {
+        if recorded {
             let record = self.evaluate().await?;
-            if !record.train_loss.is_finite() {
-                return Err(EngineError::Diverged(record.train_loss));
-            }
-            self.history.record(record);
+            self.record(record)?;
         }
         Ok(true)
+    }
+
+    /// Keeps an epoch's record, or stops on a loss that is not finite.
+    fn record(&mut self, record: EpochRecord) -> Result<(), EngineError> {
+        if !record.train_loss.is_finite() {
+            return Err(EngineError::Diverged(record.train_loss));
+        }
+        self.history.record(record);
+        Ok(())
+    }
+
+    /// One unit of the evaluation in progress ([`Session::evaluating`]); once it is done, what
+    /// it was for: the epoch ends with its record, the growth phase gets its loss before, or the
+    /// growth its loss after.
+    fn evaluate_unit(&mut self, done: &mut Advance) -> Result<(), EngineError> {
+        let (Some(host), Some((eval, _))) = (&mut self.host, &mut self.evaluating) else {
+            self.evaluating = None;
+            return Ok(());
+        };
+        let t = Instant::now();
+        done.work += 1;
+        if !eval.step(host) {
+            self.time_growth(t);
+            return Ok(());
+        }
+        let Some((eval, measure)) = self.evaluating.take() else {
+            return Ok(());
+        };
+        let task = self.data.task;
+        match measure {
+            Measure::Epoch => {
+                self.epoch += 1;
+                self.epochs_since_growth += 1;
+                let labels = (&self.train_labels[..], &self.test_labels[..]);
+                let record = eval.record(host, labels, task, self.epoch);
+                self.record(record)?;
+                done.epochs += 1;
+            }
+            Measure::Before => {
+                let loss = eval.train_loss(host, &self.train_labels, task);
+                if let Some(growth) = &mut self.growth {
+                    growth.loss_before = loss;
+                }
+                self.time_growth(t);
+            }
+            Measure::After(mut event) => {
+                event.loss_after = eval.train_loss(host, &self.train_labels, task);
+                self.finish_growth(*event);
+                done.growths += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts the time since `t` towards the proposal of the growth phase whose loss before is
+    /// being evaluated (as [`Session::start_growth`] counts it when done at once).
+    fn time_growth(&mut self, t: Instant) {
+        if matches!(self.evaluating, Some((_, Measure::Before)) | None)
+            && let Some(growth) = &mut self.growth
+        {
+            growth.timings.propose_ms += t.elapsed().as_secs_f64() * 1e3;
+        }
     }
 
     async fn start_growth(&mut self) -> Result<(), EngineError> {
@@ -766,7 +915,20 @@ impl Session {
             }
             None => self.model.download().await?,
         };
-        let record = self.evaluate().await?;
+        // The loss before: its first run of rows now, the rest (on a large data set) over the
+        // next units, as Propose.
+        let loss_before = match &mut self.host {
+            Some(host) => {
+                let mut eval = HostEval::new(false);
+                if eval.step(host) {
+                    eval.train_loss(host, &self.train_labels, self.data.task)
+                } else {
+                    self.evaluating = Some((eval, Measure::Before));
+                    f32::NAN
+                }
+            }
+            None => self.evaluate().await?.train_loss,
+        };
         let grower = grower::start(
             GrowthInput {
                 mlp: &mlp,
@@ -783,7 +945,7 @@ impl Session {
         };
         self.growth = Some(Growth {
             mlp,
-            loss_before: record.train_loss,
+            loss_before,
             timings,
             grower,
         });
@@ -823,8 +985,7 @@ impl Session {
         let Some(growth) = self.growth.take() else {
             return Ok(false);
         };
-        self.materialise(growth, plan, candidates).await?;
-        Ok(true)
+        self.materialise(growth, plan, candidates).await
     }
 
     async fn materialise(
@@ -832,7 +993,7 @@ impl Session {
         growth: Growth,
         plan: GrowthPlan,
         candidates: Vec<CandidateScore>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let t = Instant::now();
         let mut timings = growth.timings;
         let (grown, lineage) = apply_plan(&growth.mlp, &plan)?;
@@ -861,8 +1022,7 @@ impl Session {
             OnGrowth::Carry => self.carried_optimizer(&old_shape, &plan).await?,
         };
         timings.surgery_ms = t.elapsed().as_secs_f64() * 1e3;
-        let after = self.evaluate().await?;
-        self.history.growths.push(GrowthEvent {
+        let mut event = GrowthEvent {
             epoch: self.epoch,
             method: self.config.growth.method,
             architecture_before: growth.mlp.architecture(),
@@ -874,16 +1034,35 @@ impl Session {
             plan,
             lineage,
             loss_before: growth.loss_before,
-            loss_after: after.train_loss,
+            loss_after: f32::NAN,
             timings,
-        });
-        self.epochs_since_growth = 0;
+        };
         // The old network's tensors and the growth phase's candidates are gone, and the grown
         // network's have new shapes: give their pages back, or a device's memory pool (WebGPU)
         // keeps every size it ever held and grows with each phase.
         drop(growth);
+        // The loss after: its first run of rows now; on a large data set the growth is complete
+        // once the rest is evaluated over the next units (as Materialise).
+        event.loss_after = match &mut self.host {
+            Some(host) => {
+                let mut eval = HostEval::new(false);
+                if !eval.step(host) {
+                    self.evaluating = Some((eval, Measure::After(Box::new(event))));
+                    return Ok(false);
+                }
+                eval.train_loss(host, &self.train_labels, self.data.task)
+            }
+            None => self.evaluate().await?.train_loss,
+        };
+        self.finish_growth(event);
+        Ok(true)
+    }
+
+    /// Keeps a complete growth's event; the schedule counts epochs from it.
+    fn finish_growth(&mut self, event: GrowthEvent) {
+        self.history.growths.push(event);
+        self.epochs_since_growth = 0;
         self.device.memory_cleanup();
-        Ok(())
     }
 
     /// Reshapes the optimiser's moments with the plan (parents' moments copied, new ones zero).

@@ -18,6 +18,7 @@ mod fused;
 mod fuzz;
 mod golden;
 mod grow;
+mod large_data;
 mod model;
 mod playground;
 mod robust;

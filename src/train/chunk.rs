@@ -1,0 +1,131 @@
+//! Work on a large data set spread over several units of [`super::Session::advance`]: a
+//! training step's gradients gathered a run of rows at a time ([`crate::fused::GradientSum`]),
+//! and an evaluation computed a run of rows at a time ([`HostEval`]). At the documented limit
+//! (100,000 points, 50,000 of them for training) one full-batch epoch is tens of milliseconds of
+//! work in a browser; split this way each unit stays near [`UNIT_WORK`] and a frame still answers
+//! a click at once.
+//!
+//! The split never changes a number: a row's outputs do not depend on the other rows, and the
+//! gradient sums add the rows in the same order whatever the runs, so a session advanced in
+//! small budgets equals one advanced in large ones bit for bit. A data set small enough for one
+//! run (Figure 3's 250 training points, the page's 500 points) trains exactly as one unit per
+//! mini-batch.
+
+use super::{EpochRecord, HostTrain};
+use crate::data::Task;
+use crate::fused;
+use crate::model::{Mlp, metrics_from_outputs, n_outputs};
+
+/// The work one unit does on the fused path, in rows × (parameters + [`ROW_COST`]) of a forward
+/// and backward pass: about 2 ms natively and 10–15 ms in a browser's WebAssembly.
+pub(super) const UNIT_WORK: usize = 400_000;
+/// What one row costs beyond the parameters (activations, the loss), in the same units.
+const ROW_COST: usize = 8;
+/// The fewest rows a unit covers, whatever the network: data sets up to this size take one
+/// unit per mini-batch.
+pub(super) const MIN_UNIT_ROWS: usize = 1024;
+
+/// Rows of a forward and backward pass (a training step's gradients) one unit covers.
+pub(super) fn step_rows(mlp: &Mlp) -> usize {
+    (UNIT_WORK / (mlp.n_params() + ROW_COST)).max(MIN_UNIT_ROWS)
+}
+
+/// Rows of a forward pass alone (an evaluation) one unit covers: about twice
+/// [`step_rows`], as a forward pass costs about half a forward and backward one.
+pub(super) fn eval_rows(mlp: &Mlp) -> usize {
+    2 * step_rows(mlp)
+}
+
+/// An evaluation of the host network spread over units: its outputs on the training rows, then
+/// (for an epoch's record) on the test rows, a run of rows at a time. The metrics equal
+/// [`super::Session::evaluate`]'s.
+#[derive(Clone, Debug)]
+pub(super) struct HostEval {
+    outputs: Vec<f32>,
+    rows: usize,
+    test: bool,
+}
+
+impl HostEval {
+    /// An evaluation on the training rows, and the test rows when `test`.
+    pub(super) fn new(test: bool) -> Self {
+        HostEval {
+            outputs: Vec::new(),
+            rows: 0,
+            test,
+        }
+    }
+
+    /// Rows of the evaluation: the training rows, and the test rows when asked for.
+    fn total(&self, host: &HostTrain) -> (usize, usize) {
+        let d = host.mlp.n_inputs.max(1);
+        let test = if self.test { host.test_x.len() / d } else { 0 };
+        (host.train_x.len() / d, test)
+    }
+
+    /// Whether the whole evaluation fits in one unit (then it is done at once, as before).
+    pub(super) fn fits_one_unit(host: &HostTrain, test: bool) -> bool {
+        let (train, test) = HostEval::new(test).total(host);
+        train + test <= eval_rows(&host.mlp)
+    }
+
+    /// Starts again from the first row (the data changed).
+    pub(super) fn restart(&mut self) {
+        self.outputs.clear();
+        self.rows = 0;
+    }
+
+    /// Evaluates the next run of rows; returns whether every row is done.
+    pub(super) fn step(&mut self, host: &mut HostTrain) -> bool {
+        let (n_train, n_test) = self.total(host);
+        let total = n_train + n_test;
+        let end = (self.rows + eval_rows(&host.mlp)).min(total);
+        let d = host.mlp.n_inputs.max(1);
+        if self.rows < n_train {
+            let to = end.min(n_train);
+            let rows = &host.train_x[d * self.rows..d * to];
+            let out = fused::forward(&host.mlp, rows, &mut host.ws);
+            self.outputs.extend_from_slice(&out);
+        }
+        if end > n_train {
+            let (from, to) = (self.rows.max(n_train) - n_train, end - n_train);
+            let rows = &host.test_x[d * from..d * to];
+            let out = fused::forward(&host.mlp, rows, &mut host.ws);
+            self.outputs.extend_from_slice(&out);
+        }
+        self.rows = end;
+        end >= total
+    }
+
+    /// The training loss, once [`HostEval::step`] said the evaluation is done.
+    pub(super) fn train_loss(&self, host: &HostTrain, train_labels: &[f32], task: Task) -> f32 {
+        let k = n_outputs(task);
+        let n_train = self.total(host).0;
+        metrics_from_outputs(&self.outputs[..k * n_train], train_labels, task).0
+    }
+
+    /// The epoch's record, once [`HostEval::step`] said the evaluation (with the test rows) is
+    /// done.
+    pub(super) fn record(
+        &self,
+        host: &HostTrain,
+        labels: (&[f32], &[f32]),
+        task: Task,
+        epoch: usize,
+    ) -> EpochRecord {
+        let k = n_outputs(task);
+        let n_train = self.total(host).0;
+        let (train, test) = self.outputs.split_at(k * n_train);
+        let (train_loss, train_accuracy) = metrics_from_outputs(train, labels.0, task);
+        let (test_loss, test_accuracy) = metrics_from_outputs(test, labels.1, task);
+        EpochRecord {
+            epoch,
+            train_loss,
+            test_loss,
+            train_accuracy,
+            test_accuracy,
+            units: host.mlp.n_units(),
+            params: host.mlp.n_params(),
+        }
+    }
+}
