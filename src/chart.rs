@@ -411,6 +411,8 @@ pub struct Layout {
     pub number_font: f64,
     /// Labels above the hidden layers, left to right, none overlapping.
     pub layer_labels: Vec<LayerLabel>,
+    /// The inputs' names, drawn left of their squares (x₁, x₂, or the input features).
+    pub input_labels: Vec<String>,
 }
 
 impl Layout {
@@ -465,6 +467,19 @@ enum Column {
 /// dropped when they would run into the column before, and layer labels shorten to their
 /// number (or are skipped) rather than overlap.
 pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
+    layout_labelled(net, w, h, (0..net.n_inputs).map(input_name).collect())
+}
+
+/// Font size of the inputs' names.
+pub const INPUT_FONT: f64 = 11.0;
+
+/// [`layout`] with the inputs named `input_labels` (the input features): the left margin grows
+/// to fit the longest name.
+pub fn layout_labelled(net: &Mlp, w: f64, h: f64, input_labels: Vec<String>) -> Layout {
+    let margin = input_labels
+        .iter()
+        .map(|l| text_width(l, INPUT_FONT) + 6.0)
+        .fold(LEFT_MARGIN, f64::max);
     let mut kinds = vec![(Column::Inputs, net.n_inputs)];
     for block in &net.blocks {
         kinds.push((Column::Units, block.n_units()));
@@ -490,9 +505,9 @@ pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
     let bottom = h - 4.0;
     let by_height = (bottom - top) / (max_count * 1.35);
     // A first guess of the gap for the size, then the margins that size needs.
-    let rough_gap = (w - LEFT_MARGIN - 20.0) / total;
+    let rough_gap = (w - margin - 20.0) / total;
     let size = by_height.min(rough_gap * 0.4).clamp(2.0, 28.0);
-    let left = LEFT_MARGIN + size / 2.0;
+    let left = margin + size / 2.0;
     let right = w - size / 2.0 - 6.0;
     let gap = ((right - left) / total).max(0.0);
     let mut xs = vec![left];
@@ -571,6 +586,7 @@ pub fn layout(net: &Mlp, w: f64, h: f64) -> Layout {
         size,
         number_font,
         layer_labels,
+        input_labels,
     }
 }
 
@@ -802,9 +818,12 @@ pub fn input_name(i: usize) -> String {
     format!("x{digits}")
 }
 
-fn end_name(end: End) -> String {
+fn end_name(end: End, inputs: &[String]) -> String {
     match end {
-        End::Input(i) => format!("input {}", input_name(i)),
+        End::Input(i) => format!(
+            "input {}",
+            inputs.get(i).cloned().unwrap_or_else(|| input_name(i))
+        ),
         End::Unit { id, layer } => format!("unit {id} (layer {})", layer + 1),
         End::Stream { layer, index } => {
             format!("pass-through {} (after layer {})", index + 1, layer + 1)
@@ -815,13 +834,13 @@ fn end_name(end: End) -> String {
 
 /// What hovering an edge shows: its weight with three significant digits ([`significant`])
 /// and the nodes it joins as the diagram numbers them, e.g. "weight 0.713 from unit 3
-/// (layer 1) to unit 2 (layer 2)".
-pub fn edge_text(edge: &Edge) -> String {
+/// (layer 1) to unit 2 (layer 2)"; inputs by the names in `inputs` (x₁ … where it is short).
+pub fn edge_text(edge: &Edge, inputs: &[String]) -> String {
     format!(
         "weight {} from {} to {}",
         significant(f64::from(edge.weight), 3),
-        end_name(edge.from),
-        end_name(edge.to)
+        end_name(edge.from, inputs),
+        end_name(edge.to, inputs)
     )
 }
 

@@ -152,6 +152,11 @@ impl Features {
         Ok(Features(bits))
     }
 
+    /// The inputs' names as the diagram writes them, in the first layer's order.
+    pub fn labels(self) -> Vec<String> {
+        self.iter().map(|f| f.label().to_string()).collect()
+    }
+
     /// The inputs the network reads for row-major model coordinates `[n, 2]`: `[n, len]`.
     pub fn map(self, coords: &[f32]) -> Vec<f32> {
         if self == Features::PLANE {

@@ -14,7 +14,7 @@ use crate::grow::{CandidateKind, PendingCandidate};
 use crate::model::{BlockKind, Mlp, UnitId};
 use crate::train::Snapshot;
 
-pub use crate::chart::{Edge, Layout, Node, layout};
+pub use crate::chart::{Edge, Layout, Node, layout, layout_labelled};
 
 const ORANGE: [f64; 3] = [245.0, 147.0, 34.0];
 const BLUE: [f64; 3] = [8.0, 119.0, 189.0];
@@ -411,15 +411,16 @@ pub fn network(
     }
     ctx.set_text_align("left");
     // Inputs, stream dots and outputs.
-    ctx.set_font("11px system-ui, sans-serif");
-    for (i, p) in layout.columns[0].iter().enumerate() {
+    ctx.set_font(&format!(
+        "{}px system-ui, sans-serif",
+        crate::chart::INPUT_FONT
+    ));
+    ctx.set_text_align("right");
+    for (p, name) in layout.columns[0].iter().zip(&layout.input_labels) {
         ctx.fill_rect(p.0 - size / 2.0, p.1 - size / 2.0, size, size);
-        let _ = ctx.fill_text(
-            if i == 0 { "x₁" } else { "x₂" },
-            (p.0 - size / 2.0 - 16.0).max(0.0),
-            p.1 + 4.0,
-        );
+        let _ = ctx.fill_text(name, p.0 - size / 2.0 - 3.0, p.1 + 4.0);
     }
+    ctx.set_text_align("left");
     for column in &layout.columns[1..layout.columns.len() - 1] {
         if column
             .iter()

@@ -12,8 +12,9 @@ use super::charts;
 use super::controls;
 use super::device::Backend;
 use super::dom::{self, by_id, now, set_attr, set_hidden, set_text};
-use super::draw::{self, DecisionMap, Edge, Node, Placed};
+use super::draw::{self, DecisionMap, Edge, Layout, Node, Placed};
 use crate::chart::{self, EDGE_REACH, End};
+use crate::features::Feature;
 use crate::grow::CandidateKind;
 use crate::model::{BlockKind, UnitId};
 use crate::playground::{Held, Level, Playground, candidate_name};
@@ -300,16 +301,22 @@ impl View {
         }
     }
 
+    /// Where the diagram's nodes go on its canvas, the inputs named by the run's features.
+    fn diagram(&self, snapshot: &Snapshot) -> Layout {
+        draw::layout_labelled(
+            &snapshot.network,
+            self.ui.network.width() as f64,
+            self.ui.network.height() as f64,
+            snapshot.features.labels(),
+        )
+    }
+
     /// The diagram's edges where they were last drawn (units where the animation put them).
     fn edges(&self) -> Vec<Edge> {
         let Some(snapshot) = &self.snap_main else {
             return Vec::new();
         };
-        let layout = draw::layout(
-            &snapshot.network,
-            self.ui.network.width() as f64,
-            self.ui.network.height() as f64,
-        );
+        let layout = self.diagram(snapshot);
         let moved = self
             .placed
             .iter()
@@ -320,11 +327,7 @@ impl View {
 
     fn node_at(&self, x: f64, y: f64) -> Option<Node> {
         let snapshot = self.snap_main.as_ref()?;
-        let layout = draw::layout(
-            &snapshot.network,
-            self.ui.network.width() as f64,
-            self.ui.network.height() as f64,
-        );
+        let layout = self.diagram(snapshot);
         let half = layout.size / 2.0 + 2.0;
         layout
             .nodes()
@@ -423,11 +426,7 @@ impl View {
         let Some(snapshot) = &self.snap_main else {
             return;
         };
-        let layout = draw::layout(
-            &snapshot.network,
-            self.ui.network.width() as f64,
-            self.ui.network.height() as f64,
-        );
+        let layout = self.diagram(snapshot);
         let mut from = HashMap::new();
         if let Some(event) = p.main().history().growths.last() {
             for l in &event.lineage {
@@ -528,11 +527,7 @@ impl View {
         let Some(snapshot) = &self.snap_main else {
             return;
         };
-        let (w, h) = (
-            self.ui.network.width() as f64,
-            self.ui.network.height() as f64,
-        );
-        let layout = draw::layout(&snapshot.network, w, h);
+        let layout = self.diagram(snapshot);
         let t = match &self.animation {
             Some(a) => ((now() - a.started) / ANIMATION_MS).clamp(0.0, 1.0),
             None => 1.0,
@@ -594,6 +589,12 @@ impl View {
                 });
             set_attr(&self.ui.network, "data-edge-probe", &probe);
         }
+        // The inputs as the diagram names them (the run's input features).
+        set_attr(
+            &self.ui.network,
+            "data-inputs",
+            &layout.input_labels.join(","),
+        );
         self.placed = placed;
     }
 
@@ -612,7 +613,12 @@ impl View {
             set_hidden(&self.ui.unit_card, true);
             return;
         };
-        set_text(&self.ui.unit_card, &chart::edge_text(edge));
+        let inputs = self
+            .snap_main
+            .as_ref()
+            .map(|s| s.features.labels())
+            .unwrap_or_default();
+        set_text(&self.ui.unit_card, &chart::edge_text(edge, &inputs));
         set_attr(&self.ui.unit_card, "data-weight", &edge.weight.to_string());
         let mid = ((edge.a.0 + edge.b.0) / 2.0, (edge.a.1 + edge.b.1) / 2.0);
         // Under the pointer, so that the link and the nodes it joins stay in view.
@@ -657,11 +663,19 @@ impl View {
         let net = &snapshot.network;
         let classes = net.out_bias.len();
         let text = match node {
-            Node::Input(i) => format!(
-                "Input {}: the point's {} coordinate (divided by 6). Every unit of the first layer reads it through its input weights.",
-                if i == 0 { "x₁" } else { "x₂" },
-                if i == 0 { "horizontal" } else { "vertical" }
-            ),
+            Node::Input(i) => match snapshot.features.iter().nth(i) {
+                Some(Feature::X1) => "Input x₁: the point's horizontal coordinate (divided by 6). Every unit of the first layer reads it through its input weights.".to_string(),
+                Some(Feature::X2) => "Input x₂: the point's vertical coordinate (divided by 6). Every unit of the first layer reads it through its input weights.".to_string(),
+                Some(feature) => format!(
+                    "Input {}: a feature of the point ({}). Every unit of the first layer reads it through its input weights.",
+                    feature.label(),
+                    match feature {
+                        Feature::SinX1 | Feature::SinX2 => "the sine of its coordinate",
+                        _ => "from its coordinates divided by 6",
+                    }
+                ),
+                None => format!("Input {}", i + 1),
+            },
             Node::Output(k) if classes == 1 => format!(
                 "Output {}: the network's prediction, the value the map shows (bias {:+.3}).",
                 k + 1,
@@ -709,11 +723,7 @@ impl View {
         };
         set_text(&self.ui.unit_card, &text);
         // Beside the node: canvas coordinates scaled to the canvas's size on the page.
-        let layout = draw::layout(
-            net,
-            self.ui.network.width() as f64,
-            self.ui.network.height() as f64,
-        );
+        let layout = self.diagram(snapshot);
         if let Some((_, at)) = layout.nodes().into_iter().find(|(n, _)| *n == node) {
             self.place_card(at, layout.size / 2.0, -20.0);
         }

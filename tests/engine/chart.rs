@@ -323,6 +323,23 @@ mod diagram {
     }
 
     #[test]
+    fn input_features_get_room_for_their_names() {
+        let net = deep(&[4, 2], 0);
+        let plain = layout(&net, 620.0, 300.0);
+        assert_eq!(plain.input_labels, ["x₁", "x₂"]);
+        let names: Vec<String> = ["sin x₁", "x₁x₂"].map(String::from).to_vec();
+        let named = firefly_playground::chart::layout_labelled(&net, 620.0, 300.0, names.clone());
+        assert_eq!(named.input_labels, names);
+        let font = firefly_playground::chart::INPUT_FONT;
+        for (label, p) in names.iter().zip(&named.columns[0]) {
+            // The name, drawn right-aligned 3 px left of its square, starts inside the canvas.
+            let start = p.0 - named.size / 2.0 - 3.0 - text_width(label, font);
+            assert!(start >= 0.0, "{label} starts at {start}");
+        }
+        assert!(named.columns[0][0].0 > plain.columns[0][0].0);
+    }
+
+    #[test]
     fn a_small_network_gets_room_numbers_and_words() {
         let net = deep(&[4, 2], 0);
         let l = layout(&net, 620.0, 300.0);
@@ -474,7 +491,7 @@ mod edges {
         assert_eq!(back.to, End::Stream { layer: 1, index: 1 });
         assert_eq!(back.b, l.columns[3][1]);
         assert_eq!(
-            edge_text(back),
+            edge_text(back, &l.input_labels),
             "weight 0.500 from unit 6 (layer 2) to pass-through 2 (after layer 2)"
         );
         // The outputs read the stream, not the residual units.
@@ -581,7 +598,7 @@ mod edges {
             fades_with: None,
         };
         assert_eq!(
-            edge_text(&e),
+            edge_text(&e, &[]),
             "weight 0.713 from unit 3 (layer 1) to unit 2 (layer 2)"
         );
         let e = Edge {
@@ -590,7 +607,16 @@ mod edges {
             weight: -0.0000123,
             ..e
         };
-        assert_eq!(edge_text(&e), "weight -1.23e-5 from input x₂ to output 1");
+        assert_eq!(
+            edge_text(&e, &[]),
+            "weight -1.23e-5 from input x₂ to output 1"
+        );
+        // With input features the input is named by its feature.
+        let names: Vec<String> = ["x₁²", "sin x₂"].map(String::from).to_vec();
+        assert_eq!(
+            edge_text(&e, &names),
+            "weight -1.23e-5 from input sin x₂ to output 1"
+        );
     }
 
     #[test]

@@ -3,15 +3,16 @@
 //! circle; the last feature cannot be turned off) and `regularization` (a strong L2 penalty holds
 //! the training loss up).
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::Report;
-use super::checks::{App, open, read_app, wait_for};
+use super::checks::{App, open, read_app, save, wait_for};
 use super::webdriver::Session;
 
 /// Runs every check of this file on one browser session.
-pub fn run_all(session: &Session, base: &str, report: &mut Report) {
-    report.check("features", || features(session, base));
+pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
+    report.check("features", || features(session, base, out_dir));
     report.check("regularization", || regularization(session, base));
 }
 
@@ -46,7 +47,7 @@ fn click(session: &Session, id: &str) -> Result<(), String> {
 /// toggling x₁² and x₂² on and x₁, x₂ off (four clicks, as a person would) restarts both runs on
 /// the squares, where one unit separates the circle: the loss falls far below. Turning the last
 /// feature off is refused with a notice and the box is checked again.
-fn features(session: &Session, base: &str) -> Result<String, String> {
+fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}{ONE_UNIT}"))?;
     let plane = trained(session, "max-units=1", 400.0)?;
     if settings(&plane).contains("features=") {
@@ -65,6 +66,19 @@ fn features(session: &Session, base: &str) -> Result<String, String> {
         click(session, id)?;
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
+    let named = session
+        .execute(
+            "return document.getElementById('network').dataset.inputs || '';",
+            vec![],
+        )?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if named != "x₁²,x₂²" {
+        return Err(format!(
+            "the diagram should name its inputs x₁², x₂²: {named:?}"
+        ));
+    }
     let squares_loss = squares.num("loss");
     if squares_loss.is_nan() || squares_loss > plane_loss / 3.0 {
         return Err(format!(
@@ -96,9 +110,10 @@ fn features(session: &Session, base: &str) -> Result<String, String> {
             settings(&refused)
         ));
     }
+    save(out_dir, "features.png", &session.screenshot()?)?;
     Ok(format!(
-        "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂²; the last \
-         feature stays on with a notice"
+        "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂² (the diagram \
+         names them); the last feature stays on with a notice"
     ))
 }
 

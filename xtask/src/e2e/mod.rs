@@ -65,7 +65,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 page::run_all(&session, &base, &out_dir, &mut report);
                 evidence::run_all(&session, &base, &out_dir, &mut report);
                 course::run_all(&session, &base, &mut report);
-                inputs::run_all(&session, &base, &mut report);
+                inputs::run_all(&session, &base, &out_dir, &mut report);
                 readouts::run_all(&session, &base, &out_dir, &mut report);
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
