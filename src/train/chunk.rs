@@ -17,8 +17,8 @@ use crate::fused;
 use crate::model::{Mlp, metrics_from_outputs, n_outputs};
 
 /// The work one unit does on the fused path, in rows × (parameters + [`ROW_COST`]) of a forward
-/// and backward pass: about 2 ms natively and 10–15 ms in a browser's WebAssembly.
-pub(super) const UNIT_WORK: usize = 400_000;
+/// and backward pass: about 1 ms natively and 5–10 ms in a browser's WebAssembly.
+pub(super) const UNIT_WORK: usize = 200_000;
 /// What one row costs beyond the parameters (activations, the loss), in the same units.
 const ROW_COST: usize = 8;
 /// The fewest rows a unit covers, whatever the network: data sets up to this size take one

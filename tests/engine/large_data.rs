@@ -14,8 +14,8 @@ use firefly_playground::train::{Session, Stage};
 use crate::support::{block, dataset, device, mlp};
 
 /// 60,000 points, 30,000 for training: a full batch of more rows than one unit covers (a
-/// one-unit network's unit covers 26,666 rows of a step and twice that of an evaluation, a
-/// growth unit 4,096).
+/// one-unit network's unit covers 13,333 rows of a step and twice that of an evaluation, a
+/// growth unit 2,048).
 fn large_config(method: Method, seed: u64) -> RunConfig {
     let mut config = RunConfig {
         seed,
@@ -64,10 +64,9 @@ fn gradients_gathered_in_runs_of_rows_equal_one_pass_bit_for_bit() {
 
 #[test]
 fn a_large_data_set_trains_and_grows_the_same_in_small_and_large_budgets() {
-    // 210 units: five epochs (four units each) and two Firefly growths (Step 1: three steps of
-    // eight runs of rows; Step 2: four path points of eight, or of sixteen along own axes, the
-    // candidates in two passes).
-    const UNITS: usize = 210;
+    // 420 units: five epochs (six units each) and two Firefly growths (Step 1: three steps of
+    // fifteen runs of rows; Step 2: four path points of fifteen) and more.
+    const UNITS: usize = 420;
     for (method, score) in [
         (Method::Firefly, ScorePath::Joint),
         (Method::Firefly, ScorePath::OwnAxis),
@@ -123,8 +122,8 @@ fn an_epoch_record_evaluated_over_units_equals_evaluate() {
         units += 1;
     }
     assert_eq!(
-        units, 4,
-        "two runs of the batch's rows, two of the record's"
+        units, 6,
+        "three runs of the batch's rows, three of the record's"
     );
     let record = session.history().epochs.last().expect("a record").clone();
     let direct = block(session.evaluate()).expect("evaluate");
