@@ -710,8 +710,7 @@ impl Playground {
         } else if strongest(Effect::Restart) {
             self.restart(fx);
         } else if strongest(Effect::Live) {
-            let t = &self.options.config.train;
-            let (lr, cap, every) = (t.learning_rate, t.max_units, t.epochs_per_growth);
+            let train = &self.options.config.train;
             let result = [&mut self.main, &mut self.baseline]
                 .into_iter()
                 .chain(
@@ -719,11 +718,7 @@ impl Playground {
                         .iter_mut()
                         .flat_map(|p| [&mut p.main, &mut p.baseline]),
                 )
-                .try_for_each(|s| {
-                    s.set_learning_rate(lr)?;
-                    s.set_max_units(cap)?;
-                    s.set_epochs_per_growth(every)
-                });
+                .try_for_each(|s| s.set_live(train));
             if let Err(e) = result {
                 self.options = old;
                 self.raise(Cause::Run, Level::Error, e.to_string());

@@ -362,6 +362,21 @@ impl Session {
         self.reconfigure(|c| c.train.epochs_per_growth = epochs)
     }
 
+    /// Applies the training settings a running session takes without a restart — the settings
+    /// table's `Effect::Live` rows: learning rate, growth interval and unit cap — from `train`;
+    /// nothing else of `train` is read. On error nothing changes. (A test changes every live
+    /// row of the table and checks that the sessions follow.)
+    pub fn set_live(&mut self, train: &crate::config::TrainConfig) -> Result<(), EngineError> {
+        let mut config = self.config.clone();
+        config.train.max_units = train.max_units;
+        config.train.epochs_per_growth = train.epochs_per_growth;
+        config.train.learning_rate = train.learning_rate;
+        config.validate()?;
+        self.set_learning_rate(train.learning_rate)?;
+        self.config = config;
+        Ok(())
+    }
+
     /// Applies a change to the schedule if the changed config is valid.
     fn reconfigure(&mut self, change: impl FnOnce(&mut RunConfig)) -> Result<(), EngineError> {
         let mut config = self.config.clone();

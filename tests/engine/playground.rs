@@ -44,6 +44,56 @@ pub(crate) fn settle(p: &mut Playground) {
     }
 }
 
+/// Every `Effect::Live` row of the settings table reaches every running session without a
+/// restart: a newcomer who adds a live row and forgets `Session::set_live` fails here.
+#[test]
+fn every_live_setting_of_the_table_reaches_the_running_sessions() {
+    use firefly_playground::settings::{Effect, SETTINGS, Widget};
+    let live: Vec<_> = SETTINGS
+        .iter()
+        .filter(|s| s.effect == Effect::Live)
+        .collect();
+    assert!(live.len() >= 3, "learning rate, growth interval, unit cap");
+    for setting in live {
+        let mut p = page("");
+        train_to(&mut p, 2);
+        let default = setting.default_value();
+        let value = match setting.widget {
+            Widget::Select { options, .. } => options
+                .iter()
+                .map(|(v, _)| v.to_string())
+                .find(|v| *v != default)
+                .expect("a second choice"),
+            Widget::Range { min, max, step, .. } | Widget::Number { min, max, step } => {
+                let v = if (min + step).to_string() == default {
+                    min + 2.0 * step
+                } else {
+                    min + step
+                };
+                assert!(v <= max);
+                v.to_string()
+            }
+            _ => panic!("{}: a live setting with an unexpected control", setting.key),
+        };
+        let epoch = p.main().epoch();
+        set(&mut p, setting.key, &value);
+        assert_eq!(setting.get(p.options()), value, "{}", setting.key);
+        assert_eq!(p.main().epoch(), epoch, "{}: no restart", setting.key);
+        for session in [p.main(), p.baseline()] {
+            let mut expect = p.options().config.train.clone();
+            let got = &session.config().train;
+            expect.learning_rate = got.learning_rate;
+            assert_eq!(got, &expect, "{}: the session's schedule", setting.key);
+            assert_eq!(
+                session.learning_rate(),
+                p.options().config.train.learning_rate,
+                "{}",
+                setting.key
+            );
+        }
+    }
+}
+
 #[test]
 fn the_learning_rate_changes_live_and_in_the_link() {
     let mut p = page("");
