@@ -12,7 +12,7 @@ use burn::tensor::Device;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::{Dataset, DatasetKind};
-use firefly_playground::fused::{self, HostOptimizer, Workspace};
+use firefly_playground::fused::{self, FusedOptimizer, Workspace};
 use firefly_playground::grow::firefly::FireflyRun;
 use firefly_playground::grow::{Method, apply_plan};
 use firefly_playground::model::{DeviceMlp, Mlp, Targets, inputs_tensor};
@@ -56,7 +56,7 @@ fn training(c: &mut Criterion) {
     let mut net = Mlp::new(&config.model, data.task, 1).expect("valid network");
     let x: Vec<f32> = Dataset::inputs(&data.train[..10]);
     let y: Vec<f32> = Dataset::labels(&data.train[..10]);
-    let mut opt = HostOptimizer::new(OptimizerKind::Adam);
+    let mut opt = FusedOptimizer::new(OptimizerKind::Adam);
     let mut ws = Workspace::default();
     c.bench_function("fused step (2-4-2-2, batch 10)", |b| {
         b.iter(|| fused::train_step(&mut net, &mut opt, 0.03, &x, &y, &mut ws))

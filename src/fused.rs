@@ -1,5 +1,5 @@
 //! The fused training step: forward pass, backward pass and optimiser update of a dense network in
-//! plain loops over host memory.
+//! plain loops in CPU memory.
 //!
 //! At the playground's sizes (a 2-4-2-2 network, mini-batches of 10) a step is about a thousand
 //! floating-point operations, while a tensor library pays a fixed cost per operation (dozens of
@@ -307,7 +307,7 @@ fn forward_taped<'w>(
     &ws.outputs
 }
 
-/// Forward pass on the host: `inputs: [n, n_inputs]` → outputs `[n, n_outputs]`.
+/// Forward pass on the CPU: `inputs: [n, n_inputs]` → outputs `[n, n_outputs]`.
 pub fn forward(mlp: &Mlp, inputs: &[f32], ws: &mut Workspace) -> Vec<f32> {
     forward_taped(mlp, inputs, ws, Precision::Exact).to_vec()
 }
@@ -554,7 +554,7 @@ fn accumulate(
 
 /// Optimiser state for the fused step: moments shaped like the network.
 #[derive(Clone, Debug)]
-pub struct HostOptimizer {
+pub struct FusedOptimizer {
     /// Update rule.
     pub kind: OptimizerKind,
     /// Steps taken since the state was created.
@@ -565,10 +565,10 @@ pub struct HostOptimizer {
     pub second: Option<Mlp>,
 }
 
-impl HostOptimizer {
+impl FusedOptimizer {
     /// Fresh state.
     pub fn new(kind: OptimizerKind) -> Self {
-        HostOptimizer {
+        FusedOptimizer {
             kind,
             steps: 0,
             first: None,
@@ -658,7 +658,7 @@ pub fn regularize(mlp: &Mlp, grads: &mut Mlp, penalty: Regularization, rate: f32
 #[allow(clippy::too_many_arguments)]
 pub fn train_step_regularized(
     mlp: &mut Mlp,
-    optimizer: &mut HostOptimizer,
+    optimizer: &mut FusedOptimizer,
     learning_rate: f32,
     penalty: (Regularization, f32),
     inputs: &[f32],
@@ -674,7 +674,7 @@ pub fn train_step_regularized(
 /// [`GradientSum`], once complete): the penalty's gradient added, then one optimiser step.
 pub fn update(
     mlp: &mut Mlp,
-    optimizer: &mut HostOptimizer,
+    optimizer: &mut FusedOptimizer,
     learning_rate: f32,
     penalty: (Regularization, f32),
     ws: &mut Workspace,
@@ -690,7 +690,7 @@ pub fn update(
 /// mini-batch loss before the update.
 pub fn train_step(
     mlp: &mut Mlp,
-    optimizer: &mut HostOptimizer,
+    optimizer: &mut FusedOptimizer,
     learning_rate: f32,
     inputs: &[f32],
     labels: &[f32],

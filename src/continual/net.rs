@@ -497,7 +497,7 @@ pub fn task_loss(
 
 /// The optimiser over one flat parameter vector: Adam (β₁ 0.9, β₂ 0.999, ε 1e-8,
 /// bias-corrected; the default) or SGD with momentum 0.9, plain or Nesterov, the same rules as
-/// [`crate::fused::HostOptimizer`].
+/// [`crate::fused::FusedOptimizer`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct FlatOptimizer {
     kind: OptimizerKind,

@@ -1,6 +1,6 @@
 //! Work on a large data set spread over several units of [`super::Session::advance`]: a
 //! training step's gradients gathered a run of rows at a time ([`crate::fused::GradientSum`]),
-//! and an evaluation computed a run of rows at a time ([`HostEval`]). At the documented limit
+//! and an evaluation computed a run of rows at a time ([`FusedEval`]). At the documented limit
 //! (100,000 points, 50,000 of them for training) one full-batch epoch is tens of milliseconds of
 //! work in a browser; split this way each unit stays near [`UNIT_WORK`] and a frame still answers
 //! a click at once.
@@ -11,7 +11,7 @@
 //! run (Figure 3's 250 training points, the page's 500 points) trains exactly as one unit per
 //! mini-batch.
 
-use super::{EpochRecord, HostTrain};
+use super::{EpochRecord, FusedTrain};
 use crate::data::Task;
 use crate::fused;
 use crate::model::{Mlp, metrics_from_outputs, n_outputs};
@@ -36,20 +36,20 @@ pub(super) fn eval_rows(mlp: &Mlp) -> usize {
     2 * step_rows(mlp)
 }
 
-/// An evaluation of the host network spread over units: its outputs on the training rows, then
+/// An evaluation of the fused network spread over units: its outputs on the training rows, then
 /// (for an epoch's record) on the test rows, a run of rows at a time. The metrics equal
 /// [`super::Session::evaluate`]'s.
 #[derive(Clone, Debug)]
-pub(super) struct HostEval {
+pub(super) struct FusedEval {
     outputs: Vec<f32>,
     rows: usize,
     test: bool,
 }
 
-impl HostEval {
+impl FusedEval {
     /// An evaluation on the training rows, and the test rows when `test`.
     pub(super) fn new(test: bool) -> Self {
-        HostEval {
+        FusedEval {
             outputs: Vec::new(),
             rows: 0,
             test,
@@ -57,16 +57,16 @@ impl HostEval {
     }
 
     /// Rows of the evaluation: the training rows, and the test rows when asked for.
-    fn total(&self, host: &HostTrain) -> (usize, usize) {
-        let d = host.mlp.n_inputs.max(1);
-        let test = if self.test { host.test_x.len() / d } else { 0 };
-        (host.train_x.len() / d, test)
+    fn total(&self, fused: &FusedTrain) -> (usize, usize) {
+        let d = fused.mlp.n_inputs.max(1);
+        let test = if self.test { fused.test_x.len() / d } else { 0 };
+        (fused.train_x.len() / d, test)
     }
 
     /// Whether the whole evaluation fits in one unit (then it is done at once, as before).
-    pub(super) fn fits_one_unit(host: &HostTrain, test: bool) -> bool {
-        let (train, test) = HostEval::new(test).total(host);
-        train + test <= eval_rows(&host.mlp)
+    pub(super) fn fits_one_unit(fused: &FusedTrain, test: bool) -> bool {
+        let (train, test) = FusedEval::new(test).total(fused);
+        train + test <= eval_rows(&fused.mlp)
     }
 
     /// Starts again from the first row (the data changed).
@@ -76,45 +76,45 @@ impl HostEval {
     }
 
     /// Evaluates the next run of rows; returns whether every row is done.
-    pub(super) fn step(&mut self, host: &mut HostTrain) -> bool {
-        let (n_train, n_test) = self.total(host);
+    pub(super) fn step(&mut self, fused: &mut FusedTrain) -> bool {
+        let (n_train, n_test) = self.total(fused);
         let total = n_train + n_test;
-        let end = (self.rows + eval_rows(&host.mlp)).min(total);
-        let d = host.mlp.n_inputs.max(1);
+        let end = (self.rows + eval_rows(&fused.mlp)).min(total);
+        let d = fused.mlp.n_inputs.max(1);
         if self.rows < n_train {
             let to = end.min(n_train);
-            let rows = &host.train_x[d * self.rows..d * to];
-            let out = fused::forward(&host.mlp, rows, &mut host.ws);
+            let rows = &fused.train_x[d * self.rows..d * to];
+            let out = fused::forward(&fused.mlp, rows, &mut fused.ws);
             self.outputs.extend_from_slice(&out);
         }
         if end > n_train {
             let (from, to) = (self.rows.max(n_train) - n_train, end - n_train);
-            let rows = &host.test_x[d * from..d * to];
-            let out = fused::forward(&host.mlp, rows, &mut host.ws);
+            let rows = &fused.test_x[d * from..d * to];
+            let out = fused::forward(&fused.mlp, rows, &mut fused.ws);
             self.outputs.extend_from_slice(&out);
         }
         self.rows = end;
         end >= total
     }
 
-    /// The training loss, once [`HostEval::step`] said the evaluation is done.
-    pub(super) fn train_loss(&self, host: &HostTrain, train_labels: &[f32], task: Task) -> f32 {
+    /// The training loss, once [`FusedEval::step`] said the evaluation is done.
+    pub(super) fn train_loss(&self, fused: &FusedTrain, train_labels: &[f32], task: Task) -> f32 {
         let k = n_outputs(task);
-        let n_train = self.total(host).0;
+        let n_train = self.total(fused).0;
         metrics_from_outputs(&self.outputs[..k * n_train], train_labels, task).0
     }
 
-    /// The epoch's record, once [`HostEval::step`] said the evaluation (with the test rows) is
+    /// The epoch's record, once [`FusedEval::step`] said the evaluation (with the test rows) is
     /// done.
     pub(super) fn record(
         &self,
-        host: &HostTrain,
+        fused: &FusedTrain,
         labels: (&[f32], &[f32]),
         task: Task,
         epoch: usize,
     ) -> EpochRecord {
         let k = n_outputs(task);
-        let n_train = self.total(host).0;
+        let n_train = self.total(fused).0;
         let (train, test) = self.outputs.split_at(k * n_train);
         let (train_loss, train_accuracy) = metrics_from_outputs(train, labels.0, task);
         let (test_loss, test_accuracy) = metrics_from_outputs(test, labels.1, task);
@@ -124,8 +124,8 @@ impl HostEval {
             test_loss,
             train_accuracy,
             test_accuracy,
-            units: host.mlp.n_units(),
-            params: host.mlp.n_params(),
+            units: fused.mlp.n_units(),
+            params: fused.mlp.n_params(),
         }
     }
 }

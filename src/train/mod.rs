@@ -23,7 +23,7 @@ pub use crate::config::OnGrowth;
 use crate::config::{Regularization, RunConfig};
 use crate::data::{Dataset, Sample, Task, grid_inputs};
 use crate::error::EngineError;
-use crate::fused::{self, HostOptimizer, Workspace};
+use crate::fused::{self, FusedOptimizer, Workspace};
 pub use crate::grow::GrowthStage;
 use crate::grow::grower::{self, Grower, GrowthInput};
 use crate::grow::{
@@ -39,7 +39,7 @@ use crate::readback::read_all;
 mod chunk;
 mod history;
 
-use chunk::HostEval;
+use chunk::FusedEval;
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
 
 /// What the session is doing now.
@@ -87,7 +87,7 @@ pub struct Advance {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrainPath {
-    /// The fused host step ([`crate::fused`]): plain loops, no per-operation cost. The default on
+    /// The fused fused step ([`crate::fused`]): plain loops, no per-operation cost. The default on
     /// the CPU; growth's Step 1 and 2 still run as tensors on the session's device.
     #[default]
     Fused,
@@ -96,11 +96,11 @@ pub enum TrainPath {
     Tensor,
 }
 
-/// The fused path's state: the network and its optimiser on the host, and the data as plain
+/// The fused path's state: the network and its optimiser in CPU memory, and the data as plain
 /// rows.
-struct HostTrain {
+struct FusedTrain {
     mlp: Mlp,
-    optimizer: HostOptimizer,
+    optimizer: FusedOptimizer,
     ws: Workspace,
     train_x: Vec<f32>,
     test_x: Vec<f32>,
@@ -108,11 +108,11 @@ struct HostTrain {
     epoch_y: Vec<f32>,
 }
 
-impl HostTrain {
+impl FusedTrain {
     fn new(mlp: &Mlp, config: &RunConfig, data: &Dataset) -> Self {
-        HostTrain {
+        FusedTrain {
             mlp: mlp.clone(),
-            optimizer: HostOptimizer::new(config.train.optimizer),
+            optimizer: FusedOptimizer::new(config.train.optimizer),
             ws: Workspace::default(),
             train_x: config.features.map(&Dataset::inputs(&data.train)),
             test_x: config.features.map(&Dataset::inputs(&data.test)),
@@ -129,7 +129,7 @@ struct Growth {
     grower: Box<dyn Grower>,
 }
 
-/// What an evaluation spread over units of work ([`HostEval`]) is for.
+/// What an evaluation spread over units of work ([`FusedEval`]) is for.
 enum Measure {
     /// The record of the epoch whose last step is done: the epoch ends with it.
     Epoch,
@@ -163,14 +163,14 @@ pub struct Session {
     growth: Option<Growth>,
     grow_requested: bool,
     learning_rate: f32,
-    host: Option<HostTrain>,
+    fused: Option<FusedTrain>,
     steps: u64,
     /// A mini-batch's gradients being gathered over several units of work (a batch of more rows
     /// than one unit covers, [`chunk::step_rows`]); the fused path only.
     gathering: Option<fused::GradientSum>,
     /// An evaluation being computed over several units of work, and what for; the fused path
     /// only.
-    evaluating: Option<(HostEval, Measure)>,
+    evaluating: Option<(FusedEval, Measure)>,
 }
 
 impl Session {
@@ -219,9 +219,9 @@ impl Session {
         let test_labels = Dataset::labels(&data.test);
         let model = DeviceMlp::upload(&mlp, &device);
         let optimizer = Optimizer::new(config.train.optimizer, model.params.len());
-        let host = (path == TrainPath::Fused).then(|| HostTrain::new(&mlp, &config, &data));
+        let fused = (path == TrainPath::Fused).then(|| FusedTrain::new(&mlp, &config, &data));
         Ok(Session {
-            host,
+            fused,
             steps: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f1e5),
             learning_rate: config.train.learning_rate,
@@ -265,9 +265,9 @@ impl Session {
         self.train_targets = Targets::new(&self.train_labels, data.task, &self.device);
         self.test_inputs = self.inputs_tensor(&Dataset::inputs(&data.test));
         self.test_labels = Dataset::labels(&data.test);
-        if let Some(host) = &mut self.host {
-            host.train_x = self.config.features.map(&Dataset::inputs(&data.train));
-            host.test_x = self.config.features.map(&Dataset::inputs(&data.test));
+        if let Some(fused) = &mut self.fused {
+            fused.train_x = self.config.features.map(&Dataset::inputs(&data.train));
+            fused.test_x = self.config.features.map(&Dataset::inputs(&data.test));
         }
         self.data = data;
         self.batch = 0;
@@ -299,7 +299,7 @@ impl Session {
 
     /// How the session trains.
     pub fn path(&self) -> TrainPath {
-        if self.host.is_some() {
+        if self.fused.is_some() {
             TrainPath::Fused
         } else {
             TrainPath::Tensor
@@ -483,8 +483,8 @@ impl Session {
         }
         self.model = DeviceMlp::upload(&mlp, &self.device);
         self.optimizer = Optimizer::new(self.config.train.optimizer, self.model.params.len());
-        if self.host.is_some() {
-            self.host = Some(HostTrain::new(&mlp, &self.config, &self.data));
+        if self.fused.is_some() {
+            self.fused = Some(FusedTrain::new(&mlp, &self.config, &self.data));
         }
         self.epochs_since_growth = epoch - history.growths.last().map_or(0, |g| g.epoch);
         self.epoch = epoch;
@@ -500,8 +500,8 @@ impl Session {
 
     /// The current network with its weights (one read).
     pub async fn network(&self) -> Result<Mlp, EngineError> {
-        if let Some(host) = &self.host {
-            return Ok(host.mlp.clone());
+        if let Some(fused) = &self.fused {
+            return Ok(fused.mlp.clone());
         }
         self.model.download().await
     }
@@ -510,9 +510,9 @@ impl Session {
     /// [`Dataset::inputs`]; the run's input features are computed from them; one read).
     pub async fn predict(&self, coords: &[f32]) -> Result<Vec<f32>, EngineError> {
         let inputs = self.config.features.map(coords);
-        if let Some(host) = &self.host {
+        if let Some(fused) = &self.fused {
             return Ok(fused::forward(
-                &host.mlp,
+                &fused.mlp,
                 &inputs,
                 &mut Workspace::default(),
             ));
@@ -532,20 +532,20 @@ impl Session {
         resolution: usize,
         thumb_resolution: usize,
     ) -> Result<Snapshot, EngineError> {
-        if let Some(host) = &self.host {
+        if let Some(fused) = &self.fused {
             let mut ws = Workspace::default();
             let features = self.config.features;
             let grid = features.map(&grid_inputs(resolution));
-            let out = fused::forward_for_drawing(&host.mlp, &grid, &mut ws);
+            let out = fused::forward_for_drawing(&fused.mlp, &grid, &mut ws);
             let thumbs = features.map(&grid_inputs(thumb_resolution));
-            let (_, units) = fused::forward_with_activations(&host.mlp, &thumbs, &mut ws);
+            let (_, units) = fused::forward_with_activations(&fused.mlp, &thumbs, &mut ws);
             return Ok(Snapshot {
                 resolution,
                 n_outputs: crate::model::n_outputs(self.data.task),
                 heat: fused::output_values(&out, self.data.task),
                 thumb_resolution,
                 units,
-                network: host.mlp.clone(),
+                network: fused.mlp.clone(),
                 features: self.config.features,
             });
         }
@@ -585,10 +585,10 @@ impl Session {
     /// Evaluates train and test metrics now (one batched read).
     pub async fn evaluate(&self) -> Result<EpochRecord, EngineError> {
         let task = self.data.task;
-        if let Some(host) = &self.host {
+        if let Some(fused) = &self.fused {
             let mut ws = Workspace::default();
-            let train = fused::forward(&host.mlp, &host.train_x, &mut ws);
-            let test = fused::forward(&host.mlp, &host.test_x, &mut ws);
+            let train = fused::forward(&fused.mlp, &fused.train_x, &mut ws);
+            let test = fused::forward(&fused.mlp, &fused.test_x, &mut ws);
             let (train_loss, train_accuracy) =
                 metrics_from_outputs(&train, &self.train_labels, task);
             let (test_loss, test_accuracy) = metrics_from_outputs(&test, &self.test_labels, task);
@@ -598,8 +598,8 @@ impl Session {
                 test_loss,
                 train_accuracy,
                 test_accuracy,
-                units: host.mlp.n_units(),
-                params: host.mlp.n_params(),
+                units: fused.mlp.n_units(),
+                params: fused.mlp.n_params(),
             });
         }
         let train = forward_with(
@@ -716,42 +716,43 @@ impl Session {
             b => b.min(n),
         };
         let d = self.config.features.len();
-        if let Some(host) = &mut self.host {
+        if let Some(fused) = &mut self.fused {
             if self.batch == 0 && batch_size < n && self.gathering.is_none() {
                 let mut order: Vec<usize> = (0..n).collect();
                 order.shuffle(&mut self.rng);
-                host.epoch_x.clear();
-                host.epoch_y.clear();
+                fused.epoch_x.clear();
+                fused.epoch_y.clear();
                 for &i in &order {
-                    host.epoch_x
-                        .extend_from_slice(&host.train_x[d * i..d * (i + 1)]);
-                    host.epoch_y.push(self.train_labels[i]);
+                    fused
+                        .epoch_x
+                        .extend_from_slice(&fused.train_x[d * i..d * (i + 1)]);
+                    fused.epoch_y.push(self.train_labels[i]);
                 }
             }
             let start = self.batch * batch_size;
             let len = batch_size.min(n - start);
             let (x, y) = if batch_size < n {
                 (
-                    &host.epoch_x[d * start..d * (start + len)],
-                    &host.epoch_y[start..start + len],
+                    &fused.epoch_x[d * start..d * (start + len)],
+                    &fused.epoch_y[start..start + len],
                 )
             } else {
-                (&host.train_x[..], &self.train_labels[..])
+                (&fused.train_x[..], &self.train_labels[..])
             };
             let penalty = (
                 self.config.train.regularization,
                 self.config.train.regularization_rate,
             );
-            let rows = chunk::step_rows(&host.mlp);
+            let rows = chunk::step_rows(&fused.mlp);
             if len <= rows && self.gathering.is_none() {
                 fused::train_step_regularized(
-                    &mut host.mlp,
-                    &mut host.optimizer,
+                    &mut fused.mlp,
+                    &mut fused.optimizer,
                     self.learning_rate,
                     penalty,
                     x,
                     y,
-                    &mut host.ws,
+                    &mut fused.ws,
                 );
                 return self.end_step(start + len, n).await;
             }
@@ -761,17 +762,22 @@ impl Session {
                 .gathering
                 .get_or_insert_with(|| fused::GradientSum::new(len));
             let (from, to) = (sum.rows(), (sum.rows() + rows).min(len));
-            sum.add(&host.mlp, &x[d * from..d * to], &y[from..to], &mut host.ws);
+            sum.add(
+                &fused.mlp,
+                &x[d * from..d * to],
+                &y[from..to],
+                &mut fused.ws,
+            );
             if !sum.complete() {
                 return Ok(false);
             }
             self.gathering = None;
             fused::update(
-                &mut host.mlp,
-                &mut host.optimizer,
+                &mut fused.mlp,
+                &mut fused.optimizer,
                 self.learning_rate,
                 penalty,
-                &mut host.ws,
+                &mut fused.ws,
             );
             return self.end_step(start + len, n).await;
         }
@@ -842,11 +848,11 @@ impl Session {
         let recorded = (self.epoch + 1).is_multiple_of(every)
             || self.epochs_since_growth + 1 >= self.config.train.epochs_per_growth;
         if recorded
-            && let Some(host) = &self.host
-            && !HostEval::fits_one_unit(host, true)
+            && let Some(fused) = &self.fused
+            && !FusedEval::fits_one_unit(fused, true)
         {
             // A large data set: the epoch ends once its record is evaluated, over units.
-            self.evaluating = Some((HostEval::new(true), Measure::Epoch));
+            self.evaluating = Some((FusedEval::new(true), Measure::Epoch));
             return Ok(false);
         }
         self.epoch += 1;
@@ -871,13 +877,13 @@ impl Session {
     /// it was for: the epoch ends with its record, the growth phase gets its loss before, or the
     /// growth its loss after.
     fn evaluate_unit(&mut self, done: &mut Advance) -> Result<(), EngineError> {
-        let (Some(host), Some((eval, _))) = (&mut self.host, &mut self.evaluating) else {
+        let (Some(fused), Some((eval, _))) = (&mut self.fused, &mut self.evaluating) else {
             self.evaluating = None;
             return Ok(());
         };
         let t = Instant::now();
         done.work += 1;
-        if !eval.step(host) {
+        if !eval.step(fused) {
             self.time_growth(t);
             return Ok(());
         }
@@ -890,19 +896,19 @@ impl Session {
                 self.epoch += 1;
                 self.epochs_since_growth += 1;
                 let labels = (&self.train_labels[..], &self.test_labels[..]);
-                let record = eval.record(host, labels, task, self.epoch);
+                let record = eval.record(fused, labels, task, self.epoch);
                 self.record(record)?;
                 done.epochs += 1;
             }
             Measure::Before => {
-                let loss = eval.train_loss(host, &self.train_labels, task);
+                let loss = eval.train_loss(fused, &self.train_labels, task);
                 if let Some(growth) = &mut self.growth {
                     growth.loss_before = loss;
                 }
                 self.time_growth(t);
             }
             Measure::After(mut event) => {
-                event.loss_after = eval.train_loss(host, &self.train_labels, task);
+                event.loss_after = eval.train_loss(fused, &self.train_labels, task);
                 self.finish_growth(*event);
                 done.growths += 1;
             }
@@ -922,21 +928,21 @@ impl Session {
 
     async fn start_growth(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
-        let mlp = match &self.host {
-            Some(host) => {
+        let mlp = match &self.fused {
+            Some(fused) => {
                 // Growth works on tensors: hand it the current weights (no read back needed).
-                self.model = DeviceMlp::upload(&host.mlp, &self.device);
-                host.mlp.clone()
+                self.model = DeviceMlp::upload(&fused.mlp, &self.device);
+                fused.mlp.clone()
             }
             None => self.model.download().await?,
         };
         // The loss before: its first run of rows now, the rest (on a large data set) over the
         // next units, as Propose.
-        let loss_before = match &mut self.host {
-            Some(host) => {
-                let mut eval = HostEval::new(false);
-                if eval.step(host) {
-                    eval.train_loss(host, &self.train_labels, self.data.task)
+        let loss_before = match &mut self.fused {
+            Some(fused) => {
+                let mut eval = FusedEval::new(false);
+                if eval.step(fused) {
+                    eval.train_loss(fused, &self.train_labels, self.data.task)
                 } else {
                     self.evaluating = Some((eval, Measure::Before));
                     f32::NAN
@@ -1014,23 +1020,23 @@ impl Session {
         let (grown, lineage) = apply_plan(&growth.mlp, &plan)?;
         let old_shape = growth.mlp.clone();
         self.model = DeviceMlp::upload(&grown, &self.device);
-        if let Some(host) = &mut self.host {
+        if let Some(fused) = &mut self.fused {
             let carry = |moments: &Option<Mlp>| -> Result<Option<Mlp>, EngineError> {
                 match moments {
                     Some(m) => Ok(Some(apply_plan_with(m, &plan, Surgery::Moments)?.0)),
                     None => Ok(None),
                 }
             };
-            host.optimizer = match self.config.train.on_growth {
-                OnGrowth::Reset => HostOptimizer::new(self.config.train.optimizer),
-                OnGrowth::Carry => HostOptimizer {
-                    kind: host.optimizer.kind,
-                    steps: host.optimizer.steps,
-                    first: carry(&host.optimizer.first)?,
-                    second: carry(&host.optimizer.second)?,
+            fused.optimizer = match self.config.train.on_growth {
+                OnGrowth::Reset => FusedOptimizer::new(self.config.train.optimizer),
+                OnGrowth::Carry => FusedOptimizer {
+                    kind: fused.optimizer.kind,
+                    steps: fused.optimizer.steps,
+                    first: carry(&fused.optimizer.first)?,
+                    second: carry(&fused.optimizer.second)?,
                 },
             };
-            host.mlp = grown.clone();
+            fused.mlp = grown.clone();
         }
         self.optimizer = match self.config.train.on_growth {
             OnGrowth::Reset => Optimizer::new(self.config.train.optimizer, self.model.params.len()),
@@ -1058,14 +1064,14 @@ impl Session {
         drop(growth);
         // The loss after: its first run of rows now; on a large data set the growth is complete
         // once the rest is evaluated over the next units (as Materialise).
-        event.loss_after = match &mut self.host {
-            Some(host) => {
-                let mut eval = HostEval::new(false);
-                if !eval.step(host) {
+        event.loss_after = match &mut self.fused {
+            Some(fused) => {
+                let mut eval = FusedEval::new(false);
+                if !eval.step(fused) {
                     self.evaluating = Some((eval, Measure::After(Box::new(event))));
                     return Ok(false);
                 }
-                eval.train_loss(host, &self.train_labels, self.data.task)
+                eval.train_loss(fused, &self.train_labels, self.data.task)
             }
             None => self.evaluate().await?.train_loss,
         };
@@ -1099,9 +1105,9 @@ impl Session {
                 .map(|i| moments[i].clone().unwrap_or_else(|| zeros(&shapes[i])))
                 .collect();
             let values = read_all(tensors).await?;
-            let mut host = old.clone();
-            host.set_param_values(&values)?;
-            let (reshaped, _) = apply_plan_with(&host, plan, Surgery::Moments)?;
+            let mut fused = old.clone();
+            fused.set_param_values(&values)?;
+            let (reshaped, _) = apply_plan_with(&fused, plan, Surgery::Moments)?;
             let uploaded = DeviceMlp::upload(&reshaped, &self.device).params;
             let target = if std::ptr::eq(moments, &self.optimizer.first) {
                 &mut next.first

@@ -154,7 +154,7 @@ async fn run() -> Result<(), JsValue> {
     let (device, mut backend, note) = (choice.device, choice.backend, choice.note);
     // On WebGPU: the watch on the device and the last good state to go back to if it is lost.
     let mut gpu = choice.watch.map(GpuGuard::new);
-    // On the CPU the fused host step trains; on WebGPU the tensors stay on the GPU.
+    // On the CPU the fused CPU step trains; on WebGPU the tensors stay on the GPU.
     let path = match backend {
         device::Backend::Cpu => TrainPath::Fused,
         device::Backend::WebGpu => TrainPath::Tensor,

@@ -4,7 +4,7 @@
 use burn::tensor::{Tensor, TensorData};
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::{Dataset, DatasetKind, Task};
-use firefly_playground::fused::{self, HostOptimizer, Workspace};
+use firefly_playground::fused::{self, FusedOptimizer, Workspace};
 use firefly_playground::grow::{GrowthPlan, LayerUnitChoice, Method, NewLayerChoice, apply_plan};
 use firefly_playground::model::{Activation, DeviceMlp, Mlp, Targets, forward_with, loss};
 use firefly_playground::optim::{Optimizer, OptimizerKind};
@@ -146,7 +146,7 @@ fn adam_and_sgd_updates_equal_the_tensor_optimiser() {
         let device = device();
         let mut model = DeviceMlp::upload(&host, &device);
         let mut tensor_opt = Optimizer::new(kind, model.params.len());
-        let mut host_opt = HostOptimizer::new(kind);
+        let mut host_opt = FusedOptimizer::new(kind);
         let mut ws = Workspace::default();
         for _ in 0..25 {
             fused::train_step(&mut host, &mut host_opt, 0.05, &x, &y, &mut ws);
