@@ -1,7 +1,7 @@
 //! The end-to-end checks of what a new user does with the controls: each changes something as a
 //! person would (a list, a thumbnail, a text field, Back and Forward, a file, a key) and checks
 //! that the run changed, not only that the control exists. `learning-rate`, `nan-recovery`,
-//! `history`, `grow-paused`, `space-key`, `large-csv` and `losses`.
+//! `history`, `grow-paused`, `space-key`, `large-csv`, `csv-pause` and `losses`.
 
 use std::path::Path;
 use std::thread;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::Report;
 use super::checks::{App, REACT, open, read_app, save, settled, wait_for};
+use super::json::Json;
 use super::webdriver::{POLL, Session};
 
 /// Runs every check of this file on one browser session.
@@ -20,6 +21,7 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
     report.check("grow-paused", || grow_paused(session, base));
     report.check("space-key", || space_key(session, base));
     report.check("large-csv", || large_csv(session, base));
+    report.check("csv-pause", || csv_pause(session, base));
     report.check("figure3-seeds", || figure3_seeds(session, base, out_dir));
 }
 
@@ -439,6 +441,167 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
     Ok(format!("Space with the focus on #{focused} played"))
 }
 
+/// Gives the page's Upload CSV control a generated file of `rows` points on a circle of radius
+/// 5 (the first `outside` of them moved outside the plane shown), as a person choosing a file
+/// would.
+fn upload_csv(session: &Session, rows: usize, outside: usize, name: &str) -> Result<(), String> {
+    session
+        .execute(
+            "const [rows, outside, name] = arguments;
+             const parts = ['x,y,label\\n'];
+             for (let i = 0; i < rows; i++) {
+               const t = i * 0.001;
+               const far = i < outside ? 7 : 0;
+               parts.push(`${(Math.sin(t) * 5 + far).toFixed(4)},${(Math.cos(t) * 5).toFixed(4)},${i % 2}\\n`);
+             }
+             const file = new File(parts, name, { type: 'text/csv' });
+             const input = document.getElementById('csv');
+             const dt = new DataTransfer();
+             dt.items.add(file);
+             input.files = dt.files;
+             input.dispatchEvent(new Event('change', { bubbles: true }));
+             return file.size;",
+            vec![(rows as u64).into(), (outside as u64).into(), name.into()],
+        )
+        .map(drop)
+}
+
+/// How long Pause may take to show, from the click to `data-state="paused"`: the page answers a
+/// click within 100 ms, at the documented limit of 100,000 points too (issue 17).
+const PAUSE_MS: f64 = 100.0;
+/// The longest the page may keep its main thread busy at once while the clicks are measured. A
+/// click waits for the task under way, so a task longer than about 85 ms lets some click miss
+/// [`PAUSE_MS`] even if the ten clicks measured do not land in it; the bound is 150 ms, a margin
+/// for this shared 2-core machine, where other builds stretch the page's 20–40 ms frames to
+/// 50–105 ms (before the work was split into runs of rows, tasks of 200–250 ms).
+const LONG_TASK_MS: f64 = 150.0;
+/// Pause clicks while training, then while growing.
+const TRAINING_TRIALS: usize = 4;
+const TRIALS: usize = 10;
+
+/// `csv-pause`: at the documented limit (100,000 points, half of them for training) the page
+/// answers Pause as a person feels it: from the click's own time stamp (when the browser took
+/// the input, so a frame still running counts) to `data-state="paused"`, under [`PAUSE_MS`],
+/// while training and while a growth phase is under way; then the epoch stays put for a
+/// second. No task of the page meanwhile is longer than [`LONG_TASK_MS`]. Reports every figure,
+/// the longest task and the epochs a second trained at the limit.
+fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
+    open(session, &format!("{base}index.html#backend=cpu"))?;
+    wait_for(session, "running", Duration::from_secs(60), |a| {
+        Ok(a.is("state", "running"))
+    })?;
+    upload_csv(session, 100_000, 0, "limit.csv")?;
+    wait_for(
+        session,
+        "100,000 points loaded and training",
+        Duration::from_secs(60),
+        |a| Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0),
+    )?;
+    // The click's time stamp, and when data-state first says paused after it.
+    session.execute(
+        "const app = document.getElementById('app');
+         const w = window.__pause = { clicked: null, dispatched: null, paused: null };
+         document.getElementById('play').addEventListener('click', (e) => {
+           if (app.dataset.state !== 'running') return;
+           w.clicked = e.timeStamp; w.dispatched = performance.now(); w.paused = null;
+         }, true);
+         new MutationObserver(() => {
+           if (w.clicked !== null && w.paused === null && app.dataset.state === 'paused')
+             w.paused = performance.now();
+         }).observe(app, { attributes: true, attributeFilter: ['data-state'] });
+         // The longest task the page ran meanwhile (a frame's work and drawing).
+         window.__longest = 0;
+         new PerformanceObserver((list) => {
+           for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+         }).observe({ type: 'longtask' });
+         return null;",
+        vec![],
+    )?;
+    let mut figures = Vec::new();
+    // Epochs and seconds trained in the trials without a growth.
+    let (mut epochs, mut seconds) = (0.0, 0.0);
+    // The main run's growths before Grow was pressed.
+    let mut grown_before = f64::NAN;
+    for trial in 0..TRIALS {
+        let mut app = read_app(session)?.ok_or("no #app")?;
+        if !app.is("state", "running") {
+            session.click("#play")?;
+            app = wait_for(session, "running again", REACT, |a| {
+                Ok(a.is("state", "running"))
+            })?;
+        }
+        // The later trials pause in the middle of a growth phase of every run (the heaviest
+        // work; at this size a phase of the five seeds of each run takes minutes).
+        let growing = trial >= TRAINING_TRIALS;
+        if trial == TRAINING_TRIALS {
+            grown_before = app.num("growths");
+            session.click("#grow")?;
+        }
+        let started = Instant::now();
+        // Clicks at varied moments of the frames.
+        thread::sleep(Duration::from_millis(700 + 137 * trial as u64));
+        if !growing {
+            let now = read_app(session)?.map_or(f64::NAN, |a| a.num("epoch"));
+            epochs += now - app.num("epoch");
+            seconds += started.elapsed().as_secs_f64();
+        }
+        session.execute("window.__pause.clicked = null; return null;", vec![])?;
+        session.click("#play")?;
+        let asked = Instant::now();
+        let (clicked, dispatched, paused) = loop {
+            let w = session.execute("return window.__pause;", vec![])?;
+            let at = |k: &str| w.get(k).and_then(Json::as_f64);
+            if let (Some(c), Some(d), Some(p)) = (at("clicked"), at("dispatched"), at("paused")) {
+                break (c, d, p);
+            }
+            if asked.elapsed() > Duration::from_secs(20) {
+                return Err(format!("Pause did not show within 20 s: {w:?}"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let held = settled(session)?;
+        // Still growing when paused: the main run has not finished the growth asked for.
+        let what = match (growing, held.num("growths") == grown_before) {
+            (false, _) => "training",
+            (true, true) => "growing",
+            (true, false) => "just grown",
+        };
+        figures.push((
+            paused - clicked,
+            format!(
+                "{what} {:.0} ms (click waited {:.0} ms)",
+                paused - clicked,
+                dispatched - clicked
+            ),
+        ));
+        if !held.is("state", "paused") {
+            return Err(format!("after Pause the page says {}", held.summary()));
+        }
+    }
+    let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
+    let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
+    let longest = session
+        .execute("return window.__longest;", vec![])?
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    let summary = format!(
+        "100,000 points, {:.1} epochs/s; Pause showed in {} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms",
+        epochs / seconds,
+        all.join(", ")
+    );
+    if worst >= PAUSE_MS {
+        return Err(format!(
+            "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}"
+        ));
+    }
+    if longest >= LONG_TASK_MS {
+        return Err(format!(
+            "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
+        ));
+    }
+    Ok(summary)
+}
+
 /// `large-csv`: a 99,000-point file loads within seconds while frames keep coming, says how many
 /// points lie outside the plane, and a 5 MB file is refused at once.
 fn large_csv(session: &Session, base: &str) -> Result<String, String> {
@@ -455,27 +618,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
          return null;",
         vec![],
     )?;
-    let upload = |rows: usize, outside: usize, name: &str| -> Result<(), String> {
-        session
-            .execute(
-                "const [rows, outside, name] = arguments;
-                 const parts = ['x,y,label\\n'];
-                 for (let i = 0; i < rows; i++) {
-                   const t = i * 0.001;
-                   const far = i < outside ? 7 : 0;
-                   parts.push(`${(Math.sin(t) * 5 + far).toFixed(4)},${(Math.cos(t) * 5).toFixed(4)},${i % 2}\\n`);
-                 }
-                 const file = new File(parts, name, { type: 'text/csv' });
-                 const input = document.getElementById('csv');
-                 const dt = new DataTransfer();
-                 dt.items.add(file);
-                 input.files = dt.files;
-                 input.dispatchEvent(new Event('change', { bubbles: true }));
-                 return file.size;",
-                vec![(rows as u64).into(), (outside as u64).into(), name.into()],
-            )
-            .map(drop)
-    };
+    let upload = |rows: usize, outside: usize, name: &str| upload_csv(session, rows, outside, name);
     let started = Instant::now();
     upload(99_000, 3, "big.csv")?;
     let app = wait_for(
