@@ -21,7 +21,7 @@ use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::{Method, ScorePath};
 use crate::optim::OptimizerKind;
-use crate::train::Session;
+use crate::train::{Session, TrainPath};
 
 mod backend;
 mod growth_time;
@@ -81,6 +81,10 @@ pub struct Figure3Config {
     /// Step 2's score path for the Firefly methods.
     #[serde(default)]
     pub score: ScorePath,
+    /// How the sessions train between phases: the fused host step on the CPU (the default), or
+    /// burn tensors on the device (`firefly figure3 --backend wgpu`).
+    #[serde(default)]
+    pub path: TrainPath,
 }
 
 pub use crate::config::{PROTOCOL_LR, PROTOCOL_OPTIMIZER, PROTOCOL_STEPS};
@@ -110,6 +114,7 @@ impl Default for Figure3Config {
             learning_rate: PROTOCOL_LR,
             split_scale: crate::grow::SPLIT_SCALE,
             score: ScorePath::default(),
+            path: TrainPath::Fused,
         }
     }
 }
@@ -252,7 +257,8 @@ pub async fn run_job(
     run.growth.score = config.score;
     // Growth is driven explicitly below, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
-    let mut session = Session::new(run, device.clone())?;
+    let data = crate::data::Dataset::generate(&run.data)?;
+    let mut session = Session::with_path(run, data, device.clone(), config.path)?;
     let start_units = session.evaluate().await?.units;
     let mut previous_units = start_units;
     let mut rows = Vec::with_capacity(config.max_grown + 1);

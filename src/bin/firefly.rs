@@ -12,8 +12,11 @@
 //!   after another with Firefly growth and the baselines (spec §8), writes one CSV row per (method,
 //!   seed, task learnt, task evaluated) and prints the average accuracy after each task.
 //!
-//! Runs on burn's Flex CPU backend. Flags are parsed by clap; values are then validated by the
-//! engine, whose messages name the field.
+//! `figure3`, `growth-time` and `run` take `--backend flex|wgpu`: burn's Flex CPU backend (the
+//! default; training in the fused host step) or burn's wgpu backend on the machine's GPU
+//! (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a build with
+//! `--features wgpu`. `continual` computes in host loops and takes no backend. Flags are parsed
+//! by clap; values are then validated by the engine, whose messages name the field.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
@@ -39,7 +42,7 @@ mod cli {
     use firefly_playground::grow::{Budget, Method, ScorePath};
     use firefly_playground::model::Activation;
     use firefly_playground::optim::OptimizerKind;
-    use firefly_playground::train::{OnGrowth, Session};
+    use firefly_playground::train::{OnGrowth, Session, TrainPath};
     use indicatif::{ProgressBar, ProgressStyle};
 
     #[derive(Parser)]
@@ -62,11 +65,104 @@ mod cli {
         /// Run one training session with growth and print a log line per growth.
         Run(RunArgs),
         /// Continual learning (Figure 2): tasks one after another, Firefly growth against
-        /// fine-tuning, a network per task and random growth.
+        /// fine-tuning, a network per task and random growth. Computes in plain host loops on
+        /// the CPU (no burn device), so it takes no --backend.
         Continual(ContinualArgs),
         /// Measure the page's presets and opening experiment over seeds: each one's growing run
         /// against its baseline, as the page trains them, and whether its claim holds.
         Presets(PresetsArgs),
+    }
+
+    /// Where the maths runs.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+    enum Backend {
+        /// burn's Flex CPU backend; training in the fused host step.
+        Flex,
+        /// burn's wgpu backend on the machine's GPU (Vulkan, Metal, DX12 or GL); training as
+        /// burn tensors on the device. Needs a build with `--features wgpu`.
+        Wgpu,
+    }
+
+    impl Backend {
+        fn name(self) -> &'static str {
+            match self {
+                Backend::Flex => "flex",
+                Backend::Wgpu => "wgpu",
+            }
+        }
+    }
+
+    #[derive(Args)]
+    struct BackendArgs {
+        /// Where the maths runs: flex (burn's CPU backend, training in the fused host step) or
+        /// wgpu (burn's wgpu backend on the GPU, training as tensors on it; needs `cargo build
+        /// --release --features wgpu`).
+        #[arg(long, value_enum, default_value_t = Backend::Flex)]
+        backend: Backend,
+    }
+
+    /// A device and the training path that goes with it.
+    struct Compute {
+        device: Device,
+        path: TrainPath,
+    }
+
+    /// The device `--backend` names; for wgpu, the adapter is named on stderr.
+    fn compute(backend: Backend) -> Result<Compute> {
+        match backend {
+            Backend::Flex => Ok(Compute {
+                device: Device::flex(),
+                path: TrainPath::Fused,
+            }),
+            Backend::Wgpu => wgpu_device().map(|device| Compute {
+                device,
+                path: TrainPath::Tensor,
+            }),
+        }
+    }
+
+    /// burn's wgpu device on the best adapter (Vulkan first; `CUBECL_WGPU_DEFAULT_DEVICE` picks
+    /// another).
+    #[cfg(feature = "wgpu")]
+    fn wgpu_device() -> Result<Device> {
+        let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| {
+            anyhow::anyhow!(
+                "--backend wgpu: no usable GPU adapter ({e}). wgpu looks for Vulkan, then DX12, \
+                 then OpenGL (Metal on macOS); install the GPU's Vulkan driver and loader \
+                 (libvulkan1), or use --backend flex"
+            )
+        })?;
+        let info = setup.adapter.get_info();
+        let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
+            || ["llvmpipe", "lavapipe", "swiftshader", "software"]
+                .iter()
+                .any(|s| info.name.to_ascii_lowercase().contains(s));
+        let driver: Vec<&str> = [info.driver.trim(), info.driver_info.trim()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        eprintln!(
+            "wgpu: {} ({:?}, {:?}; driver {}){}",
+            info.name.trim(),
+            info.backend,
+            info.device_type,
+            driver.join(" "),
+            if software {
+                " — a software adapter: the numbers hold, the speed says nothing about a GPU"
+            } else {
+                ""
+            }
+        );
+        Ok(device)
+    }
+
+    #[cfg(not(feature = "wgpu"))]
+    fn wgpu_device() -> Result<Device> {
+        bail!(
+            "--backend wgpu needs the `wgpu` feature, which this build lacks. Build and run with \
+             it: cargo run --release --features wgpu --bin firefly -- … --backend wgpu \
+             (or cargo build --release --features wgpu, then target/release/firefly)"
+        )
     }
 
     #[derive(Args)]
@@ -131,14 +227,17 @@ mod cli {
         /// Where to write the summary CSV (default: the --out file with `-summary` added).
         #[arg(long)]
         summary: Option<PathBuf>,
-        /// Worker threads (default: available cores).
+        /// Worker threads (default: available cores; they share one device).
         #[arg(long)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        backend: BackendArgs,
     }
 
     #[derive(Args)]
     struct GrowthTimeArgs {
-        /// Comma-separated widths of the hidden layer(s).
+        /// Comma-separated widths of the hidden layer(s), 1 to 1024 (over 256, a 256-wide
+        /// network's units are split until the layer is that wide).
         #[arg(long, value_delimiter = ',', default_value = "8,16,32,64,128,256,512")]
         widths: Vec<usize>,
         /// Comma-separated methods to time.
@@ -164,6 +263,8 @@ mod cli {
         /// Where to write the CSV.
         #[arg(long, default_value = "growth-time.csv")]
         out: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
     }
 
     #[derive(Args)]
@@ -236,6 +337,8 @@ mod cli {
         /// Seed of data, weights and growth.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        backend: BackendArgs,
     }
 
     pub fn main() -> ExitCode {
@@ -304,11 +407,17 @@ mod cli {
             learning_rate: args.lr,
             split_scale: args.split_scale,
             score: args.score,
+            path: TrainPath::Fused,
         };
         config.validate()?;
         if config.candidates.contains(&0) {
             bail!("--candidates: every count must be at least 1");
         }
+        let compute = compute(args.backend.backend)?;
+        let config = Figure3Config {
+            path: compute.path,
+            ..config
+        };
         let jobs = config.jobs();
         let threads = args
             .jobs
@@ -327,7 +436,7 @@ mod cli {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
-                    let device = Device::flex();
+                    let device = compute.device.clone();
                     loop {
                         let next = queue.lock().ok().and_then(|mut q| q.next());
                         let Some((index, job)) = next else { break };
@@ -479,16 +588,18 @@ mod cli {
             ..GrowthTimeConfig::default()
         };
         config.validate()?;
-        let device = Device::flex();
+        let Compute { device, path } = compute(args.backend.backend)?;
+        let config = GrowthTimeConfig { path, ..config };
         let started = std::time::Instant::now();
         let mut rows = Vec::new();
         println!(
             "one growth phase, median of {} (ms); {} hidden layer(s) of the given width, {} \
-             points ({} for training)",
+             points ({} for training); on {}",
             config.repeats,
             config.layers,
             config.points,
-            config.points / 2
+            config.points / 2,
+            args.backend.backend.name()
         );
         print!("{:>6}", "width");
         for m in &config.methods {
@@ -567,29 +678,35 @@ mod cli {
         config.growth.eps_max = args.eps_max;
         config.growth.split_scale = args.split_scale;
         config.growth.score = args.score;
-        let device = Device::flex();
-        let mut session = match &args.csv {
+        config.validate()?;
+        let data = match &args.csv {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("csv");
-                let data = Dataset::from_csv(name, &text, args.train_ratio, args.seed)
-                    .with_context(|| format!("{}", path.display()))?;
-                Session::with_dataset(config, data, device)?
+                Dataset::from_csv(name, &text, args.train_ratio, args.seed)
+                    .with_context(|| format!("{}", path.display()))?
             }
-            None => Session::new(config, device)?,
+            None => Dataset::generate(&config.data)?,
         };
+        let compute = compute(args.backend.backend)?;
+        let started = std::time::Instant::now();
+        let mut session = Session::with_path(config, data, compute.device, compute.path)?;
         println!(
-            "{} · {} · start {} · {} train / {} test points",
+            "{} · {} · start {} · {} train / {} test points · {} ({:?} training)",
             session.data().name,
             method,
             session.shape().architecture(),
             session.data().train.len(),
-            session.data().test.len()
+            session.data().test.len(),
+            args.backend.backend.name(),
+            compute.path
         );
         let mut seen = 0;
         while session.epoch() < args.epochs {
-            pollster::block_on(session.advance(256))?;
+            // One epoch at a time: the run stops at --epochs exactly (a budget of steps ran
+            // past it, up to 256 epochs with full batches).
+            pollster::block_on(session.run_epochs(1))?;
             for event in &session.history().growths[seen..] {
                 let plan = &event.plan;
                 let layer_units: usize = plan.new_layers.iter().map(|l| l.units.len()).sum();
@@ -612,7 +729,7 @@ mod cli {
         }
         let last = pollster::block_on(session.evaluate())?;
         println!(
-            "epoch {:>5}  {}  train loss {:.4}  test loss {:.4}{}",
+            "epoch {:>5}  {}  train loss {:.4}  test loss {:.4}{}  ({:.2} s)",
             last.epoch,
             session.shape().architecture(),
             last.train_loss,
@@ -620,7 +737,8 @@ mod cli {
             last.test_accuracy.map_or(String::new(), |a| format!(
                 "  test accuracy {:.1} %",
                 a * 100.0
-            ))
+            )),
+            started.elapsed().as_secs_f64()
         );
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::config::RunConfig;
 use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::Method;
-use crate::train::Session;
+use crate::train::{Session, TrainPath};
 
 /// The CSV header of `firefly growth-time` rows ([`GrowthTimeRow`]).
 pub const GROWTH_TIME_HEADER: [&str; 12] = [
@@ -47,6 +47,11 @@ pub struct GrowthTimeConfig {
     pub train_steps: usize,
     /// Seed of data and network.
     pub seed: u64,
+    /// How the sessions train before the timed phase: the fused host step on the CPU (the
+    /// default), or burn tensors on the device (`firefly growth-time --backend wgpu`). The phase
+    /// itself runs as tensors on the device either way.
+    #[serde(default)]
+    pub path: TrainPath,
 }
 
 impl Default for GrowthTimeConfig {
@@ -60,6 +65,7 @@ impl Default for GrowthTimeConfig {
             dataset: DatasetKind::Circle,
             train_steps: 20,
             seed: 0,
+            path: TrainPath::Fused,
         }
     }
 }
@@ -71,12 +77,8 @@ impl GrowthTimeConfig {
         if self.widths.is_empty() || self.methods.is_empty() {
             return bad("give at least one width and one method");
         }
-        if self
-            .widths
-            .iter()
-            .any(|&w| w == 0 || w > 2 * MAX_SESSION_WIDTH)
-        {
-            return bad("every width must be 1 to 512");
+        if self.widths.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
+            return bad("every width must be 1 to 1024");
         }
         if self.widths.iter().any(|&w| w * self.layers > 4000) {
             return bad("width × layers must be at most 4000 units");
@@ -151,7 +153,8 @@ pub async fn time_growth(
         run.model.hidden = vec![width.min(MAX_SESSION_WIDTH); config.layers];
         run.train.epochs_per_growth = usize::MAX;
         run.train.max_units = 4096;
-        let mut session = Session::new(run, device.clone())?;
+        let data = crate::data::Dataset::generate(&run.data)?;
+        let mut session = Session::with_path(run, data, device.clone(), config.path)?;
         if width > MAX_SESSION_WIDTH {
             let wide = widen(&session.network().await?, width, config.seed)?;
             session.restore(wide, crate::train::History::default())?;
@@ -185,9 +188,13 @@ pub async fn time_growth(
 /// The widest hidden layer a session starts with ([`crate::model::ModelConfig`]'s limit).
 const MAX_SESSION_WIDTH: usize = 256;
 
-/// `mlp` with every dense hidden layer split up to `width` units: its first units split along
-/// random directions with ε = 0.1 (the function stays the same: each pair of offspring has half
-/// the parent's out-weights).
+/// The widest hidden layer timed: a 256-wide session split twice over (the widths where a GPU
+/// wins, README "On a GPU server").
+const MAX_WIDTH: usize = 4 * MAX_SESSION_WIDTH;
+
+/// `mlp` with every dense hidden layer split up to `width` units, in rounds: each round splits
+/// a layer's first units (at most all of them) along random directions with ε = 0.1 (the
+/// function stays the same: each pair of offspring has half the parent's out-weights).
 fn widen(
     mlp: &crate::model::Mlp,
     width: usize,
@@ -196,29 +203,39 @@ fn widen(
     use rand::{RngExt, SeedableRng};
     use rand_distr::StandardNormal;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut plan = crate::grow::GrowthPlan::default();
-    for (b, block) in mlp.blocks.iter().enumerate() {
-        if block.kind != crate::model::BlockKind::Dense {
-            continue;
+    let mut wide = mlp.clone();
+    while wide
+        .blocks
+        .iter()
+        .any(|b| b.kind == crate::model::BlockKind::Dense && b.n_units() < width)
+    {
+        let mut plan = crate::grow::GrowthPlan::default();
+        for (b, block) in wide.blocks.iter().enumerate() {
+            if block.kind != crate::model::BlockKind::Dense {
+                continue;
+            }
+            for unit in 0..width.saturating_sub(block.n_units()).min(block.n_units()) {
+                let v: Vec<f32> = (0..=block.d_in())
+                    .map(|_| rng.sample::<f32, _>(StandardNormal))
+                    .collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                plan.splits.push(crate::grow::SplitChoice {
+                    block: b,
+                    unit,
+                    eps: 0.1,
+                    delta: v.into_iter().map(|x| x / norm).collect(),
+                    score: 0.0,
+                });
+            }
         }
-        for unit in 0..width.saturating_sub(block.n_units()).min(block.n_units()) {
-            let v: Vec<f32> = (0..=block.d_in())
-                .map(|_| rng.sample::<f32, _>(StandardNormal))
-                .collect();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            plan.splits.push(crate::grow::SplitChoice {
-                block: b,
-                unit,
-                eps: 0.1,
-                delta: v.into_iter().map(|x| x / norm).collect(),
-                score: 0.0,
-            });
+        if plan.splits.is_empty() {
+            break;
         }
+        wide = crate::grow::apply_plan(&wide, &plan)?.0;
     }
-    let (wide, _) = crate::grow::apply_plan(mlp, &plan)?;
     if wide.blocks.iter().any(|b| b.n_units() != width) {
         return Err(EngineError::InvalidConfig(format!(
-            "width {width} is more than twice {MAX_SESSION_WIDTH}"
+            "width {width}: the widened network has other widths"
         )));
     }
     Ok(wide)

@@ -450,10 +450,33 @@ fn growth_time_writes_one_row_per_width_and_method() {
             .all(|l| l.split(',').count() == GROWTH_TIME_HEADER.len())
     );
     let too_wide = GrowthTimeConfig {
-        widths: vec![513],
+        widths: vec![1025],
         ..GrowthTimeConfig::default()
     };
     assert!(too_wide.validate().is_err());
+}
+
+/// Widths past twice a session's 256 units are split in rounds (256 → 512 → 1024).
+#[test]
+fn growth_time_widens_to_1024_in_rounds() {
+    let config = GrowthTimeConfig {
+        widths: vec![1024],
+        methods: vec![Method::RandomSplit],
+        layers: 2,
+        points: 40,
+        repeats: 1,
+        train_steps: 1,
+        ..GrowthTimeConfig::default()
+    };
+    config.validate().expect("valid");
+    let row = block(experiment::time_growth(
+        1024,
+        Method::RandomSplit,
+        &config,
+        &device(),
+    ))
+    .expect("timed");
+    assert_eq!((row.units_before, row.units_after), (2048, 2049));
 }
 
 #[test]

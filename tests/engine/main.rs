@@ -27,3 +27,5 @@ mod support;
 mod tidy;
 mod train;
 mod url;
+#[cfg(feature = "wgpu")]
+mod wgpu;

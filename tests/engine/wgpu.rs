@@ -1,0 +1,111 @@
+//! The same numbers on burn's native wgpu backend as on the CPU (built only with `--features
+//! wgpu`): the backend check against the golden Flex run, and a short Figure 3 job trained as
+//! tensors on the GPU against the same job in the fused CPU step, which is what `firefly figure3
+//! --backend wgpu` and `--backend flex` run. Without an adapter (no GPU, no Vulkan or GL
+//! driver) every test here prints why and passes.
+//!
+//! Tolerances, relative (|a − b| ≤ tol · (1 + max(|a|, |b|))): the backend check 2e-3, as the
+//! browser's WebGPU test; the Figure 3 job 1e-4 on every loss, with the same units after every
+//! phase. Measured on the job: 0 on Mesa's llvmpipe (OpenGL and Vulkan), 3.7e-8 on an NVIDIA
+//! H200 (Vulkan); README "On a GPU server".
+
+use std::sync::OnceLock;
+
+use burn::tensor::Device;
+use firefly_playground::data::DatasetKind;
+use firefly_playground::experiment::{BackendCheck, Figure3Config, Row, backend_check, run_job};
+use firefly_playground::grow::Method;
+use firefly_playground::train::TrainPath;
+
+use crate::support::{block, device};
+
+/// Relative tolerance of a Figure 3 job's losses, GPU tensors against the fused CPU step.
+const JOB_TOLERANCE: f32 = 1e-4;
+/// Relative tolerance of the backend check (the browser's WebGPU test uses the same).
+const CHECK_TOLERANCE: f32 = 2e-3;
+
+/// The wgpu device, initialised once per process (burn refuses a second initialisation); `None`
+/// with a printed reason where the machine has no adapter.
+fn gpu() -> Option<Device> {
+    static GPU: OnceLock<Option<Device>> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let init = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+        match init {
+            Ok(Ok((device, setup))) => {
+                let info = setup.adapter.get_info();
+                eprintln!(
+                    "wgpu adapter: {} ({:?}, {:?})",
+                    info.name, info.backend, info.device_type
+                );
+                Some(device)
+            }
+            Ok(Err(e)) => {
+                eprintln!("skipped: no wgpu adapter on this machine ({e})");
+                None
+            }
+            Err(_) => {
+                eprintln!("skipped: wgpu's initialisation panicked (no usable adapter)");
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+fn close(what: &str, a: f32, b: f32, tolerance: f32) {
+    assert!(
+        (a - b).abs() <= tolerance * (1.0 + a.abs().max(b.abs())),
+        "{what}: {a} vs {b} (tolerance {tolerance})"
+    );
+}
+
+#[test]
+fn backend_check_on_wgpu_matches_the_golden_cpu_run() {
+    let Some(gpu) = gpu() else { return };
+    let check = block(backend_check(&gpu, || async {})).expect("backend check on wgpu");
+    let golden: BackendCheck =
+        serde_json::from_str(include_str!("../golden/backend_check.json")).expect("golden");
+    check
+        .compare(&golden, CHECK_TOLERANCE)
+        .expect("wgpu backend check within tolerance of the CPU's");
+}
+
+/// One Figure 3 job: circle, Firefly, 3 phases of 30 SGD steps.
+fn job(device: &Device, path: TrainPath) -> Vec<Row> {
+    let config = Figure3Config {
+        datasets: vec![DatasetKind::Circle],
+        methods: vec![Method::Firefly],
+        seeds: 1,
+        max_grown: 3,
+        steps_per_phase: 30,
+        path,
+        ..Figure3Config::default()
+    };
+    let jobs = config.jobs();
+    block(run_job(&jobs[0], &config, device)).expect("figure 3 job")
+}
+
+#[test]
+fn a_figure3_job_trained_on_wgpu_matches_the_fused_cpu_step() {
+    let Some(gpu) = gpu() else { return };
+    let on_gpu = job(&gpu, TrainPath::Tensor);
+    let on_cpu = job(&device(), TrainPath::Fused);
+    assert_eq!(on_gpu.len(), on_cpu.len());
+    let mut worst = 0.0f32;
+    for (g, c) in on_gpu.iter().zip(&on_cpu) {
+        assert_eq!(g.units, c.units, "units after phase {}", c.grown);
+        for (what, a, b) in [
+            ("train loss", g.train_loss, c.train_loss),
+            ("test loss", g.test_loss, c.test_loss),
+            (
+                "loss after growth",
+                g.loss_after_growth,
+                c.loss_after_growth,
+            ),
+        ] {
+            close(&format!("{what}, phase {}", c.grown), a, b, JOB_TOLERANCE);
+            worst = worst.max((a - b).abs() / (1.0 + a.abs().max(b.abs())));
+        }
+    }
+    eprintln!("largest relative difference, wgpu tensors vs fused CPU: {worst:.2e}");
+}
