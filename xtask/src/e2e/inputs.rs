@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::Report;
 use super::checks::{App, open, read_app, save, wait_for};
+use super::page::choose;
 use super::webdriver::Session;
 
 /// Runs every check of this file on one browser session.
@@ -115,22 +116,6 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
         "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂² (the diagram \
          names them); the last feature stays on with a notice"
     ))
-}
-
-/// Sets a list's value and fires `change`, as the browser does when a person picks one.
-fn choose(session: &Session, id: &str, value: &str) -> Result<(), String> {
-    let found = session.execute(
-        "const el = document.getElementById(arguments[0]);
-         if (!el) return false;
-         el.value = arguments[1];
-         el.dispatchEvent(new Event('change', { bubbles: true }));
-         return true;",
-        vec![id.into(), value.into()],
-    )?;
-    match found.as_bool() {
-        Some(true) => Ok(()),
-        _ => Err(format!("there is no #{id} control")),
-    }
 }
 
 /// `regularization`: four units on the circle reach a low loss; L2 at rate 1 (two lists, as a

@@ -26,7 +26,7 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
 }
 
 /// Sets a control's value and fires `change`, as the browser does when a person picks a value.
-fn choose(session: &Session, id: &str, value: &str) -> Result<(), String> {
+pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), String> {
     let found = session.execute(
         "const el = document.getElementById(arguments[0]);
          if (!el) return false;
