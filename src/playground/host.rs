@@ -136,10 +136,14 @@ pub enum HostEvent {
         /// Every setting by key, as link text.
         settings: BTreeMap<&'static str, String>,
     },
-    /// Training went on (at most every [`EPOCH_EVENT_MS`]).
+    /// Training went on, or the runs' state, units or growths changed (at most every
+    /// [`EPOCH_EVENT_MS`]).
     Epoch {
         /// `running`, `paused` or `error`.
         state: &'static str,
+        /// The data both runs train on: a generated data set's key (`spiral`), or the person's
+        /// points (a CSV file's name, or `custom`).
+        data: String,
         /// The growing run.
         main: RunStatus,
         /// The comparison run.
@@ -206,10 +210,15 @@ pub enum HostEvent {
 #[derive(Clone, Debug, Default)]
 pub struct EventCursor {
     last_epoch_ms: Option<f64>,
-    epochs: (usize, usize),
+    /// What the last `epoch` event said (see [`Playground::epoch_status`]).
+    status: Option<EpochStatus>,
     growths: (usize, usize),
     link: Option<String>,
 }
+
+/// What an `epoch` event reports that may change: the state and both runs' epochs, units and
+/// growths.
+type EpochStatus = (&'static str, [usize; 6]);
 
 impl Playground {
     /// Carries out a host page's command; on error nothing changed and the message says why.
@@ -269,8 +278,9 @@ impl Playground {
     }
 
     /// The events due since `cursor`: a growth of either run, new settings, and at most one
-    /// `epoch` event every [`EPOCH_EVENT_MS`] while the runs move. `now_ms` is any clock in
-    /// milliseconds.
+    /// `epoch` event every [`EPOCH_EVENT_MS`] while the runs move, and whenever their state
+    /// (play, pause, a step done), units or growths changed (Grow while paused), so a host page
+    /// never shows a state that has passed. `now_ms` is any clock in milliseconds.
     pub fn host_events(&self, cursor: &mut EventCursor, now_ms: f64) -> Vec<HostEvent> {
         let mut events = Vec::new();
         let link = self.settings_hash();
@@ -297,22 +307,39 @@ impl Playground {
             }
             *seen = growths.len();
         }
-        let epochs = (self.main.epoch(), self.baseline.epoch());
+        let status = self.epoch_status();
         let due = cursor
             .last_epoch_ms
             .is_none_or(|t| now_ms - t >= EPOCH_EVENT_MS);
-        if epochs != cursor.epochs && due {
-            cursor.epochs = epochs;
+        if cursor.status != Some(status) && due {
+            cursor.status = Some(status);
             cursor.last_epoch_ms = Some(now_ms);
             events.push(self.epoch_event());
         }
         events
     }
 
+    /// What an `epoch` event would report that may change.
+    fn epoch_status(&self) -> EpochStatus {
+        let (m, b) = (&self.main, &self.baseline);
+        (
+            self.state().name(),
+            [
+                m.epoch(),
+                b.epoch(),
+                m.n_units(),
+                b.n_units(),
+                m.history().growths.len(),
+                b.history().growths.len(),
+            ],
+        )
+    }
+
     /// An `epoch` event for the runs as they are.
     pub fn epoch_event(&self) -> HostEvent {
         HostEvent::Epoch {
             state: self.state().name(),
+            data: self.data.name.clone(),
             main: RunStatus::of(&self.main),
             baseline: RunStatus::of(&self.baseline),
         }

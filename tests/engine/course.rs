@@ -267,8 +267,12 @@ fn play_pause_step_and_grow_from_the_host() {
 fn events_report_each_growth_once_and_throttle_epochs() {
     let mut p = page("layers=2&grow-every=2&seeds=1");
     let mut cursor = EventCursor::default();
-    let first = p.host_events(&mut cursor, 0.0);
+    let first = p.host_events(&mut cursor, -EPOCH_EVENT_MS);
     assert!(first.iter().all(|e| !matches!(e, HostEvent::Grew { .. })));
+    assert!(
+        first.iter().any(|e| matches!(e, HostEvent::Epoch { .. })),
+        "the host hears the runs' state as the page opens"
+    );
     p.update(Msg::TogglePlay);
     step_to(&mut p, 7);
     let events = p.host_events(&mut cursor, 1.0);
@@ -1016,4 +1020,37 @@ fn a_bad_sequence_in_a_continual_link_is_named() {
     assert!(notice.text.contains("nope"), "{}", notice.text);
     // The default sequence runs meanwhile.
     assert_eq!(page.options().sequence, PageOptions::default().sequence);
+}
+
+#[test]
+fn the_epoch_event_follows_pause_step_and_a_growth_while_paused() {
+    // The course page's captions come from `epoch` events: Pause changes no epoch, and a growth
+    // while paused no epoch either, yet the host hears of both, with the data the runs train on.
+    let mut p = page("preset=lone-unit-split&seeds=1&embed=1");
+    let mut cursor = EventCursor::default();
+    let mut t = 0.0;
+    let mut next = |p: &Playground| {
+        t += EPOCH_EVENT_MS;
+        p.host_events(&mut cursor, t)
+            .into_iter()
+            .find_map(|e| match e {
+                HostEvent::Epoch {
+                    state, data, main, ..
+                } => Some((state, data, main.epoch, main.growths)),
+                _ => None,
+            })
+    };
+    assert_eq!(next(&p), Some(("running", "circle".to_string(), 0, 0)));
+    assert_eq!(next(&p), None, "nothing changed");
+    p.command(Command::Pause).unwrap();
+    assert_eq!(next(&p), Some(("paused", "circle".to_string(), 0, 0)));
+    p.command(Command::Grow).unwrap();
+    settle(&mut p);
+    assert_eq!(next(&p), Some(("paused", "circle".to_string(), 0, 1)));
+    p.command(Command::Step).unwrap();
+    settle(&mut p);
+    assert_eq!(next(&p), Some(("paused", "circle".to_string(), 1, 1)));
+    p.command(command(r#"{"type":"set","settings":{"dataset":"xor"}}"#).unwrap())
+        .unwrap();
+    assert_eq!(next(&p), Some(("paused", "xor".to_string(), 0, 0)));
 }
