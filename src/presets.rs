@@ -83,7 +83,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "lone-unit-split",
         label: "Why splitting a lone unit helps little",
-        link: "method=firefly-split&baseline=firefly-new&max-units=8",
+        link: "method=firefly-split&baseline=firefly-new&max-units=16",
         look_for: "Both networks start from one unit on the circle. Splitting makes two copies θ ± εδ of a unit that already exists (ε = ε_max = 0.1), so the first splits can only bend the one boundary the network has; a new unit can point anywhere. Measured over 10 seeds, the baseline (Firefly's new units, grey) is ahead on all 10 over the first 21 seconds: watch it close the circle while the splitting network is still a band.",
         claim: Claim {
             epochs: 2100,
