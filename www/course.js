@@ -5,7 +5,8 @@
 //   {type: "play"} {type: "pause"} {type: "step"} {type: "grow"} {type: "reset"}
 //   {type: "export"}   -> answered with an "export" event carrying the run
 //   {type: "import", run}
-// Events come back: ready, epoch (at most 4 a second), grew, settings, height, error, export.
+// Events come back: ready, epoch (at most 4 a second: as the runs train, and whenever their
+// state, units or growths change), grew, settings, height, error, export.
 //
 // This page is served from the playground's own origin. A page on another origin posts to the
 // playground's origin and adds allow-origin=<its own origin> to the iframe's link; the playground
@@ -36,6 +37,15 @@ function note(text) {
   while (log.children.length > 50) log.lastChild.remove();
 }
 
+// Each caption says what its playground compares, on which data, and where it stands.
+function caption(name, text) {
+  document.getElementById("status-" + name).textContent = text;
+}
+
+function compares(method, baseline, data) {
+  return `${method} vs ${baseline} on ${data}`;
+}
+
 function which(source) {
   return Object.keys(frames).find((name) => frames[name].contentWindow === source);
 }
@@ -52,14 +62,17 @@ window.addEventListener("message", (e) => {
       course.dataset.ready = String(ready);
       course.dataset["link" + key] = event.link;
       note(`${name}: ready (${event.link})`);
-      document.getElementById("status-" + name).textContent = "ready · paused: press Play both";
+      caption(name, `${compares(event.settings.method, event.settings.baseline, event.settings.dataset)} · ready`);
       break;
     case "epoch": {
-      const m = event.main;
+      const [m, b] = [event.main, event.baseline];
       course.dataset["epoch" + key] = String(m.epoch);
-      const loss = m.train_loss === null ? "—" : m.train_loss.toFixed(3);
-      document.getElementById("status-" + name).textContent =
-        `${event.state} · epoch ${m.epoch} · ${m.architecture} · training loss ${loss}`;
+      course.dataset["state" + key] = event.state;
+      const loss = (run) => (run.train_loss === null ? "—" : run.train_loss.toFixed(3));
+      let text = `${compares(m.method, b.method, event.data)} · ${event.state} · epoch ${m.epoch}` +
+        ` · ${m.architecture} vs ${b.architecture} · training loss ${loss(m)} vs ${loss(b)}`;
+      if (event.state === "paused" && m.epoch === 0) text += " · press Play both";
+      caption(name, text);
       break;
     }
     case "grew":
