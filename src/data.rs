@@ -10,12 +10,20 @@
 //! (coordinates divided by [`DOMAIN`]) and the evaluation grid used for
 //! heat-maps, so the plane-to-input mapping lives in one place.
 
-use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod csv;
+mod generators;
+
+use csv::parse_csv;
+use generators::{
+    gen_checkerboard, gen_circle, gen_gauss, gen_moons, gen_reg_gauss, gen_reg_plane, gen_spiral,
+    gen_spiral3, gen_xor,
+};
 
 /// Half-width of the plane shown and evaluated: points live in [-DOMAIN, DOMAIN]^2.
 pub const DOMAIN: f32 = 6.0;
@@ -99,24 +107,6 @@ pub enum DataError {
          a CSV file is text with the header x,y,label and one point per line"
     )]
     NotText,
-}
-
-/// Whether `text` (a file read as UTF-8) is really binary: a NUL, or more than one character
-/// in twenty of its first 1,024 replacement characters (bytes that were not UTF-8) or control
-/// characters other than line breaks and tabs.
-fn looks_binary(text: &str) -> bool {
-    let mut seen = 0usize;
-    let mut odd = 0usize;
-    for c in text.chars().take(1024) {
-        if c == '\0' {
-            return true;
-        }
-        seen += 1;
-        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            odd += 1;
-        }
-    }
-    odd * 20 > seen
 }
 
 fn valid_names() -> String {
@@ -539,107 +529,6 @@ fn apply_label_rules(points: &[Sample]) -> Result<(Task, Vec<Sample>), DataError
     Ok((task, mapped))
 }
 
-fn parse_csv(text: &str) -> Result<Vec<Sample>, DataError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if looks_binary(text) {
-        return Err(DataError::NotText);
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-
-    // The csv crate's own line count ignores blank lines, so the 1-based line
-    // is worked out from the record's byte offset, which may point at blank
-    // lines skipped before the record.
-    let line_at = |pos: Option<&csv::Position>| {
-        pos.map_or(0, |p| {
-            let byte = usize::try_from(p.byte()).unwrap_or(usize::MAX);
-            let blank = text.get(byte..).map_or(0, |rest| {
-                rest.len() - rest.trim_start_matches(['\r', '\n']).len()
-            });
-            let before = text.get(..byte + blank).unwrap_or(text);
-            before.bytes().filter(|&b| b == b'\n').count() + 1
-        })
-    };
-    let csv_error = |e: csv::Error| DataError::Csv {
-        line: line_at(e.position()),
-        message: e.to_string(),
-    };
-    let line_of = |r: &csv::StringRecord| line_at(r.position());
-
-    let header = match records.next() {
-        None => return Err(DataError::Empty),
-        Some(r) => r.map_err(csv_error)?,
-    };
-    let header_ok = header.len() == 3
-        && header
-            .iter()
-            .zip(["x", "y", "label"])
-            .all(|(got, want)| got.eq_ignore_ascii_case(want));
-    if !header_ok {
-        return Err(DataError::Csv {
-            line: line_of(&header),
-            message: {
-                let found = header.iter().collect::<Vec<_>>().join(",");
-                let shown: String = found.chars().take(40).collect();
-                let more = if shown.len() < found.len() { "…" } else { "" };
-                format!("header must be x,y,label, found \"{shown}{more}\"")
-            },
-        });
-    }
-
-    let mut points = Vec::new();
-    for record in records {
-        let record = record.map_err(csv_error)?;
-        // Line numbers are worked out only for an error: counting lines for every record would
-        // make loading quadratic in the file's length.
-        let line = || line_of(&record);
-        // A line holding only whitespace trims to a single empty field.
-        if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
-            continue;
-        }
-        if record.len() != 3 {
-            return Err(DataError::Csv {
-                line: line(),
-                message: format!("expected 3 fields (x,y,label), found {}", record.len()),
-            });
-        }
-        let mut values = [0.0_f32; 3];
-        for ((slot, field), column) in values
-            .iter_mut()
-            .zip(record.iter())
-            .zip(["x", "y", "label"])
-        {
-            let value: f32 = field.parse().map_err(|_| DataError::Csv {
-                line: line(),
-                message: format!("\"{field}\" is not a number in column {column}"),
-            })?;
-            if !value.is_finite() {
-                return Err(DataError::Csv {
-                    line: line(),
-                    message: format!("\"{field}\" in column {column} is not a finite number"),
-                });
-            }
-            *slot = value;
-        }
-        if points.len() == MAX_POINTS {
-            return Err(DataError::TooManyPoints);
-        }
-        points.push(Sample {
-            x: values[0],
-            y: values[1],
-            label: values[2],
-        });
-    }
-    if points.is_empty() {
-        return Err(DataError::Empty);
-    }
-    Ok(points)
-}
-
 /// Fisher–Yates shuffle driven by `rng` (portable: indices are drawn with
 /// rand's `usize` sampler, which gives the same values on 32- and 64-bit).
 fn shuffle<R: Rng>(points: &mut [Sample], rng: &mut R) {
@@ -661,227 +550,4 @@ fn split(mut points: Vec<Sample>, train_ratio: f32) -> (Vec<Sample>, Vec<Sample>
     }
     let test = points.split_off(n_train);
     (points, test)
-}
-
-/// Uniform value in [a, b).
-fn uniform<R: Rng>(rng: &mut R, a: f64, b: f64) -> f64 {
-    a + (b - a) * rng.random::<f64>()
-}
-
-/// Normal value with the given mean and variance (Marsaglia polar method, one
-/// value per call, as TensorFlow Playground does).
-fn normal<R: Rng>(rng: &mut R, mean: f64, variance: f64) -> f64 {
-    loop {
-        let u = uniform(rng, -1.0, 1.0);
-        let v = uniform(rng, -1.0, 1.0);
-        let s = u * u + v * v;
-        if s > 0.0 && s < 1.0 {
-            let z = u * (-2.0 * s.ln() / s).sqrt();
-            return mean + variance.sqrt() * z;
-        }
-    }
-}
-
-fn sample(x: f64, y: f64, label: f64) -> Sample {
-    Sample {
-        x: x as f32,
-        y: y as f32,
-        label: label as f32,
-    }
-}
-
-/// TensorFlow Playground's ±1 label as a class index: +1 ↦ 1, −1 ↦ 0.
-fn class_of(positive: bool) -> f64 {
-    if positive { 1.0 } else { 0.0 }
-}
-
-/// Sizes of two classes that add up to `n` (the first gets the odd point).
-fn halves(n: usize) -> [usize; 2] {
-    [n - n / 2, n / 2]
-}
-
-fn gen_circle<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const RADIUS: f64 = 5.0;
-    let mut points = Vec::with_capacity(n);
-    let [n_pos, n_neg] = halves(n);
-    let rings = [(0.0, RADIUS * 0.5, n_pos), (RADIUS * 0.7, RADIUS, n_neg)];
-    for (r_min, r_max, count) in rings {
-        for _ in 0..count {
-            let r = uniform(rng, r_min, r_max);
-            let angle = uniform(rng, 0.0, 2.0 * PI);
-            let x = r * angle.sin();
-            let y = r * angle.cos();
-            let noise_x = uniform(rng, -RADIUS, RADIUS) * noise;
-            let noise_y = uniform(rng, -RADIUS, RADIUS) * noise;
-            let inside = (x + noise_x).hypot(y + noise_y) < RADIUS * 0.5;
-            points.push(sample(x, y, class_of(inside)));
-        }
-    }
-    points
-}
-
-fn gen_xor<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const PADDING: f64 = 0.3;
-    let mut points = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut x = uniform(rng, -5.0, 5.0);
-        x += if x > 0.0 { PADDING } else { -PADDING };
-        let mut y = uniform(rng, -5.0, 5.0);
-        y += if y > 0.0 { PADDING } else { -PADDING };
-        let noise_x = uniform(rng, -5.0, 5.0) * noise;
-        let noise_y = uniform(rng, -5.0, 5.0) * noise;
-        let positive = (x + noise_x) * (y + noise_y) >= 0.0;
-        points.push(sample(x, y, class_of(positive)));
-    }
-    points
-}
-
-/// Variance of the gauss blobs: noise 0..0.5 maps linearly onto 0.5..4
-/// (unclamped above 0.5, as in TensorFlow Playground).
-fn gauss_variance(noise: f64) -> f64 {
-    0.5 + (4.0 - 0.5) * (noise / 0.5)
-}
-
-fn gen_gauss<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    let variance = gauss_variance(noise);
-    let mut points = Vec::with_capacity(n);
-    let [n_pos, n_neg] = halves(n);
-    for (centre, positive, count) in [(2.0, true, n_pos), (-2.0, false, n_neg)] {
-        for _ in 0..count {
-            let x = normal(rng, centre, variance);
-            let y = normal(rng, centre, variance);
-            points.push(sample(x, y, class_of(positive)));
-        }
-    }
-    points
-}
-
-fn gen_spiral<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    let mut points = Vec::with_capacity(n);
-    let [n_pos, n_neg] = halves(n);
-    for (delta, positive, m) in [(0.0, true, n_pos), (PI, false, n_neg)] {
-        for i in 0..m {
-            let frac = i as f64 / m as f64;
-            let r = frac * 5.0;
-            let t = 1.75 * frac * 2.0 * PI + delta;
-            let x = r * t.sin() + uniform(rng, -1.0, 1.0) * noise;
-            let y = r * t.cos() + uniform(rng, -1.0, 1.0) * noise;
-            points.push(sample(x, y, class_of(positive)));
-        }
-    }
-    points
-}
-
-fn gen_reg_plane<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const RADIUS: f64 = 6.0;
-    let mut points = Vec::with_capacity(n);
-    for _ in 0..n {
-        let x = uniform(rng, -RADIUS, RADIUS);
-        let y = uniform(rng, -RADIUS, RADIUS);
-        let noise_x = uniform(rng, -RADIUS, RADIUS) * noise;
-        let noise_y = uniform(rng, -RADIUS, RADIUS) * noise;
-        let label = ((x + noise_x) + (y + noise_y)) / 10.0;
-        points.push(sample(x, y, label));
-    }
-    points
-}
-
-/// Centres and signs of the six bumps of reg-gauss.
-const REG_GAUSS_CENTRES: [(f64, f64, f64); 6] = [
-    (-4.0, 2.5, 1.0),
-    (0.0, 2.5, -1.0),
-    (4.0, 2.5, 1.0),
-    (-4.0, -2.5, -1.0),
-    (0.0, -2.5, 1.0),
-    (4.0, -2.5, -1.0),
-];
-
-/// The reg-gauss value at (x, y): the signed bump value of largest magnitude
-/// (the first wins ties), each bump being `sign · clamp(1 − d/2, 0, 1)`.
-fn reg_gauss_label(x: f64, y: f64) -> f64 {
-    let mut label: f64 = 0.0;
-    for (cx, cy, sign) in REG_GAUSS_CENTRES {
-        let d = (x - cx).hypot(y - cy);
-        let value = sign * (1.0 - d / 2.0).clamp(0.0, 1.0);
-        if value.abs() > label.abs() {
-            label = value;
-        }
-    }
-    label
-}
-
-fn gen_reg_gauss<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const RADIUS: f64 = 6.0;
-    let mut points = Vec::with_capacity(n);
-    for _ in 0..n {
-        let x = uniform(rng, -RADIUS, RADIUS);
-        let y = uniform(rng, -RADIUS, RADIUS);
-        let noise_x = uniform(rng, -RADIUS, RADIUS) * noise;
-        let noise_y = uniform(rng, -RADIUS, RADIUS) * noise;
-        let label = reg_gauss_label(x + noise_x, y + noise_y);
-        points.push(sample(x, y, label));
-    }
-    points
-}
-
-/// Two half-moons (ours). Class 1: `(cos t, sin t)`; class 0:
-/// `(1 − cos t, 0.5 − sin t)`, with `t ~ U(0, π)`; both are centred and
-/// scaled into the plane by `x' = (x − 0.5)·3.5`, `y' = (y − 0.25)·3.5`, then
-/// each coordinate gets `U(−1, 1)·noise·3.5` added.
-fn gen_moons<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const SCALE: f64 = 3.5;
-    let mut points = Vec::with_capacity(n);
-    let [n_upper, n_lower] = halves(n);
-    for (upper, count) in [(true, n_upper), (false, n_lower)] {
-        for _ in 0..count {
-            let t = uniform(rng, 0.0, PI);
-            let (x, y) = if upper {
-                (t.cos(), t.sin())
-            } else {
-                (1.0 - t.cos(), 0.5 - t.sin())
-            };
-            let x = (x - 0.5) * SCALE + uniform(rng, -1.0, 1.0) * noise * SCALE;
-            let y = (y - 0.25) * SCALE + uniform(rng, -1.0, 1.0) * noise * SCALE;
-            points.push(sample(x, y, class_of(upper)));
-        }
-    }
-    points
-}
-
-/// A 4×4 checkerboard over the plane (ours): cells of side 3, class 1 where
-/// `floor((x+ηx)/3) + floor((y+ηy)/3)` is even, with `ηx, ηy ~ U(−3, 3)·noise`.
-fn gen_checkerboard<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    const RADIUS: f64 = 6.0;
-    const CELL: f64 = 3.0;
-    let mut points = Vec::with_capacity(n);
-    for _ in 0..n {
-        let x = uniform(rng, -RADIUS, RADIUS);
-        let y = uniform(rng, -RADIUS, RADIUS);
-        let noise_x = uniform(rng, -CELL, CELL) * noise;
-        let noise_y = uniform(rng, -CELL, CELL) * noise;
-        let cells = ((x + noise_x) / CELL).floor() + ((y + noise_y) / CELL).floor();
-        let even = cells.rem_euclid(2.0) == 0.0;
-        points.push(sample(x, y, class_of(even)));
-    }
-    points
-}
-
-/// Three spiral arms (ours): class `k` has `n / 3` points (the first `n % 3`
-/// classes one more), `r = i/m·5`, `t = 1.25·i/m·2π + 2πk/3`, position noise
-/// `U(−1, 1)·noise` on each coordinate.
-fn gen_spiral3<R: Rng>(rng: &mut R, n: usize, noise: f64) -> Vec<Sample> {
-    let mut points = Vec::with_capacity(n);
-    for k in 0..3 {
-        let m = n / 3 + usize::from(k < n % 3);
-        let delta = 2.0 * PI * k as f64 / 3.0;
-        for i in 0..m {
-            let frac = i as f64 / m as f64;
-            let r = frac * 5.0;
-            let t = 1.25 * frac * 2.0 * PI + delta;
-            let x = r * t.sin() + uniform(rng, -1.0, 1.0) * noise;
-            let y = r * t.cos() + uniform(rng, -1.0, 1.0) * noise;
-            points.push(sample(x, y, k as f64));
-        }
-    }
-    points
 }
