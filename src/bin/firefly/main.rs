@@ -1,0 +1,40 @@
+//! `firefly`: the native command line for experiments.
+//!
+//! - `firefly figure3 --datasets circle,xor,gauss,spiral --seeds 10 --max-grown 20 --out fig3.csv`
+//!   runs the Figure 3 protocol, writes one CSV row per (dataset, method, candidates, seed, grown)
+//!   and a summary CSV by units actually grown, shows a progress bar and prints mean ± std per
+//!   method by units grown, how often a phase grew nothing, and panel (b)'s ordering in m'.
+//! - `firefly growth-time --widths 8,16,32,64,128,256,512` times one growth phase per method on a
+//!   network of each width (Figure 4(b)) and prints where Firefly becomes cheaper than exact
+//!   splitting.
+//! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
+//! - `firefly continual --sequence circle,xor,spiral --seeds 5 --out cl.csv` learns the tasks one
+//!   after another with Firefly growth and the baselines (spec §8), writes one CSV row per (method,
+//!   seed, task learnt, task evaluated) and prints the average accuracy after each task.
+//!
+//! `figure3`, `growth-time` and `run` take `--backend flex|wgpu`: burn's Flex CPU backend (the
+//! default; training in the fused host step) or burn's wgpu backend on the machine's GPU
+//! (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a build with
+//! `--features wgpu`. `continual` computes in host loops and takes no backend. Flags are parsed
+//! by clap; values are then validated by the engine, whose messages name the field.
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+mod continual;
+#[cfg(not(target_arch = "wasm32"))]
+mod figure3;
+#[cfg(not(target_arch = "wasm32"))]
+mod growth_time;
+#[cfg(not(target_arch = "wasm32"))]
+mod presets;
+#[cfg(not(target_arch = "wasm32"))]
+mod run;
