@@ -141,32 +141,38 @@ fn is_root(ctx: &Context) -> bool {
         .is_some_and(|uid| uid.trim() == "0")
 }
 
-/// Why the installed wasm-bindgen-cli does not fit, or `None` when it does.
-fn wasm_bindgen_problem(ctx: &Context) -> Option<String> {
-    let version = ctx.probe("wasm-bindgen", &["--version"]);
-    let Some(version) = version else {
-        return Some("`wasm-bindgen --version` failed".to_string());
+/// Why `program --version` does not print `want` as its word number `word` (from 0), or `None`
+/// when it does.
+fn version_problem(ctx: &Context, program: &str, word: usize, want: &str) -> Option<String> {
+    let Some(version) = ctx.probe(program, &["--version"]) else {
+        return Some(format!("`{program} --version` failed"));
     };
-    // It prints `wasm-bindgen 0.2.130`.
-    if version.split_whitespace().nth(1) != Some(WASM_BINDGEN_VERSION) {
-        return Some(format!(
-            "`wasm-bindgen --version` printed {:?}, not {WASM_BINDGEN_VERSION}",
+    match version.split_whitespace().nth(word) == Some(want) {
+        true => None,
+        false => Some(format!(
+            "`{program} --version` printed {:?}, not version {want}",
             version.trim()
-        ));
+        )),
     }
-    if ctx.find_in_path("wasm-bindgen-test-runner").is_none() {
-        return Some("wasm-bindgen-test-runner is not on PATH".to_string());
-    }
-    // Also `wasm-bindgen-test-runner 0.2.130`; both come from the same crate.
-    let runner = ctx.probe("wasm-bindgen-test-runner", &["--version"]);
-    let runner_version = runner.as_deref().and_then(|v| v.split_whitespace().nth(1));
-    if runner_version != Some(WASM_BINDGEN_VERSION) {
-        return Some(format!(
-            "`wasm-bindgen-test-runner --version` printed {:?}, not {WASM_BINDGEN_VERSION}",
-            runner.as_deref().map(str::trim)
-        ));
-    }
-    None
+}
+
+/// Why the installed wasm-bindgen-cli does not fit, or `None` when it does: `wasm-bindgen` and
+/// `wasm-bindgen-test-runner` (both from the crate) print `<name> 0.2.130`.
+fn wasm_bindgen_problem(ctx: &Context) -> Option<String> {
+    version_problem(ctx, "wasm-bindgen", 1, WASM_BINDGEN_VERSION).or_else(|| {
+        if ctx.find_in_path("wasm-bindgen-test-runner").is_none() {
+            return Some("wasm-bindgen-test-runner is not on PATH".to_string());
+        }
+        version_problem(ctx, "wasm-bindgen-test-runner", 1, WASM_BINDGEN_VERSION)
+    })
+}
+
+/// The error when a tool is still missing after its install (`problem` says why).
+fn still(what: &str, problem: &str, ctx: &Context) -> String {
+    format!(
+        "after installing {what}: {problem} (is {} on PATH?)",
+        ctx.cargo_home.join("bin").display()
+    )
 }
 
 /// wasm-bindgen-cli at [`WASM_BINDGEN_VERSION`], built from its published lock file with one
@@ -223,10 +229,10 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
             run(ctx.command("wasm-bindgen", &["--version"]))?;
             run(ctx.command("wasm-bindgen-test-runner", &["--version"]))
         }
-        Some(problem) => Err(format!(
-            "after installing wasm-bindgen-cli {WASM_BINDGEN_VERSION}: {problem} \
-             (is {} on PATH?)",
-            ctx.cargo_home.join("bin").display()
+        Some(problem) => Err(still(
+            &format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"),
+            &problem,
+            ctx,
         )),
     }
 }
@@ -234,17 +240,7 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
 /// Why the installed trunk does not fit, or `None` when `trunk --version` prints
 /// `trunk 0.21.14`.
 fn trunk_problem(ctx: &Context) -> Option<String> {
-    let Some(version) = ctx.probe("trunk", &["--version"]) else {
-        return Some("`trunk --version` failed".to_string());
-    };
-    if version.split_whitespace().nth(1) == Some(TRUNK_VERSION) {
-        None
-    } else {
-        Some(format!(
-            "`trunk --version` printed {:?}, not {TRUNK_VERSION}",
-            version.trim()
-        ))
-    }
+    version_problem(ctx, "trunk", 1, TRUNK_VERSION)
 }
 
 /// trunk at [`TRUNK_VERSION`] with `cargo install --locked`, built without LTO and with 16
@@ -280,10 +276,7 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
     run(install)?;
     match trunk_problem(ctx) {
         None => run(ctx.command("trunk", &["--version"])),
-        Some(problem) => Err(format!(
-            "after installing trunk {TRUNK_VERSION}: {problem} (is {} on PATH?)",
-            ctx.cargo_home.join("bin").display()
-        )),
+        Some(problem) => Err(still(&format!("trunk {TRUNK_VERSION}"), &problem, ctx)),
     }
 }
 
@@ -316,22 +309,11 @@ pub fn wasm_opt_path(ctx: &Context) -> PathBuf {
 /// `wasm-opt version 132 (version_132)`.
 fn wasm_opt_problem(ctx: &Context) -> Option<String> {
     let path = wasm_opt_path(ctx);
-    let major = BINARYEN_VERSION
-        .split('.')
-        .next()
-        .unwrap_or(BINARYEN_VERSION);
-    let Some(version) = path.to_str().and_then(|p| ctx.probe(p, &["--version"])) else {
-        return Some(format!("`{} --version` failed", path.display()));
+    let Some(path) = path.to_str() else {
+        return Some(format!("{} is not UTF-8", path.display()));
     };
-    if version.split_whitespace().nth(2) == Some(major) {
-        None
-    } else {
-        Some(format!(
-            "`{} --version` printed {:?}, not version {major}",
-            path.display(),
-            version.trim()
-        ))
-    }
+    let major = BINARYEN_VERSION.split('.').next();
+    version_problem(ctx, path, 2, major.unwrap_or(BINARYEN_VERSION))
 }
 
 /// npm's `binaryen` at [`BINARYEN_VERSION`] (wasm-opt for `cargo xtask dist`) into
