@@ -101,20 +101,14 @@ fn optimise(ctx: &Context, dist: &Path, wasm: &Path) -> Result<(), String> {
     );
     fs::write(wasm, &after).map_err(|e| format!("writing {}: {e}", wasm.display()))?;
 
-    let index = dist.join("index.html");
-    let html =
-        fs::read_to_string(&index).map_err(|e| format!("reading {}: {e}", index.display()))?;
     let name = wasm
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or("the wasm's name is not UTF-8")?;
-    let html = replace_once(
-        &html,
-        &sri::integrity(&before),
-        &sri::integrity(&after),
-        "the wasm's integrity",
-    )?;
-    fs::write(&index, html).map_err(|e| format!("writing {}: {e}", index.display()))?;
+    edit(&dist.join("index.html"), |html| {
+        let (old, new) = (sri::integrity(&before), sri::integrity(&after));
+        replace_once(html, &old, &new, "the wasm's integrity")
+    })?;
     // trunk's loader, which the post-build hook moved out of index.html into `*-inline.js`
     // (the page's Content-Security-Policy allows no inline script), carries the wasm's size.
     let loader = files(dist)?
@@ -128,10 +122,15 @@ fn optimise(ctx: &Context, dist: &Path, wasm: &Path) -> Result<(), String> {
         .ok_or(
             "no trunk loader (*-inline.js) in the build: is the post-build hook in Trunk.toml?",
         )?;
-    let text =
-        fs::read_to_string(&loader).map_err(|e| format!("reading {}: {e}", loader.display()))?;
-    let text = replace_wasm_size(&text, name, before.len(), after.len())?;
-    fs::write(&loader, text).map_err(|e| format!("writing {}: {e}", loader.display()))
+    edit(&loader, |text| {
+        replace_wasm_size(text, name, before.len(), after.len())
+    })
+}
+
+/// Replaces the text of the file at `path` with what `change` makes of it.
+fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    fs::write(path, change(&text)?).map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 /// trunk 0.21 writes `__trunkInitializer(init, '<base><name>', <size>, initializer(), …)` with
@@ -161,11 +160,7 @@ fn site_url(dist: &Path) -> Result<(), String> {
         );
         return Ok(());
     };
-    let index = dist.join("index.html");
-    let html =
-        fs::read_to_string(&index).map_err(|e| format!("reading {}: {e}", index.display()))?;
-    let html = with_site_url(&html, &site)?;
-    fs::write(&index, html).map_err(|e| format!("writing {}: {e}", index.display()))?;
+    edit(&dist.join("index.html"), |html| with_site_url(html, &site))?;
     println!("    og:image and twitter:image made absolute under {SITE_URL_VAR}={site}");
     Ok(())
 }
@@ -299,7 +294,7 @@ fn quiet(mut cmd: Command) -> Result<(), String> {
 }
 
 /// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
     for entry in entries {
@@ -315,14 +310,14 @@ fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".");
     name.push(suffix);
     PathBuf::from(name)
 }
 
-fn len(path: &Path) -> Result<u64, String> {
+pub fn len(path: &Path) -> Result<u64, String> {
     fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", path.display()))

@@ -9,21 +9,21 @@ mod report;
 
 use std::fs::{self, File};
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::checks::open;
 use super::json::{self, Json, base64_decode, items, json};
 use super::server::StaticServer;
-use super::webdriver::{Driver, Session};
+use super::webdriver::{Driver, Session, poll_every};
 use super::{ChromeConfig, site};
 use crate::context::Context;
-use crate::{install, steps, trunk};
+use crate::{dist, install, steps, trunk};
 pub use options::Options;
 use options::Setup;
-use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes};
+use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
 
 /// Training before the window opens (compilation, caches, the first growth of the heap).
 const WARMUP: Duration = Duration::from_secs(2);
@@ -266,7 +266,7 @@ fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> 
 fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement, String> {
     open(session, url)?;
     // Does nothing when the observer was installed before the page's scripts.
-    session.execute(OBSERVE_FIRST_EPOCH, vec![])?;
+    session.script(OBSERVE_FIRST_EPOCH)?;
     let kind = page_kind(session)?;
     if kind == PageKind::TfPlayground {
         session.click("#play-pause-button")?;
@@ -277,40 +277,41 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
     let start = Snapshot::read(session, START_FRAMES, kind)?;
     thread::sleep(window);
     let end = Snapshot::read(session, STOP_FRAMES, kind)?;
-    if end.state.as_deref() == Some("error") {
+    if end.text("state") == Some("error") {
         return Err(format!(
             "the page reports data-state=error: {}",
-            end.error.as_deref().unwrap_or("(no data-error)")
+            end.text("error").unwrap_or("(no data-error)")
         ));
     }
     let seconds = (end.now - start.now) / 1000.0;
     if seconds <= 0.0 {
         return Err("the page's clock did not advance over the window".to_string());
     }
-    let rate = |from: Option<f64>, to: Option<f64>| Some((to? - from?) / seconds);
-    let epochs_per_s = rate(start.epoch, end.epoch)
+    let change = |key: &str| Some(end.num(key)? - start.num(key)?);
+    let rate_of = |key: &str| change(key).map(|n| n / seconds);
+    let epochs_per_s = (end.epoch.zip(start.epoch))
+        .map(|(to, from)| (to - from) / seconds)
         .ok_or("no epoch count at the start or the end of the window")?;
+    let frames: Vec<f64> = items(&end.value["frames"])
+        .iter()
+        .filter_map(Json::as_f64)
+        .collect();
     let launches = launches_per_step(&start, &end);
     Ok(Measurement {
         kind,
-        backend: end.backend.filter(|b| !b.is_empty()),
+        backend: end
+            .text("backend")
+            .filter(|b| !b.is_empty())
+            .map(str::to_string),
         first_epoch_ms,
         first_epoch,
         epochs_per_s,
-        baseline_epochs_per_s: rate(start.baseline, end.baseline),
-        steps_per_s: rate(start.steps, end.steps),
-        frames: Frames::from_gaps(&end.frames),
-        growth_timings: end.timings.as_deref().and_then(growth_timings),
-        frame_parts: end.draw.as_deref().and_then(growth_timings),
-        growths: match (
-            start.growths,
-            end.growths,
-            start.baseline_growths,
-            end.baseline_growths,
-        ) {
-            (Some(a), Some(b), Some(c), Some(d)) => Some((b - a, d - c)),
-            _ => None,
-        },
+        baseline_epochs_per_s: rate_of("baseline"),
+        steps_per_s: rate_of("steps"),
+        frames: Frames::from_gaps(&frames),
+        growth_timings: end.text("timings").and_then(growth_timings),
+        frame_parts: end.text("draw").and_then(growth_timings),
+        growths: change("growths").zip(change("baseline_growths")),
         launches,
         sizes: Sizes::default(),
     })
@@ -337,38 +338,31 @@ fn install_observer(session: &Session) {
 /// WebGPU launches per training step over the window (`data-steps` counts the mini-batch steps
 /// of every run), to one decimal; `None` where the page has no step count or no WebGPU.
 fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
-    let count = |s: &Snapshot| s.launches.as_deref()?.trim().parse::<f64>().ok();
-    let launches = count(end)? - count(start)?;
-    let steps = end.steps? - start.steps?;
+    let launches = end.num("launches")? - start.num("launches")?;
+    let steps = end.num("steps")? - start.num("steps")?;
     (steps > 0.0).then(|| format!("{:.1}", launches / steps))
 }
 
 /// Waits (≤ [`KIND_TIMEOUT`]) until the page shows what kind it is.
 fn page_kind(session: &Session) -> Result<PageKind, String> {
-    let started = Instant::now();
-    loop {
-        match session.execute(KIND, vec![])?.as_str() {
-            Some("app") => return Ok(PageKind::App),
-            Some("tf") => return Ok(PageKind::TfPlayground),
-            _ => {}
-        }
-        if started.elapsed() > KIND_TIMEOUT {
-            return Err(format!(
+    poll_every(FIRST_EPOCH_POLL, KIND_TIMEOUT, || {
+        Ok(match session.script(KIND)?.as_str() {
+            Some("app") => Ok(PageKind::App),
+            Some("tf") => Ok(PageKind::TfPlayground),
+            _ => Err(format!(
                 "after {} s the page has neither #app[data-epoch] nor #iter-number",
                 KIND_TIMEOUT.as_secs()
-            ));
-        }
-        thread::sleep(FIRST_EPOCH_POLL);
-    }
+            )),
+        })
+    })
 }
 
 /// Waits (≤ [`FIRST_EPOCH_TIMEOUT`]) for epoch 1 and returns the ms from navigation to it,
 /// preferring the page's own `data-first-epoch-ms`. A paused app is started with `#play`.
 fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), String> {
-    let started = Instant::now();
     let mut played = false;
-    loop {
-        let state = session.execute(FIRST_EPOCH_STATE, vec![])?;
+    poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
+        let state = session.script(FIRST_EPOCH_STATE)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
         if text("state") == "error" {
             return Err(format!(
@@ -378,89 +372,64 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
         }
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
             if let Ok(ms) = text("pageMs").trim().parse::<f64>() {
-                return Ok((ms, FirstEpoch::Page));
+                return Ok(Ok((ms, FirstEpoch::Page)));
             }
             let late = state.get("late").and_then(Json::as_bool) == Some(true);
-            return Ok((
-                at,
-                if late {
-                    FirstEpoch::AtMost
-                } else {
-                    FirstEpoch::Observed
-                },
-            ));
+            let source = match late {
+                true => FirstEpoch::AtMost,
+                false => FirstEpoch::Observed,
+            };
+            return Ok(Ok((at, source)));
         }
         if kind == PageKind::App && text("state") == "paused" && !played {
             session.click("#play")?;
             played = true;
         }
-        if started.elapsed() > FIRST_EPOCH_TIMEOUT {
-            return Err(format!(
-                "no first epoch within {} s (data-state={:?})",
-                FIRST_EPOCH_TIMEOUT.as_secs(),
-                text("state")
-            ));
-        }
-        thread::sleep(FIRST_EPOCH_POLL);
-    }
+        Ok(Err(format!(
+            "no first epoch within {} s (data-state={:?})",
+            FIRST_EPOCH_TIMEOUT.as_secs(),
+            text("state")
+        )))
+    })
 }
 
-/// One reading of the page (see [`SNAPSHOT`]), epochs read the way its kind shows them.
+/// One reading of the page (see [`SNAPSHOT`]): its clock, its epochs read the way its kind
+/// shows them, and the rest as the page returned it.
 struct Snapshot {
     now: f64,
     epoch: Option<f64>,
-    baseline: Option<f64>,
-    backend: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    timings: Option<String>,
-    launches: Option<String>,
-    steps: Option<f64>,
-    draw: Option<String>,
-    growths: Option<f64>,
-    baseline_growths: Option<f64>,
-    frames: Vec<f64>,
+    value: Json,
 }
 
 impl Snapshot {
     /// Runs `before` (a statement, may be empty) and reads the page in the same script.
     fn read(session: &Session, before: &str, kind: PageKind) -> Result<Self, String> {
-        let value = session.execute(&format!("{before}{SNAPSHOT}"), vec![])?;
-        let text = |key: &str| value.get(key).and_then(Json::as_str).map(str::to_string);
-        let number = |key: &str| text(key).and_then(|t| t.trim().parse::<f64>().ok());
+        let value = session.script(&format!("{before}{SNAPSHOT}"))?;
         let now = value
             .get("now")
             .and_then(Json::as_f64)
             .ok_or("the page did not report performance.now()")?;
-        let epoch = match kind {
-            PageKind::App => number("epoch"),
-            PageKind::TfPlayground => text("iter")
-                .as_deref()
+        let mut snapshot = Snapshot {
+            now,
+            epoch: None,
+            value,
+        };
+        snapshot.epoch = match kind {
+            PageKind::App => snapshot.num("epoch"),
+            PageKind::TfPlayground => snapshot
+                .text("iter")
                 .and_then(report::parse_iter_number)
                 .map(|n| n as f64),
         };
-        let frames = value
-            .get("frames")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_f64)
-            .collect();
-        Ok(Snapshot {
-            now,
-            epoch,
-            baseline: number("baseline"),
-            backend: text("backend"),
-            state: text("state"),
-            error: text("error"),
-            timings: text("timings"),
-            launches: text("launches"),
-            steps: number("steps"),
-            draw: text("draw"),
-            growths: number("growths"),
-            baseline_growths: number("baseline_growths"),
-            frames,
-        })
+        Ok(snapshot)
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.value.get(key).and_then(Json::as_str)
+    }
+
+    fn num(&self, key: &str) -> Option<f64> {
+        self.text(key).and_then(|t| t.trim().parse().ok())
     }
 }
 
@@ -477,52 +446,24 @@ fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
 /// Raw and gzip bytes of the site's `.wasm` and `.js` files (in any folder of it): the gzip size
 /// from a `<file>.gz` beside it when the build made one, else from `gzip -9 -c`.
 fn site_sizes(dist: &Path) -> Result<Sizes, String> {
-    let mut files = Vec::new();
-    walk(dist, &mut files)?;
     let mut sizes = Sizes::default();
-    for path in files {
+    for path in dist::files(dist)? {
         let name = path.to_string_lossy();
-        let (raw_total, gzip_total) = if name.ends_with(".wasm") {
-            (&mut sizes.wasm_raw, &mut sizes.wasm_gzip)
-        } else if name.ends_with(".js") {
-            (&mut sizes.js_raw, &mut sizes.js_gzip)
-        } else {
+        let Some((raw_total, gzip_total)) = sizes.totals(&name) else {
             continue;
         };
-        let raw = file_len(&path)?;
-        let gz = PathBuf::from(format!("{name}.gz"));
+        let raw = dist::len(&path)?;
+        let gz = dist::with_suffix(&path, "gz");
         let gzip = if gz.is_file() {
-            file_len(&gz)?
+            dist::len(&gz)?
         } else {
             let file = File::open(&path).map_err(|e| format!("reading {name}: {e}"))?;
             gzip_len(Stdio::from(file), None)?
         };
-        *raw_total = Some(raw_total.unwrap_or(0) + raw);
-        *gzip_total = Some(gzip_total.unwrap_or(0) + gzip);
+        add(raw_total, raw);
+        add(gzip_total, gzip);
     }
     Ok(sizes)
-}
-
-/// Every file below `dir`.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("listing {}: {e}", dir.display()))?
-            .path();
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn file_len(path: &Path) -> Result<u64, String> {
-    fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The length of `gzip -9 -c`'s output for `input` (a file), or for `bytes` written to its
@@ -568,16 +509,12 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
 
 /// Raw and gzip bytes of the same-origin `.js` and `.wasm` the open page loaded.
 fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
-    let files = session.execute(LOADED_CODE, vec![])?;
+    let files = session.script(LOADED_CODE)?;
     let mut sizes = Sizes::default();
     for file in items(&files) {
         let name = file.get("name").and_then(Json::as_str).unwrap_or_default();
         let path = name.split(['?', '#']).next().unwrap_or_default();
-        let (raw_total, gzip_total) = if path.ends_with(".wasm") {
-            (&mut sizes.wasm_raw, &mut sizes.wasm_gzip)
-        } else if path.ends_with(".js") {
-            (&mut sizes.js_raw, &mut sizes.js_gzip)
-        } else {
+        let Some((raw_total, gzip_total)) = sizes.totals(path) else {
             continue;
         };
         let text = file
@@ -585,10 +522,8 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
             .and_then(Json::as_str)
             .unwrap_or_default();
         let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
-        let raw = bytes.len() as u64;
-        let gzip = gzip_len(Stdio::piped(), Some(bytes))?;
-        *raw_total = Some(raw_total.unwrap_or(0) + raw);
-        *gzip_total = Some(gzip_total.unwrap_or(0) + gzip);
+        add(raw_total, bytes.len() as u64);
+        add(gzip_total, gzip_len(Stdio::piped(), Some(bytes))?);
     }
     Ok(sizes)
 }
@@ -601,17 +536,7 @@ mod tests {
         Snapshot {
             now: 0.0,
             epoch: None,
-            baseline: None,
-            backend: None,
-            state: None,
-            error: None,
-            timings: None,
-            launches: launches.map(str::to_string),
-            steps,
-            draw: None,
-            growths: None,
-            baseline_growths: None,
-            frames: Vec::new(),
+            value: json!({"launches": launches, "steps": steps.map(|s| s.to_string())}),
         }
     }
 

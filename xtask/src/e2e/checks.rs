@@ -5,11 +5,10 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use super::json::Json;
-use super::webdriver::{Driver, POLL, Session, TAB};
+use super::json::{Json, strings};
+use super::webdriver::{Driver, Session, TAB, hold, poll};
 use super::{ChromeConfig, Report};
 
 /// The epoch must stay put this long to count as settled (paused) or held (after a step).
@@ -51,7 +50,23 @@ pub fn run_all(
 /// The `data-*` attributes of `<main id="app">` at one moment.
 pub(super) struct App(pub(super) Vec<(String, String)>);
 
+/// A page function, `dataOf(element)`: the element's `data-*` attributes as an object, each
+/// name without `data-`.
+pub(super) const DATA_OF: &str = "const dataOf = (e) => {
+       const out = {};
+       for (const a of e.attributes) if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
+       return out;
+     };";
+
 impl App {
+    /// The attributes from what [`DATA_OF`] returns; `None` when it is not an object.
+    pub(super) fn from_json(value: &Json) -> Option<Self> {
+        let pairs = value.as_object()?.iter();
+        Some(App(pairs
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect()))
+    }
+
     pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -70,6 +85,12 @@ impl App {
             .unwrap_or(f64::NAN)
     }
 
+    /// Whether the link's settings (`data-settings`) hold this `key=value` pair.
+    pub(super) fn has_setting(&self, pair: &str) -> bool {
+        self.get("settings")
+            .is_some_and(|s| s.split('&').any(|p| p == pair))
+    }
+
     /// A one-line summary for progress and failure messages (long values cut).
     pub(super) fn summary(&self) -> String {
         let mut out = String::new();
@@ -83,34 +104,48 @@ impl App {
 
 /// Reads the attributes; `None` when the page has no `#app` (yet).
 pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
-    let value = session.execute(
-        "const app = document.getElementById('app');
-         if (!app) return null;
-         const out = {};
-         for (const a of app.attributes) {
-           if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
-         }
-         return out;",
-        vec![],
-    )?;
-    Ok(value.as_object().map(|pairs| {
-        App(pairs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect())
-    }))
+    let value = session.script(&format!(
+        "{DATA_OF}
+         const app = document.getElementById('app');
+         return app ? dataOf(app) : null;"
+    ))?;
+    Ok(App::from_json(&value))
 }
 
-/// Polls every 250 ms for at most `timeout` until `done` holds. Fails at once when the page
-/// reports an error, or when `done` returns an error (a state that can no longer succeed).
+/// Reads the attributes; an error when the page has no `#app`.
+pub(super) fn app_now(session: &Session) -> Result<App, String> {
+    read_app(session)?.ok_or_else(|| "no <main id=\"app\"> on the page".to_string())
+}
+
+/// Polls `script` for at most `timeout` until it returns something other than `null` or
+/// `false`; returns that value.
+pub(super) fn wait_script(
+    session: &Session,
+    what: &str,
+    script: &str,
+    timeout: Duration,
+) -> Result<Json, String> {
+    poll(timeout, || {
+        let value = session.script(script)?;
+        Ok(match value.is_null() || value.as_bool() == Some(false) {
+            true => Err(format!(
+                "timed out after {:.0} s waiting for {what}",
+                timeout.as_secs_f64()
+            )),
+            false => Ok(value),
+        })
+    })
+}
+
+/// Polls `#app` for at most `timeout` until `done` holds. Fails at once when the page reports
+/// an error, or when `done` returns an error (a state that can no longer succeed).
 pub(super) fn wait_for(
     session: &Session,
     what: &str,
     timeout: Duration,
     mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
-    let started = Instant::now();
-    loop {
+    poll(timeout, || {
         let last = match read_app(session) {
             Ok(Some(app)) => {
                 if app.is("state", "error") {
@@ -120,21 +155,41 @@ pub(super) fn wait_for(
                     ));
                 }
                 if done(&app)? {
-                    return Ok(app);
+                    return Ok(Ok(app));
                 }
                 app.summary()
             }
             Ok(None) => "no <main id=\"app\"> on the page".to_string(),
             Err(e) => format!("reading the page failed: {e}"),
         };
-        if started.elapsed() >= timeout {
-            return Err(format!(
-                "timed out after {:.0} s waiting for {what}; last seen: {last}",
-                timeout.as_secs_f64()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+        Ok(Err(format!(
+            "timed out after {:.0} s waiting for {what}; last seen: {last}",
+            timeout.as_secs_f64()
+        )))
+    })
+}
+
+/// Waits until the page runs and has trained at least `epochs` epochs.
+pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
+    wait_for(
+        session,
+        &format!("running, epoch >= {epochs}"),
+        timeout,
+        |a| Ok(a.is("state", "running") && a.num("epoch") >= epochs),
+    )
+}
+
+/// Waits (≤ [`REACT`]) until `data-state` is `state`; `after` names what should have done it.
+pub(super) fn wait_state(session: &Session, state: &str, after: &str) -> Result<App, String> {
+    let what = format!("data-state={state} after {after}");
+    wait_for(session, &what, REACT, |a| Ok(a.is("state", state)))
+}
+
+/// Clicks Pause (`#play`) and waits until the page is paused and its epoch has settled.
+pub(super) fn pause(session: &Session) -> Result<App, String> {
+    session.click("#play")?;
+    wait_state(session, "paused", "Pause")?;
+    settled(session)
 }
 
 /// Checks for `duration` (polling) that `holds` stays true; the error names what changed.
@@ -144,25 +199,21 @@ fn holds_for(
     duration: Duration,
     holds: impl Fn(&App) -> bool,
 ) -> Result<App, String> {
-    let started = Instant::now();
-    loop {
-        let app = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
-        if !holds(&app) {
-            return Err(format!("{what} did not hold: {}", app.summary()));
-        }
-        if started.elapsed() >= duration {
-            return Ok(app);
-        }
-        thread::sleep(POLL);
-    }
+    hold(
+        duration,
+        || app_now(session),
+        |a| match holds(a) {
+            true => Ok(()),
+            false => Err(format!("{what} did not hold: {}", a.summary())),
+        },
+    )
 }
 
 /// Waits until the epoch has not changed for [`HOLD`] (≤ 15 s) and returns that state.
 pub(super) fn settled(session: &Session) -> Result<App, String> {
     let started = Instant::now();
     loop {
-        let app = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
-        let epoch = app.num("epoch");
+        let epoch = app_now(session)?.num("epoch");
         match holds_for(session, "a settled epoch", HOLD, |a| {
             a.num("epoch") == epoch
         }) {
@@ -184,11 +235,10 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
 }
 
 /// Moves the focus back to the page body, then presses `key`.
-fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
-    session.execute(
+pub(super) fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
+    session.script(
         "const a = document.activeElement;
          if (a && a !== document.body && typeof a.blur === 'function') a.blur();",
-        vec![],
     )?;
     session.press(key)
 }
@@ -198,6 +248,11 @@ pub(super) fn save(out_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Strin
     fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
     println!("    saved {}", path.display());
     Ok(())
+}
+
+/// Saves a screenshot of the viewport as `name`.
+pub(super) fn snap(session: &Session, out_dir: &Path, name: &str) -> Result<(), String> {
+    save(out_dir, name, &session.screenshot()?)
 }
 
 /// `starts`: the page runs on the CPU by itself and trains.
@@ -238,24 +293,21 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
         |a| Ok(a.num("growths") >= 1.0 && a.num("units") > start_units && a.num("lineage") >= 1.0),
     )?;
     println!("    grown: {}", app.summary());
-    // The diagram first, while the split animation is still running.
-    let png = session
-        .element_screenshot("#network")
-        .map_err(|e| format!("screenshot of #network: {e}"))?;
-    save(out_dir, "network-mid-split.png", &png)?;
-    save(out_dir, "running.png", &session.screenshot()?)?;
-    for id in ["heatmap", "network", "why", "curves", "figure3"] {
+    let element = |id: &str, name: &str| {
         let png = session
             .element_screenshot(&format!("#{id}"))
             .map_err(|e| format!("screenshot of #{id}: {e}"))?;
-        save(out_dir, &format!("{id}.png"), &png)?;
+        save(out_dir, name, &png)
+    };
+    // The diagram first, while the split animation is still running.
+    element("network", "network-mid-split.png")?;
+    snap(session, out_dir, "running.png")?;
+    for id in ["heatmap", "network", "why", "curves", "figure3"] {
+        element(id, &format!("{id}.png"))?;
     }
-    session.execute(
-        "window.scrollTo(0, document.body.scrollHeight); return null;",
-        vec![],
-    )?;
-    save(out_dir, "lower-panels.png", &session.screenshot()?)?;
-    session.execute("window.scrollTo(0, 0); return null;", vec![])?;
+    session.script("window.scrollTo(0, document.body.scrollHeight); return null;")?;
+    snap(session, out_dir, "lower-panels.png")?;
+    session.script("window.scrollTo(0, 0); return null;")?;
     Ok(format!(
         "units {} -> {}, growths {}, lineage {}",
         start_units,
@@ -268,27 +320,21 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
 /// Whether `#shortcuts` has the `hidden` attribute; an error when it is missing.
 fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
     session
-        .execute(
+        .script(
             "const s = document.getElementById('shortcuts');
              return s ? s.hasAttribute('hidden') : null;",
-            vec![],
         )?
         .as_bool()
         .ok_or_else(|| "there is no #shortcuts element".to_string())
 }
 
 fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        if shortcuts_hidden(session)? == hidden {
-            return Ok(());
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            let what = if hidden { "closed" } else { "open" };
-            return Err(format!("#shortcuts did not become {what} within 10 s"));
-        }
-        thread::sleep(POLL);
-    }
+    poll(Duration::from_secs(10), || {
+        let what = if hidden { "closed" } else { "open" };
+        Ok((shortcuts_hidden(session)? == hidden)
+            .then_some(())
+            .ok_or(format!("#shortcuts did not become {what} within 10 s")))
+    })
 }
 
 /// A control of the page, reached by a key or a button.
@@ -333,10 +379,9 @@ fn resume_if_paused(
     trigger: &dyn Fn(Control) -> Result<(), String>,
     name: fn(Control) -> &'static str,
 ) -> Result<(), String> {
-    if read_app(session)?.ok_or("no #app")?.is("state", "paused") {
+    if app_now(session)?.is("state", "paused") {
         trigger(Control::Toggle)?;
-        let what = format!("data-state=running after {}", name(Control::Toggle));
-        wait_for(session, &what, REACT, |a| Ok(a.is("state", "running")))?;
+        wait_state(session, "running", name(Control::Toggle))?;
     }
     Ok(())
 }
@@ -374,12 +419,7 @@ fn exercise(
     // The contract leaves open whether reset pauses; pausing below needs a running page.
     resume_if_paused(session, trigger, name)?;
     trigger(Toggle)?;
-    wait_for(
-        session,
-        &format!("data-state=paused after {}", name(Toggle)),
-        REACT,
-        |a| Ok(a.is("state", "paused")),
-    )?;
+    wait_state(session, "paused", name(Toggle))?;
     let epoch = settled(session)?.num("epoch");
     println!("    {} paused at epoch {epoch}", name(Toggle));
 
@@ -411,7 +451,7 @@ fn exercise(
     )?;
     println!("    {} stepped to epoch {}", name(Step), epoch + 1.0);
 
-    let app = read_app(session)?.ok_or("no #app")?;
+    let app = app_now(session)?;
     let (growths, units) = (app.num("growths"), app.num("units"));
     trigger(Grow)?;
     let app = wait_for(
@@ -437,12 +477,7 @@ fn exercise(
     while_paused()?;
 
     trigger(Toggle)?;
-    let app = wait_for(
-        session,
-        &format!("data-state=running after {}", name(Toggle)),
-        REACT,
-        |a| Ok(a.is("state", "running")),
-    )?;
+    let app = wait_state(session, "running", name(Toggle))?;
     println!("    {} resumed at epoch {}", name(Toggle), app.num("epoch"));
     Ok(())
 }
@@ -452,21 +487,16 @@ fn exercise(
 fn keyboard(session: &Session) -> Result<String, String> {
     // Tab first, while nothing has had the focus yet.
     press_on_body(session, TAB)?;
-    let focused = session
-        .execute(
-            "const a = document.activeElement;
-             if (!a || a === document.body || a === document.documentElement) return 'body';
-             const r = a.getBoundingClientRect();
-             const s = getComputedStyle(a);
-             const what = a.tagName.toLowerCase() + (a.id ? '#' + a.id : '');
-             const visible = r.width > 0 && r.height > 0 && s.visibility !== 'hidden'
-               && s.display !== 'none' && !a.closest('[hidden]');
-             return (visible ? 'visible ' : 'invisible ') + what;",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
+    let focused = session.text(
+        "const a = document.activeElement;
+         if (!a || a === document.body || a === document.documentElement) return 'body';
+         const r = a.getBoundingClientRect();
+         const s = getComputedStyle(a);
+         const what = a.tagName.toLowerCase() + (a.id ? '#' + a.id : '');
+         const visible = r.width > 0 && r.height > 0 && s.visibility !== 'hidden'
+           && s.display !== 'none' && !a.closest('[hidden]');
+         return (visible ? 'visible ' : 'invisible ') + what;",
+    )?;
     if !focused.starts_with("visible ") {
         return Err(format!(
             "Tab did not move the focus to a visible control (focus: {focused})"
@@ -497,7 +527,7 @@ fn keyboard(session: &Session) -> Result<String, String> {
 /// `buttons`: the controls and canvases exist, and #reset, #play, #step and #grow work on
 /// click.
 fn buttons(session: &Session) -> Result<String, String> {
-    let missing = session.execute(
+    let missing = session.script(
         "return ['play', 'step', 'grow', 'reset', 'heatmap', 'network', 'curves', 'figure3']
            .filter(id => {
              const e = document.getElementById(id);
@@ -505,14 +535,8 @@ fn buttons(session: &Session) -> Result<String, String> {
              return ['heatmap', 'network', 'curves', 'figure3'].includes(id)
                ? e.tagName !== 'CANVAS' : false;
            });",
-        vec![],
     )?;
-    let missing: Vec<&str> = missing
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .collect();
+    let missing = strings(&missing);
     if !missing.is_empty() {
         return Err(format!(
             "missing (or not a canvas): #{}",
@@ -530,14 +554,13 @@ fn buttons(session: &Session) -> Result<String, String> {
 
 /// The text of `#backend-note` when it is shown, `None` when absent or hidden.
 fn backend_note(session: &Session) -> Result<Option<String>, String> {
-    let value = session.execute(
+    let value = session.script(
         "const n = document.getElementById('backend-note');
          if (!n || n.closest('[hidden]')) return null;
          const r = n.getBoundingClientRect();
          const s = getComputedStyle(n);
          if (r.width === 0 || r.height === 0 || s.visibility === 'hidden') return null;
          return n.innerText;",
-        vec![],
     )?;
     Ok(value.as_str().map(str::to_string))
 }
@@ -563,7 +586,7 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
         },
     )?;
-    save(out_dir, "webgpu.png", &session.screenshot()?)?;
+    snap(session, out_dir, "webgpu.png")?;
     Ok(format!(
         "training on webgpu, epoch {} after {:.1} s",
         app.num("epoch"),
@@ -582,18 +605,13 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
         Duration::from_secs(90),
         |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
     )?;
-    let adapter = session
-        .execute(
-            "if (!navigator.gpu) return 'none';
-             return navigator.gpu.requestAdapter().then(a => !a ? 'none'
-               : ((a.info && a.info.isFallbackAdapter) || /swiftshader/i.test(
-                   [a.info && a.info.vendor, a.info && a.info.architecture,
-                    a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or("none")
-        .to_string();
+    let adapter = session.text(
+        "if (!navigator.gpu) return 'none';
+         return navigator.gpu.requestAdapter().then(a => !a ? 'none'
+           : ((a.info && a.info.isFallbackAdapter) || /swiftshader/i.test(
+               [a.info && a.info.vendor, a.info && a.info.architecture,
+                a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
+    )?;
     let note = backend_note(session)?.unwrap_or_default();
     match (adapter.as_str(), app.get("backend").unwrap_or_default()) {
         ("software", "cpu") if note.contains("software") => Ok(format!(
@@ -627,22 +645,15 @@ fn cpu_fallback(
         Duration::from_secs(90),
         |a| Ok(a.is("backend", "cpu") && a.is("state", "running") && a.num("epoch") >= 1.0),
     )?;
-    let note_started = Instant::now();
-    let note = loop {
-        let note = backend_note(&session)?;
-        if let Some(text) = &note
-            && text.contains("CPU")
-        {
-            break text.clone();
-        }
-        if note_started.elapsed() > Duration::from_secs(10) {
-            return Err(format!(
+    let note = poll(Duration::from_secs(10), || {
+        Ok(match backend_note(&session)? {
+            Some(text) if text.contains("CPU") => Ok(text),
+            note => Err(format!(
                 "no visible #backend-note mentioning \"CPU\" (found: {note:?})"
-            ));
-        }
-        thread::sleep(POLL);
-    };
-    save(out_dir, "cpu-fallback.png", &session.screenshot()?)?;
+            )),
+        })
+    })?;
+    snap(&session, out_dir, "cpu-fallback.png")?;
     Ok(format!(
         "training on cpu, epoch {} after {:.1} s; note: {:?}",
         app.num("epoch"),

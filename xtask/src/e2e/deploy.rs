@@ -64,7 +64,7 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
             }
         },
     )?;
-    let seen = session.execute(PAGE_SCRIPT, vec![])?;
+    let seen = session.script(PAGE_SCRIPT)?;
     let page = Page::from_json(&seen)?;
     let summary = judge(&base, &page).map_err(|problems| problems.join("; "))?;
     drop(session);

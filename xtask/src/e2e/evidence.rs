@@ -9,27 +9,31 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Report;
-use super::checks::{open, save, wait_for};
-use super::json::{Json, items, json};
-use super::webdriver::{POLL, Session};
+use super::checks::{App, open, press_on_body, running, snap, wait_for, wait_script};
+use super::json::{Json, items, json, num_at, str_at};
+use super::webdriver::{POLL, Session, poll};
 
 /// The screen the first-screen check measures against (CSS pixels).
 const SCREEN: (f64, f64) = (1400.0, 1000.0);
 /// What must be in it.
 const FIRST_SCREEN: [&str; 5] = [
-    "heatmap",
-    "baseline-heatmap",
-    "network",
-    "curves",
-    "figure3",
+    "#heatmap",
+    "#baseline-heatmap",
+    "#network",
+    "#curves",
+    "#figure3",
 ];
 
 /// Runs both checks on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
-    report.check("first-screen", || first_screen(session, base, out_dir));
+    report.check("first-screen", || {
+        with_viewport(session, SCREEN, false, || {
+            first_screen(session, base, out_dir)
+        })
+    });
     report.check("tiny-loss", || tiny_loss(session, base, out_dir));
     report.check("embed-layout", || {
         with_viewport(session, (700.0, 500.0), false, || {
@@ -56,18 +60,25 @@ fn with_viewport(
     mobile: bool,
     body: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
+    emulate(session, size, mobile)?;
+    let result = body();
+    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
+    let detail = result?;
+    cleared?;
+    Ok(detail)
+}
+
+/// Emulates a viewport of `size` (CSS pixels).
+fn emulate(session: &Session, size: (f64, f64), mobile: bool) -> Result<(), String> {
     let metrics = json!({
         "width": size.0,
         "height": size.1,
         "deviceScaleFactor": 1.0,
         "mobile": mobile,
     });
-    session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
-    let result = body();
-    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
-    let detail = result?;
-    cleared?;
-    Ok(detail)
+    session
+        .cdp("Emulation.setDeviceMetricsOverride", metrics)
+        .map(drop)
 }
 
 /// An element's box at scroll 0: left, top, right, bottom (CSS pixels).
@@ -161,36 +172,8 @@ fn all_inside(
 }
 
 /// Waits until the page runs and has trained at least one epoch.
-fn wait_running(session: &Session) -> Result<(), String> {
-    wait_for(
-        session,
-        "running, epoch >= 1",
-        Duration::from_secs(90),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
-    )
-    .map(drop)
-}
-
-/// Polls `script` (returning true or false) every 250 ms for at most `timeout`.
-fn wait_script(
-    session: &Session,
-    what: &str,
-    script: &str,
-    timeout: Duration,
-) -> Result<(), String> {
-    let started = Instant::now();
-    loop {
-        if session.execute(script, vec![])?.as_bool() == Some(true) {
-            return Ok(());
-        }
-        if started.elapsed() > timeout {
-            return Err(format!(
-                "timed out after {:.0} s waiting for {what}",
-                timeout.as_secs_f64()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+fn wait_running(session: &Session) -> Result<App, String> {
+    running(session, 1.0, Duration::from_secs(90))
 }
 
 /// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
@@ -213,7 +196,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         (120.0, 100.0),
         "with the backend note",
     )?;
-    save(out_dir, "embed-700x500.png", &session.screenshot()?)?;
+    snap(session, out_dir, "embed-700x500.png")?;
     let note = rects(session, &["#backend-note"])?[0];
     if note.height() > LINE {
         return Err(format!("the backend note takes more than one line: {note}"));
@@ -261,15 +244,10 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
                  getComputedStyle(s).textOverflow];",
         vec![sel.into()],
     )?;
-    let part = items(&facts);
-    let line = part.first().and_then(Json::as_f64).unwrap_or(f64::NAN);
-    let cut = part.get(1).and_then(Json::as_bool) == Some(true);
-    let titled = part.get(2).and_then(Json::as_bool) == Some(true);
-    let overflow = part
-        .get(3)
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let line = num_at(&facts, 0);
+    let cut = facts.get(1).and_then(Json::as_bool) == Some(true);
+    let titled = facts.get(2).and_then(Json::as_bool) == Some(true);
+    let overflow = str_at(&facts, 3);
     if !(line <= LINE && cut && titled && overflow == "ellipsis") {
         return Err(format!(
             "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
@@ -291,7 +269,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
             "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
         ));
     }
-    save(out_dir, "embed-notice-open.png", &session.screenshot()?)?;
+    snap(session, out_dir, "embed-notice-open.png")?;
     // Paused first: a scheduled growth that meets the cap raises the notice again.
     session.click("#play")?;
     wait_for(session, "paused", Duration::from_secs(10), |a| {
@@ -334,14 +312,8 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     let phone = rects(session, &MAPS)?;
     side_by_side(&phone, "at 390×844")?;
     all_inside(&MAPS, &phone, SIZE, (120.0, 120.0), "at 390×844")?;
-    save(out_dir, "phone.png", &session.screenshot()?)?;
-    let metrics = json!({
-        "width": 1000.0,
-        "height": 844.0,
-        "deviceScaleFactor": 1.0,
-        "mobile": false,
-    });
-    session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
+    snap(session, out_dir, "phone.png")?;
+    emulate(session, (1000.0, 844.0), false)?;
     thread::sleep(POLL);
     let wide = rects(session, &MAPS)?;
     side_by_side(&wide, "at 1000×844")?;
@@ -364,12 +336,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
     open(session, &format!("{base}index.html#backend=cpu&slowmo=1"))?;
     wait_running(session)?;
     let before = rects(session, &["#network"])?[0];
-    session.execute(
-        "const a = document.activeElement;
-         if (a && a !== document.body && typeof a.blur === 'function') a.blur();",
-        vec![],
-    )?;
-    session.press("g")?;
+    press_on_body(session, "g")?;
     wait_script(
         session,
         "the slow-motion explanation",
@@ -379,7 +346,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
     )?;
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
-    save(out_dir, "slowmo-banner.png", &session.screenshot()?)?;
+    snap(session, out_dir, "slowmo-banner.png")?;
     if !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0 {
         return Err(format!(
             "the explanation ({explain}) moved the diagram from {before} to {after}"
@@ -392,68 +359,24 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 
 /// `first-screen`: with the viewport at 1400×1000 the maps, the diagram, the loss curves and
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
-/// readable size.
+/// readable size (150×100 at least).
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    let metrics = json!({
-        "width": SCREEN.0,
-        "height": SCREEN.1,
-        "deviceScaleFactor": 1.0,
-        "mobile": false,
-    });
-    session.cdp("Emulation.setDeviceMetricsOverride", metrics)?;
-    let result = measure_first_screen(session, base, out_dir);
-    // Later checks get the session's own window again, whatever happened.
-    let cleared = session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
-    let detail = result?;
-    cleared?;
-    Ok(detail)
-}
-
-fn measure_first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(
-        session,
-        "running, epoch >= 1",
-        Duration::from_secs(90),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
+    wait_running(session)?;
+    let boxes = rects(session, &FIRST_SCREEN)?;
+    snap(session, out_dir, "first-screen.png")?;
+    all_inside(
+        &FIRST_SCREEN,
+        &boxes,
+        SCREEN,
+        (150.0, 100.0),
+        "the first screen",
     )?;
-    let ids: Vec<Json> = FIRST_SCREEN.iter().map(|id| Json::from(*id)).collect();
-    let boxes = session.execute(
-        "window.scrollTo(0, 0);
-         return arguments[0].map(id => {
-           const e = document.getElementById(id);
-           if (!e) return [id, -1, -1, -1, -1];
-           const r = e.getBoundingClientRect();
-           return [id, r.left, r.top, r.right, r.bottom];
-         });",
-        vec![ids.into()],
-    )?;
-    save(out_dir, "first-screen.png", &session.screenshot()?)?;
-    let mut seen = Vec::new();
-    for entry in items(&boxes) {
-        let part = items(entry);
-        let id = part.first().and_then(Json::as_str).unwrap_or("?");
-        let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
-        let (left, top, right, bottom) = (n(1), n(2), n(3), n(4));
-        if !(left >= 0.0 && top >= 0.0 && right <= SCREEN.0 && bottom <= SCREEN.1) {
-            return Err(format!(
-                "#{id} is not inside the first {}×{} screen: left {left:.0}, top {top:.0}, \
-                 right {right:.0}, bottom {bottom:.0}",
-                SCREEN.0, SCREEN.1
-            ));
-        }
-        if right - left < 150.0 || bottom - top < 100.0 {
-            return Err(format!(
-                "#{id} is too small to read: {:.0}×{:.0}",
-                right - left,
-                bottom - top
-            ));
-        }
-        seen.push(format!("#{id} bottom {bottom:.0}"));
-    }
-    if seen.len() != FIRST_SCREEN.len() {
-        return Err(format!("measured {} of the elements: {seen:?}", seen.len()));
-    }
+    let seen: Vec<String> = FIRST_SCREEN
+        .iter()
+        .zip(&boxes)
+        .map(|(css, r)| format!("{css} bottom {:.0}", r.bottom))
+        .collect();
     Ok(seen.join(", "))
 }
 
@@ -469,30 +392,23 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
              &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1"
         ),
     )?;
-    let started = Instant::now();
-    let (loss, text) = loop {
+    let (loss, text) = poll(Duration::from_secs(120), || {
         // Both in one script, so from one frame.
-        let pair = session.execute(
+        let pair = session.script(
             "const app = document.getElementById('app');
              const m = document.getElementById('metrics');
              return [app ? app.dataset.loss : '', m ? m.innerText : ''];",
-            vec![],
         )?;
-        let part = items(&pair);
-        let text = |i: usize| part.get(i).and_then(Json::as_str).unwrap_or_default();
-        let loss: f64 = text(0).parse().unwrap_or(f64::NAN);
-        if loss > 0.0 && loss < 1e-3 {
-            break (loss, text(1).to_string());
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            return Err(format!(
+        let loss: f64 = str_at(&pair, 0).parse().unwrap_or(f64::NAN);
+        Ok(match loss > 0.0 && loss < 1e-3 {
+            true => Ok((loss, str_at(&pair, 1).to_string())),
+            false => Err(format!(
                 "the training loss did not fall between 0 and 0.001 in 120 s: data-loss {:?}",
-                text(0)
-            ));
-        }
-        thread::sleep(POLL);
-    };
-    save(out_dir, "tiny-loss.png", &session.screenshot()?)?;
+                str_at(&pair, 0)
+            )),
+        })
+    })?;
+    snap(session, out_dir, "tiny-loss.png")?;
     let printed = text
         .split("training loss ")
         .nth(1)

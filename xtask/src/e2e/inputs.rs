@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Report;
-use super::checks::{App, open, read_app, save, wait_for};
+use super::checks::{App, app_now, open, snap, wait_for};
 use super::page::choose;
 use super::webdriver::Session;
 
@@ -67,14 +67,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
         click(session, id)?;
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
-    let named = session
-        .execute(
-            "return document.getElementById('network').dataset.inputs || '';",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let named = session.text("return document.getElementById('network').dataset.inputs || '';")?;
     if named != "x₁²,x₂²" {
         return Err(format!(
             "the diagram should name its inputs x₁², x₂²: {named:?}"
@@ -100,10 +93,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
         },
     )?;
     let checked = session
-        .execute(
-            "return document.getElementById('features-x1sq').checked;",
-            vec![],
-        )?
+        .script("return document.getElementById('features-x1sq').checked;")?
         .as_bool();
     if checked != Some(true) || !settings(&refused).contains("features=x1sq") {
         return Err(format!(
@@ -111,7 +101,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
             settings(&refused)
         ));
     }
-    save(out_dir, "features.png", &session.screenshot()?)?;
+    snap(session, out_dir, "features.png")?;
     Ok(format!(
         "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂² (the diagram \
          names them); the last feature stays on with a notice"
@@ -139,7 +129,7 @@ fn regularization(session: &Session, base: &str) -> Result<String, String> {
             "L2 at rate 1 should hold the loss up: {held} against {free} without"
         ));
     }
-    let page = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
+    let page = app_now(session)?;
     Ok(format!(
         "training loss at epoch 600: {free:.4} without a penalty, {held:.4} with L2 at 1 (now \
          epoch {})",

@@ -19,6 +19,27 @@ pub fn items(value: &Json) -> &[Json] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
 
+/// The strings among the items of an array.
+pub fn strings(value: &Json) -> Vec<&str> {
+    items(value).iter().filter_map(Json::as_str).collect()
+}
+
+/// Item `i` of an array as text; "" when it is missing or not text.
+pub fn str_at(value: &Json, i: usize) -> &str {
+    items(value)
+        .get(i)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+}
+
+/// Item `i` of an array as a number; NaN when it is missing or not a number.
+pub fn num_at(value: &Json, i: usize) -> f64 {
+    items(value)
+        .get(i)
+        .and_then(Json::as_f64)
+        .unwrap_or(f64::NAN)
+}
+
 /// Decodes standard base64 with `=` padding (WebDriver's screenshots, the files a page sends).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     STANDARD

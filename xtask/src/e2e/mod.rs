@@ -135,14 +135,8 @@ impl ChromeConfig {
             .and_then(Json::as_str)
             .unwrap_or(steps::CHROMIUM_BINARY)
             .to_string();
-        let args = options
-            .get("args")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_str)
-            .map(str::to_string)
-            .collect();
+        let args = options.get("args").map_or(Vec::new(), json::strings);
+        let args = args.into_iter().map(str::to_string).collect();
         Ok(Self { binary, args })
     }
 

@@ -8,9 +8,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::Report;
-use super::checks::{App, REACT, open, read_app, save, settled, wait_for};
+use super::checks::{
+    REACT, app_now, open, pause, read_app, running, settled, snap, wait_for, wait_state,
+};
 use super::json::Json;
-use super::webdriver::{POLL, Session};
+use super::webdriver::{Session, poll, poll_every};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -42,19 +44,6 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
     }
 }
 
-fn setting_in(app: &App, pair: &str) -> bool {
-    app.get("settings")
-        .is_some_and(|s| s.split('&').any(|p| p == pair))
-}
-
-fn location_hash(session: &Session) -> Result<String, String> {
-    Ok(session
-        .execute("return location.hash;", vec![])?
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
 /// `losses`: the opening page, as a new user watches it: it reports both runs' losses and says
 /// what to look for; after 20 s it is still growing (the page plays at 100 epochs a second and
 /// waits after each growth, so its 15 growths take about a minute); at 60 s Firefly's training
@@ -66,23 +55,17 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
     })?;
     let started = Instant::now();
     let look_for = session
-        .execute(
-            "const e = document.getElementById('look-for'); return e ? e.innerText : '';",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+        .text("const e = document.getElementById('look-for'); return e ? e.innerText : '';")?;
     if !look_for.contains("Firefly") {
         return Err(format!(
             "#look-for does not say what to look for: {look_for:?}"
         ));
     }
     std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
-    save(out_dir, "opening-10s.png", &session.screenshot()?)?;
+    snap(session, out_dir, "opening-10s.png")?;
     std::thread::sleep(Duration::from_secs(20).saturating_sub(started.elapsed()));
-    let at_20 = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
-    save(out_dir, "opening-20s.png", &session.screenshot()?)?;
+    let at_20 = app_now(session)?;
+    snap(session, out_dir, "opening-20s.png")?;
     let growths = at_20.num("growths");
     if !(2.0..15.0).contains(&growths) || !at_20.is("state", "running") {
         return Err(format!(
@@ -91,10 +74,10 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         ));
     }
     std::thread::sleep(Duration::from_secs(30).saturating_sub(started.elapsed()));
-    save(out_dir, "opening-30s.png", &session.screenshot()?)?;
+    snap(session, out_dir, "opening-30s.png")?;
     std::thread::sleep(Duration::from_secs(60).saturating_sub(started.elapsed()));
-    let at_60 = read_app(session)?.ok_or("no <main id=\"app\"> on the page")?;
-    save(out_dir, "opening-60s.png", &session.screenshot()?)?;
+    let at_60 = app_now(session)?;
+    snap(session, out_dir, "opening-60s.png")?;
     let (loss, baseline) = (at_60.num("loss"), at_60.num("baseline-loss"));
     if loss.is_nan() || baseline.is_nan() || loss > baseline {
         return Err(format!(
@@ -113,16 +96,10 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
 /// notice.
 fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    let app = wait_for(
-        session,
-        "running, epoch >= 2",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 2.0),
-    )?;
-    let epoch = app.num("epoch");
+    let epoch = running(session, 2.0, Duration::from_secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
     let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
-        Ok(setting_in(a, "lr=0.03"))
+        Ok(a.has_setting("lr=0.03"))
     })?;
     if !app.get("error").unwrap_or_default().is_empty() {
         return Err(format!(
@@ -133,7 +110,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     if app.num("epoch") < epoch {
         return Err("changing the learning rate restarted the run".into());
     }
-    let hash = location_hash(session)?;
+    let hash = session.text("return location.hash;")?;
     if !hash.contains("lr=0.03") {
         return Err(format!("the link did not follow: {hash}"));
     }
@@ -143,19 +120,15 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
         session,
         "running with lr=0.5",
         Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && setting_in(a, "lr=0.5")),
+        |a| Ok(a.is("state", "running") && a.has_setting("lr=0.5")),
     )?;
-    let shown = session
-        .execute("return document.getElementById('lr').value;", vec![])?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let shown = session.text("return document.getElementById('lr').value;")?;
     if shown != "0.5" {
         return Err(format!("the list shows {shown:?} for lr=0.5"));
     }
     choose(session, "lr", "0.3")?;
     wait_for(session, "lr=0.3 in data-settings", REACT, |a| {
-        Ok(setting_in(a, "lr=0.3") && a.get("error").unwrap_or_default().is_empty())
+        Ok(a.has_setting("lr=0.3") && a.get("error").unwrap_or_default().is_empty())
     })?;
     Ok(format!(
         "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"
@@ -179,16 +152,16 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
         Duration::from_secs(60),
         |a| {
             Ok(a.num("seeds") == 3.0
-                && setting_in(a, "seeds=3")
+                && a.has_setting("seeds=3")
                 && a.num("slowest-epoch") >= 7.0
                 && a.num("growths") >= 2.0)
         },
     )?;
-    let hash = location_hash(session)?;
+    let hash = session.text("return location.hash;")?;
     if !hash.contains("seeds=3") {
         return Err(format!("the link did not follow: {hash}"));
     }
-    save(out_dir, "figure3-seeds.png", &session.screenshot()?)?;
+    snap(session, out_dir, "figure3-seeds.png")?;
     Ok(format!(
         "3 seeds: epoch {}, slowest seed at epoch {}, {} growths",
         app.num("epoch"),
@@ -219,14 +192,9 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
             app.get("backend")
         ));
     }
-    let note = session
-        .execute(
-            "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let note = session.text(
+        "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
+    )?;
     if !note.contains("probe") || !note.contains("ms on the CPU") {
         return Err(format!(
             "the note does not give the probe's figures: {note:?}"
@@ -243,31 +211,26 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
     )?;
-    let started = Instant::now();
-    let error = loop {
-        if let Some(app) = read_app(session)?
-            && app.is("state", "error")
-        {
-            break app.get("error").unwrap_or_default().to_string();
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err("lr=10 with SGD did not diverge within 60 s".into());
-        }
-        thread::sleep(POLL);
-    };
+    let error: String = poll(Duration::from_secs(60), || {
+        Ok(match read_app(session)? {
+            Some(app) if app.is("state", "error") => {
+                Ok(app.get("error").unwrap_or_default().into())
+            }
+            _ => Err("lr=10 with SGD did not diverge within 60 s".into()),
+        })
+    })?;
     if !error.contains("smaller learning rate") {
         return Err(format!("the notice does not say what to do: {error:?}"));
     }
     choose(session, "lr", "0.1")?;
     session.click("#reset")?;
     // The page handles the click at its next frame; until then it still shows the error.
-    let started = Instant::now();
-    while read_app(session)?.is_some_and(|a| a.is("state", "error")) {
-        if started.elapsed() > REACT {
-            return Err("the page still reports the error after Reset".into());
-        }
-        thread::sleep(POLL);
-    }
+    poll(REACT, || {
+        let error = read_app(session)?.is_some_and(|a| a.is("state", "error"));
+        Ok((!error)
+            .then_some(())
+            .ok_or("the page still reports the error after Reset".into()))
+    })?;
     let app = wait_for(
         session,
         "training again after Reset",
@@ -291,19 +254,16 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
     )?;
     let mut rates = Vec::new();
-    let started = Instant::now();
-    loop {
-        let app = read_app(session)?.ok_or("no #app")?;
+    poll(Duration::from_secs(60), || {
+        let app = app_now(session)?;
         if app.is("state", "running") && app.num("epoch") >= 20.0 {
-            break;
+            return Ok(Ok(()));
         }
         if app.is("state", "error") {
-            let clicked = session.execute(
+            let label = session.text(
                 "const b = document.querySelector('#notices button.act');
                  if (!b) return ''; const t = b.textContent; b.click(); return t;",
-                vec![],
             )?;
-            let label = clicked.as_str().unwrap_or_default().to_string();
             if label.is_empty() {
                 return Err(
                     "the divergence notice has no button to reset with a smaller rate".into(),
@@ -313,11 +273,12 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
             // The page resets at its next frame; give it a moment before looking again.
             thread::sleep(Duration::from_millis(600));
         }
-        if started.elapsed() > Duration::from_secs(60) || rates.len() > 4 {
-            return Err(format!("the one-click reset did not recover: {rates:?}"));
+        let why = format!("the one-click reset did not recover: {rates:?}");
+        if rates.len() > 4 {
+            return Err(why);
         }
-        thread::sleep(POLL);
-    }
+        Ok(Err(why))
+    })?;
     let settings = read_app(session)?.and_then(|a| a.get("settings").map(str::to_string));
     Ok(format!(
         "diverged ({error}); recovered to epoch {}; one-click: {} → {}",
@@ -339,16 +300,19 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
     })?;
     session.click("#datasets button[data-kind=xor]")?;
     wait_for(session, "dataset=xor", REACT, |a| {
-        Ok(setting_in(a, "dataset=xor"))
+        Ok(a.has_setting("dataset=xor"))
     })?;
     choose(session, "layers", "3")?;
-    let app = wait_for(session, "layers=3", REACT, |a| {
-        Ok(setting_in(a, "layers=3"))
-    })?;
+    let app = wait_for(
+        session,
+        "layers=3",
+        REACT,
+        |a| Ok(a.has_setting("layers=3")),
+    )?;
     let units = app.num("units");
-    session.execute("history.back(); return null;", vec![])?;
+    session.script("history.back(); return null;")?;
     let back = wait_for(session, "Back: xor without layers=3", REACT, |a| {
-        Ok(setting_in(a, "dataset=xor") && !setting_in(a, "layers=3"))
+        Ok(a.has_setting("dataset=xor") && !a.has_setting("layers=3"))
     })?;
     if back.num("units") == units {
         return Err(format!(
@@ -356,16 +320,15 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
             back.num("units")
         ));
     }
-    session.execute("history.forward(); return null;", vec![])?;
+    session.script("history.forward(); return null;")?;
     wait_for(session, "Forward: layers=3 again", REACT, |a| {
-        Ok(setting_in(a, "layers=3") && a.num("units") == units)
+        Ok(a.has_setting("layers=3") && a.num("units") == units)
     })?;
-    session.execute(
+    session.script(
         "location.hash = '#backend=cpu&method=none&baseline=none&dataset=spiral&layers=5'; return null;",
-        vec![],
     )?;
     wait_for(session, "the pasted link applied", REACT, |a| {
-        Ok(setting_in(a, "dataset=spiral") && setting_in(a, "layers=5") && a.num("units") == 5.0)
+        Ok(a.has_setting("dataset=spiral") && a.has_setting("layers=5") && a.num("units") == 5.0)
     })?;
     Ok("Back, Forward and a pasted link change the run".into())
 }
@@ -376,15 +339,8 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&grow-every=100"),
     )?;
-    wait_for(
-        session,
-        "running, epoch >= 1",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
-    )?;
-    session.click("#play")?;
-    wait_for(session, "paused", REACT, |a| Ok(a.is("state", "paused")))?;
-    let app = settled(session)?;
+    running(session, 1.0, Duration::from_secs(60))?;
+    let app = pause(session)?;
     let (epoch, growths, baseline) = (
         app.num("epoch"),
         app.num("growths"),
@@ -418,26 +374,13 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&grow-every=100"),
     )?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
-        Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
-    })?;
+    running(session, 1.0, Duration::from_secs(60))?;
     session.click("#step")?;
-    wait_for(session, "paused after Step", REACT, |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    wait_state(session, "paused", "Step")?;
     settled(session)?;
-    let focused = session
-        .execute(
-            "return document.activeElement && document.activeElement.id;",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let focused = session.text("return document.activeElement && document.activeElement.id;")?;
     session.press(" ")?;
-    wait_for(session, "running after Space", REACT, |a| {
-        Ok(a.is("state", "running"))
-    })?;
+    wait_state(session, "running", "Space")?;
     Ok(format!("Space with the focus on #{focused} played"))
 }
 
@@ -498,7 +441,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0),
     )?;
     // The click's time stamp, and when data-state first says paused after it.
-    session.execute(
+    session.script(
         "const app = document.getElementById('app');
          const w = window.__pause = { clicked: null, dispatched: null, paused: null };
          document.getElementById('play').addEventListener('click', (e) => {
@@ -514,8 +457,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
          new PerformanceObserver((list) => {
            for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
          }).observe({ type: 'longtask' });
-         return null;",
-        vec![],
+         return null;"
     )?;
     let mut figures = Vec::new();
     // Epochs and seconds trained in the trials without a growth.
@@ -523,12 +465,10 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     // The main run's growths before Grow was pressed.
     let mut grown_before = f64::NAN;
     for trial in 0..TRIALS {
-        let mut app = read_app(session)?.ok_or("no #app")?;
+        let mut app = app_now(session)?;
         if !app.is("state", "running") {
             session.click("#play")?;
-            app = wait_for(session, "running again", REACT, |a| {
-                Ok(a.is("state", "running"))
-            })?;
+            app = wait_state(session, "running", "Play")?;
         }
         // The later trials pause in the middle of a growth phase of every run (the heaviest
         // work; at this size a phase of the five seeds of each run takes minutes).
@@ -545,20 +485,17 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
             epochs += now - app.num("epoch");
             seconds += started.elapsed().as_secs_f64();
         }
-        session.execute("window.__pause.clicked = null; return null;", vec![])?;
+        session.script("window.__pause.clicked = null; return null;")?;
         session.click("#play")?;
-        let asked = Instant::now();
-        let (clicked, dispatched, paused) = loop {
-            let w = session.execute("return window.__pause;", vec![])?;
+        let every = Duration::from_millis(20);
+        let (clicked, dispatched, paused) = poll_every(every, Duration::from_secs(20), || {
+            let w = session.script("return window.__pause;")?;
             let at = |k: &str| w.get(k).and_then(Json::as_f64);
-            if let (Some(c), Some(d), Some(p)) = (at("clicked"), at("dispatched"), at("paused")) {
-                break (c, d, p);
-            }
-            if asked.elapsed() > Duration::from_secs(20) {
-                return Err(format!("Pause did not show within 20 s: {w:?}"));
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+            Ok(match (at("clicked"), at("dispatched"), at("paused")) {
+                (Some(c), Some(d), Some(p)) => Ok((c, d, p)),
+                _ => Err(format!("Pause did not show within 20 s: {w:?}")),
+            })
+        })?;
         let held = settled(session)?;
         // Still growing when paused: the main run has not finished the growth asked for.
         let what = match (growing, held.num("growths") == grown_before) {
@@ -581,7 +518,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
     let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
     let longest = session
-        .execute("return window.__longest;", vec![])?
+        .script("return window.__longest;")?
         .as_f64()
         .unwrap_or(f64::NAN);
     let summary = format!(
@@ -610,13 +547,12 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         Ok(a.is("state", "running"))
     })?;
     // Record the longest gap between animation frames from now on.
-    session.execute(
+    session.script(
         "window.__gaps = { last: performance.now(), max: 0 };
          const tick = (t) => { const g = window.__gaps; g.max = Math.max(g.max, t - g.last);
            g.last = t; requestAnimationFrame(tick); };
          requestAnimationFrame(tick);
          return null;",
-        vec![],
     )?;
     let upload = |rows: usize, outside: usize, name: &str| upload_csv(session, rows, outside, name);
     let started = Instant::now();
@@ -649,13 +585,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     session.click("#share")?;
     thread::sleep(Duration::from_millis(300));
     let hint = session
-        .execute(
-            "const e = document.getElementById('share-hint'); return e ? e.innerText : '';",
-            vec![],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+        .text("const e = document.getElementById('share-hint'); return e ? e.innerText : '';")?;
     session.click("#share-close")?;
     if !hint.contains("not your points") {
         return Err(format!(
@@ -663,10 +593,10 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         ));
     }
     // Training on the large data keeps frames coming.
-    session.execute("window.__gaps.max = 0; return null;", vec![])?;
+    session.script("window.__gaps.max = 0; return null;")?;
     thread::sleep(Duration::from_secs(3));
     let gap = session
-        .execute("return window.__gaps.max;", vec![])?
+        .script("return window.__gaps.max;")?
         .as_f64()
         .unwrap_or(f64::NAN);
     if gap.is_nan() || gap >= 1000.0 {

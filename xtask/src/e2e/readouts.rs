@@ -7,38 +7,18 @@
 //! generator's 500 back).
 
 use std::path::Path;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Report;
-use super::checks::{REACT, open, save, settled, wait_for};
-use super::json::{Json, items};
-use super::webdriver::{POLL, Session};
+use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
+use super::json::{Json, num_at, str_at};
+use super::webdriver::{Session, poll};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("edge-hover", || edge_hover(session, base, out_dir));
     report.check("map-losses", || map_losses(session, base));
     report.check("csv-points", || csv_points(session, base, out_dir));
-}
-
-/// Polls `script` every 250 ms until it returns something other than `null` or `false`, for
-/// at most `timeout`; returns that value.
-fn poll(session: &Session, what: &str, script: &str, timeout: Duration) -> Result<Json, String> {
-    let started = Instant::now();
-    loop {
-        let value = session.execute(script, vec![])?;
-        if !(value.is_null() || value.as_bool() == Some(false)) {
-            return Ok(value);
-        }
-        if started.elapsed() > timeout {
-            return Err(format!(
-                "timed out after {:.0} s waiting for {what}",
-                timeout.as_secs_f64()
-            ));
-        }
-        thread::sleep(POLL);
-    }
 }
 
 /// Whether `shown` is `value` printed with three significant digits (as the page's
@@ -65,16 +45,9 @@ fn number_after(text: &str, before: &str) -> Option<f64> {
 /// carries; the pointer leaving hides the card.
 fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(
-        session,
-        "running, epoch >= 5",
-        Duration::from_secs(90),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 5.0),
-    )?;
-    session.click("#play")?;
-    wait_for(session, "paused", REACT, |a| Ok(a.is("state", "paused")))?;
-    settled(session)?;
-    let probe = poll(
+    running(session, 5.0, Duration::from_secs(90))?;
+    pause(session)?;
+    let probe = wait_script(
         session,
         "the diagram to name a link to hover (data-edge-probe)",
         "const p = document.getElementById('network').dataset.edgeProbe;
@@ -90,7 +63,7 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         return Err(format!("data-edge-probe is not x,y,weight: {probe:?}"));
     };
     let card_hidden = "return document.getElementById('unit-card').hidden;";
-    if session.execute(card_hidden, vec![])?.as_bool() != Some(true) {
+    if session.script(card_hidden)?.as_bool() != Some(true) {
         return Err("the card shows before anything is hovered".into());
     }
     // A pointer over the diagram at the link's midpoint (canvas pixels to the page's).
@@ -107,14 +80,11 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
          return !e.hidden && e.textContent.startsWith('weight ')
            ? [e.textContent, e.dataset.weight || ''] : null;";
     let read = |what: &str| -> Result<(String, String), String> {
-        let found = poll(session, what, card, REACT)?;
-        let part = items(&found);
-        let text = part.first().and_then(Json::as_str).unwrap_or_default();
-        let carried = part.get(1).and_then(Json::as_str).unwrap_or_default();
-        Ok((text.to_string(), carried.to_string()))
+        let found = wait_script(session, what, card, REACT)?;
+        Ok((str_at(&found, 0).to_string(), str_at(&found, 1).to_string()))
     };
     let (text, carried) = read("the hovered link's card")?;
-    save(out_dir, "edge-hover.png", &session.screenshot()?)?;
+    snap(session, out_dir, "edge-hover.png")?;
     let shown = number_after(&text, "weight ")
         .ok_or_else(|| format!("the card names no weight: {text:?}"))?;
     if !three_digits(shown, weight) || carried.parse::<f64>().ok() != Some(weight) {
@@ -129,28 +99,20 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
     }
     // One epoch of training under the pointer: the same link, a new weight.
     // Through the button's own click: a WebDriver click would move the pointer off the link.
-    session.execute(
-        "document.getElementById('step').click(); return null;",
-        vec![],
-    )?;
+    session.script("document.getElementById('step').click(); return null;")?;
     let script = format!(
         "const e = document.getElementById('unit-card');
          return !e.hidden && e.dataset.weight && e.dataset.weight !== '{carried}'
            ? [e.textContent, e.dataset.weight] : null;"
     );
-    let after = poll(
+    let after = wait_script(
         session,
         "the card's weight to change after a step",
         &script,
         REACT,
     )?;
-    let part = items(&after);
-    let text_after = part.first().and_then(Json::as_str).unwrap_or_default();
-    let weight_after: f64 = part
-        .get(1)
-        .and_then(Json::as_str)
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(f64::NAN);
+    let text_after = str_at(&after, 0);
+    let weight_after: f64 = str_at(&after, 1).parse().unwrap_or(f64::NAN);
     let shown_after = number_after(text_after, "weight ").unwrap_or(f64::NAN);
     if !three_digits(shown_after, weight_after) {
         return Err(format!(
@@ -164,12 +126,11 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
             "the card moved to another link: {text:?}, then {text_after:?}"
         ));
     }
-    session.execute(
+    session.script(
         "document.getElementById('network').dispatchEvent(new MouseEvent('mouseleave'));
          return null;",
-        vec![],
     )?;
-    poll(
+    wait_script(
         session,
         "the card to go when the pointer leaves",
         card_hidden,
@@ -182,8 +143,8 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
 
 /// Reads both loss lines under the maps, their `data-*-loss`, and `#app`'s losses and epoch,
 /// in one script (one frame's state).
-fn read_losses(session: &Session) -> Result<Vec<Json>, String> {
-    let value = session.execute(
+fn read_losses(session: &Session) -> Result<Json, String> {
+    session.script(
         "const app = document.getElementById('app');
          const line = (id, loss) => {
            const e = document.getElementById(id);
@@ -193,25 +154,24 @@ fn read_losses(session: &Session) -> Result<Vec<Json>, String> {
          const c = document.getElementById('heatmap').getBoundingClientRect();
          return [line('main-loss', 'loss'), line('baseline-loss', 'baselineLoss'),
                  Number(app.dataset.epoch), m.top - c.bottom, m.left - c.left];",
-        vec![],
-    )?;
-    Ok(items(&value).to_vec())
+    )
+}
+
+/// Both lines of [`read_losses`] checked with [`check_line`]: Firefly's and the baseline's text.
+fn check_lines(losses: &Json) -> Result<(String, String), String> {
+    Ok((
+        check_line("Firefly", &losses[0])?,
+        check_line("baseline", &losses[1])?,
+    ))
 }
 
 /// One map's line checked against its own figures and `#app`'s: "Test loss T / Training loss
 /// L" with T and L the test and training losses in three significant digits, and the training
 /// loss the one `data-loss` (or `data-baseline-loss`) reports. Returns the text.
 fn check_line(name: &str, line: &Json) -> Result<String, String> {
-    let part = items(line);
-    let field = |i: usize| {
-        part.get(i)
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
     // The page keeps each half on one line with no-break spaces; read them as spaces.
-    let text = field(0).replace('\u{a0}', " ");
-    let (test, train, app) = (field(1), field(2), field(3));
+    let text = str_at(line, 0).replace('\u{a0}', " ");
+    let (test, train, app) = (str_at(line, 1), str_at(line, 2), str_at(line, 3));
     let (test, train): (f64, f64) = match (test.parse(), train.parse()) {
         (Ok(t), Ok(l)) => (t, l),
         _ => return Err(format!("{name}: no losses on the line yet: {text:?}")),
@@ -243,15 +203,8 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0 && a.num("epoch") >= 2.0)
     })?;
     let first = read_losses(session)?;
-    let (main, baseline) = (
-        check_line("Firefly", &first[0])?,
-        check_line("baseline", &first[1])?,
-    );
-    let epoch = first.get(2).and_then(Json::as_f64).unwrap_or(f64::NAN);
-    let (below, left) = (
-        first.get(3).and_then(Json::as_f64).unwrap_or(f64::NAN),
-        first.get(4).and_then(Json::as_f64).unwrap_or(f64::NAN),
-    );
+    let (main, baseline) = check_lines(&first)?;
+    let (epoch, below, left) = (num_at(&first, 2), num_at(&first, 3), num_at(&first, 4));
     if !((-1.0..=12.0).contains(&below) && left.abs() <= 2.0) {
         return Err(format!(
             "the line is not right under the map: {below:.0} px below it, {left:.0} px across"
@@ -260,11 +213,7 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
     wait_for(session, "30 more epochs", Duration::from_secs(90), |a| {
         Ok(a.num("epoch") >= epoch + 30.0)
     })?;
-    let later = read_losses(session)?;
-    let (main_later, baseline_later) = (
-        check_line("Firefly", &later[0])?,
-        check_line("baseline", &later[1])?,
-    );
+    let (main_later, baseline_later) = check_lines(&read_losses(session)?)?;
     if main_later == main || baseline_later == baseline {
         return Err(format!(
             "the lines did not move in 30 epochs: {main:?} → {main_later:?}, {baseline:?} → {baseline_later:?}"
@@ -277,11 +226,7 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
         Duration::from_secs(90),
         |a| Ok(a.num("growths") >= 1.0 && a.get("loss") != a.get("baseline-loss")),
     )?;
-    let apart = read_losses(session)?;
-    let (main_apart, baseline_apart) = (
-        check_line("Firefly", &apart[0])?,
-        check_line("baseline", &apart[1])?,
-    );
+    let (main_apart, baseline_apart) = check_lines(&read_losses(session)?)?;
     Ok(format!(
         "epoch {epoch}: {main:?} | {baseline:?}; 30+ epochs later: {main_later:?} | {baseline_later:?}; grown apart: {main_apart:?} | {baseline_apart:?}"
     ))
@@ -290,21 +235,26 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
 /// The Points slider: its read-out, its value, whether it is disabled, and its label's
 /// tooltip.
 fn points_control(session: &Session) -> Result<(String, String, bool, String), String> {
-    let value = session.execute(
+    let value = session.script(
         "const i = document.getElementById('points');
          const o = document.getElementById('points-out');
          return [o.textContent, i.value, i.disabled, i.parentElement.title];",
-        vec![],
     )?;
-    let part = items(&value);
-    let text = |i: usize| {
-        part.get(i)
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let disabled = part.get(2).and_then(Json::as_bool).unwrap_or(false);
+    let text = |i: usize| str_at(&value, i).to_string();
+    let disabled = value.get(2).and_then(Json::as_bool).unwrap_or(false);
     Ok((text(0), text(1), disabled, text(3)))
+}
+
+/// The Points slider once its read-out is `reads`, or as it is after 5 s.
+fn points_reading(
+    session: &Session,
+    reads: &str,
+) -> Result<(String, String, bool, String), String> {
+    poll(Duration::from_secs(5), || {
+        let now = points_control(session)?;
+        Ok(if now.0 == reads { Ok(now) } else { Err(now.0) })
+    })
+    .or_else(|_| points_control(session))
 }
 
 /// `csv-points`: the Points slider reads the generator's 500 and can be moved; after a
@@ -322,7 +272,7 @@ fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
             "before the upload the slider should read 500 and move: {before:?}"
         ));
     }
-    session.execute(
+    session.script(
         "const parts = ['x,y,label\\n'];
          for (let i = 0; i < 300; i++) {
            const t = i * 0.02;
@@ -334,21 +284,13 @@ fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
          dt.items.add(file);
          input.files = dt.files;
          input.dispatchEvent(new Event('change', { bubbles: true }));
-         return null;",
-        vec![],
+         return null;"
     )?;
     wait_for(session, "300 points loaded", REACT, |a| {
         Ok(a.num("points") == 300.0 && a.is("custom-data", "1"))
     })?;
-    let started = Instant::now();
-    let held = loop {
-        let now = points_control(session)?;
-        if now.0 == "300 (your data)" || started.elapsed() > Duration::from_secs(5) {
-            break now;
-        }
-        thread::sleep(POLL);
-    };
-    save(out_dir, "csv-points.png", &session.screenshot()?)?;
+    let held = points_reading(session, "300 (your data)")?;
+    snap(session, out_dir, "csv-points.png")?;
     if held.0 != "300 (your data)" || held.1 != "300" || !held.2 {
         return Err(format!(
             "after 300 points loaded the slider should read \"300 (your data)\", sit at 300 and be held: {held:?}"
@@ -364,14 +306,7 @@ fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
     wait_for(session, "generated points back", REACT, |a| {
         Ok(a.num("points") == 500.0 && a.is("custom-data", "0"))
     })?;
-    let started = Instant::now();
-    let after = loop {
-        let now = points_control(session)?;
-        if now.0 == "500" || started.elapsed() > Duration::from_secs(5) {
-            break now;
-        }
-        thread::sleep(POLL);
-    };
+    let after = points_reading(session, "500")?;
     if after.0 != "500" || after.1 != "500" || after.2 {
         return Err(format!(
             "with generated points back the slider should read 500 and move again: {after:?}"

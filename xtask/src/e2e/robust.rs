@@ -11,8 +11,8 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::checks::{App, open, read_app, save, wait_for};
-use super::json::{Json, json};
+use super::checks::{App, app_now, open, snap, wait_for};
+use super::json::{Json, json, strings};
 use super::webdriver::{Driver, Session};
 use super::{ChromeConfig, Report};
 
@@ -51,6 +51,18 @@ fn webgpu_session<'d>(
     Ok(session)
 }
 
+/// An error when the page runs on the CPU although its link asks for WebGPU (`why` says what
+/// that rules out).
+fn on_webgpu(a: &App, why: &str) -> Result<(), String> {
+    match a.is("backend", "cpu") {
+        true => Err(format!(
+            "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu){why}: {}",
+            a.summary()
+        )),
+        false => Ok(()),
+    }
+}
+
 /// Run before the page's own scripts: counts the GPU buffers the page holds
 /// (`window.__e2eGpu`: live buffers and their bytes). A buffer stops counting when it is
 /// destroyed or garbage-collected (wgpu drops a buffer on the web without `destroy()`, leaving it
@@ -87,14 +99,14 @@ fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
     // Collect what the page dropped, and let the finalisers run.
     session.cdp("HeapProfiler.collectGarbage", json!({}))?;
     thread::sleep(Duration::from_millis(700));
-    let gpu = session.execute("return window.__e2eGpu || null;", vec![])?;
+    let gpu = session.script("return window.__e2eGpu || null;")?;
     let field = |k: &str| gpu.get(k).and_then(Json::as_f64);
     let (Some(live), Some(bytes)) = (field("live"), field("bytes")) else {
         return Err(
             "the GPU buffer counter was not installed (no GPUDevice in this browser?)".into(),
         );
     };
-    Ok((live, bytes, read_app(session)?.ok_or("no #app")?))
+    Ok((live, bytes, app_now(session)?))
 }
 
 /// `gpu-memory`: on WebGPU, the GPU memory the page holds follows the size of its networks, not
@@ -114,12 +126,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     )?;
     let growths = |n: f64| {
         move |a: &App| {
-            if a.is("backend", "cpu") {
-                return Err(format!(
-                    "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu): {}",
-                    a.summary()
-                ));
-            }
+            on_webgpu(a, "")?;
             Ok(a.num("growths") >= n && a.num("baseline-growths") >= n)
         }
     };
@@ -131,7 +138,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     let mid = at(23.0, "23 growths on WebGPU")?;
     let late = at(43.0, "43 growths on WebGPU")?;
     for _ in 0..10 {
-        session.execute("document.getElementById('reset').click();", vec![])?;
+        session.script("document.getElementById('reset').click();")?;
         thread::sleep(Duration::from_millis(150));
     }
     let reset = at(3.0, "3 growths after 10 resets")?;
@@ -226,24 +233,18 @@ fn gpu_lost(
         "data-backend=webgpu, data-state=running and data-epoch >= 3",
         Duration::from_secs(240),
         |a| {
-            if a.is("backend", "cpu") {
-                return Err(format!(
-                    "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu), so GPU loss cannot be tested: {}",
-                    a.summary()
-                ));
-            }
+            on_webgpu(a, ", so GPU loss cannot be tested")?;
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 3.0)
         },
     )?;
     let reached = started.elapsed().as_secs_f64();
-    let at_loss = read_app(&session)?.ok_or("no #app")?;
+    let at_loss = app_now(&session)?;
     let (epoch_before, growths_before) = (at_loss.num("epoch"), at_loss.num("growths"));
     let destroyed = session
-        .execute(
+        .script(
             "const devices = window.__e2eDevices || [];
              for (const d of devices) d.destroy();
              return devices.length;",
-            vec![],
         )?
         .as_f64()
         .unwrap_or(0.0);
@@ -276,12 +277,11 @@ fn gpu_lost(
         ));
     }
     let notice = session
-        .execute(
+        .script(
             "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
              if (!n || n.closest('[hidden]')) return null;
              const r = n.getBoundingClientRect();
              return r.width > 0 && r.height > 0 ? n.innerText : null;",
-            vec![],
         )?
         .as_str()
         .map(str::to_string)
@@ -299,30 +299,21 @@ fn gpu_lost(
         |a| Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0),
     )?;
     let crash_shown = session
-        .execute(
-            "const c = document.getElementById('crash'); return !!c && !c.hidden;",
-            vec![],
-        )?
+        .script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?
         .as_bool()
         .unwrap_or(true);
     if crash_shown {
         return Err("the crash panel is shown".into());
     }
-    let errors: Vec<String> = session
-        .execute("return window.__e2eErrors || [];", vec![])?
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .map(str::to_string)
-        .collect();
+    let errors = session.script("return window.__e2eErrors || [];")?;
+    let errors = strings(&errors);
     if let Some(panic) = errors
         .iter()
         .find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign)))
     {
         return Err(format!("the console shows a panic: {panic}"));
     }
-    save(out_dir, "gpu-lost.png", &session.screenshot()?)?;
+    snap(&session, out_dir, "gpu-lost.png")?;
     Ok(format!(
         "epoch {} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {} now, {} growths, state {}; notice: {:?}; {} other console errors{}",
         before.num("epoch"),
@@ -343,12 +334,12 @@ fn mb(bytes: f64) -> f64 {
 }
 
 /// Memory as the page last wrote it: (wasm bytes, JS heap bytes, DOM nodes).
-fn memory(session: &Session) -> Result<(f64, f64, f64), String> {
+fn memory(session: &Session) -> Result<Memory, String> {
     // Let the page write its once-a-second figures after what just happened.
     thread::sleep(Duration::from_millis(1200));
-    let app: App = read_app(session)?.ok_or("no #app")?;
+    let app = app_now(session)?;
     let nodes = session
-        .execute("return document.getElementsByTagName('*').length;", vec![])?
+        .script("return document.getElementsByTagName('*').length;")?
         .as_f64()
         .unwrap_or(0.0);
     Ok((app.num("wasm-bytes"), app.num("js-heap"), nodes))
@@ -379,7 +370,7 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     let epoch = capped.num("epoch");
     thread::sleep(Duration::from_secs(8));
     let after = memory(session)?;
-    let app = read_app(session)?.ok_or("no #app")?;
+    let app = app_now(session)?;
     if app.num("epoch") <= epoch || !app.is("state", "running") {
         return Err(format!(
             "training stopped at the unit cap: {}",
@@ -388,56 +379,45 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     }
     // Growing to 256 units raises the working set once (the maps evaluate every unit over the
     // grid, and wasm memory never shrinks); after that, training on must not add to it.
-    let grew = |a: f64, b: f64| b - a;
-    if grew(at_cap.0, after.0) > 4e6 || grew(at_cap.1, after.1) > 16e6 || after.2 > at_cap.2 + 20.0
-    {
-        return Err(format!(
-            "memory grew while training on at the cap: wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
-            mb(at_cap.0),
-            mb(after.0),
-            mb(at_cap.1),
-            mb(after.1),
-            at_cap.2,
-            after.2
-        ));
-    }
+    flat(at_cap, after, "memory grew while training on at the cap")?;
 
     // 100 resets, a frame or two apart.
     let resets_before = memory(session)?;
     for _ in 0..100 {
-        session.execute("document.getElementById('reset').click();", vec![])?;
+        session.script("document.getElementById('reset').click();")?;
         thread::sleep(Duration::from_millis(40));
     }
     let resets_after = memory(session)?;
-    if grew(resets_before.0, resets_after.0) > 4e6
-        || grew(resets_before.1, resets_after.1) > 16e6
-        || resets_after.2 > resets_before.2 + 20.0
-    {
-        return Err(format!(
-            "100 resets left memory behind: wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
-            mb(resets_before.0),
-            mb(resets_after.0),
-            mb(resets_before.1),
-            mb(resets_after.1),
-            resets_before.2,
-            resets_after.2
-        ));
-    }
+    flat(resets_before, resets_after, "100 resets left memory behind")?;
     Ok(format!(
-        "255 growths of each run in {growing:.0} s (wasm {:.1} MB at 20 growths, {:.1} MB at the cap); training on 8 s: wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}; 100 resets: wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
+        "255 growths of each run in {growing:.0} s (wasm {:.1} MB at 20 growths, {:.1} MB at the cap); training on 8 s: {}; 100 resets: {}",
         mb(before.0),
         mb(at_cap.0),
-        mb(at_cap.0),
-        mb(after.0),
-        mb(at_cap.1),
-        mb(after.1),
-        at_cap.2,
-        after.2,
-        mb(resets_before.0),
-        mb(resets_after.0),
-        mb(resets_before.1),
-        mb(resets_after.1),
-        resets_before.2,
-        resets_after.2
+        memory_change(at_cap, after),
+        memory_change(resets_before, resets_after),
     ))
+}
+
+/// (wasm bytes, JS heap bytes, DOM nodes), as [`memory`] reads them.
+type Memory = (f64, f64, f64);
+
+/// An error (`what` and the figures) when memory grew from `before` to `after`: wasm by more
+/// than 4 MB, the JS heap by more than 16 MB or the DOM by more than 20 nodes.
+fn flat(before: Memory, after: Memory, what: &str) -> Result<(), String> {
+    if after.0 - before.0 > 4e6 || after.1 - before.1 > 16e6 || after.2 > before.2 + 20.0 {
+        return Err(format!("{what}: {}", memory_change(before, after)));
+    }
+    Ok(())
+}
+
+fn memory_change(before: Memory, after: Memory) -> String {
+    format!(
+        "wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
+        mb(before.0),
+        mb(after.0),
+        mb(before.1),
+        mb(after.1),
+        before.2,
+        after.2
+    )
 }

@@ -23,6 +23,49 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(180);
 /// How often waits poll.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// Calls `probe` every [`POLL`] until it gives `Ok(Ok(value))`. `Ok(Err(why))` polls on and is
+/// the error once `timeout` has passed; an `Err` fails at once.
+pub(super) fn poll<T>(
+    timeout: Duration,
+    probe: impl FnMut() -> Result<Result<T, String>, String>,
+) -> Result<T, String> {
+    poll_every(POLL, timeout, probe)
+}
+
+/// [`poll`], every `interval`.
+pub(super) fn poll_every<T>(
+    interval: Duration,
+    timeout: Duration,
+    mut probe: impl FnMut() -> Result<Result<T, String>, String>,
+) -> Result<T, String> {
+    let started = Instant::now();
+    loop {
+        match probe()? {
+            Ok(value) => return Ok(value),
+            Err(why) if started.elapsed() > timeout => return Err(why),
+            Err(_) => thread::sleep(interval),
+        }
+    }
+}
+
+/// Reads with `read` every [`POLL`] for `duration` and returns the last value; fails at once
+/// with the error `holds` gives for a value.
+pub(super) fn hold<T>(
+    duration: Duration,
+    mut read: impl FnMut() -> Result<T, String>,
+    holds: impl Fn(&T) -> Result<(), String>,
+) -> Result<T, String> {
+    let started = Instant::now();
+    loop {
+        let value = read()?;
+        holds(&value)?;
+        if started.elapsed() >= duration {
+            return Ok(value);
+        }
+        thread::sleep(POLL);
+    }
+}
+
 /// An HTTP client for a server on this machine: every exchange within `timeout`, any status an
 /// answer (WebDriver reports errors as JSON with a 4xx or 5xx).
 fn agent(timeout: Duration) -> Agent {
@@ -102,27 +145,24 @@ impl Driver {
             agent: agent(HTTP_TIMEOUT),
             child,
         };
-        let started = Instant::now();
-        let limit = Duration::from_secs(20);
         let status = format!("{}/status", driver.base);
-        loop {
-            if let Ok((200, body)) = http(&agent(POLL * 8), "GET", &status, None) {
-                let ready = json::parse(&body)
+        poll(Duration::from_secs(20), || {
+            let answer = http(&agent(POLL * 8), "GET", &status, None);
+            let ready = match answer {
+                Ok((200, body)) => json::parse(&body)
                     .ok()
-                    .and_then(|j| j.get("value")?.get("ready")?.as_bool());
-                if ready == Some(true) {
-                    return Ok(driver);
-                }
-            }
-            if started.elapsed() > limit {
-                return Err(format!(
-                    "chromedriver on port {port} was not ready within {} s (log: {})",
-                    limit.as_secs(),
+                    .and_then(|j| j.get("value")?.get("ready")?.as_bool()),
+                _ => None,
+            };
+            Ok(match ready {
+                Some(true) => Ok(()),
+                _ => Err(format!(
+                    "chromedriver on port {port} was not ready within 20 s (log: {})",
                     log.display()
-                ));
-            }
-            thread::sleep(POLL);
-        }
+                )),
+            })
+        })?;
+        Ok(driver)
     }
 
     /// One WebDriver command; returns the answer's `value`, or an error with WebDriver's error
@@ -245,6 +285,20 @@ impl Session<'_> {
     pub fn execute(&self, script: &str, args: Vec<Json>) -> Result<Json, String> {
         let body = json!({"script": script, "args": args});
         self.command("POST", "/execute/sync", Some(&body))
+    }
+
+    /// Runs `script` without arguments and returns its result.
+    pub fn script(&self, script: &str) -> Result<Json, String> {
+        self.execute(script, vec![])
+    }
+
+    /// Runs `script` without arguments; its result as text ("" when it is not text).
+    pub fn text(&self, script: &str) -> Result<String, String> {
+        Ok(self
+            .script(script)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver's `goog/cdp/execute`

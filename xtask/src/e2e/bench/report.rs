@@ -32,6 +32,25 @@ pub struct Sizes {
     pub js_gzip: Option<u64>,
 }
 
+impl Sizes {
+    /// The raw and gzip totals a file at `path` counts towards: those of `.wasm` or of `.js`;
+    /// none for any other file.
+    pub fn totals(&mut self, path: &str) -> Option<(&mut Option<u64>, &mut Option<u64>)> {
+        if path.ends_with(".wasm") {
+            Some((&mut self.wasm_raw, &mut self.wasm_gzip))
+        } else if path.ends_with(".js") {
+            Some((&mut self.js_raw, &mut self.js_gzip))
+        } else {
+            None
+        }
+    }
+}
+
+/// Adds `n` to a total that may not have started yet.
+pub fn add(total: &mut Option<u64>, n: u64) {
+    *total = Some(total.unwrap_or(0) + n);
+}
+
 /// Frame-time statistics over the measured window, in milliseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frames {

@@ -3,34 +3,25 @@
 //! both (captions, Play, Grow, Pause, Step, data set, Reset, out of view, export and import).
 
 use super::*;
+use crate::e2e::json::strings;
 
 /// Both embedded playgrounds' `#app` attributes at one moment (the iframes are on the page's
 /// origin).
 fn frames(session: &Session) -> Result<(App, App), String> {
-    let value = script(
-        session,
-        "const read = (id) => {
+    let value = session.script(&format!(
+        "{DATA_OF}
+         const read = (id) => {{
            const f = document.getElementById(id);
            const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-           const out = {};
-           if (app) for (const a of app.attributes)
-             if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
-           return out;
-         };
-         return [read('a'), read('b')];",
-    )?;
-    let app = |v: Option<&Json>| {
-        App(v
-            .and_then(Json::as_object)
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default())
-    };
-    let list = value.as_array().ok_or("the course page has no iframes")?;
-    Ok((app(list.first()), app(list.get(1))))
+           return app ? dataOf(app) : {{}};
+         }};
+         return [read('a'), read('b')];"
+    ))?;
+    let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
+    match value.is_array() {
+        true => Ok((app(0), app(1))),
+        false => Err("the course page has no iframes".to_string()),
+    }
 }
 
 /// Polls both playgrounds (and the course page, which must report no refused command) until
@@ -40,25 +31,21 @@ fn wait_frames(
     what: &str,
     mut done: impl FnMut(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
-    let started = Instant::now();
-    loop {
+    poll(WAIT, || {
         let c = course(session)?;
         if c.num("errors") > 0.0 {
             return Err(format!("a playground refused a command: {}", c.summary()));
         }
         let (a, b) = frames(session)?;
-        if done(&a, &b) {
-            return Ok((a, b));
-        }
-        if started.elapsed() > WAIT {
-            return Err(format!(
+        Ok(match done(&a, &b) {
+            true => Ok((a, b)),
+            false => Err(format!(
                 "timed out waiting for {what}; left: {}; right: {}",
                 a.summary(),
                 b.summary()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        })
+    })
 }
 
 /// Checks that both playgrounds stay as `same` says for a second and a quarter (a paused page's
@@ -68,29 +55,25 @@ fn hold_frames(
     what: &str,
     same: impl Fn(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
-    let started = Instant::now();
-    loop {
-        let (a, b) = frames(session)?;
-        if !same(&a, &b) {
-            return Err(format!(
+    hold(
+        Duration::from_millis(1250),
+        || frames(session),
+        |(a, b)| match same(a, b) {
+            true => Ok(()),
+            false => Err(format!(
                 "{what} did not hold: left {}; right {}",
                 a.summary(),
                 b.summary()
-            ));
-        }
-        if started.elapsed() > Duration::from_millis(1250) {
-            return Ok((a, b));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        },
+    )
 }
 
 /// The course page's caption under iframe `frame`.
 fn caption(session: &Session, frame: &str) -> Result<String, String> {
-    text(
-        session,
-        &format!("return document.getElementById('status-{frame}').textContent;"),
-    )
+    session.text(&format!(
+        "return document.getElementById('status-{frame}').textContent;"
+    ))
 }
 
 /// Waits until both captions contain every piece `parts` gives for them.
@@ -99,51 +82,37 @@ fn captions_say(
     what: &str,
     parts: impl Fn(&str) -> Vec<String>,
 ) -> Result<(String, String), String> {
-    let started = Instant::now();
-    loop {
+    poll(WAIT, || {
         let (a, b) = (caption(session, "a")?, caption(session, "b")?);
         let says = |frame: &str, c: &str| parts(frame).iter().all(|p| c.contains(p.as_str()));
-        if says("a", &a) && says("b", &b) {
-            return Ok((a, b));
-        }
-        if started.elapsed() > WAIT {
-            return Err(format!(
+        Ok(match says("a", &a) && says("b", &b) {
+            true => Ok((a, b)),
+            false => Err(format!(
                 "the captions do not say {what} ({:?} / {:?}): {a:?} / {b:?}",
                 parts("a"),
                 parts("b")
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        })
+    })
 }
 
 /// A control's value inside iframe `frame`.
 fn frame_control(session: &Session, frame: &str, id: &str) -> Result<String, String> {
-    Ok(session
-        .execute(
-            "const f = document.getElementById(arguments[0]);
-             const e = f && f.contentDocument && f.contentDocument.getElementById(arguments[1]);
-             return e ? String(e.value) : '';",
-            vec![frame.into(), id.into()],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
+    let value = session.execute(
+        "const f = document.getElementById(arguments[0]);
+         const e = f && f.contentDocument && f.contentDocument.getElementById(arguments[1]);
+         return e ? String(e.value) : '';",
+        vec![frame.into(), id.into()],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
 /// The course page's log, oldest first.
 fn log_lines(session: &Session) -> Result<Vec<String>, String> {
-    Ok(script(
-        session,
+    let lines = session.script(
         "return [...document.querySelectorAll('#log li')].map((li) => li.textContent).reverse();",
-    )?
-    .as_array()
-    .map(|l| {
-        l.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    })
-    .unwrap_or_default())
+    )?;
+    Ok(strings(&lines).into_iter().map(str::to_string).collect())
 }
 
 /// A growth as the log words it: `(frame, run, before, after)`, `after` `None` for a growth
@@ -407,8 +376,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // A growth that added nothing, as a playground reports one (the right one's split-only
     // Firefly does on xor once trained, which no fixed number of clicks reaches): the log says
     // it found nothing, not that it grew.
-    script(
-        session,
+    session.script(
         "const b = document.getElementById('b').contentWindow;
          const growth = { architecture_before: '2-1-2', architecture_after: '2-1-2' };
          window.dispatchEvent(new MessageEvent('message', {
@@ -455,17 +423,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     wait_frames(session, "both training again", |a, b| {
         a.num("epoch") >= 2.0 && b.num("epoch") >= 2.0
     })?;
-    script(
-        session,
-        "document.getElementById('a').style.marginTop = '6000px';",
-    )?;
-    let hidden = Instant::now();
-    while frame_attr(session, "a", "data-visible")? != "0" {
-        if hidden.elapsed() > Duration::from_secs(10) {
-            return Err("iframe a never noticed it was out of view".into());
-        }
-        thread::sleep(POLL);
-    }
+    scroll_away(session, "a")?;
     let parked = frame_attr(session, "a", "data-epoch")?;
     thread::sleep(Duration::from_millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
@@ -474,17 +432,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             "out of view, iframe a trained on: epoch {parked} → {still}"
         ));
     }
-    script(
-        session,
-        "document.getElementById('a').style.marginTop = '0';",
-    )?;
-    let back = Instant::now();
-    while frame_attr(session, "a", "data-epoch")? == still {
-        if back.elapsed() > Duration::from_secs(20) {
-            return Err("back in view, iframe a did not resume".into());
-        }
-        thread::sleep(POLL);
-    }
+    scroll_back(session, "a", "data-epoch", &still)?;
     said.push("out of view: held, then resumed".into());
 
     // Show the left run on the right: the same epoch and loss, paused, and the caption says
@@ -497,8 +445,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         c.get("exported-epoch").unwrap_or_default().to_string(),
         c.get("exported-loss").unwrap_or_default().to_string(),
     );
-    let shown_at = Instant::now();
-    loop {
+    poll(Duration::from_secs(20), || {
         let (e, l, s) = (
             frame_attr(session, "b", "data-epoch")?,
             frame_attr(session, "b", "data-loss")?,
@@ -509,16 +456,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             (Ok(a), Ok(b)) => a == b as f32,
             _ => false,
         };
-        if e == epoch && same_loss && s == "paused" {
-            break;
-        }
-        if shown_at.elapsed() > Duration::from_secs(20) {
-            return Err(format!(
+        Ok((e == epoch && same_loss && s == "paused")
+            .then_some(())
+            .ok_or(format!(
                 "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )))
+    })?;
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
     if a_link != b_link {
@@ -547,8 +490,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 /// iframe and run as its growths since its last start, counted from the end of the log), each
 /// worded as what it did; returns the growth lines.
 fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> {
-    let started = Instant::now();
-    loop {
+    poll(Duration::from_secs(10), || {
         let logged = logged_growths(&log_lines(session)?)?;
         let count = |frame: &str, run: &str| {
             logged.iter().filter(|g| g.0 == frame && g.1 == run).count() as f64
@@ -557,16 +499,13 @@ fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> 
             count(f, "main") >= app.num("growths")
                 && count(f, "baseline") >= app.num("baseline-growths")
         });
-        if heard {
-            return Ok(logged);
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err(format!(
+        Ok(match heard {
+            true => Ok(logged),
+            false => Err(format!(
                 "the log did not list every growth: {logged:?}; left {}; right {}",
                 a.summary(),
                 b.summary()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        })
+    })
 }

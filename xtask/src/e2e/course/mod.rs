@@ -6,14 +6,15 @@
 //! exported run in the other.
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod example;
 
 use super::Report;
-use super::checks::{App, open, read_app, wait_for};
-use super::json::Json;
-use super::webdriver::{POLL, Session};
+use super::checks::{App, DATA_OF, open, read_app, wait_for};
+use super::json::{Json, items};
+use super::page::choose;
+use super::webdriver::{Session, hold, poll};
 
 /// How long a course-page state may take to appear.
 const WAIT: Duration = Duration::from_secs(60);
@@ -55,23 +56,19 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
             "document.getElementById('a').src = arguments[0];",
             vec![format!("{base}index.html#seeds=1&autoplay=0&backend=cpu{extra}").into()],
         )?;
-        let started = Instant::now();
-        loop {
-            if inside(session, "#a").is_ok_and(|a| a.is("state", "paused")) {
-                return Ok(());
-            }
-            if started.elapsed() > WAIT {
-                return Err("the cross-origin iframe did not start".into());
-            }
-            thread::sleep(POLL);
-        }
+        poll(WAIT, || {
+            let paused = inside(session, "#a").is_ok_and(|a| a.is("state", "paused"));
+            Ok(paused
+                .then_some(())
+                .ok_or("the cross-origin iframe did not start".into()))
+        })
     };
     let post = "const w = document.getElementById('a').contentWindow;
                 w.postMessage({type: 'set', settings: {dataset: 'xor'}}, '*');
                 w.postMessage({type: 'play'}, '*');";
     // Not allowed: both commands are dropped.
     embed("")?;
-    script(session, post)?;
+    session.script(post)?;
     thread::sleep(Duration::from_millis(1500));
     let ignored = inside(session, "#a")?;
     if !ignored.is("state", "paused")
@@ -87,29 +84,26 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     }
     // Allowed by the link: obeyed.
     embed(&format!("&allow-origin={host_origin}"))?;
-    script(session, post)?;
-    let started = Instant::now();
-    loop {
+    session.script(post)?;
+    let app = poll(WAIT, || {
         let app = inside(session, "#a")?;
-        if app.is("state", "running")
+        let obeyed = app.is("state", "running")
             && app.num("epoch") > 0.0
             && app
                 .get("settings")
-                .is_some_and(|s| s.contains("dataset=xor"))
-        {
-            return Ok(format!(
-                "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
-                app.num("epoch")
-            ));
-        }
-        if started.elapsed() > WAIT {
-            return Err(format!(
+                .is_some_and(|s| s.contains("dataset=xor"));
+        Ok(match obeyed {
+            true => Ok(app),
+            false => Err(format!(
                 "with allow-origin the commands were not obeyed: {}",
                 app.summary()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        })
+    })?;
+    Ok(format!(
+        "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
+        app.num("epoch")
+    ))
 }
 
 /// One task's accuracies from `data-cl` (`task:firefly:fine-tune,…`; a task named by a class
@@ -146,20 +140,13 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
             "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
         ));
     }
-    let strip = text(
-        session,
-        "return document.getElementById('task-strip').innerText;",
-    )?;
+    let strip = session.text("return document.getElementById('task-strip').innerText;")?;
     if strip.matches('✓').count() != 3 {
         return Err(format!(
             "the task strip does not show three tasks done: {strip:?}"
         ));
     }
-    session.execute(
-        "const e = document.getElementById('mode'); e.value = 'grow';
-         e.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![],
-    )?;
+    choose(session, "mode", "grow")?;
     let back = wait_for(session, "growth mode again", WAIT, |a| {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
     })?;
@@ -171,34 +158,24 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
     ))
 }
 
-/// The events the test page has heard from the playgrounds (`window.clEvents`), as JSON.
-fn continual_events(session: &Session) -> Result<Vec<Json>, String> {
-    Ok(script(session, "return window.clEvents || [];")?
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
-}
-
-/// Waits for an event from iframe `frame` that `done` accepts.
+/// Waits for an event from iframe `frame` (in `window.clEvents`, the events the test page has
+/// heard from the playgrounds) whose fields have the values `fields` names.
 fn continual_event(
     session: &Session,
     what: &str,
     frame: &str,
-    done: impl Fn(&Json) -> bool,
+    fields: &[(&str, &str)],
 ) -> Result<Json, String> {
-    let started = Instant::now();
-    loop {
-        if let Some(e) = continual_events(session)?
-            .into_iter()
-            .find(|e| e.get("frame").and_then(Json::as_str) == Some(frame) && done(e))
-        {
-            return Ok(e);
-        }
-        if started.elapsed() > WAIT {
-            return Err(format!("timed out waiting for {what} from iframe {frame}"));
-        }
-        thread::sleep(POLL);
-    }
+    poll(WAIT, || {
+        let events = session.script("return window.clEvents || [];")?;
+        let found = items(&events).iter().find(|e| {
+            let is = |k: &str, v: &str| e.get(k).and_then(Json::as_str) == Some(v);
+            is("frame", frame) && fields.iter().all(|(k, v)| is(k, v))
+        });
+        Ok(found
+            .cloned()
+            .ok_or(format!("timed out waiting for {what} from iframe {frame}")))
+    })
 }
 
 /// The continual mode in a course page: iframe a learns circle → xor and is paused, asked for
@@ -208,9 +185,7 @@ fn continual_event(
 fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}course.html"))?;
     wait_course(session, "two ready events", |c| Ok(c.num("ready") >= 2.0))?;
-    script(
-        session,
-        "window.clEvents = [];
+    session.script("window.clEvents = [];
          window.addEventListener('message', (e) => {
            const d = e.data; if (!d || typeof d.type !== 'string') return;
            const frame = ['a', 'b'].find((n) => document.getElementById(n).contentWindow === e.source);
@@ -226,34 +201,23 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
            'index.html?continual#mode=continual&sequence=xor,circle&seed=7&embed=1&autoplay=0&backend=cpu';",
     )?;
     for frame in ["a", "b"] {
-        continual_event(session, "a ready event", frame, |e| {
-            e.get("type").and_then(Json::as_str) == Some("ready")
-        })?;
+        continual_event(session, "a ready event", frame, &[("type", "ready")])?;
     }
     let post = |frame: &str, message: &str| {
-        script(
-            session,
-            &format!(
+        session.script(&format!(
                 "document.getElementById('{frame}').contentWindow.postMessage({message}, location.origin);"
             ),
         )
     };
-    let started = Instant::now();
-    while frame_attr(session, "a", "data-tasks-done")?
-        .parse::<f64>()
-        .unwrap_or(0.0)
-        < 1.0
-    {
-        if started.elapsed() > WAIT {
-            return Err("iframe a did not learn its first task".into());
-        }
-        thread::sleep(POLL);
-    }
-    post("a", "{type: 'pause'}")?;
-    continual_event(session, "a progress event, paused", "a", |e| {
-        e.get("type").and_then(Json::as_str) == Some("progress")
-            && e.get("state").and_then(Json::as_str) == Some("paused")
+    poll(WAIT, || {
+        let done = frame_attr(session, "a", "data-tasks-done")?;
+        Ok((done.parse::<f64>().unwrap_or(0.0) >= 1.0)
+            .then_some(())
+            .ok_or("iframe a did not learn its first task".into()))
     })?;
+    post("a", "{type: 'pause'}")?;
+    let paused = [("type", "progress"), ("state", "paused")];
+    continual_event(session, "a progress event, paused", "a", &paused)?;
     if frame_attr(session, "a", "data-state")? != "paused" {
         return Err("iframe a did not pause".into());
     }
@@ -263,33 +227,17 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
         return Err("paused, iframe a trained on".into());
     }
     post("a", "{type: 'grow'}")?;
-    let refused = continual_event(session, "an error event for grow", "a", |e| {
-        e.get("type").and_then(Json::as_str) == Some("error")
-            && e.get("command").and_then(Json::as_str) == Some("grow")
-    })?;
+    let refused = [("type", "error"), ("command", "grow")];
+    let refused = continual_event(session, "an error event for grow", "a", &refused)?;
     post("a", "{type: 'export'}")?;
-    continual_event(session, "an export event", "a", |e| {
-        e.get("type").and_then(Json::as_str) == Some("export")
-            && e.get("mode").and_then(Json::as_str) == Some("continual")
-    })?;
+    let exported = [("type", "export"), ("mode", "continual")];
+    continual_event(session, "an export event", "a", &exported)?;
     // Scrolled out of view and told to play, b (opened paused) does not train; back in view,
     // it does (as in growth mode).
-    script(
-        session,
-        "document.getElementById('b').style.marginTop = '6000px';",
-    )?;
-    let hidden = Instant::now();
-    while frame_attr(session, "b", "data-visible")? != "0" {
-        if hidden.elapsed() > Duration::from_secs(10) {
-            return Err("iframe b never noticed it was out of view".into());
-        }
-        thread::sleep(POLL);
-    }
+    scroll_away(session, "b")?;
     post("b", "{type: 'play'}")?;
-    continual_event(session, "b playing out of view", "b", |e| {
-        e.get("type").and_then(Json::as_str) == Some("progress")
-            && e.get("state").and_then(Json::as_str) == Some("running")
-    })?;
+    let playing = [("type", "progress"), ("state", "running")];
+    continual_event(session, "b playing out of view", "b", &playing)?;
     let parked = frame_attr(session, "b", "data-loss")?;
     thread::sleep(Duration::from_millis(1200));
     let still = frame_attr(session, "b", "data-loss")?;
@@ -298,27 +246,14 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
             "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
         ));
     }
-    script(
-        session,
-        "document.getElementById('b').style.marginTop = '0';",
-    )?;
-    let back = Instant::now();
-    while frame_attr(session, "b", "data-loss")? == still {
-        if back.elapsed() > Duration::from_secs(20) {
-            return Err("back in view, iframe b did not train".into());
-        }
-        thread::sleep(POLL);
-    }
-    script(
-        session,
-        "document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
+    scroll_back(session, "b", "data-loss", &still)?;
+    session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
     let (link, task) = (
         frame_attr(session, "a", "data-settings")?,
         frame_attr(session, "a", "data-task")?,
     );
-    let shown = Instant::now();
-    loop {
+    poll(Duration::from_secs(20), || {
         let (b_link, b_task, b_cl, b_state) = (
             frame_attr(session, "b", "data-settings")?,
             frame_attr(session, "b", "data-task")?,
@@ -335,20 +270,14 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
                 .map(str::to_string)
                 .collect()
         };
-        if run_keys(&b_link) == run_keys(&link)
+        let shown = run_keys(&b_link) == run_keys(&link)
             && b_task == task
             && b_cl == cl
-            && b_state == "paused"
-        {
-            break;
-        }
-        if shown.elapsed() > Duration::from_secs(20) {
-            return Err(format!(
-                "iframe b shows {b_link}, task {b_task}, {b_cl}, {b_state}; the export was {link}, task {task}, {cl}"
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            && b_state == "paused";
+        Ok(shown.then_some(()).ok_or(format!(
+            "iframe b shows {b_link}, task {b_task}, {b_cl}, {b_state}; the export was {link}, task {task}, {cl}"
+        )))
+    })?;
     Ok(format!(
         "in a course page: paused by a message, grow refused ({}), exported at task {task} ({cl}) and imported into the other iframe",
         refused
@@ -372,23 +301,19 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         WAIT,
         |a| Ok(a.num("growths") >= 2.0),
     )?;
-    let policy = text(
-        session,
+    let policy = session.text(
         "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
          return m ? m.content : '';",
     )?;
     if policy != "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'" {
         return Err(format!("the page's policy is {policy:?}"));
     }
-    let inline = script(
-        session,
-        "return document.querySelectorAll('script:not([src])').length;",
-    )?;
+    let inline = session.script("return document.querySelectorAll('script:not([src])').length;")?;
     if inline.as_f64() != Some(0.0) {
         return Err(format!("{inline:?} inline scripts in the page"));
     }
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
-    script(session, "document.getElementById('share').click();")?;
+    session.script("document.getElementById('share').click();")?;
     let link = text_when(
         session,
         "return document.getElementById('share-link').value;",
@@ -397,7 +322,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     if link.is_empty() {
         return Err("the Share dialog wrote no link".into());
     }
-    script(session, "document.getElementById('share-close').click();")?;
+    session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
     let violations = app.num("csp-violations");
     if violations > 0.0 {
@@ -407,8 +332,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         ));
     }
     // Nothing stored that nobody asked for: no cookie, web storage, database, cache or worker.
-    let stored = text(
-        session,
+    let stored = session.text(
         "return (async () => {
            const idb = indexedDB.databases ? (await indexedDB.databases()).length : 0;
            const cached = self.caches ? (await caches.keys()).length : 0;
@@ -429,28 +353,41 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     ))
 }
 
-fn script(session: &Session, js: &str) -> Result<Json, String> {
-    session.execute(js, vec![])
-}
-
-fn text(session: &Session, js: &str) -> Result<String, String> {
-    Ok(script(session, js)?
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
 /// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
-/// click on its next frame).
+/// click on its next frame); returns the text then.
 fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
-    let started = Instant::now();
-    loop {
-        let value = text(session, js)?;
-        if done(&value) || started.elapsed() > Duration::from_secs(10) {
-            return Ok(value);
-        }
-        thread::sleep(POLL);
-    }
+    poll(Duration::from_secs(10), || {
+        let value = session.text(js)?;
+        Ok(if done(&value) { Ok(value) } else { Err(value) })
+    })
+    .or_else(|_| session.text(js))
+}
+
+/// Scrolls iframe `frame` out of view and waits (≤ 10 s) until it notices.
+fn scroll_away(session: &Session, frame: &str) -> Result<(), String> {
+    session.script(&format!(
+        "document.getElementById('{frame}').style.marginTop = '6000px';"
+    ))?;
+    poll(Duration::from_secs(10), || {
+        let hidden = frame_attr(session, frame, "data-visible")? == "0";
+        Ok(hidden
+            .then_some(())
+            .ok_or(format!("iframe {frame} never noticed it was out of view")))
+    })
+}
+
+/// Scrolls iframe `frame` back into view and waits (≤ 20 s) until its `attr` is no longer
+/// `still` (it trains again).
+fn scroll_back(session: &Session, frame: &str, attr: &str, still: &str) -> Result<(), String> {
+    session.script(&format!(
+        "document.getElementById('{frame}').style.marginTop = '0';"
+    ))?;
+    poll(Duration::from_secs(20), || {
+        let moved = frame_attr(session, frame, attr)? != still;
+        Ok(moved
+            .then_some(())
+            .ok_or(format!("back in view, iframe {frame} did not train on")))
+    })
 }
 
 /// Whether the element with this id is laid out (not hidden by itself or an ancestor).
@@ -487,14 +424,11 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
             return Err(format!("#{id} is hidden though the link does not hide it"));
         }
     }
-    let preset = text(session, "return document.getElementById('preset').value;")?;
+    let preset = session.text("return document.getElementById('preset').value;")?;
     if preset != "lone-unit-split" {
         return Err(format!("the Experiment list shows {preset:?}"));
     }
-    let look = text(
-        session,
-        "return document.getElementById('look-for').innerText;",
-    )?;
+    let look = session.text("return document.getElementById('look-for').innerText;")?;
     if !look.starts_with("Both networks start from one unit") {
         return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
     }
@@ -510,19 +444,13 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     if !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1") {
         return Err(format!("the Share link lost the experiment: {link}"));
     }
-    script(
-        session,
-        "const e = document.getElementById('share-embed'); e.click();",
-    )?;
+    session.script("const e = document.getElementById('share-embed'); e.click();")?;
     let link = text_when(
         session,
         "return document.getElementById('share-link').value;",
         |l| l.contains("embed=1"),
     )?;
-    let snippet = text(
-        session,
-        "return document.getElementById('share-iframe').value;",
-    )?;
+    let snippet = session.text("return document.getElementById('share-iframe').value;")?;
     if !link.contains("embed=1")
         || !snippet.contains("&amp;embed=1")
         || !snippet.starts_with("<iframe")
@@ -537,10 +465,8 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
         Ok(a.is("state", "paused"))
     })?;
     let got = again.get("settings").unwrap_or_default();
-    let embedded = script(
-        session,
-        "return document.getElementById('app').classList.contains('embed');",
-    )?;
+    let embedded =
+        session.script("return document.getElementById('app').classList.contains('embed');")?;
     if embedded.as_bool() != Some(true) {
         return Err("the shared link did not open the compact layout".into());
     }
@@ -600,11 +526,7 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
     wait_for(session, "running", WAIT, |a| Ok(a.is("state", "running")))?;
-    session.execute(
-        "const e = document.getElementById('preset'); e.value = 'firefly-vs-exact';
-         e.dispatchEvent(new Event('change', { bubbles: true }));",
-        vec![],
-    )?;
+    choose(session, "preset", "firefly-vs-exact")?;
     let first = wait_for(
         session,
         "a first growth after choosing the preset",
@@ -619,7 +541,7 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     if decision.is_empty() {
         return Err("no data-first-growth after a growth".into());
     }
-    let hash = text(session, "return location.hash;")?;
+    let hash = session.text("return location.hash;")?;
     open(session, &format!("{base}index.html{hash}"))?;
     let again = wait_for(session, "a first growth from the link", WAIT, |a| {
         Ok(a.num("growths") >= 1.0)
@@ -635,54 +557,42 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
 
 /// The course page's data attributes.
 fn course(session: &Session) -> Result<App, String> {
-    let value = script(
-        session,
-        "const c = document.getElementById('course'); if (!c) return null;
-         const out = {}; for (const a of c.attributes) if (a.name.startsWith('data-')) out[a.name.slice(5)] = a.value;
-         return out;",
-    )?;
-    Ok(App(value
-        .as_object()
-        .ok_or("no <main id=\"course\"> on the page")?
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect()))
+    let value = session.script(&format!(
+        "{DATA_OF}
+         const c = document.getElementById('course');
+         return c ? dataOf(c) : null;"
+    ))?;
+    App::from_json(&value).ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
 }
 
 /// An embedded playground's `#app` attribute.
 fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
-    Ok(session
-        .execute(
-            "const f = document.getElementById(arguments[0]);
-             const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-             return app ? (app.getAttribute(arguments[1]) || '') : '';",
-            vec![frame.into(), name.into()],
-        )?
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
+    let value = session.execute(
+        "const f = document.getElementById(arguments[0]);
+         const app = f && f.contentDocument && f.contentDocument.getElementById('app');
+         return app ? (app.getAttribute(arguments[1]) || '') : '';",
+        vec![frame.into(), name.into()],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
+/// Polls the course page (which must report no refused command) until `done` holds.
 fn wait_course(
     session: &Session,
     what: &str,
     mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
-    let started = Instant::now();
-    loop {
+    poll(WAIT, || {
         let app = course(session)?;
         if app.num("errors") > 0.0 {
             return Err(format!("a playground refused a command: {}", app.summary()));
         }
-        if done(&app)? {
-            return Ok(app);
-        }
-        if started.elapsed() > WAIT {
-            return Err(format!(
+        Ok(match done(&app)? {
+            true => Ok(app),
+            false => Err(format!(
                 "timed out waiting for {what}; last seen: {}",
                 app.summary()
-            ));
-        }
-        thread::sleep(POLL);
-    }
+            )),
+        })
+    })
 }
