@@ -14,12 +14,7 @@
 use crate::config::Regularization;
 use crate::data::Task;
 use crate::model::{Activation, BlockKind, Mlp, n_outputs};
-use crate::optim::OptimizerKind;
-
-const BETA1: f32 = 0.9;
-const BETA2: f32 = 0.999;
-const EPSILON: f32 = 1e-8;
-const MOMENTUM: f32 = 0.9;
+use crate::optim::{OptimizerKind, SliceOptimizer};
 
 /// Every parameter of a network as a mutable slice, in [`Mlp::param_matrices`] order.
 pub fn params_mut(mlp: &mut Mlp) -> Vec<&mut [f32]> {
@@ -552,13 +547,12 @@ fn accumulate(
     total
 }
 
-/// Optimiser state for the fused step: moments shaped like the network.
+/// Optimiser state for the fused step: the [`SliceOptimizer`] with moments shaped like the
+/// network.
 #[derive(Clone, Debug)]
 pub struct FusedOptimizer {
-    /// Update rule.
-    pub kind: OptimizerKind,
-    /// Steps taken since the state was created.
-    pub steps: u32,
+    /// Update rule and steps taken.
+    pub rule: SliceOptimizer,
     /// First moments (or SGD velocity); `None` before the first step.
     pub first: Option<Mlp>,
     /// Second moments (Adam).
@@ -569,55 +563,30 @@ impl FusedOptimizer {
     /// Fresh state.
     pub fn new(kind: OptimizerKind) -> Self {
         FusedOptimizer {
-            kind,
-            steps: 0,
+            rule: SliceOptimizer::new(kind),
             first: None,
             second: None,
         }
     }
 
-    /// Applies one update with the gradients `grads` (same shape as `mlp`), exactly as
+    /// Applies one update with the gradients `grads` (same shape as `mlp`), as
     /// [`crate::optim::Optimizer::step`] does.
     pub fn step(&mut self, learning_rate: f32, mlp: &mut Mlp, grads: &Mlp) {
-        self.steps += 1;
-        let t = self.steps as i32;
-        let fresh = self.first.is_none();
-        let first = self.first.get_or_insert_with(|| zeros_like(mlp));
+        let step = self.rule.step(learning_rate);
         let grads = params(grads);
-        match self.kind {
-            OptimizerKind::Adam => {
-                let second = self.second.get_or_insert_with(|| zeros_like(mlp));
-                let (c1, c2) = (1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t));
-                for (((p, g), m), v) in params_mut(mlp)
-                    .into_iter()
-                    .zip(grads)
-                    .zip(params_mut(first))
-                    .zip(params_mut(second))
-                {
-                    for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
-                    {
-                        *m = *m * BETA1 + g * (1.0 - BETA1);
-                        *v = *v * BETA2 + g * g * (1.0 - BETA2);
-                        let m_hat = *m / c1;
-                        let v_hat = *v / c2;
-                        *p -= m_hat / (v_hat.sqrt() + EPSILON) * learning_rate;
-                    }
-                }
-            }
-            OptimizerKind::Sgd | OptimizerKind::Nesterov => {
-                let nesterov = self.kind == OptimizerKind::Nesterov;
-                for ((p, g), vel) in params_mut(mlp)
-                    .into_iter()
-                    .zip(grads)
-                    .zip(params_mut(first))
-                {
-                    for ((p, g), vel) in p.iter_mut().zip(g).zip(vel.iter_mut()) {
-                        *vel = if fresh { *g } else { *vel * MOMENTUM + g };
-                        let update = if nesterov { g + *vel * MOMENTUM } else { *vel };
-                        *p -= update * learning_rate;
-                    }
-                }
-            }
+        let first = self.first.get_or_insert_with(|| zeros_like(mlp));
+        let mut second = match self.rule.kind {
+            OptimizerKind::Adam => params_mut(self.second.get_or_insert_with(|| zeros_like(mlp))),
+            OptimizerKind::Sgd | OptimizerKind::Nesterov => Vec::new(),
+        };
+        second.resize_with(grads.len(), Default::default);
+        for (((p, g), m), v) in params_mut(mlp)
+            .into_iter()
+            .zip(grads)
+            .zip(params_mut(first))
+            .zip(second)
+        {
+            step.apply(p, g, m, v);
         }
     }
 }

@@ -54,6 +54,114 @@ const BETA2: f32 = 0.999;
 const EPSILON: f32 = 1e-8;
 const MOMENTUM: f32 = 0.9;
 
+/// The update rule over parameter slices in CPU memory: the one optimiser of the fused training
+/// step ([`crate::fused::FusedOptimizer`], moments shaped like the network) and of continual
+/// learning ([`FlatOptimizer`], one flat vector). burn's own `Adam` and `Sgd` with momentum
+/// (`burn::optim::Optimizer::step`) are its reference: a test takes both through the same
+/// gradients step by step, and another holds [`Optimizer`] (the tensor path) to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SliceOptimizer {
+    /// Update rule.
+    pub kind: OptimizerKind,
+    /// Steps taken since the state was created (Adam's bias correction).
+    pub steps: u32,
+}
+
+/// One step of a [`SliceOptimizer`], to apply to every parameter slice
+/// ([`SliceOptimizer::step`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SliceStep {
+    kind: OptimizerKind,
+    learning_rate: f32,
+    /// Adam's bias corrections, 1 − β₁ᵗ and 1 − β₂ᵗ.
+    corrections: (f32, f32),
+}
+
+impl SliceOptimizer {
+    /// Fresh state.
+    pub fn new(kind: OptimizerKind) -> Self {
+        SliceOptimizer { kind, steps: 0 }
+    }
+
+    /// Counts one step at `learning_rate`; apply the result to every parameter slice.
+    pub fn step(&mut self, learning_rate: f32) -> SliceStep {
+        self.steps += 1;
+        let t = self.steps as i32;
+        SliceStep {
+            kind: self.kind,
+            learning_rate,
+            corrections: (1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t)),
+        }
+    }
+}
+
+impl SliceStep {
+    /// Updates `params` with `grads`, keeping the first moments (SGD's velocity) in `first` and
+    /// Adam's second moments in `second` (not read for SGD; it may be empty then). All start
+    /// at zero.
+    pub fn apply(&self, params: &mut [f32], grads: &[f32], first: &mut [f32], second: &mut [f32]) {
+        let learning_rate = self.learning_rate;
+        match self.kind {
+            OptimizerKind::Adam => {
+                let (c1, c2) = self.corrections;
+                for (((p, g), m), v) in params.iter_mut().zip(grads).zip(first).zip(second) {
+                    *m = *m * BETA1 + g * (1.0 - BETA1);
+                    *v = *v * BETA2 + g * g * (1.0 - BETA2);
+                    *p -= (*m / c1) / ((*v / c2).sqrt() + EPSILON) * learning_rate;
+                }
+            }
+            OptimizerKind::Sgd | OptimizerKind::Nesterov => {
+                let nesterov = self.kind == OptimizerKind::Nesterov;
+                for ((p, g), v) in params.iter_mut().zip(grads).zip(first) {
+                    *v = *v * MOMENTUM + g;
+                    let update = if nesterov { g + *v * MOMENTUM } else { *v };
+                    *p -= update * learning_rate;
+                }
+            }
+        }
+    }
+}
+
+/// The [`SliceOptimizer`] over one flat parameter vector, with its moments (continual
+/// learning's optimiser). A vector of another length starts the state afresh.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlatOptimizer {
+    rule: SliceOptimizer,
+    first: Vec<f32>,
+    second: Vec<f32>,
+}
+
+impl Default for FlatOptimizer {
+    fn default() -> Self {
+        FlatOptimizer::new(OptimizerKind::Adam)
+    }
+}
+
+impl FlatOptimizer {
+    /// Fresh state for the rule `kind`.
+    pub fn new(kind: OptimizerKind) -> Self {
+        FlatOptimizer {
+            rule: SliceOptimizer::new(kind),
+            first: Vec::new(),
+            second: Vec::new(),
+        }
+    }
+
+    /// One update of `params` with `grads` at `learning_rate`.
+    pub fn step(&mut self, learning_rate: f32, params: &mut [f32], grads: &[f32]) {
+        if self.first.len() != params.len() {
+            *self = FlatOptimizer {
+                rule: SliceOptimizer::new(self.rule.kind),
+                first: vec![0.0; params.len()],
+                second: vec![0.0; params.len()],
+            };
+        }
+        self.rule
+            .step(learning_rate)
+            .apply(params, grads, &mut self.first, &mut self.second);
+    }
+}
+
 /// Optimiser state: first and second moments per parameter (SGD uses only the first, as its
 /// velocity) and the step count.
 #[derive(Clone, Debug)]

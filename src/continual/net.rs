@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::model::{Activation, Matrix, UnitId};
-use crate::optim::OptimizerKind;
 
 /// Where a unit came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -495,71 +494,5 @@ pub fn task_loss(
     Ok((total * f64::from(scale)) as f32)
 }
 
-/// The optimiser over one flat parameter vector: Adam (β₁ 0.9, β₂ 0.999, ε 1e-8,
-/// bias-corrected; the default) or SGD with momentum 0.9, plain or Nesterov, the same rules as
-/// [`crate::fused::FusedOptimizer`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct FlatOptimizer {
-    kind: OptimizerKind,
-    first: Vec<f32>,
-    second: Vec<f32>,
-    steps: i32,
-}
-
-impl Default for FlatOptimizer {
-    fn default() -> Self {
-        FlatOptimizer::new(OptimizerKind::Adam)
-    }
-}
-
-impl FlatOptimizer {
-    /// Fresh state for the rule `kind`.
-    pub fn new(kind: OptimizerKind) -> Self {
-        FlatOptimizer {
-            kind,
-            first: Vec::new(),
-            second: Vec::new(),
-            steps: 0,
-        }
-    }
-
-    /// One update of `params` with `grads` at `learning_rate`.
-    pub fn step(&mut self, learning_rate: f32, params: &mut [f32], grads: &[f32]) {
-        const BETA1: f32 = 0.9;
-        const BETA2: f32 = 0.999;
-        const EPSILON: f32 = 1e-8;
-        const MOMENTUM: f32 = 0.9;
-        if self.first.len() != params.len() {
-            *self = FlatOptimizer {
-                kind: self.kind,
-                first: vec![0.0; params.len()],
-                second: vec![0.0; params.len()],
-                steps: 0,
-            };
-        }
-        self.steps += 1;
-        match self.kind {
-            OptimizerKind::Adam => {
-                let (c1, c2) = (1.0 - BETA1.powi(self.steps), 1.0 - BETA2.powi(self.steps));
-                for (((p, g), m), v) in params
-                    .iter_mut()
-                    .zip(grads)
-                    .zip(&mut self.first)
-                    .zip(&mut self.second)
-                {
-                    *m = *m * BETA1 + g * (1.0 - BETA1);
-                    *v = *v * BETA2 + g * g * (1.0 - BETA2);
-                    *p -= (*m / c1) / ((*v / c2).sqrt() + EPSILON) * learning_rate;
-                }
-            }
-            OptimizerKind::Sgd | OptimizerKind::Nesterov => {
-                let nesterov = self.kind == OptimizerKind::Nesterov;
-                for ((p, g), v) in params.iter_mut().zip(grads).zip(&mut self.first) {
-                    *v = *v * MOMENTUM + g;
-                    let update = if nesterov { g + *v * MOMENTUM } else { *v };
-                    *p -= update * learning_rate;
-                }
-            }
-        }
-    }
-}
+/// Continual learning's optimiser: the one over parameter slices, on one flat vector.
+pub use crate::optim::FlatOptimizer;

@@ -119,8 +119,7 @@ impl Session {
             fused.optimizer = match self.config.train.on_growth {
                 OnGrowth::Reset => FusedOptimizer::new(self.config.train.optimizer),
                 OnGrowth::Carry => FusedOptimizer {
-                    kind: fused.optimizer.kind,
-                    steps: fused.optimizer.steps,
+                    rule: fused.optimizer.rule,
                     first: carry(&fused.optimizer.first)?,
                     second: carry(&fused.optimizer.second)?,
                 },

@@ -20,6 +20,7 @@ mod golden;
 mod grow;
 mod large_data;
 mod model;
+mod optim;
 mod paths;
 mod playground;
 mod robust;
