@@ -11,9 +11,9 @@
 //! run (Figure 3's 250 training points, the page's 500 points) trains exactly as one unit per
 //! mini-batch.
 
-use super::{EpochRecord, FusedTrain};
-use crate::data::Task;
-use crate::fused;
+use super::EpochRecord;
+use super::path::Rows;
+use crate::fused::{self, Workspace};
 use crate::model::{Mlp, metrics_from_outputs, n_outputs};
 
 /// The work one unit does on the fused path, in rows × (parameters + [`ROW_COST`]) of a forward
@@ -43,7 +43,8 @@ pub(super) fn eval_rows(mlp: &Mlp) -> usize {
 pub(super) struct FusedEval {
     outputs: Vec<f32>,
     rows: usize,
-    test: bool,
+    /// Whether the test rows are evaluated too (an epoch's record).
+    pub(super) test: bool,
 }
 
 impl FusedEval {
@@ -57,16 +58,15 @@ impl FusedEval {
     }
 
     /// Rows of the evaluation: the training rows, and the test rows when asked for.
-    fn total(&self, fused: &FusedTrain) -> (usize, usize) {
-        let d = fused.mlp.n_inputs.max(1);
-        let test = if self.test { fused.test_x.len() / d } else { 0 };
-        (fused.train_x.len() / d, test)
+    fn total(&self, rows: &Rows) -> (usize, usize) {
+        let test = if self.test { rows.test_labels.len() } else { 0 };
+        (rows.n_train(), test)
     }
 
     /// Whether the whole evaluation fits in one unit (then it is done at once, as before).
-    pub(super) fn fits_one_unit(fused: &FusedTrain, test: bool) -> bool {
-        let (train, test) = FusedEval::new(test).total(fused);
-        train + test <= eval_rows(&fused.mlp)
+    pub(super) fn fits_one_unit(mlp: &Mlp, rows: &Rows, test: bool) -> bool {
+        let (train, test) = FusedEval::new(test).total(rows);
+        train + test <= eval_rows(mlp)
     }
 
     /// Starts again from the first row (the data changed).
@@ -76,21 +76,21 @@ impl FusedEval {
     }
 
     /// Evaluates the next run of rows; returns whether every row is done.
-    pub(super) fn step(&mut self, fused: &mut FusedTrain) -> bool {
-        let (n_train, n_test) = self.total(fused);
+    pub(super) fn step(&mut self, mlp: &Mlp, data: &Rows, ws: &mut Workspace) -> bool {
+        let (n_train, n_test) = self.total(data);
         let total = n_train + n_test;
-        let end = (self.rows + eval_rows(&fused.mlp)).min(total);
-        let d = fused.mlp.n_inputs.max(1);
+        let end = (self.rows + eval_rows(mlp)).min(total);
+        let d = mlp.n_inputs.max(1);
         if self.rows < n_train {
             let to = end.min(n_train);
-            let rows = &fused.train_x[d * self.rows..d * to];
-            let out = fused::forward(&fused.mlp, rows, &mut fused.ws);
+            let rows = &data.train_x[d * self.rows..d * to];
+            let out = fused::forward(mlp, rows, ws);
             self.outputs.extend_from_slice(&out);
         }
         if end > n_train {
             let (from, to) = (self.rows.max(n_train) - n_train, end - n_train);
-            let rows = &fused.test_x[d * from..d * to];
-            let out = fused::forward(&fused.mlp, rows, &mut fused.ws);
+            let rows = &data.test_x[d * from..d * to];
+            let out = fused::forward(mlp, rows, ws);
             self.outputs.extend_from_slice(&out);
         }
         self.rows = end;
@@ -98,34 +98,28 @@ impl FusedEval {
     }
 
     /// The training loss, once [`FusedEval::step`] said the evaluation is done.
-    pub(super) fn train_loss(&self, fused: &FusedTrain, train_labels: &[f32], task: Task) -> f32 {
-        let k = n_outputs(task);
-        let n_train = self.total(fused).0;
-        metrics_from_outputs(&self.outputs[..k * n_train], train_labels, task).0
+    pub(super) fn train_loss(&self, rows: &Rows) -> f32 {
+        let k = n_outputs(rows.task);
+        let n_train = rows.n_train();
+        metrics_from_outputs(&self.outputs[..k * n_train], &rows.train_labels, rows.task).0
     }
 
     /// The epoch's record, once [`FusedEval::step`] said the evaluation (with the test rows) is
     /// done.
-    pub(super) fn record(
-        &self,
-        fused: &FusedTrain,
-        labels: (&[f32], &[f32]),
-        task: Task,
-        epoch: usize,
-    ) -> EpochRecord {
-        let k = n_outputs(task);
-        let n_train = self.total(fused).0;
-        let (train, test) = self.outputs.split_at(k * n_train);
-        let (train_loss, train_accuracy) = metrics_from_outputs(train, labels.0, task);
-        let (test_loss, test_accuracy) = metrics_from_outputs(test, labels.1, task);
+    pub(super) fn record(&self, mlp: &Mlp, rows: &Rows, epoch: usize) -> EpochRecord {
+        let k = n_outputs(rows.task);
+        let (train, test) = self.outputs.split_at(k * rows.n_train());
+        let (train_loss, train_accuracy) =
+            metrics_from_outputs(train, &rows.train_labels, rows.task);
+        let (test_loss, test_accuracy) = metrics_from_outputs(test, &rows.test_labels, rows.task);
         EpochRecord {
             epoch,
             train_loss,
             test_loss,
             train_accuracy,
             test_accuracy,
-            units: fused.mlp.n_units(),
-            params: fused.mlp.n_params(),
+            units: mlp.n_units(),
+            params: mlp.n_params(),
         }
     }
 }

@@ -8,7 +8,7 @@ impl Session {
     /// Counts the time since `t` towards the proposal of the growth phase whose loss before is
     /// being evaluated (as [`Session::start_growth`] counts it when done at once).
     pub(super) fn time_growth(&mut self, t: Instant) {
-        if matches!(self.evaluating, Some((_, Measure::Before)) | None)
+        if matches!(self.evaluating, Some(Measure::Before) | None)
             && let Some(growth) = &mut self.growth
         {
             growth.timings.propose_ms += t.elapsed().as_secs_f64() * 1e3;
@@ -17,34 +17,15 @@ impl Session {
 
     pub(super) async fn start_growth(&mut self) -> Result<(), EngineError> {
         let started = Instant::now();
-        let mlp = match &self.fused {
-            Some(fused) => {
-                // Growth works on tensors: hand it the current weights (no read back needed).
-                self.model = DeviceMlp::upload(&fused.mlp, &self.device);
-                fused.mlp.clone()
-            }
-            None => self.model.download().await?,
-        };
-        // The loss before: its first run of rows now, the rest (on a large data set) over the
-        // next units, as Propose.
-        let loss_before = match &mut self.fused {
-            Some(fused) => {
-                let mut eval = FusedEval::new(false);
-                if eval.step(fused) {
-                    eval.train_loss(fused, &self.train_labels, self.data.task)
-                } else {
-                    self.evaluating = Some((eval, Measure::Before));
-                    f32::NAN
-                }
-            }
-            None => self.evaluate().await?.train_loss,
-        };
+        let (mlp, params) = self.path.for_growth(&self.rows).await?;
+        // The loss before: now, or (on a large data set) over the next units, as Propose.
+        let loss_before = self.train_loss_or_begin(Measure::Before).await?;
         let grower = grower::start(
             GrowthInput {
                 mlp: &mlp,
-                params: self.model.params.clone(),
-                inputs: self.train_inputs.clone(),
-                targets: self.train_targets.clone(),
+                params,
+                inputs: self.rows.train_inputs.clone(),
+                targets: self.rows.train_targets.clone(),
                 config: &self.config.growth,
             },
             &mut self.rng,
@@ -107,29 +88,8 @@ impl Session {
         let t = Instant::now();
         let mut timings = growth.timings;
         let (grown, lineage) = apply_plan(&growth.mlp, &plan)?;
-        let old_shape = growth.mlp.clone();
-        self.model = DeviceMlp::upload(&grown, &self.device);
-        if let Some(fused) = &mut self.fused {
-            let carry = |moments: &Option<Mlp>| -> Result<Option<Mlp>, EngineError> {
-                match moments {
-                    Some(m) => Ok(Some(apply_plan_with(m, &plan, Surgery::Moments)?.0)),
-                    None => Ok(None),
-                }
-            };
-            fused.optimizer = match self.config.train.on_growth {
-                OnGrowth::Reset => FusedOptimizer::new(self.config.train.optimizer),
-                OnGrowth::Carry => FusedOptimizer {
-                    rule: fused.optimizer.rule,
-                    first: carry(&fused.optimizer.first)?,
-                    second: carry(&fused.optimizer.second)?,
-                },
-            };
-            fused.mlp = grown.clone();
-        }
-        self.optimizer = match self.config.train.on_growth {
-            OnGrowth::Reset => Optimizer::new(self.config.train.optimizer, self.model.params.len()),
-            OnGrowth::Carry => self.carried_optimizer(&old_shape, &plan).await?,
-        };
+        let carry = (self.config.train.on_growth == OnGrowth::Carry).then_some(&plan);
+        self.path.grown(&growth.mlp, &grown, carry).await?;
         timings.surgery_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut event = GrowthEvent {
             epoch: self.epoch,
@@ -150,21 +110,27 @@ impl Session {
         // network's have new shapes: give their pages back, or a device's memory pool (WebGPU)
         // keeps every size it ever held and grows with each phase.
         drop(growth);
-        // The loss after: its first run of rows now; on a large data set the growth is complete
-        // once the rest is evaluated over the next units (as Materialise).
-        event.loss_after = match &mut self.fused {
-            Some(fused) => {
-                let mut eval = FusedEval::new(false);
-                if !eval.step(fused) {
-                    self.evaluating = Some((eval, Measure::After(Box::new(event))));
-                    return Ok(false);
-                }
-                eval.train_loss(fused, &self.train_labels, self.data.task)
-            }
-            None => self.evaluate().await?.train_loss,
-        };
+        // The loss after: now, or (on a large data set) the growth is complete once it is
+        // evaluated over the next units (as Materialise).
+        if !self.path.evaluation_fits(&self.rows, false) {
+            self.path.begin_evaluation(false);
+            self.evaluating = Some(Measure::After(Box::new(event)));
+            return Ok(false);
+        }
+        event.loss_after = self.evaluate().await?.train_loss;
         self.finish_growth(event);
         Ok(true)
+    }
+
+    /// The training loss now, or, when it takes more than one unit of work, not a number while
+    /// an evaluation for `measure` begins over the next units.
+    async fn train_loss_or_begin(&mut self, measure: Measure) -> Result<f32, EngineError> {
+        if self.path.evaluation_fits(&self.rows, false) {
+            return Ok(self.evaluate().await?.train_loss);
+        }
+        self.path.begin_evaluation(false);
+        self.evaluating = Some(measure);
+        Ok(f32::NAN)
     }
 
     /// Keeps a complete growth's event; the schedule counts epochs from it.
@@ -172,38 +138,5 @@ impl Session {
         self.history.growths.push(event);
         self.epochs_since_growth = 0;
         self.device.memory_cleanup();
-    }
-
-    /// Reshapes the optimiser's moments with the plan (parents' moments copied, new ones zero).
-    pub(super) async fn carried_optimizer(
-        &self,
-        old: &Mlp,
-        plan: &GrowthPlan,
-    ) -> Result<Optimizer, EngineError> {
-        let n_old = old.param_matrices().len();
-        let mut next = Optimizer::new(self.config.train.optimizer, self.model.params.len());
-        next.steps = self.optimizer.steps;
-        let zeros = |m: &Matrix| Tensor::<2>::zeros([m.rows, m.cols], &self.device);
-        let shapes = old.param_matrices();
-        for moments in [&self.optimizer.first, &self.optimizer.second] {
-            if moments.iter().all(Option::is_none) {
-                continue;
-            }
-            let tensors: Vec<Tensor<2>> = (0..n_old)
-                .map(|i| moments[i].clone().unwrap_or_else(|| zeros(&shapes[i])))
-                .collect();
-            let values = read_all(tensors).await?;
-            let mut fused = old.clone();
-            fused.set_param_values(&values)?;
-            let (reshaped, _) = apply_plan_with(&fused, plan, Surgery::Moments)?;
-            let uploaded = DeviceMlp::upload(&reshaped, &self.device).params;
-            let target = if std::ptr::eq(moments, &self.optimizer.first) {
-                &mut next.first
-            } else {
-                &mut next.second
-            };
-            *target = uploaded.into_iter().map(Some).collect();
-        }
-        Ok(next)
     }
 }

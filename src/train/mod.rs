@@ -1,5 +1,5 @@
-//! A training session: model, optimiser, data, RNG, schedule and history, advanced a bounded amount
-//! of work at a time.
+//! A training session: data, RNG, schedule, history and a training path (network and optimiser,
+//! [`path`]), advanced a bounded amount of work at a time.
 //!
 //! [`Session::advance`] does at most `budget` units of work (one mini-batch step, one Step-1 step,
 //! one Step-2 path point or one bookkeeping action each; on a large data set a run of rows of one,
@@ -12,7 +12,7 @@
 //! Same seed ⇒ same run: the data, the initial weights, the mini-batch order and every growth
 //! candidate come from seeded ChaCha generators, so one backend replays a run exactly.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -20,30 +20,24 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 pub use crate::config::OnGrowth;
-use crate::config::{Regularization, RunConfig};
-use crate::data::{Dataset, Sample, Task, grid_inputs};
+use crate::config::RunConfig;
+use crate::data::Dataset;
 use crate::error::EngineError;
-use crate::fused::{self, FusedOptimizer, Workspace};
 pub use crate::grow::GrowthStage;
 use crate::grow::grower::{self, Grower, GrowthInput};
-use crate::grow::{
-    CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, Surgery, apply_plan, apply_plan_with,
-};
-use crate::model::{
-    DeviceMlp, Matrix, Mlp, Targets, forward_hooked, forward_with, inputs_tensor, loss,
-    metrics_from_outputs,
-};
-use crate::optim::Optimizer;
-use crate::readback::read_all;
+use crate::grow::{CandidateScore, GrowthEvent, GrowthPlan, GrowthTimings, apply_plan};
+use crate::model::Mlp;
 
 mod chunk;
 mod growing;
 mod history;
 mod outputs;
+mod path;
 mod step;
 
-use chunk::FusedEval;
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
+pub use path::TrainPath;
+use path::{Batch, Rows, TrainingPath};
 
 /// What the session is doing now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,45 +80,6 @@ pub struct Advance {
     pub growths: usize,
 }
 
-/// How a session trains between growth phases.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrainPath {
-    /// The fused fused step ([`crate::fused`]): plain loops, no per-operation cost. The default on
-    /// the CPU; growth's Step 1 and 2 still run as tensors on the session's device.
-    #[default]
-    Fused,
-    /// burn tensors and autodiff on the session's device: the reference path, and the one that
-    /// keeps training on a GPU.
-    Tensor,
-}
-
-/// The fused path's state: the network and its optimiser in CPU memory, and the data as plain
-/// rows.
-struct FusedTrain {
-    mlp: Mlp,
-    optimizer: FusedOptimizer,
-    ws: Workspace,
-    train_x: Vec<f32>,
-    test_x: Vec<f32>,
-    epoch_x: Vec<f32>,
-    epoch_y: Vec<f32>,
-}
-
-impl FusedTrain {
-    fn new(mlp: &Mlp, config: &RunConfig, data: &Dataset) -> Self {
-        FusedTrain {
-            mlp: mlp.clone(),
-            optimizer: FusedOptimizer::new(config.train.optimizer),
-            ws: Workspace::default(),
-            train_x: config.features.map(&Dataset::inputs(&data.train)),
-            test_x: config.features.map(&Dataset::inputs(&data.test)),
-            epoch_x: Vec::new(),
-            epoch_y: Vec::new(),
-        }
-    }
-}
-
 struct Growth {
     mlp: Mlp,
     loss_before: f32,
@@ -132,7 +87,7 @@ struct Growth {
     grower: Box<dyn Grower>,
 }
 
-/// What an evaluation spread over units of work ([`FusedEval`]) is for.
+/// What an evaluation spread over units of work ([`TrainingPath::evaluation_unit`]) is for.
 enum Measure {
     /// The record of the epoch whose last step is done: the epoch ends with it.
     Epoch,
@@ -150,30 +105,21 @@ pub struct Session {
     config: RunConfig,
     device: Device,
     data: Dataset,
-    train_inputs: Tensor<2>,
-    train_targets: Targets,
-    test_inputs: Tensor<2>,
-    test_labels: Vec<f32>,
-    train_labels: Vec<f32>,
-    model: DeviceMlp,
-    optimizer: Optimizer,
+    /// The data as the paths and growth read it.
+    rows: Rows,
+    /// How the network trains between growth phases.
+    path: Box<dyn TrainingPath>,
     rng: ChaCha8Rng,
     history: History,
     epoch: usize,
     epochs_since_growth: usize,
     batch: usize,
-    epoch_data: Option<(Tensor<2>, Targets)>,
     growth: Option<Growth>,
     grow_requested: bool,
     learning_rate: f32,
-    fused: Option<FusedTrain>,
     steps: u64,
-    /// A mini-batch's gradients being gathered over several units of work (a batch of more rows
-    /// than one unit covers, [`chunk::step_rows`]); the fused path only.
-    gathering: Option<fused::GradientSum>,
-    /// An evaluation being computed over several units of work, and what for; the fused path
-    /// only.
-    evaluating: Option<(FusedEval, Measure)>,
+    /// What an evaluation the path computes over several units of work is for.
+    evaluating: Option<Measure>,
 }
 
 impl Session {
@@ -206,46 +152,22 @@ impl Session {
             ));
         }
         let mlp = Mlp::new(&config.model, data.task, config.seed)?;
-        let features = config.features;
-        let train_inputs = inputs_tensor(
-            &features.map(&Dataset::inputs(&data.train)),
-            features.len(),
-            &device,
-        );
-        let train_labels = Dataset::labels(&data.train);
-        let train_targets = Targets::new(&train_labels, data.task, &device);
-        let test_inputs = inputs_tensor(
-            &features.map(&Dataset::inputs(&data.test)),
-            features.len(),
-            &device,
-        );
-        let test_labels = Dataset::labels(&data.test);
-        let model = DeviceMlp::upload(&mlp, &device);
-        let optimizer = Optimizer::new(config.train.optimizer, model.params.len());
-        let fused = (path == TrainPath::Fused).then(|| FusedTrain::new(&mlp, &config, &data));
+        let rows = Rows::new(&data, config.features, &device);
         Ok(Session {
-            fused,
+            path: path::build(path, &mlp, &config, &device),
+            rows,
             steps: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_f1e5),
             learning_rate: config.train.learning_rate,
             config,
             device,
             data,
-            train_inputs,
-            train_targets,
-            test_inputs,
-            test_labels,
-            train_labels,
-            model,
-            optimizer,
             history: History::default(),
             epoch: 0,
             epochs_since_growth: 0,
             batch: 0,
-            epoch_data: None,
             growth: None,
             grow_requested: false,
-            gathering: None,
             evaluating: None,
         })
     }
@@ -263,31 +185,13 @@ impl Session {
                 "the data needs at least one training and one test point".into(),
             ));
         }
-        self.train_inputs = self.inputs_tensor(&Dataset::inputs(&data.train));
-        self.train_labels = Dataset::labels(&data.train);
-        self.train_targets = Targets::new(&self.train_labels, data.task, &self.device);
-        self.test_inputs = self.inputs_tensor(&Dataset::inputs(&data.test));
-        self.test_labels = Dataset::labels(&data.test);
-        if let Some(fused) = &mut self.fused {
-            fused.train_x = self.config.features.map(&Dataset::inputs(&data.train));
-            fused.test_x = self.config.features.map(&Dataset::inputs(&data.test));
-        }
+        self.rows = Rows::new(&data, self.config.features, &self.device);
         self.data = data;
         self.batch = 0;
-        self.epoch_data = None;
         // Work spread over units goes on with the new data: a batch's gradients start again,
         // an evaluation starts again from its first row.
-        self.gathering = None;
-        if let Some((eval, _)) = &mut self.evaluating {
-            eval.restart();
-        }
+        self.path.data_changed();
         Ok(())
-    }
-
-    /// The network's inputs for model coordinates `[n, 2]`, on the session's device.
-    fn inputs_tensor(&self, coords: &[f32]) -> Tensor<2> {
-        let features = self.config.features;
-        inputs_tensor(&features.map(coords), features.len(), &self.device)
     }
 
     /// The run's configuration.
@@ -302,11 +206,7 @@ impl Session {
 
     /// How the session trains.
     pub fn path(&self) -> TrainPath {
-        if self.fused.is_some() {
-            TrainPath::Fused
-        } else {
-            TrainPath::Tensor
-        }
+        self.path.kind()
     }
 
     /// The device the session computes on.
@@ -331,12 +231,12 @@ impl Session {
 
     /// The network's architecture and identities (weights may be stale; see [`Session::network`]).
     pub fn shape(&self) -> &Mlp {
-        &self.model.shape
+        self.path.shape()
     }
 
     /// Hidden units now.
     pub fn n_units(&self) -> usize {
-        self.model.shape.n_units()
+        self.shape().n_units()
     }
 
     /// The current learning rate.
@@ -392,8 +292,8 @@ impl Session {
     /// What the session is doing.
     pub fn stage(&self) -> Stage {
         match (&self.evaluating, &self.growth) {
-            (Some((_, Measure::Before)), _) => Stage::Growing(GrowthStage::Propose),
-            (Some((_, Measure::After(_))), _) => Stage::Growing(GrowthStage::Materialise),
+            (Some(Measure::Before), _) => Stage::Growing(GrowthStage::Propose),
+            (Some(Measure::After(_)), _) => Stage::Growing(GrowthStage::Materialise),
             (_, None) => Stage::Training,
             (_, Some(g)) => Stage::Growing(g.grower.stage()),
         }
@@ -484,19 +384,13 @@ impl Session {
                 "the history ends with a different number of units than the network has".into(),
             );
         }
-        self.model = DeviceMlp::upload(&mlp, &self.device);
-        self.optimizer = Optimizer::new(self.config.train.optimizer, self.model.params.len());
-        if self.fused.is_some() {
-            self.fused = Some(FusedTrain::new(&mlp, &self.config, &self.data));
-        }
+        self.path.restore(&mlp);
         self.epochs_since_growth = epoch - history.growths.last().map_or(0, |g| g.epoch);
         self.epoch = epoch;
         self.history = history;
         self.batch = 0;
-        self.epoch_data = None;
         self.growth = None;
         self.grow_requested = false;
-        self.gathering = None;
         self.evaluating = None;
         Ok(())
     }
@@ -506,7 +400,7 @@ impl Session {
         let mut done = Advance::default();
         while done.work < budget.max(1) {
             if self.evaluating.is_some() {
-                self.evaluate_unit(&mut done)?;
+                self.evaluate_unit(&mut done).await?;
                 continue;
             }
             if self.growth.is_some() {
@@ -523,7 +417,7 @@ impl Session {
             let due = self.epochs_since_growth >= self.config.train.epochs_per_growth
                 && self.batch == 0
                 && self.growth_allowed();
-            if (due || self.grow_requested) && self.can_grow() && self.gathering.is_none() {
+            if (due || self.grow_requested) && self.can_grow() && !self.path.gathering() {
                 self.grow_requested = false;
                 self.start_growth().await?;
                 done.work += 1;
@@ -531,7 +425,7 @@ impl Session {
             }
             // A request the network cannot take (at its cap) goes; one that waits for a batch
             // being gathered stays.
-            if self.gathering.is_none() {
+            if !self.path.gathering() {
                 self.grow_requested = false;
             }
             if self.train_step().await? {
@@ -565,7 +459,7 @@ impl Session {
             }
             // Finish what is spread over units first: the batch being gathered and its
             // epoch's record.
-            while self.gathering.is_some() || matches!(self.evaluating, Some((_, Measure::Epoch))) {
+            while self.path.gathering() || matches!(self.evaluating, Some(Measure::Epoch)) {
                 self.advance(1).await?;
             }
             if self.growth.is_none() {
@@ -575,7 +469,7 @@ impl Session {
         let mut done = Advance::default();
         while self.growth.is_some() || self.evaluating.is_some() {
             if self.evaluating.is_some() {
-                self.evaluate_unit(&mut done)?;
+                self.evaluate_unit(&mut done).await?;
             } else {
                 self.growth_work(usize::MAX, &mut done).await?;
             }

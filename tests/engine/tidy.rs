@@ -80,6 +80,33 @@ fn the_model_sits_below_growth_and_sessions_name_no_method() {
 }
 
 #[test]
+fn the_session_never_asks_which_path_trains_it() {
+    // The schedule, history and growth live in train/{mod,step,growing,outputs}.rs and speak to
+    // the training path only through the `TrainingPath` trait (train/path/).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/train");
+    for file in ["mod.rs", "step.rs", "growing.rs", "outputs.rs"] {
+        let text = std::fs::read_to_string(root.join(file)).expect(file);
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for name in [
+            "TrainPath::Tensor",
+            "FusedPath",
+            "TensorPath",
+            "crate::fused",
+            "fused::",
+            "DeviceMlp",
+            "== TrainPath",
+            "path.kind() ==",
+        ] {
+            assert!(!code.contains(name), "train/{file} names {name}");
+        }
+    }
+}
+
+#[test]
 fn readme_lists_every_link_key_of_the_settings_table() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
