@@ -31,7 +31,7 @@ mod presets;
 mod report;
 mod summary;
 
-pub use backend::{BackendCheck, backend_check};
+pub use backend::{BackendCheck, backend_check, path_check};
 pub use candidates::{CandidateOrdering, Rise, Spread, candidate_orderings};
 pub use growth_time::{
     GROWTH_TIME_HEADER, GrowthTimeConfig, GrowthTimeRow, crossover, time_growth,

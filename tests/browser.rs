@@ -1,12 +1,14 @@
 //! Browser tests (wasm32, headless Chromium through wasm-bindgen-test): a full growth phase on
 //! burn's Flex CPU backend and on the WebGPU backend, each compared with the native run recorded in
-//! `tests/golden/backend_check.json`. On native targets this file compiles to nothing.
+//! `tests/golden/backend_check.json`, and training itself on WebGPU (the tensor path) compared
+//! with the CPU's fused step. On native targets this file compiles to nothing.
 #![cfg(target_arch = "wasm32")]
 // A failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use burn::tensor::Device;
-use firefly_playground::experiment::{BackendCheck, backend_check};
+use firefly_playground::experiment::{BackendCheck, backend_check, path_check};
+use firefly_playground::train::TrainPath;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -28,6 +30,25 @@ async fn pause() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+thread_local! {
+    static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The page's WebGPU device, set up once: burn registers one server per device, and a second
+/// set-up in the same page is refused while the first is alive.
+async fn webgpu() -> Device {
+    if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+        return device;
+    }
+    firefly_playground::ui::run_constructors();
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .expect("headless chromium with --enable-unsafe-webgpu has a webgpu adapter");
+    WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+    device
+}
+
 fn golden() -> BackendCheck {
     serde_json::from_str(include_str!("golden/backend_check.json")).expect("golden file parses")
 }
@@ -44,17 +65,31 @@ async fn growth_phase_on_the_cpu_backend_matches_native() {
 
 #[wasm_bindgen_test]
 async fn growth_phase_on_webgpu_matches_native() {
-    firefly_playground::ui::run_constructors();
-    let device = Device::wgpu_options()
-        .init_async()
-        .await
-        .expect("headless chromium with --enable-unsafe-webgpu has a webgpu adapter");
+    let device = webgpu().await;
     let check = backend_check(&device, pause)
         .await
         .expect("backend check on webgpu");
     check
         .compare(&golden(), 2e-3)
         .expect("browser webgpu run matches native");
+}
+
+/// Training itself on WebGPU: the tensor path (burn's autodiff and the tensor optimiser, every
+/// step on the GPU, mini-batches, a growth with the moments carried) against the CPU's fused step
+/// on the same run, both in this browser.
+#[wasm_bindgen_test]
+async fn tensor_training_on_webgpu_matches_the_fused_cpu_step() {
+    let gpu = webgpu().await;
+    let on_gpu = path_check(&gpu, TrainPath::Tensor, pause)
+        .await
+        .expect("tensor training on webgpu");
+    let on_cpu = path_check(&Device::flex(), TrainPath::Fused, pause)
+        .await
+        .expect("fused training on the cpu");
+    assert_ne!(on_cpu.architecture, "2-3-2", "the run grew");
+    on_gpu
+        .compare(&on_cpu, 1e-3)
+        .expect("webgpu tensor training matches the cpu's fused step");
 }
 
 /// UI logic that needs a browser: colours of the decision map, and which key events count as

@@ -8,7 +8,7 @@ use crate::config::RunConfig;
 use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::Method;
-use crate::train::Session;
+use crate::train::{Session, TrainPath};
 
 /// The outcome of [`backend_check`]: a small, fixed run whose numbers must agree across backends
 /// (and across native and browser builds) within floating-point tolerance.
@@ -65,7 +65,7 @@ impl BackendCheck {
 ///
 /// `pause` is awaited after every unit of work; in a browser it yields to the event loop (a long
 /// run of GPU submissions without a yield stalls the page), natively it is `|| async {}`.
-pub async fn backend_check<P, F>(device: &Device, mut pause: P) -> Result<BackendCheck, EngineError>
+pub async fn backend_check<P, F>(device: &Device, pause: P) -> Result<BackendCheck, EngineError>
 where
     P: FnMut() -> F,
     F: std::future::Future<Output = ()>,
@@ -80,8 +80,52 @@ where
     config.train.epochs_per_growth = 8;
     config.train.max_growths = 1;
     config.growth.step1_steps = 20;
-    let mut session = Session::new(config, device.clone())?;
-    while session.epoch() < 12 {
+    check_run(config, device, TrainPath::Fused, 12, pause).await
+}
+
+/// A short run trained along `path` on `device`: mini-batches of 40 (so each epoch's order is
+/// drawn), Adam, one Firefly growth phase after 2 epochs with the moments carried, 4 epochs in
+/// all. The browser tests compare WebGPU's tensor training with the CPU's fused step on it;
+/// `tests/engine/paths.rs` compares the two paths natively.
+pub async fn path_check<P, F>(
+    device: &Device,
+    path: TrainPath,
+    pause: P,
+) -> Result<BackendCheck, EngineError>
+where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
+    config.data.n_points = 100;
+    config.train.optimizer = crate::optim::OptimizerKind::Adam;
+    config.train.learning_rate = 0.02;
+    config.train.batch_size = 40;
+    config.train.on_growth = crate::train::OnGrowth::Carry;
+    config.model.hidden = vec![3];
+    config.train.eval_every = 1;
+    config.train.epochs_per_growth = 2;
+    config.train.max_growths = 1;
+    config.growth.step1_steps = 5;
+    check_run(config, device, path, 4, pause).await
+}
+
+/// Trains `config` along `path` on `device` for `epochs` epochs (pausing after every unit of
+/// work) and reads what a [`BackendCheck`] holds.
+async fn check_run<P, F>(
+    config: RunConfig,
+    device: &Device,
+    path: TrainPath,
+    epochs: usize,
+    mut pause: P,
+) -> Result<BackendCheck, EngineError>
+where
+    P: FnMut() -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let data = crate::data::Dataset::generate(&config.data)?;
+    let mut session = Session::with_path(config, data, device.clone(), path)?;
+    while session.epoch() < epochs {
         session.advance(1).await?;
         pause().await;
     }

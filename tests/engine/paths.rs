@@ -133,3 +133,17 @@ fn input_features_and_regularization_train_alike() {
     assert!(d < TOLERANCE, "the paths differ by {d}");
     assert!(architecture.starts_with("7-"), "{architecture}");
 }
+
+/// The run the browser tests train on WebGPU's tensor path and on the CPU's fused step
+/// (`experiment::path_check`) agrees between the two paths natively: same growth, same losses.
+#[test]
+fn the_browsers_path_check_agrees_between_paths_natively() {
+    use firefly_playground::experiment::path_check;
+    let fused = block(path_check(&device(), TrainPath::Fused, || async {})).expect("fused");
+    let tensor = block(path_check(&device(), TrainPath::Tensor, || async {})).expect("tensor");
+    assert_eq!(fused.losses.len(), 4, "one record per epoch");
+    assert_ne!(fused.architecture, "2-3-2", "the run grew");
+    tensor
+        .compare(&fused, 1e-5)
+        .expect("tensor path = fused path");
+}
