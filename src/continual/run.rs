@@ -12,17 +12,22 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::config::{ContinualConfig, ContinualMethod, Purpose, TaskSpec, derive_seed};
 use super::grow::{
-    Added, Candidates, ContinualPlan, GrowthRun, GrowthSettings, Kinds, ScoredCandidate,
-    apply_plan, random_plan,
+    Candidates, ContinualPlan, GrowthRun, GrowthSettings, Kinds, ScoredCandidate, apply_plan,
+    random_plan,
 };
 use super::net::{ContinualNet, FlatOptimizer, Head, TaskLayout, UnitOrigin, task_loss};
 use crate::data::{Dataset, Task};
 use crate::error::EngineError;
 use crate::model::Matrix;
+
+mod records;
+mod state;
+
+pub use records::{ContinualAdvance, ContinualGrowth, ContinualStage, GrowPart, TaskRecord};
+pub use state::{ContinualState, MAX_RESTORED_UNITS};
 
 fn rng_for(seed: u64, task: usize, phase: usize, purpose: Purpose) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, task, phase, purpose))
@@ -83,144 +88,11 @@ fn keep_classes(data: Dataset, spec: &TaskSpec) -> Result<Dataset, EngineError> 
     Ok(out)
 }
 
-/// The accuracy table's row after a task ends.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TaskRecord {
-    /// The task that just ended (0-based).
-    pub after_task: usize,
-    /// Test accuracy on every task seen so far, `0..=after_task`.
-    pub accuracy: Vec<f32>,
-    /// Hidden units of the model (all tasks together).
-    pub units: usize,
-    /// Stored parameters of the model.
-    pub params: usize,
-}
-
-impl TaskRecord {
-    /// Mean accuracy over the tasks seen.
-    pub fn average(&self) -> f32 {
-        self.accuracy.iter().sum::<f32>() / self.accuracy.len().max(1) as f32
-    }
-}
-
-/// What one growth phase did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContinualGrowth {
-    /// The task that grew.
-    pub task: usize,
-    /// Growth phase within the task (0-based).
-    pub phase: usize,
-    /// Hidden units before and after.
-    pub units_before: usize,
-    /// Hidden units after.
-    pub units_after: usize,
-    /// The task's training loss before and right after the surgery.
-    pub loss_before: f32,
-    /// Training loss after the surgery.
-    pub loss_after: f32,
-    /// Σ of the chosen scores.
-    pub predicted_change: f32,
-    /// Every candidate with its score, chosen ones marked.
-    pub candidates: Vec<ScoredCandidate>,
-    /// The applied plan.
-    pub plan: ContinualPlan,
-    /// The units it added.
-    pub added: Vec<Added>,
-}
-
-/// Which part of a growth phase is running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GrowPart {
-    /// Step 1: `done` of `total` steps.
-    Optimise {
-        /// Steps taken.
-        done: usize,
-        /// Steps planned.
-        total: usize,
-    },
-    /// Step 2: `done` of `total` path points.
-    Score {
-        /// Points evaluated.
-        done: usize,
-        /// Points planned.
-        total: usize,
-    },
-}
-
-/// Where a run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "stage")]
-pub enum ContinualStage {
-    /// Training task `task`: block `phase`, `step` of `steps` steps done.
-    Training {
-        /// Current task.
-        task: usize,
-        /// Training block within the task (0..=phases).
-        phase: usize,
-        /// Steps done in the block.
-        step: usize,
-        /// Steps per block.
-        steps: usize,
-    },
-    /// Growing task `task` in phase `phase`.
-    Growing {
-        /// Current task.
-        task: usize,
-        /// Growth phase within the task.
-        phase: usize,
-        /// Step 1 or Step 2, with progress.
-        part: GrowPart,
-    },
-    /// Every task is done.
-    Finished,
-}
-
-/// What one [`ContinualRun::advance`] call did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ContinualAdvance {
-    /// Work units used (a training step, a Step-1 step, a Step-2 point, or a phase or task
-    /// boundary each).
-    pub work: usize,
-    /// Training steps taken.
-    pub steps: usize,
-    /// Growth phases completed.
-    pub growths: usize,
-    /// Tasks completed.
-    pub tasks: usize,
-}
-
-/// Everything needed to show a run again or carry on: plain serde data (the network with every
-/// unit's owner, origin and frozen flag, each task's mask and head), the accuracy table, the
-/// growth events and where the run was.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContinualState {
-    /// The run's settings (the data are regenerated from them).
-    pub config: ContinualConfig,
-    /// The network.
-    pub net: ContinualNet,
-    /// Current task (the number of tasks when finished).
-    pub task: usize,
-    /// Training block within the task.
-    pub phase: usize,
-    /// Steps done in the block.
-    pub step: usize,
-    /// Units added to the current task so far.
-    pub added_this_task: usize,
-    /// The accuracy table.
-    pub table: Vec<TaskRecord>,
-    /// Every growth phase.
-    pub growths: Vec<ContinualGrowth>,
-}
-
 enum Inner {
     Train,
     Grow(Box<GrowthRun>),
     Finished,
 }
-
-/// The most hidden units a restored state may have (as many as a run file of the growth mode).
-pub const MAX_RESTORED_UNITS: usize = 4096;
 
 /// A continual-learning run. See the module doc.
 pub struct ContinualRun {
@@ -293,112 +165,6 @@ impl ContinualRun {
                 Ok(TaskData::new(keep_classes(data, spec)?))
             })
             .collect()
-    }
-
-    /// Puts a state back (from [`ContinualRun::state`], e.g. through a JSON export): checked whole
-    /// first. The data are regenerated from the settings; a growth phase in progress starts again
-    /// (with the same candidates), a training block carries on with fresh Adam moments.
-    pub fn restore(state: ContinualState) -> Result<Self, EngineError> {
-        let bad = |m: &str| Err(EngineError::InvalidConfig(format!("continual state: {m}")));
-        state.config.validate()?;
-        state.net.check()?;
-        let n_tasks = state.config.sequence.len();
-        let finished = state.task >= n_tasks;
-        if state.task > n_tasks {
-            return bad("the current task is past the sequence");
-        }
-        let heads = if finished { n_tasks } else { state.task + 1 };
-        if state.net.heads.len() != heads || state.table.len() != state.task {
-            return bad("the heads or the accuracy table do not match the current task");
-        }
-        if state.net.n_inputs != 2 || state.net.activation != state.config.activation {
-            return bad("the network does not match the settings");
-        }
-        let tasks = Self::generate(&state.config)?;
-        for (t, head) in state.net.heads.iter().enumerate() {
-            if head.n_classes() != tasks[t].dataset.n_classes() {
-                return bad("a head's classes do not match its task");
-            }
-            if t < state.task && state.config.method != ContinualMethod::FineTune && !head.frozen {
-                return bad("a finished task's head is not frozen");
-            }
-        }
-        if !finished
-            && (state.phase > state.config.phases() || state.step > state.config.steps_per_phase)
-        {
-            return bad("the phase or step is out of range");
-        }
-        if state.added_this_task > state.config.units_per_task {
-            return bad("more units were added to the task than its budget");
-        }
-        if state.net.units.len() > MAX_RESTORED_UNITS {
-            return bad(&format!(
-                "{} hidden units; at most {MAX_RESTORED_UNITS}",
-                state.net.units.len()
-            ));
-        }
-        for (t, record) in state.table.iter().enumerate() {
-            if record.after_task != t || record.accuracy.len() != t + 1 {
-                return bad(&format!(
-                    "row {t} of the accuracy table does not fit task {t}"
-                ));
-            }
-            if record
-                .accuracy
-                .iter()
-                .any(|a| !(a.is_finite() && (0.0..=1.0).contains(a)))
-            {
-                return bad(&format!(
-                    "row {t} of the accuracy table has an accuracy outside 0 to 1"
-                ));
-            }
-        }
-        let optimizer = FlatOptimizer::new(state.config.optimizer);
-        let mut run = ContinualRun {
-            layout: TaskLayout {
-                task: 0,
-                positions: Vec::new(),
-                trainable: Vec::new(),
-                n_inputs: 2,
-                n_classes: 2,
-            },
-            config: state.config,
-            tasks,
-            net: state.net,
-            task: state.task,
-            phase: state.phase,
-            step: state.step,
-            added_this_task: state.added_this_task,
-            inner: if finished {
-                Inner::Finished
-            } else {
-                Inner::Train
-            },
-            params: Vec::new(),
-            grad: Vec::new(),
-            optimizer,
-            last_loss: f32::NAN,
-            table: state.table,
-            growths: state.growths,
-        };
-        if !finished {
-            run.relayout()?;
-        }
-        Ok(run)
-    }
-
-    /// The run as plain data (see [`ContinualState`]).
-    pub fn state(&self) -> ContinualState {
-        ContinualState {
-            config: self.config.clone(),
-            net: self.net.clone(),
-            task: self.task,
-            phase: self.phase,
-            step: self.step,
-            added_this_task: self.added_this_task,
-            table: self.table.clone(),
-            growths: self.growths.clone(),
-        }
     }
 
     /// The settings.
