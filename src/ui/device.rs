@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use burn::tensor::wgpu::wgpu::{self, DeviceType};
 
 use crate::config::RunConfig;
-use crate::probe::{Probe, explain, gpu_wins, probe};
+use crate::probe::{Place, Split, Timings, explain, probe, probe_growth, steps_per_phase};
 use crate::settings::BackendChoice;
 use crate::train::TrainPath;
 
@@ -20,14 +20,35 @@ pub enum Backend {
     WebGpu,
     /// burn's Flex CPU backend in WebAssembly.
     Cpu,
+    /// Training on the CPU (the fused step), growth phases on WebGPU.
+    CpuTrainGpuGrow,
 }
 
 impl Backend {
+    /// The backend that runs `split`.
+    pub fn of(split: Split) -> Self {
+        match (split.train, split.grow) {
+            (Place::Cpu, Place::Cpu) => Backend::Cpu,
+            (Place::Cpu, Place::Gpu) => Backend::CpuTrainGpuGrow,
+            (Place::Gpu, _) => Backend::WebGpu,
+        }
+    }
+
+    /// Where it trains and grows.
+    pub fn split(self) -> Split {
+        match self {
+            Backend::Cpu => Split::CPU,
+            Backend::CpuTrainGpuGrow => Split::GROW_ON_GPU,
+            Backend::WebGpu => Split::GPU,
+        }
+    }
+
     /// The `data-backend` value.
     pub fn name(self) -> &'static str {
         match self {
             Backend::WebGpu => "webgpu",
             Backend::Cpu => "cpu",
+            Backend::CpuTrainGpuGrow => "cpu+webgpu",
         }
     }
 
@@ -36,6 +57,7 @@ impl Backend {
         match self {
             Backend::WebGpu => "WebGPU",
             Backend::Cpu => "CPU",
+            Backend::CpuTrainGpuGrow => "CPU + WebGPU",
         }
     }
 
@@ -44,7 +66,7 @@ impl Backend {
     pub fn frame_budget_ms(self) -> f64 {
         match self {
             Backend::WebGpu => 30.0,
-            Backend::Cpu => 13.0,
+            Backend::Cpu | Backend::CpuTrainGpuGrow => 13.0,
         }
     }
 }
@@ -119,8 +141,8 @@ pub struct Choice {
     pub backend: Backend,
     /// A note for the page (why this backend), if any.
     pub note: Option<String>,
-    /// The probe's figures (CPU, WebGPU), when it ran.
-    pub probe: Option<(Probe, Probe)>,
+    /// The probe's figures, when it ran.
+    pub probe: Option<Timings>,
     /// The watch on the WebGPU device, when the page computes on one.
     pub watch: Option<GpuWatch>,
 }
@@ -141,6 +163,13 @@ impl Choice {
 const CPU_PROBE: (usize, f64) = (400, 100.0);
 /// The WebGPU probe's budget, after its warm-up step.
 const GPU_PROBE: (usize, f64) = (10, 400.0);
+/// The most milliseconds one timed growth phase (and the GPU's warm-up phase) may take.
+const GROWTH_PROBE_MS: f64 = 1500.0;
+/// The widest hidden layer from which `auto` also times a growth phase on both backends. On an
+/// H200 the GPU's Firefly phase won from width 128 (and lost at 16); below this width no GPU
+/// measured wins it, and the growth probe would cost seconds at page open for nothing.
+/// `backend=probe` always times it.
+pub const GROWTH_PROBE_WIDTH: usize = 64;
 
 /// The backend the page asked for, and a note when it is the CPU or a software adapter.
 ///
@@ -181,11 +210,11 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
                         "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway, or backend=probe to time both."
                     )),
                 ),
-                _ => probe_and_choose(device, config, &label).await,
+                _ => probe_and_choose(device, config, &label, choice == BackendChoice::Probe).await,
             };
             // Only a page that computes on the device needs to hear that it went.
             Choice {
-                watch: (chosen.backend == Backend::WebGpu).then_some(watch),
+                watch: chosen.backend.split().uses_gpu().then_some(watch),
                 ..chosen
             }
         }
@@ -204,41 +233,33 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
 }
 
 /// Times a few training steps of the page's network on the CPU (fused) and on WebGPU (tensors)
-/// and keeps the faster; a probe that fails leaves the CPU.
-async fn probe_and_choose(gpu: Device, config: &RunConfig, label: &str) -> Choice {
-    let cpu = probe(
-        config,
-        Device::flex(),
-        TrainPath::Fused,
-        CPU_PROBE.0,
-        CPU_PROBE.1,
-    )
-    .await;
-    let on_gpu = probe(
-        config,
-        gpu.clone(),
-        TrainPath::Tensor,
-        GPU_PROBE.0,
-        GPU_PROBE.1,
-    )
-    .await;
-    match (cpu, on_gpu) {
-        (Ok(cpu), Ok(on_gpu)) => {
-            let note = Some(format!("{} (adapter: {label})", explain(&cpu, &on_gpu)));
-            let (device, backend) = if gpu_wins(&cpu, &on_gpu) {
-                (gpu, Backend::WebGpu)
+/// and, for a wide network or when `always_growth` (`backend=probe`), a growth phase on each; then
+/// keeps the split with the shortest round ([`Timings::choose`]). A probe that fails leaves the
+/// CPU.
+async fn probe_and_choose(
+    gpu: Device,
+    config: &RunConfig,
+    label: &str,
+    always_growth: bool,
+) -> Choice {
+    match measure(&gpu, config, always_growth).await {
+        Ok(timings) => {
+            let split = timings.choose();
+            let backend = Backend::of(split);
+            let device = if split.uses_gpu() {
+                gpu
             } else {
-                (Device::flex(), Backend::Cpu)
+                Device::flex()
             };
             Choice {
                 device,
                 backend,
-                note,
-                probe: Some((cpu, on_gpu)),
+                note: Some(format!("{} (adapter: {label})", explain(&timings))),
+                probe: Some(timings),
                 watch: None,
             }
         }
-        (_, Err(e)) | (Err(e), _) => Choice::plain(
+        Err(e) => Choice::plain(
             Device::flex(),
             Backend::Cpu,
             Some(format!(
@@ -246,4 +267,31 @@ async fn probe_and_choose(gpu: Device, config: &RunConfig, label: &str) -> Choic
             )),
         ),
     }
+}
+
+/// Every figure of the probe: training steps on both backends, and a growth phase on both when
+/// the network is wide enough (or `always_growth`).
+async fn measure(
+    gpu: &Device,
+    config: &RunConfig,
+    always_growth: bool,
+) -> Result<Timings, crate::error::EngineError> {
+    let (steps, ms) = CPU_PROBE;
+    let cpu = probe(config, Device::flex(), TrainPath::Fused, steps, ms).await?;
+    let (steps, ms) = GPU_PROBE;
+    let on_gpu = probe(config, gpu.clone(), TrainPath::Tensor, steps, ms).await?;
+    let widest = config.model.hidden.iter().copied().max().unwrap_or(0);
+    let grow = if always_growth || widest >= GROWTH_PROBE_WIDTH {
+        let cpu = probe_growth(config, Device::flex(), false, GROWTH_PROBE_MS).await?;
+        let on_gpu = probe_growth(config, gpu.clone(), true, GROWTH_PROBE_MS).await?;
+        cpu.zip(on_gpu)
+    } else {
+        None
+    };
+    let n_train = (config.data.n_points as f64 * f64::from(config.data.train_ratio)).round();
+    Ok(Timings {
+        train: (cpu, on_gpu),
+        grow,
+        steps_per_phase: steps_per_phase(config, n_train.max(1.0) as usize),
+    })
 }

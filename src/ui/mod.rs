@@ -154,11 +154,9 @@ async fn run() -> Result<(), JsValue> {
     let (device, mut backend, note) = (choice.device, choice.backend, choice.note);
     // On WebGPU: the watch on the device and the last good state to go back to if it is lost.
     let mut gpu = choice.watch.map(GpuGuard::new);
-    // On the CPU the fused CPU step trains; on WebGPU the tensors stay on the GPU.
-    let path = match backend {
-        device::Backend::Cpu => TrainPath::Fused,
-        device::Backend::WebGpu => TrainPath::Tensor,
-    };
+    // On the CPU the fused CPU step trains (growing on the CPU or on WebGPU); on WebGPU the
+    // tensors stay on the GPU.
+    let path = backend.split().path();
     let mut playground =
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
     controls::write(playground.options(), &playground.held());
@@ -166,8 +164,8 @@ async fn run() -> Result<(), JsValue> {
     let mut host = host::Host::new();
     let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
     let mut view = View::new(Ui::find()?, backend, note.as_deref());
-    if let Some((cpu, gpu)) = choice.probe {
-        view.show_probe(cpu.ms_per_step, gpu.ms_per_step);
+    if let Some(timings) = &choice.probe {
+        view.show_probe(timings);
     }
     bind_canvases(&inbox, &view)?;
     // What drawing a frame costs (a moving average), so training takes the rest of the frame.

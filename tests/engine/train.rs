@@ -357,8 +357,8 @@ fn a_diverging_run_stops_with_a_clear_error() {
 }
 
 #[test]
-fn the_probe_times_steps_of_the_actual_network_and_explains_its_choice() {
-    use firefly_playground::probe::{Probe, explain, gpu_wins, probe};
+fn the_probe_times_steps_of_the_actual_network() {
+    use firefly_playground::probe::probe;
     use firefly_playground::train::TrainPath;
     let config = small_config(Method::Firefly, 3);
     for path in [TrainPath::Fused, TrainPath::Tensor] {
@@ -368,20 +368,102 @@ fn the_probe_times_steps_of_the_actual_network_and_explains_its_choice() {
     }
     let boxed = block(probe(&config, device(), TrainPath::Tensor, 1_000_000, 0.0)).expect("probe");
     assert_eq!(boxed.steps, 1, "the time box stops the probe");
-    let cpu = Probe {
-        ms_per_step: 0.01,
-        steps: 100,
-    };
-    let gpu = Probe {
-        ms_per_step: 2.0,
+}
+
+#[test]
+fn the_growth_probe_times_one_phase_within_its_time_box() {
+    use firefly_playground::probe::probe_growth;
+    let config = small_config(Method::Firefly, 3);
+    let phase = block(probe_growth(&config, device(), true, 60_000.0))
+        .expect("growth probe")
+        .expect("firefly grows");
+    assert!(phase.complete && phase.ms > 0.0, "{phase:?}");
+    let boxed = block(probe_growth(&config, device(), false, 0.0))
+        .expect("growth probe")
+        .expect("firefly grows");
+    assert!(
+        !boxed.complete,
+        "a phase cannot finish in no time: {boxed:?}"
+    );
+    let none = small_config(Method::None, 3);
+    assert_eq!(
+        block(probe_growth(&none, device(), false, 1e3)).expect("probe"),
+        None
+    );
+}
+
+/// The split on timings recorded natively on an NVIDIA H200 (README, "On a GPU server"): ms per
+/// training step from epochs/s, ms per Firefly growth phase.
+#[test]
+fn the_probe_runs_each_part_where_it_is_faster() {
+    use firefly_playground::probe::{GrowthProbe, Probe, Split, Timings, explain, steps_per_phase};
+    let step = |ms_per_step: f64| Probe {
+        ms_per_step,
         steps: 10,
     };
-    assert!(!gpu_wins(&cpu, &gpu));
-    assert!(gpu_wins(&gpu, &cpu));
-    let text = explain(&cpu, &gpu);
-    assert!(
-        text.contains("chose the CPU") && text.contains("0.010 ms") && text.contains("2.000 ms")
+    let phase = |ms: f64| GrowthProbe { ms, complete: true };
+    let timings = |train: (f64, f64), grow: Option<(f64, f64)>, steps: f64| Timings {
+        train: (step(train.0), step(train.1)),
+        grow: grow.map(|(c, g)| (phase(c), phase(g))),
+        steps_per_phase: steps,
+    };
+    // 4,2 with mini-batches of 10 (25 steps an epoch): 5,767 epochs/s on the CPU, 14 on the
+    // GPU; a phase at width 16, 169 ms against 464. Everything stays on the CPU.
+    let small = timings(
+        (1e3 / 5767.0 / 25.0, 1e3 / 14.0 / 25.0),
+        Some((169.0, 464.0)),
+        10.0 * 25.0,
     );
-    assert!(text.contains("200.0×"), "{text}");
-    assert!(explain(&gpu, &cpu).contains("chose WebGPU"));
+    assert_eq!(small.choose(), Split::CPU);
+    // Width 128, full batch: training 335 against 291 epochs/s (the CPU a little ahead), a phase
+    // 1,890 ms against 524 (two layers). Train on the CPU, grow on the GPU.
+    let middle = timings((1e3 / 335.0, 1e3 / 291.0), Some((1890.0, 524.0)), 10.0);
+    assert_eq!(middle.choose(), Split::GROW_ON_GPU);
+    // 1024,1024 full batch: 2.3 against 207 epochs/s; a phase 33,733 ms against 769.
+    let wide = timings((1e3 / 2.3, 1e3 / 207.0), Some((33733.0, 769.0)), 10.0);
+    assert_eq!(wide.choose(), Split::GPU);
+    // The same middle network with many steps between growths: training dominates the round,
+    // and the GPU's growth still wins on its own.
+    let long = timings((1e3 / 335.0, 1e3 / 291.0), Some((1890.0, 524.0)), 10_000.0);
+    assert_eq!(long.choose(), Split::GROW_ON_GPU);
+    // Without a growth probe only training decides; a tie stays on the CPU.
+    assert_eq!(timings((0.01, 2.0), None, 50.0).choose(), Split::CPU);
+    assert_eq!(timings((2.0, 0.01), None, 50.0).choose(), Split::GPU);
+    assert_eq!(
+        timings((1.0, 1.0), Some((5.0, 5.0)), 50.0).choose(),
+        Split::CPU
+    );
+    // A round: 10 steps of 2.985 ms on the CPU and the GPU's 524 ms phase.
+    assert!((middle.round_ms(Split::GROW_ON_GPU) - (10.0 * 1e3 / 335.0 + 524.0)).abs() < 1e-9);
+    let text = explain(&middle);
+    for part in [
+        "chose the CPU for training and WebGPU for growth",
+        "2.985 ms on the CPU",
+        "3.436 ms on WebGPU",
+        "1890 ms on the CPU and 524 ms on WebGPU",
+        "A round of 10 steps",
+        "backend=cpu or backend=webgpu",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from {text}");
+    }
+    assert!(explain(&small).contains("chose the CPU for everything"));
+    assert!(explain(&wide).contains("chose WebGPU for everything"));
+    let unfinished = Timings {
+        grow: Some((
+            phase(100.0),
+            GrowthProbe {
+                ms: 1500.0,
+                complete: false,
+            },
+        )),
+        ..small
+    };
+    assert!(explain(&unfinished).contains("over 1500 ms on WebGPU"));
+    // Steps between growths: epochs per growth × batches per epoch (full batch: one).
+    let mut config = small_config(Method::Firefly, 3);
+    config.train.epochs_per_growth = 4;
+    config.train.batch_size = 10;
+    assert_eq!(steps_per_phase(&config, 95), 40.0);
+    config.train.batch_size = 0;
+    assert_eq!(steps_per_phase(&config, 95), 4.0);
 }

@@ -236,14 +236,37 @@ impl View {
         self.why_shown = None;
     }
 
-    /// Shows the backend probe's figures on `#app` (ms per training step).
-    pub fn show_probe(&self, cpu_ms: f64, gpu_ms: f64) {
-        set_attr(&self.ui.root, "data-probe-cpu-ms", &format!("{cpu_ms:.4}"));
+    /// Shows the backend probe's figures on `#app` (ms per training step and per growth phase)
+    /// and where each part runs.
+    pub fn show_probe(&self, timings: &crate::probe::Timings) {
+        let root = &self.ui.root;
+        let (cpu, gpu) = timings.train;
         set_attr(
-            &self.ui.root,
-            "data-probe-webgpu-ms",
-            &format!("{gpu_ms:.4}"),
+            root,
+            "data-probe-cpu-ms",
+            &format!("{:.4}", cpu.ms_per_step),
         );
+        set_attr(
+            root,
+            "data-probe-webgpu-ms",
+            &format!("{:.4}", gpu.ms_per_step),
+        );
+        set_attr(
+            root,
+            "data-probe-steps",
+            &format!("{}", timings.steps_per_phase),
+        );
+        if let Some((cpu, gpu)) = timings.grow {
+            set_attr(root, "data-probe-grow-cpu-ms", &format!("{:.1}", cpu.ms));
+            set_attr(root, "data-probe-grow-webgpu-ms", &format!("{:.1}", gpu.ms));
+        }
+        let split = timings.choose();
+        let place = |p: crate::probe::Place| match p {
+            crate::probe::Place::Cpu => "cpu",
+            crate::probe::Place::Gpu => "webgpu",
+        };
+        set_attr(root, "data-train-on", place(split.train));
+        set_attr(root, "data-grow-on", place(split.grow));
     }
 
     /// Adds the time since the last lap to `part`'s moving average (what `data-draw-ms` shows).
