@@ -1,0 +1,151 @@
+//! `Playground::work`: both runs advanced by a time-boxed amount, kept in step by epochs, at the
+//! page's pace, with growth phases spread over frames and a failure turned into a notice.
+
+use web_time::Instant;
+
+use super::{
+    Action, Cause, GROWTH_HOLD_S, Level, PACE_AHEAD_S, Playground, explanation, smaller_rate,
+    stage_key,
+};
+use crate::error::EngineError;
+use crate::grow::Method;
+use crate::train::{Session, Stage};
+
+impl Playground {
+    /// [`Playground::work`] at the page's pace: while playing, the main run may train
+    /// `speed` epochs (the `speed` setting) per second of `elapsed_ms` (the time since the last
+    /// call), never more than a quarter second ahead, and waits [`GROWTH_HOLD_S`] after each of
+    /// its growths so the diagram can show it. Growth phases, Step and Grow are not paced. Speed
+    /// 0 is as fast as the machine goes. The page calls this once per frame.
+    pub async fn work_paced(&mut self, budget_ms: f64, elapsed_ms: f64) {
+        let speed = self.options.speed as f64;
+        self.paced = speed > 0.0;
+        if self.paced && self.running {
+            let ahead = self.main.epoch() as f64 + speed * PACE_AHEAD_S;
+            self.allowance =
+                (self.allowance + speed * elapsed_ms.max(0.0) / 1e3).min(ahead.max(self.allowance));
+        }
+        self.work(budget_ms).await;
+        self.paced = false;
+    }
+
+    /// Advances both runs for at most `budget_ms` of work: the main run while playing (or until
+    /// a step or a growth asked for while paused is done), the baseline kept in step by epochs.
+    /// Growth phases of both runs are spread over frames. Not paced: see
+    /// [`Playground::work_paced`].
+    pub async fn work(&mut self, budget_ms: f64) {
+        if self.failed {
+            return;
+        }
+        let start = Instant::now();
+        loop {
+            let result = self.work_unit().await;
+            match result {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            }
+            if start.elapsed().as_secs_f64() * 1e3 > budget_ms {
+                return;
+            }
+        }
+    }
+
+    fn fail(&mut self, e: EngineError) {
+        self.running = false;
+        self.step_to = None;
+        self.grow_to = None;
+        self.failed = true;
+        let lr = self.options.config.train.learning_rate;
+        let (text, action) = match e {
+            EngineError::Diverged(value) => (
+                format!(
+                    "The loss became {value}: training diverged at learning rate {lr}. Choose a smaller learning rate, then press Reset."
+                ),
+                smaller_rate(lr).map(Action::ResetWithRate),
+            ),
+            other => (format!("The run stopped: {other}"), None),
+        };
+        self.raise(Cause::Run, Level::Error, text);
+        if let Some(notice) = self.notices.last_mut() {
+            notice.action = action;
+        }
+    }
+
+    /// One unit of work for whichever run needs it; `false` when there is nothing to do.
+    async fn work_unit(&mut self) -> Result<bool, EngineError> {
+        let (main_target, baseline_target) = self.grow_to.unwrap_or((None, None));
+        let growing = |s: &Session| matches!(s.stage(), Stage::Growing(_));
+        let main_growths = self.main.history().growths.len();
+        let baseline_growths = self.baseline.history().growths.len();
+        let main_grow_pending = main_target.is_some_and(|t| main_growths < t);
+        let baseline_grow_pending = baseline_target.is_some_and(|t| baseline_growths < t);
+
+        let baseline_due = self.baseline.epoch() < self.main.epoch()
+            || growing(&self.baseline)
+            || baseline_grow_pending;
+        if baseline_due {
+            self.baseline.advance(1).await?;
+            return Ok(true);
+        }
+        let target = self.main.epoch();
+        let behind = |s: &Session| s.epoch() < target || growing(s) || s.growth_requested();
+        for pair in &mut self.seeds {
+            for s in [&mut pair.baseline, &mut pair.main] {
+                if behind(s) {
+                    s.advance(1).await?;
+                    return Ok(true);
+                }
+            }
+        }
+        let step_pending = self.step_to.is_some_and(|t| self.main.epoch() < t);
+        let in_pace = !self.paced || (self.main.epoch() as f64) < self.allowance.floor();
+        let main_due =
+            (self.running && in_pace) || step_pending || main_grow_pending || growing(&self.main);
+        if !main_due {
+            self.step_to = None;
+            self.grow_to = None;
+            return Ok(false);
+        }
+        self.main.advance(1).await?;
+        self.check_unit_cap();
+        let key = stage_key(self.main.stage());
+        if key != self.last_stage {
+            let finished_growth = key == 0;
+            self.last_stage = key;
+            if finished_growth && self.paced {
+                // Training waits while the page shows the growth.
+                self.allowance =
+                    self.main.epoch() as f64 - self.options.speed as f64 * GROWTH_HOLD_S;
+            }
+            if self.options.slow_motion {
+                // Slow motion waits for Play after each part, also within a Grow press.
+                self.explain = Some(explanation(
+                    &self.options.config.growth,
+                    key,
+                    finished_growth
+                        .then(|| self.main.history().growths.last())
+                        .flatten(),
+                ));
+                self.running = false;
+                self.step_to = None;
+                self.grow_to = None;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Shows the unit-cap notice once a growing run can grow no more.
+    fn check_unit_cap(&mut self) {
+        let cap = self.options.config.train.max_units;
+        let at_cap = |s: &Session| s.config().growth.method != Method::None && s.n_units() >= cap;
+        let shown = self.notices.iter().any(|n| n.cause == Cause::UnitCap);
+        if (at_cap(&self.main) || at_cap(&self.baseline)) != shown {
+            self.note_unit_cap();
+        }
+    }
+}
