@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use super::checks::open;
 use super::json::{self, Json, base64_decode, items, json};
-use super::server::StaticServer;
-use super::webdriver::{Driver, Session, poll_every};
-use super::{ChromeConfig, site};
+use super::webdriver::{Session, poll_every};
+use super::{browser, site};
 use crate::context::Context;
-use crate::{dist, install, steps, trunk};
+use crate::{dist, install, trunk};
 pub use options::Options;
 use options::Setup;
 use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
@@ -171,12 +170,8 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     println!("==> sizes of the built code in {}", dist.display());
     let our_sizes = site_sizes(&dist)?;
 
-    let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
-    let chromedriver = steps::chromedriver(ctx)?;
-    let server = StaticServer::start(&dist)?;
+    let (chrome, server, driver) = browser(ctx, &dist, &out_dir)?;
     let base = server.base_url();
-    println!("    serving {} at {base}", dist.display());
-    let driver = Driver::start(&chromedriver, &out_dir.join("chromedriver.log"))?;
     let session = driver
         .session(chrome.options(true))
         .map_err(|e| format!("cannot open a browser session: {e}"))?;

@@ -74,6 +74,11 @@ impl App {
             .map(|(_, v)| v.as_str())
     }
 
+    /// An attribute's value; "" when it is missing.
+    pub(super) fn text(&self, name: &str) -> &str {
+        self.get(name).unwrap_or_default()
+    }
+
     pub(super) fn is(&self, name: &str, value: &str) -> bool {
         self.get(name) == Some(value)
     }
@@ -337,103 +342,73 @@ fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
     })
 }
 
-/// A control of the page, reached by a key or a button.
+/// A control of the page: its key, the key's name in messages, and its button.
 #[derive(Clone, Copy)]
-enum Control {
-    Toggle,
-    Step,
-    Grow,
-    Reset,
-}
+struct Control(&'static str, &'static str, &'static str);
 
-impl Control {
-    fn key(self) -> &'static str {
-        match self {
-            Control::Toggle => " ",
-            Control::Step => "s",
-            Control::Grow => "g",
-            Control::Reset => "r",
-        }
-    }
-
-    fn key_name(self) -> &'static str {
-        match self {
-            Control::Toggle => "Space",
-            other => other.key(),
-        }
-    }
-
-    fn button(self) -> &'static str {
-        match self {
-            Control::Toggle => "#play",
-            Control::Step => "#step",
-            Control::Grow => "#grow",
-            Control::Reset => "#reset",
-        }
-    }
-}
-
-/// Presses the play/pause control when the page is paused, and waits for it to run.
-fn resume_if_paused(
-    session: &Session,
-    trigger: &dyn Fn(Control) -> Result<(), String>,
-    name: fn(Control) -> &'static str,
-) -> Result<(), String> {
-    if app_now(session)?.is("state", "paused") {
-        trigger(Control::Toggle)?;
-        wait_state(session, "running", name(Control::Toggle))?;
-    }
-    Ok(())
-}
-
-/// Drives the controls through `trigger` (keys or clicks; `name` says which in messages):
-/// reset while running (the epoch drops), pause, step exactly one epoch and stay paused, grow
-/// by exactly one phase, then `while_paused`, then resume. Reset comes first so the main run is
-/// young and far from any unit cap when `grow` is pressed.
+/// Drives the controls by their keys (with the focus on the page body) or, without `keys`, by
+/// clicks: reset while running (the epoch drops), pause, step exactly one epoch and stay
+/// paused, grow by exactly one phase, then `while_paused`, then resume. Reset comes first so
+/// the main run is young and far from any unit cap when `grow` is pressed.
 fn exercise(
     session: &Session,
-    trigger: &dyn Fn(Control) -> Result<(), String>,
-    name: fn(Control) -> &'static str,
+    keys: bool,
     while_paused: &dyn Fn() -> Result<(), String>,
 ) -> Result<(), String> {
-    use Control::{Grow, Reset, Step, Toggle};
+    const TOGGLE: Control = Control(" ", "Space", "#play");
+    const STEP: Control = Control("s", "s", "#step");
+    const GROW: Control = Control("g", "g", "#grow");
+    const RESET: Control = Control("r", "r", "#reset");
+    let trigger = |c: Control| match keys {
+        true => press_on_body(session, c.0),
+        false => session.click(c.2),
+    };
+    let name = |c: Control| if keys { c.1 } else { c.2 };
+    // Presses the play/pause control when the page is paused, and waits for it to run.
+    let resume_if_paused = || {
+        if app_now(session)?.is("state", "paused") {
+            trigger(TOGGLE)?;
+            wait_state(session, "running", name(TOGGLE))?;
+        }
+        Ok::<_, String>(())
+    };
     // An earlier check may have left the page paused: the toggle must then resume it.
-    resume_if_paused(session, trigger, name)?;
+    resume_if_paused()?;
     let app = wait_for(session, "running with data-epoch >= 1", REACT, |a| {
         Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
     })?;
     let before = app.num("epoch");
-    trigger(Reset)?;
+    trigger(RESET)?;
     let app = wait_for(
         session,
-        &format!("data-epoch < {before} after {}", name(Reset)),
+        &format!("data-epoch < {before} after {}", name(RESET)),
         REACT,
         |a| Ok(a.num("epoch") < before),
     )?;
     println!(
         "    {} reset: epoch {before} -> {}",
-        name(Reset),
+        name(RESET),
         app.num("epoch")
     );
 
     // The contract leaves open whether reset pauses; pausing below needs a running page.
-    resume_if_paused(session, trigger, name)?;
-    trigger(Toggle)?;
-    wait_state(session, "paused", name(Toggle))?;
+    resume_if_paused()?;
+    trigger(TOGGLE)?;
+    wait_state(session, "paused", name(TOGGLE))?;
     let epoch = settled(session)?.num("epoch");
-    println!("    {} paused at epoch {epoch}", name(Toggle));
+    println!("    {} paused at epoch {epoch}", name(TOGGLE));
 
-    trigger(Step)?;
+    trigger(STEP)?;
     wait_for(
         session,
-        &format!("data-epoch = {} after {}", epoch + 1.0, name(Step)),
+        &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)),
         REACT,
         |a| {
             let now = a.num("epoch");
             if now > epoch + 1.0 {
                 return Err(format!(
                     "{} went from epoch {epoch} to {now}, not one epoch",
-                    name(Step)
+                    name(STEP)
                 ));
             }
             Ok(now == epoch + 1.0)
@@ -444,41 +419,41 @@ fn exercise(
         &format!(
             "epoch {} and paused for 1 s after {}",
             epoch + 1.0,
-            name(Step)
+            name(STEP)
         ),
         HOLD,
         |a| a.num("epoch") == epoch + 1.0 && a.is("state", "paused"),
     )?;
-    println!("    {} stepped to epoch {}", name(Step), epoch + 1.0);
+    println!("    {} stepped to epoch {}", name(STEP), epoch + 1.0);
 
     let app = app_now(session)?;
     let (growths, units) = (app.num("growths"), app.num("units"));
-    trigger(Grow)?;
+    trigger(GROW)?;
     let app = wait_for(
         session,
-        &format!("data-growths = {} after {}", growths + 1.0, name(Grow)),
+        &format!("data-growths = {} after {}", growths + 1.0, name(GROW)),
         REACT,
         |a| Ok(a.num("growths") >= growths + 1.0),
     )?;
     if app.num("growths") != growths + 1.0 {
         return Err(format!(
             "{} took growths from {growths} to {}, not by one",
-            name(Grow),
+            name(GROW),
             app.num("growths")
         ));
     }
     println!(
         "    {} grew: growths {growths} -> {}, units {units} -> {}",
-        name(Grow),
+        name(GROW),
         app.num("growths"),
         app.num("units")
     );
 
     while_paused()?;
 
-    trigger(Toggle)?;
-    let app = wait_state(session, "running", name(Toggle))?;
-    println!("    {} resumed at epoch {}", name(Toggle), app.num("epoch"));
+    trigger(TOGGLE)?;
+    let app = wait_state(session, "running", name(TOGGLE))?;
+    println!("    {} resumed at epoch {}", name(TOGGLE), app.num("epoch"));
     Ok(())
 }
 
@@ -515,12 +490,7 @@ fn keyboard(session: &Session) -> Result<String, String> {
         println!("    ? opened and closed #shortcuts");
         Ok(())
     };
-    exercise(
-        session,
-        &|control| press_on_body(session, control.key()),
-        Control::key_name,
-        &shortcut_sheet,
-    )?;
+    exercise(session, true, &shortcut_sheet)?;
     Ok("Tab, r, Space, s, g, ?, Space all work".to_string())
 }
 
@@ -543,12 +513,7 @@ fn buttons(session: &Session) -> Result<String, String> {
             missing.join(", #")
         ));
     }
-    exercise(
-        session,
-        &|control| session.click(control.button()),
-        Control::button,
-        &|| Ok(()),
-    )?;
+    exercise(session, false, &|| Ok(()))?;
     Ok("controls and canvases present; #reset, #play, #step, #grow work".to_string())
 }
 
@@ -613,7 +578,7 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
                 a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
     )?;
     let note = backend_note(session)?.unwrap_or_default();
-    match (adapter.as_str(), app.get("backend").unwrap_or_default()) {
+    match (adapter.as_str(), app.text("backend")) {
         ("software", "cpu") if note.contains("software") => Ok(format!(
             "software adapter: trains on the CPU, epoch {}; note: {:?}",
             app.num("epoch"),

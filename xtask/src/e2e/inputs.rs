@@ -21,7 +21,7 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
 const ONE_UNIT: &str = "index.html#backend=cpu&speed=0&max-units=1&lr=0.3";
 
 fn settings(app: &App) -> String {
-    app.get("settings").unwrap_or_default().replace("%2C", ",")
+    app.text("settings").replace("%2C", ",")
 }
 
 /// Waits for `epochs` epochs of both runs of the settings in force whose link has `pair`, and
@@ -87,10 +87,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
         session,
         "a notice for the last feature",
         Duration::from_secs(10),
-        |a| {
-            Ok(a.get("notices")
-                .is_some_and(|n| n.contains("at least one input feature")))
-        },
+        |a| Ok(a.text("notices").contains("at least one input feature")),
     )?;
     let checked = session
         .script("return document.getElementById('features-x1sq').checked;")?

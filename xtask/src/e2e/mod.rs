@@ -49,12 +49,8 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
     );
 
     let dist = site(ctx)?;
-    let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
-    let chromedriver = steps::chromedriver(ctx)?;
-    let server = StaticServer::start(&dist)?;
+    let (chrome, server, driver) = browser(ctx, &dist, &out_dir)?;
     let base = server.base_url();
-    println!("    serving {} at {base}", dist.display());
-    let driver = Driver::start(&chromedriver, &out_dir.join("chromedriver.log"))?;
 
     let mut report = Report::default();
     checks::run_all(&driver, &chrome, &base, &out_dir, &mut report);
@@ -113,6 +109,21 @@ pub fn site(ctx: &Context) -> Result<PathBuf, String> {
     } else {
         Err(format!("{} has no index.html", dist.display()))
     }
+}
+
+/// Serves `dist` and starts chromedriver (its log in `out_dir`) for Chromium as
+/// `webdriver.json` describes it: what the end-to-end test and the bench drive.
+fn browser(
+    ctx: &Context,
+    dist: &Path,
+    out_dir: &Path,
+) -> Result<(ChromeConfig, StaticServer, Driver), String> {
+    let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
+    let chromedriver = steps::chromedriver(ctx)?;
+    let server = StaticServer::start(dist)?;
+    println!("    serving {} at {}", dist.display(), server.base_url());
+    let driver = Driver::start(&chromedriver, &out_dir.join("chromedriver.log"))?;
+    Ok((chrome, server, driver))
 }
 
 /// Chromium's binary and flags, read from the repository's `webdriver.json` (the file the

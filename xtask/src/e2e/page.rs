@@ -101,11 +101,8 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.03"))
     })?;
-    if !app.get("error").unwrap_or_default().is_empty() {
-        return Err(format!(
-            "a notice appeared: {}",
-            app.get("error").unwrap_or_default()
-        ));
+    if !app.text("error").is_empty() {
+        return Err(format!("a notice appeared: {}", app.text("error")));
     }
     if app.num("epoch") < epoch {
         return Err("changing the learning rate restarted the run".into());
@@ -128,7 +125,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     }
     choose(session, "lr", "0.3")?;
     wait_for(session, "lr=0.3 in data-settings", REACT, |a| {
-        Ok(a.has_setting("lr=0.3") && a.get("error").unwrap_or_default().is_empty())
+        Ok(a.has_setting("lr=0.3") && a.text("error").is_empty())
     })?;
     Ok(format!(
         "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"
@@ -213,9 +210,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
     )?;
     let error: String = poll(Duration::from_secs(60), || {
         Ok(match read_app(session)? {
-            Some(app) if app.is("state", "error") => {
-                Ok(app.get("error").unwrap_or_default().into())
-            }
+            Some(app) if app.is("state", "error") => Ok(app.text("error").into()),
             _ => Err("lr=10 with SGD did not diverge within 60 s".into()),
         })
     })?;
@@ -239,14 +234,11 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         |a| {
             Ok(a.is("state", "running")
                 && a.num("epoch") >= 3.0
-                && !a.get("settings").unwrap_or_default().contains("lr="))
+                && !a.text("settings").contains("lr="))
         },
     )?;
-    if !app.get("error").unwrap_or_default().is_empty() {
-        return Err(format!(
-            "the old notice stayed: {}",
-            app.get("error").unwrap_or_default()
-        ));
+    if !app.text("error").is_empty() {
+        return Err(format!("the old notice stayed: {}", app.text("error")));
     }
     // Diverge again and take the notice's one-click way out, as often as it takes.
     open(
@@ -384,33 +376,42 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
     Ok(format!("Space with the focus on #{focused} played"))
 }
 
-/// Gives the page's Upload CSV control a generated file of `rows` points on a circle of radius
-/// 5 (the first `outside` of them moved outside the plane shown), as a person choosing a file
-/// would.
-fn upload_csv(session: &Session, rows: usize, outside: usize, name: &str) -> Result<(), String> {
-    session
-        .execute(
-            "const [rows, outside, name] = arguments;
-             const parts = ['x,y,label\\n'];
-             for (let i = 0; i < rows; i++) {
-               const t = i * 0.001;
-               const far = i < outside ? 7 : 0;
-               parts.push(`${(Math.sin(t) * 5 + far).toFixed(4)},${(Math.cos(t) * 5).toFixed(4)},${i % 2}\\n`);
-             }
-             const file = new File(parts, name, { type: 'text/csv' });
-             const input = document.getElementById('csv');
-             const dt = new DataTransfer();
-             dt.items.add(file);
-             input.files = dt.files;
-             input.dispatchEvent(new Event('change', { bubbles: true }));
-             return file.size;",
-            vec![(rows as u64).into(), (outside as u64).into(), name.into()],
-        )
-        .map(drop)
+/// Gives the page's Upload CSV control a generated file `name` of `rows` points on a circle
+/// of `radius`, `step` radians apart (the first `outside` of them moved outside the plane
+/// shown), as a person choosing a file would.
+pub(super) fn upload_csv(
+    session: &Session,
+    name: &str,
+    rows: usize,
+    outside: usize,
+    (radius, step): (f64, f64),
+) -> Result<(), String> {
+    let args = vec![
+        (rows as u64).into(),
+        (outside as u64).into(),
+        name.into(),
+        radius.into(),
+        step.into(),
+    ];
+    let script = "const [rows, outside, name, radius, step] = arguments;
+         const parts = ['x,y,label\\n'];
+         for (let i = 0; i < rows; i++) {
+           const t = i * step;
+           const far = i < outside ? 7 : 0;
+           parts.push(`${(Math.sin(t) * radius + far).toFixed(4)},${(Math.cos(t) * radius).toFixed(4)},${i % 2}\\n`);
+         }
+         const file = new File(parts, name, { type: 'text/csv' });
+         const input = document.getElementById('csv');
+         const dt = new DataTransfer();
+         dt.items.add(file);
+         input.files = dt.files;
+         input.dispatchEvent(new Event('change', { bubbles: true }));
+         return file.size;";
+    session.execute(script, args).map(drop)
 }
 
 /// How long Pause may take to show, from the click to `data-state="paused"`: the page answers a
-/// click within 100 ms, at the documented limit of 100,000 points too (issue 17).
+/// click within 100 ms, at the documented limit of 100,000 points too.
 const PAUSE_MS: f64 = 100.0;
 /// The longest the page may keep its main thread busy at once while the clicks are measured. A
 /// click waits for the task under way, so a task longer than about 85 ms lets some click miss
@@ -433,7 +434,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     wait_for(session, "running", Duration::from_secs(60), |a| {
         Ok(a.is("state", "running"))
     })?;
-    upload_csv(session, 100_000, 0, "limit.csv")?;
+    upload_csv(session, "limit.csv", 100_000, 0, (5.0, 0.001))?;
     wait_for(
         session,
         "100,000 points loaded and training",
@@ -554,7 +555,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
          requestAnimationFrame(tick);
          return null;",
     )?;
-    let upload = |rows: usize, outside: usize, name: &str| upload_csv(session, rows, outside, name);
+    let upload = |rows, outside, name| upload_csv(session, name, rows, outside, (5.0, 0.001));
     let started = Instant::now();
     upload(99_000, 3, "big.csv")?;
     let app = wait_for(
@@ -564,14 +565,10 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.num("points") == 99_000.0),
     )?;
     let loaded = started.elapsed().as_secs_f64();
-    if !app
-        .get("notices")
-        .unwrap_or_default()
-        .contains("3 of 99000 points")
-    {
+    if !app.text("notices").contains("3 of 99000 points") {
         return Err(format!(
             "no notice about the points outside the plane: {}",
-            app.get("notices").unwrap_or_default()
+            app.text("notices")
         ));
     }
     // The page says the points are the person's own, and the Share dialog that the link does
@@ -611,11 +608,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         session,
         "the 5 MB file refused",
         Duration::from_secs(10),
-        |a| {
-            Ok(a.get("error")
-                .unwrap_or_default()
-                .contains("nothing was loaded"))
-        },
+        |a| Ok(a.text("error").contains("nothing was loaded")),
     )?;
     let refused = started.elapsed().as_secs_f64();
     if read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0) {

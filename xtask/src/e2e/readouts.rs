@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::Report;
 use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
+use super::page::upload_csv;
 use super::webdriver::{Session, poll};
 
 /// Runs every check of this file on one browser session.
@@ -272,20 +273,7 @@ fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
             "before the upload the slider should read 500 and move: {before:?}"
         ));
     }
-    session.script(
-        "const parts = ['x,y,label\\n'];
-         for (let i = 0; i < 300; i++) {
-           const t = i * 0.02;
-           parts.push(`${(Math.sin(t) * 4).toFixed(4)},${(Math.cos(t) * 4).toFixed(4)},${i % 2}\\n`);
-         }
-         const file = new File(parts, 'three-hundred.csv', { type: 'text/csv' });
-         const input = document.getElementById('csv');
-         const dt = new DataTransfer();
-         dt.items.add(file);
-         input.files = dt.files;
-         input.dispatchEvent(new Event('change', { bubbles: true }));
-         return null;"
-    )?;
+    upload_csv(session, "three-hundred.csv", 300, 0, (4.0, 0.02))?;
     wait_for(session, "300 points loaded", REACT, |a| {
         Ok(a.num("points") == 300.0 && a.is("custom-data", "1"))
     })?;

@@ -319,7 +319,7 @@ fn gpu_lost(
         before.num("epoch"),
         after.num("epoch"),
         after.num("growths"),
-        after.get("state").unwrap_or_default(),
+        after.text("state"),
         notice.trim(),
         errors.len(),
         errors

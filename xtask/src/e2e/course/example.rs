@@ -154,6 +154,19 @@ fn growth_counts(app: &App) -> [f64; 4] {
     ["units", "baseline-units", "growths", "baseline-growths"].map(|k| app.num(k))
 }
 
+/// Clicks Grow both and waits (`what`) until both runs of both playgrounds have grown.
+fn grow_both(session: &Session, what: &str) -> Result<(App, App), String> {
+    let (a, b) = frames(session)?;
+    let before = [growth_counts(&a), growth_counts(&b)];
+    session.click("#grow-both")?;
+    wait_frames(session, what, |a, b| {
+        [growth_counts(a), growth_counts(b)]
+            .iter()
+            .zip(&before)
+            .all(|(now, was)| now[2] > was[2] && now[3] > was[3])
+    })
+}
+
 /// `course-page`: every sentence and button of the example course page, by its effect. The
 /// text's setup (what each side compares, on which data, from how many units, growing every 300
 /// epochs up to 24 and 16 units); captions that leave "Loading…" and say what each playground
@@ -248,19 +261,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     }
     let start = [growth_counts(&a), growth_counts(&b)];
     for press in 0..3 {
-        let (a, b) = frames(session)?;
-        let before = [growth_counts(&a), growth_counts(&b)];
-        session.click("#grow-both")?;
-        wait_frames(
-            session,
-            &format!("Grow both, press {}", press + 1),
-            |a, b| {
-                [growth_counts(a), growth_counts(b)]
-                    .iter()
-                    .zip(&before)
-                    .all(|(now, was)| now[2] > was[2] && now[3] > was[3])
-            },
-        )?;
+        grow_both(session, &format!("Grow both, press {}", press + 1))?;
     }
     let (a, b) = frames(session)?;
     let end = [growth_counts(&a), growth_counts(&b)];
@@ -328,13 +329,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // Both on XOR after Pause both: both on xor, both still paused at epoch 0.
     session.click("#xor-both")?;
     wait_course(session, "both on xor", |c| {
-        Ok(c.get("link-a").is_some_and(|l| l.contains("dataset=xor"))
-            && c.get("link-b").is_some_and(|l| l.contains("dataset=xor")))
+        Ok(c.text("link-a").contains("dataset=xor") && c.text("link-b").contains("dataset=xor"))
     })?;
     wait_frames(session, "both on xor at epoch 0", |a, b| {
-        [a, b].iter().all(|x| {
-            x.get("settings").is_some_and(|s| s.contains("dataset=xor")) && x.num("epoch") == 0.0
-        })
+        [a, b]
+            .iter()
+            .all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
     })?;
     hold_frames(session, "paused at epoch 0 on xor", |a, b| {
         [a, b]
@@ -347,15 +347,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     said.push("Both on XOR after Pause: xor, still paused at epoch 0".into());
 
     // Grow both while paused: both runs of both grow (or the log says a run found nothing).
-    let (a, b) = frames(session)?;
-    let before = [growth_counts(&a), growth_counts(&b)];
-    session.click("#grow-both")?;
-    let (a, b) = wait_frames(session, "Grow both while paused", |a, b| {
-        [growth_counts(a), growth_counts(b)]
-            .iter()
-            .zip(&before)
-            .all(|(now, was)| now[2] > was[2] && now[3] > was[3])
-    })?;
+    let (a, b) = grow_both(session, "Grow both while paused")?;
     let logged = wait_log(session, &a, &b)?;
     let nothing: Vec<String> = logged
         .iter()
@@ -442,8 +434,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         Ok(c.get("exported-epoch").is_some_and(|e| !e.is_empty()))
     })?;
     let (epoch, loss) = (
-        c.get("exported-epoch").unwrap_or_default().to_string(),
-        c.get("exported-loss").unwrap_or_default().to_string(),
+        c.text("exported-epoch").to_string(),
+        c.text("exported-loss").to_string(),
     );
     poll(Duration::from_secs(20), || {
         let (e, l, s) = (

@@ -73,9 +73,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     let ignored = inside(session, "#a")?;
     if !ignored.is("state", "paused")
         || ignored.num("epoch") != 0.0
-        || ignored
-            .get("settings")
-            .is_some_and(|s| s.contains("dataset=xor"))
+        || ignored.text("settings").contains("dataset=xor")
     {
         return Err(format!(
             "a message from {host_origin} was obeyed: {}",
@@ -89,9 +87,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         let app = inside(session, "#a")?;
         let obeyed = app.is("state", "running")
             && app.num("epoch") > 0.0
-            && app
-                .get("settings")
-                .is_some_and(|s| s.contains("dataset=xor"));
+            && app.text("settings").contains("dataset=xor");
         Ok(match obeyed {
             true => Ok(app),
             false => Err(format!(
@@ -328,7 +324,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     if violations > 0.0 {
         return Err(format!(
             "{violations} violations of the policy, the last: {}",
-            app.get("csp-last").unwrap_or_default()
+            app.text("csp-last")
         ));
     }
     // Nothing stored that nobody asked for: no cookie, web storage, database, cache or worker.
@@ -432,7 +428,7 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     if !look.starts_with("Both networks start from one unit") {
         return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
     }
-    let settings = app.get("settings").unwrap_or_default().to_string();
+    let settings = app.text("settings").to_string();
 
     // Share: the link, then the compact layout ticked.
     session.click("#share")?;
@@ -464,7 +460,7 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     let again = wait_for(session, "the shared link open", WAIT, |a| {
         Ok(a.is("state", "paused"))
     })?;
-    let got = again.get("settings").unwrap_or_default();
+    let got = again.text("settings");
     let embedded =
         session.script("return document.getElementById('app').classList.contains('embed');")?;
     if embedded.as_bool() != Some(true) {
@@ -500,16 +496,13 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(session, "running despite the link", WAIT, |a| {
         Ok(a.num("epoch") >= 2.0)
     })?;
-    let notices = app.get("notices").unwrap_or_default();
+    let notices = app.text("notices");
     for part in ["banana", "nope", "maybe"] {
         if !notices.contains(part) {
             return Err(format!("no notice names {part:?}: {notices}"));
         }
     }
-    if !app
-        .get("settings")
-        .is_some_and(|s| s.contains("dataset=xor"))
-    {
+    if !app.text("settings").contains("dataset=xor") {
         return Err(format!(
             "the good part of the link was not applied: {}",
             app.summary()
@@ -531,13 +524,9 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
         session,
         "a first growth after choosing the preset",
         WAIT,
-        |a| {
-            Ok(a.get("settings")
-                .is_some_and(|s| s.contains("preset=firefly-vs-exact"))
-                && a.num("growths") >= 1.0)
-        },
+        |a| Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0),
     )?;
-    let decision = first.get("first-growth").unwrap_or_default().to_string();
+    let decision = first.text("first-growth").to_string();
     if decision.is_empty() {
         return Err("no data-first-growth after a growth".into());
     }
@@ -546,7 +535,7 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     let again = wait_for(session, "a first growth from the link", WAIT, |a| {
         Ok(a.num("growths") >= 1.0)
     })?;
-    let replayed = again.get("first-growth").unwrap_or_default();
+    let replayed = again.text("first-growth");
     if replayed != decision {
         return Err(format!(
             "the link grew {replayed:?}, the run it came from {decision:?}"
