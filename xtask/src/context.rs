@@ -219,6 +219,12 @@ fn repo_root(
         })
 }
 
+/// The path as text; an error naming it when it is not UTF-8.
+pub fn utf8(path: &Path) -> Result<&str, String> {
+    path.to_str()
+        .ok_or_else(|| format!("{} is not UTF-8", path.display()))
+}
+
 /// An environment variable's value when it is set and not empty.
 fn non_empty_var(name: &str) -> Option<OsString> {
     env::var_os(name).filter(|value| !value.is_empty())

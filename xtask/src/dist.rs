@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::context::{Context, run};
+use crate::context::{Context, run, utf8};
 use crate::{install, sri};
 
 /// wasm-opt's passes, chosen by measurement (README "Size"): identical functions merged, then
@@ -321,11 +321,6 @@ pub fn len(path: &Path) -> Result<u64, String> {
     fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn utf8(path: &Path) -> Result<&str, String> {
-    path.to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn mb(bytes: u64) -> f64 {

@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::context::{Context, is_executable, run};
+use crate::context::{Context, is_executable, run, utf8};
 use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
 
 /// The wasm target the library and the browser tests are built for.
@@ -211,7 +211,7 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     run(update)?;
 
     let target = temp.0.join("target");
-    let target = target.to_str().ok_or("temporary dir is not UTF-8")?;
+    let target = utf8(&target)?;
     let mut install = ctx.cargo_without_target_dir(&[
         "install",
         "--locked",
@@ -258,7 +258,7 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
     );
     let temp = TempDir::new("xtask-trunk")?;
     let target = temp.0.join("target");
-    let target = target.to_str().ok_or("temporary dir is not UTF-8")?;
+    let target = utf8(&target)?;
     let mut install = ctx.cargo_without_target_dir(&[
         "install",
         "--locked",
@@ -338,7 +338,7 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
         );
     }
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let prefix = dir.to_str().ok_or("the binaryen folder is not UTF-8")?;
+    let prefix = utf8(&dir)?;
     run(ctx.command(
         "npm",
         &[

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::context::{Context, run};
+use crate::context::{Context, run, utf8};
 use crate::{dist, install};
 
 /// Where `cargo xtask serve` listens.
@@ -29,20 +29,10 @@ fn trunk(ctx: &Context, args: &[&str]) -> Command {
 pub const DIST_PROFILE: &str = "dist";
 
 /// `trunk build index.html --release true --public-url ./ --dist <dist>`: a release build with
-/// relative URLs, so the site works under any sub-path (the end-to-end test's build).
-pub fn build_command(ctx: &Context, dist: &Path) -> Result<Command, String> {
-    build_with_profile(ctx, dist, None)
-}
-
-/// [`build_command`], with `--cargo-profile <profile>` when one is given.
-fn build_with_profile(
-    ctx: &Context,
-    dist: &Path,
-    profile: Option<&str>,
-) -> Result<Command, String> {
-    let dist = dist
-        .to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", dist.display()))?;
+/// relative URLs, so the site works under any sub-path (the end-to-end test's build), with
+/// `--cargo-profile <profile>` when one is given.
+pub fn build_command(ctx: &Context, dist: &Path, profile: Option<&str>) -> Result<Command, String> {
+    let dist = utf8(dist)?;
     let mut args = vec![
         "build",
         "index.html",
@@ -75,7 +65,7 @@ pub fn dist(ctx: &Context) -> Result<(), String> {
         std::fs::remove_dir_all(&dist)
             .map_err(|e| format!("removing the old {}: {e}", dist.display()))?;
     }
-    run(build_with_profile(ctx, &dist, Some(DIST_PROFILE))?)?;
+    run(build_command(ctx, &dist, Some(DIST_PROFILE))?)?;
     dist::finish(ctx, &dist)?;
     println!(
         "==> static site in {} (relative URLs: deployable under any sub-path)",
@@ -92,9 +82,7 @@ pub fn serve(ctx: &Context) -> Result<(), String> {
     install_build_tools(ctx)?;
     fetch(ctx)?;
     let out = ctx.target_dir_or_default().join("serve-dist");
-    let out = out
-        .to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", out.display()))?;
+    let out = utf8(&out)?;
     println!(
         "\n==> serving at http://{SERVE_ADDRESS}:{SERVE_PORT}/ once trunk has built \
          (the first release build takes a while); Ctrl-C stops it\n"

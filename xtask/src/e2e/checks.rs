@@ -239,6 +239,13 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
     session.navigate(url)
 }
 
+/// [`open`]s `url` and waits (≤ 60 s) until the page runs.
+pub(super) fn open_running(session: &Session, url: &str) -> Result<App, String> {
+    open(session, url)?;
+    let running = |a: &App| Ok(a.is("state", "running"));
+    wait_for(session, "running", Duration::from_secs(60), running)
+}
+
 /// Moves the focus back to the page body, then presses `key`.
 pub(super) fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
     session.script(

@@ -100,7 +100,7 @@ pub fn site(ctx: &Context) -> Result<PathBuf, String> {
             let dist = ctx.target_dir_or_default().join("e2e-dist");
             println!("==> trunk build into {}", dist.display());
             trunk::fetch(ctx)?;
-            run(trunk::build_command(ctx, &dist)?)?;
+            run(trunk::build_command(ctx, &dist, None)?)?;
             dist
         }
     };

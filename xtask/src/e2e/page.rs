@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::Report;
 use super::checks::{
-    REACT, app_now, open, pause, read_app, running, settled, snap, wait_for, wait_state,
+    REACT, app_now, open, open_running, pause, read_app, running, settled, snap, wait_for,
+    wait_state,
 };
 use super::json::Json;
 use super::webdriver::{Session, poll, poll_every};
@@ -283,13 +284,10 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
 /// `history`: settings add history entries; Back and Forward bring them back; a pasted link in
 /// the same tab applies. Neither run grows here, so the unit count shows the layers in force.
 fn history(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_running(
         session,
         &format!("{base}index.html#backend=cpu&method=none&baseline=none"),
     )?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
-        Ok(a.is("state", "running"))
-    })?;
     session.click("#datasets button[data-kind=xor]")?;
     wait_for(session, "dataset=xor", REACT, |a| {
         Ok(a.has_setting("dataset=xor"))
@@ -430,10 +428,7 @@ const TRIALS: usize = 10;
 /// second. No task of the page meanwhile is longer than [`LONG_TASK_MS`]. Reports every figure,
 /// the longest task and the epochs a second trained at the limit.
 fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
-        Ok(a.is("state", "running"))
-    })?;
+    open_running(session, &format!("{base}index.html#backend=cpu"))?;
     upload_csv(session, "limit.csv", 100_000, 0, (5.0, 0.001))?;
     wait_for(
         session,
@@ -543,10 +538,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
 /// `large-csv`: a 99,000-point file loads within seconds while frames keep coming, says how many
 /// points lie outside the plane, and a 5 MB file is refused at once.
 fn large_csv(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
-        Ok(a.is("state", "running"))
-    })?;
+    open_running(session, &format!("{base}index.html#backend=cpu"))?;
     // Record the longest gap between animation frames from now on.
     session.script(
         "window.__gaps = { last: performance.now(), max: 0 };

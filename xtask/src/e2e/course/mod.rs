@@ -11,7 +11,7 @@ use std::time::Duration;
 mod example;
 
 use super::Report;
-use super::checks::{App, DATA_OF, open, read_app, wait_for};
+use super::checks::{App, DATA_OF, open, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
 use super::webdriver::{Session, hold, poll};
@@ -517,8 +517,7 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
 /// first growth decisions.
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
-    wait_for(session, "running", WAIT, |a| Ok(a.is("state", "running")))?;
+    open_running(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
     choose(session, "preset", "firefly-vs-exact")?;
     let first = wait_for(
         session,
