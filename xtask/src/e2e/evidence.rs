@@ -1,11 +1,5 @@
-//! The end-to-end checks that the page's evidence is readable: `first-screen` (at 1400×1000 the
-//! two maps, the network diagram, the loss curves and Figure 3 are all in the first screen,
-//! measured from the elements' boxes) and `tiny-loss` (once the loss is tiny, the page prints it
-//! with significant digits, as `1.3e-8`, never as `0.000`), and the layouts that must keep the
-//! evidence in view: `embed-layout` (embedded at 700×500 both maps and the diagram fit, and a
-//! notice is one line that opens on focus and goes with ×), `phone-layout` (at 390×844 the maps
-//! stay side by side) and `slowmo-banner` (at 1400×1000 slow motion's explanation does not push
-//! the diagram down).
+//! The end-to-end checks that the page's evidence is readable (`first-screen`, `tiny-loss`) and
+//! that its layouts keep it in view (`embed-layout`, `phone-layout`, `slowmo-banner`).
 
 use std::path::Path;
 use std::thread;

@@ -1,7 +1,5 @@
 //! The end-to-end checks of the controls a TensorFlow Playground user looks for first, each by its
-//! effect on the run: `features` (x₁², x₂² toggled on and x₁, x₂ off let one unit separate the
-//! circle; the last feature cannot be turned off) and `regularization` (a strong L2 penalty holds
-//! the training loss up).
+//! effect on the run: `features` and `regularization`.
 
 use std::path::Path;
 use std::time::Duration;

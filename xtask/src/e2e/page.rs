@@ -1,7 +1,6 @@
 //! The end-to-end checks of what a new user does with the controls: each changes something as a
 //! person would (a list, a thumbnail, a text field, Back and Forward, a file, a key) and checks
-//! that the run changed, not only that the control exists. `learning-rate`, `nan-recovery`,
-//! `history`, `grow-paused`, `space-key`, `large-csv`, `csv-pause` and `losses`.
+//! that the run changed, not only that the control exists.
 
 use std::path::Path;
 use std::thread;

@@ -1,10 +1,5 @@
 //! The end-to-end checks of what the page reads out beside its pictures, each by changing
-//! something and reading the effect: `edge-hover` (hovering a link of the network diagram
-//! shows its weight, and training changes it), `map-losses` (under each map its run's test and
-//! training loss, matching `data-loss`, moving as training advances, each its own run's once
-//! they differ) and `csv-points` (after a
-//! 300-point upload the Points slider reads 300 and is held; clicking the data set gives the
-//! generator's 500 back).
+//! something and reading the effect: `edge-hover`, `map-losses` and `csv-points`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -13,7 +8,7 @@ use super::Report;
 use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
-use super::webdriver::{Session, poll};
+use super::webdriver::{Session, poll_last};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -251,11 +246,8 @@ fn points_reading(
     session: &Session,
     reads: &str,
 ) -> Result<(String, String, bool, String), String> {
-    poll(Duration::from_secs(5), || {
-        let now = points_control(session)?;
-        Ok(if now.0 == reads { Ok(now) } else { Err(now.0) })
-    })
-    .or_else(|_| points_control(session))
+    let read = || points_control(session);
+    poll_last(Duration::from_secs(5), read, |now| now.0 == reads)
 }
 
 /// `csv-points`: the Points slider reads the generator's 500 and can be moved; after a

@@ -1,11 +1,5 @@
-//! The end-to-end checks of long runs: a page growing to its unit cap (255 growth phases of
-//! each run, by random growth: a Firefly phase at 200 units spends about 0.4 s optimising its
-//! candidates, too long for CI) and training on keeps a flat memory, and 100 resets leave no DOM nodes or heap
-//! behind. Memory is read from `#app` (`data-wasm-bytes`, `data-js-heap`, written each second).
-//! And `gpu-lost`: the WebGPU device destroyed mid-run moves the runs to the CPU, where they
-//! carry on from the last good state with a notice, and nothing panics; `gpu-memory`: on WebGPU
-//! the GPU buffers the page holds follow the networks' size across 43 growth phases and 10
-//! resets (counted by wrapping `createBuffer`, with a forced collection before each count).
+//! The end-to-end checks of long runs and a lost GPU: `long-run` (flat memory at the unit cap
+//! and over 100 resets), `gpu-lost` and `gpu-memory`.
 
 use std::path::Path;
 use std::thread;
@@ -345,7 +339,10 @@ fn memory(session: &Session) -> Result<Memory, String> {
     Ok((app.num("wasm-bytes"), app.num("js-heap"), nodes))
 }
 
-/// `long-run`: growth to the unit cap then training on, and 100 resets, with flat memory.
+/// `long-run`: growth to the unit cap (255 growth phases of each run, by random growth: a
+/// Firefly phase at 200 units spends about 0.4 s optimising its candidates, too long for CI)
+/// then training on, and 100 resets, with flat memory (read from `#app`'s `data-wasm-bytes` and
+/// `data-js-heap`, written each second, and the DOM's node count).
 fn long_run(session: &Session, base: &str) -> Result<String, String> {
     open(
         session,

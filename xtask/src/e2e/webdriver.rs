@@ -48,6 +48,23 @@ pub(super) fn poll_every<T>(
     }
 }
 
+/// Reads with `read` every [`POLL`] until `done` holds for the value, for at most `timeout`;
+/// returns the last value either way.
+pub(super) fn poll_last<T>(
+    timeout: Duration,
+    mut read: impl FnMut() -> Result<T, String>,
+    done: impl Fn(&T) -> bool,
+) -> Result<T, String> {
+    let started = Instant::now();
+    loop {
+        let value = read()?;
+        if done(&value) || started.elapsed() > timeout {
+            return Ok(value);
+        }
+        thread::sleep(POLL);
+    }
+}
+
 /// Reads with `read` every [`POLL`] for `duration` and returns the last value; fails at once
 /// with the error `holds` gives for a value.
 pub(super) fn hold<T>(

@@ -1,9 +1,6 @@
-//! The end-to-end checks of course pages: a link with a preset and hidden
-//! controls shows them hidden and starts paused when asked; the Share dialog's link reopens the
-//! same experiment; a link gives the same first growth decisions as the run it was copied from;
-//! and the example course page (`course.html`, checked in `example.rs`) drives two embedded playgrounds through
-//! `postMessage`, receives their events, pauses one scrolled out of view, and shows one's
-//! exported run in the other.
+//! The end-to-end checks of course pages: links with presets and hidden controls, the Share
+//! dialog, the same growth decisions from a link, the example course page (`example.rs`), the
+//! continual mode embedded, the content security policy and messages from another origin.
 
 use std::thread;
 use std::time::Duration;
@@ -14,7 +11,7 @@ use super::Report;
 use super::checks::{App, DATA_OF, open, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
-use super::webdriver::{Session, hold, poll};
+use super::webdriver::{Session, hold, poll, poll_last};
 
 /// How long a course-page state may take to appear.
 const WAIT: Duration = Duration::from_secs(60);
@@ -352,11 +349,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
 /// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
 /// click on its next frame); returns the text then.
 fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
-    poll(Duration::from_secs(10), || {
-        let value = session.text(js)?;
-        Ok(if done(&value) { Ok(value) } else { Err(value) })
-    })
-    .or_else(|_| session.text(js))
+    poll_last(Duration::from_secs(10), || session.text(js), |t| done(t))
 }
 
 /// Scrolls iframe `frame` out of view and waits (≤ 10 s) until it notices.
