@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::host::{Command, EPOCH_EVENT_MS, HostEvent};
-use super::{Level, MAX_IMPORT_BYTES, RunExport};
+use super::{Cause, Level, MAX_IMPORT_BYTES, Notice, RunExport};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
 };
@@ -130,22 +130,13 @@ pub struct TaskRow {
     pub fine_tune: Option<f32>,
 }
 
-/// A message for the person in continual mode (an import done or refused).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ContinualNotice {
-    /// Error or information.
-    pub level: Level,
-    /// What to say.
-    pub text: String,
-}
-
 /// The continual mode's two runs. See the module doc.
 pub struct ContinualPage {
     options: PageOptions,
     firefly: ContinualRun,
     fine_tune: ContinualRun,
     running: bool,
-    notice: Option<ContinualNotice>,
+    notices: Vec<Notice>,
     version: u64,
 }
 
@@ -218,7 +209,7 @@ impl ContinualPage {
             firefly: run(ContinualMethod::Firefly)?,
             fine_tune: run(ContinualMethod::FineTune)?,
             running: options.autoplay,
-            notice: None,
+            notices: Vec::new(),
             version: 0,
         })
     }
@@ -230,13 +221,15 @@ impl ContinualPage {
             return;
         }
         let parts: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-        self.notice = Some(ContinualNotice {
-            level: Level::Error,
-            text: format!(
+        Notice::new(
+            Cause::Link,
+            Level::Error,
+            format!(
                 "From the link: {}. The defaults are used for those; the rest of the link applies.",
                 parts.join("; ")
             ),
-        });
+        )
+        .show_in(&mut self.notices);
     }
 
     /// The page's options (after an import: its sequence, seed and activation).
@@ -254,14 +247,20 @@ impl ContinualPage {
         self.version
     }
 
-    /// The message to show, if any.
-    pub fn notice(&self) -> Option<&ContinualNotice> {
-        self.notice.as_ref()
+    /// The notices to show (the page's one notice type: the link's problems, an import done
+    /// or refused), oldest first.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
     }
 
-    /// Dismisses the message.
-    pub fn dismiss(&mut self) {
-        self.notice = None;
+    /// The newest notice, if any.
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notices.last()
+    }
+
+    /// Dismisses the notice of `cause`.
+    pub fn dismiss(&mut self, cause: Cause) {
+        self.notices.retain(|n| n.cause != cause);
     }
 
     /// Starts both runs again from the page's options (paused unless it autoplays).
@@ -270,7 +269,7 @@ impl ContinualPage {
         self.firefly = fresh.firefly;
         self.fine_tune = fresh.fine_tune;
         self.running = self.options.autoplay;
-        self.notice = None;
+        self.notices.clear();
         self.version += 1;
         Ok(())
     }
@@ -362,9 +361,10 @@ impl ContinualPage {
         self.fine_tune = fine_tune;
         self.running = false;
         self.version += 1;
-        self.notice = Some(ContinualNotice {
-            level: Level::Info,
-            text: format!(
+        Notice::new(
+            Cause::Import,
+            Level::Info,
+            format!(
                 "Showing the imported continual run: {} of {} tasks learnt, task {} ({}) next (paused). Play trains on with a fresh optimiser.",
                 self.firefly.table().len(),
                 self.firefly.n_tasks(),
@@ -374,7 +374,8 @@ impl ContinualPage {
                     .get(task)
                     .map_or_else(|| "?".to_string(), TaskSpec::name)
             ),
-        });
+        )
+        .show_in(&mut self.notices);
         Ok(())
     }
 
@@ -393,10 +394,12 @@ impl ContinualPage {
 
     /// Shows why a run file was refused.
     pub fn refuse_file(&mut self, name: &str, why: &str) {
-        self.notice = Some(ContinualNotice {
-            level: Level::Error,
-            text: format!("{}: {why}", settings::echo(name)),
-        });
+        Notice::new(
+            Cause::Import,
+            Level::Error,
+            format!("{}: {why}", settings::echo(name)),
+        )
+        .show_in(&mut self.notices);
     }
 
     /// Carries out a host page's command; on error nothing changed and the message says why.

@@ -77,6 +77,24 @@ pub struct Notice {
     pub action: Option<Action>,
 }
 
+impl Notice {
+    /// A notice without a button.
+    pub fn new(cause: Cause, level: Level, text: String) -> Self {
+        Notice {
+            cause,
+            level,
+            text,
+            action: None,
+        }
+    }
+
+    /// Shows this notice in `list`, in place of one with the same cause.
+    pub fn show_in(self, list: &mut Vec<Notice>) {
+        list.retain(|n| n.cause != self.cause);
+        list.push(self);
+    }
+}
+
 /// What a notice's button does.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {

@@ -14,7 +14,7 @@ use super::host::{self, Host, SaveKind};
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
 use crate::playground::continual::{ContinualPage, TaskState};
-use crate::playground::{Cause, Level, Msg};
+use crate::playground::Msg;
 use crate::settings::{self, Effect, PageOptions};
 use crate::url::to_hash;
 
@@ -61,7 +61,8 @@ pub async fn run(
     let network: HtmlCanvasElement = by_id("network")?;
     let mut host = Host::new();
     let mut link = page.link();
-    let mut shown_notice = None;
+    let mut shown_notices = Vec::new();
+    let notice_list: HtmlElement = by_id("notices")?;
     let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
     loop {
         dom::next_frame().await;
@@ -78,7 +79,7 @@ pub async fn run(
                 Event::App(Msg::Reset) => page.reset().map_err(|e| JsValue::from_str(&e))?,
                 Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
                 Event::App(Msg::ImportRun(name, text)) => page.import_file(&name, &text),
-                Event::App(Msg::Dismiss(_)) => page.dismiss(),
+                Event::App(Msg::Dismiss(cause)) => page.dismiss(cause),
                 Event::ImportFailed(name, why) => page.refuse_file(&name, &why),
                 Event::Save(SaveKind::Json) => {
                     if let Err(e) = host::save_continual(&page) {
@@ -129,7 +130,7 @@ pub async fn run(
         }
         draw_all(&page, &maps, &network, page.version())?;
         write_state(&root, &page)?;
-        write_notice(&root, &page, &mut shown_notice)?;
+        super::view::notices::render(&root, &notice_list, page.notices(), &mut shown_notices);
         host.tick_continual(&page);
     }
 }
@@ -151,57 +152,6 @@ fn show_save_row() {
             dom::set_hidden(&button, true);
         }
     }
-}
-
-/// The import notice (done or refused) in the notices list, with a dismiss button, and in
-/// `data-error` / `data-notices`.
-fn write_notice(
-    root: &Element,
-    page: &ContinualPage,
-    shown: &mut Option<Option<String>>,
-) -> Result<(), JsValue> {
-    let text = page.notice().map(|n| n.text.clone());
-    if shown.as_ref() == Some(&text) {
-        return Ok(());
-    }
-    *shown = Some(text);
-    let list: HtmlElement = by_id("notices")?;
-    list.set_inner_html("");
-    let error = page
-        .notice()
-        .filter(|n| n.level == Level::Error)
-        .map_or("", |n| n.text.as_str());
-    set_attr(root, "data-error", error);
-    set_attr(
-        root,
-        "data-notices",
-        page.notice().map_or("", |n| n.text.as_str()),
-    );
-    let Some(notice) = page.notice() else {
-        dom::set_hidden(&list, true);
-        return Ok(());
-    };
-    let document = dom::document()?;
-    let li = document.create_element("li")?;
-    li.set_class_name(if notice.level == Level::Error {
-        "error"
-    } else {
-        "info"
-    });
-    li.set_attribute("data-cause", &Cause::Import.name())?;
-    let span = document.create_element("span")?;
-    span.set_text_content(Some(&notice.text));
-    li.append_child(&span)?;
-    let close = document.create_element("button")?;
-    close.set_attribute("type", "button")?;
-    close.set_attribute("class", "dismiss")?;
-    close.set_attribute("data-dismiss", &Cause::Import.name())?;
-    close.set_attribute("aria-label", "Dismiss this notice")?;
-    close.set_text_content(Some("×"));
-    li.append_child(&close)?;
-    list.append_child(&li)?;
-    dom::set_hidden(&list, false);
-    Ok(())
 }
 
 /// A changed setting: the mode (or anything that reloads) writes the link and loads the page

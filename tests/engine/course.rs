@@ -802,7 +802,7 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
         continual_outputs(&page),
     );
     for (what, text) in cases {
-        page.dismiss();
+        page.dismiss(firefly_playground::playground::Cause::Import);
         page.import_file("cl.json", &text);
         let notice = page.notice().cloned().expect("a notice");
         assert_eq!(

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use firefly_playground::data::Dataset;
-use firefly_playground::playground::{Command, Msg, parse_command};
+use firefly_playground::playground::{Cause, Command, Msg, parse_command};
 use firefly_playground::settings::{SETTINGS, hideable};
 use firefly_playground::url::{parse_hash, to_hash};
 
@@ -415,7 +415,7 @@ fn continual_run_files_import_whole_or_not_at_all() {
     runner()
         .run(&strategy, |file| {
             let mut p = p.borrow_mut();
-            p.dismiss();
+            p.dismiss(Cause::Import);
             let before = continual_view(&p);
             p.import_file("cl.json", &file);
             let notice = p.notice().cloned();

@@ -4,6 +4,7 @@
 //! `#app`. It reads engine snapshots and histories and never does maths.
 
 mod network;
+pub(super) mod notices;
 mod state;
 
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ use crate::chart::{self, EDGE_REACH, End};
 use crate::features::Feature;
 use crate::grow::CandidateKind;
 use crate::model::{BlockKind, UnitId};
-use crate::playground::{Held, Level, Playground, candidate_name};
+use crate::playground::{Held, Playground, candidate_name};
 use crate::settings::method_label;
 use crate::train::{GrowthStage, Session, Snapshot, Stage};
 
@@ -460,60 +461,6 @@ impl View {
             let _ = legend.append_child(&swatch);
             let _ = legend.append_child(&label);
         }
-    }
-
-    /// The notices, each with a close button; rebuilt only when they change.
-    fn render_notices(&mut self, p: &Playground) {
-        let now: Vec<(String, String)> = p
-            .notices()
-            .iter()
-            .map(|n| (n.cause.name(), format!("{}{:?}", n.text, n.action)))
-            .collect();
-        if now == self.notices_shown {
-            return;
-        }
-        self.ui.notices.set_inner_html("");
-        let Ok(document) = dom::document() else {
-            return;
-        };
-        for n in p.notices() {
-            let Ok(li) = document.create_element("li") else {
-                continue;
-            };
-            li.set_class_name(match n.level {
-                Level::Error => "error",
-                Level::Info => "info",
-            });
-            let _ = li.set_attribute("data-cause", &n.cause.name());
-            if let Ok(span) = document.create_element("span") {
-                span.set_text_content(Some(&n.text));
-                // The embedded layout cuts a notice to one line: the tooltip and the focus
-                // (a tap or Tab) show the whole text.
-                let _ = span.set_attribute("title", &n.text);
-                let _ = span.set_attribute("tabindex", "0");
-                let _ = li.append_child(&span);
-            }
-            if let Some(action) = n.action
-                && let Ok(button) = document.create_element("button")
-            {
-                let _ = button.set_attribute("type", "button");
-                let _ = button.set_attribute("class", "act");
-                let _ = button.set_attribute("data-act", &n.cause.name());
-                button.set_text_content(Some(&action.label()));
-                let _ = li.append_child(&button);
-            }
-            if let Ok(button) = document.create_element("button") {
-                let _ = button.set_attribute("type", "button");
-                let _ = button.set_attribute("class", "dismiss");
-                let _ = button.set_attribute("data-dismiss", &n.cause.name());
-                let _ = button.set_attribute("aria-label", "Dismiss this notice");
-                button.set_text_content(Some("×"));
-                let _ = li.append_child(&button);
-            }
-            let _ = self.ui.notices.append_child(&li);
-        }
-        set_hidden(&self.ui.notices, now.is_empty());
-        self.notices_shown = now;
     }
 
     /// Rebuilds the candidate list only when a growth happened (or after a reset).

@@ -115,16 +115,7 @@ impl View {
                 ),
             );
         }
-        let errors: Vec<&str> = p
-            .notices()
-            .iter()
-            .filter(|n| n.level == Level::Error)
-            .map(|n| n.text.as_str())
-            .collect();
-        set_attr(root, "data-error", &errors.join(" | "));
-        let all: Vec<&str> = p.notices().iter().map(|n| n.text.as_str()).collect();
-        set_attr(root, "data-notices", &all.join(" | "));
-        self.render_notices(p);
+        super::notices::render(root, &self.ui.notices, p.notices(), &mut self.notices_shown);
         match p.explanation() {
             Some(text) => {
                 set_text(&self.ui.explain, text);
