@@ -219,6 +219,12 @@ fn repo_root(
         })
 }
 
+/// The words of a command line written out as one string (split at spaces: for the words of a
+/// command, never for a path).
+pub fn words(line: &str) -> Vec<&str> {
+    line.split(' ').collect()
+}
+
 /// The path as text; an error naming it when it is not UTF-8.
 pub fn utf8(path: &Path) -> Result<&str, String> {
     path.to_str()

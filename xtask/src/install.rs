@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::context::{Context, is_executable, run, utf8};
+use crate::context::{Context, is_executable, run, utf8, words};
 use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
 
 /// The wasm target the library and the browser tests are built for.
@@ -200,27 +200,16 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     println!("    copying {} to {}", source.display(), work.display());
     copy_dir(&source, &work).map_err(|e| format!("copying {}: {e}", source.display()))?;
 
-    let mut update = ctx.cargo_without_target_dir(&[
-        "update",
-        "-p",
-        "webpki-roots",
-        "--precise",
-        WEBPKI_ROOTS_VERSION,
-    ]);
+    let pin = format!("update -p webpki-roots --precise {WEBPKI_ROOTS_VERSION}");
+    let mut update = ctx.cargo_without_target_dir(&words(&pin));
     update.current_dir(&work);
     run(update)?;
 
     let target = temp.0.join("target");
     let target = utf8(&target)?;
-    let mut install = ctx.cargo_without_target_dir(&[
-        "install",
-        "--locked",
-        "--force",
-        "--path",
-        ".",
-        "--target-dir",
-        target,
-    ]);
+    let mut args = words("install --locked --force --path . --target-dir");
+    args.push(target);
+    let mut install = ctx.cargo_without_target_dir(&args);
     install.current_dir(&work);
     run(install)?;
 
@@ -259,16 +248,10 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
     let temp = TempDir::new("xtask-trunk")?;
     let target = temp.0.join("target");
     let target = utf8(&target)?;
-    let mut install = ctx.cargo_without_target_dir(&[
-        "install",
-        "--locked",
-        "--force",
-        "trunk",
-        "--version",
-        TRUNK_VERSION,
-        "--target-dir",
-        target,
-    ]);
+    let line = format!("install --locked --force trunk --version {TRUNK_VERSION} --target-dir");
+    let mut args = words(&line);
+    args.push(target);
+    let mut install = ctx.cargo_without_target_dir(&args);
     install
         .current_dir(&temp.0)
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
@@ -339,18 +322,11 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
     }
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let prefix = utf8(&dir)?;
-    run(ctx.command(
-        "npm",
-        &[
-            "install",
-            "--prefix",
-            prefix,
-            "--no-audit",
-            "--no-fund",
-            "--save-exact",
-            &format!("binaryen@{BINARYEN_VERSION}"),
-        ],
-    ))?;
+    let package = format!("binaryen@{BINARYEN_VERSION}");
+    let mut args = vec!["install", "--prefix", prefix];
+    args.extend(words("--no-audit --no-fund --save-exact"));
+    args.push(&package);
+    run(ctx.command("npm", &args))?;
     match wasm_opt_problem(ctx) {
         None => Ok(()),
         Some(problem) => Err(format!(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::context::{Context, is_executable, run};
+use crate::context::{Context, is_executable, run, words};
 use crate::{e2e, install, trunk};
 
 /// The real Chromium binary that `webdriver.json` names.
@@ -136,28 +136,13 @@ impl Step {
             Step::InstallWasmOpt => install::wasm_opt(ctx),
             Step::InstallCompressors => install::compressors(ctx),
             Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
-            Step::ClippyNative => run(ctx.cargo(&[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--release",
-                "--",
-                "-D",
-                "warnings",
-            ])),
-            Step::ClippyWasm => run(ctx.cargo(&[
-                "clippy",
-                "-p",
-                "firefly-playground",
-                "--lib",
-                "--tests",
-                "--target",
-                install::WASM_TARGET,
-                "--release",
-                "--",
-                "-D",
-                "warnings",
-            ])),
+            Step::ClippyNative => run(ctx.cargo(&words(
+                "clippy --workspace --all-targets --release -- -D warnings",
+            ))),
+            Step::ClippyWasm => run(ctx.cargo(&words(&format!(
+                "clippy -p firefly-playground --lib --tests --target {} --release -- -D warnings",
+                install::WASM_TARGET
+            )))),
             Step::TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
             Step::TestWasm => test_wasm(ctx),
             Step::E2e => e2e::run_e2e(ctx),
@@ -179,16 +164,10 @@ fn test_wasm(ctx: &Context) -> Result<(), String> {
             "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
         ));
     }
-    let mut cmd = ctx.cargo(&[
-        "test",
-        "--release",
-        "-p",
-        "firefly-playground",
-        "--target",
-        install::WASM_TARGET,
-        "--test",
-        "browser",
-    ]);
+    let mut cmd = ctx.cargo(&words(&format!(
+        "test --release -p firefly-playground --target {} --test browser",
+        install::WASM_TARGET
+    )));
     cmd.env("CHROMEDRIVER", &chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_BINDGEN_TEST_TIMEOUT)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json);

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::context::{Context, run, utf8};
+use crate::context::{Context, run, utf8, words};
 use crate::{dist, install};
 
 /// Where `cargo xtask serve` listens.
@@ -33,16 +33,8 @@ pub const DIST_PROFILE: &str = "dist";
 /// `--cargo-profile <profile>` when one is given.
 pub fn build_command(ctx: &Context, dist: &Path, profile: Option<&str>) -> Result<Command, String> {
     let dist = utf8(dist)?;
-    let mut args = vec![
-        "build",
-        "index.html",
-        "--release",
-        "true",
-        "--public-url",
-        "./",
-        "--dist",
-        dist,
-    ];
+    let mut args = words("build index.html --release true --public-url ./ --dist");
+    args.push(dist);
     if let Some(profile) = profile {
         args.extend(["--cargo-profile", profile]);
     }
@@ -87,19 +79,10 @@ pub fn serve(ctx: &Context) -> Result<(), String> {
         "\n==> serving at http://{SERVE_ADDRESS}:{SERVE_PORT}/ once trunk has built \
          (the first release build takes a while); Ctrl-C stops it\n"
     );
-    run(trunk(
-        ctx,
-        &[
-            "serve",
-            "index.html",
-            "--release",
-            "true",
-            "--address",
-            SERVE_ADDRESS,
-            "--port",
-            SERVE_PORT,
-            "--dist",
-            out,
-        ],
-    ))
+    let line = format!(
+        "serve index.html --release true --address {SERVE_ADDRESS} --port {SERVE_PORT} --dist"
+    );
+    let mut args = words(&line);
+    args.push(out);
+    run(trunk(ctx, &args))
 }

@@ -182,8 +182,7 @@ pub fn table(setups: &[SetupResult]) -> String {
         ("first epoch (ms)", |m, _| first_epoch_cell(m)),
         ("epochs/s", |m, _| format!("{:.1}", m.epochs_per_s)),
         ("epochs/s, baseline run", |m, _| {
-            m.baseline_epochs_per_s
-                .map_or(NONE.into(), |e| format!("{e:.1}"))
+            tenths(m.baseline_epochs_per_s)
         }),
         ("epochs/s ours/theirs", |_, ratio| {
             ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))
@@ -197,9 +196,7 @@ pub fn table(setups: &[SetupResult]) -> String {
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
-        ("training steps/s, all runs", |m, _| {
-            m.steps_per_s.map_or(NONE.into(), |s| format!("{s:.1}"))
-        }),
+        ("training steps/s, all runs", |m, _| tenths(m.steps_per_s)),
         ("growth phases (main / baseline)", |m, _| {
             m.growths
                 .map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
@@ -249,9 +246,12 @@ fn first_epoch_cell(m: &Measurement) -> String {
 }
 
 fn frame_cell(m: &Measurement, pick: fn(&Frames) -> f64) -> String {
-    m.frames
-        .as_ref()
-        .map_or(NONE.into(), |f| format!("{:.1}", pick(f)))
+    tenths(m.frames.as_ref().map(pick))
+}
+
+/// A number to one decimal; [`NONE`] for none.
+fn tenths(value: Option<f64>) -> String {
+    value.map_or(NONE.into(), |v| format!("{v:.1}"))
 }
 
 fn pairs_cell(pairs: Option<&Vec<(String, f64)>>) -> String {
