@@ -407,13 +407,7 @@ impl Playground {
     }
 
     fn raise(&mut self, cause: Cause, level: Level, text: String) {
-        self.notices.retain(|n| n.cause != cause);
-        self.notices.push(Notice {
-            cause,
-            level,
-            text,
-            action: None,
-        });
+        Notice::new(cause, level, text).show_in(&mut self.notices);
     }
 
     fn clear(&mut self, cause: Cause) {
