@@ -14,6 +14,18 @@ use crate::optim::OptimizerKind;
 fn adam() -> OptimizerKind {
     OptimizerKind::Adam
 }
+
+/// The default EWC strength λ (chosen by a sweep over 10 seeds on circle → xor → spiral, see
+/// README), also that of run files written before the setting existed.
+pub const DEFAULT_EWC_LAMBDA: f32 = 100.0;
+
+fn default_ewc_lambda() -> f32 {
+    DEFAULT_EWC_LAMBDA
+}
+
+fn is_default_ewc_lambda(lambda: &f32) -> bool {
+    lambda.to_bits() == DEFAULT_EWC_LAMBDA.to_bits()
+}
 /// How a run learns the sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -30,15 +42,20 @@ pub enum ContinualMethod {
     FineTune,
     /// A separate network of fixed width per task.
     Separate,
+    /// Elastic weight consolidation: the fine-tuning network (a head per task, every unit keeps
+    /// training) with a quadratic penalty (λ/2)·Σ F_i (θ_i − θ*_i)² per earlier task, F the
+    /// diagonal Fisher information of that task's loss at its final weights θ* ([`super::ewc`]).
+    Ewc,
 }
 
 impl ContinualMethod {
     /// Every method, in table order.
-    pub const ALL: [ContinualMethod; 5] = [
+    pub const ALL: [ContinualMethod; 6] = [
         ContinualMethod::Firefly,
         ContinualMethod::FireflyNew,
         ContinualMethod::Random,
         ContinualMethod::FineTune,
+        ContinualMethod::Ewc,
         ContinualMethod::Separate,
     ];
 
@@ -50,6 +67,7 @@ impl ContinualMethod {
             ContinualMethod::Random => "random",
             ContinualMethod::FineTune => "fine-tune",
             ContinualMethod::Separate => "separate",
+            ContinualMethod::Ewc => "ewc",
         }
     }
 
@@ -59,6 +77,12 @@ impl ContinualMethod {
             self,
             ContinualMethod::Firefly | ContinualMethod::FireflyNew | ContinualMethod::Random
         )
+    }
+
+    /// Whether the method trains one fixed network on every task (fine-tuning, EWC): its units
+    /// and earlier heads are never frozen.
+    pub fn shares_one_network(self) -> bool {
+        matches!(self, ContinualMethod::FineTune | ContinualMethod::Ewc)
     }
 }
 
@@ -76,7 +100,7 @@ impl std::str::FromStr for ContinualMethod {
             .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 EngineError::InvalidConfig(format!(
-                    "unknown continual method \"{s}\" (expected one of firefly, firefly-new, random, fine-tune, separate)"
+                    "unknown continual method \"{s}\" (expected one of firefly, firefly-new, random, fine-tune, ewc, separate)"
                 ))
             })
     }
@@ -113,7 +137,7 @@ pub struct ContinualConfig {
     pub learning_rate: f32,
     /// Step 1 / Step 2 settings.
     pub growth: GrowthSettings,
-    /// Width of the fine-tuning network (default: the growing methods' largest size,
+    /// Width of the fine-tuning (and EWC) network (default: the growing methods' largest size,
     /// `start_units + units_per_task × tasks`).
     pub fine_tune_units: Option<usize>,
     /// Width of each per-task network (default: what the growing methods may give one task,
@@ -126,6 +150,14 @@ pub struct ContinualConfig {
     /// spiral, relabelled 0 and 1). Empty: every task learns all its classes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<Vec<usize>>,
+    /// EWC's penalty strength λ (method `ewc` only): the training loss of task t adds
+    /// (λ/2)·Σ_{s<t} Σ_i F_{s,i} (θ_i − θ*_{s,i})². Written only when it differs from the
+    /// default, so other runs' files are unchanged.
+    #[serde(
+        default = "default_ewc_lambda",
+        skip_serializing_if = "is_default_ewc_lambda"
+    )]
+    pub ewc_lambda: f32,
 }
 
 /// A task of a sequence as written on the command line: a data set, optionally with a subset of
@@ -243,6 +275,7 @@ impl Default for ContinualConfig {
             task_network_units: None,
             seed: 0,
             classes: Vec::new(),
+            ewc_lambda: DEFAULT_EWC_LAMBDA,
         }
     }
 }
@@ -361,6 +394,12 @@ impl ContinualConfig {
             return bad(format!(
                 "learning rate must be in (0, 10], got {}",
                 self.learning_rate
+            ));
+        }
+        if !(self.ewc_lambda.is_finite() && (0.0..=1e7).contains(&self.ewc_lambda)) {
+            return bad(format!(
+                "the EWC strength must be 0 to 1e7, got {}",
+                self.ewc_lambda
             ));
         }
         if self.classes.len() > self.sequence.len() {

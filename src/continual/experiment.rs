@@ -305,3 +305,120 @@ pub fn format_table(rows: &[ContinualRow], task_names: &[&str]) -> String {
     }
     out
 }
+
+/// One method against a reference method (Firefly), paired by seed on the final average accuracy
+/// (the mean over every task of its test accuracy after the last task).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The method compared.
+    pub method: String,
+    /// The reference method.
+    pub reference: String,
+    /// Seeds both ran to the last task.
+    pub seeds: usize,
+    /// Mean over those seeds of reference − method (accuracy as a share, 0 to 1).
+    pub mean_difference: f32,
+    /// Its standard error: the sample standard deviation of the differences (n − 1) over √n (0
+    /// with one seed).
+    pub standard_error: f32,
+    /// Seeds where the reference is ahead (difference > 0).
+    pub reference_ahead: usize,
+    /// Seeds where both are level (difference = 0).
+    pub level: usize,
+}
+
+/// Each seed's final average accuracy of `method`: the mean over the tasks of the rows of the last
+/// task learnt, in seed order.
+pub fn final_averages(rows: &[ContinualRow], method: &str) -> Vec<(u64, f64)> {
+    let last = rows.iter().map(|r| r.after_task).max().unwrap_or(0);
+    let mut seeds: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.method == method && r.after_task == last)
+        .map(|r| r.seed)
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    seeds
+        .into_iter()
+        .map(|s| {
+            let accs: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.method == method && r.after_task == last && r.seed == s)
+                .map(|r| f64::from(r.accuracy))
+                .collect();
+            (s, accs.iter().sum::<f64>() / accs.len().max(1) as f64)
+        })
+        .collect()
+}
+
+/// Every other method (in first-seen order) against `reference`, paired by seed; empty when
+/// `reference` has no rows.
+pub fn paired(rows: &[ContinualRow], reference: &str) -> Vec<Paired> {
+    let base = final_averages(rows, reference);
+    if base.is_empty() {
+        return Vec::new();
+    }
+    let mut methods: Vec<&str> = Vec::new();
+    for r in rows {
+        if r.method != reference && !methods.contains(&r.method.as_str()) {
+            methods.push(&r.method);
+        }
+    }
+    methods
+        .into_iter()
+        .map(|method| {
+            let other = final_averages(rows, method);
+            let diffs: Vec<f64> = base
+                .iter()
+                .filter_map(|(s, a)| other.iter().find(|(t, _)| t == s).map(|(_, b)| a - b))
+                .collect();
+            let n = diffs.len();
+            let mean = diffs.iter().sum::<f64>() / n.max(1) as f64;
+            let se = if n > 1 {
+                let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+                (var / n as f64).sqrt()
+            } else {
+                0.0
+            };
+            Paired {
+                method: method.to_string(),
+                reference: reference.to_string(),
+                seeds: n,
+                mean_difference: mean as f32,
+                standard_error: se as f32,
+                reference_ahead: diffs.iter().filter(|d| **d > 0.0).count(),
+                level: diffs.iter().filter(|d| **d == 0.0).count(),
+            }
+        })
+        .collect()
+}
+
+/// The printed paired comparison against `reference` (empty when it has no rows): per method,
+/// reference − method in points (mean ± standard error over the paired seeds) and the seeds where
+/// the reference is ahead, level and behind.
+pub fn format_paired(rows: &[ContinualRow], reference: &str) -> String {
+    use std::fmt::Write;
+    let pairs = paired(rows, reference);
+    let mut out = String::new();
+    if pairs.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{reference} − method, final average accuracy (points), paired by seed: mean ± standard error; seeds {reference} ahead / level / behind"
+    );
+    for p in &pairs {
+        let _ = writeln!(
+            out,
+            "{:<12} {:>+6.2} ± {:.2}   {} / {} / {} of {}",
+            p.method,
+            100.0 * p.mean_difference,
+            100.0 * p.standard_error,
+            p.reference_ahead,
+            p.level,
+            p.seeds - p.reference_ahead - p.level,
+            p.seeds
+        );
+    }
+    out
+}

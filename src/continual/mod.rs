@@ -15,7 +15,9 @@
 //! Baselines on the same data and training budget ([`ContinualMethod`]): **random** growth (the
 //! same masks, freezing and budget, candidates drawn at random from Firefly's starting pool),
 //! **fine-tuning** one fixed network (a head per task; every unit keeps training, so old tasks
-//! drift), and a **separate** fixed network per task.
+//! drift), **EWC** (the fine-tuning network with elastic weight consolidation's quadratic penalty
+//! towards each earlier task's weights, weighted by its diagonal Fisher information, [`ewc`]), and
+//! a **separate** fixed network per task.
 //!
 //! Why host loops and hand-written gradients instead of burn: a task's network is a few dozen
 //! tanh units on 250 points, where a tensor library's cost per operation dominates (see
@@ -34,6 +36,7 @@
 //! export and import).
 
 pub mod config;
+pub mod ewc;
 pub mod experiment;
 pub mod grow;
 pub mod net;

@@ -14,6 +14,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{ContinualConfig, ContinualMethod, Purpose, TaskSpec, derive_seed};
+use super::ewc::{self, EwcAnchor};
 use super::grow::{
     Candidates, ContinualPlan, GrowthRun, GrowthSettings, Kinds, ScoredCandidate, apply_plan,
     random_plan,
@@ -111,6 +112,8 @@ pub struct ContinualRun {
     last_loss: f32,
     table: Vec<TaskRecord>,
     growths: Vec<ContinualGrowth>,
+    /// EWC's anchors, one per finished task (method `ewc` only; empty otherwise).
+    anchors: Vec<EwcAnchor>,
 }
 
 /// Glorot-uniform values for a `[rows, cols]` matrix, row-major.
@@ -150,6 +153,7 @@ impl ContinualRun {
             last_loss: f32::NAN,
             table: Vec::new(),
             growths: Vec::new(),
+            anchors: Vec::new(),
         };
         run.start_task(0)?;
         Ok(run)
@@ -202,7 +206,13 @@ impl ContinualRun {
         &self.growths
     }
 
-    /// The current task's training loss at the last step (NaN before the first).
+    /// EWC's anchors so far, one per finished task (empty for the other methods).
+    pub fn ewc_anchors(&self) -> &[EwcAnchor] {
+        &self.anchors
+    }
+
+    /// The current task's training loss (cross-entropy, without EWC's penalty) at the last step
+    /// (NaN before the first).
     pub fn train_loss(&self) -> f32 {
         self.last_loss
     }
@@ -344,8 +354,15 @@ impl ContinualRun {
             &data.train_y,
             Some(&mut self.grad),
         )?;
-        if !loss.is_finite() {
-            return Err(EngineError::Diverged(loss));
+        let penalty = ewc::penalty(
+            &self.net,
+            &self.layout,
+            &self.anchors,
+            self.config.ewc_lambda,
+            Some(&mut self.grad),
+        )?;
+        if !(loss + penalty).is_finite() {
+            return Err(EngineError::Diverged(loss + penalty));
         }
         self.optimizer
             .step(self.config.learning_rate, &mut self.params, &self.grad);
@@ -430,7 +447,12 @@ impl ContinualRun {
             units: self.net.n_units(),
             params: self.net.n_params(),
         });
-        if self.config.method != ContinualMethod::FineTune {
+        if self.config.method == ContinualMethod::Ewc {
+            let data = self.current_data();
+            let anchor = EwcAnchor::of_task(&self.net, &self.layout, &data.train_x, &data.train_y)?;
+            self.anchors.push(anchor);
+        }
+        if !self.config.method.shares_one_network() {
             self.net.freeze_task(self.task);
         }
         self.task += 1;
@@ -461,7 +483,7 @@ impl ContinualRun {
                 }
                 self.net.units.iter().map(|u| u.id).collect()
             }
-            ContinualMethod::FineTune => {
+            ContinualMethod::FineTune | ContinualMethod::Ewc => {
                 if task == 0 {
                     self.add_initial_units(0, self.config.fine_tune_width());
                 }

@@ -797,7 +797,7 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
         ..small(ContinualMethod::Firefly, 0)
     };
     let jobs = experiment::jobs(&base, &ContinualMethod::ALL, 2);
-    assert_eq!(jobs.len(), 10);
+    assert_eq!(jobs.len(), 12);
     let mut rows = Vec::new();
     for job in &jobs {
         let mut run = ContinualRun::new(job.clone()).expect("run");
@@ -810,7 +810,7 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
     }
     assert_eq!(
         rows.len(),
-        10 * 3,
+        12 * 3,
         "rows (after 1: task 1; after 2: tasks 1, 2)"
     );
     assert!(
@@ -823,7 +823,11 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
             .iter()
             .all(|r| r.units == r.after_task * base.task_network_width())
     );
-    let fine_tune: Vec<_> = rows.iter().filter(|r| r.method == "fine-tune").collect();
+    let fine_tune: Vec<_> = rows
+        .iter()
+        .filter(|r| r.method == "fine-tune" || r.method == "ewc")
+        .collect();
+    assert_eq!(fine_tune.len(), 2 * 2 * 3);
     assert!(fine_tune.iter().all(|r| r.units == base.fine_tune_width()));
     let mut csv = Vec::new();
     experiment::write_csv(&rows, &mut csv).expect("csv");
@@ -835,7 +839,7 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
         assert!(table.contains(method.name()), "{table}");
     }
     let summary = experiment::summarise(&rows);
-    assert_eq!(summary.len(), 10);
+    assert_eq!(summary.len(), 12);
     assert!(summary.iter().all(|s| s.seeds == 2));
 }
 

@@ -9,6 +9,7 @@
 mod chart;
 mod claims;
 mod continual;
+mod continual_ewc;
 mod course;
 mod data;
 mod experiment;

@@ -15,7 +15,7 @@ pub(crate) struct ContinualArgs {
     /// classes 0 and 1 of a data set (a class-incremental split, at least two classes).
     #[arg(long, value_delimiter = ',', default_value = "circle,xor,spiral")]
     sequence: Vec<String>,
-    /// Comma-separated methods (firefly, firefly-new, random, fine-tune, separate).
+    /// Comma-separated methods (firefly, firefly-new, random, fine-tune, ewc, separate).
     #[arg(
         long,
         value_delimiter = ',',
@@ -61,12 +61,17 @@ pub(crate) struct ContinualArgs {
     /// norm of the frozen units whose copies they compete with.
     #[arg(long)]
     unit_fan_in: bool,
-    /// Width of the fine-tuning network (default: start + units per task × tasks).
+    /// Width of the fine-tuning and EWC network (default: start + units per task × tasks).
     #[arg(long)]
     fine_tune_units: Option<usize>,
-    /// Width of each per-task network (default: start + units per task).
-    #[arg(long)]
-    task_units: Option<usize>,
+    /// Width of each per-task network (default: start + units per task). Several,
+    /// comma-separated, run `separate` once per width, named `separate-<width>`.
+    #[arg(long, value_delimiter = ',')]
+    task_units: Vec<usize>,
+    /// EWC's penalty strength λ (method ewc). Several, comma-separated, run `ewc` once per
+    /// value, named `ewc-<λ>`.
+    #[arg(long, value_delimiter = ',', default_value = "100")]
+    ewc_lambda: Vec<f32>,
     /// Points per task.
     #[arg(long, default_value_t = 500)]
     points: usize,
@@ -85,6 +90,7 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     use firefly_playground::continual::experiment::{self as cl, ContinualRow};
     use firefly_playground::continual::{
         ContinualConfig, ContinualMethod, CopyMode, GrowthSettings, TaskSpec,
+        config::DEFAULT_EWC_LAMBDA,
     };
     let methods: Vec<ContinualMethod> = parse_list(&args.methods, "methods")?;
     let tasks: Vec<TaskSpec> = parse_list(&args.sequence, "sequence")?;
@@ -105,7 +111,12 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
             ..GrowthSettings::default()
         },
         fine_tune_units: args.fine_tune_units,
-        task_network_units: args.task_units,
+        task_network_units: args.task_units.first().copied(),
+        ewc_lambda: args
+            .ewc_lambda
+            .first()
+            .copied()
+            .unwrap_or(DEFAULT_EWC_LAMBDA),
         ..ContinualConfig::default()
     };
     base.set_tasks(&tasks);
@@ -113,7 +124,41 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     if methods.is_empty() || args.seeds == 0 {
         bail!("give at least one method and one seed");
     }
-    let jobs = cl::jobs(&base, &methods, args.seeds);
+    // One job per (method variant, seed); a variant is a method with one of several per-task
+    // widths or EWC strengths, its rows named after it.
+    let mut variants: Vec<(String, ContinualMethod, ContinualConfig)> = Vec::new();
+    for &method in &methods {
+        match method {
+            ContinualMethod::Separate if args.task_units.len() > 1 => {
+                for &w in &args.task_units {
+                    let config = ContinualConfig {
+                        task_network_units: Some(w),
+                        ..base.clone()
+                    };
+                    variants.push((format!("separate-{w}"), method, config));
+                }
+            }
+            ContinualMethod::Ewc if args.ewc_lambda.len() > 1 => {
+                for &lambda in &args.ewc_lambda {
+                    let config = ContinualConfig {
+                        ewc_lambda: lambda,
+                        ..base.clone()
+                    };
+                    variants.push((format!("ewc-{lambda}"), method, config));
+                }
+            }
+            _ => variants.push((method.name().to_string(), method, base.clone())),
+        }
+    }
+    let mut jobs = Vec::new();
+    let mut labels = Vec::new();
+    for (label, method, config) in &variants {
+        config.validate()?;
+        for job in cl::jobs(config, &[*method], args.seeds) {
+            labels.push(label.clone());
+            jobs.push(job);
+        }
+    }
     let threads = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -134,8 +179,8 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((index, job)) = next else { break };
                     let rows = cl::run_job(job)
-                        .map_err(|e| anyhow::anyhow!("{} seed {}: {e}", job.method, job.seed));
-                    bar.set_message(format!("{} seed {}", job.method, job.seed));
+                        .map_err(|e| anyhow::anyhow!("{} seed {}: {e}", labels[index], job.seed));
+                    bar.set_message(format!("{} seed {}", labels[index], job.seed));
                     bar.inc(1);
                     if let Ok(mut r) = results.lock() {
                         r.push((index, rows));
@@ -153,7 +198,10 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     let mut choices: Vec<(ContinualMethod, cl::Choices)> = Vec::new();
     for (i, r) in results {
         let (job_rows, job_choices) = r?;
-        rows.extend(job_rows);
+        rows.extend(job_rows.into_iter().map(|row| ContinualRow {
+            method: labels[i].clone(),
+            ..row
+        }));
         let method = jobs[i].method;
         if method.grows() {
             match choices.iter_mut().find(|(m, _)| *m == method) {
@@ -187,6 +235,10 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
                 c.new_units
             );
         }
+    }
+    let paired = cl::format_paired(&rows, ContinualMethod::Firefly.name());
+    if !paired.is_empty() {
+        print!("\n{paired}");
     }
     println!(
         "wrote {} rows to {} ({} runs in {:.1} s on {threads} threads)",

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ContinualGrowth, ContinualRun, Inner, TaskRecord};
 use crate::continual::config::{ContinualConfig, ContinualMethod};
+use crate::continual::ewc::EwcAnchor;
 use crate::continual::net::{ContinualNet, FlatOptimizer, TaskLayout};
 use crate::error::EngineError;
 
@@ -29,6 +30,10 @@ pub struct ContinualState {
     pub table: Vec<TaskRecord>,
     /// Every growth phase.
     pub growths: Vec<ContinualGrowth>,
+    /// EWC's anchors, one per finished task (method `ewc` only; absent from other runs' files
+    /// and from files written before the method existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ewc: Vec<EwcAnchor>,
 }
 
 /// The most hidden units a restored state may have (as many as a run file of the growth mode).
@@ -59,7 +64,7 @@ impl ContinualRun {
             if head.n_classes() != tasks[t].dataset.n_classes() {
                 return bad("a head's classes do not match its task");
             }
-            if t < state.task && state.config.method != ContinualMethod::FineTune && !head.frozen {
+            if t < state.task && !state.config.method.shares_one_network() && !head.frozen {
                 return bad("a finished task's head is not frozen");
             }
         }
@@ -93,6 +98,20 @@ impl ContinualRun {
                 ));
             }
         }
+        let anchors = if state.config.method == ContinualMethod::Ewc {
+            state.table.len()
+        } else {
+            0
+        };
+        if state.ewc.len() != anchors {
+            return bad("EWC needs one anchor per finished task, other methods none");
+        }
+        for (t, anchor) in state.ewc.iter().enumerate() {
+            if anchor.task != t {
+                return bad("the EWC anchors are not in task order");
+            }
+            anchor.check(&state.net)?;
+        }
         let optimizer = FlatOptimizer::new(state.config.optimizer);
         let mut run = ContinualRun {
             layout: TaskLayout {
@@ -120,6 +139,7 @@ impl ContinualRun {
             last_loss: f32::NAN,
             table: state.table,
             growths: state.growths,
+            anchors: state.ewc,
         };
         if !finished {
             run.relayout()?;
@@ -138,6 +158,7 @@ impl ContinualRun {
             added_this_task: self.added_this_task,
             table: self.table.clone(),
             growths: self.growths.clone(),
+            ewc: self.anchors.clone(),
         }
     }
 }
