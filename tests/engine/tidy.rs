@@ -1,5 +1,8 @@
-//! Conventions every source file keeps: a `//!` module doc first, no `unwrap()` in the engine,
-//! and no browser crate in engine modules.
+//! Conventions every source file keeps (a `//!` module doc first, no `unwrap()` in the engine,
+//! no browser crate in engine modules), the layering of `src/`, and the invariants ARCHITECTURE.md
+//! states that a reading of the files can hold: every path it names exists, no file of `src/` is
+//! past 700 lines but the settings table, tensors are read back only in `src/readback.rs`, and
+//! only the surgery changes a growing network's shapes.
 
 use std::path::Path;
 
@@ -219,4 +222,163 @@ fn the_modules_of_src_import_each_other_without_a_circle() {
     ] {
         below(upper, lower);
     }
+}
+
+/// A file's code: its lines that are not comments (module docs and doc comments included).
+fn code_of(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The files of `src/`, each with its path relative to the crate root.
+fn src_files() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    sources()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with(root.join("src")))
+        .map(|(p, text)| {
+            let rel = p.strip_prefix(root).expect("under the crate root");
+            (rel.to_string_lossy().replace('\\', "/"), text)
+        })
+        .collect()
+}
+
+/// The code spans of a Markdown text outside its fenced blocks that name a path: one under a
+/// top-level folder of the repository (`src/…`, `tests/…`, `xtask/…`, `www/…`, `benches/…`,
+/// `.ci/…`) or a file at the root (`index.html`, `Trunk.toml`).
+fn named_paths(markdown: &str) -> Vec<String> {
+    let mut prose = String::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    prose
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| !span.is_empty() && !span.contains(char::is_whitespace))
+        .filter(|span| {
+            let first = span.split('/').next().unwrap_or_default();
+            let in_folder = span.contains('/')
+                && ["src", "tests", "xtask", "www", "benches", ".ci"].contains(&first);
+            let root_file =
+                !span.contains('/') && [".html", ".toml", ".md"].iter().any(|e| span.ends_with(e));
+            in_folder || root_file
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_path_architecture_md_names_exists() {
+    // The code map names files and folders; a move or a split must take the map with it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let named = named_paths(&doc);
+    assert!(
+        named.len() >= 20,
+        "ARCHITECTURE.md names only {named:?}: is the map still written with paths in backticks?"
+    );
+    let missing: Vec<&String> = named.iter().filter(|p| !root.join(p).exists()).collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
+    // A file named bare inside an entry (`step.rs`, `settings/mod.rs`) must still be the end of
+    // some file's path.
+    let files: Vec<String> = sources()
+        .into_iter()
+        .map(|(p, _)| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let bare_missing: Vec<&str> = doc
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| span.ends_with(".rs") && !span.contains(char::is_whitespace))
+        .filter(|span| !files.iter().any(|f| f.ends_with(&format!("/{span}"))))
+        .collect();
+    assert!(
+        bare_missing.is_empty(),
+        "ARCHITECTURE.md names .rs files that no path ends with: {bare_missing:?}"
+    );
+}
+
+#[test]
+fn no_file_of_src_is_longer_than_700_lines_but_the_settings_table() {
+    // A module past two screens of scrolling wants splitting by concern. The settings table is
+    // the exception on purpose: one row per setting, read as a table.
+    const MAX_LINES: usize = 700;
+    let long: Vec<String> = src_files()
+        .into_iter()
+        .filter(|(path, _)| path != "src/settings/mod.rs")
+        .filter_map(|(path, text)| {
+            let n = text.lines().count();
+            (n > MAX_LINES).then(|| format!("{path} ({n} lines)"))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "longer than {MAX_LINES} lines, split them: {long:?}"
+    );
+}
+
+#[test]
+fn tensors_are_read_back_only_in_readback_rs() {
+    // WebGPU in a browser reads only asynchronously; `readback::read_all` batches every read
+    // into one awaited transaction. A read anywhere else (ui included) would block natively and
+    // fail in the browser, or cost a transaction of its own. No file is excepted.
+    let reads = [
+        "into_data",
+        "to_data(",
+        "into_scalar",
+        "execute_async",
+        "Transaction",
+    ];
+    let mut found = Vec::new();
+    for (path, text) in src_files() {
+        if path == "src/readback.rs" {
+            continue;
+        }
+        let code = code_of(&text);
+        for read in reads {
+            if code.contains(read) {
+                found.push(format!("{path}: {read}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "tensors read back outside src/readback.rs: {found:?}"
+    );
+}
+
+#[test]
+fn only_the_surgery_changes_the_shapes_of_a_growing_network() {
+    // Growth methods propose plans; `grow::apply_plan` in src/grow/surgery.rs materialises them.
+    // The one known exception, stated in ARCHITECTURE.md: continual learning's shared-layer
+    // network has its own surgery under src/continual/.
+    let defining: Vec<String> = src_files()
+        .into_iter()
+        .filter(|(_, text)| code_of(text).contains("fn apply_plan"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        defining.iter().any(|p| p == "src/grow/surgery.rs"),
+        "src/grow/surgery.rs no longer defines apply_plan (found in {defining:?})"
+    );
+    let elsewhere: Vec<&String> = defining
+        .iter()
+        .filter(|p| *p != "src/grow/surgery.rs" && !p.starts_with("src/continual/"))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "apply_plan defined outside src/grow/surgery.rs: {elsewhere:?}"
+    );
 }
