@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::host::{Command, EPOCH_EVENT_MS, HostEvent};
+use super::host::{Command, EPOCH_EVENT_MS, HostEvent, HostPage};
 use super::{Cause, Level, MAX_IMPORT_BYTES, Notice, RunExport};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
@@ -184,6 +184,19 @@ pub struct ContinualCursor {
     seen: Option<(u64, ContinualStage, ContinualStage)>,
     tasks: (usize, usize),
     version: u64,
+}
+
+impl HostPage for ContinualPage {
+    type Cursor = ContinualCursor;
+    fn options(&self) -> &PageOptions {
+        ContinualPage::options(self)
+    }
+    fn ready_event(&self) -> HostEvent {
+        ContinualPage::ready_event(self)
+    }
+    fn host_events(&self, cursor: &mut ContinualCursor, now_ms: f64) -> Vec<HostEvent> {
+        ContinualPage::host_events(self, cursor, now_ms)
+    }
 }
 
 impl ContinualPage {

@@ -206,6 +206,34 @@ pub enum HostEvent {
     },
 }
 
+/// What the host-page edge needs of the page, in either mode (growth, [`Playground`]; continual,
+/// [`super::continual::ContinualPage`]): its options (for the allowed origins and the embed
+/// layout), the `ready` event, and the events due since a cursor of its own kind. One edge
+/// (`ui::host::Host`) serves both.
+pub trait HostPage {
+    /// What the host has been told so far.
+    type Cursor: Default;
+    /// The page's options.
+    fn options(&self) -> &settings::PageOptions;
+    /// The `ready` event.
+    fn ready_event(&self) -> HostEvent;
+    /// The events due since `cursor`; `now_ms` is any clock in milliseconds.
+    fn host_events(&self, cursor: &mut Self::Cursor, now_ms: f64) -> Vec<HostEvent>;
+}
+
+impl HostPage for Playground {
+    type Cursor = EventCursor;
+    fn options(&self) -> &settings::PageOptions {
+        Playground::options(self)
+    }
+    fn ready_event(&self) -> HostEvent {
+        Playground::ready_event(self)
+    }
+    fn host_events(&self, cursor: &mut EventCursor, now_ms: f64) -> Vec<HostEvent> {
+        Playground::host_events(self, cursor, now_ms)
+    }
+}
+
 /// What the host has been told so far (the page keeps one).
 #[derive(Clone, Debug, Default)]
 pub struct EventCursor {

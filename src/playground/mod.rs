@@ -32,7 +32,9 @@ use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
 pub use export::{ExportedRun, MAX_IMPORT_BYTES, Role, RunExport, csv};
 pub use figure3::{BandPoint, band};
-pub use host::{Command, EPOCH_EVENT_MS, EventCursor, HostEvent, RunStatus, Value, parse_command};
+pub use host::{
+    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, RunStatus, Value, parse_command,
+};
 pub use notice::{Action, Cause, Level, Notice};
 pub use relocate::SavedState;
 

@@ -13,8 +13,8 @@ use super::draw::{self, DecisionMap};
 use super::host::{self, Host, SaveKind};
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
-use crate::playground::continual::{ContinualPage, TaskState};
 use crate::playground::Msg;
+use crate::playground::continual::{ContinualPage, TaskState};
 use crate::settings::{self, Effect, PageOptions};
 use crate::url::to_hash;
 
@@ -59,7 +59,7 @@ pub async fn run(
         DecisionMap::new(by_id("baseline-heatmap")?)?,
     );
     let network: HtmlCanvasElement = by_id("network")?;
-    let mut host = Host::new();
+    let mut host: Host<crate::playground::continual::ContinualCursor> = Host::new();
     let mut link = page.link();
     let mut shown_notices = Vec::new();
     let notice_list: HtmlElement = by_id("notices")?;
@@ -87,14 +87,14 @@ pub async fn run(
                     }
                 }
                 Event::HostMessage { origin, command } => {
-                    let Some(command) = host.accept_for(page.options(), &origin, command) else {
+                    let Some(command) = host.accept(page.options(), &origin, command) else {
                         continue;
                     };
                     let name = command.name();
                     match page.command(command) {
                         Ok(Some(answer)) => host.post(page.options(), &answer),
                         Ok(None) => {}
-                        Err(message) => host.refuse_for(page.options(), Some(name), message),
+                        Err(message) => host.refuse(page.options(), Some(name), message),
                     }
                 }
                 _ => {}
@@ -118,7 +118,7 @@ pub async fn run(
         if !visible {
             // The state is still written (cheap), so that a test sees nothing trained.
             write_state(&root, &page)?;
-            host.tick_continual(&page);
+            host.tick(&page);
             continue;
         }
         let start = dom::now();
@@ -131,7 +131,7 @@ pub async fn run(
         draw_all(&page, &maps, &network, page.version())?;
         write_state(&root, &page)?;
         super::view::notices::render(&root, &notice_list, page.notices(), &mut shown_notices);
-        host.tick_continual(&page);
+        host.tick(&page);
     }
 }
 

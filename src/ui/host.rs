@@ -1,8 +1,9 @@
 //! The page in a course page: the host-page API's edge (`postMessage` in, events out, through
 //! `serde-wasm-bindgen`), the embed layout and hidden controls, pausing while unseen, the Share /
 //! embed dialog, and export and import. What the commands do and which events are due is the
-//! engine's ([`crate::playground::Playground::command`], [`Playground::host_events`]); this file
-//! only carries them across the page's edge.
+//! engine's ([`crate::playground::Playground::command`], and [`HostPage`], which both modes of
+//! the page implement); this file only carries them across the page's edge, one [`Host`] for
+//! either mode.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -13,8 +14,8 @@ use web_sys::{
 
 use super::dom::{self, by_id, listen, set_attr};
 use super::{Event, Inbox, push};
-use crate::playground::continual::{ContinualCursor, ContinualPage};
-use crate::playground::{Command, EventCursor, HostEvent, Playground, csv};
+use crate::playground::continual::ContinualPage;
+use crate::playground::{Command, HostEvent, HostPage, Playground, csv};
 use crate::settings::{self, PageOptions};
 use crate::url::{iframe_snippet, share_link};
 
@@ -23,10 +24,10 @@ pub const MAX_MESSAGE_BYTES: usize = crate::playground::MAX_IMPORT_BYTES;
 /// How often the page's height is checked for `height` events (ms).
 const HEIGHT_EVERY_MS: f64 = 500.0;
 
-/// What the page has told its host page, and where it is.
-pub struct Host {
-    cursor: EventCursor,
-    continual: ContinualCursor,
+/// What the page has told its host page, and where it is; `C` is the page's cursor
+/// ([`HostPage::Cursor`]), so one edge serves both modes of the page.
+pub struct Host<C> {
+    cursor: C,
     ready: bool,
     height: f64,
     height_at: f64,
@@ -34,13 +35,13 @@ pub struct Host {
     own_origin: String,
 }
 
-impl Default for Host {
+impl<C: Default> Default for Host<C> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Host {
+impl<C: Default> Host<C> {
     /// Finds the parent page (none when the page is not in a frame).
     pub fn new() -> Self {
         let window = dom::window().ok();
@@ -54,8 +55,7 @@ impl Host {
             .and_then(|w| w.location().origin().ok())
             .unwrap_or_default();
         Host {
-            cursor: EventCursor::default(),
-            continual: ContinualCursor::default(),
+            cursor: C::default(),
             ready: false,
             height: 0.0,
             height_at: f64::NEG_INFINITY,
@@ -94,25 +94,15 @@ impl Host {
         }
     }
 
-    /// After each frame: `ready` once, then the events that are due, and the page's height when
-    /// it changed.
-    pub fn tick(&mut self, p: &Playground) {
+    /// After each frame: `ready` once, then the events that are due (growth mode: growths,
+    /// settings and `epoch`; continual mode: `task-done` and `progress`), and the page's height
+    /// when it changed.
+    pub fn tick<P: HostPage<Cursor = C>>(&mut self, page: &P) {
         if self.parent.is_none() {
             return;
         }
         let now = dom::now();
-        let due = p.host_events(&mut self.cursor, now);
-        self.post_due(p.options(), || p.ready_event(), due, now);
-    }
-
-    /// [`Host::tick`] in continual mode: `ready` once, then `task-done` and `progress` events
-    /// as they are due, and the page's height when it changed.
-    pub fn tick_continual(&mut self, page: &ContinualPage) {
-        if self.parent.is_none() {
-            return;
-        }
-        let now = dom::now();
-        let due = page.host_events(&mut self.continual, now);
+        let due = page.host_events(&mut self.cursor, now);
         self.post_due(page.options(), || page.ready_event(), due, now);
     }
 
@@ -148,20 +138,9 @@ impl Host {
         }
     }
 
-    /// Carries out a host page's message, or answers with an `error` event. Messages from an
-    /// origin the page does not allow are dropped unanswered.
+    /// Takes a host page's message for a page with these options, or answers it with an
+    /// `error` event. Messages from an origin the page does not allow are dropped unanswered.
     pub fn accept(
-        &self,
-        origin: &str,
-        command: Result<Command, String>,
-        p: &Playground,
-    ) -> Option<Command> {
-        self.accept_for(p.options(), origin, command)
-    }
-
-    /// [`Host::accept`] for a page with these options (the continual mode has no
-    /// [`Playground`]).
-    pub fn accept_for(
         &self,
         options: &PageOptions,
         origin: &str,
@@ -180,19 +159,14 @@ impl Host {
         match command {
             Ok(command) => Some(command),
             Err(message) => {
-                self.refuse_for(options, None, message);
+                self.refuse(options, None, message);
                 None
             }
         }
     }
 
     /// Answers a refused command with an `error` event.
-    pub fn refuse(&self, p: &Playground, command: Option<&str>, message: String) {
-        self.refuse_for(p.options(), command, message);
-    }
-
-    /// [`Host::refuse`] for a page with these options.
-    pub fn refuse_for(&self, options: &PageOptions, command: Option<&str>, message: String) {
+    pub fn refuse(&self, options: &PageOptions, command: Option<&str>, message: String) {
         self.post(
             options,
             &HostEvent::Error {

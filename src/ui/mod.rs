@@ -330,7 +330,7 @@ async fn handle(
     event: Event,
     playground: &mut Playground,
     view: &mut View,
-    host: &host::Host,
+    host: &host::Host<crate::playground::EventCursor>,
 ) -> Result<(), JsValue> {
     match event {
         Event::App(msg) => {
@@ -357,7 +357,7 @@ async fn handle(
         }
         Event::CloseShortcuts => dom::set_hidden(&view.ui.shortcuts, true),
         Event::HostMessage { origin, command } => {
-            let Some(command) = host.accept(&origin, command, playground) else {
+            let Some(command) = host.accept(playground.options(), &origin, command) else {
                 return Ok(());
             };
             let name = command.name();
@@ -367,13 +367,13 @@ async fn handle(
                         playground.options(),
                         &crate::playground::HostEvent::Export { run: Box::new(run) },
                     ),
-                    Err(e) => host.refuse(playground, Some(name), e.to_string()),
+                    Err(e) => host.refuse(playground.options(), Some(name), e.to_string()),
                 }
                 return Ok(());
             }
             match playground.command(command) {
                 Ok(fx) => apply(fx, playground, view)?,
-                Err(message) => host.refuse(playground, Some(name), message),
+                Err(message) => host.refuse(playground.options(), Some(name), message),
             }
         }
         Event::Share(open) => host::share(open, playground.options(), playground.custom_data())?,
