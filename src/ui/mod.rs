@@ -6,7 +6,8 @@
 //!
 //! Modules: [`controls`] (built from the settings table), [`view`] (drawing and `data-*`),
 //! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU, the probe), [`dom`].
-//! Entry point: [`start`], called by the `playground` binary that trunk builds.
+//! Entry point: [`start_on_page`], the module's `#[wasm_bindgen(start)]` function (the page is
+//! this library built as a `cdylib` by trunk), which calls [`start`] on a page with `#app`.
 
 pub mod charts;
 pub mod continual;
