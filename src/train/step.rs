@@ -27,7 +27,7 @@ impl Session {
                 self.config.train.regularization_rate,
             ),
         };
-        if !self.path.step(&self.rows, batch).await? {
+        if !self.path.step(&self.rows, batch) {
             return Ok(false);
         }
         self.end_step(start + batch.len, n).await

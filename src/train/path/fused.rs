@@ -147,8 +147,8 @@ impl TrainingPath for FusedPath {
         }
     }
 
-    fn step<'a>(&'a mut self, rows: &'a Rows, batch: Batch) -> PathFuture<'a, bool> {
-        ready(Ok(self.step_now(rows, batch)))
+    fn step(&mut self, rows: &Rows, batch: Batch) -> bool {
+        self.step_now(rows, batch)
     }
 
     fn gathering(&self) -> bool {

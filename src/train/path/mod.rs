@@ -127,8 +127,9 @@ pub(super) trait TrainingPath {
     fn begin_epoch(&mut self, rows: &Rows, order: &[usize]);
 
     /// One unit of work on a mini-batch step; returns whether its update is done (a batch of
-    /// more rows than a unit covers gathers its gradients over several units).
-    fn step<'a>(&'a mut self, rows: &'a Rows, batch: Batch) -> PathFuture<'a, bool>;
+    /// more rows than a unit covers gathers its gradients over several units). Nothing is read
+    /// back, so it answers at once on every path.
+    fn step(&mut self, rows: &Rows, batch: Batch) -> bool;
 
     /// Whether a step's gradients are partly gathered (growth waits for the update).
     fn gathering(&self) -> bool;
