@@ -70,7 +70,7 @@ pub(crate) struct ContinualArgs {
     task_units: Vec<usize>,
     /// EWC's penalty strength λ (method ewc). Several, comma-separated, run `ewc` once per
     /// value, named `ewc-<λ>`.
-    #[arg(long, value_delimiter = ',', default_value = "100")]
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
     ewc_lambda: Vec<f32>,
     /// Points per task.
     #[arg(long, default_value_t = 500)]
