@@ -70,15 +70,10 @@ where
     P: FnMut() -> F,
     F: std::future::Future<Output = ()>,
 {
-    let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
-    config.data.n_points = 100;
-    // Adam, as when the golden result was recorded (the Figure 3 protocol now trains with SGD).
-    config.train.optimizer = crate::optim::OptimizerKind::Adam;
+    let mut config = small_run();
     config.train.learning_rate = 0.01;
     config.model.hidden = vec![2];
-    config.train.eval_every = 1;
     config.train.epochs_per_growth = 8;
-    config.train.max_growths = 1;
     config.growth.step1_steps = 20;
     check_run(config, device, TrainPath::Fused, 12, pause).await
 }
@@ -96,18 +91,25 @@ where
     P: FnMut() -> F,
     F: std::future::Future<Output = ()>,
 {
-    let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
-    config.data.n_points = 100;
-    config.train.optimizer = crate::optim::OptimizerKind::Adam;
+    let mut config = small_run();
     config.train.learning_rate = 0.02;
     config.train.batch_size = 40;
     config.train.on_growth = crate::train::OnGrowth::Carry;
     config.model.hidden = vec![3];
-    config.train.eval_every = 1;
     config.train.epochs_per_growth = 2;
-    config.train.max_growths = 1;
     config.growth.step1_steps = 5;
     check_run(config, device, path, 4, pause).await
+}
+
+/// What both checks share: Firefly on the circle (100 points), Adam (as when the golden result
+/// was recorded; the Figure 3 protocol now trains with SGD), every epoch recorded, one growth.
+fn small_run() -> RunConfig {
+    let mut config = RunConfig::figure3(DatasetKind::Circle, Method::Firefly, 4, 3, 8);
+    config.data.n_points = 100;
+    config.train.optimizer = crate::optim::OptimizerKind::Adam;
+    config.train.eval_every = 1;
+    config.train.max_growths = 1;
+    config
 }
 
 /// Trains `config` along `path` on `device` for `epochs` epochs (pausing after every unit of

@@ -107,19 +107,7 @@ impl FusedEval {
     /// The epoch's record, once [`FusedEval::step`] said the evaluation (with the test rows) is
     /// done.
     pub(super) fn record(&self, mlp: &Mlp, rows: &Rows, epoch: usize) -> EpochRecord {
-        let k = n_outputs(rows.task);
-        let (train, test) = self.outputs.split_at(k * rows.n_train());
-        let (train_loss, train_accuracy) =
-            metrics_from_outputs(train, &rows.train_labels, rows.task);
-        let (test_loss, test_accuracy) = metrics_from_outputs(test, &rows.test_labels, rows.task);
-        EpochRecord {
-            epoch,
-            train_loss,
-            test_loss,
-            train_accuracy,
-            test_accuracy,
-            units: mlp.n_units(),
-            params: mlp.n_params(),
-        }
+        let (train, test) = self.outputs.split_at(n_outputs(rows.task) * rows.n_train());
+        super::path::record_from(mlp, rows, epoch, train, test)
     }
 }

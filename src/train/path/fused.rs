@@ -4,12 +4,12 @@
 
 use burn::tensor::Tensor;
 
-use super::{Batch, PathFuture, Rows, TrainPath, TrainingPath, ready, train_only};
+use super::{Batch, PathFuture, Rows, TrainPath, TrainingPath, ready, record_from, train_only};
 use crate::data::grid_inputs;
 use crate::error::EngineError;
 use crate::fused::{self, FusedOptimizer, GradientSum, Workspace};
 use crate::grow::{GrowthPlan, Surgery, apply_plan_with};
-use crate::model::{DeviceMlp, Mlp, metrics_from_outputs, n_outputs};
+use crate::model::{DeviceMlp, Mlp, n_outputs};
 use crate::optim::OptimizerKind;
 use crate::train::chunk::{self, FusedEval};
 use crate::train::{EpochRecord, Snapshot};
@@ -108,18 +108,7 @@ impl FusedPath {
         let mut ws = Workspace::default();
         let train = fused::forward(&self.mlp, &rows.train_x, &mut ws);
         let test = fused::forward(&self.mlp, &rows.test_x, &mut ws);
-        let (train_loss, train_accuracy) =
-            metrics_from_outputs(&train, &rows.train_labels, rows.task);
-        let (test_loss, test_accuracy) = metrics_from_outputs(&test, &rows.test_labels, rows.task);
-        EpochRecord {
-            epoch,
-            train_loss,
-            test_loss,
-            train_accuracy,
-            test_accuracy,
-            units: self.mlp.n_units(),
-            params: self.mlp.n_params(),
-        }
+        record_from(&self.mlp, rows, epoch, &train, &test)
     }
 }
 

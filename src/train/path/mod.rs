@@ -24,7 +24,7 @@ use crate::data::{Dataset, Task};
 use crate::error::EngineError;
 use crate::features::Features;
 use crate::grow::GrowthPlan;
-use crate::model::{Mlp, Targets, inputs_tensor};
+use crate::model::{Mlp, Targets, inputs_tensor, metrics_from_outputs};
 
 pub(super) mod fused;
 pub(super) mod tensor;
@@ -194,6 +194,28 @@ pub(super) fn build(
     match kind {
         TrainPath::Fused => Box::new(fused::FusedPath::new(mlp, config.train.optimizer)),
         TrainPath::Tensor => Box::new(tensor::TensorPath::new(mlp, config.train.optimizer, device)),
+    }
+}
+
+/// The record of epoch `epoch` from the network's outputs on the training rows and on the test
+/// rows (how every path and every evaluation spread over units makes one).
+pub(super) fn record_from(
+    mlp: &Mlp,
+    rows: &Rows,
+    epoch: usize,
+    train: &[f32],
+    test: &[f32],
+) -> EpochRecord {
+    let (train_loss, train_accuracy) = metrics_from_outputs(train, &rows.train_labels, rows.task);
+    let (test_loss, test_accuracy) = metrics_from_outputs(test, &rows.test_labels, rows.task);
+    EpochRecord {
+        epoch,
+        train_loss,
+        test_loss,
+        train_accuracy,
+        test_accuracy,
+        units: mlp.n_units(),
+        params: mlp.n_params(),
     }
 }
 

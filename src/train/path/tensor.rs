@@ -11,8 +11,7 @@ use crate::error::EngineError;
 use crate::fused;
 use crate::grow::{GrowthPlan, Surgery, apply_plan_with};
 use crate::model::{
-    DeviceMlp, Matrix, Mlp, Targets, forward_hooked, forward_with, loss, metrics_from_outputs,
-    n_outputs,
+    DeviceMlp, Matrix, Mlp, Targets, forward_hooked, forward_with, loss, n_outputs,
 };
 use crate::optim::{Optimizer, OptimizerKind};
 use crate::readback::read_all;
@@ -86,19 +85,7 @@ impl TensorPath {
         let train = forward_with(shape, &self.model.params, rows.train_inputs.clone());
         let test = forward_with(shape, &self.model.params, rows.test_inputs.clone());
         let read = read_all(vec![train, test]).await?;
-        let (train_loss, train_accuracy) =
-            metrics_from_outputs(&read[0], &rows.train_labels, rows.task);
-        let (test_loss, test_accuracy) =
-            metrics_from_outputs(&read[1], &rows.test_labels, rows.task);
-        Ok(EpochRecord {
-            epoch,
-            train_loss,
-            test_loss,
-            train_accuracy,
-            test_accuracy,
-            units: shape.n_units(),
-            params: shape.n_params(),
-        })
+        Ok(super::record_from(shape, rows, epoch, &read[0], &read[1]))
     }
 
     /// The optimiser with its moments reshaped by the plan (parents' moments copied, new ones
