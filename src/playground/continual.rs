@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::host::{Command, EPOCH_EVENT_MS, HostEvent, HostPage};
-use super::{Cause, Level, MAX_IMPORT_BYTES, Notice, RunExport};
+use super::{Cause, Level, MAX_IMPORT_BYTES, Msg, Notice, RunExport};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
 };
@@ -269,6 +269,26 @@ impl ContinualPage {
     /// The newest notice, if any.
     pub fn notice(&self) -> Option<&Notice> {
         self.notices.last()
+    }
+
+    /// What a message of the page does in continual mode, as [`super::Playground::update`] does
+    /// in growth mode: play or pause, a step (nothing once every task is learnt), a reset, a run
+    /// file read or refused, a notice dismissed. A changed setting reloads the page (the UI's
+    /// edge does that), and the messages of growth mode alone (Grow, points, data files) do
+    /// nothing here. An error is a reset that could not build the runs.
+    pub fn update(&mut self, msg: Msg) -> Result<(), String> {
+        match msg {
+            Msg::TogglePlay => self.toggle(),
+            Msg::Step => {
+                let _ = self.step();
+            }
+            Msg::Reset => self.reset()?,
+            Msg::ImportRun(name, text) => self.import_file(&name, &text),
+            Msg::ImportFailed(name, why) => self.refuse_file(&name, &why),
+            Msg::Dismiss(cause) => self.dismiss(cause),
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Dismisses the notice of `cause`.

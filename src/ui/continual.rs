@@ -71,16 +71,11 @@ pub async fn run(
             match event {
                 Event::PageHidden(hidden) => page_hidden = hidden,
                 Event::OnScreen(seen) => on_screen = seen,
-                Event::App(Msg::TogglePlay) => page.toggle(),
-                Event::App(Msg::Step) => {
-                    // Nothing to step once every task is learnt.
-                    let _ = page.step();
-                }
-                Event::App(Msg::Reset) => page.reset().map_err(|e| JsValue::from_str(&e))?,
                 Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
-                Event::App(Msg::ImportRun(name, text)) => page.import_file(&name, &text),
-                Event::App(Msg::Dismiss(cause)) => page.dismiss(cause),
-                Event::ImportFailed(name, why) => page.refuse_file(&name, &why),
+                Event::App(msg) => page.update(msg).map_err(|e| JsValue::from_str(&e))?,
+                Event::ImportFailed(name, why) => page
+                    .update(Msg::ImportFailed(name, why))
+                    .map_err(|e| JsValue::from_str(&e))?,
                 Event::Save(SaveKind::Json) => {
                     if let Err(e) = host::save_continual(&page) {
                         web_sys::console::error_1(&e);

@@ -1022,6 +1022,47 @@ fn a_bad_sequence_in_a_continual_link_is_named() {
     assert_eq!(page.options().sequence, PageOptions::default().sequence);
 }
 
+/// Continual mode's messages go through one `update`, as growth mode's do: each changes what it
+/// says, and growth mode's own messages change nothing.
+#[test]
+fn continual_mode_takes_the_pages_messages_through_update() {
+    use firefly_playground::playground::continual::ContinualPage;
+    use firefly_playground::playground::{Cause, Level, Msg};
+    let (options, problems) = parse_hash("mode=continual&sequence=circle,nope&autoplay=0");
+    let mut page = ContinualPage::new(&options).unwrap();
+    page.report_link(&problems);
+    let looks = |p: &ContinualPage| (p.running(), p.firefly().state(), p.notices().len());
+    let start = looks(&page);
+    assert!(!start.0, "autoplay=0 opens paused");
+    page.update(Msg::Grow).unwrap();
+    page.update(Msg::AddPoint(1.0, 1.0, false)).unwrap();
+    assert!(
+        looks(&page) == start,
+        "growth mode's messages do nothing here"
+    );
+    page.update(Msg::TogglePlay).unwrap();
+    assert!(page.running());
+    page.update(Msg::Step).unwrap();
+    assert!(!page.running(), "Step pauses");
+    assert_ne!(page.firefly().state(), start.1, "and trains one block");
+    page.update(Msg::ImportFailed("cl.json".into(), "too large".into()))
+        .unwrap();
+    let refused = page.notice().expect("the refusal is shown");
+    assert_eq!(
+        (refused.cause, refused.level),
+        (Cause::Import, Level::Error)
+    );
+    assert_eq!(page.notices().len(), 2, "beside the link's notice");
+    page.update(Msg::Dismiss(Cause::Import)).unwrap();
+    assert_eq!(page.notice().map(|n| n.cause), Some(Cause::Link));
+    page.update(Msg::Reset).unwrap();
+    assert!(page.notices().is_empty() && !page.running());
+    assert!(
+        page.firefly().state() == start.1,
+        "Reset starts the same run again"
+    );
+}
+
 #[test]
 fn the_epoch_event_follows_pause_step_and_a_growth_while_paused() {
     // The course page's captions come from `epoch` events: Pause changes no epoch, and a growth
