@@ -375,11 +375,14 @@ impl Session {
         {
             return bad("the history's epochs are out of order".into());
         }
-        if history
-            .epochs
-            .last()
-            .is_some_and(|r| r.units != mlp.n_units())
-        {
+        // The network's units are those of the last record, or of the last growth when none
+        // was recorded since (a run saved right after a growth).
+        let last_units = match (history.epochs.last(), history.growths.last()) {
+            (Some(r), Some(g)) if g.epoch >= r.epoch => Some(g.units_after),
+            (Some(r), _) => Some(r.units),
+            (None, g) => g.map(|g| g.units_after),
+        };
+        if last_units.is_some_and(|units| units != mlp.n_units()) {
             return bad(
                 "the history ends with a different number of units than the network has".into(),
             );

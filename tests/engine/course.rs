@@ -374,6 +374,34 @@ fn an_exported_run_imports_back_to_the_same_history() {
     assert!(table.starts_with("role,index,seed,method,epoch,train_loss"));
 }
 
+/// A run saved right after a growth, before the next epoch is recorded (Grow while paused, or a
+/// Save at the growth point), opens again: its last record has the units before the growth and
+/// its network the units after.
+#[test]
+fn a_run_saved_right_after_a_growth_imports() {
+    let mut p = page("layers=2&seeds=1&dataset=xor");
+    train_to(&mut p, 4);
+    if p.state() == RunState::Running {
+        p.update(Msg::TogglePlay);
+    }
+    settle(&mut p);
+    let units = p.main().n_units();
+    p.update(Msg::Grow);
+    settle(&mut p);
+    assert!(p.main().n_units() > units, "Grow while paused grew");
+    let last = p.main().history().epochs.last().unwrap();
+    assert_eq!(last.units, units, "no epoch recorded since the growth");
+    let run = exported(&p);
+    let mut q = page("");
+    let fx = q.update(Msg::ImportRun(
+        "run.json".into(),
+        serde_json::to_string(&run).unwrap(),
+    ));
+    assert!(fx.restarted, "refused: {:?}", q.notices());
+    assert_eq!(q.main().n_units(), p.main().n_units());
+    assert_eq!(exported(&q), run);
+}
+
 #[test]
 fn a_bad_run_file_is_refused_and_changes_nothing() {
     let mut p = page("layers=2&grow-every=3&seeds=1");
