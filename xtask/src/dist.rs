@@ -34,12 +34,13 @@ const WASM_FEATURES: [&str; 7] = [
     "--enable-simd",
 ];
 /// The most the page may download, `.wasm` and `.js` together, gzip-compressed (bytes): a guard
-/// against regressions. The speed issue's goal is 2,000,000; the site is 2.24 MB (README "Size"):
-/// the playground's own code is built at opt-level 3 for speed (at "z" it would be about 90 KB
-/// smaller but train 2 to 5 times slower), and the course-page features (the host-page API, Save
-/// and Open a run with serde's code for every type of a run, presets, the Share dialog) added
-/// about 175 KB, the continual mode 25 KB.
-pub const DOWNLOAD_BUDGET_GZIP: u64 = 2_300_000;
+/// against regressions, not the goal (2,000,000). The site is 2.30 MB (README "Size"): the
+/// playground's own code is built at opt-level 3 for speed (at "z" it would be about 90 KB
+/// smaller but train 2 to 5 times slower); the course-page features (the host-page API, Save and
+/// Open a run with serde's code for every type of a run, presets, the Share dialog) added about
+/// 175 KB, the continual mode 25 KB, the training-path trait with the growth probe 3 KB and the
+/// continual EWC baseline 5 KB.
+pub const DOWNLOAD_BUDGET_GZIP: u64 = 2_310_000;
 /// The environment variable that names where the site will be served from (e.g.
 /// `https://user.github.io/firefly-playground/`).
 pub const SITE_URL_VAR: &str = "SITE_URL";

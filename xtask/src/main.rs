@@ -73,7 +73,7 @@ enum Command {
     /// http://127.0.0.1:8080/ (rebuilds on changes; builds into <target-dir>/serve-dist)
     Serve,
     /// Build the deployable static site into a fresh dist/ (relative URLs, any sub-path):
-    /// the `dist` profile, wasm-opt, .gz and .br beside each asset; fails over 2,300,000 bytes
+    /// the `dist` profile, wasm-opt, .gz and .br beside each asset; fails over 2,310,000 bytes
     /// gzip of .wasm + .js
     ///
     /// Installs what trunk, wasm-opt and precompression need (wasm-opt: npm binaryen 132.0.0
