@@ -73,17 +73,25 @@ pub struct GrowthProbe {
 /// when it grows on the GPU, so the figure includes the network's upload. With `warm_up` a first
 /// phase on an identical session compiles the GPU's kernels and is not timed. Each phase stops at
 /// `max_ms`; a warm-up that does not finish makes the result that lower bound. `None` when the
-/// method does not grow.
+/// network cannot grow (no growth method, or already at its unit cap).
 pub async fn probe_growth(
     config: &RunConfig,
     device: Device,
     warm_up: bool,
     max_ms: f64,
 ) -> Result<Option<GrowthProbe>, EngineError> {
-    if !config.growth.method.grows() {
+    let data = crate::data::Dataset::generate(&config.data)?;
+    // Nothing to time when the network cannot grow (no growth method, or at its unit cap).
+    if !Session::with_path(
+        config.clone(),
+        data.clone(),
+        Device::flex(),
+        TrainPath::Fused,
+    )?
+    .can_grow()
+    {
         return Ok(None);
     }
-    let data = crate::data::Dataset::generate(&config.data)?;
     let phase = |data| async {
         let mut session =
             Session::with_path(config.clone(), data, device.clone(), TrainPath::Fused)?;

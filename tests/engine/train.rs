@@ -390,6 +390,13 @@ fn the_growth_probe_times_one_phase_within_its_time_box() {
         block(probe_growth(&none, device(), false, 1e3)).expect("probe"),
         None
     );
+    // At its unit cap the network cannot grow: nothing to time (not a phase that never ends).
+    let mut capped = small_config(Method::Firefly, 3);
+    capped.train.max_units = capped.model.hidden.iter().sum();
+    assert_eq!(
+        block(probe_growth(&capped, device(), false, 1e3)).expect("probe"),
+        None
+    );
 }
 
 /// The split on timings recorded natively on an NVIDIA H200 (README, "On a GPU server"): ms per
