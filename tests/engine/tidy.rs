@@ -317,7 +317,7 @@ fn no_file_of_src_is_longer_than_700_lines_but_the_settings_table() {
     const MAX_LINES: usize = 700;
     let long: Vec<String> = src_files()
         .into_iter()
-        .filter(|(path, _)| path != "src/settings/mod.rs")
+        .filter(|(path, _)| path != "src/settings/table.rs")
         .filter_map(|(path, text)| {
             let n = text.lines().count();
             (n > MAX_LINES).then(|| format!("{path} ({n} lines)"))
