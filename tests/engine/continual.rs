@@ -393,14 +393,22 @@ fn mixed() -> (ContinualNet, Vec<f32>, Vec<f32>) {
         frozen: false,
     });
     net.check().expect("mixed network");
+    let (x, y) = rows();
+    (net, x, y)
+}
+
+/// Twelve rows of two inputs in [−1, 1) with labels 0, 1, 2 in turn: the data of the gradient
+/// checks.
+pub(crate) fn rows() -> (Vec<f32>, Vec<f32>) {
     let x: Vec<f32> = (0..24)
         .map(|i| ((i * 37 % 23) as f32 / 11.5) - 1.0)
         .collect();
     let y: Vec<f32> = (0..12).map(|i| (i % 3) as f32).collect();
-    (net, x, y)
+    (x, y)
 }
 
-fn assert_close(analytic: f32, numeric: f32, what: &str) {
+/// An analytic derivative against its finite difference, within 2e-3 + 2 %.
+pub(crate) fn assert_close(analytic: f32, numeric: f32, what: &str) {
     assert!(
         (analytic - numeric).abs() <= 2e-3 + 0.02 * numeric.abs(),
         "{what}: analytic {analytic} finite difference {numeric}"

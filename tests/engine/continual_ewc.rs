@@ -13,6 +13,8 @@ use firefly_playground::continual::{
 };
 use firefly_playground::model::{Activation, Matrix};
 
+use crate::continual::{assert_close, rows};
+
 /// circle → xor → spiral at test size (as the continual tests' `small`).
 fn small(method: ContinualMethod, seed: u64) -> ContinualConfig {
     ContinualConfig {
@@ -53,18 +55,8 @@ fn shared() -> (ContinualNet, Vec<f32>, Vec<f32>) {
         frozen: false,
     });
     net.check().expect("shared network");
-    let x: Vec<f32> = (0..24)
-        .map(|i| ((i * 37 % 23) as f32 / 11.5) - 1.0)
-        .collect();
-    let y: Vec<f32> = (0..12).map(|i| (i % 3) as f32).collect();
+    let (x, y) = rows();
     (net, x, y)
-}
-
-fn assert_close(analytic: f32, numeric: f32, what: &str) {
-    assert!(
-        (analytic - numeric).abs() <= 2e-3 + 0.02 * numeric.abs(),
-        "{what}: analytic {analytic} finite difference {numeric}"
-    );
 }
 
 #[test]
