@@ -575,11 +575,14 @@ impl FusedOptimizer {
         let step = self.rule.step(learning_rate);
         let grads = params(grads);
         let first = self.first.get_or_insert_with(|| zeros_like(mlp));
-        let mut second = match self.rule.kind {
+        let second = match self.rule.kind {
             OptimizerKind::Adam => params_mut(self.second.get_or_insert_with(|| zeros_like(mlp))),
             OptimizerKind::Sgd | OptimizerKind::Nesterov => Vec::new(),
         };
-        second.resize_with(grads.len(), Default::default);
+        // SGD keeps no second moments: each slice gets an empty one (no allocation per step).
+        let second = second
+            .into_iter()
+            .chain(std::iter::repeat_with(<&mut [f32]>::default));
         for (((p, g), m), v) in params_mut(mlp)
             .into_iter()
             .zip(grads)
