@@ -72,6 +72,8 @@ export default function loading() {
     },
     onSuccess() {
       window.removeEventListener("unhandledrejection", onRejection);
+      // The first build may already be fetching the WebGPU build (www/webgpu.js).
+      if (app && app.dataset.loadingWebgpu) return;
       if (bar) bar.value = 100;
       say("Starting the playground…");
     },

@@ -6,6 +6,8 @@
 # and a plain `trunk serve`). POSIX sh and awk: runs wherever trunk does.
 set -eu
 dir="${TRUNK_STAGING_DIR:?run by trunk}"
+# First the WebGPU build, which index.html names in a meta tag.
+sh xtask/trunk-webgpu-build.sh
 html="$dir/index.html"
 [ -f "$html" ] || exit 0
 tmp="$dir/.inline-script"

@@ -138,6 +138,12 @@ fn current_hash() -> String {
 async fn run() -> Result<(), JsValue> {
     let hash = current_hash();
     let (options, problems) = parse_hash(&hash);
+    // Before anything listens: the build without WebGPU code hands the page to the WebGPU
+    // build when the settings want it.
+    let cpu_because = match device::hand_over(&options).await {
+        device::Handover::Elsewhere => return Ok(()),
+        device::Handover::Here(note) => note,
+    };
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
     controls::build(&inbox)?;
     bind_page(&inbox)?;
@@ -151,7 +157,7 @@ async fn run() -> Result<(), JsValue> {
         // Continual learning runs on the CPU in plain loops (no WebGPU to pick).
         return continual::run(options, &problems, inbox).await;
     }
-    let choice = device::init(options.backend, &options.config).await;
+    let choice = device::init(options.backend, &options.config, cpu_because).await;
     let (device, mut backend, note) = (choice.device, choice.backend, choice.note);
     // On WebGPU: the watch on the device and the last good state to go back to if it is lost.
     let mut gpu = choice.watch.map(GpuGuard::new);

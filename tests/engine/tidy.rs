@@ -382,3 +382,38 @@ fn only_the_surgery_changes_the_shapes_of_a_growing_network() {
         "apply_plan defined outside src/grow/surgery.rs: {elsewhere:?}"
     );
 }
+
+#[test]
+fn the_page_every_visitor_loads_carries_no_webgpu_code() {
+    // burn's WebGPU backend is three quarters of the page's bytes: the wasm32 build has it only
+    // with `--features wgpu` (the WebGPU build, loaded when the settings want it), and only
+    // `src/ui/device/webgpu.rs`, behind that feature, sets a WebGPU device up in the page.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let wasm_deps = manifest
+        .split("[target.'cfg(target_arch = \"wasm32\")'.dependencies]")
+        .nth(1)
+        .expect("a wasm32 dependency table")
+        .split("\n[")
+        .next()
+        .unwrap_or_default();
+    let burn = wasm_deps
+        .lines()
+        .find(|l| l.starts_with("burn "))
+        .expect("burn among the wasm32 dependencies");
+    assert!(
+        !burn.contains("\"wgpu\""),
+        "the wasm32 build always carries burn's wgpu backend: {burn}"
+    );
+    let device = std::fs::read_to_string(root.join("src/ui/device/mod.rs")).expect("device");
+    assert!(
+        device.contains("#[cfg(feature = \"wgpu\")]\nmod webgpu;"),
+        "src/ui/device/mod.rs no longer keeps its WebGPU module behind the wgpu feature"
+    );
+    let setting_up: Vec<String> = src_files()
+        .into_iter()
+        .filter(|(path, text)| path.starts_with("src/ui/") && text.contains("wgpu_options"))
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(setting_up, ["src/ui/device/webgpu.rs"]);
+}

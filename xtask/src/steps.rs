@@ -139,10 +139,18 @@ impl Step {
             Step::ClippyNative => run(ctx.cargo(&words(
                 "clippy --workspace --all-targets --release -- -D warnings",
             ))),
-            Step::ClippyWasm => run(ctx.cargo(&words(&format!(
-                "clippy -p firefly-playground --lib --tests --target {} --release -- -D warnings",
-                install::WASM_TARGET
-            )))),
+            // Both builds of the page: the one every visitor loads (no WebGPU code), then the
+            // WebGPU build with the browser tests.
+            Step::ClippyWasm => {
+                run(ctx.cargo(&words(&format!(
+                    "clippy -p firefly-playground --lib --target {} --release -- -D warnings",
+                    install::WASM_TARGET
+                ))))?;
+                run(ctx.cargo(&words(&format!(
+                    "clippy -p firefly-playground --lib --tests --features wgpu --target {} --release -- -D warnings",
+                    install::WASM_TARGET
+                ))))
+            }
             Step::TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
             Step::TestWasm => test_wasm(ctx),
             Step::E2e => e2e::run_e2e(ctx),
@@ -165,7 +173,7 @@ fn test_wasm(ctx: &Context) -> Result<(), String> {
         ));
     }
     let mut cmd = ctx.cargo(&words(&format!(
-        "test --release -p firefly-playground --target {} --test browser",
+        "test --release -p firefly-playground --features wgpu --target {} --test browser",
         install::WASM_TARGET
     )));
     cmd.env("CHROMEDRIVER", &chromedriver)

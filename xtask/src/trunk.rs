@@ -38,7 +38,11 @@ pub fn build_command(ctx: &Context, dist: &Path, profile: Option<&str>) -> Resul
     if let Some(profile) = profile {
         args.extend(["--cargo-profile", profile]);
     }
-    Ok(trunk(ctx, &args))
+    let mut command = trunk(ctx, &args);
+    // The post-build hook builds the WebGPU build with the same profile
+    // (xtask/trunk-webgpu-build.sh).
+    command.env("FIREFLY_CARGO_PROFILE", profile.unwrap_or("release"));
+    Ok(command)
 }
 
 /// The tools a trunk build needs: the wasm32 target, wasm-bindgen-cli and trunk (no browser).

@@ -558,6 +558,9 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
         },
     )?;
+    if webgpu_build_fetched(session)? == 0 {
+        return Err("the page runs on WebGPU but fetched no WebGPU build".into());
+    }
     snap(session, out_dir, "webgpu.png")?;
     Ok(format!(
         "training on webgpu, epoch {} after {:.1} s",
@@ -566,17 +569,52 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
     ))
 }
 
-/// `software-adapter`: left to choose, the page trains on the CPU when the only WebGPU adapter
-/// renders in software (Chromium's SwiftShader here) and says why; on a hardware adapter it
-/// takes WebGPU.
+/// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>/…`, which only the
+/// settings that want WebGPU load: src/ui/device/lazy.rs).
+fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
+    let value = session.script(
+        "return performance.getEntriesByType('resource')
+           .filter(e => /\\/webgpu-[0-9a-f]+\\/.*\\.wasm/.test(e.name)).length;",
+    )?;
+    value
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| format!("no count of fetched files: {value}"))
+}
+
+/// `software-adapter`: left to choose, the page trains a narrow network on the CPU without even
+/// loading the WebGPU build, and says why. With a wide one (64 units) it loads the WebGPU build,
+/// and then takes the CPU when the only adapter renders in software (Chromium's SwiftShader
+/// here), saying why; on a hardware adapter the probe decides.
 fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
+    let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
     open(session, &format!("{base}index.html#grow-every=3"))?;
     let app = wait_for(
         session,
         "data-state=running and data-epoch >= 1",
         Duration::from_secs(90),
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= 1.0),
+        running,
     )?;
+    let note = backend_note(session)?.unwrap_or_default();
+    let fetched = webgpu_build_fetched(session)?;
+    if app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0 {
+        return Err(format!(
+            "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
+             (expected the CPU, no WebGPU build and a note saying why)",
+            app.text("backend")
+        ));
+    }
+    open(session, &format!("{base}index.html#grow-every=3&layers=64"))?;
+    let app = wait_for(
+        session,
+        "data-state=running and data-epoch >= 1",
+        Duration::from_secs(120),
+        running,
+    )?;
+    let fetched = webgpu_build_fetched(session)?;
+    if fetched == 0 {
+        return Err("a 64-wide network under auto did not load the WebGPU build".into());
+    }
     let adapter = session.text(
         "if (!navigator.gpu) return 'none';
          return navigator.gpu.requestAdapter().then(a => !a ? 'none'
@@ -584,17 +622,21 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
                [a.info && a.info.vendor, a.info && a.info.architecture,
                 a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
     )?;
-    let note = backend_note(session)?.unwrap_or_default();
+    let wide_note = backend_note(session)?.unwrap_or_default();
     match (adapter.as_str(), app.text("backend")) {
-        ("software", "cpu") if note.contains("software") => Ok(format!(
-            "software adapter: trains on the CPU, epoch {}; note: {:?}",
+        ("software", "cpu") if wide_note.contains("software") => Ok(format!(
+            "narrow: CPU, no WebGPU build ({:?}); 64 wide: WebGPU build loaded, software \
+             adapter, trains on the CPU, epoch {}; note: {:?}",
+            note.trim(),
             app.num("epoch"),
-            note.trim()
+            wide_note.trim()
         )),
         ("software", backend) => Err(format!(
-            "software adapter: backend {backend}, note {note:?} (expected the CPU and a note saying why)"
+            "software adapter: backend {backend}, note {wide_note:?} (expected the CPU and a note saying why)"
         )),
-        ("hardware", "webgpu") => Ok("hardware adapter: trains on WebGPU".into()),
+        ("hardware", backend) => Ok(format!(
+            "narrow: CPU without the WebGPU build; 64 wide on a hardware adapter: {backend}"
+        )),
         (kind, backend) => Err(format!("{kind} adapter but backend {backend}")),
     }
 }
