@@ -8,105 +8,23 @@
 //! happens ([`ContinualPage::host_events`]: `progress` and `task-done`), and its run saves and
 //! opens as a [`ContinualExport`]: both runs' whole state (sequence, current task, every task's
 //! mask and head, every unit's owner, origin and frozen flag, the accuracy table), checked whole
-//! before anything changes. [`RunFile`] reads a run file of either mode.
+//! before anything changes. The run-file types of both modes, and what Save writes, are in
+//! `export.rs`.
 
-use std::collections::BTreeMap;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
+use super::export::{
+    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, FORMAT, RunFile, VERSION,
+    check_header, settings_by_key,
+};
 use super::host::{Command, EPOCH_EVENT_MS, HostEvent, HostPage};
-use super::{Cause, Level, MAX_IMPORT_BYTES, Msg, Notice, RunExport};
+use super::{Cause, Level, Msg, Notice};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
 };
 use crate::data::grid_inputs;
 use crate::settings::{self, PageOptions, SETTINGS};
 use crate::url::{parse_hash, to_hash};
-
-/// The `mode` field of a continual-learning run file.
-pub const CONTINUAL_MODE: &str = "continual";
-
-/// A continual-learning run saved by the page (*Save → Run (JSON)* or the host's `export`): the
-/// settings as a link, and both runs' whole state. See the module doc.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContinualExport {
-    /// Always [`super::export::FORMAT`] (`firefly-playground-run`).
-    pub format: String,
-    /// The export's version.
-    pub version: u32,
-    /// Always [`CONTINUAL_MODE`]: what tells this file from a growth-mode one.
-    pub mode: String,
-    /// The settings as a link hash (`mode=continual&sequence=…&seed=…`).
-    pub link: String,
-    /// Every setting by key, as link text (for reading elsewhere).
-    pub settings: BTreeMap<String, String>,
-    /// Firefly's run: settings, network (units, masks, heads), where it is, its table.
-    pub firefly: ContinualState,
-    /// The fine-tuned network's run, the same way.
-    pub fine_tune: ContinualState,
-}
-
-/// A run file of either mode: what *Open a run* and the host's `import` read. A file with
-/// `"mode": "continual"` is a [`ContinualExport`], any other a growth-mode [`RunExport`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum RunFile {
-    /// A growth-mode run.
-    Growth(Box<RunExport>),
-    /// A continual-learning run.
-    Continual(Box<ContinualExport>),
-}
-
-impl RunFile {
-    /// Reads a run file from a JSON value; the error names what does not fit.
-    pub fn from_value(value: serde_json::Value) -> Result<RunFile, String> {
-        let mode = match value.get("mode") {
-            None => None,
-            Some(serde_json::Value::String(m)) => Some(m.clone()),
-            Some(_) => return Err("not a Firefly Playground run file (mode is not text)".into()),
-        };
-        match mode.as_deref() {
-            None => serde_json::from_value(value)
-                .map(|r| RunFile::Growth(Box::new(r)))
-                .map_err(|e| format!("not a Firefly Playground run file ({e})")),
-            Some(CONTINUAL_MODE) => serde_json::from_value(value)
-                .map(|r| RunFile::Continual(Box::new(r)))
-                .map_err(|e| format!("not a continual-learning run file ({e})")),
-            Some(other) => Err(format!(
-                "not a Firefly Playground run file (mode \"{}\")",
-                settings::echo(other)
-            )),
-        }
-    }
-
-    /// Reads a run file's text (at most [`MAX_IMPORT_BYTES`]).
-    pub fn from_text(text: &str) -> Result<RunFile, String> {
-        if text.len() > MAX_IMPORT_BYTES {
-            return Err(format!(
-                "the file is {:.1} MB; a run file may be at most {} MB",
-                text.len() as f64 / 1e6,
-                MAX_IMPORT_BYTES >> 20
-            ));
-        }
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| format!("not a Firefly Playground run file ({e})"))?;
-        RunFile::from_value(value)
-    }
-}
-
-impl<'de> Deserialize<'de> for RunFile {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        RunFile::from_value(value).map_err(serde::de::Error::custom)
-    }
-}
-
-/// The message for a run file opened in the other mode.
-pub const GROWTH_FILE_IN_CONTINUAL: &str =
-    "this run file is from the growth mode; open it with the mode list set to Growth";
-/// The message for a continual-learning run file opened in the growth mode.
-pub const CONTINUAL_FILE_IN_GROWTH: &str = "this is a continual-learning run file; open it with the mode list set to Continual learning (mode=continual)";
 
 /// Where a task of the strip is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,14 +238,11 @@ impl ContinualPage {
     /// Both runs as a run file (see [`ContinualExport`]).
     pub fn export(&self) -> ContinualExport {
         ContinualExport {
-            format: super::export::FORMAT.into(),
-            version: super::export::VERSION,
+            format: FORMAT.into(),
+            version: VERSION,
             mode: CONTINUAL_MODE.into(),
             link: self.link(),
-            settings: SETTINGS
-                .iter()
-                .map(|s| (s.key.to_string(), s.get(&self.options)))
-                .collect(),
+            settings: settings_by_key(&self.options),
             firefly: self.firefly.state(),
             fine_tune: self.fine_tune.state(),
         }
@@ -338,19 +253,7 @@ impl ContinualPage {
     /// fine-tuning) and each state must fit together ([`ContinualRun::restore`]). The page keeps
     /// its own layout, hidden controls and allowed origins. On error nothing changed.
     pub fn import(&mut self, run: ContinualExport) -> Result<(), String> {
-        if run.format != super::export::FORMAT {
-            return Err(format!(
-                "not a Firefly Playground run file (format \"{}\")",
-                settings::echo(&run.format)
-            ));
-        }
-        if run.version != super::export::VERSION {
-            return Err(format!(
-                "run file version {} (this page reads version {})",
-                run.version,
-                super::export::VERSION
-            ));
-        }
+        check_header(&run.format, run.version)?;
         if run.mode != CONTINUAL_MODE {
             return Err(CONTINUAL_FILE_IN_GROWTH.into());
         }
@@ -415,11 +318,9 @@ impl ContinualPage {
     /// Reads a run file chosen in the page and shows it, paused; a bad file leaves the runs as
     /// they are and says why in the notice.
     pub fn import_file(&mut self, name: &str, text: &str) {
-        let result = match RunFile::from_text(text) {
-            Ok(RunFile::Continual(run)) => self.import(*run),
-            Ok(RunFile::Growth(_)) => Err(GROWTH_FILE_IN_CONTINUAL.into()),
-            Err(e) => Err(e),
-        };
+        let result = RunFile::from_text(text)
+            .and_then(RunFile::continual)
+            .and_then(|run| self.import(run));
         if let Err(e) = result {
             self.refuse_file(name, &e);
         }
@@ -463,10 +364,7 @@ impl ContinualPage {
             Command::Export => Ok(Some(HostEvent::ContinualExport {
                 run: Box::new(self.export()),
             })),
-            Command::Import { run } => match *run {
-                RunFile::Continual(run) => self.import(*run).map(|()| None),
-                RunFile::Growth(_) => Err(GROWTH_FILE_IN_CONTINUAL.into()),
-            },
+            Command::Import { run } => self.import(run.continual()?).map(|()| None),
         }
     }
 

@@ -1,18 +1,25 @@
-//! A run exported and imported again: the settings (as a link and key by key), the data, and
-//! for every run and seed its history (per-epoch metrics, every growth with every candidate's
-//! score) and its network's weights — enough to see the run again in the page and to plot it
-//! elsewhere. [`csv`] writes the per-epoch metrics for a spreadsheet.
+//! Run files of both page modes, and what the Save buttons write.
+//!
+//! A growth-mode run ([`RunExport`]) holds the settings (as a link and key by key), the data,
+//! and for every run and seed its history (per-epoch metrics, every growth with every
+//! candidate's score) and its network's weights — enough to see the run again in the page and
+//! to plot it elsewhere; [`csv`] writes the per-epoch metrics for a spreadsheet. A
+//! continual-learning run ([`ContinualExport`]) holds both runs' whole state. Both carry one
+//! [`FORMAT`] and [`VERSION`]; [`RunFile`] reads either kind by its `mode` and says where a file
+//! of the other mode opens. [`Saves`] is what a Save button of either mode writes: each page
+//! model names the [`SaveKind`]s it offers and the file of each.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::continual::{CONTINUAL_FILE_IN_GROWTH, RunFile};
+use super::continual::ContinualPage;
 use super::{Effects, HashWrite, Playground, sessions};
+use crate::continual::ContinualState;
 use crate::data::Dataset;
 use crate::error::EngineError;
 use crate::model::Mlp;
-use crate::settings::SETTINGS;
+use crate::settings::{self, PageOptions, SETTINGS};
 use crate::train::{History, Session};
 use crate::url::{parse_hash, to_hash};
 
@@ -69,6 +76,131 @@ pub struct RunExport {
     pub runs: Vec<ExportedRun>,
 }
 
+/// The `mode` field of a continual-learning run file.
+pub const CONTINUAL_MODE: &str = "continual";
+
+/// A continual-learning run saved by the page (*Save → Run (JSON)* or the host's `export`): the
+/// settings as a link, and both runs' whole state. See [`ContinualPage::export`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinualExport {
+    /// Always [`FORMAT`] (`firefly-playground-run`).
+    pub format: String,
+    /// The export's version.
+    pub version: u32,
+    /// Always [`CONTINUAL_MODE`]: what tells this file from a growth-mode one.
+    pub mode: String,
+    /// The settings as a link hash (`mode=continual&sequence=…&seed=…`).
+    pub link: String,
+    /// Every setting by key, as link text (for reading elsewhere).
+    pub settings: BTreeMap<String, String>,
+    /// Firefly's run: settings, network (units, masks, heads), where it is, its table.
+    pub firefly: ContinualState,
+    /// The fine-tuned network's run, the same way.
+    pub fine_tune: ContinualState,
+}
+
+/// A run file of either mode: what *Open a run* and the host's `import` read. A file with
+/// `"mode": "continual"` is a [`ContinualExport`], any other a growth-mode [`RunExport`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RunFile {
+    /// A growth-mode run.
+    Growth(Box<RunExport>),
+    /// A continual-learning run.
+    Continual(Box<ContinualExport>),
+}
+
+impl RunFile {
+    /// Reads a run file from a JSON value; the error names what does not fit.
+    pub fn from_value(value: serde_json::Value) -> Result<RunFile, String> {
+        let mode = match value.get("mode") {
+            None => None,
+            Some(serde_json::Value::String(m)) => Some(m.clone()),
+            Some(_) => return Err("not a Firefly Playground run file (mode is not text)".into()),
+        };
+        match mode.as_deref() {
+            None => serde_json::from_value(value)
+                .map(|r| RunFile::Growth(Box::new(r)))
+                .map_err(|e| format!("not a Firefly Playground run file ({e})")),
+            Some(CONTINUAL_MODE) => serde_json::from_value(value)
+                .map(|r| RunFile::Continual(Box::new(r)))
+                .map_err(|e| format!("not a continual-learning run file ({e})")),
+            Some(other) => Err(format!(
+                "not a Firefly Playground run file (mode \"{}\")",
+                settings::echo(other)
+            )),
+        }
+    }
+
+    /// Reads a run file's text (at most [`MAX_IMPORT_BYTES`]).
+    pub fn from_text(text: &str) -> Result<RunFile, String> {
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(format!(
+                "the file is {:.1} MB; a run file may be at most {} MB",
+                text.len() as f64 / 1e6,
+                MAX_IMPORT_BYTES >> 20
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("not a Firefly Playground run file ({e})"))?;
+        RunFile::from_value(value)
+    }
+
+    /// The growth-mode run, or why this file opens in the other mode.
+    pub fn growth(self) -> Result<RunExport, String> {
+        match self {
+            RunFile::Growth(run) => Ok(*run),
+            RunFile::Continual(_) => Err(CONTINUAL_FILE_IN_GROWTH.into()),
+        }
+    }
+
+    /// The continual-learning run, or why this file opens in the other mode.
+    pub fn continual(self) -> Result<ContinualExport, String> {
+        match self {
+            RunFile::Continual(run) => Ok(*run),
+            RunFile::Growth(_) => Err(GROWTH_FILE_IN_CONTINUAL.into()),
+        }
+    }
+}
+
+/// Checks a run file's `format` and `version` (the same for both modes).
+pub(super) fn check_header(format: &str, version: u32) -> Result<(), String> {
+    if format != FORMAT {
+        return Err(format!(
+            "not a Firefly Playground run file (format \"{}\")",
+            crate::settings::echo(format)
+        ));
+    }
+    if version != VERSION {
+        return Err(format!(
+            "run file version {version} (this page reads version {VERSION})"
+        ));
+    }
+    Ok(())
+}
+
+/// Every setting by key, as link text (what a run file of either mode lists).
+pub(super) fn settings_by_key(options: &PageOptions) -> BTreeMap<String, String> {
+    SETTINGS
+        .iter()
+        .map(|s| (s.key.to_string(), s.get(options)))
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for RunFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        RunFile::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The message for a run file opened in the other mode.
+pub const GROWTH_FILE_IN_CONTINUAL: &str =
+    "this run file is from the growth mode; open it with the mode list set to Growth";
+/// The message for a continual-learning run file opened in the growth mode.
+pub const CONTINUAL_FILE_IN_GROWTH: &str = "this is a continual-learning run file; open it with the mode list set to Continual learning (mode=continual)";
+
 impl Playground {
     /// The run as it is now (one read of each network's weights).
     pub async fn export(&self) -> Result<RunExport, EngineError> {
@@ -92,10 +224,7 @@ impl Playground {
             format: FORMAT.into(),
             version: VERSION,
             link: to_hash(&self.options),
-            settings: SETTINGS
-                .iter()
-                .map(|s| (s.key.to_string(), s.get(&self.options)))
-                .collect(),
+            settings: settings_by_key(&self.options),
             data: self.data.clone(),
             runs,
         })
@@ -126,27 +255,13 @@ impl Playground {
     /// Shows a growth-mode run file; refuses a continual-learning one (it opens in continual
     /// mode). On error nothing changed.
     pub fn import_file_of_any_mode(&mut self, run: RunFile) -> Result<Effects, String> {
-        match run {
-            RunFile::Growth(run) => self.import(*run),
-            RunFile::Continual(_) => Err(CONTINUAL_FILE_IN_GROWTH.into()),
-        }
+        self.import(run.growth()?)
     }
 
     /// Shows an exported run again, paused: its settings, data, histories and networks. The
     /// optimiser starts fresh if training goes on. On error nothing changed.
     pub fn import(&mut self, run: RunExport) -> Result<Effects, String> {
-        if run.format != FORMAT {
-            return Err(format!(
-                "not a Firefly Playground run file (format \"{}\")",
-                crate::settings::echo(&run.format)
-            ));
-        }
-        if run.version != VERSION {
-            return Err(format!(
-                "run file version {} (this page reads version {VERSION})",
-                run.version
-            ));
-        }
+        check_header(&run.format, run.version)?;
         let (options, problems) = parse_hash(&run.link);
         if let Some(p) = problems.first() {
             return Err(format!("the run's settings: {}", p.message));
@@ -302,4 +417,110 @@ pub fn csv(run: &RunExport) -> String {
     out.into_inner()
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default()
+}
+
+/// What a Save button saves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveKind {
+    /// The run as JSON (a run file, opened again by *Open a run*).
+    Json,
+    /// Per-epoch metrics as CSV.
+    Csv,
+    /// The maps, the network and the charts as one PNG.
+    Png,
+}
+
+/// What a Save downloads: the file's name, its MIME type and what it holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SaveFile {
+    /// The file name (no `:` or `+`).
+    pub name: String,
+    /// Its MIME type.
+    pub mime: &'static str,
+    /// Its contents.
+    pub body: SaveBody,
+}
+
+/// What a saved file holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveBody {
+    /// Text written here (a run file, the metrics as CSV).
+    Text(String),
+    /// The page's canvases drawn into one picture: only the page can draw it.
+    Picture,
+}
+
+/// A page model that the Save buttons save from, in either mode: the kinds it offers (the page
+/// hides the other buttons) and the file a Save of each writes. One `ui::host::save` downloads
+/// it.
+pub trait Saves {
+    /// The kinds of Save this page offers.
+    const KINDS: &'static [SaveKind];
+    /// The file a Save of `kind` writes; an error for a kind not in [`Saves::KINDS`] or a run
+    /// that could not be read.
+    fn save_file(
+        &self,
+        kind: SaveKind,
+    ) -> impl std::future::Future<Output = Result<SaveFile, String>>;
+}
+
+impl Saves for Playground {
+    const KINDS: &'static [SaveKind] = &[SaveKind::Json, SaveKind::Csv, SaveKind::Png];
+
+    /// `firefly-<data>-<method>-vs-<baseline>.json`, `.csv` or `.png`.
+    async fn save_file(&self, kind: SaveKind) -> Result<SaveFile, String> {
+        let options = &self.options;
+        let stem = format!(
+            "firefly-{}-{}-vs-{}",
+            options.config.data.kind.name(),
+            options.config.growth.method.name(),
+            options.baseline.name()
+        );
+        let text = |ext: &str, mime, text| SaveFile {
+            name: format!("{stem}.{ext}"),
+            mime,
+            body: SaveBody::Text(text),
+        };
+        Ok(match kind {
+            SaveKind::Png => SaveFile {
+                name: format!("{stem}.png"),
+                mime: "image/png",
+                body: SaveBody::Picture,
+            },
+            SaveKind::Json => {
+                let run = self.export().await.map_err(|e| e.to_string())?;
+                let json = serde_json::to_string(&run).map_err(|e| e.to_string())?;
+                text("json", "application/json", json)
+            }
+            SaveKind::Csv => {
+                let run = self.export().await.map_err(|e| e.to_string())?;
+                text("csv", "text/csv", csv(&run))
+            }
+        })
+    }
+}
+
+impl Saves for ContinualPage {
+    /// Only the run file: the continual mode has no per-epoch metrics or charts to save.
+    const KINDS: &'static [SaveKind] = &[SaveKind::Json];
+
+    /// `firefly-continual-<sequence>.json`.
+    async fn save_file(&self, kind: SaveKind) -> Result<SaveFile, String> {
+        if kind != SaveKind::Json {
+            return Err("continual mode saves the run as JSON only".into());
+        }
+        let json = serde_json::to_string(&self.export()).map_err(|e| e.to_string())?;
+        let sequence: Vec<String> = self
+            .options()
+            .sequence
+            .iter()
+            // No `:` or `+` in a file name (`spiral3:0+1` saves as `spiral3_0_1`).
+            .map(|t| t.name().replace([':', '+'], "_"))
+            .collect();
+        Ok(SaveFile {
+            name: format!("firefly-continual-{}.json", sequence.join("-")),
+            mime: "application/json",
+            body: SaveBody::Text(json),
+        })
+    }
 }

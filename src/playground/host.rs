@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::continual::{ContinualExport, ContinualStatus, RunFile};
+use super::continual::ContinualStatus;
+use super::export::{ContinualExport, RunFile};
 use super::{Effects, Msg, Playground, RunExport, RunState};
 use crate::continual::TaskRecord;
 use crate::grow::GrowthEvent;

@@ -30,7 +30,11 @@ mod work;
 use crate::train::{GrowthStage, Session, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
-pub use export::{ExportedRun, MAX_IMPORT_BYTES, Role, RunExport, csv};
+pub use export::{
+    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, ExportedRun,
+    GROWTH_FILE_IN_CONTINUAL, MAX_IMPORT_BYTES, Role, RunExport, RunFile, SaveBody, SaveFile,
+    SaveKind, Saves, csv,
+};
 pub use figure3::{BandPoint, band};
 pub use host::{
     Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, RunStatus, Value, parse_command,

@@ -2,15 +2,15 @@
 //! [`ContinualPage`], drawing the task strip, the accuracy table, both runs' maps of the current
 //! task and Firefly's units coloured by the task that owns them (unlocked copies ringed). The
 //! maths is the engine's; this file draws and handles Play, Step, Reset, the mode switch, Save
-//! and Open a run (the continual run's JSON) and the host page's commands, whose origin checks
-//! and events are [`super::host::Host`]'s.
+//! and Open a run (the continual run's JSON, through [`super::host::save`]) and the host page's
+//! commands, whose origin checks and events are [`super::host::Host`]'s.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
 use super::dom::{self, by_id, set_attr, set_text};
 use super::draw::{self, DecisionMap};
-use super::host::{self, Host, SaveKind};
+use super::host::{self, Host};
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
 use crate::playground::Msg;
@@ -76,8 +76,8 @@ pub async fn run(
                 Event::ImportFailed(name, why) => page
                     .update(Msg::ImportFailed(name, why))
                     .map_err(|e| JsValue::from_str(&e))?,
-                Event::Save(SaveKind::Json) => {
-                    if let Err(e) = host::save_continual(&page) {
+                Event::Save(kind) => {
+                    if let Err(e) = host::save(kind, &page).await {
                         web_sys::console::error_1(&e);
                     }
                 }
@@ -131,7 +131,7 @@ pub async fn run(
 }
 
 /// Moves the Save and Open-a-run row into the continual panel (the Run panel it sits in is
-/// hidden in this mode) and hides the Save buttons that have no continual counterpart.
+/// hidden in this mode) and hides the Save buttons of the kinds continual mode does not save.
 fn show_save_row() {
     let Ok(panel) = by_id::<Element>("continual") else {
         return;
@@ -142,11 +142,7 @@ fn show_save_row() {
     }) {
         let _ = panel.append_child(&row);
     }
-    for id in ["export-csv", "export-png"] {
-        if let Ok(button) = by_id::<HtmlElement>(id) {
-            dom::set_hidden(&button, true);
-        }
-    }
+    host::hide_other_saves::<ContinualPage>();
 }
 
 /// A changed setting: the mode (or anything that reloads) writes the link and loads the page

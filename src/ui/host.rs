@@ -1,6 +1,7 @@
 //! The page in a course page: the host-page API's edge (`postMessage` in, events out, through
 //! `serde-wasm-bindgen`), the embed layout and hidden controls, pausing while unseen, the Share /
-//! embed dialog, and export and import. What the commands do and which events are due is the
+//! embed dialog, and Save (one [`save`] for either mode: the page model says what each kind
+//! writes, [`Saves`]) and *Open a run*. What the commands do and which events are due is the
 //! engine's ([`crate::playground::Playground::command`], and [`HostPage`], which both modes of
 //! the page implement); this file only carries them across the page's edge, one [`Host`] for
 //! either mode.
@@ -14,8 +15,7 @@ use web_sys::{
 
 use super::dom::{self, by_id, listen, set_attr};
 use super::{Event, Inbox, push};
-use crate::playground::continual::ContinualPage;
-use crate::playground::{Command, HostEvent, HostPage, Playground, csv};
+use crate::playground::{Command, HostEvent, HostPage, SaveBody, SaveKind, Saves};
 use crate::settings::{self, PageOptions};
 use crate::url::{iframe_snippet, share_link};
 
@@ -395,17 +395,20 @@ pub fn share(open: bool, options: &PageOptions, custom_data: bool) -> Result<(),
     Ok(())
 }
 
+/// The Save buttons and what each saves.
+const SAVE_BUTTONS: [(&str, SaveKind); 3] = [
+    ("export", SaveKind::Json),
+    ("export-csv", SaveKind::Csv),
+    ("export-png", SaveKind::Png),
+];
+
 /// Binds the Save buttons and the run file picker.
 pub fn bind_export(inbox: &Inbox) -> Result<(), JsValue> {
-    for (id, event) in [
-        ("export", Event::Save(SaveKind::Json)),
-        ("export-csv", Event::Save(SaveKind::Csv)),
-        ("export-png", Event::Save(SaveKind::Png)),
-    ] {
+    for (id, kind) in SAVE_BUTTONS {
         let inbox = inbox.clone();
         let button: Element = by_id(id)?;
         listen(&button, "click", move |_: web_sys::Event| {
-            push(&inbox, event.clone())
+            push(&inbox, Event::Save(kind))
         })?;
     }
     let inbox = inbox.clone();
@@ -440,68 +443,27 @@ pub fn bind_export(inbox: &Inbox) -> Result<(), JsValue> {
     })
 }
 
-/// What a Save button saves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SaveKind {
-    /// The run as JSON (importable).
-    Json,
-    /// Per-epoch metrics as CSV.
-    Csv,
-    /// The maps, the network and the charts as one PNG.
-    Png,
-}
-
-/// Saves the run as the person asked.
-pub async fn save(kind: SaveKind, p: &Playground) -> Result<(), JsValue> {
-    let stem = file_stem(p.options());
-    match kind {
-        SaveKind::Png => {
-            let url = picture()?;
-            download_url(&format!("{stem}.png"), &url)
-        }
-        SaveKind::Json | SaveKind::Csv => {
-            let run = p
-                .export()
-                .await
-                .map_err(|e| JsValue::from_str(&e.to_string()))?;
-            let (text, mime, ext) = if kind == SaveKind::Json {
-                let text =
-                    serde_json::to_string(&run).map_err(|e| JsValue::from_str(&e.to_string()))?;
-                (text, "application/json", "json")
-            } else {
-                (csv(&run), "text/csv", "csv")
-            };
-            download_text(&format!("{stem}.{ext}"), mime, &text)
-        }
+/// Saves what `page` writes for a Save of `kind` ([`Saves::save_file`]), in either mode.
+pub async fn save<P: Saves>(kind: SaveKind, page: &P) -> Result<(), JsValue> {
+    let file = page
+        .save_file(kind)
+        .await
+        .map_err(|e| JsValue::from_str(&e))?;
+    match file.body {
+        SaveBody::Text(text) => download_text(&file.name, file.mime, &text),
+        SaveBody::Picture => download_url(&file.name, &picture()?),
     }
 }
 
-/// Saves the continual run as JSON (*Save → Run (JSON)* in continual mode; the other Save
-/// buttons are hidden there).
-pub fn save_continual(page: &ContinualPage) -> Result<(), JsValue> {
-    let text =
-        serde_json::to_string(&page.export()).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let name = format!(
-        "firefly-continual-{}.json",
-        page.options()
-            .sequence
-            .iter()
-            // No `:` or `+` in a file name (`spiral3:0+1` saves as `spiral3_0_1`).
-            .map(|t| t.name().replace([':', '+'], "_"))
-            .collect::<Vec<_>>()
-            .join("-")
-    );
-    download_text(&name, "application/json", &text)
-}
-
-/// A file name for the run: dataset and both methods.
-fn file_stem(options: &PageOptions) -> String {
-    format!(
-        "firefly-{}-{}-vs-{}",
-        options.config.data.kind.name(),
-        options.config.growth.method.name(),
-        options.baseline.name()
-    )
+/// Hides the Save buttons of the kinds `P` does not offer ([`Saves::KINDS`]).
+pub fn hide_other_saves<P: Saves>() {
+    for (id, kind) in SAVE_BUTTONS {
+        if !P::KINDS.contains(&kind)
+            && let Ok(button) = by_id::<HtmlElement>(id)
+        {
+            dom::set_hidden(&button, true);
+        }
+    }
 }
 
 fn download_text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {

@@ -30,7 +30,7 @@ use web_sys::{
     Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
 };
 
-use crate::playground::{Cause, Effects, Msg, Playground};
+use crate::playground::{Cause, Effects, Msg, Playground, SaveKind};
 use crate::settings;
 use crate::train::TrainPath;
 use crate::url::parse_hash;
@@ -70,7 +70,7 @@ pub enum Event {
     /// A checkbox of the Share dialog changed.
     ShareChanged,
     /// A Save button.
-    Save(host::SaveKind),
+    Save(SaveKind),
     /// A run file could not be read: its name and why.
     ImportFailed(String, String),
     /// The button of the notice with this cause.

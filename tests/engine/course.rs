@@ -658,8 +658,52 @@ fn continual_outputs(
 }
 
 #[test]
+fn save_writes_each_mode_s_run_file_and_continual_mode_offers_only_json() {
+    use firefly_playground::playground::continual::ContinualPage;
+    use firefly_playground::playground::{SaveBody, SaveKind, Saves};
+    // Growth mode: every kind, named after the data set and both methods.
+    let mut p = page("dataset=xor&seeds=1");
+    train_to(&mut p, 2);
+    assert_eq!(<Playground as Saves>::KINDS.len(), 3);
+    let stem = "firefly-xor-firefly-vs-random-new";
+    let json = block(p.save_file(SaveKind::Json)).expect("json");
+    assert_eq!(
+        (json.name.as_str(), json.mime),
+        (&*format!("{stem}.json"), "application/json")
+    );
+    let SaveBody::Text(text) = json.body else {
+        panic!("a run file is text")
+    };
+    let mut q = page("");
+    q.import_text(&text).expect("the saved file opens");
+    assert_eq!(exported(&q), exported(&p));
+    let table = block(p.save_file(SaveKind::Csv)).expect("csv");
+    assert_eq!(table.name, format!("{stem}.csv"));
+    assert_eq!(table.body, SaveBody::Text(csv(&exported(&p))));
+    let png = block(p.save_file(SaveKind::Png)).expect("png");
+    assert_eq!((png.mime, png.body), ("image/png", SaveBody::Picture));
+
+    // Continual mode: the run file alone; the other kinds are refused, not saved.
+    let page = continual_page_into_second_task("mode=continual&sequence=spiral3:0+1,xor&seed=3");
+    assert_eq!(<ContinualPage as Saves>::KINDS, [SaveKind::Json]);
+    let json = block(page.save_file(SaveKind::Json)).expect("json");
+    assert_eq!(json.name, "firefly-continual-spiral3_0_1-xor.json");
+    let SaveBody::Text(text) = json.body else {
+        panic!("a run file is text")
+    };
+    let (options, _) = parse_hash("mode=continual");
+    let mut opened = ContinualPage::new(&options).unwrap();
+    opened.import_file("cl.json", &text);
+    assert_eq!(opened.export(), page.export());
+    for kind in [SaveKind::Csv, SaveKind::Png] {
+        assert!(block(page.save_file(kind)).is_err(), "{kind:?}");
+    }
+}
+
+#[test]
 fn a_continual_run_exports_and_imports_to_bit_identical_outputs() {
-    use firefly_playground::playground::continual::{CONTINUAL_MODE, ContinualPage, RunFile};
+    use firefly_playground::playground::continual::ContinualPage;
+    use firefly_playground::playground::{CONTINUAL_MODE, RunFile};
     let page = continual_page_into_second_task("mode=continual&sequence=circle,xor&seed=3");
     assert_eq!(page.firefly().task(), 1);
     assert!(!page.firefly().net().heads[0].units.is_empty());
@@ -738,7 +782,7 @@ fn page_of_growth_mode() -> Playground {
 
 #[test]
 fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
-    use firefly_playground::playground::continual::ContinualExport;
+    use firefly_playground::playground::ContinualExport;
     let source = continual_page_into_second_task("mode=continual&sequence=circle,xor&seed=5");
     let good = source.export();
     let text = serde_json::to_string(&good).unwrap();
