@@ -1,16 +1,17 @@
-//! The page in continual-learning mode (`mode=continual`): its own loop over
-//! [`ContinualPage`], drawing the task strip, the accuracy table, both runs' maps of the current
-//! task and Firefly's units coloured by the task that owns them (unlocked copies ringed). The
-//! maths is the engine's; this file draws and handles Play, Step, Reset, the mode switch, Save
-//! and Open a run (the continual run's JSON, through [`super::host::save`]) and the host page's
-//! commands, whose origin checks and events are [`super::host::Host`]'s.
+//! The page in continual-learning mode (`mode=continual`): a mode of the page's one frame loop
+//! (`frame.rs`) over [`ContinualPage`], drawing the task strip, the accuracy table, both runs'
+//! maps of the current task and Firefly's units coloured by the task that owns them (unlocked
+//! copies ringed). The maths is the engine's; this file draws and handles Play, Step, Reset, the
+//! mode switch, Save and Open a run (the continual run's JSON, through [`super::host::save`])
+//! and the host page's commands, whose origin checks and events are [`super::host::Host`]'s.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlCanvasElement, HtmlElement};
 
 use super::dom::{self, by_id, set_attr, set_text};
 use super::draw::{self, DecisionMap};
-use super::host::{self, Host};
+use super::frame::{Mode, ModeHost, Worked};
+use super::host;
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
 use crate::playground::Msg;
@@ -58,75 +59,118 @@ pub async fn run(
         DecisionMap::new(by_id("heatmap")?)?,
         DecisionMap::new(by_id("baseline-heatmap")?)?,
     );
-    let network: HtmlCanvasElement = by_id("network")?;
-    let mut host: Host<crate::playground::continual::ContinualCursor> = Host::new();
-    let mut link = page.link();
-    let mut shown_notices = Vec::new();
-    let notice_list: HtmlElement = by_id("notices")?;
-    let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
-    loop {
-        dom::next_frame().await;
-        let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
-        for event in events {
-            match event {
-                Event::PageHidden(hidden) => page_hidden = hidden,
-                Event::OnScreen(seen) => on_screen = seen,
-                Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
-                Event::App(msg) => page.update(msg).map_err(|e| JsValue::from_str(&e))?,
-                Event::ImportFailed(name, why) => page
-                    .update(Msg::ImportFailed(name, why))
-                    .map_err(|e| JsValue::from_str(&e))?,
-                Event::Save(kind) => {
-                    if let Err(e) = host::save(kind, &page).await {
-                        web_sys::console::error_1(&e);
-                    }
+    let mut mode = Continual {
+        network: by_id("network")?,
+        link: page.link(),
+        page,
+        root,
+        maps,
+        shown_notices: Vec::new(),
+        notice_list: by_id("notices")?,
+    };
+    super::frame::run(&mut mode, &inbox).await
+}
+
+/// Continual mode: its page model and what it draws into.
+struct Continual {
+    page: ContinualPage,
+    root: Element,
+    maps: (DecisionMap, DecisionMap),
+    network: HtmlCanvasElement,
+    /// The link last written to the address bar.
+    link: String,
+    notice_list: HtmlElement,
+    shown_notices: super::view::notices::Shown,
+}
+
+impl Mode for Continual {
+    type Page = ContinualPage;
+
+    fn page(&self) -> &ContinualPage {
+        &self.page
+    }
+
+    fn link(&self) -> String {
+        self.page.link()
+    }
+
+    async fn handle(&mut self, event: Event, host: &ModeHost<Self>) -> Result<(), JsValue> {
+        let page = &mut self.page;
+        match event {
+            Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
+            Event::App(msg) => page.update(msg).map_err(|e| JsValue::from_str(&e))?,
+            Event::ImportFailed(name, why) => page
+                .update(Msg::ImportFailed(name, why))
+                .map_err(|e| JsValue::from_str(&e))?,
+            Event::Save(kind) => {
+                if let Err(e) = host::save(kind, &*page).await {
+                    web_sys::console::error_1(&e);
                 }
-                Event::HostMessage { origin, command } => {
-                    let Some(command) = host.accept(page.options(), &origin, command) else {
-                        continue;
-                    };
-                    let name = command.name();
-                    match page.command(command) {
-                        Ok(Some(answer)) => host.post(page.options(), &answer),
-                        Ok(None) => {}
-                        Err(message) => host.refuse(page.options(), Some(name), message),
-                    }
-                }
-                _ => {}
             }
+            Event::HostMessage { origin, command } => {
+                let Some(command) = host.accept(page.options(), &origin, command) else {
+                    return Ok(());
+                };
+                let name = command.name();
+                match page.command(command) {
+                    Ok(Some(answer)) => host.post(page.options(), &answer),
+                    Ok(None) => {}
+                    Err(message) => host.refuse(page.options(), Some(name), message),
+                }
+            }
+            _ => {}
         }
-        if page.link() != link {
-            // An import brought its own sequence and seed: the link says so (Reset and a
-            // reload start that run).
-            link = page.link();
+        Ok(())
+    }
+
+    /// An import brought its own sequence and seed: the link says so (Reset and a reload start
+    /// that run).
+    async fn settle(&mut self) -> Result<bool, JsValue> {
+        if self.page.link() != self.link {
+            self.link = self.page.link();
             let window = dom::window()?;
             window.history()?.replace_state_with_url(
                 &JsValue::NULL,
                 "",
-                Some(&format!("#{link}")),
+                Some(&format!("#{}", self.link)),
             )?;
         }
-        // Unseen (another tab, or scrolled away in a course page): no training, no drawing,
-        // as in growth mode.
-        let visible = !page_hidden && on_screen;
-        host::write_visible(visible);
-        if !visible {
-            // The state is still written (cheap), so that a test sees nothing trained.
-            write_state(&root, &page)?;
-            host.tick(&page);
-            continue;
-        }
-        let start = dom::now();
-        while page.running() && dom::now() - start < FRAME_MS {
-            if let Err(e) = page.work(CHUNK) {
+        Ok(false)
+    }
+
+    /// The state is still written (cheap), so that a test sees nothing trained.
+    fn unseen(&mut self) -> Result<(), JsValue> {
+        write_state(&self.root, &self.page)
+    }
+
+    /// Trains for [`FRAME_MS`] in chunks of [`CHUNK`]; a run that fails stops the page.
+    async fn work(&mut self) -> Result<Worked, JsValue> {
+        let (start, running) = (dom::now(), self.page.running());
+        while self.page.running() && dom::now() - start < FRAME_MS {
+            if let Err(e) = self.page.work(CHUNK) {
                 super::crash::show(&format!("the continual run stopped: {e}"));
-                return Ok(());
+                return Ok(Worked::Stopped);
             }
         }
-        draw_all(&page, &maps, &network, page.version())?;
-        write_state(&root, &page)?;
-        super::view::notices::render(&root, &notice_list, page.notices(), &mut shown_notices);
-        host.tick(&page);
+        Ok(if running {
+            Worked::Changed
+        } else {
+            Worked::Nothing
+        })
+    }
+
+    /// Draws every frame (the maps redraw only when their run or task changed).
+    async fn draw(&mut self, _changed: bool) -> Result<bool, JsValue> {
+        let page = &self.page;
+        draw_all(page, &self.maps, &self.network, page.version())?;
+        write_state(&self.root, page)?;
+        super::view::notices::render(
+            &self.root,
+            &self.notice_list,
+            page.notices(),
+            &mut self.shown_notices,
+        );
+        Ok(true)
     }
 }
 

@@ -1,11 +1,14 @@
 //! The browser playground (wasm32 only): the edge between the page and
-//! [`crate::playground::Playground`]. Listeners read values from the DOM and push [`Event`]s into
-//! an inbox; one async loop, once per animation frame, hands the playground's messages to its
-//! synchronous `update`, carries out the [`Effects`] (the link, the controls), advances both runs
-//! by a time-boxed amount of work and redraws.
+//! [`crate::playground::Playground`] (or, in continual mode,
+//! [`crate::playground::continual::ContinualPage`]). Listeners read values from the DOM and push
+//! [`Event`]s into an inbox; one async loop (`frame.rs`), once per animation frame, hands them
+//! to the page's mode (`growth.rs`, [`continual`]), which updates its page model and carries out
+//! what that asks (the link, the controls), then lets the mode work for a time-boxed amount and
+//! redraw.
 //!
 //! Modules: [`controls`] (built from the settings table), [`view`] (drawing and `data-*`),
-//! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU, the probe), [`dom`].
+//! [`draw`] (canvas drawing), [`device`] (WebGPU or CPU, the probe), [`host`] (the host page,
+//! Save and *Open a run*), [`dom`].
 //! Entry point: [`start_on_page`], the module's `#[wasm_bindgen(start)]` function (the page is
 //! this library built as a `cdylib` by trunk), which calls [`start`] on a page with `#app`.
 
@@ -16,6 +19,8 @@ pub mod crash;
 pub mod device;
 pub mod dom;
 pub mod draw;
+mod frame;
+mod growth;
 pub mod host;
 pub mod view;
 
@@ -23,16 +28,13 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
     Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
 };
 
-use crate::playground::{Cause, Effects, Msg, Playground, SaveKind};
-use crate::settings;
-use crate::train::TrainPath;
+use crate::playground::{Cause, Msg, Playground, SaveKind};
 use crate::url::parse_hash;
 use dom::{by_id, listen};
 use view::{Ui, View};
@@ -158,288 +160,21 @@ async fn run() -> Result<(), JsValue> {
         return continual::run(options, &problems, inbox).await;
     }
     let choice = device::init(options.backend, &options.config, cpu_because).await;
-    let (device, mut backend, note) = (choice.device, choice.backend, choice.note);
-    // On WebGPU: the watch on the device and the last good state to go back to if it is lost.
-    let mut gpu = choice.watch.map(GpuGuard::new);
+    let (device, backend, note) = (choice.device, choice.backend, choice.note);
     // On the CPU the fused CPU step trains (growing on the CPU or on WebGPU); on WebGPU the
     // tensors stay on the GPU.
     let path = backend.split().path();
-    let mut playground =
+    let playground =
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
     controls::write(playground.options(), &playground.held());
     host::write_layout(playground.options());
-    let mut host = host::Host::new();
-    let (mut page_hidden, mut on_screen) = (dom::document()?.hidden(), true);
-    let mut view = View::new(Ui::find()?, backend, note.as_deref());
+    let view = View::new(Ui::find()?, backend, note.as_deref());
     if let Some(timings) = &choice.probe {
         view.show_probe(timings);
     }
     bind_canvases(&inbox, &view)?;
-    // What drawing a frame costs (a moving average), so training takes the rest of the frame.
-    let mut draw_ms = 4.0;
-    // When the runs last worked: the pace lends epochs by the time played.
-    let mut worked_at = dom::now();
-    let mut memory_at = f64::NEG_INFINITY;
-    loop {
-        dom::next_frame().await;
-        let events: Vec<Event> = inbox.borrow_mut().drain(..).collect();
-        let mut changed = !events.is_empty();
-        if changed {
-            crash::note_link(&playground.settings_hash());
-        }
-        for event in events {
-            if !matches!(
-                event,
-                Event::Hover(_) | Event::OnScreen(_) | Event::PageHidden(_)
-            ) {
-                crash::note_event(&event);
-                if let Some(guard) = &mut gpu {
-                    guard.dirty = true;
-                }
-            }
-            match event {
-                Event::PageHidden(hidden) => page_hidden = hidden,
-                Event::OnScreen(seen) => on_screen = seen,
-                event => handle(event, &mut playground, &mut view, &host).await?,
-            }
-        }
-        // The GPU went (or reported an error nobody caught): move every run to the CPU and
-        // carry on from the last good state.
-        if let Some(why) = gpu
-            .as_ref()
-            .and_then(|g| g.watch.lost().map(str::to_string))
-        {
-            let saved = gpu.take().and_then(|g| g.saved);
-            crash::note_event(&format!("GPU lost: {why}"));
-            let lost_at = playground.main().epoch();
-            let fx = playground.relocate(Device::flex(), TrainPath::Fused, saved, &why);
-            backend = device::Backend::Cpu;
-            let resumed = playground.main().epoch();
-            let note = format!("Running on the CPU backend: the GPU was lost at epoch {lost_at}.");
-            view = View::new(Ui::find()?, backend, Some(&note));
-            apply(fx, &playground, &mut view)?;
-            view.forget();
-            let root: Element = by_id("app")?;
-            dom::set_attr(&root, "data-gpu-lost", &lost_at.to_string());
-            dom::set_attr(&root, "data-gpu-resumed", &resumed.to_string());
-            changed = true;
-        }
-        // Unseen (another tab, or scrolled away in a course page): no training, no drawing.
-        let visible = !page_hidden && on_screen;
-        host::write_visible(visible);
-        if dom::now() - memory_at > 1000.0 {
-            memory_at = dom::now();
-            view::write_memory();
-        }
-        if !visible {
-            host.tick(&playground);
-            continue;
-        }
-        if playground.state() == crate::playground::RunState::Running || playground.busy() {
-            let budget = (backend.frame_budget_ms() - draw_ms).max(2.0);
-            let now = dom::now();
-            playground.work_paced(budget, now - worked_at).await;
-            worked_at = now;
-            changed = true;
-        }
-        if let Some(guard) = &mut gpu
-            && guard.hold_frame(&playground)
-        {
-            // The device went during this frame's work (the next frame moves the runs), or a
-            // run failed on it and its loss is likely on its way: draw nothing from it now.
-            continue;
-        }
-        let start = dom::now();
-        view.frame(&playground, changed).await;
-        if changed {
-            draw_ms = 0.8 * draw_ms + 0.2 * (dom::now() - start);
-        }
-        if let Some(guard) = &mut gpu {
-            guard.save(&playground).await;
-        }
-        host.tick(&playground);
-    }
-}
-
-/// What the loop keeps while the runs compute on WebGPU: the watch on the device, the last
-/// good state (every run's network and history, saved after each epoch and after each change
-/// of the person's, at most every [`GpuGuard::SAVE_MS`]) and how long a failure has waited for
-/// the loss that may explain it.
-struct GpuGuard {
-    watch: device::GpuWatch,
-    saved: Option<crate::playground::SavedState>,
-    /// Something changed since the last save (an epoch, a growth, the person's input).
-    dirty: bool,
-    saved_at: f64,
-    saved_key: (usize, usize, usize),
-    held: u32,
-}
-
-impl GpuGuard {
-    /// The shortest time between two saves (each reads every network back from the GPU).
-    const SAVE_MS: f64 = 500.0;
-    /// How many frames a run's failure waits for the device's loss before it is shown.
-    const HOLD_FRAMES: u32 = 30;
-
-    fn new(watch: device::GpuWatch) -> Self {
-        GpuGuard {
-            watch,
-            saved: None,
-            dirty: true,
-            saved_at: f64::NEG_INFINITY,
-            saved_key: (usize::MAX, 0, 0),
-            held: 0,
-        }
-    }
-
-    /// Whether to hold back the frame: the device is lost (reads from it fail), or a run
-    /// failed while the device still looks good (for at most [`GpuGuard::HOLD_FRAMES`]).
-    fn hold_frame(&mut self, playground: &Playground) -> bool {
-        if self.watch.lost().is_some() {
-            return true;
-        }
-        if playground.state() != crate::playground::RunState::Error {
-            self.held = 0;
-            return false;
-        }
-        self.held = self.held.saturating_add(1);
-        self.held <= Self::HOLD_FRAMES
-    }
-
-    /// Saves the runs when something changed and the last save is old enough; a save that
-    /// fails (a read on a device going away, a run just grown) keeps the previous one.
-    async fn save(&mut self, playground: &Playground) {
-        let main = playground.main();
-        let key = (
-            main.epoch(),
-            main.history().growths.len(),
-            playground.baseline().epoch(),
-        );
-        if key != self.saved_key {
-            self.dirty = true;
-        }
-        if !self.dirty || dom::now() - self.saved_at < Self::SAVE_MS || self.watch.lost().is_some()
-        {
-            return;
-        }
-        self.saved_at = dom::now();
-        if let Ok(state) = playground.save_state().await
-            && self.watch.lost().is_none()
-        {
-            self.saved = Some(state);
-            self.saved_key = key;
-            self.dirty = false;
-        }
-    }
-}
-
-async fn handle(
-    event: Event,
-    playground: &mut Playground,
-    view: &mut View,
-    host: &host::Host<crate::playground::EventCursor>,
-) -> Result<(), JsValue> {
-    match event {
-        Event::App(msg) => {
-            let fx = playground.update(msg);
-            apply(fx, playground, view)?;
-        }
-        Event::Toggle(key) => {
-            if let Some(setting) = settings::find(key) {
-                let on = setting.get(playground.options()) == "1";
-                let msg = Msg::Set(key.into(), if on { "0" } else { "1" }.into());
-                let fx = playground.update(msg);
-                apply(fx, playground, view)?;
-            }
-        }
-        Event::Hover(position) => view.hover(position, playground),
-        Event::FocusUnit(delta) => view.move_focus(delta, playground),
-        Event::BlurDiagram => view.blur(playground),
-        Event::ToggleShortcuts => {
-            let open = view.ui.shortcuts.hidden();
-            dom::set_hidden(&view.ui.shortcuts, !open);
-            if open && let Ok(close) = by_id::<HtmlElement>("shortcuts-close") {
-                let _ = close.focus();
-            }
-        }
-        Event::CloseShortcuts => dom::set_hidden(&view.ui.shortcuts, true),
-        Event::HostMessage { origin, command } => {
-            let Some(command) = host.accept(playground.options(), &origin, command) else {
-                return Ok(());
-            };
-            let name = command.name();
-            if command == crate::playground::Command::Export {
-                match playground.export().await {
-                    Ok(run) => host.post(
-                        playground.options(),
-                        &crate::playground::HostEvent::Export { run: Box::new(run) },
-                    ),
-                    Err(e) => host.refuse(playground.options(), Some(name), e.to_string()),
-                }
-                return Ok(());
-            }
-            match playground.command(command) {
-                Ok(fx) => apply(fx, playground, view)?,
-                Err(message) => host.refuse(playground.options(), Some(name), message),
-            }
-        }
-        Event::Share(open) => host::share(open, playground.options(), playground.custom_data())?,
-        Event::ShareChanged => host::share(true, playground.options(), playground.custom_data())?,
-        Event::Save(kind) => {
-            if let Err(e) = host::save(kind, playground).await {
-                web_sys::console::error_1(&e);
-            }
-        }
-        Event::ImportFailed(name, why) => {
-            let fx = playground.update(Msg::ImportFailed(name, why));
-            apply(fx, playground, view)?;
-        }
-        Event::Act(cause) => {
-            let action = playground
-                .notices()
-                .iter()
-                .find(|n| n.cause == cause)
-                .and_then(|n| n.action);
-            if let Some(action) = action {
-                let fx = playground.update(Msg::Act(action));
-                apply(fx, playground, view)?;
-            }
-        }
-        Event::PageHidden(_) | Event::OnScreen(_) => {}
-    }
-    Ok(())
-}
-
-/// Carries out what an update asks of the page.
-fn apply(fx: Effects, playground: &Playground, view: &mut View) -> Result<(), JsValue> {
-    if let Some(write) = fx.hash {
-        let window = dom::window()?;
-        let history = window.history()?;
-        let url = format!("#{}", write.hash);
-        // An empty hash still needs a URL that drops the old one.
-        let url = if write.hash.is_empty() {
-            let location = window.location();
-            format!("{}{}", location.pathname()?, location.search()?)
-        } else {
-            url
-        };
-        if write.push {
-            history.push_state_with_url(&JsValue::NULL, "", Some(&url))?;
-        } else {
-            history.replace_state_with_url(&JsValue::NULL, "", Some(&url))?;
-        }
-    }
-    if fx.controls {
-        controls::write(playground.options(), &playground.held());
-        host::write_layout(playground.options());
-    }
-    if fx.restarted {
-        view.forget();
-    }
-    if fx.reload {
-        dom::window()?.location().reload()?;
-    }
-    Ok(())
+    let mut growth = growth::Growth::new(playground, view, backend, choice.watch);
+    frame::run(&mut growth, &inbox).await
 }
 
 fn bind_page(inbox: &Inbox) -> Result<(), JsValue> {

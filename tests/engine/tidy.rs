@@ -1,8 +1,9 @@
 //! Conventions every source file keeps (a `//!` module doc first, no `unwrap()` in the engine,
 //! no browser crate in engine modules), the layering of `src/`, and the invariants ARCHITECTURE.md
 //! states that a reading of the files can hold: every path it names exists, no file of `src/` is
-//! past 700 lines but the settings table, tensors are read back only in `src/readback.rs`, and
-//! only the surgery changes a growing network's shapes.
+//! past 700 lines but the settings table, tensors are read back only in `src/readback.rs`, only
+//! the surgery changes a growing network's shapes, and one frame loop drives both modes of the
+//! page.
 
 use std::path::Path;
 
@@ -416,4 +417,37 @@ fn the_page_every_visitor_loads_carries_no_webgpu_code() {
         .map(|(path, _)| path)
         .collect();
     assert_eq!(setting_up, ["src/ui/device/webgpu.rs"]);
+}
+
+#[test]
+fn one_frame_loop_drives_both_modes_of_the_page() {
+    // Waiting for the frame in a loop, draining the inbox, marking the page seen or unseen and
+    // telling the host page what is due happen in `src/ui/frame.rs` alone; a mode of the page
+    // (growth, continual) only implements its `Mode`. A second loop would drift from the first.
+    let owners = |needle: &str| -> Vec<String> {
+        src_files()
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("src/ui/"))
+            .filter(|(_, text)| {
+                let code = code_of(text);
+                match needle {
+                    "frame loop" => code.contains("loop {") && code.contains("next_frame()"),
+                    _ => code.contains(needle),
+                }
+            })
+            .map(|(path, _)| path)
+            .collect()
+    };
+    for needle in [
+        "frame loop",
+        ".drain(..)",
+        "write_visible(visible)",
+        ".tick(",
+    ] {
+        assert_eq!(
+            owners(needle),
+            ["src/ui/frame.rs"],
+            "only the one frame loop may have `{needle}`"
+        );
+    }
 }
