@@ -209,6 +209,28 @@ impl Timings {
     }
 }
 
+/// The widest hidden layer from which the page's `auto` considers WebGPU: it loads the WebGPU
+/// build and times training steps and a growth phase on both backends. On an H200 the CPU
+/// trained a 4,2 network 413× faster and grew a 16-wide one 2.7× faster, full-batch training at
+/// 64,64 was a tie, and the GPU's Firefly phase won from width 128 (README "Where each part runs,
+/// and why"): below this width no GPU measured wins, and the probe would cost seconds at page
+/// open (and the WebGPU build 1.7 MB) for nothing.
+pub const WEBGPU_WIDTH: usize = 64;
+
+/// Whether `config`'s network is wide enough for `auto` to consider WebGPU ([`WEBGPU_WIDTH`]).
+pub fn is_wide(config: &RunConfig) -> bool {
+    auto_decides_for(config).is_some()
+}
+
+/// What the page's `auto` backend decides from: `None` for a network under [`WEBGPU_WIDTH`]
+/// units a layer (the CPU, without probing), else its widest layer (the probe's figures are for
+/// that network). A restart that changes it leaves the page on a backend chosen for another
+/// network, so the page decides again.
+pub fn auto_decides_for(config: &RunConfig) -> Option<usize> {
+    let widest = config.model.hidden.iter().copied().max().unwrap_or(0);
+    (widest >= WEBGPU_WIDTH).then_some(widest)
+}
+
 /// Mini-batch steps between two growth phases of `config` on `n_train` training points.
 pub fn steps_per_phase(config: &RunConfig, n_train: usize) -> f64 {
     let batch = match config.train.batch_size {

@@ -28,6 +28,26 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// The playground ships as two builds of one crate: the one every visitor loads has no WebGPU
+// code; the other (burn's wgpu backend, three quarters of the bytes) loads only when the
+// settings want WebGPU (src/ui/device/lazy.rs calls this). The trunk build names it in
+// index.html: <meta name="firefly-webgpu-build" content="./webgpu-<hash>.js">. Importing it and
+// running wasm-bindgen's init fetches its wasm beside it and calls its start function, which runs
+// the page from the beginning. Here rather than in a wasm-bindgen snippet: this file's name
+// carries a content hash, so a host may cache it for good.
+window.fireflyLoadWebgpuBuild = async () => {
+  const meta = document.querySelector('meta[name="firefly-webgpu-build"]');
+  if (!meta || !meta.content) throw new Error("this site was built without its WebGPU module");
+  const app = document.getElementById("app");
+  if (app) app.dataset.loadingWebgpu = "1";
+  const text = document.getElementById("loading-text");
+  if (text) text.textContent = "Loading the WebGPU code…";
+  const bar = document.getElementById("loading-bar");
+  if (bar) bar.removeAttribute("value");
+  const build = await import(new URL(meta.content, document.baseURI).href);
+  await build.default();
+};
+
 export default function loading() {
   const app = document.getElementById("app");
   const box = document.getElementById("loading");

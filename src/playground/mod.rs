@@ -186,6 +186,10 @@ pub struct Playground {
     allowance: f64,
     /// Whether the last [`Playground::work_paced`] call paced the runs.
     paced: bool,
+    /// The network the page's backend was chosen for under `auto`
+    /// ([`crate::probe::auto_decides_for`]): a restart that changes it reloads the page, which
+    /// decides again.
+    backend_chosen_for: Option<usize>,
 }
 
 /// How long training waits after each growth of the main run while the page is paced, in
@@ -221,6 +225,7 @@ impl Playground {
         let (main, baseline, seeds) = sessions(&options, &data, &device, path)?;
         let running = options.autoplay;
         Ok(Playground {
+            backend_chosen_for: crate::probe::auto_decides_for(&options.config),
             path,
             seeds,
             hash: to_hash(&options),

@@ -5,7 +5,7 @@ use super::notice::{size, too_big};
 use super::{Action, Cause, Effects, HashWrite, Level, Msg, Playground, sessions};
 use crate::data::{DOMAIN, Dataset, MAX_CSV_BYTES, Sample, Task};
 use crate::grow::Method;
-use crate::settings::{self, Effect, PageOptions};
+use crate::settings::{self, BackendChoice, Effect, PageOptions};
 use crate::train::Session;
 use crate::url::{parse_hash, to_hash};
 
@@ -264,7 +264,13 @@ impl Playground {
         let changed = settings::changed(&self.options, &next);
         let strongest = |e: Effect| changed.iter().any(|s| s.effect == e);
         let old = std::mem::replace(&mut self.options, next);
-        if strongest(Effect::Reload) {
+        // Under `auto` the backend was chosen for the network at hand: a narrow one on the CPU
+        // without the WebGPU code, a wide one by the probe. Another network decides again.
+        let decides_for = crate::probe::auto_decides_for(&self.options.config);
+        if strongest(Effect::Reload)
+            || (self.options.backend == BackendChoice::Auto
+                && decides_for != self.backend_chosen_for)
+        {
             fx.reload = true;
         }
         if strongest(Effect::NewData) {

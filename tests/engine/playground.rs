@@ -790,3 +790,30 @@ fn the_points_slider_shows_the_loaded_points_and_is_held_until_a_data_set_is_cli
     assert_eq!(p.data().len(), 500);
     assert!(p.held().is_empty());
 }
+
+#[test]
+fn under_auto_a_network_across_64_units_a_layer_decides_the_backend_again() {
+    // `auto` runs a network under 64 units a layer on the CPU without loading the WebGPU code,
+    // and probes a wider one: a restart with a network on the other side of the line, or a wide
+    // one of another width, reloads the page, which decides for the network it now has.
+    let narrow = || page("seeds=1&max-units=200&layers=4");
+    assert!(
+        !set(&mut narrow(), "layers", "8").reload,
+        "narrow to narrow"
+    );
+    assert!(!set(&mut narrow(), "lr", "0.1").reload, "a live setting");
+    let fx = set(&mut narrow(), "layers", "64");
+    assert!(fx.reload, "narrow to 64 wide must decide again: {fx:?}");
+    let wide = || page("seeds=1&max-units=200&layers=64");
+    assert!(set(&mut wide(), "layers", "4").reload, "wide to narrow");
+    assert!(
+        !set(&mut wide(), "layers", "64,32").reload,
+        "the same widest layer"
+    );
+    assert!(!set(&mut wide(), "lr", "0.1").reload, "a live setting");
+    let mut cpu = page("backend=cpu&seeds=1&max-units=200&layers=4");
+    assert!(
+        !set(&mut cpu, "layers", "64").reload,
+        "backend=cpu chose the CPU for every network"
+    );
+}

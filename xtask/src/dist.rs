@@ -41,8 +41,8 @@ pub const DOWNLOAD_BUDGET_GZIP: u64 = 750_000;
 /// loads it only when the settings want WebGPU (`backend=webgpu`, `probe`, or a 64-wide network).
 /// burn's WebGPU backend is three quarters of it.
 pub const WEBGPU_BUDGET_GZIP: u64 = 2_350_000;
-/// The folder of the WebGPU build in the site starts with this (`webgpu-<hash>/`).
-const WEBGPU_DIR_PREFIX: &str = "webgpu-";
+/// The WebGPU build's files in the site start with this (`webgpu-<hash>.js`, `_bg.wasm`).
+const WEBGPU_PREFIX: &str = "webgpu-";
 /// The environment variable that names where the site will be served from (e.g.
 /// `https://user.github.io/firefly-playground/`).
 pub const SITE_URL_VAR: &str = "SITE_URL";
@@ -63,17 +63,18 @@ pub fn finish(ctx: &Context, dist: &Path) -> Result<(), String> {
     report(dist)
 }
 
-/// Whether `file` (under `dist`) belongs to the WebGPU build (`webgpu-<hash>/…`).
+/// Whether `file` (under `dist`) belongs to the WebGPU build (`webgpu-<hash>.js`,
+/// `webgpu-<hash>_bg.wasm` and their precompressed copies, at the top).
 fn in_webgpu_build(dist: &Path, file: &Path) -> bool {
-    file.strip_prefix(dist)
-        .ok()
-        .and_then(|p| p.components().next())
-        .and_then(|c| c.as_os_str().to_str())
-        .is_some_and(|first| first.starts_with(WEBGPU_DIR_PREFIX) && file.parent() != Some(dist))
+    file.parent() == Some(dist)
+        && file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(WEBGPU_PREFIX))
 }
 
 /// The one `*_bg.wasm` of the page's first build (trunk's, at the top of `dist`), or of the
-/// WebGPU build (`webgpu-<hash>/`, which the post-build hook writes).
+/// WebGPU build (`webgpu-<hash>_bg.wasm`, which the post-build hook writes).
 fn the_wasm(dist: &Path, webgpu: bool) -> Result<PathBuf, String> {
     let mut found: Vec<PathBuf> = files(dist)?
         .into_iter()
@@ -431,16 +432,10 @@ mod tests {
     #[test]
     fn tells_the_webgpu_build_from_the_first() {
         let dist = Path::new("dist");
-        assert!(in_webgpu_build(
-            dist,
-            Path::new("dist/webgpu-0a1b/app_bg.wasm")
-        ));
+        assert!(in_webgpu_build(dist, Path::new("dist/webgpu-0a1b_bg.wasm")));
+        assert!(in_webgpu_build(dist, Path::new("dist/webgpu-0a1b.js")));
         assert!(!in_webgpu_build(dist, Path::new("dist/app-1234_bg.wasm")));
-        assert!(!in_webgpu_build(dist, Path::new("dist/webgpu-notes.js")));
-        assert!(!in_webgpu_build(
-            dist,
-            Path::new("dist/snippets/x/www/webgpu.js")
-        ));
+        assert!(!in_webgpu_build(dist, Path::new("dist/x/webgpu-0a1b.js")));
     }
 
     #[test]

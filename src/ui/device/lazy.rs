@@ -1,21 +1,32 @@
 //! The build without WebGPU code hands the page to the WebGPU build when the settings want it:
-//! `www/webgpu.js` imports that build's JavaScript (named in `index.html` by the
-//! `firefly-webgpu-build` meta tag, which the trunk build writes), whose start function runs the
-//! page from the beginning. This module returns before anything is bound to the page, so the
-//! two builds never both listen.
+//! `www/loading.js`'s `fireflyLoadWebgpuBuild` imports that build's JavaScript (named in
+//! `index.html` by the `firefly-webgpu-build` meta tag, which the trunk build writes), whose
+//! start function runs the page from the beginning. This module returns before anything is bound
+//! to the page, so the two builds never both listen.
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 use super::{Handover, NO_WEBGPU_NOTE, wants_webgpu};
 use crate::settings::PageOptions;
 
-#[wasm_bindgen(module = "/www/webgpu.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = hasWebgpu)]
-    fn has_webgpu() -> bool;
+/// Whether the browser has WebGPU (`navigator.gpu`).
+fn has_webgpu() -> bool {
+    web_sys::window()
+        .map(|w| w.navigator())
+        .and_then(|n| js_sys::Reflect::get(&n, &"gpu".into()).ok())
+        .is_some_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+}
 
-    #[wasm_bindgen(js_name = loadWebgpuBuild, catch)]
-    async fn load_webgpu_build() -> Result<JsValue, JsValue>;
+/// Calls `www/loading.js`'s `fireflyLoadWebgpuBuild` and waits for the WebGPU build to start.
+async fn load_webgpu_build() -> Result<JsValue, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let load: js_sys::Function = js_sys::Reflect::get(&window, &"fireflyLoadWebgpuBuild".into())?
+        .dyn_into()
+        .map_err(|_| JsValue::from_str("the page's loader has no fireflyLoadWebgpuBuild"))?;
+    let started: js_sys::Promise = load.call0(&window)?.dyn_into()?;
+    JsFuture::from(started).await
 }
 
 /// Loads the WebGPU build when the settings want it and the browser has WebGPU; a build that

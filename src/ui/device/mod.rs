@@ -1,5 +1,5 @@
 //! Choosing where the maths runs, with a note the page shows: burn's CPU backend for every
-//! network under [`GROWTH_PROBE_WIDTH`] units a layer (no GPU measured beats it there), WebGPU
+//! network under [`crate::probe::WEBGPU_WIDTH`] units a layer (no GPU measured beats it there), WebGPU
 //! or a split of the two where the link asks for it or a wide network's probe finds it faster;
 //! and watching the WebGPU device for loss ([`GpuWatch`]), so the page can move to the CPU
 //! instead of crashing.
@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use burn::tensor::Device;
 
 use crate::config::RunConfig;
-use crate::probe::{Place, Split, Timings};
+use crate::probe::{Place, Split, Timings, is_wide};
 use crate::settings::{BackendChoice, PageOptions};
 
 #[cfg(not(feature = "wgpu"))]
@@ -127,21 +127,8 @@ impl Choice {
     }
 }
 
-/// The widest hidden layer from which `auto` considers WebGPU: it loads the WebGPU build and
-/// times training steps and a growth phase on both backends. On an H200 the CPU trained a 4,2
-/// network 413× faster and grew a 16-wide one 2.7× faster, full-batch training at 64,64 was a
-/// tie, and the GPU's Firefly phase won from width 128 (README "Where each part runs, and why"):
-/// below this width no GPU measured wins, and the probe would cost seconds at page open (and the
-/// WebGPU build 1.7 MB) for nothing. `backend=probe` and `backend=webgpu` always load it.
-pub const GROWTH_PROBE_WIDTH: usize = 64;
-
 /// Why the page computes on the CPU under `auto` with a narrow network.
 pub const NARROW_NOTE: &str = "Running on the CPU backend (WebAssembly): below 64 units a layer it trains and grows faster than WebGPU on every GPU measured, so the WebGPU code is not loaded. backend=webgpu or backend=probe in the link loads it.";
-
-/// Whether `config`'s network is wide enough for `auto` to consider WebGPU.
-pub fn is_wide(config: &RunConfig) -> bool {
-    config.model.hidden.iter().copied().max().unwrap_or(0) >= GROWTH_PROBE_WIDTH
-}
 
 /// Whether the page's settings want the WebGPU code: `backend=webgpu` or `probe`, or `auto`
 /// with a wide network, in growth mode (continual learning runs on the CPU).
@@ -182,7 +169,7 @@ pub const NO_WEBGPU_NOTE: &str = "WebGPU is not available in this browser, so th
 /// The backend the page asked for, and a note when it is the CPU or a software adapter.
 /// `cpu_because`: the reason [`hand_over`] gave for staying on the CPU, if any.
 ///
-/// `auto` with a network under [`GROWTH_PROBE_WIDTH`] units a layer takes the CPU without
+/// `auto` with a network under [`crate::probe::WEBGPU_WIDTH`] units a layer takes the CPU without
 /// asking for an adapter. Otherwise, on a hardware adapter, it runs a short probe of the page's
 /// own network on both backends and takes the faster; on a software adapter (SwiftShader) it
 /// takes the CPU, many times faster there (the first epoch took 44 s). `webgpu` takes any

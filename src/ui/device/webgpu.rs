@@ -7,9 +7,9 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use burn::tensor::wgpu::wgpu::{self, DeviceType};
 
-use super::{Backend, Choice, GROWTH_PROBE_WIDTH, GpuWatch, NO_WEBGPU_NOTE};
+use super::{Backend, Choice, GpuWatch, NO_WEBGPU_NOTE};
 use crate::config::RunConfig;
-use crate::probe::{Timings, explain, probe, probe_growth, steps_per_phase};
+use crate::probe::{Timings, explain, is_wide, probe, probe_growth, steps_per_phase};
 use crate::settings::BackendChoice;
 use crate::train::TrainPath;
 
@@ -161,8 +161,7 @@ async fn measure(
     let cpu = probe(config, Device::flex(), TrainPath::Fused, steps, ms).await?;
     let (steps, ms) = GPU_PROBE;
     let on_gpu = probe(config, gpu.clone(), TrainPath::Tensor, steps, ms).await?;
-    let widest = config.model.hidden.iter().copied().max().unwrap_or(0);
-    let grow = if always_growth || widest >= GROWTH_PROBE_WIDTH {
+    let grow = if always_growth || is_wide(config) {
         let cpu = probe_growth(config, Device::flex(), false, GROWTH_PROBE_MS).await?;
         let on_gpu = probe_growth(config, gpu.clone(), true, GROWTH_PROBE_MS).await?;
         cpu.zip(on_gpu)

@@ -569,12 +569,12 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
     ))
 }
 
-/// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>/…`, which only the
-/// settings that want WebGPU load: src/ui/device/lazy.rs).
+/// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>_bg.wasm`, which
+/// only the settings that want WebGPU load: src/ui/device/lazy.rs).
 fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
     let value = session.script(
         "return performance.getEntriesByType('resource')
-           .filter(e => /\\/webgpu-[0-9a-f]+\\/.*\\.wasm/.test(e.name)).length;",
+           .filter(e => /\\/webgpu-[0-9a-f]+_bg\\.wasm/.test(e.name)).length;",
     )?;
     value
         .as_u64()
@@ -583,9 +583,9 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
 }
 
 /// `software-adapter`: left to choose, the page trains a narrow network on the CPU without even
-/// loading the WebGPU build, and says why. With a wide one (64 units) it loads the WebGPU build,
-/// and then takes the CPU when the only adapter renders in software (Chromium's SwiftShader
-/// here), saying why; on a hardware adapter the probe decides.
+/// loading the WebGPU build, and says why. When the person makes a layer 64 units wide it loads
+/// again, now with the WebGPU build, and takes the CPU when the only adapter renders in software
+/// (Chromium's SwiftShader here), saying why; on a hardware adapter the probe decides.
 fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
     open(session, &format!("{base}index.html#grow-every=3"))?;
@@ -604,17 +604,14 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
             app.text("backend")
         ));
     }
-    open(session, &format!("{base}index.html#grow-every=3&layers=64"))?;
+    // The person types a 64-unit layer: the page loads again and decides for that network.
+    super::page::choose(session, "layers", "64")?;
     let app = wait_for(
         session,
-        "data-state=running and data-epoch >= 1",
+        "the page loaded again with the WebGPU build and layers=64, running, data-epoch >= 1",
         Duration::from_secs(120),
-        running,
+        |a| Ok(a.has_setting("layers=64") && running(a)? && webgpu_build_fetched(session)? > 0),
     )?;
-    let fetched = webgpu_build_fetched(session)?;
-    if fetched == 0 {
-        return Err("a 64-wide network under auto did not load the WebGPU build".into());
-    }
     let adapter = session.text(
         "if (!navigator.gpu) return 'none';
          return navigator.gpu.requestAdapter().then(a => !a ? 'none'
