@@ -213,7 +213,7 @@ impl Timings {
 /// build and times training steps and a growth phase on both backends. On an H200 the CPU
 /// trained a 4,2 network 413× faster and grew a 16-wide one 2.7× faster, full-batch training at
 /// 64,64 was a tie, and the GPU's Firefly phase won from width 128 (README "Where each part runs,
-/// and why"): below this width no GPU measured wins, and the probe would cost seconds at page
+/// and why"): below this width the H200 did not win, and the probe would cost seconds at page
 /// open (and the WebGPU build 1.7 MB) for nothing.
 pub const WEBGPU_WIDTH: usize = 64;
 

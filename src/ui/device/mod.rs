@@ -1,6 +1,7 @@
 //! Choosing where the maths runs, with a note the page shows: burn's CPU backend for every
-//! network under [`crate::probe::WEBGPU_WIDTH`] units a layer (no GPU measured beats it there), WebGPU
-//! or a split of the two where the link asks for it or a wide network's probe finds it faster;
+//! network under [`crate::probe::WEBGPU_WIDTH`] units a layer (even an NVIDIA H200 did not beat
+//! it there), WebGPU or a split of the two where the link asks for it or a wide network's probe
+//! finds it faster;
 //! and watching the WebGPU device for loss ([`GpuWatch`]), so the page can move to the CPU
 //! instead of crashing.
 //!
@@ -128,7 +129,7 @@ impl Choice {
 }
 
 /// Why the page computes on the CPU under `auto` with a narrow network.
-pub const NARROW_NOTE: &str = "Running on the CPU backend (WebAssembly): below 64 units a layer it trains and grows faster than WebGPU on every GPU measured, so the WebGPU code is not loaded. backend=webgpu or backend=probe in the link loads it.";
+pub const NARROW_NOTE: &str = "Running on the CPU backend (WebAssembly): below 64 units a layer it trained and grew faster than WebGPU even on an NVIDIA H200, so the page does not load its WebGPU code. backend=webgpu or backend=probe in the link loads it.";
 
 /// Whether the page's settings want the WebGPU code: `backend=webgpu` or `probe`, or `auto`
 /// with a wide network, in growth mode (continual learning runs on the CPU).
