@@ -31,7 +31,16 @@ pub const DIST_PROFILE: &str = "dist";
 /// `trunk build index.html --release true --public-url ./ --dist <dist>`: a release build with
 /// relative URLs, so the site works under any sub-path (the end-to-end test's build), with
 /// `--cargo-profile <profile>` when one is given.
+///
+/// trunk copies wasm-bindgen's `snippets/` from its output under `<target-dir>/wasm-bindgen/`,
+/// where a snippet of an earlier build stays after the code that used it went: that folder is
+/// cleared first (trunk writes it again), so the site holds this build's files only.
 pub fn build_command(ctx: &Context, dist: &Path, profile: Option<&str>) -> Result<Command, String> {
+    let bindings = ctx.target_dir_or_default().join("wasm-bindgen");
+    if bindings.exists() {
+        std::fs::remove_dir_all(&bindings)
+            .map_err(|e| format!("clearing {}: {e}", bindings.display()))?;
+    }
     let dist = utf8(dist)?;
     let mut args = words("build index.html --release true --public-url ./ --dist");
     args.push(dist);
