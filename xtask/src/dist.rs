@@ -65,7 +65,7 @@ pub fn finish(ctx: &Context, dist: &Path) -> Result<(), String> {
 
 /// Whether `file` (under `dist`) belongs to the WebGPU build (`webgpu-<hash>.js`,
 /// `webgpu-<hash>_bg.wasm` and their precompressed copies, at the top).
-fn in_webgpu_build(dist: &Path, file: &Path) -> bool {
+pub fn in_webgpu_build(dist: &Path, file: &Path) -> bool {
     file.parent() == Some(dist)
         && file
             .file_name()

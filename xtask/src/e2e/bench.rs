@@ -438,11 +438,15 @@ fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
         .collect()
 }
 
-/// Raw and gzip bytes of the site's `.wasm` and `.js` files (in any folder of it): the gzip size
-/// from a `<file>.gz` beside it when the build made one, else from `gzip -9 -c`.
+/// Raw and gzip bytes of the `.wasm` and `.js` files the page loads when it opens (in any folder
+/// of the site; not the WebGPU build, which it loads only when the settings want WebGPU): the
+/// gzip size from a `<file>.gz` beside it when the build made one, else from `gzip -9 -c`.
 fn site_sizes(dist: &Path) -> Result<Sizes, String> {
     let mut sizes = Sizes::default();
     for path in dist::files(dist)? {
+        if dist::in_webgpu_build(dist, &path) {
+            continue;
+        }
         let name = path.to_string_lossy();
         let Some((raw_total, gzip_total)) = sizes.totals(&name) else {
             continue;
