@@ -181,11 +181,13 @@ pub async fn init(
     cpu_because: Option<String>,
 ) -> Choice {
     let cpu = |note: &str| Choice::plain(Device::flex(), Backend::Cpu, Some(note.to_string()));
-    match choice {
-        BackendChoice::Cpu => cpu("Running on the CPU backend, as the link asks (backend=cpu)."),
-        _ if cpu_because.is_some() => cpu(cpu_because.as_deref().unwrap_or(NO_WEBGPU_NOTE)),
-        BackendChoice::Auto if !is_wide(config) => cpu(NARROW_NOTE),
-        _ => on_webgpu(choice, config).await,
+    match (choice, cpu_because) {
+        (BackendChoice::Cpu, _) => {
+            cpu("Running on the CPU backend, as the link asks (backend=cpu).")
+        }
+        (_, Some(note)) => cpu(&note),
+        (BackendChoice::Auto, None) if !is_wide(config) => cpu(NARROW_NOTE),
+        (_, None) => on_webgpu(choice, config).await,
     }
 }
 
