@@ -17,7 +17,7 @@ use super::export::{
     CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, FORMAT, RunFile, VERSION,
     check_header, settings_by_key,
 };
-use super::host::{Command, EPOCH_EVENT_MS, HostEvent, HostPage};
+use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage};
 use super::{Cause, Level, Msg, Notice};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
@@ -114,6 +114,11 @@ impl HostPage for ContinualPage {
     }
     fn host_events(&self, cursor: &mut ContinualCursor, now_ms: f64) -> Vec<HostEvent> {
         ContinualPage::host_events(self, cursor, now_ms)
+    }
+    fn export_event(&self) -> ExportFuture<'_> {
+        Box::pin(std::future::ready(Ok(HostEvent::ContinualExport {
+            run: Box::new(self.export()),
+        })))
     }
 }
 
@@ -361,9 +366,8 @@ impl ContinualPage {
             }
             Command::Step => self.step().map(|()| None),
             Command::Reset => self.reset().map(|()| None),
-            Command::Export => Ok(Some(HostEvent::ContinualExport {
-                run: Box::new(self.export()),
-            })),
+            // Answered through `HostPage::export_event`: nothing to change.
+            Command::Export => Ok(None),
             Command::Import { run } => self.import(run.continual()?).map(|()| None),
         }
     }

@@ -220,7 +220,14 @@ pub trait HostPage {
     fn ready_event(&self) -> HostEvent;
     /// The events due since `cursor`; `now_ms` is any clock in milliseconds.
     fn host_events(&self, cursor: &mut Self::Cursor, now_ms: f64) -> Vec<HostEvent>;
+    /// The answer to the `export` command: the whole run, as a Save of JSON writes it (growth
+    /// mode reads its networks back from the device, hence a future).
+    fn export_event(&self) -> ExportFuture<'_>;
 }
+
+/// What [`HostPage::export_event`] returns.
+pub type ExportFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HostEvent, String>> + 'a>>;
 
 impl HostPage for Playground {
     type Cursor = EventCursor;
@@ -232,6 +239,12 @@ impl HostPage for Playground {
     }
     fn host_events(&self, cursor: &mut EventCursor, now_ms: f64) -> Vec<HostEvent> {
         Playground::host_events(self, cursor, now_ms)
+    }
+    fn export_event(&self) -> ExportFuture<'_> {
+        Box::pin(async move {
+            let run = self.export().await.map_err(|e| e.to_string())?;
+            Ok(HostEvent::Export { run: Box::new(run) })
+        })
     }
 }
 
@@ -273,6 +286,7 @@ impl Playground {
             Command::Step => Ok(self.update(Msg::Step)),
             Command::Grow => Ok(self.update(Msg::Grow)),
             Command::Reset => Ok(self.update(Msg::Reset)),
+            // Answered through `HostPage::export_event`: nothing to change.
             Command::Export => Ok(Effects::default()),
             Command::Import { run } => self.import_file_of_any_mode(*run),
         }

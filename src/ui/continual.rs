@@ -14,8 +14,8 @@ use super::frame::{Mode, ModeHost, Worked};
 use super::host;
 use super::{Event, Inbox};
 use crate::continual::{ContinualRun, UnitOrigin};
-use crate::playground::Msg;
 use crate::playground::continual::{ContinualPage, TaskState};
+use crate::playground::{Command, Msg};
 use crate::settings::{self, Effect, PageOptions};
 use crate::url::to_hash;
 
@@ -111,6 +111,10 @@ impl Mode for Continual {
                 let Some(command) = host.accept(page.options(), &origin, command) else {
                     return Ok(());
                 };
+                if command == Command::Export {
+                    host.export(&*page).await;
+                    return Ok(());
+                }
                 let name = command.name();
                 match page.command(command) {
                     Ok(Some(answer)) => host.post(page.options(), &answer),

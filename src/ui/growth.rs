@@ -243,13 +243,7 @@ async fn handle(
             };
             let name = command.name();
             if command == crate::playground::Command::Export {
-                match playground.export().await {
-                    Ok(run) => host.post(
-                        playground.options(),
-                        &crate::playground::HostEvent::Export { run: Box::new(run) },
-                    ),
-                    Err(e) => host.refuse(playground.options(), Some(name), e.to_string()),
-                }
+                host.export(&*playground).await;
                 return Ok(());
             }
             match playground.command(command) {

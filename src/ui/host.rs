@@ -165,6 +165,14 @@ impl<C: Default> Host<C> {
         }
     }
 
+    /// Answers the `export` command with the page's whole run, or an `error` event.
+    pub async fn export<P: HostPage<Cursor = C>>(&self, page: &P) {
+        match page.export_event().await {
+            Ok(event) => self.post(page.options(), &event),
+            Err(message) => self.refuse(page.options(), Some("export"), message),
+        }
+    }
+
     /// Answers a refused command with an `error` event.
     pub fn refuse(&self, options: &PageOptions, command: Option<&str>, message: String) {
         self.post(

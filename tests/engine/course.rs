@@ -3,8 +3,8 @@
 //! imported back.
 
 use firefly_playground::playground::{
-    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, Msg, Playground, RunExport, RunState, Value,
-    csv, parse_command,
+    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, Msg, Playground, RunExport,
+    RunState, Value, csv, parse_command,
 };
 use firefly_playground::presets::{CHOICES, PRESETS};
 use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins, preset};
@@ -345,6 +345,14 @@ fn an_exported_run_imports_back_to_the_same_history() {
     let run = exported(&p);
     assert_eq!(run.runs.len(), 4);
     let text = serde_json::to_string(&run).unwrap();
+    // The host page's `export` gets the same run.
+    let answer = block(p.export_event()).expect("export event");
+    assert_eq!(
+        answer,
+        HostEvent::Export {
+            run: Box::new(run.clone())
+        }
+    );
 
     let mut q = page("");
     let fx = q.update(Msg::ImportRun("run.json".into(), text.clone()));
@@ -753,7 +761,8 @@ fn a_continual_run_exports_and_imports_to_bit_identical_outputs() {
     assert!(matches!(**run, RunFile::Continual(_)));
     assert_eq!(hosted.command(command), Ok(None));
     assert_eq!(continual_outputs(&hosted), continual_outputs(&page));
-    let answer = hosted.command(Command::Export).unwrap().unwrap();
+    assert_eq!(hosted.command(Command::Export), Ok(None), "nothing changes");
+    let answer = block(hosted.export_event()).unwrap();
     let json = serde_json::to_value(&answer).unwrap();
     assert_eq!(json["type"], "export");
     assert_eq!(json["run"]["mode"], "continual");
