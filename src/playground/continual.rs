@@ -342,8 +342,8 @@ impl ContinualPage {
     }
 
     /// Carries out a host page's command; on error nothing changed and the message says why.
-    /// `export` is answered with the event to post.
-    pub fn command(&mut self, command: Command) -> Result<Option<HostEvent>, String> {
+    /// `export` changes nothing: [`HostPage::export_event`] answers it.
+    pub fn command(&mut self, command: Command) -> Result<(), String> {
         match command {
             Command::Set { .. } => Err(
                 "set is not available in continual mode: the sequence and seed come from the page's link (or send import)".into(),
@@ -358,17 +358,17 @@ impl ContinualPage {
                     );
                 }
                 self.running = true;
-                Ok(None)
+                Ok(())
             }
             Command::Pause => {
                 self.running = false;
-                Ok(None)
+                Ok(())
             }
-            Command::Step => self.step().map(|()| None),
-            Command::Reset => self.reset().map(|()| None),
+            Command::Step => self.step(),
+            Command::Reset => self.reset(),
             // Answered through `HostPage::export_event`: nothing to change.
-            Command::Export => Ok(None),
-            Command::Import { run } => self.import(run.continual()?).map(|()| None),
+            Command::Export => Ok(()),
+            Command::Import { run } => self.import(run.continual()?),
         }
     }
 

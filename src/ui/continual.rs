@@ -116,10 +116,8 @@ impl Mode for Continual {
                     return Ok(());
                 }
                 let name = command.name();
-                match page.command(command) {
-                    Ok(Some(answer)) => host.post(page.options(), &answer),
-                    Ok(None) => {}
-                    Err(message) => host.refuse(page.options(), Some(name), message),
+                if let Err(message) = page.command(command) {
+                    host.refuse(page.options(), Some(name), message);
                 }
             }
             _ => {}

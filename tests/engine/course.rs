@@ -759,9 +759,9 @@ fn a_continual_run_exports_and_imports_to_bit_identical_outputs() {
         panic!("not an import")
     };
     assert!(matches!(**run, RunFile::Continual(_)));
-    assert_eq!(hosted.command(command), Ok(None));
+    assert_eq!(hosted.command(command), Ok(()));
     assert_eq!(continual_outputs(&hosted), continual_outputs(&page));
-    assert_eq!(hosted.command(Command::Export), Ok(None), "nothing changes");
+    assert_eq!(hosted.command(Command::Export), Ok(()), "nothing changes");
     let answer = block(hosted.export_event()).unwrap();
     let json = serde_json::to_value(&answer).unwrap();
     assert_eq!(json["type"], "export");
@@ -952,7 +952,7 @@ fn host_commands_drive_the_continual_mode() {
     // Step: one block's worth of work, then paused.
     assert_eq!(
         page.command(parse_command(r#"{"type":"step"}"#, 1024).unwrap()),
-        Ok(None)
+        Ok(())
     );
     assert!(!page.running());
     let ContinualStage::Training { phase, step, .. } = page.firefly().stage() else {
@@ -967,11 +967,11 @@ fn host_commands_drive_the_continual_mode() {
     assert_eq!(moved.len(), 1);
 
     // Play, then pause.
-    assert_eq!(page.command(Command::Play), Ok(None));
+    assert_eq!(page.command(Command::Play), Ok(()));
     assert!(page.running());
     assert_eq!(page.state_name(), "running");
     page.work(200).unwrap();
-    assert_eq!(page.command(Command::Pause), Ok(None));
+    assert_eq!(page.command(Command::Pause), Ok(()));
     assert!(!page.running());
     let paused = page.firefly().state();
     page.work(200).unwrap();
@@ -1044,7 +1044,7 @@ fn host_commands_drive_the_continual_mode() {
     assert!(page.command(Command::Step).unwrap_err().contains("reset"));
 
     // Reset starts again, paused (the link does not autoplay).
-    assert_eq!(page.command(Command::Reset), Ok(None));
+    assert_eq!(page.command(Command::Reset), Ok(()));
     assert_eq!(page.firefly().task(), 0);
     assert!(page.firefly().table().is_empty());
     assert!(!page.running());

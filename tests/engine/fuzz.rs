@@ -463,8 +463,7 @@ fn continual_host_messages_apply_whole_or_not_at_all() {
                             prop_assert!(!e.is_empty() && e.len() <= LONGEST_MESSAGE, "{}", e);
                             prop_assert!(continual_view(&p) == before, "{} changed the page", name);
                         }
-                        Ok(answer) => {
-                            prop_assert_eq!(answer.is_some(), name == "export");
+                        Ok(()) => {
                             let expected = match name {
                                 "play" => true,
                                 // The link does not autoplay, so reset leaves it paused.
