@@ -102,6 +102,10 @@ pub struct UnitInfo {
     pub fan_out_norm: f32,
 }
 
+/// The widest hidden layer a network may start with: wide enough for the widths where a GPU
+/// wins a growth phase (README "Where each part runs, and why").
+pub const MAX_WIDTH: usize = 1024;
+
 /// Shape and activation of a fresh network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -127,9 +131,9 @@ impl ModelConfig {
                 self.hidden.len()
             )));
         }
-        if let Some(w) = self.hidden.iter().find(|w| **w == 0 || **w > 256) {
+        if let Some(w) = self.hidden.iter().find(|w| **w == 0 || **w > MAX_WIDTH) {
             return Err(EngineError::InvalidConfig(format!(
-                "hidden layer widths must be 1 to 256, got {w}"
+                "hidden layer widths must be 1 to {MAX_WIDTH}, got {w}"
             )));
         }
         Ok(())

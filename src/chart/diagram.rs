@@ -268,10 +268,33 @@ pub struct Edge {
     pub fades_with: Option<UnitId>,
 }
 
+/// The most edges drawn for one weight matrix: a wider one shows its strongest weights (every
+/// network of up to 32 units a layer draws all of its weights).
+pub const MAX_EDGES_PER_MATRIX: usize = 1024;
+
+/// The smallest |weight| of `m` that is drawn: 0 when all of them are (at most
+/// [`MAX_EDGES_PER_MATRIX`]), else the largest magnitude that still leaves that many.
+fn drawn_from(m: &crate::model::Matrix) -> f32 {
+    let n = m.rows * m.cols;
+    if n <= MAX_EDGES_PER_MATRIX {
+        return 0.0;
+    }
+    let mut magnitudes: Vec<f32> = (0..m.rows)
+        .flat_map(|i| (0..m.cols).map(move |j| (i, j)))
+        .map(|(i, j)| m.get(i, j).abs())
+        .map(|w| if w.is_finite() { w } else { 0.0 })
+        .collect();
+    let k = n - MAX_EDGES_PER_MATRIX;
+    let (_, at, _) = magnitudes.select_nth_unstable_by(k, f32::total_cmp);
+    *at
+}
+
 /// Every weight of `net` as an edge between the nodes of `layout`, in drawing order: each
 /// block's input weights (stream position `i` to unit `j`), a residual block's weights back
-/// into the stream, then the output weights. A hidden unit sits where `moved` says (a growth
-/// animation) or else where the layout puts it.
+/// into the stream, then the output weights; of a matrix with more than
+/// [`MAX_EDGES_PER_MATRIX`] weights, its strongest (ties at the smallest kept magnitude may add
+/// a few). A hidden unit sits where `moved` says (a growth animation) or else where the layout
+/// puts it.
 pub fn edges(net: &Mlp, layout: &Layout, moved: &HashMap<UnitId, (f64, f64)>) -> Vec<Edge> {
     let at = |id: &UnitId| {
         moved
@@ -298,8 +321,12 @@ pub fn edges(net: &Mlp, layout: &Layout, moved: &HashMap<UnitId, (f64, f64)>) ->
             .iter()
             .map(|id| (End::Unit { id: *id, layer }, at(id)))
             .collect();
+        let least = drawn_from(&block.fan_in);
         for (j, (to, b)) in units.iter().enumerate().take(block.n_units()) {
             for (i, (from, a)) in stream.iter().enumerate().take(block.d_in()) {
+                if block.fan_in.get(i, j).abs() < least {
+                    continue;
+                }
                 out.push(Edge {
                     from: *from,
                     to: *to,
@@ -323,8 +350,12 @@ pub fn edges(net: &Mlp, layout: &Layout, moved: &HashMap<UnitId, (f64, f64)>) ->
                             .collect()
                     })
                     .unwrap_or_default();
+                let least = drawn_from(fan_out);
                 for (j, (from, a)) in units.iter().enumerate().take(fan_out.rows) {
                     for (k, (to, b)) in next.iter().enumerate().take(fan_out.cols) {
+                        if fan_out.get(j, k).abs() < least {
+                            continue;
+                        }
                         out.push(Edge {
                             from: *from,
                             to: *to,
@@ -342,8 +373,12 @@ pub fn edges(net: &Mlp, layout: &Layout, moved: &HashMap<UnitId, (f64, f64)>) ->
         }
     }
     if let Some(outputs) = layout.columns.last() {
+        let least = drawn_from(&net.out_weight);
         for (k, b) in outputs.iter().enumerate().take(net.out_weight.cols) {
             for (i, (from, a)) in stream.iter().enumerate().take(net.out_weight.rows) {
+                if net.out_weight.get(i, k).abs() < least {
+                    continue;
+                }
                 out.push(Edge {
                     from: *from,
                     to: End::Output(k),

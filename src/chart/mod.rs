@@ -1,11 +1,56 @@
 //! Chart and diagram geometry the view uses before drawing: plain functions over numbers,
 //! tested natively. Thinning curves to pixel columns, tick steps whose labels are exact at their
 //! gridlines, numbers printed with significant digits, the epoch axis that keeps the growth
-//! window readable, legends packed into rows, and the network diagram's layout.
+//! window readable, legends packed into rows, the maps' resolution for the network at hand, and
+//! the network diagram's layout.
 
 mod diagram;
 
 pub use diagram::*;
+
+use crate::model::{BlockKind, Mlp};
+
+/// The finest grid of a decision map, a side of points: what every network of at most
+/// [`NARROW_WIDTH`] units a layer gets, and a wider one while it stays within the budget.
+pub const MAP_MAX_RESOLUTION: usize = 100;
+/// The widest layer of a network whose maps keep the finest grid whatever they cost.
+pub const NARROW_WIDTH: usize = 64;
+/// The coarsest grid of a decision map: still a readable picture of a boundary.
+pub const MAP_MIN_RESOLUTION: usize = 24;
+/// Multiply-adds one map may cost: a map is computed in WebAssembly on the CPU (the page
+/// redraws both about 30 times a second), 4 million of them take a few milliseconds there.
+pub const MAP_BUDGET_MACS: f64 = 4.0e6;
+
+/// Multiply-adds of one forward pass of `net` for one point.
+pub fn macs_per_point(net: &Mlp) -> usize {
+    let blocks: usize = net
+        .blocks
+        .iter()
+        .map(|b| {
+            let fan_out = if b.kind == BlockKind::Residual {
+                b.n_units() * b.d_out()
+            } else {
+                0
+            };
+            b.d_in() * b.n_units() + fan_out
+        })
+        .sum();
+    let last = net.blocks.last().map_or(net.n_inputs, |b| b.d_out());
+    blocks + last * net.out_bias.len()
+}
+
+/// The side of a decision map's grid for `net`: [`MAP_MAX_RESOLUTION`] up to [`NARROW_WIDTH`]
+/// units a layer or while a map costs at most [`MAP_BUDGET_MACS`]; coarser for a wider network
+/// so that drawing keeps the page responsive (a 1,024-unit layer gets 31), never under
+/// [`MAP_MIN_RESOLUTION`].
+pub fn map_resolution(net: &Mlp) -> usize {
+    let widest = net.blocks.iter().map(|b| b.n_units()).max().unwrap_or(0);
+    if widest <= NARROW_WIDTH {
+        return MAP_MAX_RESOLUTION;
+    }
+    let points = MAP_BUDGET_MACS / macs_per_point(net).max(1) as f64;
+    (points.sqrt().floor() as usize).clamp(MAP_MIN_RESOLUTION, MAP_MAX_RESOLUTION)
+}
 
 /// Thins a polyline for drawing: within each one-pixel column of `x` it keeps the first, lowest,
 /// highest and last point, in their order. A curve of a million epochs then costs at most four

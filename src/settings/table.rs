@@ -25,11 +25,16 @@ fn layers_text(hidden: &[usize]) -> String {
 
 /// The most hidden layers a starting network may have.
 pub const MAX_LAYERS: usize = 8;
-/// The widest starting layer.
-pub const MAX_WIDTH: usize = 64;
+/// The widest starting layer (the engine's limit).
+pub const MAX_WIDTH: usize = crate::model::MAX_WIDTH;
+/// The most weights between a starting network's hidden layers: every network of 64 units a
+/// layer the page ever offered fits (four layers of 64 have 12,288), and so does one layer of
+/// 1,024 before narrow ones; two wide layers in a row would make each CPU training step, in
+/// WebAssembly, longer than a frame.
+pub const MAX_HIDDEN_WEIGHTS: usize = 16_384;
 /// The most hidden units a network may have in all (the top of Max units, and of a starting
 /// network).
-pub const MAX_TOTAL_UNITS: usize = 256;
+pub const MAX_TOTAL_UNITS: usize = 2048;
 
 /// Parses hidden-layer widths such as `4,2`.
 pub fn parse_layers(text: &str) -> Result<Vec<usize>, String> {
@@ -38,7 +43,14 @@ pub fn parse_layers(text: &str) -> Result<Vec<usize>, String> {
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse::<usize>())
         .collect();
+    let between = |w: &[usize]| w.windows(2).map(|p| p[0] * p[1]).sum::<usize>();
     match widths {
+        Ok(w) if between(&w) > MAX_HIDDEN_WEIGHTS => Err(format!(
+            "Starting layers: \"{}\" has {} weights between hidden layers; at most \
+             {MAX_HIDDEN_WEIGHTS} (a wide layer goes with narrow ones)",
+            echo(text),
+            between(&w)
+        )),
         Ok(w) if w.iter().sum::<usize>() > MAX_TOTAL_UNITS => Err(format!(
             "Starting layers: \"{}\" has {} hidden units; at most {MAX_TOTAL_UNITS} in all",
             echo(text),

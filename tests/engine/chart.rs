@@ -637,3 +637,75 @@ mod edges {
         assert_eq!(line.split(' ').collect::<Vec<_>>().len(), 3, "{line:?}");
     }
 }
+
+mod maps {
+    use firefly_playground::chart::{MAP_BUDGET_MACS, macs_per_point, map_resolution};
+    use firefly_playground::data::Task;
+    use firefly_playground::model::{Activation, Mlp, ModelConfig};
+
+    fn net(hidden: &[usize]) -> Mlp {
+        let config = ModelConfig {
+            n_inputs: 2,
+            hidden: hidden.to_vec(),
+            activation: Activation::Tanh,
+        };
+        Mlp::new(&config, Task::Classification { n_classes: 2 }, 3).unwrap()
+    }
+
+    #[test]
+    fn a_map_costs_what_its_network_costs_a_point_times_its_points() {
+        // 2→4→2→2: 8 + 8 + 4 multiply-adds a point.
+        assert_eq!(macs_per_point(&net(&[4, 2])), 20);
+        // 2→1024→2: 2,048 in and 2,048 out.
+        assert_eq!(macs_per_point(&net(&[1024])), 4096);
+        // The page's networks up to TensorFlow Playground's largest keep 100×100 maps.
+        assert_eq!(map_resolution(&net(&[4, 2])), 100);
+        assert_eq!(map_resolution(&net(&[8, 8, 8, 8, 8, 8])), 100);
+        // A 1,024-unit layer: ⌊√(4e6 / 4096)⌋ = 31, so one map stays within the budget.
+        let wide = net(&[1024]);
+        assert_eq!(map_resolution(&wide), 31);
+        let cost = (31 * 31 * macs_per_point(&wide)) as f64;
+        assert!(cost <= MAP_BUDGET_MACS, "{cost}");
+        // Up to 64 units a layer, the full grid whatever it costs.
+        assert_eq!(map_resolution(&net(&[64, 64, 64, 64])), 100);
+        // Never coarser than 24 points a side, whatever the network.
+        assert_eq!(map_resolution(&net(&[1024, 1024])), 24);
+    }
+
+    #[test]
+    fn a_wide_matrix_draws_its_strongest_weights() {
+        use firefly_playground::chart::{MAX_EDGES_PER_MATRIX, edges, layout};
+        use firefly_playground::model::Matrix;
+        // 2 → 1,024 → 2: each matrix has 2,048 weights, over the 1,024 drawn of each.
+        let mut wide = net(&[1024]);
+        let drawn = edges(&wide, &layout(&wide, 400.0, 300.0), &Default::default());
+        assert_eq!(drawn.len(), 2 * MAX_EDGES_PER_MATRIX);
+        // Distinct magnitudes: the drawn ones of the input matrix are its 1,024 largest.
+        let (rows, cols) = (wide.blocks[0].fan_in.rows, wide.blocks[0].fan_in.cols);
+        let mut fan_in = Matrix::zeros(rows, cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                fan_in.set(
+                    i,
+                    j,
+                    (i * cols + j) as f32 * if j % 2 == 0 { 1.0 } else { -1.0 },
+                );
+            }
+        }
+        wide.blocks[0].fan_in = fan_in;
+        let drawn = edges(&wide, &layout(&wide, 400.0, 300.0), &Default::default());
+        let inputs: Vec<f32> = drawn
+            .iter()
+            .take(MAX_EDGES_PER_MATRIX)
+            .map(|e| e.weight.abs())
+            .collect();
+        assert!(
+            inputs.iter().all(|w| *w >= 1024.0),
+            "only the strongest are drawn"
+        );
+        // A network of 32 units a layer draws every weight.
+        let narrow = net(&[32, 32]);
+        let all = edges(&narrow, &layout(&narrow, 400.0, 300.0), &Default::default());
+        assert_eq!(all.len(), 2 * 32 + 32 * 32 + 32 * 2);
+    }
+}

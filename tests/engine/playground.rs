@@ -622,11 +622,27 @@ fn one_seed_trains_one_network_of_each() {
 
 #[test]
 fn a_starting_network_above_the_limits_is_named() {
-    // 8 layers of 64 units is 512 units: more than the 256 a network may have in all.
-    let (_, problems) = firefly_playground::url::parse_hash("layers=64,64,64,64,64,64,64,64");
+    // 1,024 + 1 + 1,024 + 1 units: more than the 2,048 a network may have in all.
+    let (_, problems) = firefly_playground::url::parse_hash("layers=1024,1,1024,1");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
-        problems[0].message.contains("512") && problems[0].message.contains("256"),
+        problems[0].message.contains("2050") && problems[0].message.contains("2048"),
+        "{}",
+        problems[0].message
+    );
+    // Two wide layers in a row: too many weights between them for a CPU step in a frame.
+    let (_, problems) = firefly_playground::url::parse_hash("layers=256,128");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("32768") && problems[0].message.contains("16384"),
+        "{}",
+        problems[0].message
+    );
+    // One layer wider than 1,024 units.
+    let (_, problems) = firefly_playground::url::parse_hash("layers=1025");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("1 to 1024"),
         "{}",
         problems[0].message
     );

@@ -255,5 +255,7 @@ fn layers_parse_with_commas_and_spaces() {
     assert_eq!(parse_layers("8"), Ok(vec![8]));
     assert!(parse_layers("").is_err());
     assert!(parse_layers("4,x").is_err());
-    assert!(parse_layers("100").is_err());
+    assert_eq!(parse_layers("1024, 8"), Ok(vec![1024, 8]), "one wide layer");
+    assert!(parse_layers("1025").is_err(), "wider than 1,024");
+    assert!(parse_layers("256,256").is_err(), "two wide layers in a row");
 }

@@ -25,8 +25,9 @@ use crate::playground::{Held, Playground, candidate_name};
 use crate::settings::method_label;
 use crate::train::{GrowthStage, Session, Snapshot, Stage};
 
-/// Resolution of the decision maps (TensorFlow Playground's 100×100).
-pub const MAP_RESOLUTION: usize = 100;
+/// Resolution of the decision maps: TensorFlow Playground's 100×100, coarser for a wide network
+/// ([`crate::chart::map_resolution`]).
+pub use crate::chart::{MAP_MAX_RESOLUTION, map_resolution};
 /// Resolution of each unit's thumbnail.
 pub const THUMB_RESOLUTION: usize = 10;
 const ANIMATION_MS: f64 = 1500.0;

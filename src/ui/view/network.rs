@@ -128,18 +128,20 @@ impl View {
                 || self.snap_baseline.is_none();
             let (main, baseline) = (both || self.flip, both || !self.flip);
             self.flip = !self.flip;
+            // A wide network's maps on a coarser grid (the last snapshot's network says how
+            // wide), so that a frame stays short.
+            let resolution = self
+                .snap_main
+                .as_ref()
+                .map_or(MAP_MAX_RESOLUTION, |s| map_resolution(&s.network));
             if main {
-                match p.main().snapshot(MAP_RESOLUTION, THUMB_RESOLUTION).await {
+                match p.main().snapshot(resolution, THUMB_RESOLUTION).await {
                     Ok(snap) => self.snap_main = Some(snap),
                     Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
                 }
             }
             if baseline {
-                match p
-                    .baseline()
-                    .snapshot(MAP_RESOLUTION, THUMB_RESOLUTION)
-                    .await
-                {
+                match p.baseline().snapshot(resolution, THUMB_RESOLUTION).await {
                     Ok(snap) => self.snap_baseline = Some(snap),
                     Err(e) => web_sys::console::error_1(&format!("snapshot: {e}").into()),
                 }

@@ -45,6 +45,39 @@ pub fn run_all(
     report.check("cpu-fallback", || {
         cpu_fallback(driver, chrome, base, out_dir)
     });
+    report.check("wide-layer", || wide_layer(session()?, base, out_dir));
+}
+
+/// `wide-layer`: the wide setup README describes (one hidden layer of 1,024 units, full batch,
+/// 1,000 points) opens, trains and grows a 1,025th unit in the page; the diagram draws it.
+fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    let started = Instant::now();
+    open(
+        session,
+        &format!(
+            "{base}index.html#backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
+             &grow-every=5&max-units=2048"
+        ),
+    )?;
+    let app = wait_for(
+        session,
+        "data-units >= 1025 and data-growths >= 1",
+        Duration::from_secs(180),
+        |a| {
+            if a.is("state", "error") {
+                return Err(format!("the page stopped: {}", a.text("error")));
+            }
+            Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
+        },
+    )?;
+    snap(session, out_dir, "wide-layer.png")?;
+    Ok(format!(
+        "1,024 units grew to {} at epoch {} after {:.1} s; notices: {:?}",
+        app.num("units"),
+        app.num("epoch"),
+        started.elapsed().as_secs_f64(),
+        app.text("notices")
+    ))
 }
 
 /// The `data-*` attributes of `<main id="app">` at one moment.
