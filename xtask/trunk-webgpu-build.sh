@@ -13,7 +13,8 @@ html="$dir/index.html"
 profile="${FIREFLY_CARGO_PROFILE:-release}"
 target="${CARGO_TARGET_DIR:-target}"
 features="${FIREFLY_WEBGPU_FEATURES:-wgpu}"
-cargo build --offline --quiet --lib --target wasm32-unknown-unknown --features "$features" \
+echo "trunk hook: building the WebGPU build (--features $features, profile $profile; the first time takes several minutes)" >&2
+cargo build --offline --lib --target wasm32-unknown-unknown --features "$features" \
   --profile "$profile"
 wasm="$target/wasm32-unknown-unknown/$profile/firefly_playground.wasm"
 # Named by the content of the wasm it comes from, as trunk names its files, so a host may cache
