@@ -8,6 +8,7 @@
 //! `<target-dir>/e2e/`. `cargo xtask bench` (`bench.rs`) reuses the build, the server and the
 //! browser to measure the page.
 
+mod backends;
 mod bench;
 mod checks;
 mod course;

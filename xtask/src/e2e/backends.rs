@@ -1,0 +1,211 @@
+//! The end-to-end checks of where the page computes: `webgpu` (the WebGPU build loads and
+//! trains), `software-adapter` (a narrow network stays on the CPU without the WebGPU build; a
+//! 64-unit layer loads it and turns a software adapter down), `cpu-fallback` (a browser without
+//! WebGPU) and `wide-layer` (a 1,024-unit layer trains and grows).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::checks::{App, open, snap, wait_for};
+use super::webdriver::{Driver, Session, poll};
+use super::{ChromeConfig, Report};
+
+/// Runs the checks of this file, on the `main` session but `cpu-fallback` (a session without
+/// WebGPU).
+pub(super) fn run_all(
+    report: &mut Report,
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    main: &Result<Session, String>,
+    base: &str,
+    out_dir: &Path,
+) {
+    let session = || main.as_ref().map_err(Clone::clone);
+    report.check("webgpu", || webgpu(session()?, base, out_dir));
+    report.check("software-adapter", || software_adapter(session()?, base));
+    report.check("cpu-fallback", || {
+        cpu_fallback(driver, chrome, base, out_dir)
+    });
+    report.check("wide-layer", || wide_layer(session()?, base, out_dir));
+}
+
+/// The text of `#backend-note` when it is shown, `None` when absent or hidden.
+fn backend_note(session: &Session) -> Result<Option<String>, String> {
+    let value = session.script(
+        "const n = document.getElementById('backend-note');
+         if (!n || n.closest('[hidden]')) return null;
+         const r = n.getBoundingClientRect();
+         const s = getComputedStyle(n);
+         if (r.width === 0 || r.height === 0 || s.visibility === 'hidden') return null;
+         return n.innerText;",
+    )?;
+    Ok(value.as_str().map(str::to_string))
+}
+
+/// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
+fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    let started = Instant::now();
+    open(
+        session,
+        &format!("{base}index.html#backend=webgpu&grow-every=3"),
+    )?;
+    let app = wait_for(
+        session,
+        "data-backend=webgpu, data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        |a| {
+            if a.is("state", "running") && a.is("backend", "cpu") {
+                let note = backend_note(session).ok().flatten().unwrap_or_default();
+                return Err(format!(
+                    "the page runs on the CPU although Chromium has WebGPU (note: {note:?})"
+                ));
+            }
+            Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
+        },
+    )?;
+    if webgpu_build_fetched(session)? == 0 {
+        return Err("the page runs on WebGPU but fetched no WebGPU build".into());
+    }
+    snap(session, out_dir, "webgpu.png")?;
+    Ok(format!(
+        "training on webgpu, epoch {} after {:.1} s",
+        app.num("epoch"),
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>_bg.wasm`, which
+/// only the settings that want WebGPU load: src/ui/device/lazy.rs).
+fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
+    let value = session.script(
+        "return performance.getEntriesByType('resource')
+           .filter(e => /\\/webgpu-[0-9a-f]+_bg\\.wasm/.test(e.name)).length;",
+    )?;
+    value
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| format!("no count of fetched files: {value}"))
+}
+
+/// `software-adapter`: left to choose, the page trains a narrow network on the CPU without even
+/// loading the WebGPU build, and says why. When the person makes a layer 64 units wide it loads
+/// again, now with the WebGPU build, and takes the CPU when the only adapter renders in software
+/// (Chromium's SwiftShader here), saying why; on a hardware adapter the probe decides.
+fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
+    let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
+    open(session, &format!("{base}index.html#grow-every=3"))?;
+    let app = wait_for(
+        session,
+        "data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        running,
+    )?;
+    let note = backend_note(session)?.unwrap_or_default();
+    let fetched = webgpu_build_fetched(session)?;
+    if app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0 {
+        return Err(format!(
+            "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
+             (expected the CPU, no WebGPU build and a note saying why)",
+            app.text("backend")
+        ));
+    }
+    // The person types a 64-unit layer: the page loads again and decides for that network.
+    super::page::choose(session, "layers", "64")?;
+    let app = wait_for(
+        session,
+        "the page loaded again with the WebGPU build and layers=64, running, data-epoch >= 1",
+        Duration::from_secs(120),
+        |a| Ok(a.has_setting("layers=64") && running(a)? && webgpu_build_fetched(session)? > 0),
+    )?;
+    let adapter = session.text(
+        "if (!navigator.gpu) return 'none';
+         return navigator.gpu.requestAdapter().then(a => !a ? 'none'
+           : ((a.info && a.info.isFallbackAdapter) || /swiftshader/i.test(
+               [a.info && a.info.vendor, a.info && a.info.architecture,
+                a.info && a.info.description].join(' ')) ? 'software' : 'hardware'));",
+    )?;
+    let wide_note = backend_note(session)?.unwrap_or_default();
+    match (adapter.as_str(), app.text("backend")) {
+        ("software", "cpu") if wide_note.contains("software") => Ok(format!(
+            "narrow: CPU, no WebGPU build ({:?}); 64 wide: WebGPU build loaded, software \
+             adapter, trains on the CPU, epoch {}; note: {:?}",
+            note.trim(),
+            app.num("epoch"),
+            wide_note.trim()
+        )),
+        ("software", backend) => Err(format!(
+            "software adapter: backend {backend}, note {wide_note:?} (expected the CPU and a note saying why)"
+        )),
+        ("hardware", backend) => Ok(format!(
+            "narrow: CPU without the WebGPU build; 64 wide on a hardware adapter: {backend}"
+        )),
+        (kind, backend) => Err(format!("{kind} adapter but backend {backend}")),
+    }
+}
+
+/// `cpu-fallback`: in a browser without WebGPU the page trains on the CPU and says so.
+fn cpu_fallback(
+    driver: &Driver,
+    chrome: &ChromeConfig,
+    base: &str,
+    out_dir: &Path,
+) -> Result<String, String> {
+    let started = Instant::now();
+    let session = driver
+        .session(chrome.options(false))
+        .map_err(|e| format!("cannot open a browser session without WebGPU: {e}"))?;
+    open(&session, &format!("{base}index.html"))?;
+    let app = wait_for(
+        &session,
+        "data-backend=cpu, data-state=running and data-epoch >= 1",
+        Duration::from_secs(90),
+        |a| Ok(a.is("backend", "cpu") && a.is("state", "running") && a.num("epoch") >= 1.0),
+    )?;
+    let note = poll(Duration::from_secs(10), || {
+        Ok(match backend_note(&session)? {
+            Some(text) if text.contains("CPU") => Ok(text),
+            note => Err(format!(
+                "no visible #backend-note mentioning \"CPU\" (found: {note:?})"
+            )),
+        })
+    })?;
+    snap(&session, out_dir, "cpu-fallback.png")?;
+    Ok(format!(
+        "training on cpu, epoch {} after {:.1} s; note: {:?}",
+        app.num("epoch"),
+        started.elapsed().as_secs_f64(),
+        note.trim()
+    ))
+}
+
+/// `wide-layer`: the wide setup README describes (one hidden layer of 1,024 units, full batch,
+/// 1,000 points) opens, trains and grows a 1,025th unit in the page; the diagram draws it.
+fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    let started = Instant::now();
+    open(
+        session,
+        &format!(
+            "{base}index.html#backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
+             &grow-every=5&max-units=2048"
+        ),
+    )?;
+    let app = wait_for(
+        session,
+        "data-units >= 1025 and data-growths >= 1",
+        Duration::from_secs(180),
+        |a| {
+            if a.is("state", "error") {
+                return Err(format!("the page stopped: {}", a.text("error")));
+            }
+            Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
+        },
+    )?;
+    snap(session, out_dir, "wide-layer.png")?;
+    Ok(format!(
+        "1,024 units grew to {} at epoch {} after {:.1} s; notices: {:?}",
+        app.num("units"),
+        app.num("epoch"),
+        started.elapsed().as_secs_f64(),
+        app.text("notices")
+    ))
+}
