@@ -26,7 +26,7 @@ mod loss;
 mod matrix;
 
 pub use activation::Activation;
-pub use device::{DeviceMlp, forward_hooked, forward_with, inputs_tensor};
+pub use device::{DeviceMlp, forward_hooked, forward_with, inputs_tensor, is_cpu};
 pub use loss::{Targets, loss, metrics_from_outputs};
 pub use matrix::Matrix;
 

@@ -26,7 +26,7 @@
 //!
 //! [`ScorePath`]: super::ScorePath
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
@@ -63,10 +63,12 @@ pub struct FireflyRun {
     chunks_done: usize,
     gradient_sums: Vec<Option<Tensor<2>>>,
     /// Training rows done of the step or path point in progress (more rows than
-    /// [`GROWTH_ROWS`] take several units).
+    /// one unit covers take several units).
     rows_done: usize,
     /// The Step-1 gradients gathered so far over the rows done.
     step_sums: Vec<Option<Tensor<2>>>,
+    /// The most training rows one unit goes over ([`growth_rows`]).
+    unit_rows: usize,
 }
 
 /// The most training rows one unit of Step 1 or Step 2 goes over. A larger data set (up to the
@@ -77,6 +79,27 @@ pub struct FireflyRun {
 /// `firefly growth-time`'s 1,000, the 1,800 of the page's largest generated data set) a unit
 /// goes over all of them, exactly as one pass.
 pub const GROWTH_ROWS: usize = 2048;
+
+/// The work one unit of Step 1 or Step 2 may do on the CPU, in training rows × base-network
+/// parameters: a wide network's step over the page's 500 training rows is tens of
+/// milliseconds in a browser (about 28 ms at 1,024 units), so there a unit covers fewer rows,
+/// about 10 ms. A network of up to 488 parameters (16,16 on two inputs) keeps [`GROWTH_ROWS`];
+/// the rows a unit covers depend only on the network, the data and the device, so the same seed
+/// still gives the same growth on one backend whatever the frames.
+pub const CPU_GROWTH_WORK: usize = 1_000_000;
+
+/// The fewest rows a unit of Step 1 or Step 2 covers.
+const MIN_GROWTH_ROWS: usize = 64;
+
+/// The training rows one unit of Step 1 or Step 2 goes over for `mlp` on `device`: on a GPU
+/// [`GROWTH_ROWS`] (its cost is launches, not rows), on the CPU as many as
+/// [`CPU_GROWTH_WORK`] allows, between 64 and [`GROWTH_ROWS`].
+pub fn growth_rows(mlp: &Mlp, device: &Device) -> usize {
+    if !crate::model::is_cpu(device) {
+        return GROWTH_ROWS;
+    }
+    (CPU_GROWTH_WORK / mlp.n_params().max(1)).clamp(MIN_GROWTH_ROWS, GROWTH_ROWS)
+}
 
 impl FireflyRun {
     /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data.
@@ -92,6 +115,7 @@ impl FireflyRun {
         let device = inputs.device();
         let candidates = Candidates::new(mlp, kinds, config, rng, &device);
         let n = candidates.values.len();
+        let unit_rows = growth_rows(mlp, &device);
         FireflyRun {
             mlp: mlp.clone(),
             base,
@@ -106,6 +130,7 @@ impl FireflyRun {
             gradient_sums: vec![None; n],
             rows_done: 0,
             step_sums: vec![None; n],
+            unit_rows,
         }
     }
 
@@ -119,10 +144,10 @@ impl FireflyRun {
     /// then nothing is weighed, as in one pass).
     fn rows_from(&self, start: usize) -> (Tensor<2>, Targets, usize, Option<f32>) {
         let n = self.rows();
-        if n <= GROWTH_ROWS {
+        if n <= self.unit_rows {
             return (self.inputs.clone(), self.targets.clone(), n, None);
         }
-        let len = GROWTH_ROWS.min(n - start);
+        let len = self.unit_rows.min(n - start);
         let targets = Targets {
             tensor: self.targets.tensor.clone().narrow(0, start, len),
             task: self.targets.task,
@@ -246,7 +271,7 @@ impl FireflyRun {
     }
 
     /// Runs up to `max_work` units of Step 1 (Adam on ε and δ, projection after each step; a
-    /// unit is a step, or a run of [`GROWTH_ROWS`] rows of one on a larger data set). Returns
+    /// unit is a step, or a run of [`growth_rows`] rows of one on a larger data set). Returns
     /// the units run.
     ///
     /// A split's ε is not a variable here: it stays at the split's step

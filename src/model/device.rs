@@ -56,6 +56,13 @@ impl DeviceMlp {
     }
 }
 
+/// Whether `device` computes on the CPU (burn's Flex backend, plain or with autodiff) rather
+/// than a GPU: work there costs by the row, on a GPU by the kernel launch. burn does not export
+/// its device enum, so this reads the device's name (`tests/engine/model.rs` holds it).
+pub fn is_cpu(device: &Device) -> bool {
+    format!("{device:?}").contains("Flex")
+}
+
 /// Forward pass through `shape`'s architecture with parameters `params` (in
 /// [`Mlp::param_matrices`] order).
 pub fn forward_with(shape: &Mlp, params: &[Tensor<2>], inputs: Tensor<2>) -> Tensor<2> {

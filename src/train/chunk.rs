@@ -8,8 +8,8 @@
 //! The split never changes a number: a row's outputs do not depend on the other rows, and the
 //! gradient sums add the rows in the same order whatever the runs, so a session advanced in
 //! small budgets equals one advanced in large ones bit for bit. A data set small enough for one
-//! run (Figure 3's 250 training points, the page's 500 points) trains exactly as one unit per
-//! mini-batch.
+//! run (Figure 3's 250 training points, the page's 500 points on the networks it opens with)
+//! trains exactly as one unit per mini-batch.
 
 use super::EpochRecord;
 use super::path::Rows;
@@ -21,9 +21,11 @@ use crate::model::{Mlp, metrics_from_outputs, n_outputs};
 pub(super) const UNIT_WORK: usize = 200_000;
 /// What one row costs beyond the parameters (activations, the loss), in the same units.
 const ROW_COST: usize = 8;
-/// The fewest rows a unit covers, whatever the network: data sets up to this size take one
-/// unit per mini-batch.
-pub(super) const MIN_UNIT_ROWS: usize = 1024;
+/// The fewest rows a unit covers, whatever the network. A network of up to 187 parameters
+/// (8,8 on two inputs has 114) still trains a mini-batch of up to 1,024 rows in one unit; a
+/// wide one (5,122 parameters at 1,024 units) takes the page's 500 training rows in runs of 64,
+/// each about [`UNIT_WORK`].
+pub(super) const MIN_UNIT_ROWS: usize = 64;
 
 /// Rows of a forward and backward pass (a training step's gradients) one unit covers.
 pub(super) fn step_rows(mlp: &Mlp) -> usize {

@@ -7,6 +7,7 @@
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::{DatasetKind, Task};
 use firefly_playground::fused::{self, GradientSum, Workspace};
+use firefly_playground::grow::firefly::{GROWTH_ROWS, growth_rows};
 use firefly_playground::grow::{Method, ScorePath};
 use firefly_playground::model::Activation;
 use firefly_playground::train::{Session, Stage};
@@ -160,4 +161,70 @@ fn a_growth_asked_for_in_the_middle_of_a_batch_waits_for_its_update() {
     // The batch's update and its record came first: the growth is of the network after them.
     assert_eq!(session.history().growths[0].epoch, 1);
     assert_eq!(session.history().epochs.len(), 1);
+}
+
+#[test]
+fn a_wide_network_spreads_its_steps_and_growth_over_units_on_the_cpu() {
+    // The page's wide setup: 1,000 points (500 for training), full batch. At 1,024 units a
+    // training step is 500 rows in runs of 64 (eight units) and a Step-1 step or Step-2 point
+    // 500 rows in runs of 195 (three units); a 4,2 network keeps one unit for each.
+    let wide = mlp(
+        &[1024],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        1,
+    );
+    assert_eq!(growth_rows(&wide, &device()), 195);
+    assert_eq!(growth_rows(&wide, &device().autodiff()), 195);
+    let narrow = mlp(
+        &[4, 2],
+        Activation::Tanh,
+        Task::Classification { n_classes: 2 },
+        1,
+    );
+    assert_eq!(growth_rows(&narrow, &device()), GROWTH_ROWS);
+
+    let config = |seed| {
+        let mut config = large_config(Method::Firefly, seed);
+        config.data.n_points = 1000;
+        config.model.hidden = vec![1024];
+        config.train.epochs_per_growth = 1;
+        config.train.max_units = 2048;
+        config.growth.step1_steps = 2;
+        config.growth.path_points = 2;
+        config
+    };
+    // One epoch: 8 units of the step and 8 of the record (runs of 128 rows over 1,000).
+    let mut session = Session::new(config(15), device()).expect("session");
+    let mut units = 0;
+    while session.epoch() < 1 {
+        block(session.advance(1)).expect("advance");
+        units += 1;
+    }
+    assert_eq!(
+        units,
+        8 + 8,
+        "eight runs of the step's rows, eight of the record's"
+    );
+    // A growth phase's steps and points in runs of rows, the same whatever the budget.
+    let run = |budget: usize| {
+        let mut session = Session::new(config(16), device()).expect("session");
+        let mut units = 0;
+        while session.history().growths.is_empty() {
+            let done = block(session.advance(budget)).expect("advance");
+            units += done.work;
+            assert!(units < 500, "no growth after {units} units");
+        }
+        let mut event = session.history().growths[0].clone();
+        event.timings = Default::default();
+        (event, units)
+    };
+    let (small, units_small) = run(1);
+    let (large, _) = run(64);
+    assert_eq!(small, large, "budgets of 1 and 64");
+    assert!(
+        units_small >= 16 + 3 * (2 + 2),
+        "Step 1 and Step 2 in runs of rows: {units_small} units"
+    );
+    assert!(small.loss_before.is_finite() && small.loss_after.is_finite());
 }

@@ -3,7 +3,7 @@
 
 use burn::tensor::{Tensor, TensorData};
 
-use super::{FireflyRun, GROWTH_ROWS, augmented_forward};
+use super::{FireflyRun, augmented_forward};
 use crate::grow::ScorePath;
 use crate::model::{Targets, loss};
 
@@ -28,7 +28,7 @@ impl FireflyRun {
 
     /// Own-axis scoring: candidates stacked per pass, and passes per path point (at least one).
     fn own_axis_chunks(&self) -> (usize, usize) {
-        let rows = self.rows().clamp(1, GROWTH_ROWS);
+        let rows = self.rows().clamp(1, self.unit_rows);
         let per = (OWN_AXIS_ROWS / rows).max(1);
         (per, self.eps_entries().len().div_ceil(per).max(1))
     }
@@ -36,7 +36,7 @@ impl FireflyRun {
     /// Runs up to `max_work` units of Step 2 and returns the number run. A unit is one point α of
     /// the midpoint grid for the joint path (∂L/∂ε at α·ε̂), and one chunk of candidates at one
     /// point for the own axis (a single chunk at the toy sizes of Figure 3); on more training
-    /// rows than [`GROWTH_ROWS`], a run of them of either.
+    /// rows than one unit covers ([`super::growth_rows`]), a run of them of either.
     pub fn step2(&mut self, max_work: usize) -> usize {
         let g = self.config.path_points;
         let mut taken = 0;
@@ -95,7 +95,7 @@ impl FireflyRun {
     /// ∂L/∂ε_i at ε_i = α·ε̂_i with every other ε at ε̂. The data is stacked once per candidate;
     /// copy c carries its own ε rows, so the stacked loss (the mean of the copies' losses) gives
     /// every candidate's gradient in one backward pass.
-    /// On more training rows than [`GROWTH_ROWS`], over the rows of the unit; returns how many
+    /// On more training rows than one unit covers ([`super::growth_rows`]), over the rows of the unit; returns how many
     /// rows.
     fn own_axis_chunk(&mut self, alpha: f32, start: usize, per: usize) -> usize {
         let entries = self.eps_entries();
