@@ -42,6 +42,7 @@ pub use host::{
 };
 pub use notice::{Action, Cause, Level, Notice};
 pub use relocate::SavedState;
+pub use work::{HALF_RATE_FRAME_MS, training_budget_ms};
 
 pub use crate::presets::{DEFAULT_EXPERIMENT, OPENING_CLAIM, default_experiment};
 

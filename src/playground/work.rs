@@ -11,6 +11,27 @@ use crate::error::EngineError;
 use crate::grow::Method;
 use crate::train::{Session, Stage};
 
+/// The least a frame trains for, in ms, however long drawing takes.
+const MIN_TRAINING_MS: f64 = 2.0;
+
+/// The frame a page aims at, in ms, once drawing alone takes three quarters of its own frame
+/// (a wide network's map and diagram): 30 frames a second, with room left for the browser's own
+/// work, so that a frame still ends within two refreshes.
+pub const HALF_RATE_FRAME_MS: f64 = 22.0;
+
+/// What a frame may spend training, in ms, on a backend whose frame is `frame_ms` when drawing
+/// costs `draw_ms`: the rest of the frame; and when drawing takes more than three quarters of
+/// it, the rest of a [`HALF_RATE_FRAME_MS`] frame, since a 60 Hz frame is out of reach and
+/// training would otherwise starve. Never less than 2 ms.
+pub fn training_budget_ms(frame_ms: f64, draw_ms: f64) -> f64 {
+    let frame = if draw_ms > 0.75 * frame_ms {
+        frame_ms.max(HALF_RATE_FRAME_MS)
+    } else {
+        frame_ms
+    };
+    (frame - draw_ms).max(MIN_TRAINING_MS)
+}
+
 impl Playground {
     /// [`Playground::work`] at the page's pace: while playing, the main run may train
     /// `speed` epochs (the `speed` setting) per second of `elapsed_ms` (the time since the last
@@ -29,8 +50,9 @@ impl Playground {
         self.paced = false;
     }
 
-    /// Advances both runs for at most `budget_ms` of work: the main run while playing (or until
-    /// a step or a growth asked for while paused is done), the baseline kept in step by epochs.
+    /// Advances both runs for at most about `budget_ms` of work (it stops before a unit as long
+    /// as the last would pass the budget): the main run while playing (or until a step or a
+    /// growth asked for while paused is done), the baseline kept in step by epochs.
     /// Growth phases of both runs are spread over frames. Not paced: see
     /// [`Playground::work_paced`].
     pub async fn work(&mut self, budget_ms: f64) {
@@ -39,6 +61,7 @@ impl Playground {
         }
         let start = Instant::now();
         loop {
+            let unit = Instant::now();
             let result = self.work_unit().await;
             match result {
                 Ok(true) => {}
@@ -48,7 +71,10 @@ impl Playground {
                     return;
                 }
             }
-            if start.elapsed().as_secs_f64() * 1e3 > budget_ms {
+            // Stop before a unit like the last would run past the budget (the first unit of a
+            // frame always runs).
+            let last = unit.elapsed().as_secs_f64() * 1e3;
+            if start.elapsed().as_secs_f64() * 1e3 + last > budget_ms {
                 return;
             }
         }

@@ -1,7 +1,8 @@
 //! The page in growth mode, as the frame loop ([`super::frame`]) drives it: each event goes to
 //! [`Playground`]'s `update` (or its host-page `command`) and the [`Effects`] are carried out
 //! (the link, the controls); a frame trains both runs for what the backend's frame budget
-//! leaves after drawing (a moving average of the draw's cost), paced by the time played; on
+//! leaves after drawing (a moving average of the draw's cost; a 30 Hz frame once drawing takes
+//! three quarters of a 60 Hz one, [`crate::playground::training_budget_ms`]), paced by the time played; on
 //! WebGPU a [`GpuGuard`] saves the runs' last good state and moves them to the CPU if the device
 //! is lost.
 
@@ -108,7 +109,8 @@ impl Mode for Growth {
         if playground.state() != RunState::Running && !playground.busy() {
             return Ok(Worked::Nothing);
         }
-        let budget = (self.backend.frame_budget_ms() - self.draw_ms).max(2.0);
+        let budget =
+            crate::playground::training_budget_ms(self.backend.frame_budget_ms(), self.draw_ms);
         let now = dom::now();
         playground.work_paced(budget, now - self.worked_at).await;
         self.worked_at = now;

@@ -833,3 +833,17 @@ fn under_auto_a_network_across_64_units_a_layer_decides_the_backend_again() {
         "backend=cpu chose the CPU for every network"
     );
 }
+
+#[test]
+fn a_frame_trains_for_what_drawing_leaves_and_a_costly_drawing_halves_the_frame_rate() {
+    use firefly_playground::playground::{HALF_RATE_FRAME_MS, training_budget_ms};
+    // The CPU's 13 ms frame: drawing 4 ms leaves 9, drawing 9 ms leaves 4; drawing 12 ms would
+    // leave 1, but then the page aims at 22 ms frames and trains 10; however long drawing
+    // takes, 2 ms at least.
+    assert_eq!(training_budget_ms(13.0, 4.0), 9.0);
+    assert_eq!(training_budget_ms(13.0, 9.0), 4.0);
+    assert_eq!(training_budget_ms(13.0, 12.0), HALF_RATE_FRAME_MS - 12.0);
+    assert_eq!(training_budget_ms(13.0, 21.0), 2.0);
+    // WebGPU's 30 ms frame is already longer than a 30 Hz one.
+    assert_eq!(training_budget_ms(30.0, 20.0), 10.0);
+}
