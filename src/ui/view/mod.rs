@@ -186,10 +186,16 @@ pub struct View {
     lap_start: f64,
     /// Which map the next split refresh reads (see [`SPLIT_SNAPSHOT_MS`]).
     flip: bool,
+    /// Whether the next frame redraws the diagram alone (see [`SPLIT_DRAW_MS`]).
+    diagram_turn: bool,
 }
 
 /// When reading both maps costs more than this (ms), frames refresh them in turn.
 const SPLIT_SNAPSHOT_MS: f64 = 4.0;
+
+/// When refreshing one map and drawing the diagram cost more than this together (ms), a frame
+/// does one or the other: at 1,024 units a map costs about 8 ms and the diagram 10.
+const SPLIT_DRAW_MS: f64 = 12.0;
 
 impl View {
     /// A view over the page's elements.
@@ -215,6 +221,7 @@ impl View {
             draw_ms: Vec::new(),
             lap_start: 0.0,
             flip: false,
+            diagram_turn: false,
             placed: HashMap::new(),
             animation: None,
             inspect: Inspect::default(),
@@ -271,6 +278,14 @@ impl View {
         set_attr(root, "data-grow-on", place(split.grow));
     }
 
+    /// What `part` of a frame costs, in ms (its moving average; 0 before it was drawn).
+    fn cost(&self, part: &str) -> f64 {
+        self.draw_ms
+            .iter()
+            .find(|(p, _)| *p == part)
+            .map_or(0.0, |(_, ms)| *ms)
+    }
+
     /// Adds the time since the last lap to `part`'s moving average (what `data-draw-ms` shows).
     fn lap(&mut self, part: &'static str) {
         self.lap_scaled(part, 1.0);
@@ -319,7 +334,9 @@ impl View {
         }
     }
 
-    fn render(&mut self, p: &Playground) {
+    /// Draws every panel from the snapshots; the diagram too when `network` (else it keeps
+    /// its last drawing, and the next frame draws it).
+    fn render(&mut self, p: &Playground, network: bool) {
         let o = p.options();
         let test = o.show_test.then(|| p.data().test.as_slice());
         let version = p.data_version();
@@ -350,8 +367,10 @@ impl View {
         ] {
             fit(canvas);
         }
-        self.render_network(p);
-        self.lap("network");
+        if network {
+            self.render_network(p);
+            self.lap("network");
+        }
         let growth_epochs: Vec<usize> =
             p.main().history().growths.iter().map(|g| g.epoch).collect();
         let names = (

@@ -113,21 +113,29 @@ impl View {
     /// One frame: read snapshots (when the runs changed), draw everything, write `data-*`.
     pub async fn frame(&mut self, p: &Playground, changed: bool) {
         self.lap_start = now();
-        if changed || self.snap_main.is_none() {
+        let grew = p.main().history().growths.len() != self.seen_growths;
+        let drawn = self.snap_main.is_some() && self.snap_baseline.is_some();
+        // A wide network's map and diagram would fill a frame together: they take turns
+        // (each still redrawn 15 times a second), and training keeps the time.
+        let heavy = self.cost("snapshot") / 2.0 + self.cost("network") > SPLIT_DRAW_MS;
+        if changed && drawn && !grew && heavy && self.diagram_turn {
+            self.diagram_turn = false;
+            self.render_network(p);
+            self.lap("network");
+        } else if changed || self.snap_main.is_none() {
+            self.diagram_turn = heavy;
             // A deep network's two maps cost several ms: then each frame refreshes one of them
             // (each map still updates 30 times a second) and training keeps the time.
-            let cost = self
-                .draw_ms
-                .iter()
-                .find(|(part, _)| *part == "snapshot")
-                .map_or(0.0, |(_, ms)| *ms);
-            let grew = p.main().history().growths.len() != self.seen_growths;
-            let both = cost < SPLIT_SNAPSHOT_MS
-                || grew
-                || self.snap_main.is_none()
-                || self.snap_baseline.is_none();
-            let (main, baseline) = (both || self.flip, both || !self.flip);
-            self.flip = !self.flip;
+            // After a growth the main map comes first (its network is the diagram's); a wide
+            // network's baseline map follows in the next frame.
+            let both = self.cost("snapshot") < SPLIT_SNAPSHOT_MS || (grew && !heavy) || !drawn;
+            let (main, baseline) = if grew && !both {
+                self.flip = false;
+                (true, false)
+            } else {
+                self.flip = !self.flip;
+                (both || !self.flip, both || self.flip)
+            };
             // A wide network's maps on a coarser grid (the last snapshot's network says how
             // wide), so that a frame stays short.
             let resolution = self
@@ -154,7 +162,7 @@ impl View {
                 self.seen_growths = growths;
                 self.start_animation(p);
             }
-            self.render(p);
+            self.render(p, !heavy || grew || !drawn);
         } else if self.animation.is_some() {
             self.render_network(p);
         }
