@@ -199,19 +199,17 @@ fn with_site_url(html: &str, site: &str) -> Result<String, String> {
     let plain = site
         .chars()
         .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '\\'));
-    if !(site.starts_with("https://") || site.starts_with("http://")) || !plain {
-        return Err(format!(
-            "{SITE_URL_VAR}={site:?}: expected the site's full address, such as \
+    fail_if!(
+        !(site.starts_with("https://") || site.starts_with("http://")) || !plain,
+        "{SITE_URL_VAR}={site:?}: expected the site's full address, such as \
              https://user.github.io/firefly-playground/"
-        ));
-    }
+    );
     let count = html.matches(PREVIEW_CONTENT).count();
-    if count != 2 {
-        return Err(format!(
-            "index.html: expected {PREVIEW_CONTENT} twice (og:image, twitter:image), found it \
+    fail_if!(
+        count != 2,
+        "index.html: expected {PREVIEW_CONTENT} twice (og:image, twitter:image), found it \
              {count} times"
-        ));
-    }
+    );
     let html = html.replace(PREVIEW_CONTENT, &format!("content=\"{site}preview.png\""));
     replace_once(
         &html,
@@ -311,11 +309,10 @@ fn table(title: &str, rows: &mut [Row], budget: u64) -> Result<(), String> {
         println!("    {name:<width$}  {raw:>10}  {gz:>10}  {br:>10}");
     }
     println!("    {:<width$}  {raw:>10}  {gz:>10}  {br:>10}", "total");
-    if gz > budget {
-        return Err(format!(
-            "{title}: its .wasm and .js are {gz} bytes gzip, over the budget of {budget}"
-        ));
-    }
+    fail_if!(
+        gz > budget,
+        "{title}: its .wasm and .js are {gz} bytes gzip, over the budget of {budget}"
+    );
     println!(
         "    within the budget: {:.2} MB gzip of {:.2} MB",
         mb(gz),

@@ -46,11 +46,10 @@ pub fn components(ctx: &Context) -> Result<(), String> {
         }
         println!("==> installing {component} (missing: `cargo {subcommand} --version` failed)");
         run(ctx.command("rustup", &["component", "add", component]))?;
-        if !ctx.cargo_probe(&[subcommand, "--version"]) {
-            return Err(format!(
-                "`cargo {subcommand} --version` still fails after installing {component}"
-            ));
-        }
+        fail_if!(
+            !ctx.cargo_probe(&[subcommand, "--version"]),
+            "`cargo {subcommand} --version` still fails after installing {component}"
+        );
     }
     Ok(())
 }
@@ -69,9 +68,10 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
                 (Chromium and a matching chromedriver)";
     apt_get_install(ctx, &["chromium", "chromium-driver"], &missing, what)?;
     for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
-        if !is_executable(Path::new(path)) {
-            return Err(format!("{path} is still missing after apt-get install"));
-        }
+        fail_if!(
+            !is_executable(Path::new(path)),
+            "{path} is still missing after apt-get install"
+        );
     }
     Ok(())
 }
@@ -85,12 +85,11 @@ fn apt_get_install(
     what: &str,
 ) -> Result<(), String> {
     let list = packages.join(" ");
-    if ctx.find_in_path("apt-get").is_none() {
-        return Err(format!(
-            "{} missing and apt-get is not available: install {what} by hand",
-            missing.join(" and ")
-        ));
-    }
+    fail_if!(
+        ctx.find_in_path("apt-get").is_none(),
+        "{} missing and apt-get is not available: install {what} by hand",
+        missing.join(" and ")
+    );
     // Root runs apt-get itself; anyone else needs password-less sudo.
     let prefix: &[&str] = if is_root(ctx) {
         &["env", "DEBIAN_FRONTEND=noninteractive"]

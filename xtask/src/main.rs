@@ -8,6 +8,15 @@
 //! names it. `.ci/run` calls exactly this. `cargo xtask serve` and `dist` run trunk;
 //! `cargo xtask bench` measures the built site in headless Chromium.
 
+/// `return Err(format!(…))` from the enclosing function or closure when `cond` holds.
+macro_rules! fail_if {
+    ($cond:expr, $($msg:tt)+) => {
+        if $cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
 mod context;
 mod dist;
 mod e2e;

@@ -164,14 +164,15 @@ impl Step {
 fn test_wasm(ctx: &Context) -> Result<(), String> {
     let chromedriver = chromedriver(ctx)?;
     let webdriver_json = ctx.repo_root.join("webdriver.json");
-    if !webdriver_json.is_file() {
-        return Err(format!("{} is missing", webdriver_json.display()));
-    }
-    if !is_executable(Path::new(CHROMIUM_BINARY)) {
-        return Err(format!(
-            "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
-        ));
-    }
+    fail_if!(
+        !webdriver_json.is_file(),
+        "{} is missing",
+        webdriver_json.display()
+    );
+    fail_if!(
+        !is_executable(Path::new(CHROMIUM_BINARY)),
+        "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
+    );
     let mut cmd = ctx.cargo(&words(&format!(
         "test --release -p firefly-playground --features wgpu --target {} --test browser",
         install::WASM_TARGET

@@ -63,9 +63,10 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
         },
     )?;
-    if webgpu_build_fetched(session)? == 0 {
-        return Err("the page runs on WebGPU but fetched no WebGPU build".into());
-    }
+    fail_if!(
+        webgpu_build_fetched(session)? == 0,
+        "the page runs on WebGPU but fetched no WebGPU build"
+    );
     snap(session, out_dir, "webgpu.png")?;
     Ok(format!(
         "training on webgpu, epoch {} after {:.1} s",
@@ -102,13 +103,12 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     )?;
     let note = backend_note(session)?.unwrap_or_default();
     let fetched = webgpu_build_fetched(session)?;
-    if app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0 {
-        return Err(format!(
-            "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
+    fail_if!(
+        app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0,
+        "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
              (expected the CPU, no WebGPU build and a note saying why)",
-            app.text("backend")
-        ));
-    }
+        app.text("backend")
+    );
     // The person types a 64-unit layer: the page loads again and decides for that network.
     super::page::choose(session, "layers", "64")?;
     let app = wait_for(
@@ -194,9 +194,11 @@ fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         "data-units >= 1025 and data-growths >= 1",
         Duration::from_secs(180),
         |a| {
-            if a.is("state", "error") {
-                return Err(format!("the page stopped: {}", a.text("error")));
-            }
+            fail_if!(
+                a.is("state", "error"),
+                "the page stopped: {}",
+                a.text("error")
+            );
             Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
         },
     )?;

@@ -272,16 +272,16 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
     let start = Snapshot::read(session, START_FRAMES, kind)?;
     thread::sleep(window);
     let end = Snapshot::read(session, STOP_FRAMES, kind)?;
-    if end.text("state") == Some("error") {
-        return Err(format!(
-            "the page reports data-state=error: {}",
-            end.text("error").unwrap_or("(no data-error)")
-        ));
-    }
+    fail_if!(
+        end.text("state") == Some("error"),
+        "the page reports data-state=error: {}",
+        end.text("error").unwrap_or("(no data-error)")
+    );
     let seconds = (end.now - start.now) / 1000.0;
-    if seconds <= 0.0 {
-        return Err("the page's clock did not advance over the window".to_string());
-    }
+    fail_if!(
+        seconds <= 0.0,
+        "the page's clock did not advance over the window"
+    );
     let change = |key: &str| Some(end.num(key)? - start.num(key)?);
     let rate_of = |key: &str| change(key).map(|n| n / seconds);
     let epochs_per_s = (end.epoch.zip(start.epoch))
@@ -359,12 +359,11 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
     poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
         let state = session.script(FIRST_EPOCH_STATE)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
-        if text("state") == "error" {
-            return Err(format!(
-                "the page reports data-state=error: {}",
-                text("error")
-            ));
-        }
+        fail_if!(
+            text("state") == "error",
+            "the page reports data-state=error: {}",
+            text("error")
+        );
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
             if let Ok(ms) = text("pageMs").trim().parse::<f64>() {
                 return Ok(Ok((ms, FirstEpoch::Page)));

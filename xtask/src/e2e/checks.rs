@@ -150,12 +150,11 @@ pub(super) fn wait_for(
     poll(timeout, || {
         let last = match read_app(session) {
             Ok(Some(app)) => {
-                if app.is("state", "error") {
-                    return Err(format!(
-                        "the page reports data-state=error: {}",
-                        app.get("error").unwrap_or("(no data-error)")
-                    ));
-                }
+                fail_if!(
+                    app.is("state", "error"),
+                    "the page reports data-state=error: {}",
+                    app.get("error").unwrap_or("(no data-error)")
+                );
                 if done(&app)? {
                     return Ok(Ok(app));
                 }
@@ -409,12 +408,11 @@ fn exercise(
         REACT,
         |a| {
             let now = a.num("epoch");
-            if now > epoch + 1.0 {
-                return Err(format!(
-                    "{} went from epoch {epoch} to {now}, not one epoch",
-                    name(STEP)
-                ));
-            }
+            fail_if!(
+                now > epoch + 1.0,
+                "{} went from epoch {epoch} to {now}, not one epoch",
+                name(STEP)
+            );
             Ok(now == epoch + 1.0)
         },
     )?;
@@ -439,13 +437,12 @@ fn exercise(
         REACT,
         |a| Ok(a.num("growths") >= growths + 1.0),
     )?;
-    if app.num("growths") != growths + 1.0 {
-        return Err(format!(
-            "{} took growths from {growths} to {}, not by one",
-            name(GROW),
-            app.num("growths")
-        ));
-    }
+    fail_if!(
+        app.num("growths") != growths + 1.0,
+        "{} took growths from {growths} to {}, not by one",
+        name(GROW),
+        app.num("growths")
+    );
     println!(
         "    {} grew: growths {growths} -> {}, units {units} -> {}",
         name(GROW),
@@ -476,17 +473,17 @@ fn keyboard(session: &Session) -> Result<String, String> {
            && s.display !== 'none' && !a.closest('[hidden]');
          return (visible ? 'visible ' : 'invisible ') + what;",
     )?;
-    if !focused.starts_with("visible ") {
-        return Err(format!(
-            "Tab did not move the focus to a visible control (focus: {focused})"
-        ));
-    }
+    fail_if!(
+        !focused.starts_with("visible "),
+        "Tab did not move the focus to a visible control (focus: {focused})"
+    );
     println!("    Tab focused {}", &focused["visible ".len()..]);
 
     let shortcut_sheet = || {
-        if !shortcuts_hidden(session)? {
-            return Err("#shortcuts is open before `?` was pressed".to_string());
-        }
+        fail_if!(
+            !shortcuts_hidden(session)?,
+            "#shortcuts is open before `?` was pressed"
+        );
         press_on_body(session, "?")?;
         wait_shortcuts(session, false)?;
         press_on_body(session, "?")?;
@@ -511,12 +508,11 @@ fn buttons(session: &Session) -> Result<String, String> {
            });",
     )?;
     let missing = strings(&missing);
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing (or not a canvas): #{}",
-            missing.join(", #")
-        ));
-    }
+    fail_if!(
+        !missing.is_empty(),
+        "missing (or not a canvas): #{}",
+        missing.join(", #")
+    );
     exercise(session, false, &|| Ok(()))?;
     Ok("controls and canvases present; #reset, #play, #step, #grow work".to_string())
 }

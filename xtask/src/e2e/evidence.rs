@@ -152,15 +152,16 @@ fn all_inside(
     when: &str,
 ) -> Result<(), String> {
     for (css, r) in selectors.iter().zip(boxes) {
-        if !r.inside(size) {
-            return Err(format!(
-                "{when}: {css} is not inside the {}×{} viewport: {r}",
-                size.0, size.1
-            ));
-        }
-        if r.width() < min.0 || r.height() < min.1 {
-            return Err(format!("{when}: {css} is too small to read: {r}"));
-        }
+        fail_if!(
+            !r.inside(size),
+            "{when}: {css} is not inside the {}×{} viewport: {r}",
+            size.0,
+            size.1
+        );
+        fail_if!(
+            r.width() < min.0 || r.height() < min.1,
+            "{when}: {css} is too small to read: {r}"
+        );
     }
     Ok(())
 }
@@ -192,9 +193,10 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     )?;
     snap(session, out_dir, "embed-700x500.png")?;
     let note = rects(session, &["#backend-note"])?[0];
-    if note.height() > LINE {
-        return Err(format!("the backend note takes more than one line: {note}"));
-    }
+    fail_if!(
+        note.height() > LINE,
+        "the backend note takes more than one line: {note}"
+    );
     session.click("#backend-note .dismiss")?;
     wait_script(
         session,
@@ -204,12 +206,11 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     )?;
     let after = rects(session, &SEEN)?;
     let moved = before[0].top - after[0].top;
-    if moved < note.height() - 1.0 {
-        return Err(format!(
-            "dismissing the {:.0} px backend note moved the maps up by {moved:.0} px only",
-            note.height()
-        ));
-    }
+    fail_if!(
+        moved < note.height() - 1.0,
+        "dismissing the {:.0} px backend note moved the maps up by {moved:.0} px only",
+        note.height()
+    );
 
     open(
         session,
@@ -242,11 +243,10 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     let cut = facts.get(1).and_then(Json::as_bool) == Some(true);
     let titled = facts.get(2).and_then(Json::as_bool) == Some(true);
     let overflow = str_at(&facts, 3);
-    if !(line <= LINE && cut && titled && overflow == "ellipsis") {
-        return Err(format!(
-            "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
-        ));
-    }
+    fail_if!(
+        !(line <= LINE && cut && titled && overflow == "ellipsis"),
+        "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
+    );
     session.execute(
         "document.querySelector(arguments[0]).focus();",
         vec![sel.into()],
@@ -258,11 +258,10 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         )?
         .as_f64()
         .unwrap_or(f64::NAN);
-    if open_height.is_nan() || open_height <= line * 1.5 {
-        return Err(format!(
-            "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
-        ));
-    }
+    fail_if!(
+        open_height.is_nan() || open_height <= line * 1.5,
+        "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
+    );
     snap(session, out_dir, "embed-notice-open.png")?;
     // Paused first: a scheduled growth that meets the cap raises the notice again.
     session.click("#play")?;
@@ -296,11 +295,10 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     wait_running(session)?;
     let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
         let (a, c) = (b[0], b[1]);
-        if (a.top - c.top).abs() > 4.0 || a.right > c.left {
-            return Err(format!(
-                "{what}: the maps are not side by side: Firefly's {a}, the baseline's {c}"
-            ));
-        }
+        fail_if!(
+            (a.top - c.top).abs() > 4.0 || a.right > c.left,
+            "{what}: the maps are not side by side: Firefly's {a}, the baseline's {c}"
+        );
         Ok(())
     };
     let phone = rects(session, &MAPS)?;
@@ -311,12 +309,12 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     thread::sleep(POLL);
     let wide = rects(session, &MAPS)?;
     side_by_side(&wide, "at 1000×844")?;
-    if wide[0].width() <= phone[0].width() {
-        return Err(format!(
-            "the maps did not grow with the screen: {} at 390 px, {} at 1000 px",
-            phone[0], wide[0]
-        ));
-    }
+    fail_if!(
+        wide[0].width() <= phone[0].width(),
+        "the maps did not grow with the screen: {} at 390 px, {} at 1000 px",
+        phone[0],
+        wide[0]
+    );
     Ok(format!(
         "at 390×844: {} and {}; at 1000×844: {} and {}",
         phone[0], phone[1], wide[0], wide[1]
@@ -341,11 +339,10 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
     snap(session, out_dir, "slowmo-banner.png")?;
-    if !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0 {
-        return Err(format!(
-            "the explanation ({explain}) moved the diagram from {before} to {after}"
-        ));
-    }
+    fail_if!(
+        !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0,
+        "the explanation ({explain}) moved the diagram from {before} to {after}"
+    );
     Ok(format!(
         "explanation {explain}; diagram {before}, then {after}"
     ))
@@ -411,13 +408,13 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
     let value: f64 = printed
         .parse()
         .map_err(|_| format!("the training loss {printed:?} is not a number in {text:?}"))?;
-    if (value - loss).abs() > 0.01 * loss {
-        return Err(format!(
-            "data-loss is {loss:e} but #metrics prints {printed:?} ({text:?})"
-        ));
-    }
-    if text.contains("0.000") {
-        return Err(format!("#metrics prints a loss as 0.000: {text:?}"));
-    }
+    fail_if!(
+        (value - loss).abs() > 0.01 * loss,
+        "data-loss is {loss:e} but #metrics prints {printed:?} ({text:?})"
+    );
+    fail_if!(
+        text.contains("0.000"),
+        "#metrics prints a loss as 0.000: {text:?}"
+    );
     Ok(format!("data-loss {loss:e}, printed {printed}: {text}"))
 }

@@ -49,12 +49,11 @@ fn click(session: &Session, id: &str) -> Result<(), String> {
 fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}{ONE_UNIT}"))?;
     let plane = trained(session, "max-units=1", 400.0)?;
-    if settings(&plane).contains("features=") {
-        return Err(format!(
-            "the default link names features: {}",
-            settings(&plane)
-        ));
-    }
+    fail_if!(
+        settings(&plane).contains("features="),
+        "the default link names features: {}",
+        settings(&plane)
+    );
     let plane_loss = plane.num("loss");
     for id in [
         "features-x1sq",
@@ -66,18 +65,16 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
     let named = session.text("return document.getElementById('network').dataset.inputs || '';")?;
-    if named != "x₁²,x₂²" {
-        return Err(format!(
-            "the diagram should name its inputs x₁², x₂²: {named:?}"
-        ));
-    }
+    fail_if!(
+        named != "x₁²,x₂²",
+        "the diagram should name its inputs x₁², x₂²: {named:?}"
+    );
     let squares_loss = squares.num("loss");
-    if squares_loss.is_nan() || squares_loss > plane_loss / 3.0 {
-        return Err(format!(
-            "one unit on x₁², x₂² should separate the circle: loss {squares_loss} against \
+    fail_if!(
+        squares_loss.is_nan() || squares_loss > plane_loss / 3.0,
+        "one unit on x₁², x₂² should separate the circle: loss {squares_loss} against \
              {plane_loss} on x₁, x₂"
-        ));
-    }
+    );
     // The last feature on: refused, named, and shown checked again.
     click(session, "features-x2sq")?;
     click(session, "features-x1sq")?;
@@ -90,12 +87,11 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
     let checked = session
         .script("return document.getElementById('features-x1sq').checked;")?
         .as_bool();
-    if checked != Some(true) || !settings(&refused).contains("features=x1sq") {
-        return Err(format!(
-            "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
-            settings(&refused)
-        ));
-    }
+    fail_if!(
+        checked != Some(true) || !settings(&refused).contains("features=x1sq"),
+        "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
+        settings(&refused)
+    );
     snap(session, out_dir, "features.png")?;
     Ok(format!(
         "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂² (the diagram \
@@ -115,15 +111,16 @@ fn regularization(session: &Session, base: &str) -> Result<String, String> {
     choose(session, "regularization", "l2")?;
     choose(session, "reg-rate", "1")?;
     let app = trained(session, "reg-rate=1", 600.0)?;
-    if !settings(&app).contains("regularization=l2") {
-        return Err(format!("L2 is not in force: {}", settings(&app)));
-    }
+    fail_if!(
+        !settings(&app).contains("regularization=l2"),
+        "L2 is not in force: {}",
+        settings(&app)
+    );
     let held = app.num("loss");
-    if held.is_nan() || held < 3.0 * free {
-        return Err(format!(
-            "L2 at rate 1 should hold the loss up: {held} against {free} without"
-        ));
-    }
+    fail_if!(
+        held.is_nan() || held < 3.0 * free,
+        "L2 at rate 1 should hold the loss up: {held} against {free} without"
+    );
     let page = app_now(session)?;
     Ok(format!(
         "training loss at epoch 600: {free:.4} without a penalty, {held:.4} with L2 at 1 (now \

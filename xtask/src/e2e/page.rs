@@ -56,34 +56,31 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
     let started = Instant::now();
     let look_for = session
         .text("const e = document.getElementById('look-for'); return e ? e.innerText : '';")?;
-    if !look_for.contains("Firefly") {
-        return Err(format!(
-            "#look-for does not say what to look for: {look_for:?}"
-        ));
-    }
+    fail_if!(
+        !look_for.contains("Firefly"),
+        "#look-for does not say what to look for: {look_for:?}"
+    );
     std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-10s.png")?;
     std::thread::sleep(Duration::from_secs(20).saturating_sub(started.elapsed()));
     let at_20 = app_now(session)?;
     snap(session, out_dir, "opening-20s.png")?;
     let growths = at_20.num("growths");
-    if !(2.0..15.0).contains(&growths) || !at_20.is("state", "running") {
-        return Err(format!(
-            "after 20 s the opening page should still be growing: {growths} growths, state {:?}",
-            at_20.get("state")
-        ));
-    }
+    fail_if!(
+        !(2.0..15.0).contains(&growths) || !at_20.is("state", "running"),
+        "after 20 s the opening page should still be growing: {growths} growths, state {:?}",
+        at_20.get("state")
+    );
     std::thread::sleep(Duration::from_secs(30).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-30s.png")?;
     std::thread::sleep(Duration::from_secs(60).saturating_sub(started.elapsed()));
     let at_60 = app_now(session)?;
     snap(session, out_dir, "opening-60s.png")?;
     let (loss, baseline) = (at_60.num("loss"), at_60.num("baseline-loss"));
-    if loss.is_nan() || baseline.is_nan() || loss > baseline {
-        return Err(format!(
-            "at 60 s Firefly's training loss {loss} is above the baseline's {baseline}"
-        ));
-    }
+    fail_if!(
+        loss.is_nan() || baseline.is_nan() || loss > baseline,
+        "at 60 s Firefly's training loss {loss} is above the baseline's {baseline}"
+    );
     Ok(format!(
         "{growths} growths at 20 s; at 60 s {} growths, epoch {}, training loss {loss} (Firefly) \
          vs {baseline} (baseline)",
@@ -101,16 +98,17 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.03"))
     })?;
-    if !app.text("error").is_empty() {
-        return Err(format!("a notice appeared: {}", app.text("error")));
-    }
-    if app.num("epoch") < epoch {
-        return Err("changing the learning rate restarted the run".into());
-    }
+    fail_if!(
+        !app.text("error").is_empty(),
+        "a notice appeared: {}",
+        app.text("error")
+    );
+    fail_if!(
+        app.num("epoch") < epoch,
+        "changing the learning rate restarted the run"
+    );
     let hash = session.text("return location.hash;")?;
-    if !hash.contains("lr=0.03") {
-        return Err(format!("the link did not follow: {hash}"));
-    }
+    fail_if!(!hash.contains("lr=0.03"), "the link did not follow: {hash}");
     // A rate from a link that the list lacks is shown, and later changes still work.
     open(session, &format!("{base}index.html#backend=cpu&lr=0.5"))?;
     wait_for(
@@ -120,9 +118,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.is("state", "running") && a.has_setting("lr=0.5")),
     )?;
     let shown = session.text("return document.getElementById('lr').value;")?;
-    if shown != "0.5" {
-        return Err(format!("the list shows {shown:?} for lr=0.5"));
-    }
+    fail_if!(shown != "0.5", "the list shows {shown:?} for lr=0.5");
     choose(session, "lr", "0.3")?;
     wait_for(session, "lr=0.3 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.3") && a.text("error").is_empty())
@@ -155,9 +151,7 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
         },
     )?;
     let hash = session.text("return location.hash;")?;
-    if !hash.contains("seeds=3") {
-        return Err(format!("the link did not follow: {hash}"));
-    }
+    fail_if!(!hash.contains("seeds=3"), "the link did not follow: {hash}");
     snap(session, out_dir, "figure3-seeds.png")?;
     Ok(format!(
         "3 seeds: epoch {}, slowest seed at epoch {}, {} growths",
@@ -201,12 +195,11 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
             expected = *round;
         }
     }
-    if !app.is("backend", expected.0) {
-        return Err(format!(
-            "rounds of {steps} steps and a growth take {rounds:?} ms but the page chose {:?}",
-            app.get("backend")
-        ));
-    }
+    fail_if!(
+        !app.is("backend", expected.0),
+        "rounds of {steps} steps and a growth take {rounds:?} ms but the page chose {:?}",
+        app.get("backend")
+    );
     let note = session.text(
         "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
     )?;
@@ -216,11 +209,10 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
         "a growth phase takes",
         "A round of",
     ] {
-        if !note.contains(part) {
-            return Err(format!(
-                "the note does not give the probe's figures ({part:?}): {note:?}"
-            ));
-        }
+        fail_if!(
+            !note.contains(part),
+            "the note does not give the probe's figures ({part:?}): {note:?}"
+        );
     }
     Ok(format!(
         "per step cpu {cpu} ms, webgpu {gpu} ms; per growth cpu {grow_cpu} ms, webgpu {grow_gpu} ms: chose {}",
@@ -240,9 +232,10 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
             _ => Err("lr=10 with SGD did not diverge within 60 s".into()),
         })
     })?;
-    if !error.contains("smaller learning rate") {
-        return Err(format!("the notice does not say what to do: {error:?}"));
-    }
+    fail_if!(
+        !error.contains("smaller learning rate"),
+        "the notice does not say what to do: {error:?}"
+    );
     choose(session, "lr", "0.1")?;
     session.click("#reset")?;
     // The page handles the click at its next frame; until then it still shows the error.
@@ -263,9 +256,11 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
                 && !a.text("settings").contains("lr="))
         },
     )?;
-    if !app.text("error").is_empty() {
-        return Err(format!("the old notice stayed: {}", app.text("error")));
-    }
+    fail_if!(
+        !app.text("error").is_empty(),
+        "the old notice stayed: {}",
+        app.text("error")
+    );
     // Diverge again and take the notice's one-click way out, as often as it takes.
     open(
         session,
@@ -329,12 +324,11 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
     let back = wait_for(session, "Back: xor without layers=3", REACT, |a| {
         Ok(a.has_setting("dataset=xor") && !a.has_setting("layers=3"))
     })?;
-    if back.num("units") == units {
-        return Err(format!(
-            "Back changed the link but not the network ({} units)",
-            back.num("units")
-        ));
-    }
+    fail_if!(
+        back.num("units") == units,
+        "Back changed the link but not the network ({} units)",
+        back.num("units")
+    );
     session.script("history.forward(); return null;")?;
     wait_for(session, "Forward: layers=3 again", REACT, |a| {
         Ok(a.has_setting("layers=3") && a.num("units") == units)
@@ -369,12 +363,11 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0),
     )?;
     let app = settled(session).unwrap_or(app);
-    if app.num("epoch") != epoch || !app.is("state", "paused") {
-        return Err(format!(
-            "growing while paused trained or resumed: {}",
-            app.summary()
-        ));
-    }
+    fail_if!(
+        app.num("epoch") != epoch || !app.is("state", "paused"),
+        "growing while paused trained or resumed: {}",
+        app.summary()
+    );
     Ok(format!(
         "growths {growths} -> {}, baseline {baseline} -> {}, still paused at epoch {epoch}",
         app.num("growths"),
@@ -532,9 +525,11 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
                 dispatched - clicked
             ),
         ));
-        if !held.is("state", "paused") {
-            return Err(format!("after Pause the page says {}", held.summary()));
-        }
+        fail_if!(
+            !held.is("state", "paused"),
+            "after Pause the page says {}",
+            held.summary()
+        );
     }
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
     let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
@@ -547,16 +542,14 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         epochs / seconds,
         all.join(", ")
     );
-    if worst >= PAUSE_MS {
-        return Err(format!(
-            "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}"
-        ));
-    }
-    if longest >= LONG_TASK_MS {
-        return Err(format!(
-            "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
-        ));
-    }
+    fail_if!(
+        worst >= PAUSE_MS,
+        "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}"
+    );
+    fail_if!(
+        longest >= LONG_TASK_MS,
+        "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
+    );
     Ok(summary)
 }
 
@@ -582,30 +575,27 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.num("points") == 99_000.0),
     )?;
     let loaded = started.elapsed().as_secs_f64();
-    if !app.text("notices").contains("3 of 99000 points") {
-        return Err(format!(
-            "no notice about the points outside the plane: {}",
-            app.text("notices")
-        ));
-    }
+    fail_if!(
+        !app.text("notices").contains("3 of 99000 points"),
+        "no notice about the points outside the plane: {}",
+        app.text("notices")
+    );
     // The page says the points are the person's own, and the Share dialog that the link does
     // not carry them.
-    if !app.is("custom-data", "1") {
-        return Err(format!(
-            "data-custom-data is {:?} after the upload",
-            app.get("custom-data")
-        ));
-    }
+    fail_if!(
+        !app.is("custom-data", "1"),
+        "data-custom-data is {:?} after the upload",
+        app.get("custom-data")
+    );
     session.click("#share")?;
     thread::sleep(Duration::from_millis(300));
     let hint = session
         .text("const e = document.getElementById('share-hint'); return e ? e.innerText : '';")?;
     session.click("#share-close")?;
-    if !hint.contains("not your points") {
-        return Err(format!(
-            "the Share dialog claims the data travels: {hint:?}"
-        ));
-    }
+    fail_if!(
+        !hint.contains("not your points"),
+        "the Share dialog claims the data travels: {hint:?}"
+    );
     // Training on the large data keeps frames coming.
     session.script("window.__gaps.max = 0; return null;")?;
     thread::sleep(Duration::from_secs(3));
@@ -613,11 +603,10 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         .script("return window.__gaps.max;")?
         .as_f64()
         .unwrap_or(f64::NAN);
-    if gap.is_nan() || gap >= 1000.0 {
-        return Err(format!(
-            "a frame took {gap:.0} ms while training on 99,000 points"
-        ));
-    }
+    fail_if!(
+        gap.is_nan() || gap >= 1000.0,
+        "a frame took {gap:.0} ms while training on 99,000 points"
+    );
     // Over the limit: refused before it is read.
     let started = Instant::now();
     upload(250_000, 0, "huge.csv")?;
@@ -628,9 +617,10 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.text("error").contains("nothing was loaded")),
     )?;
     let refused = started.elapsed().as_secs_f64();
-    if read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0) {
-        return Err("the refused file replaced the data".into());
-    }
+    fail_if!(
+        read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0),
+        "the refused file replaced the data"
+    );
     Ok(format!(
         "99,000 points loaded in {loaded:.1} s, shown as your own (the Share dialog says they are not in the link); longest frame gap while training {gap:.0} ms; 5 MB file refused in {refused:.1} s"
     ))

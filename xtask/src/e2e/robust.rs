@@ -154,18 +154,16 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     // Memory may grow with the networks (the maps evaluate every unit over the grid), not faster.
     let units = |a: &App| a.num("units") + a.num("baseline-units");
     let allowed = mid.1 * units(&late.2) / units(&mid.2).max(1.0) + 2e6;
-    if late.1 > allowed {
-        return Err(format!(
-            "GPU memory grew faster than the networks over 20 growth phases ({:.1} MB allowed): {summary}",
-            mb(allowed)
-        ));
-    }
+    fail_if!(
+        late.1 > allowed,
+        "GPU memory grew faster than the networks over 20 growth phases ({:.1} MB allowed): {summary}",
+        mb(allowed)
+    );
     // Back at the same size after resets, the page holds what it held at that size before.
-    if reset.1 > warm.1 + 2e6 {
-        return Err(format!(
-            "GPU memory was not given back after resets: {summary}"
-        ));
-    }
+    fail_if!(
+        reset.1 > warm.1 + 2e6,
+        "GPU memory was not given back after resets: {summary}"
+    );
     Ok(summary)
 }
 
@@ -257,19 +255,17 @@ fn gpu_lost(
     let (lost_at, resumed) = (moved.num("gpu-lost"), moved.num("gpu-resumed"));
     // The last good state is saved after each epoch: at most one epoch (and the growth phase
     // in it) is lost.
-    if !(resumed >= 1.0 && resumed + 1.0 >= epoch_before && resumed <= lost_at) {
-        return Err(format!(
-            "the runs did not carry on from the last good state: lost at epoch {lost_at}, resumed at epoch {resumed}, epoch {epoch_before} just before the loss ({})",
-            moved.summary()
-        ));
-    }
+    fail_if!(
+        !(resumed >= 1.0 && resumed + 1.0 >= epoch_before && resumed <= lost_at),
+        "the runs did not carry on from the last good state: lost at epoch {lost_at}, resumed at epoch {resumed}, epoch {epoch_before} just before the loss ({})",
+        moved.summary()
+    );
     // A network just grown is saved once its first epoch ends.
-    if moved.num("growths") + 1.5 < growths_before {
-        return Err(format!(
-            "more than the last growth was lost: {growths_before} before, {} after the move",
-            moved.num("growths")
-        ));
-    }
+    fail_if!(
+        moved.num("growths") + 1.5 < growths_before,
+        "more than the last growth was lost: {growths_before} before, {} after the move",
+        moved.num("growths")
+    );
     let notice = session
         .script(
             "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
@@ -280,11 +276,10 @@ fn gpu_lost(
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| format!("no visible notice about the lost GPU ({})", moved.summary()))?;
-    if !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")) {
-        return Err(format!(
-            "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
-        ));
-    }
+    fail_if!(
+        !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")),
+        "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
+    );
     // Training carries on, on the CPU, past the epoch it was lost at.
     let after = wait_for(
         &session,
@@ -296,9 +291,7 @@ fn gpu_lost(
         .script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?
         .as_bool()
         .unwrap_or(true);
-    if crash_shown {
-        return Err("the crash panel is shown".into());
-    }
+    fail_if!(crash_shown, "the crash panel is shown");
     let errors = session.script("return window.__e2eErrors || [];")?;
     let errors = strings(&errors);
     if let Some(panic) = errors
@@ -368,12 +361,11 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     thread::sleep(Duration::from_secs(8));
     let after = memory(session)?;
     let app = app_now(session)?;
-    if app.num("epoch") <= epoch || !app.is("state", "running") {
-        return Err(format!(
-            "training stopped at the unit cap: {}",
-            app.summary()
-        ));
-    }
+    fail_if!(
+        app.num("epoch") <= epoch || !app.is("state", "running"),
+        "training stopped at the unit cap: {}",
+        app.summary()
+    );
     // Growing to 256 units raises the working set once (the maps evaluate every unit over the
     // grid, and wasm memory never shrinks); after that, training on must not add to it.
     flat(at_cap, after, "memory grew while training on at the cap")?;
@@ -401,9 +393,11 @@ type Memory = (f64, f64, f64);
 /// An error (`what` and the figures) when memory grew from `before` to `after`: wasm by more
 /// than 4 MB, the JS heap by more than 16 MB or the DOM by more than 20 nodes.
 fn flat(before: Memory, after: Memory, what: &str) -> Result<(), String> {
-    if after.0 - before.0 > 4e6 || after.1 - before.1 > 16e6 || after.2 > before.2 + 20.0 {
-        return Err(format!("{what}: {}", memory_change(before, after)));
-    }
+    fail_if!(
+        after.0 - before.0 > 4e6 || after.1 - before.1 > 16e6 || after.2 > before.2 + 20.0,
+        "{what}: {}",
+        memory_change(before, after)
+    );
     Ok(())
 }
 

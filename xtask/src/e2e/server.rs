@@ -36,9 +36,10 @@ impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a free port, under `mount` (a path that starts and ends
     /// with `/`, such as `/course/playground/`).
     pub fn start_at(root: &Path, mount: &str) -> Result<Self, String> {
-        if !(mount.starts_with('/') && mount.ends_with('/')) {
-            return Err(format!("the mount {mount:?} must start and end with /"));
-        }
+        fail_if!(
+            !(mount.starts_with('/') && mount.ends_with('/')),
+            "the mount {mount:?} must start and end with /"
+        );
         let root = root
             .canonicalize()
             .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;

@@ -33,9 +33,11 @@ fn wait_frames(
 ) -> Result<(App, App), String> {
     poll(WAIT, || {
         let c = course(session)?;
-        if c.num("errors") > 0.0 {
-            return Err(format!("a playground refused a command: {}", c.summary()));
-        }
+        fail_if!(
+            c.num("errors") > 0.0,
+            "a playground refused a command: {}",
+            c.summary()
+        );
         let (a, b) = frames(session)?;
         Ok(match done(&a, &b) {
             true => Ok((a, b)),
@@ -134,11 +136,10 @@ fn logged_growths(lines: &[String]) -> Result<Vec<Logged>, String> {
             let (before, after) = arrow
                 .split_once(" → ")
                 .ok_or_else(|| format!("a growth line without an arrow: {line:?}"))?;
-            if before == after {
-                return Err(format!(
-                    "the log calls a growth that added nothing a growth: {line:?}"
-                ));
-            }
+            fail_if!(
+                before == after,
+                "the log calls a growth that added nothing a growth: {line:?}"
+            );
             out.push((frame.into(), run.into(), before.into(), Some(after.into())));
         } else if let Some(kept) = rest.strip_prefix("found nothing worth growing (") {
             let arch = kept.trim_end_matches(" kept)");
@@ -216,12 +217,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             ));
         }
     }
-    if b.num("units") != 1.0 || b.num("baseline-units") != 1.0 {
-        return Err(format!(
-            "the right playground does not start from a single unit: {}",
-            b.summary()
-        ));
-    }
+    fail_if!(
+        b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
+        "the right playground does not start from a single unit: {}",
+        b.summary()
+    );
     said.push(format!(
         "setup as the text says (left {} units, right 1), captions say what each shows",
         a.num("units")
@@ -252,12 +252,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // runs of both, and every network ends with more units.
     let caps = [24.0, 16.0];
     for (frame, app, cap) in [("a", &a, caps[0]), ("b", &b, caps[1])] {
-        if app.num("units") >= cap || app.num("baseline-units") >= cap {
-            return Err(format!(
-                "iframe {frame} is at its cap of {cap} units after Play, so Grow both adds nothing: {}",
-                app.summary()
-            ));
-        }
+        fail_if!(
+            app.num("units") >= cap || app.num("baseline-units") >= cap,
+            "iframe {frame} is at its cap of {cap} units after Play, so Grow both adds nothing: {}",
+            app.summary()
+        );
     }
     let start = [growth_counts(&a), growth_counts(&b)];
     for press in 0..3 {
@@ -267,12 +266,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let end = [growth_counts(&a), growth_counts(&b)];
     for (i, frame) in ["a", "b"].iter().enumerate() {
         for (k, run) in [(0, "main"), (1, "baseline")] {
-            if end[i][k] <= start[i][k] {
-                return Err(format!(
-                    "Grow both three times left iframe {frame}'s {run} network at {} units",
-                    end[i][k]
-                ));
-            }
+            fail_if!(
+                end[i][k] <= start[i][k],
+                "Grow both three times left iframe {frame}'s {run} network at {} units",
+                end[i][k]
+            );
         }
     }
     // The log: every growth heard, worded as what it did.
@@ -375,9 +373,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
            data: { type: 'grew', run: 'main', growth }, origin: location.origin, source: b }));",
     )?;
     let last = log_lines(session)?.pop().unwrap_or_default();
-    if last != "b: main found nothing worth growing (2-1-2 kept)" {
-        return Err(format!("a growth that added nothing is logged as {last:?}"));
-    }
+    fail_if!(
+        last != "b: main found nothing worth growing (2-1-2 kept)",
+        "a growth that added nothing is logged as {last:?}"
+    );
     said.push(format!("a growth that added nothing: {last:?}"));
 
     // Reset both: epoch 0 and the starting networks (8 units left, 1 right), still paused.
@@ -419,11 +418,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let parked = frame_attr(session, "a", "data-epoch")?;
     thread::sleep(Duration::from_millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
-    if still != parked {
-        return Err(format!(
-            "out of view, iframe a trained on: epoch {parked} → {still}"
-        ));
-    }
+    fail_if!(
+        still != parked,
+        "out of view, iframe a trained on: epoch {parked} → {still}"
+    );
     scroll_back(session, "a", "data-epoch", &still)?;
     said.push("out of view: held, then resumed".into());
 
@@ -456,11 +454,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
-    if a_link != b_link {
-        return Err(format!(
-            "after the import iframe b has {b_link}, the export {a_link}"
-        ));
-    }
+    fail_if!(
+        a_link != b_link,
+        "after the import iframe b has {b_link}, the export {a_link}"
+    );
     let (_, right) = captions_say(session, "the left run on the right", |f| {
         if f == "b" {
             vec![

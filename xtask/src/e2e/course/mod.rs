@@ -40,9 +40,7 @@ fn inside(session: &Session, frame: &str) -> Result<App, String> {
 /// playground and posts commands: ignored; with `allow-origin` naming it, obeyed.
 fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     let other = base.replacen("127.0.0.1", "localhost", 1);
-    if other == base {
-        return Err(format!("the site is not served on 127.0.0.1: {base}"));
-    }
+    fail_if!(other == base, "the site is not served on 127.0.0.1: {base}");
     let host_origin = other.split('/').take(3).collect::<Vec<_>>().join("/");
     open(session, &format!("{other}course.html"))?;
     wait_course(session, "the course page on localhost", |c| {
@@ -68,15 +66,13 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     session.script(post)?;
     thread::sleep(Duration::from_millis(1500));
     let ignored = inside(session, "#a")?;
-    if !ignored.is("state", "paused")
-        || ignored.num("epoch") != 0.0
-        || ignored.text("settings").contains("dataset=xor")
-    {
-        return Err(format!(
-            "a message from {host_origin} was obeyed: {}",
-            ignored.summary()
-        ));
-    }
+    fail_if!(
+        !ignored.is("state", "paused")
+            || ignored.num("epoch") != 0.0
+            || ignored.text("settings").contains("dataset=xor"),
+        "a message from {host_origin} was obeyed: {}",
+        ignored.summary()
+    );
     // Allowed by the link: obeyed.
     embed(&format!("&allow-origin={host_origin}"))?;
     session.script(post)?;
@@ -128,17 +124,15 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.is("state", "finished")),
     )?;
     let (firefly_now, fine_now) = accuracy(&done, "circle").unwrap_or_default();
-    if firefly_now != firefly_then {
-        return Err(format!(
-            "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
-        ));
-    }
+    fail_if!(
+        firefly_now != firefly_then,
+        "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
+    );
     let strip = session.text("return document.getElementById('task-strip').innerText;")?;
-    if strip.matches('✓').count() != 3 {
-        return Err(format!(
-            "the task strip does not show three tasks done: {strip:?}"
-        ));
-    }
+    fail_if!(
+        strip.matches('✓').count() != 3,
+        "the task strip does not show three tasks done: {strip:?}"
+    );
     choose(session, "mode", "grow")?;
     let back = wait_for(session, "growth mode again", WAIT, |a| {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
@@ -211,14 +205,16 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     post("a", "{type: 'pause'}")?;
     let paused = [("type", "progress"), ("state", "paused")];
     continual_event(session, "a progress event, paused", "a", &paused)?;
-    if frame_attr(session, "a", "data-state")? != "paused" {
-        return Err("iframe a did not pause".into());
-    }
+    fail_if!(
+        frame_attr(session, "a", "data-state")? != "paused",
+        "iframe a did not pause"
+    );
     let cl = frame_attr(session, "a", "data-cl")?;
     thread::sleep(Duration::from_millis(1000));
-    if frame_attr(session, "a", "data-cl")? != cl {
-        return Err("paused, iframe a trained on".into());
-    }
+    fail_if!(
+        frame_attr(session, "a", "data-cl")? != cl,
+        "paused, iframe a trained on"
+    );
     post("a", "{type: 'grow'}")?;
     let refused = [("type", "error"), ("command", "grow")];
     let refused = continual_event(session, "an error event for grow", "a", &refused)?;
@@ -234,11 +230,10 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     let parked = frame_attr(session, "b", "data-loss")?;
     thread::sleep(Duration::from_millis(1200));
     let still = frame_attr(session, "b", "data-loss")?;
-    if still != parked || frame_attr(session, "b", "data-state")? != "running" {
-        return Err(format!(
-            "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
-        ));
-    }
+    fail_if!(
+        still != parked || frame_attr(session, "b", "data-state")? != "running",
+        "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
+    );
     scroll_back(session, "b", "data-loss", &still)?;
     session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
@@ -302,9 +297,10 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         return Err(format!("the page's policy is {policy:?}"));
     }
     let inline = session.script("return document.querySelectorAll('script:not([src])').length;")?;
-    if inline.as_f64() != Some(0.0) {
-        return Err(format!("{inline:?} inline scripts in the page"));
-    }
+    fail_if!(
+        inline.as_f64() != Some(0.0),
+        "{inline:?} inline scripts in the page"
+    );
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
     session.script("document.getElementById('share').click();")?;
     let link = text_when(
@@ -312,18 +308,15 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         "return document.getElementById('share-link').value;",
         |l| !l.is_empty(),
     )?;
-    if link.is_empty() {
-        return Err("the Share dialog wrote no link".into());
-    }
+    fail_if!(link.is_empty(), "the Share dialog wrote no link");
     session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
     let violations = app.num("csp-violations");
-    if violations > 0.0 {
-        return Err(format!(
-            "{violations} violations of the policy, the last: {}",
-            app.text("csp-last")
-        ));
-    }
+    fail_if!(
+        violations > 0.0,
+        "{violations} violations of the policy, the last: {}",
+        app.text("csp-last")
+    );
     // Nothing stored that nobody asked for: no cookie, web storage, database, cache or worker.
     let stored = session.text(
         "return (async () => {
@@ -335,11 +328,10 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
                    cached, workers].join(',');
          })();",
     )?;
-    if stored != "0,0,0,0,0,0" {
-        return Err(format!(
-            "the page stored something (localStorage, sessionStorage, cookie bytes, IndexedDB, caches, service workers): {stored}"
-        ));
-    }
+    fail_if!(
+        stored != "0,0,0,0,0,0",
+        "the page stored something (localStorage, sessionStorage, cookie bytes, IndexedDB, caches, service workers): {stored}"
+    );
     Ok(format!(
         "{policy}: no inline script, 0 violations after {} growths; nothing stored (no cookie, web storage, IndexedDB, cache or service worker)",
         app.num("growths")
@@ -400,27 +392,29 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     })?;
     thread::sleep(Duration::from_millis(800));
     let epoch = read_app(session)?.map_or(-1.0, |a| a.num("epoch"));
-    if epoch != 0.0 {
-        return Err(format!("autoplay=0 still trained: epoch {epoch}"));
-    }
+    fail_if!(epoch != 0.0, "autoplay=0 still trained: epoch {epoch}");
     for id in ["grow", "seed", "csv"] {
-        if shown(session, id)? {
-            return Err(format!("#{id} is shown though the link hides it"));
-        }
+        fail_if!(
+            shown(session, id)?,
+            "#{id} is shown though the link hides it"
+        );
     }
     for id in ["play", "step", "lr", "preset"] {
-        if !shown(session, id)? {
-            return Err(format!("#{id} is hidden though the link does not hide it"));
-        }
+        fail_if!(
+            !shown(session, id)?,
+            "#{id} is hidden though the link does not hide it"
+        );
     }
     let preset = session.text("return document.getElementById('preset').value;")?;
-    if preset != "lone-unit-split" {
-        return Err(format!("the Experiment list shows {preset:?}"));
-    }
+    fail_if!(
+        preset != "lone-unit-split",
+        "the Experiment list shows {preset:?}"
+    );
     let look = session.text("return document.getElementById('look-for').innerText;")?;
-    if !look.starts_with("Both networks start from one unit") {
-        return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
-    }
+    fail_if!(
+        !look.starts_with("Both networks start from one unit"),
+        "#look-for is not the preset's paragraph: {look:?}"
+    );
     let settings = app.text("settings").to_string();
 
     // Share: the link, then the compact layout ticked.
@@ -430,9 +424,10 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
         "return document.getElementById('share-link').value;",
         |l| !l.is_empty(),
     )?;
-    if !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1") {
-        return Err(format!("the Share link lost the experiment: {link}"));
-    }
+    fail_if!(
+        !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1"),
+        "the Share link lost the experiment: {link}"
+    );
     session.script("const e = document.getElementById('share-embed'); e.click();")?;
     let link = text_when(
         session,
@@ -456,26 +451,28 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     let got = again.text("settings");
     let embedded =
         session.script("return document.getElementById('app').classList.contains('embed');")?;
-    if embedded.as_bool() != Some(true) {
-        return Err("the shared link did not open the compact layout".into());
-    }
-    if shown(session, "run-panel")? || !shown(session, "controls-toggle")? {
-        return Err("embedded, the controls are not folded behind the Controls button".into());
-    }
+    fail_if!(
+        embedded.as_bool() != Some(true),
+        "the shared link did not open the compact layout"
+    );
+    fail_if!(
+        shown(session, "run-panel")? || !shown(session, "controls-toggle")?,
+        "embedded, the controls are not folded behind the Controls button"
+    );
     session.click("#controls-toggle")?;
-    if !shown(session, "lr")? {
-        return Err("the Controls button did not unfold the controls".into());
-    }
+    fail_if!(
+        !shown(session, "lr")?,
+        "the Controls button did not unfold the controls"
+    );
     fn same(s: &str) -> Vec<&str> {
         let mut parts: Vec<&str> = s.split('&').filter(|p| *p != "embed=1").collect();
         parts.sort_unstable();
         parts
     }
-    if same(got) != same(&settings) {
-        return Err(format!(
-            "the shared link opened {got}, not {settings} + embed"
-        ));
-    }
+    fail_if!(
+        same(got) != same(&settings),
+        "the shared link opened {got}, not {settings} + embed"
+    );
     Ok(format!(
         "hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"
     ))
@@ -491,16 +488,16 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
     })?;
     let notices = app.text("notices");
     for part in ["banana", "nope", "maybe"] {
-        if !notices.contains(part) {
-            return Err(format!("no notice names {part:?}: {notices}"));
-        }
+        fail_if!(
+            !notices.contains(part),
+            "no notice names {part:?}: {notices}"
+        );
     }
-    if !app.text("settings").contains("dataset=xor") {
-        return Err(format!(
-            "the good part of the link was not applied: {}",
-            app.summary()
-        ));
-    }
+    fail_if!(
+        !app.text("settings").contains("dataset=xor"),
+        "the good part of the link was not applied: {}",
+        app.summary()
+    );
     Ok(format!(
         "running at epoch {} on xor; notices: {notices}",
         app.num("epoch")
@@ -519,20 +516,17 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
         |a| Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0),
     )?;
     let decision = first.text("first-growth").to_string();
-    if decision.is_empty() {
-        return Err("no data-first-growth after a growth".into());
-    }
+    fail_if!(decision.is_empty(), "no data-first-growth after a growth");
     let hash = session.text("return location.hash;")?;
     open(session, &format!("{base}index.html{hash}"))?;
     let again = wait_for(session, "a first growth from the link", WAIT, |a| {
         Ok(a.num("growths") >= 1.0)
     })?;
     let replayed = again.text("first-growth");
-    if replayed != decision {
-        return Err(format!(
-            "the link grew {replayed:?}, the run it came from {decision:?}"
-        ));
-    }
+    fail_if!(
+        replayed != decision,
+        "the link grew {replayed:?}, the run it came from {decision:?}"
+    );
     Ok(format!("{hash}: both chose {decision}"))
 }
 
@@ -565,9 +559,11 @@ fn wait_course(
 ) -> Result<App, String> {
     poll(WAIT, || {
         let app = course(session)?;
-        if app.num("errors") > 0.0 {
-            return Err(format!("a playground refused a command: {}", app.summary()));
-        }
+        fail_if!(
+            app.num("errors") > 0.0,
+            "a playground refused a command: {}",
+            app.summary()
+        );
         Ok(match done(&app)? {
             true => Ok(app),
             false => Err(format!(
