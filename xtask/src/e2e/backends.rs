@@ -4,10 +4,10 @@
 //! WebGPU) and `wide-layer` (a 1,024-unit layer trains and grows).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::checks::{App, open, snap, wait_for};
-use super::webdriver::{Driver, Session, poll};
+use super::webdriver::{Driver, Session, poll, secs};
 use super::{ChromeConfig, Report};
 
 /// Runs the checks of this file, on the `main` session but `cpu-fallback` (a session without
@@ -52,7 +52,7 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
     let app = wait_for(
         session,
         "data-backend=webgpu, data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
+        secs(90),
         |a| {
             if a.is("state", "running") && a.is("backend", "cpu") {
                 let note = backend_note(session).ok().flatten().unwrap_or_default();
@@ -98,7 +98,7 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(
         session,
         "data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
+        secs(90),
         running,
     )?;
     let note = backend_note(session)?.unwrap_or_default();
@@ -114,7 +114,7 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(
         session,
         "the page loaded again with the WebGPU build and layers=64, running, data-epoch >= 1",
-        Duration::from_secs(120),
+        secs(120),
         |a| Ok(a.has_setting("layers=64") && running(a)? && webgpu_build_fetched(session)? > 0),
     )?;
     let adapter = session.text(
@@ -158,10 +158,10 @@ fn cpu_fallback(
     let app = wait_for(
         &session,
         "data-backend=cpu, data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
+        secs(90),
         |a| Ok(a.is("backend", "cpu") && a.is("state", "running") && a.num("epoch") >= 1.0),
     )?;
-    let note = poll(Duration::from_secs(10), || {
+    let note = poll(secs(10), || {
         Ok(match backend_note(&session)? {
             Some(text) if text.contains("CPU") => Ok(text),
             note => Err(format!(
@@ -192,7 +192,7 @@ fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
     let app = wait_for(
         session,
         "data-units >= 1025 and data-growths >= 1",
-        Duration::from_secs(180),
+        secs(180),
         |a| {
             fail_if!(
                 a.is("state", "error"),

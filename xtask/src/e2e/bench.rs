@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::checks::open;
 use super::json::{self, Json, base64_decode, items, json};
-use super::webdriver::{Session, poll_every};
+use super::webdriver::{Session, millis, poll_every, secs};
 use super::{browser, site};
 use crate::context::Context;
 use crate::{dist, install, trunk};
@@ -25,12 +25,12 @@ use options::Setup;
 use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
 
 /// Training before the window opens (compilation, caches, the first growth of the heap).
-const WARMUP: Duration = Duration::from_secs(2);
+const WARMUP: Duration = secs(2);
 /// How long a page may take to show what kind it is, and to reach its first epoch.
-const KIND_TIMEOUT: Duration = Duration::from_secs(60);
-const FIRST_EPOCH_TIMEOUT: Duration = Duration::from_secs(180);
+const KIND_TIMEOUT: Duration = secs(60);
+const FIRST_EPOCH_TIMEOUT: Duration = secs(180);
 /// How often the first epoch is polled (the time itself comes from the page's clock).
-const FIRST_EPOCH_POLL: Duration = Duration::from_millis(100);
+const FIRST_EPOCH_POLL: Duration = millis(100);
 
 /// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
 /// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.

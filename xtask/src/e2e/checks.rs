@@ -9,13 +9,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::json::{Json, strings};
-use super::webdriver::{Driver, Session, TAB, hold, poll};
+use super::webdriver::{Driver, Session, TAB, hold, poll, secs};
 use super::{ChromeConfig, Report, backends};
 
 /// The epoch must stay put this long to count as settled (paused) or held (after a step).
-const HOLD: Duration = Duration::from_secs(1);
+const HOLD: Duration = secs(1);
 /// How long a reaction to a key or click may take (the page may be busy with an epoch).
-pub(super) const REACT: Duration = Duration::from_secs(30);
+pub(super) const REACT: Duration = secs(30);
 
 /// Runs every check in order, recording each in `report`.
 pub fn run_all(
@@ -219,7 +219,7 @@ pub(super) fn settled(session: &Session) -> Result<App, String> {
             a.num("epoch") == epoch
         }) {
             Ok(app) => return Ok(app),
-            Err(e) if started.elapsed() > Duration::from_secs(15) => {
+            Err(e) if started.elapsed() > secs(15) => {
                 return Err(format!("the epoch kept changing while paused: {e}"));
             }
             Err(_) => {}
@@ -239,7 +239,7 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
 pub(super) fn open_running(session: &Session, url: &str) -> Result<App, String> {
     open(session, url)?;
     let running = |a: &App| Ok(a.is("state", "running"));
-    wait_for(session, "running", Duration::from_secs(60), running)
+    wait_for(session, "running", secs(60), running)
 }
 
 /// Moves the focus back to the page body, then presses `key`.
@@ -273,7 +273,7 @@ fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String
     let app = wait_for(
         session,
         "data-state=running and data-backend=cpu",
-        Duration::from_secs(60),
+        secs(60),
         |a| Ok(a.is("state", "running") && a.is("backend", "cpu")),
     )?;
     *start_units = app.num("units");
@@ -282,7 +282,7 @@ fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String
         started.elapsed().as_secs_f64(),
         app.summary()
     );
-    let app = wait_for(session, "data-epoch >= 2", Duration::from_secs(60), |a| {
+    let app = wait_for(session, "data-epoch >= 2", secs(60), |a| {
         Ok(a.num("epoch") >= 2.0)
     })?;
     Ok(format!(
@@ -297,7 +297,7 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
     let app = wait_for(
         session,
         &format!("data-growths >= 1, data-units > {start_units} and data-lineage >= 1"),
-        Duration::from_secs(120),
+        secs(120),
         |a| Ok(a.num("growths") >= 1.0 && a.num("units") > start_units && a.num("lineage") >= 1.0),
     )?;
     println!("    grown: {}", app.summary());
@@ -337,7 +337,7 @@ fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
 }
 
 fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
-    poll(Duration::from_secs(10), || {
+    poll(secs(10), || {
         let what = if hidden { "closed" } else { "open" };
         Ok((shortcuts_hidden(session)? == hidden)
             .then_some(())

@@ -20,13 +20,12 @@
 //! real `dist/`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::ChromeConfig;
 use super::checks::{open, wait_for};
 use super::json::{Json, items};
 use super::server::StaticServer;
-use super::webdriver::Driver;
+use super::webdriver::{Driver, secs};
 
 /// Where this check mounts the site: two levels deep, and not the other checks' mount.
 pub const DEPLOY_MOUNT: &str = "/course/playground/";
@@ -46,7 +45,7 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
     wait_for(
         &session,
         "data-state=running and data-epoch > 0",
-        Duration::from_secs(90),
+        secs(90),
         |a| {
             if a.is("state", "running") && a.num("epoch") > 0.0 {
                 return Ok(true);

@@ -3,12 +3,11 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::Duration;
 
 use super::Report;
 use super::checks::{App, open, press_on_body, running, snap, wait_for, wait_script};
 use super::json::{Json, items, json, num_at, str_at};
-use super::webdriver::{POLL, Session, poll};
+use super::webdriver::{POLL, Session, poll, secs};
 
 /// The screen the first-screen check measures against (CSS pixels).
 const SCREEN: (f64, f64) = (1400.0, 1000.0);
@@ -168,7 +167,7 @@ fn all_inside(
 
 /// Waits until the page runs and has trained at least one epoch.
 fn wait_running(session: &Session) -> Result<App, String> {
-    running(session, 1.0, Duration::from_secs(90))
+    running(session, 1.0, secs(90))
 }
 
 /// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
@@ -202,7 +201,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         session,
         "the backend note to go",
         "return document.getElementById('backend-note').hidden;",
-        Duration::from_secs(5),
+        secs(5),
     )?;
     let after = rects(session, &SEEN)?;
     let moved = before[0].top - after[0].top;
@@ -222,7 +221,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         session,
         "the unit-cap notice",
         &format!("return !!document.querySelector('{sel}');"),
-        Duration::from_secs(10),
+        secs(10),
     )?;
     let with_notice = rects(session, &SEEN)?;
     all_inside(
@@ -265,15 +264,13 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     snap(session, out_dir, "embed-notice-open.png")?;
     // Paused first: a scheduled growth that meets the cap raises the notice again.
     session.click("#play")?;
-    wait_for(session, "paused", Duration::from_secs(10), |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    wait_for(session, "paused", secs(10), |a| Ok(a.is("state", "paused")))?;
     session.click("#notices li[data-cause=unit-cap] .dismiss")?;
     wait_script(
         session,
         "the unit-cap notice to go",
         &format!("return !document.querySelector('{sel}');"),
-        Duration::from_secs(5),
+        secs(5),
     )?;
     Ok(format!(
         "maps {} and {}, network {}; the backend note ({:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed",
@@ -334,7 +331,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
         "the slow-motion explanation",
         "const e = document.getElementById('explain');
          return !e.hidden && e.textContent.length > 0;",
-        Duration::from_secs(30),
+        secs(30),
     )?;
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
@@ -383,7 +380,7 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
              &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1"
         ),
     )?;
-    let (loss, text) = poll(Duration::from_secs(120), || {
+    let (loss, text) = poll(secs(120), || {
         // Both in one script, so from one frame.
         let pair = session.script(
             "const app = document.getElementById('app');

@@ -2,12 +2,11 @@
 //! effect on the run: `features` and `regularization`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::Report;
 use super::checks::{App, app_now, open, snap, wait_for};
 use super::page::choose;
-use super::webdriver::Session;
+use super::webdriver::{Session, secs};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -28,7 +27,7 @@ fn trained(session: &Session, pair: &str, epochs: f64) -> Result<App, String> {
     wait_for(
         session,
         &format!("{epochs} epochs with {pair}"),
-        Duration::from_secs(90),
+        secs(90),
         |a| {
             Ok(settings(a).split('&').any(|p| p == pair)
                 && a.num("epoch") >= epochs
@@ -78,12 +77,9 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
     // The last feature on: refused, named, and shown checked again.
     click(session, "features-x2sq")?;
     click(session, "features-x1sq")?;
-    let refused = wait_for(
-        session,
-        "a notice for the last feature",
-        Duration::from_secs(10),
-        |a| Ok(a.text("notices").contains("at least one input feature")),
-    )?;
+    let refused = wait_for(session, "a notice for the last feature", secs(10), |a| {
+        Ok(a.text("notices").contains("at least one input feature"))
+    })?;
     let checked = session
         .script("return document.getElementById('features-x1sq').checked;")?
         .as_bool();

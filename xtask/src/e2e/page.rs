@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Report;
 use super::checks::{
@@ -12,7 +12,7 @@ use super::checks::{
     wait_state,
 };
 use super::json::Json;
-use super::webdriver::{Session, poll, poll_every};
+use super::webdriver::{Session, millis, poll, poll_every, secs};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -50,7 +50,7 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
 /// loss is at most the baseline's, as the text says. Screenshots at 10, 20, 30 and 60 s.
 fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "both losses", Duration::from_secs(90), |a| {
+    wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0)
     })?;
     let started = Instant::now();
@@ -60,9 +60,9 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         !look_for.contains("Firefly"),
         "#look-for does not say what to look for: {look_for:?}"
     );
-    std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(10).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-10s.png")?;
-    std::thread::sleep(Duration::from_secs(20).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(20).saturating_sub(started.elapsed()));
     let at_20 = app_now(session)?;
     snap(session, out_dir, "opening-20s.png")?;
     let growths = at_20.num("growths");
@@ -71,9 +71,9 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         "after 20 s the opening page should still be growing: {growths} growths, state {:?}",
         at_20.get("state")
     );
-    std::thread::sleep(Duration::from_secs(30).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(30).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-30s.png")?;
-    std::thread::sleep(Duration::from_secs(60).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(60).saturating_sub(started.elapsed()));
     let at_60 = app_now(session)?;
     snap(session, out_dir, "opening-60s.png")?;
     let (loss, baseline) = (at_60.num("loss"), at_60.num("baseline-loss"));
@@ -93,7 +93,7 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
 /// notice.
 fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    let epoch = running(session, 2.0, Duration::from_secs(60))?.num("epoch");
+    let epoch = running(session, 2.0, secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
     let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.03"))
@@ -111,12 +111,9 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     fail_if!(!hash.contains("lr=0.03"), "the link did not follow: {hash}");
     // A rate from a link that the list lacks is shown, and later changes still work.
     open(session, &format!("{base}index.html#backend=cpu&lr=0.5"))?;
-    wait_for(
-        session,
-        "running with lr=0.5",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.has_setting("lr=0.5")),
-    )?;
+    wait_for(session, "running with lr=0.5", secs(60), |a| {
+        Ok(a.is("state", "running") && a.has_setting("lr=0.5"))
+    })?;
     let shown = session.text("return document.getElementById('lr').value;")?;
     fail_if!(shown != "0.5", "the list shows {shown:?} for lr=0.5");
     choose(session, "lr", "0.3")?;
@@ -135,14 +132,14 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
         session,
         &format!("{base}index.html#backend=cpu&seeds=1&grow-every=3"),
     )?;
-    wait_for(session, "one seed running", Duration::from_secs(60), |a| {
+    wait_for(session, "one seed running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("seeds") == 1.0 && a.num("epoch") >= 2.0)
     })?;
     choose(session, "seeds", "3")?;
     let app = wait_for(
         session,
         "3 seeds, every one at epoch 7 and grown",
-        Duration::from_secs(60),
+        secs(60),
         |a| {
             Ok(a.num("seeds") == 3.0
                 && a.has_setting("seeds=3")
@@ -169,7 +166,7 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(
         session,
         "the probe's figures and a running page",
-        Duration::from_secs(120),
+        secs(120),
         |a| {
             Ok(a.is("state", "running")
                 && a.num("probe-cpu-ms") > 0.0
@@ -226,7 +223,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
     )?;
-    let error: String = poll(Duration::from_secs(60), || {
+    let error: String = poll(secs(60), || {
         Ok(match read_app(session)? {
             Some(app) if app.is("state", "error") => Ok(app.text("error").into()),
             _ => Err("lr=10 with SGD did not diverge within 60 s".into()),
@@ -248,7 +245,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(
         session,
         "training again after Reset",
-        Duration::from_secs(60),
+        secs(60),
         // 0.1 is the default rate, so the link no longer names one.
         |a| {
             Ok(a.is("state", "running")
@@ -267,7 +264,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
     )?;
     let mut rates = Vec::new();
-    poll(Duration::from_secs(60), || {
+    poll(secs(60), || {
         let app = app_now(session)?;
         if app.is("state", "running") && app.num("epoch") >= 20.0 {
             return Ok(Ok(()));
@@ -284,7 +281,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
             }
             rates.push(label);
             // The page resets at its next frame; give it a moment before looking again.
-            thread::sleep(Duration::from_millis(600));
+            thread::sleep(millis(600));
         }
         let why = format!("the one-click reset did not recover: {rates:?}");
         if rates.len() > 4 {
@@ -348,7 +345,7 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&grow-every=100"),
     )?;
-    running(session, 1.0, Duration::from_secs(60))?;
+    running(session, 1.0, secs(60))?;
     let app = pause(session)?;
     let (epoch, growths, baseline) = (
         app.num("epoch"),
@@ -356,12 +353,9 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
         app.num("baseline-growths"),
     );
     session.click("#grow")?;
-    let app = wait_for(
-        session,
-        "both runs grown once",
-        Duration::from_secs(60),
-        |a| Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0),
-    )?;
+    let app = wait_for(session, "both runs grown once", secs(60), |a| {
+        Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0)
+    })?;
     let app = settled(session).unwrap_or(app);
     fail_if!(
         app.num("epoch") != epoch || !app.is("state", "paused"),
@@ -382,7 +376,7 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
         session,
         &format!("{base}index.html#backend=cpu&grow-every=100"),
     )?;
-    running(session, 1.0, Duration::from_secs(60))?;
+    running(session, 1.0, secs(60))?;
     session.click("#step")?;
     wait_state(session, "paused", "Step")?;
     settled(session)?;
@@ -451,7 +445,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     wait_for(
         session,
         "100,000 points loaded and training",
-        Duration::from_secs(60),
+        secs(60),
         |a| Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0),
     )?;
     // The click's time stamp, and when data-state first says paused after it.
@@ -493,7 +487,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         }
         let started = Instant::now();
         // Clicks at varied moments of the frames.
-        thread::sleep(Duration::from_millis(700 + 137 * trial as u64));
+        thread::sleep(millis(700 + 137 * trial as u64));
         if !growing {
             let now = read_app(session)?.map_or(f64::NAN, |a| a.num("epoch"));
             epochs += now - app.num("epoch");
@@ -501,8 +495,8 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         }
         session.script("window.__pause.clicked = null; return null;")?;
         session.click("#play")?;
-        let every = Duration::from_millis(20);
-        let (clicked, dispatched, paused) = poll_every(every, Duration::from_secs(20), || {
+        let every = millis(20);
+        let (clicked, dispatched, paused) = poll_every(every, secs(20), || {
             let w = session.script("return window.__pause;")?;
             let at = |k: &str| w.get(k).and_then(Json::as_f64);
             Ok(match (at("clicked"), at("dispatched"), at("paused")) {
@@ -568,12 +562,9 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     let upload = |rows, outside, name| upload_csv(session, name, rows, outside, (5.0, 0.001));
     let started = Instant::now();
     upload(99_000, 3, "big.csv")?;
-    let app = wait_for(
-        session,
-        "99,000 points loaded",
-        Duration::from_secs(60),
-        |a| Ok(a.num("points") == 99_000.0),
-    )?;
+    let app = wait_for(session, "99,000 points loaded", secs(60), |a| {
+        Ok(a.num("points") == 99_000.0)
+    })?;
     let loaded = started.elapsed().as_secs_f64();
     fail_if!(
         !app.text("notices").contains("3 of 99000 points"),
@@ -588,7 +579,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
         app.get("custom-data")
     );
     session.click("#share")?;
-    thread::sleep(Duration::from_millis(300));
+    thread::sleep(millis(300));
     let hint = session
         .text("const e = document.getElementById('share-hint'); return e ? e.innerText : '';")?;
     session.click("#share-close")?;
@@ -598,7 +589,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     );
     // Training on the large data keeps frames coming.
     session.script("window.__gaps.max = 0; return null;")?;
-    thread::sleep(Duration::from_secs(3));
+    thread::sleep(secs(3));
     let gap = session
         .script("return window.__gaps.max;")?
         .as_f64()
@@ -610,12 +601,9 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     // Over the limit: refused before it is read.
     let started = Instant::now();
     upload(250_000, 0, "huge.csv")?;
-    wait_for(
-        session,
-        "the 5 MB file refused",
-        Duration::from_secs(10),
-        |a| Ok(a.text("error").contains("nothing was loaded")),
-    )?;
+    wait_for(session, "the 5 MB file refused", secs(10), |a| {
+        Ok(a.text("error").contains("nothing was loaded"))
+    })?;
     let refused = started.elapsed().as_secs_f64();
     fail_if!(
         read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0),

@@ -2,13 +2,12 @@
 //! something and reading the effect: `edge-hover`, `map-losses` and `csv-points`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::Report;
 use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
-use super::webdriver::{Session, poll_last};
+use super::webdriver::{Session, poll_last, secs};
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -41,7 +40,7 @@ fn number_after(text: &str, before: &str) -> Option<f64> {
 /// carries; the pointer leaving hides the card.
 fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    running(session, 5.0, Duration::from_secs(90))?;
+    running(session, 5.0, secs(90))?;
     pause(session)?;
     let probe = wait_script(
         session,
@@ -190,7 +189,7 @@ fn check_line(name: &str, line: &Json) -> Result<String, String> {
 /// once a growth has set the runs apart each line still matches its own run's loss.
 fn map_losses(session: &Session, base: &str) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "both losses", Duration::from_secs(90), |a| {
+    wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0 && a.num("epoch") >= 2.0)
     })?;
     let first = read_losses(session)?;
@@ -200,7 +199,7 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
         !((-1.0..=12.0).contains(&below) && left.abs() <= 2.0),
         "the line is not right under the map: {below:.0} px below it, {left:.0} px across"
     );
-    wait_for(session, "30 more epochs", Duration::from_secs(90), |a| {
+    wait_for(session, "30 more epochs", secs(90), |a| {
         Ok(a.num("epoch") >= epoch + 30.0)
     })?;
     let (main_later, baseline_later) = check_lines(&read_losses(session)?)?;
@@ -209,12 +208,9 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
         "the lines did not move in 30 epochs: {main:?} → {main_later:?}, {baseline:?} → {baseline_later:?}"
     );
     // Once the runs have grown apart, each line still follows its own run (not the other's).
-    wait_for(
-        session,
-        "the runs to part after a growth",
-        Duration::from_secs(90),
-        |a| Ok(a.num("growths") >= 1.0 && a.get("loss") != a.get("baseline-loss")),
-    )?;
+    wait_for(session, "the runs to part after a growth", secs(90), |a| {
+        Ok(a.num("growths") >= 1.0 && a.get("loss") != a.get("baseline-loss"))
+    })?;
     let (main_apart, baseline_apart) = check_lines(&read_losses(session)?)?;
     Ok(format!(
         "epoch {epoch}: {main:?} | {baseline:?}; 30+ epochs later: {main_later:?} | {baseline_later:?}; grown apart: {main_apart:?} | {baseline_apart:?}"
@@ -240,7 +236,7 @@ fn points_reading(
     reads: &str,
 ) -> Result<(String, String, bool, String), String> {
     let read = || points_control(session);
-    poll_last(Duration::from_secs(5), read, |now| now.0 == reads)
+    poll_last(secs(5), read, |now| now.0 == reads)
 }
 
 /// `csv-points`: the Points slider reads the generator's 500 and can be moved; after a
@@ -249,7 +245,7 @@ fn points_reading(
 /// 500 generated points back and the slider with them.
 fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
+    wait_for(session, "running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("points") == 500.0)
     })?;
     let before = points_control(session)?;

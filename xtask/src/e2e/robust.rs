@@ -3,11 +3,11 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::checks::{App, app_now, open, snap, wait_for};
 use super::json::{Json, json, strings};
-use super::webdriver::{Driver, Session};
+use super::webdriver::{Driver, Session, millis, secs};
 use super::{ChromeConfig, Report};
 
 /// Runs every check of this file: `long-run` on `session` (no WebGPU), `gpu-lost` on a session
@@ -92,7 +92,7 @@ const COUNT_BUFFERS: &str = "(() => {
 fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
     // Collect what the page dropped, and let the finalisers run.
     session.cdp("HeapProfiler.collectGarbage", json!({}))?;
-    thread::sleep(Duration::from_millis(700));
+    thread::sleep(millis(700));
     let gpu = session.script("return window.__e2eGpu || null;")?;
     let field = |k: &str| gpu.get(k).and_then(Json::as_f64);
     let (Some(live), Some(bytes)) = (field("live"), field("bytes")) else {
@@ -125,7 +125,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         }
     };
     let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
-        wait_for(&session, what, Duration::from_secs(300), growths(n))?;
+        wait_for(&session, what, secs(300), growths(n))?;
         gpu_buffers(&session)
     };
     let warm = at(3.0, "3 growths on WebGPU")?;
@@ -133,7 +133,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     let late = at(43.0, "43 growths on WebGPU")?;
     for _ in 0..10 {
         session.script("document.getElementById('reset').click();")?;
-        thread::sleep(Duration::from_millis(150));
+        thread::sleep(millis(150));
     }
     let reset = at(3.0, "3 growths after 10 resets")?;
     let text = |(live, bytes, app): &(f64, f64, App)| {
@@ -223,7 +223,7 @@ fn gpu_lost(
     let before = wait_for(
         &session,
         "data-backend=webgpu, data-state=running and data-epoch >= 3",
-        Duration::from_secs(240),
+        secs(240),
         |a| {
             on_webgpu(a, ", so GPU loss cannot be tested")?;
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 3.0)
@@ -249,7 +249,7 @@ fn gpu_lost(
     let moved = wait_for(
         &session,
         "data-backend=cpu and data-gpu-lost after the device was destroyed",
-        Duration::from_secs(60),
+        secs(60),
         |a| Ok(a.is("backend", "cpu") && a.get("gpu-lost").is_some()),
     )?;
     let (lost_at, resumed) = (moved.num("gpu-lost"), moved.num("gpu-resumed"));
@@ -284,7 +284,7 @@ fn gpu_lost(
     let after = wait_for(
         &session,
         "training on past the epoch of the loss",
-        Duration::from_secs(60),
+        secs(60),
         |a| Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0),
     )?;
     let crash_shown = session
@@ -323,7 +323,7 @@ fn mb(bytes: f64) -> f64 {
 /// Memory as the page last wrote it: (wasm bytes, JS heap bytes, DOM nodes).
 fn memory(session: &Session) -> Result<Memory, String> {
     // Let the page write its once-a-second figures after what just happened.
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let app = app_now(session)?;
     let nodes = session
         .script("return document.getElementsByTagName('*').length;")?
@@ -343,22 +343,19 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
             "{base}index.html#backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
         ),
     )?;
-    wait_for(session, "20 growths", Duration::from_secs(120), |a| {
+    wait_for(session, "20 growths", secs(120), |a| {
         Ok(a.num("growths") >= 20.0 && a.num("wasm-bytes") > 0.0)
     })?;
     let before = memory(session)?;
     let started = Instant::now();
-    let capped = wait_for(
-        session,
-        "255 growths (the unit cap)",
-        Duration::from_secs(240),
-        |a| Ok(a.num("growths") >= 255.0 && a.num("baseline-growths") >= 255.0),
-    )?;
+    let capped = wait_for(session, "255 growths (the unit cap)", secs(240), |a| {
+        Ok(a.num("growths") >= 255.0 && a.num("baseline-growths") >= 255.0)
+    })?;
     let growing = started.elapsed().as_secs_f64();
     let at_cap = memory(session)?;
     // Training goes on at the cap.
     let epoch = capped.num("epoch");
-    thread::sleep(Duration::from_secs(8));
+    thread::sleep(secs(8));
     let after = memory(session)?;
     let app = app_now(session)?;
     fail_if!(
@@ -374,7 +371,7 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     let resets_before = memory(session)?;
     for _ in 0..100 {
         session.script("document.getElementById('reset').click();")?;
-        thread::sleep(Duration::from_millis(40));
+        thread::sleep(millis(40));
     }
     let resets_after = memory(session)?;
     flat(resets_before, resets_after, "100 resets left memory behind")?;

@@ -19,9 +19,17 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const TAB: &str = "\u{E004}";
 /// How long one HTTP exchange with chromedriver may take. Longer than the session's script and
 /// page-load timeouts, so chromedriver answers first with a proper error.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(180);
+const HTTP_TIMEOUT: Duration = secs(180);
 /// How often waits poll.
-pub const POLL: Duration = Duration::from_millis(250);
+pub const POLL: Duration = millis(250);
+
+pub const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+pub const fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
 
 /// Calls `probe` every [`POLL`] until it gives `Ok(Ok(value))`. `Ok(Err(why))` polls on and is
 /// the error once `timeout` has passed; an `Err` fails at once.
@@ -88,7 +96,7 @@ pub(super) fn hold<T>(
 fn agent(timeout: Duration) -> Agent {
     Agent::config_builder()
         .timeout_global(Some(timeout))
-        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_connect(Some(secs(5)))
         .http_status_as_error(false)
         .build()
         .into()
@@ -163,7 +171,7 @@ impl Driver {
             child,
         };
         let status = format!("{}/status", driver.base);
-        poll(Duration::from_secs(20), || {
+        poll(secs(20), || {
             let answer = http(&agent(POLL * 8), "GET", &status, None);
             let ready = match answer {
                 Ok((200, body)) => json::parse(&body)

@@ -58,7 +58,7 @@ fn hold_frames(
     same: impl Fn(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
     hold(
-        Duration::from_millis(1250),
+        millis(1250),
         || frames(session),
         |(a, b)| match same(a, b) {
             true => Ok(()),
@@ -416,7 +416,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     scroll_away(session, "a")?;
     let parked = frame_attr(session, "a", "data-epoch")?;
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
     fail_if!(
         still != parked,
@@ -435,7 +435,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         c.text("exported-epoch").to_string(),
         c.text("exported-loss").to_string(),
     );
-    poll(Duration::from_secs(20), || {
+    poll(secs(20), || {
         let (e, l, s) = (
             frame_attr(session, "b", "data-epoch")?,
             frame_attr(session, "b", "data-loss")?,
@@ -479,7 +479,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 /// iframe and run as its growths since its last start, counted from the end of the log), each
 /// worded as what it did; returns the growth lines.
 fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> {
-    poll(Duration::from_secs(10), || {
+    poll(secs(10), || {
         let logged = logged_growths(&log_lines(session)?)?;
         let count = |frame: &str, run: &str| {
             logged.iter().filter(|g| g.0 == frame && g.1 == run).count() as f64

@@ -11,10 +11,10 @@ use super::Report;
 use super::checks::{App, DATA_OF, open, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
-use super::webdriver::{Session, hold, poll, poll_last};
+use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
 
 /// How long a course-page state may take to appear.
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = secs(60);
 
 /// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, report: &mut Report) {
@@ -64,7 +64,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     // Not allowed: both commands are dropped.
     embed("")?;
     session.script(post)?;
-    thread::sleep(Duration::from_millis(1500));
+    thread::sleep(millis(1500));
     let ignored = inside(session, "#a")?;
     fail_if!(
         !ignored.is("state", "paused")
@@ -117,12 +117,9 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
     })?;
     let (firefly_then, fine_then) = accuracy(&first, "circle").unwrap_or_default();
-    let done = wait_for(
-        session,
-        "all three tasks learnt",
-        Duration::from_secs(120),
-        |a| Ok(a.is("state", "finished")),
-    )?;
+    let done = wait_for(session, "all three tasks learnt", secs(120), |a| {
+        Ok(a.is("state", "finished"))
+    })?;
     let (firefly_now, fine_now) = accuracy(&done, "circle").unwrap_or_default();
     fail_if!(
         firefly_now != firefly_then,
@@ -210,7 +207,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
         "iframe a did not pause"
     );
     let cl = frame_attr(session, "a", "data-cl")?;
-    thread::sleep(Duration::from_millis(1000));
+    thread::sleep(millis(1000));
     fail_if!(
         frame_attr(session, "a", "data-cl")? != cl,
         "paused, iframe a trained on"
@@ -228,7 +225,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     let playing = [("type", "progress"), ("state", "running")];
     continual_event(session, "b playing out of view", "b", &playing)?;
     let parked = frame_attr(session, "b", "data-loss")?;
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let still = frame_attr(session, "b", "data-loss")?;
     fail_if!(
         still != parked || frame_attr(session, "b", "data-state")? != "running",
@@ -241,7 +238,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
         frame_attr(session, "a", "data-settings")?,
         frame_attr(session, "a", "data-task")?,
     );
-    poll(Duration::from_secs(20), || {
+    poll(secs(20), || {
         let (b_link, b_task, b_cl, b_state) = (
             frame_attr(session, "b", "data-settings")?,
             frame_attr(session, "b", "data-task")?,
@@ -341,7 +338,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
 /// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
 /// click on its next frame); returns the text then.
 fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
-    poll_last(Duration::from_secs(10), || session.text(js), |t| done(t))
+    poll_last(secs(10), || session.text(js), |t| done(t))
 }
 
 /// Scrolls iframe `frame` out of view and waits (≤ 10 s) until it notices.
@@ -349,7 +346,7 @@ fn scroll_away(session: &Session, frame: &str) -> Result<(), String> {
     session.script(&format!(
         "document.getElementById('{frame}').style.marginTop = '6000px';"
     ))?;
-    poll(Duration::from_secs(10), || {
+    poll(secs(10), || {
         let hidden = frame_attr(session, frame, "data-visible")? == "0";
         Ok(hidden
             .then_some(())
@@ -363,7 +360,7 @@ fn scroll_back(session: &Session, frame: &str, attr: &str, still: &str) -> Resul
     session.script(&format!(
         "document.getElementById('{frame}').style.marginTop = '0';"
     ))?;
-    poll(Duration::from_secs(20), || {
+    poll(secs(20), || {
         let moved = frame_attr(session, frame, attr)? != still;
         Ok(moved
             .then_some(())
@@ -390,7 +387,7 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
         Ok(a.is("state", "paused"))
     })?;
-    thread::sleep(Duration::from_millis(800));
+    thread::sleep(millis(800));
     let epoch = read_app(session)?.map_or(-1.0, |a| a.num("epoch"));
     fail_if!(epoch != 0.0, "autoplay=0 still trained: epoch {epoch}");
     for id in ["grow", "seed", "csv"] {
