@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::checks::{App, open, snap, wait_for};
+use super::checks::{App, open, open_hash, snap, wait_for};
 use super::webdriver::{Driver, Session, poll, secs};
 use super::{ChromeConfig, Report};
 
@@ -45,10 +45,7 @@ fn backend_note(session: &Session) -> Result<Option<String>, String> {
 /// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
 fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
-    open(
-        session,
-        &format!("{base}index.html#backend=webgpu&grow-every=3"),
-    )?;
+    open_hash(session, base, "backend=webgpu&grow-every=3")?;
     let app = wait_for(
         session,
         "data-backend=webgpu, data-state=running and data-epoch >= 1",
@@ -94,7 +91,7 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
 /// (Chromium's SwiftShader here), saying why; on a hardware adapter the probe decides.
 fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
-    open(session, &format!("{base}index.html#grow-every=3"))?;
+    open_hash(session, base, "grow-every=3")?;
     let app = wait_for(
         session,
         "data-state=running and data-epoch >= 1",
@@ -182,12 +179,11 @@ fn cpu_fallback(
 /// 1,000 points) opens, trains and grows a 1,025th unit in the page; the diagram draws it.
 fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
-             &grow-every=5&max-units=2048"
-        ),
+        base,
+        "backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
+             &grow-every=5&max-units=2048",
     )?;
     let app = wait_for(
         session,

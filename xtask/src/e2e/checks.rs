@@ -235,11 +235,17 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
     session.navigate(url)
 }
 
-/// [`open`]s `url` and waits (≤ 60 s) until the page runs.
-pub(super) fn open_running(session: &Session, url: &str) -> Result<App, String> {
-    open(session, url)?;
-    let running = |a: &App| Ok(a.is("state", "running"));
-    wait_for(session, "running", secs(60), running)
+/// [`open`]s the page at `base` with this link hash.
+pub(super) fn open_hash(session: &Session, base: &str, hash: &str) -> Result<(), String> {
+    open(session, &format!("{base}index.html#{hash}"))
+}
+
+/// [`open_hash`] and waits (≤ 60 s) until the page runs.
+pub(super) fn open_running(session: &Session, base: &str, hash: &str) -> Result<App, String> {
+    open_hash(session, base, hash)?;
+    wait_for(session, "running", secs(60), |a| {
+        Ok(a.is("state", "running"))
+    })
 }
 
 /// Moves the focus back to the page body, then presses `key`.
@@ -266,10 +272,7 @@ pub(super) fn snap(session: &Session, out_dir: &Path, name: &str) -> Result<(), 
 /// `starts`: the page runs on the CPU by itself and trains.
 fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String, String> {
     let started = Instant::now();
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=3&max-units=200"),
-    )?;
+    open_hash(session, base, "backend=cpu&grow-every=3&max-units=200")?;
     let app = wait_for(
         session,
         "data-state=running and data-backend=cpu",

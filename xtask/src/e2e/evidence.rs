@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 
 use super::Report;
-use super::checks::{App, open, press_on_body, running, snap, wait_for, wait_script};
+use super::checks::{App, open_hash, press_on_body, running, snap, wait_for, wait_script};
 use super::json::{Json, items, json, num_at, str_at};
 use super::webdriver::{POLL, Session, poll, secs};
 
@@ -180,7 +180,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     const SIZE: (f64, f64) = (700.0, 500.0);
     const SEEN: [&str; 3] = ["#heatmap", "#baseline-heatmap", "#network"];
     const LINE: f64 = 40.0;
-    open(session, &format!("{base}index.html#embed=1&backend=cpu"))?;
+    open_hash(session, base, "embed=1&backend=cpu")?;
     wait_running(session)?;
     let before = rects(session, &SEEN)?;
     all_inside(
@@ -211,10 +211,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         note.height()
     );
 
-    open(
-        session,
-        &format!("{base}index.html#embed=1&backend=cpu&layers=8&max-units=4"),
-    )?;
+    open_hash(session, base, "embed=1&backend=cpu&layers=8&max-units=4")?;
     wait_running(session)?;
     let sel = "#notices li[data-cause=unit-cap] span";
     wait_script(
@@ -288,7 +285,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     const SIZE: (f64, f64) = (390.0, 844.0);
     const MAPS: [&str; 2] = ["#heatmap", "#baseline-heatmap"];
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_running(session)?;
     let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
         let (a, c) = (b[0], b[1]);
@@ -322,7 +319,7 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// the page explains it; the explanation shows, and the network diagram moves by at most 8 px
 /// and stays inside the first screen.
 fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu&slowmo=1"))?;
+    open_hash(session, base, "backend=cpu&slowmo=1")?;
     wait_running(session)?;
     let before = rects(session, &["#network"])?[0];
     press_on_body(session, "g")?;
@@ -349,7 +346,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
 /// readable size (150×100 at least).
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_running(session)?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
@@ -373,12 +370,11 @@ fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// (the number read from the text agrees with `data-loss`, read in the same moment, to 1 %), and
 /// no loss on the page reads as 0.000.
 fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&dataset=gauss&noise=0&optimizer=adam&lr=0.3\
-             &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1"
-        ),
+        base,
+        "backend=cpu&dataset=gauss&noise=0&optimizer=adam&lr=0.3\
+             &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1",
     )?;
     let (loss, text) = poll(secs(120), || {
         // Both in one script, so from one frame.

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::Report;
-use super::checks::{App, app_now, open, snap, wait_for};
+use super::checks::{App, app_now, open, open_hash, snap, wait_for};
 use super::page::choose;
 use super::webdriver::{Session, secs};
 
@@ -99,9 +99,10 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
 /// person picks them) restarts the runs with the weights pulled towards zero, and the training
 /// loss after as many epochs stays several times higher.
 fn regularization(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!("{base}index.html#backend=cpu&speed=0&layers=4&max-units=4&lr=0.3"),
+        base,
+        "backend=cpu&speed=0&layers=4&max-units=4&lr=0.3",
     )?;
     let free = trained(session, "layers=4", 600.0)?.num("loss");
     choose(session, "regularization", "l2")?;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::Report;
 use super::checks::{
-    REACT, app_now, open, open_running, pause, read_app, running, settled, snap, wait_for,
+    REACT, app_now, open_hash, open_running, pause, read_app, running, settled, snap, wait_for,
     wait_state,
 };
 use super::json::Json;
@@ -49,7 +49,7 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
 /// waits after each growth, so its 15 growths take about a minute); at 60 s Firefly's training
 /// loss is at most the baseline's, as the text says. Screenshots at 10, 20, 30 and 60 s.
 fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0)
     })?;
@@ -92,7 +92,7 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
 /// `learning-rate`: picking a rate in the list changes the run live and the link, and leaves no
 /// notice.
 fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     let epoch = running(session, 2.0, secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
     let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
@@ -110,7 +110,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     let hash = session.text("return location.hash;")?;
     fail_if!(!hash.contains("lr=0.03"), "the link did not follow: {hash}");
     // A rate from a link that the list lacks is shown, and later changes still work.
-    open(session, &format!("{base}index.html#backend=cpu&lr=0.5"))?;
+    open_hash(session, base, "backend=cpu&lr=0.5")?;
     wait_for(session, "running with lr=0.5", secs(60), |a| {
         Ok(a.is("state", "running") && a.has_setting("lr=0.5"))
     })?;
@@ -128,10 +128,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
 /// `figure3-seeds`: the Seeds slider restarts with that many seeds of each run, every seed
 /// trains and grows in step with the first, and the link follows.
 fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=3"),
-    )?;
+    open_hash(session, base, "backend=cpu&seeds=1&grow-every=3")?;
     wait_for(session, "one seed running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("seeds") == 1.0 && a.num("epoch") >= 2.0)
     })?;
@@ -162,7 +159,7 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// the CPU and on the browser's WebGPU adapter (here SwiftShader, in software), runs each part
 /// where a round (the steps between two growths, then a growth) is shortest and says every figure.
 pub fn probe(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=probe&seeds=1"))?;
+    open_hash(session, base, "backend=probe&seeds=1")?;
     let app = wait_for(
         session,
         "the probe's figures and a running page",
@@ -219,9 +216,10 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
 
 /// `nan-recovery`: a diverged run says so; a smaller rate and Reset train again.
 fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
+        base,
+        "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane",
     )?;
     let error: String = poll(secs(60), || {
         Ok(match read_app(session)? {
@@ -259,9 +257,10 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         app.text("error")
     );
     // Diverge again and take the notice's one-click way out, as often as it takes.
-    open(
+    open_hash(
         session,
-        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
+        base,
+        "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane",
     )?;
     let mut rates = Vec::new();
     poll(secs(60), || {
@@ -301,10 +300,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
 /// `history`: settings add history entries; Back and Forward bring them back; a pasted link in
 /// the same tab applies. Neither run grows here, so the unit count shows the layers in force.
 fn history(session: &Session, base: &str) -> Result<String, String> {
-    open_running(
-        session,
-        &format!("{base}index.html#backend=cpu&method=none&baseline=none"),
-    )?;
+    open_running(session, base, "backend=cpu&method=none&baseline=none")?;
     session.click("#datasets button[data-kind=xor]")?;
     wait_for(session, "dataset=xor", REACT, |a| {
         Ok(a.has_setting("dataset=xor"))
@@ -341,10 +337,7 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
 
 /// `grow-paused`: Grow while paused grows the main run and its baseline, without training.
 fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=100"),
-    )?;
+    open_hash(session, base, "backend=cpu&grow-every=100")?;
     running(session, 1.0, secs(60))?;
     let app = pause(session)?;
     let (epoch, growths, baseline) = (
@@ -372,10 +365,7 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
 /// `space-key`: after clicking Step (the focus stays on that button), Space plays instead of
 /// stepping again.
 fn space_key(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=100"),
-    )?;
+    open_hash(session, base, "backend=cpu&grow-every=100")?;
     running(session, 1.0, secs(60))?;
     session.click("#step")?;
     wait_state(session, "paused", "Step")?;
@@ -440,7 +430,7 @@ const TRIALS: usize = 10;
 /// second. No task of the page meanwhile is longer than [`LONG_TASK_MS`]. Reports every figure,
 /// the longest task and the epochs a second trained at the limit.
 fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu"))?;
+    open_running(session, base, "backend=cpu")?;
     upload_csv(session, "limit.csv", 100_000, 0, (5.0, 0.001))?;
     wait_for(
         session,
@@ -550,7 +540,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
 /// `large-csv`: a 99,000-point file loads within seconds while frames keep coming, says how many
 /// points lie outside the plane, and a 5 MB file is refused at once.
 fn large_csv(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu"))?;
+    open_running(session, base, "backend=cpu")?;
     // Record the longest gap between animation frames from now on.
     session.script(
         "window.__gaps = { last: performance.now(), max: 0 };

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::Report;
-use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
+use super::checks::{REACT, open_hash, pause, running, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
 use super::webdriver::{Session, poll_last, secs};
@@ -39,7 +39,7 @@ fn number_after(text: &str, before: &str) -> Option<f64> {
 /// (while the pointer stays) changes the weight the card shows, still matching the weight it
 /// carries; the pointer leaving hides the card.
 fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     running(session, 5.0, secs(90))?;
     pause(session)?;
     let probe = wait_script(
@@ -188,7 +188,7 @@ fn check_line(name: &str, line: &Json) -> Result<String, String> {
 /// `data-baseline-loss`); after 30 more epochs both lines have changed and still match, and
 /// once a growth has set the runs apart each line still matches its own run's loss.
 fn map_losses(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0 && a.num("epoch") >= 2.0)
     })?;
@@ -244,7 +244,7 @@ fn points_reading(
 /// its tooltip says how to get generated points back); clicking the selected data set brings
 /// 500 generated points back and the slider with them.
 fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_for(session, "running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("points") == 500.0)
     })?;

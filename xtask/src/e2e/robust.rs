@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Instant;
 
-use super::checks::{App, app_now, open, snap, wait_for};
+use super::checks::{App, app_now, open_hash, snap, wait_for};
 use super::json::{Json, json, strings};
 use super::webdriver::{Driver, Session, millis, secs};
 use super::{ChromeConfig, Report};
@@ -112,11 +112,10 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     let session = webgpu_session(driver, chrome, COUNT_BUFFERS, "the buffer counter")?;
     // Random growth every epoch (a Firefly phase on a software adapter takes seconds), on 100
     // points in one batch: a software adapter is slow.
-    open(
+    open_hash(
         &session,
-        &format!(
-            "{base}index.html#backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
-        ),
+        base,
+        "backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
     let growths = |n: f64| {
         move |a: &App| {
@@ -215,9 +214,10 @@ fn gpu_lost(
 ) -> Result<String, String> {
     let session = webgpu_session(driver, chrome, KEEP_DEVICES, "the device catcher")?;
     // Small batches are slow on a software adapter: 5 steps an epoch, a growth every 2 epochs.
-    open(
+    open_hash(
         &session,
-        &format!("{base}index.html#backend=webgpu&seeds=1&batch=50&grow-every=2"),
+        base,
+        "backend=webgpu&seeds=1&batch=50&grow-every=2",
     )?;
     let started = Instant::now();
     let before = wait_for(
@@ -337,11 +337,10 @@ fn memory(session: &Session) -> Result<Memory, String> {
 /// then training on, and 100 resets, with flat memory (read from `#app`'s `data-wasm-bytes` and
 /// `data-js-heap`, written each second, and the DOM's node count).
 fn long_run(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
-        ),
+        base,
+        "backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
     wait_for(session, "20 growths", secs(120), |a| {
         Ok(a.num("growths") >= 20.0 && a.num("wasm-bytes") > 0.0)

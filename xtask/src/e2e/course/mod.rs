@@ -8,7 +8,7 @@ use std::time::Duration;
 mod example;
 
 use super::Report;
-use super::checks::{App, DATA_OF, open, open_running, read_app, wait_for};
+use super::checks::{App, DATA_OF, open, open_hash, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
 use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
@@ -109,9 +109,10 @@ fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
 /// `continual-mode`: tasks one after another; Firefly's accuracy on the first task does not
 /// move once it is frozen; the mode list goes back to growth.
 fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!("{base}index.html#mode=continual&sequence=circle,xor,spiral&backend=cpu"),
+        base,
+        "mode=continual&sequence=circle,xor,spiral&backend=cpu",
     )?;
     let first = wait_for(session, "the first task learnt", WAIT, |a| {
         Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
@@ -276,10 +277,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
 /// inline script, and trains, grows, draws the candidate bars and opens the Share dialog with no
 /// violation of it, storing nothing in the browser.
 fn csp(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=2"),
-    )?;
+    open_hash(session, base, "backend=cpu&seeds=1&grow-every=2")?;
     let app = wait_for(
         session,
         "two growths",
@@ -383,7 +381,7 @@ fn shown(session: &Session, id: &str) -> Result<bool, String> {
 fn links(session: &Session, base: &str) -> Result<String, String> {
     let hash =
         "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
-    open(session, &format!("{base}index.html#{hash}"))?;
+    open_hash(session, base, hash)?;
     let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
         Ok(a.is("state", "paused"))
     })?;
@@ -479,7 +477,7 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
 /// notice, and applies the rest.
 fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
     let hash = "%%%&=&lr=banana&preset=nope&grow_hide=maybe&%E2%82&dataset=xor&backend=cpu&seeds=1";
-    open(session, &format!("{base}index.html#{hash}"))?;
+    open_hash(session, base, hash)?;
     let app = wait_for(session, "running despite the link", WAIT, |a| {
         Ok(a.num("epoch") >= 2.0)
     })?;
@@ -504,7 +502,7 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
 /// first growth decisions.
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
+    open_running(session, base, "backend=cpu&seeds=1")?;
     choose(session, "preset", "firefly-vs-exact")?;
     let first = wait_for(
         session,
