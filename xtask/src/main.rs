@@ -17,6 +17,14 @@ macro_rules! fail_if {
     };
 }
 
+/// One try of a poll: `Ok(Ok(value))` once `done` holds, else `Ok(Err(format!(…)))`, the error
+/// if time runs out.
+macro_rules! ready {
+    ($done:expr, $value:expr, $($msg:tt)+) => {
+        Ok(if $done { Ok($value) } else { Err(format!($($msg)+)) })
+    };
+}
+
 mod context;
 mod dist;
 mod e2e;

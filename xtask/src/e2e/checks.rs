@@ -342,9 +342,11 @@ fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
 fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
     poll(secs(10), || {
         let what = if hidden { "closed" } else { "open" };
-        Ok((shortcuts_hidden(session)? == hidden)
-            .then_some(())
-            .ok_or(format!("#shortcuts did not become {what} within 10 s")))
+        ready!(
+            shortcuts_hidden(session)? == hidden,
+            (),
+            "#shortcuts did not become {what} within 10 s"
+        )
     })
 }
 

@@ -384,13 +384,12 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
              return [app ? app.dataset.loss : '', m ? m.innerText : ''];",
         )?;
         let loss: f64 = str_at(&pair, 0).parse().unwrap_or(f64::NAN);
-        Ok(match loss > 0.0 && loss < 1e-3 {
-            true => Ok((loss, str_at(&pair, 1).to_string())),
-            false => Err(format!(
-                "the training loss did not fall between 0 and 0.001 in 120 s: data-loss {:?}",
-                str_at(&pair, 0)
-            )),
-        })
+        ready!(
+            loss > 0.0 && loss < 1e-3,
+            (loss, str_at(&pair, 1).to_string()),
+            "the training loss did not fall between 0 and 0.001 in 120 s: data-loss {:?}",
+            str_at(&pair, 0)
+        )
     })?;
     snap(session, out_dir, "tiny-loss.png")?;
     let printed = text

@@ -236,9 +236,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
     // The page handles the click at its next frame; until then it still shows the error.
     poll(REACT, || {
         let error = read_app(session)?.is_some_and(|a| a.is("state", "error"));
-        Ok((!error)
-            .then_some(())
-            .ok_or("the page still reports the error after Reset".into()))
+        ready!(!error, (), "the page still reports the error after Reset")
     })?;
     let app = wait_for(
         session,

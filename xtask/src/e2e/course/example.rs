@@ -39,14 +39,13 @@ fn wait_frames(
             c.summary()
         );
         let (a, b) = frames(session)?;
-        Ok(match done(&a, &b) {
-            true => Ok((a, b)),
-            false => Err(format!(
-                "timed out waiting for {what}; left: {}; right: {}",
-                a.summary(),
-                b.summary()
-            )),
-        })
+        ready!(
+            done(&a, &b),
+            (a, b),
+            "timed out waiting for {what}; left: {}; right: {}",
+            a.summary(),
+            b.summary()
+        )
     })
 }
 
@@ -87,14 +86,13 @@ fn captions_say(
     poll(WAIT, || {
         let (a, b) = (caption(session, "a")?, caption(session, "b")?);
         let says = |frame: &str, c: &str| parts(frame).iter().all(|p| c.contains(p.as_str()));
-        Ok(match says("a", &a) && says("b", &b) {
-            true => Ok((a, b)),
-            false => Err(format!(
-                "the captions do not say {what} ({:?} / {:?}): {a:?} / {b:?}",
-                parts("a"),
-                parts("b")
-            )),
-        })
+        ready!(
+            says("a", &a) && says("b", &b),
+            (a, b),
+            "the captions do not say {what} ({:?} / {:?}): {a:?} / {b:?}",
+            parts("a"),
+            parts("b")
+        )
     })
 }
 
@@ -446,11 +444,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             (Ok(a), Ok(b)) => a == b as f32,
             _ => false,
         };
-        Ok((e == epoch && same_loss && s == "paused")
-            .then_some(())
-            .ok_or(format!(
-                "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
-            )))
+        ready!(
+            e == epoch && same_loss && s == "paused",
+            (),
+            "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
+        )
     })?;
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
@@ -488,13 +486,12 @@ fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> 
             count(f, "main") >= app.num("growths")
                 && count(f, "baseline") >= app.num("baseline-growths")
         });
-        Ok(match heard {
-            true => Ok(logged),
-            false => Err(format!(
-                "the log did not list every growth: {logged:?}; left {}; right {}",
-                a.summary(),
-                b.summary()
-            )),
-        })
+        ready!(
+            heard,
+            logged,
+            "the log did not list every growth: {logged:?}; left {}; right {}",
+            a.summary(),
+            b.summary()
+        )
     })
 }

@@ -53,9 +53,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         )?;
         poll(WAIT, || {
             let paused = inside(session, "#a").is_ok_and(|a| a.is("state", "paused"));
-            Ok(paused
-                .then_some(())
-                .ok_or("the cross-origin iframe did not start".into()))
+            ready!(paused, (), "the cross-origin iframe did not start")
         })
     };
     let post = "const w = document.getElementById('a').contentWindow;
@@ -81,13 +79,12 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         let obeyed = app.is("state", "running")
             && app.num("epoch") > 0.0
             && app.text("settings").contains("dataset=xor");
-        Ok(match obeyed {
-            true => Ok(app),
-            false => Err(format!(
-                "with allow-origin the commands were not obeyed: {}",
-                app.summary()
-            )),
-        })
+        ready!(
+            obeyed,
+            app,
+            "with allow-origin the commands were not obeyed: {}",
+            app.summary()
+        )
     })?;
     Ok(format!(
         "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
@@ -196,9 +193,11 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     };
     poll(WAIT, || {
         let done = frame_attr(session, "a", "data-tasks-done")?;
-        Ok((done.parse::<f64>().unwrap_or(0.0) >= 1.0)
-            .then_some(())
-            .ok_or("iframe a did not learn its first task".into()))
+        ready!(
+            done.parse::<f64>().unwrap_or(0.0) >= 1.0,
+            (),
+            "iframe a did not learn its first task"
+        )
     })?;
     post("a", "{type: 'pause'}")?;
     let paused = [("type", "progress"), ("state", "paused")];
@@ -260,9 +259,11 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
             && b_task == task
             && b_cl == cl
             && b_state == "paused";
-        Ok(shown.then_some(()).ok_or(format!(
+        ready!(
+            shown,
+            (),
             "iframe b shows {b_link}, task {b_task}, {b_cl}, {b_state}; the export was {link}, task {task}, {cl}"
-        )))
+        )
     })?;
     Ok(format!(
         "in a course page: paused by a message, grow refused ({}), exported at task {task} ({cl}) and imported into the other iframe",
@@ -346,9 +347,11 @@ fn scroll_away(session: &Session, frame: &str) -> Result<(), String> {
     ))?;
     poll(secs(10), || {
         let hidden = frame_attr(session, frame, "data-visible")? == "0";
-        Ok(hidden
-            .then_some(())
-            .ok_or(format!("iframe {frame} never noticed it was out of view")))
+        ready!(
+            hidden,
+            (),
+            "iframe {frame} never noticed it was out of view"
+        )
     })
 }
 
@@ -360,9 +363,7 @@ fn scroll_back(session: &Session, frame: &str, attr: &str, still: &str) -> Resul
     ))?;
     poll(secs(20), || {
         let moved = frame_attr(session, frame, attr)? != still;
-        Ok(moved
-            .then_some(())
-            .ok_or(format!("back in view, iframe {frame} did not train on")))
+        ready!(moved, (), "back in view, iframe {frame} did not train on")
     })
 }
 
@@ -559,12 +560,11 @@ fn wait_course(
             "a playground refused a command: {}",
             app.summary()
         );
-        Ok(match done(&app)? {
-            true => Ok(app),
-            false => Err(format!(
-                "timed out waiting for {what}; last seen: {}",
-                app.summary()
-            )),
-        })
+        ready!(
+            done(&app)?,
+            app,
+            "timed out waiting for {what}; last seen: {}",
+            app.summary()
+        )
     })
 }
