@@ -68,10 +68,7 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
                 (Chromium and a matching chromedriver)";
     apt_get_install(ctx, &["chromium", "chromium-driver"], &missing, what)?;
     for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
-        fail_if!(
-            !is_executable(Path::new(path)),
-            "{path} is still missing after apt-get install"
-        );
+        fail_if!(!is_executable(Path::new(path)), "{path} is still missing after apt-get install");
     }
     Ok(())
 }
@@ -79,10 +76,7 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
 /// `apt-get update && apt-get install -y <packages>` as root or through password-less sudo;
 /// `missing` and `what` name what is missing and why, for the messages.
 fn apt_get_install(
-    ctx: &Context,
-    packages: &[&str],
-    missing: &[&str],
-    what: &str,
+    ctx: &Context, packages: &[&str], missing: &[&str], what: &str,
 ) -> Result<(), String> {
     let list = packages.join(" ");
     fail_if!(
@@ -118,10 +112,8 @@ fn apt_get_install(
 /// gzip that any browser reads, about 5 % smaller than `gzip -9`) and `brotli`, through apt-get
 /// when either is missing.
 pub fn compressors(ctx: &Context) -> Result<(), String> {
-    let missing: Vec<&str> = ["pigz", "brotli"]
-        .into_iter()
-        .filter(|tool| ctx.find_in_path(tool).is_none())
-        .collect();
+    let missing: Vec<&str> =
+        ["pigz", "brotli"].into_iter().filter(|tool| ctx.find_in_path(tool).is_none()).collect();
     if missing.is_empty() {
         println!("    pigz and brotli present (skip)");
         return Ok(());
@@ -136,8 +128,7 @@ pub fn compressors(ctx: &Context) -> Result<(), String> {
 
 /// Whether this process runs as root (`id -u` prints 0).
 fn is_root(ctx: &Context) -> bool {
-    ctx.probe("id", &["-u"])
-        .is_some_and(|uid| uid.trim() == "0")
+    ctx.probe("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
 /// Why `program --version` does not print `want` as its word number `word` (from 0), or `None`
@@ -148,10 +139,9 @@ fn version_problem(ctx: &Context, program: &str, word: usize, want: &str) -> Opt
     };
     match version.split_whitespace().nth(word) == Some(want) {
         true => None,
-        false => Some(format!(
-            "`{program} --version` printed {:?}, not version {want}",
-            version.trim()
-        )),
+        false => {
+            Some(format!("`{program} --version` printed {:?}, not version {want}", version.trim()))
+        }
     }
 }
 
@@ -193,9 +183,7 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     info.current_dir(&temp.0);
     run(info)?;
     let source = find_registry_source(ctx, &format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"))?;
-    let work = temp
-        .0
-        .join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
+    let work = temp.0.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
     println!("    copying {} to {}", source.display(), work.display());
     copy_dir(&source, &work).map_err(|e| format!("copying {}: {e}", source.display()))?;
 
@@ -217,11 +205,9 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
             run(ctx.command("wasm-bindgen", &["--version"]))?;
             run(ctx.command("wasm-bindgen-test-runner", &["--version"]))
         }
-        Some(problem) => Err(still(
-            &format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"),
-            &problem,
-            ctx,
-        )),
+        Some(problem) => {
+            Err(still(&format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"), &problem, ctx))
+        }
     }
 }
 
@@ -274,17 +260,12 @@ fn binaryen_dir(ctx: &Context) -> PathBuf {
                 .map(|home| PathBuf::from(home).join(".cache"))
         })
         .unwrap_or_else(|| ctx.target_dir_or_default().join("tools"));
-    cache
-        .join("firefly-playground")
-        .join(format!("binaryen-{BINARYEN_VERSION}"))
+    cache.join("firefly-playground").join(format!("binaryen-{BINARYEN_VERSION}"))
 }
 
 /// The pinned wasm-opt (a Node.js script from npm's `binaryen`).
 pub fn wasm_opt_path(ctx: &Context) -> PathBuf {
-    binaryen_dir(ctx)
-        .join("node_modules")
-        .join(".bin")
-        .join("wasm-opt")
+    binaryen_dir(ctx).join("node_modules").join(".bin").join("wasm-opt")
 }
 
 /// Why the pinned wasm-opt does not fit, or `None` when `wasm-opt --version` prints
@@ -312,12 +293,10 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
         dir.display()
     );
     if ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none() {
-        return Err(
-            "wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or \
+        return Err("wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or \
                     `node` is not on PATH: install Node.js and npm (Debian: `apt-get install -y \
                     nodejs npm`)"
-                .to_string(),
-        );
+            .to_string());
     }
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let prefix = utf8(&dir)?;
@@ -328,9 +307,7 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
     run(ctx.command("npm", &args))?;
     match wasm_opt_problem(ctx) {
         None => Ok(()),
-        Some(problem) => Err(format!(
-            "after installing binaryen@{BINARYEN_VERSION}: {problem}"
-        )),
+        Some(problem) => Err(format!("after installing binaryen@{BINARYEN_VERSION}: {problem}")),
     }
 }
 

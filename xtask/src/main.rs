@@ -141,9 +141,7 @@ fn main() -> ExitCode {
     if let Command::Bench(options) = &command
         && let Err(message) = options.check()
     {
-        Cli::command()
-            .error(clap::error::ErrorKind::TooManyValues, message)
-            .exit();
+        Cli::command().error(clap::error::ErrorKind::TooManyValues, message).exit();
     }
     let result = Context::from_env().and_then(|mut ctx| match command {
         Command::Test(part) => Runner::new(part.steps()).run(&ctx),
@@ -180,10 +178,7 @@ mod tests {
         assert!(parse(&["test", "--native", "--wasm"]).is_err());
         assert!(parse(&["test", "fast"]).is_err());
         assert!(parse(&["launch"]).is_err());
-        let Ok(Cli {
-            command: Some(Command::Test(part)),
-        }) = parse(&["test", "--native"])
-        else {
+        let Ok(Cli { command: Some(Command::Test(part)) }) = parse(&["test", "--native"]) else {
             panic!("test --native did not parse");
         };
         assert_eq!(part.steps(), Step::NATIVE);

@@ -49,19 +49,11 @@ impl Step {
         Step::E2e,
     ];
     /// `cargo xtask test --native`: no wasm target, browser or wasm-bindgen needed.
-    pub const NATIVE: [Step; 4] = [
-        Step::InstallComponents,
-        Step::Fmt,
-        Step::ClippyNative,
-        Step::TestNative,
-    ];
+    pub const NATIVE: [Step; 4] =
+        [Step::InstallComponents, Step::Fmt, Step::ClippyNative, Step::TestNative];
     /// `cargo xtask test --wasm`: what the browser tests need, then the browser tests.
-    pub const WASM: [Step; 4] = [
-        Step::InstallWasmTarget,
-        Step::InstallChromium,
-        Step::InstallWasmBindgen,
-        Step::TestWasm,
-    ];
+    pub const WASM: [Step; 4] =
+        [Step::InstallWasmTarget, Step::InstallChromium, Step::InstallWasmBindgen, Step::TestWasm];
     /// `cargo xtask test --e2e`: what the trunk build and the browser need, then the
     /// end-to-end test.
     pub const E2E: [Step; 5] = [
@@ -107,10 +99,7 @@ impl Step {
             Step::InstallTrunk => format!("install trunk {}", install::TRUNK_VERSION),
             Step::InstallCompressors => "install pigz + brotli".to_string(),
             Step::InstallWasmOpt => {
-                format!(
-                    "install wasm-opt (npm binaryen {})",
-                    install::BINARYEN_VERSION
-                )
+                format!("install wasm-opt (npm binaryen {})", install::BINARYEN_VERSION)
             }
             Step::Fmt => "fmt".to_string(),
             Step::ClippyNative => "clippy (native)".to_string(),
@@ -136,9 +125,9 @@ impl Step {
             Step::InstallWasmOpt => install::wasm_opt(ctx),
             Step::InstallCompressors => install::compressors(ctx),
             Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
-            Step::ClippyNative => run(ctx.cargo(&words(
-                "clippy --workspace --all-targets --release -- -D warnings",
-            ))),
+            Step::ClippyNative => {
+                run(ctx.cargo(&words("clippy --workspace --all-targets --release -- -D warnings")))
+            }
             // Both builds of the page: the one every visitor loads (no WebGPU code), then the
             // WebGPU build with the browser tests.
             Step::ClippyWasm => {
@@ -164,11 +153,7 @@ impl Step {
 fn test_wasm(ctx: &Context) -> Result<(), String> {
     let chromedriver = chromedriver(ctx)?;
     let webdriver_json = ctx.repo_root.join("webdriver.json");
-    fail_if!(
-        !webdriver_json.is_file(),
-        "{} is missing",
-        webdriver_json.display()
-    );
+    fail_if!(!webdriver_json.is_file(), "{} is missing", webdriver_json.display());
     fail_if!(
         !is_executable(Path::new(CHROMIUM_BINARY)),
         "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"

@@ -13,19 +13,13 @@ use super::{ChromeConfig, Report};
 /// Runs the checks of this file, on the `main` session but `cpu-fallback` (a session without
 /// WebGPU).
 pub(super) fn run_all(
-    report: &mut Report,
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    main: &Result<Session, String>,
-    base: &str,
-    out_dir: &Path,
+    report: &mut Report, driver: &Driver, chrome: &ChromeConfig, main: &Result<Session, String>,
+    base: &str, out_dir: &Path,
 ) {
     let session = || main.as_ref().map_err(Clone::clone);
     report.check("webgpu", || webgpu(session()?, base, out_dir));
     report.check("software-adapter", || software_adapter(session()?, base));
-    report.check("cpu-fallback", || {
-        cpu_fallback(driver, chrome, base, out_dir)
-    });
+    report.check("cpu-fallback", || cpu_fallback(driver, chrome, base, out_dir));
     report.check("wide-layer", || wide_layer(session()?, base, out_dir));
 }
 
@@ -79,10 +73,7 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
         "return performance.getEntriesByType('resource')
            .filter(e => /\\/webgpu-[0-9a-f]+_bg\\.wasm/.test(e.name)).length;",
     )?;
-    value
-        .as_u64()
-        .map(|n| n as usize)
-        .ok_or_else(|| format!("no count of fetched files: {value}"))
+    value.as_u64().map(|n| n as usize).ok_or_else(|| format!("no count of fetched files: {value}"))
 }
 
 /// `software-adapter`: left to choose, the page trains a narrow network on the CPU without even
@@ -92,12 +83,7 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
 fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
     open_hash(session, base, "grow-every=3")?;
-    let app = wait_for(
-        session,
-        "data-state=running and data-epoch >= 1",
-        secs(90),
-        running,
-    )?;
+    let app = wait_for(session, "data-state=running and data-epoch >= 1", secs(90), running)?;
     let note = backend_note(session)?.unwrap_or_default();
     let fetched = webgpu_build_fetched(session)?;
     fail_if!(
@@ -142,10 +128,7 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
 
 /// `cpu-fallback`: in a browser without WebGPU the page trains on the CPU and says so.
 fn cpu_fallback(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let started = Instant::now();
     let session = driver
@@ -161,9 +144,7 @@ fn cpu_fallback(
     let note = poll(secs(10), || {
         Ok(match backend_note(&session)? {
             Some(text) if text.contains("CPU") => Ok(text),
-            note => Err(format!(
-                "no visible #backend-note mentioning \"CPU\" (found: {note:?})"
-            )),
+            note => Err(format!("no visible #backend-note mentioning \"CPU\" (found: {note:?})")),
         })
     })?;
     snap(&session, out_dir, "cpu-fallback.png")?;
@@ -185,19 +166,10 @@ fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         "backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
              &grow-every=5&max-units=2048",
     )?;
-    let app = wait_for(
-        session,
-        "data-units >= 1025 and data-growths >= 1",
-        secs(180),
-        |a| {
-            fail_if!(
-                a.is("state", "error"),
-                "the page stopped: {}",
-                a.text("error")
-            );
-            Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
-        },
-    )?;
+    let app = wait_for(session, "data-units >= 1025 and data-growths >= 1", secs(180), |a| {
+        fail_if!(a.is("state", "error"), "the page stopped: {}", a.text("error"));
+        Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
+    })?;
     snap(session, out_dir, "wide-layer.png")?;
     Ok(format!(
         "1,024 units grew to {} at epoch {} after {:.1} s; notices: {:?}",

@@ -180,12 +180,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
 
     let seconds = Duration::from_secs_f64(options.seconds);
     let mut results = Vec::new();
-    for Setup {
-        layers,
-        hash,
-        compare,
-    } in options.setups()
-    {
+    for Setup { layers, hash, compare } in options.setups() {
         let url = format!("{base}index.html#{hash}");
         let mut ours = measure_page(&session, &format!("ours {layers}"), &url, seconds);
         if let Ok(m) = &mut ours.result {
@@ -201,11 +196,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
             }
             page
         });
-        results.push(SetupResult {
-            layers,
-            ours,
-            theirs,
-        });
+        results.push(SetupResult { layers, ours, theirs });
     }
     drop(session);
     drop(driver);
@@ -249,11 +240,7 @@ fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> 
         ),
         Err(e) => println!("    {label}: FAILED: {e}"),
     }
-    Page {
-        label: label.to_string(),
-        url: url.to_string(),
-        result,
-    }
+    Page { label: label.to_string(), url: url.to_string(), result }
 }
 
 /// Opens the page, starts it if it needs starting, waits for its first epoch, warms up, then
@@ -278,26 +265,17 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
         end.text("error").unwrap_or("(no data-error)")
     );
     let seconds = (end.now - start.now) / 1000.0;
-    fail_if!(
-        seconds <= 0.0,
-        "the page's clock did not advance over the window"
-    );
+    fail_if!(seconds <= 0.0, "the page's clock did not advance over the window");
     let change = |key: &str| Some(end.num(key)? - start.num(key)?);
     let rate_of = |key: &str| change(key).map(|n| n / seconds);
     let epochs_per_s = (end.epoch.zip(start.epoch))
         .map(|(to, from)| (to - from) / seconds)
         .ok_or("no epoch count at the start or the end of the window")?;
-    let frames: Vec<f64> = items(&end.value["frames"])
-        .iter()
-        .filter_map(Json::as_f64)
-        .collect();
+    let frames: Vec<f64> = items(&end.value["frames"]).iter().filter_map(Json::as_f64).collect();
     let launches = launches_per_step(&start, &end);
     Ok(Measurement {
         kind,
-        backend: end
-            .text("backend")
-            .filter(|b| !b.is_empty())
-            .map(str::to_string),
+        backend: end.text("backend").filter(|b| !b.is_empty()).map(str::to_string),
         first_epoch_ms,
         first_epoch,
         epochs_per_s,
@@ -359,11 +337,7 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
     poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
         let state = session.script(FIRST_EPOCH_STATE)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
-        fail_if!(
-            text("state") == "error",
-            "the page reports data-state=error: {}",
-            text("error")
-        );
+        fail_if!(text("state") == "error", "the page reports data-state=error: {}", text("error"));
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
             if let Ok(ms) = text("pageMs").trim().parse::<f64>() {
                 return Ok(Ok((ms, FirstEpoch::Page)));
@@ -403,17 +377,12 @@ impl Snapshot {
             .get("now")
             .and_then(Json::as_f64)
             .ok_or("the page did not report performance.now()")?;
-        let mut snapshot = Snapshot {
-            now,
-            epoch: None,
-            value,
-        };
+        let mut snapshot = Snapshot { now, epoch: None, value };
         snapshot.epoch = match kind {
             PageKind::App => snapshot.num("epoch"),
-            PageKind::TfPlayground => snapshot
-                .text("iter")
-                .and_then(report::parse_iter_number)
-                .map(|n| n as f64),
+            PageKind::TfPlayground => {
+                snapshot.text("iter").and_then(report::parse_iter_number).map(|n| n as f64)
+            }
         };
         Ok(snapshot)
     }
@@ -431,10 +400,7 @@ impl Snapshot {
 /// it is not a JSON object of numbers.
 fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
     let json = json::parse(text).ok()?;
-    json.as_object()?
-        .iter()
-        .map(|(name, value)| Some((name.clone(), value.as_f64()?)))
-        .collect()
+    json.as_object()?.iter().map(|(name, value)| Some((name.clone(), value.as_f64()?))).collect()
 }
 
 /// Raw and gzip bytes of the `.wasm` and `.js` files the page loads when it opens (in any folder
@@ -483,9 +449,7 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
     let mut buffer = [0u8; 64 * 1024];
     let mut stdout = child.stdout.take().ok_or("gzip has no stdout")?;
     loop {
-        let n = stdout
-            .read(&mut buffer)
-            .map_err(|e| format!("reading gzip's output: {e}"))?;
+        let n = stdout.read(&mut buffer).map_err(|e| format!("reading gzip's output: {e}"))?;
         if n == 0 {
             break;
         }
@@ -498,11 +462,7 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
             .map_err(|e| format!("writing to gzip: {e}"))?;
     }
     let status = child.wait().map_err(|e| format!("waiting for gzip: {e}"))?;
-    if status.success() {
-        Ok(length)
-    } else {
-        Err(format!("`gzip -9 -c` exited with {status}"))
-    }
+    if status.success() { Ok(length) } else { Err(format!("`gzip -9 -c` exited with {status}")) }
 }
 
 /// Raw and gzip bytes of the same-origin `.js` and `.wasm` the open page loaded.
@@ -515,10 +475,7 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
         let Some((raw_total, gzip_total)) = sizes.totals(path) else {
             continue;
         };
-        let text = file
-            .get("base64")
-            .and_then(Json::as_str)
-            .unwrap_or_default();
+        let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
         let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
         add(raw_total, bytes.len() as u64);
         add(gzip_total, gzip_len(Stdio::piped(), Some(bytes))?);
@@ -540,15 +497,9 @@ mod tests {
 
     #[test]
     fn counts_launches_per_step() {
-        let (a, b) = (
-            reading(Some("100"), Some(10.0)),
-            reading(Some("620"), Some(20.0)),
-        );
+        let (a, b) = (reading(Some("100"), Some(10.0)), reading(Some("620"), Some(20.0)));
         assert_eq!(launches_per_step(&a, &b).as_deref(), Some("52.0"));
-        let cpu = (
-            reading(Some("0"), Some(10.0)),
-            reading(Some("0"), Some(5010.0)),
-        );
+        let cpu = (reading(Some("0"), Some(10.0)), reading(Some("0"), Some(5010.0)));
         assert_eq!(launches_per_step(&cpu.0, &cpu.1).as_deref(), Some("0.0"));
         let idle = reading(Some("100"), Some(10.0));
         assert_eq!(launches_per_step(&a, &idle), None, "no steps, no ratio");

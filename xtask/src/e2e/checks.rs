@@ -19,11 +19,7 @@ pub(super) const REACT: Duration = secs(30);
 
 /// Runs every check in order, recording each in `report`.
 pub fn run_all(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
-    report: &mut Report,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path, report: &mut Report,
 ) {
     let main = driver
         .session(chrome.options(true))
@@ -65,10 +61,7 @@ impl App {
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// An attribute's value; "" when it is missing.
@@ -82,15 +75,12 @@ impl App {
 
     /// A numeric attribute; NaN when missing or not a number (so every comparison fails).
     pub(super) fn num(&self, name: &str) -> f64 {
-        self.get(name)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(f64::NAN)
+        self.get(name).and_then(|v| v.trim().parse().ok()).unwrap_or(f64::NAN)
     }
 
     /// Whether the link's settings (`data-settings`) hold this `key=value` pair.
     pub(super) fn has_setting(&self, pair: &str) -> bool {
-        self.get("settings")
-            .is_some_and(|s| s.split('&').any(|p| p == pair))
+        self.get("settings").is_some_and(|s| s.split('&').any(|p| p == pair))
     }
 
     /// A one-line summary for progress and failure messages (long values cut).
@@ -122,18 +112,14 @@ pub(super) fn app_now(session: &Session) -> Result<App, String> {
 /// Polls `script` for at most `timeout` until it returns something other than `null` or
 /// `false`; returns that value.
 pub(super) fn wait_script(
-    session: &Session,
-    what: &str,
-    script: &str,
-    timeout: Duration,
+    session: &Session, what: &str, script: &str, timeout: Duration,
 ) -> Result<Json, String> {
     poll(timeout, || {
         let value = session.script(script)?;
         Ok(match value.is_null() || value.as_bool() == Some(false) {
-            true => Err(format!(
-                "timed out after {:.0} s waiting for {what}",
-                timeout.as_secs_f64()
-            )),
+            true => {
+                Err(format!("timed out after {:.0} s waiting for {what}", timeout.as_secs_f64()))
+            }
             false => Ok(value),
         })
     })
@@ -142,9 +128,7 @@ pub(super) fn wait_script(
 /// Polls `#app` for at most `timeout` until `done` holds. Fails at once when the page reports
 /// an error, or when `done` returns an error (a state that can no longer succeed).
 pub(super) fn wait_for(
-    session: &Session,
-    what: &str,
-    timeout: Duration,
+    session: &Session, what: &str, timeout: Duration,
     mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
     poll(timeout, || {
@@ -172,12 +156,9 @@ pub(super) fn wait_for(
 
 /// Waits until the page runs and has trained at least `epochs` epochs.
 pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
-    wait_for(
-        session,
-        &format!("running, epoch >= {epochs}"),
-        timeout,
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= epochs),
-    )
+    wait_for(session, &format!("running, epoch >= {epochs}"), timeout, |a| {
+        Ok(a.is("state", "running") && a.num("epoch") >= epochs)
+    })
 }
 
 /// Waits (≤ [`REACT`]) until `data-state` is `state`; `after` names what should have done it.
@@ -195,10 +176,7 @@ pub(super) fn pause(session: &Session) -> Result<App, String> {
 
 /// Checks for `duration` (polling) that `holds` stays true; the error names what changed.
 fn holds_for(
-    session: &Session,
-    what: &str,
-    duration: Duration,
-    holds: impl Fn(&App) -> bool,
+    session: &Session, what: &str, duration: Duration, holds: impl Fn(&App) -> bool,
 ) -> Result<App, String> {
     hold(
         duration,
@@ -215,9 +193,7 @@ pub(super) fn settled(session: &Session) -> Result<App, String> {
     let started = Instant::now();
     loop {
         let epoch = app_now(session)?.num("epoch");
-        match holds_for(session, "a settled epoch", HOLD, |a| {
-            a.num("epoch") == epoch
-        }) {
+        match holds_for(session, "a settled epoch", HOLD, |a| a.num("epoch") == epoch) {
             Ok(app) => return Ok(app),
             Err(e) if started.elapsed() > secs(15) => {
                 return Err(format!("the epoch kept changing while paused: {e}"));
@@ -243,9 +219,7 @@ pub(super) fn open_hash(session: &Session, base: &str, hash: &str) -> Result<(),
 /// [`open_hash`] and waits (≤ 60 s) until the page runs.
 pub(super) fn open_running(session: &Session, base: &str, hash: &str) -> Result<App, String> {
     open_hash(session, base, hash)?;
-    wait_for(session, "running", secs(60), |a| {
-        Ok(a.is("state", "running"))
-    })
+    wait_for(session, "running", secs(60), |a| Ok(a.is("state", "running")))
 }
 
 /// Moves the focus back to the page body, then presses `key`.
@@ -273,21 +247,12 @@ pub(super) fn snap(session: &Session, out_dir: &Path, name: &str) -> Result<(), 
 fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String, String> {
     let started = Instant::now();
     open_hash(session, base, "backend=cpu&grow-every=3&max-units=200")?;
-    let app = wait_for(
-        session,
-        "data-state=running and data-backend=cpu",
-        secs(60),
-        |a| Ok(a.is("state", "running") && a.is("backend", "cpu")),
-    )?;
-    *start_units = app.num("units");
-    println!(
-        "    running after {:.1} s: {}",
-        started.elapsed().as_secs_f64(),
-        app.summary()
-    );
-    let app = wait_for(session, "data-epoch >= 2", secs(60), |a| {
-        Ok(a.num("epoch") >= 2.0)
+    let app = wait_for(session, "data-state=running and data-backend=cpu", secs(60), |a| {
+        Ok(a.is("state", "running") && a.is("backend", "cpu"))
     })?;
+    *start_units = app.num("units");
+    println!("    running after {:.1} s: {}", started.elapsed().as_secs_f64(), app.summary());
+    let app = wait_for(session, "data-epoch >= 2", secs(60), |a| Ok(a.num("epoch") >= 2.0))?;
     Ok(format!(
         "running on cpu, epoch {} after {:.1} s",
         app.num("epoch"),
@@ -359,9 +324,7 @@ struct Control(&'static str, &'static str, &'static str);
 /// paused, grow by exactly one phase, then `while_paused`, then resume. Reset comes first so
 /// the main run is young and far from any unit cap when `grow` is pressed.
 fn exercise(
-    session: &Session,
-    keys: bool,
-    while_paused: &dyn Fn() -> Result<(), String>,
+    session: &Session, keys: bool, while_paused: &dyn Fn() -> Result<(), String>,
 ) -> Result<(), String> {
     const TOGGLE: Control = Control(" ", "Space", "#play");
     const STEP: Control = Control("s", "s", "#step");
@@ -387,17 +350,11 @@ fn exercise(
     })?;
     let before = app.num("epoch");
     trigger(RESET)?;
-    let app = wait_for(
-        session,
-        &format!("data-epoch < {before} after {}", name(RESET)),
-        REACT,
-        |a| Ok(a.num("epoch") < before),
-    )?;
-    println!(
-        "    {} reset: epoch {before} -> {}",
-        name(RESET),
-        app.num("epoch")
-    );
+    let app =
+        wait_for(session, &format!("data-epoch < {before} after {}", name(RESET)), REACT, |a| {
+            Ok(a.num("epoch") < before)
+        })?;
+    println!("    {} reset: epoch {before} -> {}", name(RESET), app.num("epoch"));
 
     // The contract leaves open whether reset pauses; pausing below needs a running page.
     resume_if_paused()?;
@@ -407,27 +364,18 @@ fn exercise(
     println!("    {} paused at epoch {epoch}", name(TOGGLE));
 
     trigger(STEP)?;
-    wait_for(
-        session,
-        &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)),
-        REACT,
-        |a| {
-            let now = a.num("epoch");
-            fail_if!(
-                now > epoch + 1.0,
-                "{} went from epoch {epoch} to {now}, not one epoch",
-                name(STEP)
-            );
-            Ok(now == epoch + 1.0)
-        },
-    )?;
+    wait_for(session, &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)), REACT, |a| {
+        let now = a.num("epoch");
+        fail_if!(
+            now > epoch + 1.0,
+            "{} went from epoch {epoch} to {now}, not one epoch",
+            name(STEP)
+        );
+        Ok(now == epoch + 1.0)
+    })?;
     holds_for(
         session,
-        &format!(
-            "epoch {} and paused for 1 s after {}",
-            epoch + 1.0,
-            name(STEP)
-        ),
+        &format!("epoch {} and paused for 1 s after {}", epoch + 1.0, name(STEP)),
         HOLD,
         |a| a.num("epoch") == epoch + 1.0 && a.is("state", "paused"),
     )?;
@@ -485,10 +433,7 @@ fn keyboard(session: &Session) -> Result<String, String> {
     println!("    Tab focused {}", &focused["visible ".len()..]);
 
     let shortcut_sheet = || {
-        fail_if!(
-            !shortcuts_hidden(session)?,
-            "#shortcuts is open before `?` was pressed"
-        );
+        fail_if!(!shortcuts_hidden(session)?, "#shortcuts is open before `?` was pressed");
         press_on_body(session, "?")?;
         wait_shortcuts(session, false)?;
         press_on_body(session, "?")?;
@@ -513,11 +458,7 @@ fn buttons(session: &Session) -> Result<String, String> {
            });",
     )?;
     let missing = strings(&missing);
-    fail_if!(
-        !missing.is_empty(),
-        "missing (or not a canvas): #{}",
-        missing.join(", #")
-    );
+    fail_if!(!missing.is_empty(), "missing (or not a canvas): #{}", missing.join(", #"));
     exercise(session, false, &|| Ok(()))?;
     Ok("controls and canvases present; #reset, #play, #step, #grow work".to_string())
 }

@@ -42,27 +42,19 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
         .map_err(|e| format!("cannot open a browser session: {e}"))?;
     open(&session, &base)?;
     // A failed request usually leaves the page loading for good: say which one at once.
-    wait_for(
-        &session,
-        "data-state=running and data-epoch > 0",
-        secs(90),
-        |a| {
-            if a.is("state", "running") && a.num("epoch") > 0.0 {
-                return Ok(true);
-            }
-            let failed = session.execute(FAILED_SCRIPT, vec![base.as_str().into()])?;
-            match items(&failed) {
-                [] => Ok(false),
-                urls => Err(format!(
-                    "still loading after requests that failed or left the sub-path: {}",
-                    urls.iter()
-                        .filter_map(Json::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            }
-        },
-    )?;
+    wait_for(&session, "data-state=running and data-epoch > 0", secs(90), |a| {
+        if a.is("state", "running") && a.num("epoch") > 0.0 {
+            return Ok(true);
+        }
+        let failed = session.execute(FAILED_SCRIPT, vec![base.as_str().into()])?;
+        match items(&failed) {
+            [] => Ok(false),
+            urls => Err(format!(
+                "still loading after requests that failed or left the sub-path: {}",
+                urls.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    })?;
     let seen = session.script(PAGE_SCRIPT)?;
     let page = Page::from_json(&seen)?;
     let summary = judge(&base, &page).map_err(|problems| problems.join("; "))?;
@@ -138,9 +130,7 @@ impl Page {
         let text = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_string);
         let number = |v: Option<&Json>| v.and_then(Json::as_f64).unwrap_or(-1.0) as i64;
         let list = |key: &str| value.get(key).map(items).unwrap_or_default();
-        let head = value
-            .get("head")
-            .ok_or("the page script returned no head")?;
+        let head = value.get("head").ok_or("the page script returned no head")?;
         Ok(Self {
             document: text(value.get("document")).ok_or("the page script returned no URL")?,
             requests: list("requests")
@@ -178,11 +168,7 @@ impl Page {
 /// `scheme://host:port` of an absolute URL; `None` for anything else.
 fn origin(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+')
-    {
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
         return None;
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -197,8 +183,7 @@ fn file_name(url: &str) -> &str {
 
 /// Whether a name carries trunk's file hash: a run of at least [`MIN_HASH_DIGITS`] hex digits.
 fn hashed(name: &str) -> bool {
-    name.split(|c: char| !c.is_ascii_hexdigit())
-        .any(|run| run.len() >= MIN_HASH_DIGITS)
+    name.split(|c: char| !c.is_ascii_hexdigit()).any(|run| run.len() >= MIN_HASH_DIGITS)
 }
 
 /// The verdict on what the page at `base` reported: a one-line summary, or every problem.
@@ -208,10 +193,7 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         return Err(vec![format!("{base} is not an absolute URL")]);
     };
     if !page.document.starts_with(base) {
-        problems.push(format!(
-            "the document is at {}, not under {base}",
-            page.document
-        ));
+        problems.push(format!("the document is at {}, not under {base}", page.document));
     }
     for r in &page.requests {
         let what = format!("{} ({})", r.url, r.kind);
@@ -238,23 +220,18 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         problems.push(format!("{name} has no content hash in its name"));
     }
 
-    for (tag, value) in [
-        ("og:image", &page.og_image),
-        ("twitter:image", &page.twitter_image),
-    ] {
+    for (tag, value) in [("og:image", &page.og_image), ("twitter:image", &page.twitter_image)] {
         match value.as_deref() {
             None | Some("") => problems.push(format!("the head has no {tag}")),
-            Some(v) if v.starts_with('/') => problems.push(format!(
-                "{tag} {v:?} is root-relative: it breaks under a sub-path"
-            )),
+            Some(v) if v.starts_with('/') => {
+                problems.push(format!("{tag} {v:?} is root-relative: it breaks under a sub-path"))
+            }
             Some(_) => {}
         }
     }
     if page.twitter_card.as_deref() != Some("summary_large_image") {
-        problems.push(format!(
-            "twitter:card is {:?}, not \"summary_large_image\"",
-            page.twitter_card
-        ));
+        problems
+            .push(format!("twitter:card is {:?}, not \"summary_large_image\"", page.twitter_card));
     }
     if page.icons.is_empty() {
         problems.push("the head links no icon".to_string());
@@ -264,9 +241,7 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         match status {
             -1 => absolute += 1,
             200 if content_type.starts_with("image/") => fetched += 1,
-            _ => problems.push(format!(
-                "{src:?} from the head answered {status} ({content_type})"
-            )),
+            _ => problems.push(format!("{src:?} from the head answered {status} ({content_type})")),
         }
     }
 
@@ -294,11 +269,7 @@ mod tests {
     const BASE: &str = "http://127.0.0.1:4000/course/playground/";
 
     fn request(url: &str, status: i64) -> Request {
-        Request {
-            url: url.to_string(),
-            kind: "test".to_string(),
-            status,
-        }
+        Request { url: url.to_string(), kind: "test".to_string(), status }
     }
 
     /// What the real page reports (shortened).
@@ -318,10 +289,7 @@ mod tests {
             og_image: Some("preview.png".to_string()),
             twitter_image: Some("preview.png".to_string()),
             twitter_card: Some("summary_large_image".to_string()),
-            icons: vec![
-                "favicon-32.png".into(),
-                "./favicon-0123456789abcdef.svg".into(),
-            ],
+            icons: vec!["favicon-32.png".into(), "./favicon-0123456789abcdef.svg".into()],
             loads: vec![("preview.png".into(), 200, "image/png".into())],
         }
     }
@@ -353,15 +321,12 @@ mod tests {
     fn fails_root_relative_assets() {
         // trunk's default public_url: the wasm at the host's root, a 404 under a sub-path.
         let mut page = good();
-        page.requests[4] = request(
-            "http://127.0.0.1:4000/firefly-playground-d86a28f68560a3e_bg.wasm",
-            404,
-        );
+        page.requests[4] =
+            request("http://127.0.0.1:4000/firefly-playground-d86a28f68560a3e_bg.wasm", 404);
         assert!(problems(&page).contains("outside the sub-path"));
         // The favicon Chromium asks for when the head links none.
         let mut page = good();
-        page.requests
-            .push(request("http://127.0.0.1:4000/favicon.ico", 404));
+        page.requests.push(request("http://127.0.0.1:4000/favicon.ico", 404));
         assert!(problems(&page).contains("outside the sub-path"));
         let mut page = good();
         page.og_image = Some("/preview.png".into());
@@ -397,10 +362,7 @@ mod tests {
         page.og_image = Some("https://example.org/firefly/preview.png".into());
         page.loads[0].1 = -1;
         let summary = judge(BASE, &page).unwrap();
-        assert!(
-            summary.contains("1 on the site's future address"),
-            "{summary}"
-        );
+        assert!(summary.contains("1 on the site's future address"), "{summary}");
     }
 
     #[test]

@@ -12,45 +12,30 @@ use super::webdriver::{POLL, Session, poll, secs};
 /// The screen the first-screen check measures against (CSS pixels).
 const SCREEN: (f64, f64) = (1400.0, 1000.0);
 /// What must be in it.
-const FIRST_SCREEN: [&str; 5] = [
-    "#heatmap",
-    "#baseline-heatmap",
-    "#network",
-    "#curves",
-    "#figure3",
-];
+const FIRST_SCREEN: [&str; 5] =
+    ["#heatmap", "#baseline-heatmap", "#network", "#curves", "#figure3"];
 
 /// Runs both checks on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("first-screen", || {
-        with_viewport(session, SCREEN, false, || {
-            first_screen(session, base, out_dir)
-        })
+        with_viewport(session, SCREEN, false, || first_screen(session, base, out_dir))
     });
     report.check("tiny-loss", || tiny_loss(session, base, out_dir));
     report.check("embed-layout", || {
-        with_viewport(session, (700.0, 500.0), false, || {
-            embed_layout(session, base, out_dir)
-        })
+        with_viewport(session, (700.0, 500.0), false, || embed_layout(session, base, out_dir))
     });
     report.check("phone-layout", || {
-        with_viewport(session, (390.0, 844.0), true, || {
-            phone_layout(session, base, out_dir)
-        })
+        with_viewport(session, (390.0, 844.0), true, || phone_layout(session, base, out_dir))
     });
     report.check("slowmo-banner", || {
-        with_viewport(session, SCREEN, false, || {
-            slowmo_banner(session, base, out_dir)
-        })
+        with_viewport(session, SCREEN, false, || slowmo_banner(session, base, out_dir))
     });
 }
 
 /// Runs `body` with the viewport emulated at `size` (CSS pixels), then gives later checks the
 /// session's own window again, whatever happened.
 fn with_viewport(
-    session: &Session,
-    size: (f64, f64),
-    mobile: bool,
+    session: &Session, size: (f64, f64), mobile: bool,
     body: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
     emulate(session, size, mobile)?;
@@ -69,9 +54,7 @@ fn emulate(session: &Session, size: (f64, f64), mobile: bool) -> Result<(), Stri
         "deviceScaleFactor": 1.0,
         "mobile": mobile,
     });
-    session
-        .cdp("Emulation.setDeviceMetricsOverride", metrics)
-        .map(drop)
+    session.cdp("Emulation.setDeviceMetricsOverride", metrics).map(drop)
 }
 
 /// An element's box at scroll 0: left, top, right, bottom (CSS pixels).
@@ -97,14 +80,7 @@ impl Rect {
 
 impl std::fmt::Display for Rect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:.0}×{:.0} at ({:.0}, {:.0})",
-            self.width(),
-            self.height(),
-            self.left,
-            self.top
-        )
+        write!(f, "{:.0}×{:.0} at ({:.0}, {:.0})", self.width(), self.height(), self.left, self.top)
     }
 }
 
@@ -132,23 +108,14 @@ fn rects(session: &Session, selectors: &[&str]) -> Result<Vec<Rect>, String> {
                 .and_then(Json::as_array)
                 .ok_or_else(|| format!("{css} is missing or not displayed"))?;
             let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
-            Ok(Rect {
-                left: n(0),
-                top: n(1),
-                right: n(2),
-                bottom: n(3),
-            })
+            Ok(Rect { left: n(0), top: n(1), right: n(2), bottom: n(3) })
         })
         .collect()
 }
 
 /// Fails unless every box lies inside the viewport and is at least `min` (width, height).
 fn all_inside(
-    selectors: &[&str],
-    boxes: &[Rect],
-    size: (f64, f64),
-    min: (f64, f64),
-    when: &str,
+    selectors: &[&str], boxes: &[Rect], size: (f64, f64), min: (f64, f64), when: &str,
 ) -> Result<(), String> {
     for (css, r) in selectors.iter().zip(boxes) {
         fail_if!(
@@ -183,19 +150,10 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     open_hash(session, base, "embed=1&backend=cpu")?;
     wait_running(session)?;
     let before = rects(session, &SEEN)?;
-    all_inside(
-        &SEEN,
-        &before,
-        SIZE,
-        (120.0, 100.0),
-        "with the backend note",
-    )?;
+    all_inside(&SEEN, &before, SIZE, (120.0, 100.0), "with the backend note")?;
     snap(session, out_dir, "embed-700x500.png")?;
     let note = rects(session, &["#backend-note"])?[0];
-    fail_if!(
-        note.height() > LINE,
-        "the backend note takes more than one line: {note}"
-    );
+    fail_if!(note.height() > LINE, "the backend note takes more than one line: {note}");
     session.click("#backend-note .dismiss")?;
     wait_script(
         session,
@@ -221,13 +179,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         secs(10),
     )?;
     let with_notice = rects(session, &SEEN)?;
-    all_inside(
-        &SEEN,
-        &with_notice,
-        SIZE,
-        (120.0, 100.0),
-        "with two notices",
-    )?;
+    all_inside(&SEEN, &with_notice, SIZE, (120.0, 100.0), "with two notices")?;
     let facts = session.execute(
         "const s = document.querySelector(arguments[0]);
          const r = s.getBoundingClientRect();
@@ -243,10 +195,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         !(line <= LINE && cut && titled && overflow == "ellipsis"),
         "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
     );
-    session.execute(
-        "document.querySelector(arguments[0]).focus();",
-        vec![sel.into()],
-    )?;
+    session.execute("document.querySelector(arguments[0]).focus();", vec![sel.into()])?;
     let open_height = session
         .execute(
             "return document.querySelector(arguments[0]).getBoundingClientRect().height;",
@@ -337,9 +286,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
         !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0,
         "the explanation ({explain}) moved the diagram from {before} to {after}"
     );
-    Ok(format!(
-        "explanation {explain}; diagram {before}, then {after}"
-    ))
+    Ok(format!("explanation {explain}; diagram {before}, then {after}"))
 }
 
 /// `first-screen`: with the viewport at 1400×1000 the maps, the diagram, the loss curves and
@@ -350,13 +297,7 @@ fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     wait_running(session)?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
-    all_inside(
-        &FIRST_SCREEN,
-        &boxes,
-        SCREEN,
-        (150.0, 100.0),
-        "the first screen",
-    )?;
+    all_inside(&FIRST_SCREEN, &boxes, SCREEN, (150.0, 100.0), "the first screen")?;
     let seen: Vec<String> = FIRST_SCREEN
         .iter()
         .zip(&boxes)
@@ -404,9 +345,6 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
         (value - loss).abs() > 0.01 * loss,
         "data-loss is {loss:e} but #metrics prints {printed:?} ({text:?})"
     );
-    fail_if!(
-        text.contains("0.000"),
-        "#metrics prints a loss as 0.000: {text:?}"
-    );
+    fail_if!(text.contains("0.000"), "#metrics prints a loss as 0.000: {text:?}");
     Ok(format!("data-loss {loss:e}, printed {printed}: {text}"))
 }

@@ -24,17 +24,12 @@ fn settings(app: &App) -> String {
 /// Waits for `epochs` epochs of both runs of the settings in force whose link has `pair`, and
 /// returns the page then.
 fn trained(session: &Session, pair: &str, epochs: f64) -> Result<App, String> {
-    wait_for(
-        session,
-        &format!("{epochs} epochs with {pair}"),
-        secs(90),
-        |a| {
-            Ok(settings(a).split('&').any(|p| p == pair)
-                && a.num("epoch") >= epochs
-                && a.num("baseline-epoch") >= epochs
-                && a.num("loss") > 0.0)
-        },
-    )
+    wait_for(session, &format!("{epochs} epochs with {pair}"), secs(90), |a| {
+        Ok(settings(a).split('&').any(|p| p == pair)
+            && a.num("epoch") >= epochs
+            && a.num("baseline-epoch") >= epochs
+            && a.num("loss") > 0.0)
+    })
 }
 
 fn click(session: &Session, id: &str) -> Result<(), String> {
@@ -54,20 +49,12 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
         settings(&plane)
     );
     let plane_loss = plane.num("loss");
-    for id in [
-        "features-x1sq",
-        "features-x2sq",
-        "features-x1",
-        "features-x2",
-    ] {
+    for id in ["features-x1sq", "features-x2sq", "features-x1", "features-x2"] {
         click(session, id)?;
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
     let named = session.text("return document.getElementById('network').dataset.inputs || '';")?;
-    fail_if!(
-        named != "x₁²,x₂²",
-        "the diagram should name its inputs x₁², x₂²: {named:?}"
-    );
+    fail_if!(named != "x₁²,x₂²", "the diagram should name its inputs x₁², x₂²: {named:?}");
     let squares_loss = squares.num("loss");
     fail_if!(
         squares_loss.is_nan() || squares_loss > plane_loss / 3.0,
@@ -80,9 +67,8 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
     let refused = wait_for(session, "a notice for the last feature", secs(10), |a| {
         Ok(a.text("notices").contains("at least one input feature"))
     })?;
-    let checked = session
-        .script("return document.getElementById('features-x1sq').checked;")?
-        .as_bool();
+    let checked =
+        session.script("return document.getElementById('features-x1sq').checked;")?.as_bool();
     fail_if!(
         checked != Some(true) || !settings(&refused).contains("features=x1sq"),
         "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
@@ -99,11 +85,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
 /// person picks them) restarts the runs with the weights pulled towards zero, and the training
 /// loss after as many epochs stays several times higher.
 fn regularization(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(
-        session,
-        base,
-        "backend=cpu&speed=0&layers=4&max-units=4&lr=0.3",
-    )?;
+    open_hash(session, base, "backend=cpu&speed=0&layers=4&max-units=4&lr=0.3")?;
     let free = trained(session, "layers=4", 600.0)?.num("loss");
     choose(session, "regularization", "l2")?;
     choose(session, "reg-rate", "1")?;

@@ -37,11 +37,7 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
          return true;",
         vec![id.into(), value.into()],
     )?;
-    if found.as_bool() == Some(true) {
-        Ok(())
-    } else {
-        Err(format!("there is no #{id} control"))
-    }
+    if found.as_bool() == Some(true) { Ok(()) } else { Err(format!("there is no #{id} control")) }
 }
 
 /// `losses`: the opening page, as a new user watches it: it reports both runs' losses and says
@@ -95,18 +91,10 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     open_hash(session, base, "backend=cpu")?;
     let epoch = running(session, 2.0, secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
-    let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
-        Ok(a.has_setting("lr=0.03"))
-    })?;
-    fail_if!(
-        !app.text("error").is_empty(),
-        "a notice appeared: {}",
-        app.text("error")
-    );
-    fail_if!(
-        app.num("epoch") < epoch,
-        "changing the learning rate restarted the run"
-    );
+    let app =
+        wait_for(session, "lr=0.03 in data-settings", REACT, |a| Ok(a.has_setting("lr=0.03")))?;
+    fail_if!(!app.text("error").is_empty(), "a notice appeared: {}", app.text("error"));
+    fail_if!(app.num("epoch") < epoch, "changing the learning rate restarted the run");
     let hash = session.text("return location.hash;")?;
     fail_if!(!hash.contains("lr=0.03"), "the link did not follow: {hash}");
     // A rate from a link that the list lacks is shown, and later changes still work.
@@ -120,9 +108,7 @@ fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
     wait_for(session, "lr=0.3 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.3") && a.text("error").is_empty())
     })?;
-    Ok(format!(
-        "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"
-    ))
+    Ok(format!("lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"))
 }
 
 /// `figure3-seeds`: the Seeds slider restarts with that many seeds of each run, every seed
@@ -133,17 +119,12 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
         Ok(a.is("state", "running") && a.num("seeds") == 1.0 && a.num("epoch") >= 2.0)
     })?;
     choose(session, "seeds", "3")?;
-    let app = wait_for(
-        session,
-        "3 seeds, every one at epoch 7 and grown",
-        secs(60),
-        |a| {
-            Ok(a.num("seeds") == 3.0
-                && a.has_setting("seeds=3")
-                && a.num("slowest-epoch") >= 7.0
-                && a.num("growths") >= 2.0)
-        },
-    )?;
+    let app = wait_for(session, "3 seeds, every one at epoch 7 and grown", secs(60), |a| {
+        Ok(a.num("seeds") == 3.0
+            && a.has_setting("seeds=3")
+            && a.num("slowest-epoch") >= 7.0
+            && a.num("growths") >= 2.0)
+    })?;
     let hash = session.text("return location.hash;")?;
     fail_if!(!hash.contains("seeds=3"), "the link did not follow: {hash}");
     snap(session, out_dir, "figure3-seeds.png")?;
@@ -160,23 +141,15 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// where a round (the steps between two growths, then a growth) is shortest and says every figure.
 pub fn probe(session: &Session, base: &str) -> Result<String, String> {
     open_hash(session, base, "backend=probe&seeds=1")?;
-    let app = wait_for(
-        session,
-        "the probe's figures and a running page",
-        secs(120),
-        |a| {
-            Ok(a.is("state", "running")
-                && a.num("probe-cpu-ms") > 0.0
-                && a.num("probe-webgpu-ms") > 0.0
-                && a.num("probe-grow-cpu-ms") > 0.0
-                && a.num("probe-grow-webgpu-ms") > 0.0)
-        },
-    )?;
+    let app = wait_for(session, "the probe's figures and a running page", secs(120), |a| {
+        Ok(a.is("state", "running")
+            && a.num("probe-cpu-ms") > 0.0
+            && a.num("probe-webgpu-ms") > 0.0
+            && a.num("probe-grow-cpu-ms") > 0.0
+            && a.num("probe-grow-webgpu-ms") > 0.0)
+    })?;
     let (cpu, gpu) = (app.num("probe-cpu-ms"), app.num("probe-webgpu-ms"));
-    let (grow_cpu, grow_gpu) = (
-        app.num("probe-grow-cpu-ms"),
-        app.num("probe-grow-webgpu-ms"),
-    );
+    let (grow_cpu, grow_gpu) = (app.num("probe-grow-cpu-ms"), app.num("probe-grow-webgpu-ms"));
     let steps = app.num("probe-steps");
     let rounds = [
         ("cpu", steps * cpu + grow_cpu),
@@ -197,12 +170,7 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
     let note = session.text(
         "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
     )?;
-    for part in [
-        "probe",
-        "ms on the CPU",
-        "a growth phase takes",
-        "A round of",
-    ] {
+    for part in ["probe", "ms on the CPU", "a growth phase takes", "A round of"] {
         fail_if!(
             !note.contains(part),
             "the note does not give the probe's figures ({part:?}): {note:?}"
@@ -216,11 +184,7 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
 
 /// `nan-recovery`: a diverged run says so; a smaller rate and Reset train again.
 fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(
-        session,
-        base,
-        "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane",
-    )?;
+    open_hash(session, base, "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane")?;
     let error: String = poll(secs(60), || {
         Ok(match read_app(session)? {
             Some(app) if app.is("state", "error") => Ok(app.text("error").into()),
@@ -249,17 +213,9 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
                 && !a.text("settings").contains("lr="))
         },
     )?;
-    fail_if!(
-        !app.text("error").is_empty(),
-        "the old notice stayed: {}",
-        app.text("error")
-    );
+    fail_if!(!app.text("error").is_empty(), "the old notice stayed: {}", app.text("error"));
     // Diverge again and take the notice's one-click way out, as often as it takes.
-    open_hash(
-        session,
-        base,
-        "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane",
-    )?;
+    open_hash(session, base, "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane")?;
     let mut rates = Vec::new();
     poll(secs(60), || {
         let app = app_now(session)?;
@@ -273,7 +229,7 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
             )?;
             if label.is_empty() {
                 return Err(
-                    "the divergence notice has no button to reset with a smaller rate".into(),
+                    "the divergence notice has no button to reset with a smaller rate".into()
                 );
             }
             rates.push(label);
@@ -300,16 +256,9 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
 fn history(session: &Session, base: &str) -> Result<String, String> {
     open_running(session, base, "backend=cpu&method=none&baseline=none")?;
     session.click("#datasets button[data-kind=xor]")?;
-    wait_for(session, "dataset=xor", REACT, |a| {
-        Ok(a.has_setting("dataset=xor"))
-    })?;
+    wait_for(session, "dataset=xor", REACT, |a| Ok(a.has_setting("dataset=xor")))?;
     choose(session, "layers", "3")?;
-    let app = wait_for(
-        session,
-        "layers=3",
-        REACT,
-        |a| Ok(a.has_setting("layers=3")),
-    )?;
+    let app = wait_for(session, "layers=3", REACT, |a| Ok(a.has_setting("layers=3")))?;
     let units = app.num("units");
     session.script("history.back(); return null;")?;
     let back = wait_for(session, "Back: xor without layers=3", REACT, |a| {
@@ -338,11 +287,8 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
     open_hash(session, base, "backend=cpu&grow-every=100")?;
     running(session, 1.0, secs(60))?;
     let app = pause(session)?;
-    let (epoch, growths, baseline) = (
-        app.num("epoch"),
-        app.num("growths"),
-        app.num("baseline-growths"),
-    );
+    let (epoch, growths, baseline) =
+        (app.num("epoch"), app.num("growths"), app.num("baseline-growths"));
     session.click("#grow")?;
     let app = wait_for(session, "both runs grown once", secs(60), |a| {
         Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0)
@@ -378,11 +324,7 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
 /// of `radius`, `step` radians apart (the first `outside` of them moved outside the plane
 /// shown), as a person choosing a file would.
 pub(super) fn upload_csv(
-    session: &Session,
-    name: &str,
-    rows: usize,
-    outside: usize,
-    (radius, step): (f64, f64),
+    session: &Session, name: &str, rows: usize, outside: usize, (radius, step): (f64, f64),
 ) -> Result<(), String> {
     let args = vec![
         (rows as u64).into(),
@@ -430,12 +372,9 @@ const TRIALS: usize = 10;
 fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     open_running(session, base, "backend=cpu")?;
     upload_csv(session, "limit.csv", 100_000, 0, (5.0, 0.001))?;
-    wait_for(
-        session,
-        "100,000 points loaded and training",
-        secs(60),
-        |a| Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0),
-    )?;
+    wait_for(session, "100,000 points loaded and training", secs(60), |a| {
+        Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0)
+    })?;
     // The click's time stamp, and when data-state first says paused after it.
     session.script(
         "const app = document.getElementById('app');
@@ -507,27 +446,17 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
                 dispatched - clicked
             ),
         ));
-        fail_if!(
-            !held.is("state", "paused"),
-            "after Pause the page says {}",
-            held.summary()
-        );
+        fail_if!(!held.is("state", "paused"), "after Pause the page says {}", held.summary());
     }
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
     let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
-    let longest = session
-        .script("return window.__longest;")?
-        .as_f64()
-        .unwrap_or(f64::NAN);
+    let longest = session.script("return window.__longest;")?.as_f64().unwrap_or(f64::NAN);
     let summary = format!(
         "100,000 points, {:.1} epochs/s; Pause showed in {} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms",
         epochs / seconds,
         all.join(", ")
     );
-    fail_if!(
-        worst >= PAUSE_MS,
-        "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}"
-    );
+    fail_if!(worst >= PAUSE_MS, "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}");
     fail_if!(
         longest >= LONG_TASK_MS,
         "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
@@ -550,9 +479,8 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     let upload = |rows, outside, name| upload_csv(session, name, rows, outside, (5.0, 0.001));
     let started = Instant::now();
     upload(99_000, 3, "big.csv")?;
-    let app = wait_for(session, "99,000 points loaded", secs(60), |a| {
-        Ok(a.num("points") == 99_000.0)
-    })?;
+    let app =
+        wait_for(session, "99,000 points loaded", secs(60), |a| Ok(a.num("points") == 99_000.0))?;
     let loaded = started.elapsed().as_secs_f64();
     fail_if!(
         !app.text("notices").contains("3 of 99000 points"),
@@ -578,10 +506,7 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     // Training on the large data keeps frames coming.
     session.script("window.__gaps.max = 0; return null;")?;
     thread::sleep(secs(3));
-    let gap = session
-        .script("return window.__gaps.max;")?
-        .as_f64()
-        .unwrap_or(f64::NAN);
+    let gap = session.script("return window.__gaps.max;")?.as_f64().unwrap_or(f64::NAN);
     fail_if!(
         gap.is_nan() || gap >= 1000.0,
         "a frame took {gap:.0} ms while training on 99,000 points"

@@ -50,10 +50,7 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         REACT,
     )?;
     let probe = probe.as_str().unwrap_or_default().to_string();
-    let parts: Vec<f64> = probe
-        .split(',')
-        .filter_map(|x| x.trim().parse().ok())
-        .collect();
+    let parts: Vec<f64> = probe.split(',').filter_map(|x| x.trim().parse().ok()).collect();
     let [x, y, weight] = parts[..] else {
         return Err(format!("data-edge-probe is not x,y,weight: {probe:?}"));
     };
@@ -99,12 +96,7 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
          return !e.hidden && e.dataset.weight && e.dataset.weight !== '{carried}'
            ? [e.textContent, e.dataset.weight] : null;"
     );
-    let after = wait_script(
-        session,
-        "the card's weight to change after a step",
-        &script,
-        REACT,
-    )?;
+    let after = wait_script(session, "the card's weight to change after a step", &script, REACT)?;
     let text_after = str_at(&after, 0);
     let weight_after: f64 = str_at(&after, 1).parse().unwrap_or(f64::NAN);
     let shown_after = number_after(text_after, "weight ").unwrap_or(f64::NAN);
@@ -122,15 +114,8 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         "document.getElementById('network').dispatchEvent(new MouseEvent('mouseleave'));
          return null;",
     )?;
-    wait_script(
-        session,
-        "the card to go when the pointer leaves",
-        card_hidden,
-        REACT,
-    )?;
-    Ok(format!(
-        "at ({x:.0}, {y:.0}): {text:?}; after a step: {text_after:?}; gone on leaving"
-    ))
+    wait_script(session, "the card to go when the pointer leaves", card_hidden, REACT)?;
+    Ok(format!("at ({x:.0}, {y:.0}): {text:?}; after a step: {text_after:?}; gone on leaving"))
 }
 
 /// Reads both loss lines under the maps, their `data-*-loss`, and `#app`'s losses and epoch,
@@ -151,10 +136,7 @@ fn read_losses(session: &Session) -> Result<Json, String> {
 
 /// Both lines of [`read_losses`] checked with [`check_line`]: Firefly's and the baseline's text.
 fn check_lines(losses: &Json) -> Result<(String, String), String> {
-    Ok((
-        check_line("Firefly", &losses[0])?,
-        check_line("baseline", &losses[1])?,
-    ))
+    Ok((check_line("Firefly", &losses[0])?, check_line("baseline", &losses[1])?))
 }
 
 /// One map's line checked against its own figures and `#app`'s: "Test loss T / Training loss
@@ -199,9 +181,7 @@ fn map_losses(session: &Session, base: &str) -> Result<String, String> {
         !((-1.0..=12.0).contains(&below) && left.abs() <= 2.0),
         "the line is not right under the map: {below:.0} px below it, {left:.0} px across"
     );
-    wait_for(session, "30 more epochs", secs(90), |a| {
-        Ok(a.num("epoch") >= epoch + 30.0)
-    })?;
+    wait_for(session, "30 more epochs", secs(90), |a| Ok(a.num("epoch") >= epoch + 30.0))?;
     let (main_later, baseline_later) = check_lines(&read_losses(session)?)?;
     fail_if!(
         main_later == main || baseline_later == baseline,
@@ -232,8 +212,7 @@ fn points_control(session: &Session) -> Result<(String, String, bool, String), S
 
 /// The Points slider once its read-out is `reads`, or as it is after 5 s.
 fn points_reading(
-    session: &Session,
-    reads: &str,
+    session: &Session, reads: &str,
 ) -> Result<(String, String, bool, String), String> {
     let read = || points_control(session);
     poll_last(secs(5), read, |now| now.0 == reads)

@@ -13,11 +13,7 @@ use super::{ChromeConfig, Report};
 /// Runs every check of this file: `long-run` on `session` (no WebGPU), `gpu-lost` on a session
 /// of its own with a WebGPU adapter.
 pub fn run_all(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    session: &Session,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, session: &Session, base: &str, out_dir: &Path,
     report: &mut Report,
 ) {
     report.check("long-run", || long_run(session, base));
@@ -28,19 +24,13 @@ pub fn run_all(
 /// A browser session with a WebGPU adapter in which `script` (`what`, for messages) runs in
 /// every page before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`).
 fn webgpu_session<'d>(
-    driver: &'d Driver,
-    chrome: &ChromeConfig,
-    script: &str,
-    what: &str,
+    driver: &'d Driver, chrome: &ChromeConfig, script: &str, what: &str,
 ) -> Result<Session<'d>, String> {
     let session = driver
         .session(chrome.options(true))
         .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
     session
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({"source": script}),
-        )
+        .cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": script}))
         .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;
     Ok(session)
 }
@@ -97,7 +87,7 @@ fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
     let field = |k: &str| gpu.get(k).and_then(Json::as_f64);
     let (Some(live), Some(bytes)) = (field("live"), field("bytes")) else {
         return Err(
-            "the GPU buffer counter was not installed (no GPUDevice in this browser?)".into(),
+            "the GPU buffer counter was not installed (no GPUDevice in this browser?)".into()
         );
     };
     Ok((live, bytes, app_now(session)?))
@@ -159,10 +149,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         mb(allowed)
     );
     // Back at the same size after resets, the page holds what it held at that size before.
-    fail_if!(
-        reset.1 > warm.1 + 2e6,
-        "GPU memory was not given back after resets: {summary}"
-    );
+    fail_if!(reset.1 > warm.1 + 2e6, "GPU memory was not given back after resets: {summary}");
     Ok(summary)
 }
 
@@ -194,31 +181,19 @@ const KEEP_DEVICES: &str = "(() => {
   })();";
 
 /// Words in a console error that mean the module panicked or trapped.
-const PANIC_SIGNS: [&str; 5] = [
-    "panicked",
-    "the playground stopped",
-    "RuntimeError",
-    "unreachable",
-    "wgpu error",
-];
+const PANIC_SIGNS: [&str; 5] =
+    ["panicked", "the playground stopped", "RuntimeError", "unreachable", "wgpu error"];
 
 /// `gpu-lost`: on WebGPU (`backend=webgpu`), destroying the page's `GPUDevice` after a few
 /// epochs moves the runs to the CPU: no crash panel and no panic in the console, a notice that
 /// says the GPU was lost (at which epoch), `data-backend=cpu`, and training that carries on from
 /// the last good state (not from epoch 0) past the epoch it was lost at.
 fn gpu_lost(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let session = webgpu_session(driver, chrome, KEEP_DEVICES, "the device catcher")?;
     // Small batches are slow on a software adapter: 5 steps an epoch, a growth every 2 epochs.
-    open_hash(
-        &session,
-        base,
-        "backend=webgpu&seeds=1&batch=50&grow-every=2",
-    )?;
+    open_hash(&session, base, "backend=webgpu&seeds=1&batch=50&grow-every=2")?;
     let started = Instant::now();
     let before = wait_for(
         &session,
@@ -281,12 +256,9 @@ fn gpu_lost(
         "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
     );
     // Training carries on, on the CPU, past the epoch it was lost at.
-    let after = wait_for(
-        &session,
-        "training on past the epoch of the loss",
-        secs(60),
-        |a| Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0),
-    )?;
+    let after = wait_for(&session, "training on past the epoch of the loss", secs(60), |a| {
+        Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0)
+    })?;
     let crash_shown = session
         .script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?
         .as_bool()
@@ -294,10 +266,7 @@ fn gpu_lost(
     fail_if!(crash_shown, "the crash panel is shown");
     let errors = session.script("return window.__e2eErrors || [];")?;
     let errors = strings(&errors);
-    if let Some(panic) = errors
-        .iter()
-        .find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign)))
-    {
+    if let Some(panic) = errors.iter().find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign))) {
         return Err(format!("the console shows a panic: {panic}"));
     }
     snap(&session, out_dir, "gpu-lost.png")?;

@@ -40,14 +40,11 @@ impl StaticServer {
             !(mount.starts_with('/') && mount.ends_with('/')),
             "the mount {mount:?} must start and end with /"
         );
-        let root = root
-            .canonicalize()
-            .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
+        let root =
+            root.canonicalize().map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("no local address: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| format!("no local address: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let root = Arc::new(root);
@@ -67,12 +64,7 @@ impl StaticServer {
                 }
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
-        Ok(Self {
-            addr,
-            mount: mount.to_string(),
-            stop,
-            accept_thread: Some(accept_thread),
-        })
+        Ok(Self { addr, mount: mount.to_string(), stop, accept_thread: Some(accept_thread) })
     }
 
     /// `http://127.0.0.1:PORT/firefly-playground/` (the mount it serves under).
@@ -103,10 +95,8 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let mut reader = BufReader::new(stream);
     let mut writer = write_half;
     while let Some(head) = read_head(&mut reader) {
-        let keep_alive = !head
-            .headers
-            .iter()
-            .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+        let keep_alive =
+            !head.headers.iter().any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
         let response = respond(&head.method, &head.target, root, mount);
         if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
             break;
@@ -154,11 +144,7 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Some(Head {
-        method,
-        target,
-        headers,
-    })
+    Some(Head { method, target, headers })
 }
 
 /// An answer to send.
@@ -210,12 +196,7 @@ fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
         return Response::text("404 Not Found", "not found (unknown file type)");
     };
     match fs::read(&path) {
-        Ok(body) => Response {
-            status: "200 OK",
-            content_type,
-            body,
-            head_only,
-        },
+        Ok(body) => Response { status: "200 OK", content_type, body, head_only },
         Err(_) => Response::text("404 Not Found", "not found"),
     }
 }
@@ -225,11 +206,7 @@ fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
 /// or otherwise odd component (or a symlink leading outside `root`) gives `None`.
 fn resolve(root: &Path, mount: &str, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
-    let rest = if path == mount.trim_end_matches('/') {
-        ""
-    } else {
-        path.strip_prefix(mount)?
-    };
+    let rest = if path == mount.trim_end_matches('/') { "" } else { path.strip_prefix(mount)? };
     let decoded = percent_decode(rest)?;
     if decoded.contains('\0') || decoded.contains('\\') {
         return None;
@@ -353,10 +330,7 @@ mod tests {
         let root = site.root();
         let ok = |target: &str| resolve(&root, "/course/playground/", target);
         assert_eq!(ok("/course/playground/").unwrap(), root.join("index.html"));
-        assert_eq!(
-            ok("/course/playground/pkg/app_bg.wasm").unwrap(),
-            root.join("pkg/app_bg.wasm")
-        );
+        assert_eq!(ok("/course/playground/pkg/app_bg.wasm").unwrap(), root.join("pkg/app_bg.wasm"));
         for bad in ["/course/app.js", "/app.js", "/firefly-playground/app.js"] {
             assert_eq!(ok(bad), None, "{bad} must not resolve");
         }
@@ -391,10 +365,7 @@ mod tests {
         let site = Site::new("serve");
         let server = StaticServer::start(&site.root()).unwrap();
         let get = |path: &str| {
-            raw(
-                &server,
-                &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-            )
+            raw(&server, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         };
         let wasm = get("/firefly-playground/pkg/app_bg.wasm");
         assert!(wasm.starts_with("HTTP/1.1 200 OK\r\n"), "{wasm}");
@@ -410,10 +381,7 @@ mod tests {
             "POST /firefly-playground/ HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
         assert!(post.starts_with("HTTP/1.1 405"));
-        let head = raw(
-            &server,
-            "HEAD /firefly-playground/ HTTP/1.1\r\nConnection: close\r\n\r\n",
-        );
+        let head = raw(&server, "HEAD /firefly-playground/ HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert!(head.contains("Content-Length: 17\r\n") && head.ends_with("\r\n\r\n"));
         // Two requests on one kept-alive connection.
         let two = raw(
@@ -432,16 +400,11 @@ mod tests {
     fn answers_beside_idle_connections() {
         let site = Site::new("idle");
         let server = StaticServer::start(&site.root()).unwrap();
-        let mut idle: Vec<TcpStream> = (0..8)
-            .map(|_| TcpStream::connect(server.addr).unwrap())
-            .collect();
+        let mut idle: Vec<TcpStream> =
+            (0..8).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
         let asking = idle.last_mut().unwrap();
-        asking
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        asking
-            .write_all(b"GET /firefly-playground/ HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
+        asking.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        asking.write_all(b"GET /firefly-playground/ HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut answer = [0u8; 15];
         asking.read_exact(&mut answer).unwrap();
         assert_eq!(&answer, b"HTTP/1.1 200 OK");

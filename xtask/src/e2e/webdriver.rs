@@ -34,16 +34,14 @@ pub const fn millis(n: u64) -> Duration {
 /// Calls `probe` every [`POLL`] until it gives `Ok(Ok(value))`. `Ok(Err(why))` polls on and is
 /// the error once `timeout` has passed; an `Err` fails at once.
 pub(super) fn poll<T>(
-    timeout: Duration,
-    probe: impl FnMut() -> Result<Result<T, String>, String>,
+    timeout: Duration, probe: impl FnMut() -> Result<Result<T, String>, String>,
 ) -> Result<T, String> {
     poll_every(POLL, timeout, probe)
 }
 
 /// [`poll`], every `interval`.
 pub(super) fn poll_every<T>(
-    interval: Duration,
-    timeout: Duration,
+    interval: Duration, timeout: Duration,
     mut probe: impl FnMut() -> Result<Result<T, String>, String>,
 ) -> Result<T, String> {
     let started = Instant::now();
@@ -59,9 +57,7 @@ pub(super) fn poll_every<T>(
 /// Reads with `read` every [`POLL`] until `done` holds for the value, for at most `timeout`;
 /// returns the last value either way.
 pub(super) fn poll_last<T>(
-    timeout: Duration,
-    mut read: impl FnMut() -> Result<T, String>,
-    done: impl Fn(&T) -> bool,
+    timeout: Duration, mut read: impl FnMut() -> Result<T, String>, done: impl Fn(&T) -> bool,
 ) -> Result<T, String> {
     let started = Instant::now();
     loop {
@@ -76,8 +72,7 @@ pub(super) fn poll_last<T>(
 /// Reads with `read` every [`POLL`] for `duration` and returns the last value; fails at once
 /// with the error `holds` gives for a value.
 pub(super) fn hold<T>(
-    duration: Duration,
-    mut read: impl FnMut() -> Result<T, String>,
+    duration: Duration, mut read: impl FnMut() -> Result<T, String>,
     holds: impl Fn(&T) -> Result<(), String>,
 ) -> Result<T, String> {
     let started = Instant::now();
@@ -105,10 +100,7 @@ fn agent(timeout: Duration) -> Agent {
 /// One HTTP exchange: sends `method url` with an optional JSON body and returns the status code
 /// and the body as text (of any length: screenshots and the bench's files are large).
 fn http(
-    agent: &Agent,
-    method: &str,
-    url: &str,
-    body: Option<&Json>,
+    agent: &Agent, method: &str, url: &str, body: Option<&Json>,
 ) -> Result<(u16, String), String> {
     let fail = |e: &dyn std::fmt::Display| format!("{method} {url}: {e}");
     let request = ureq::http::Request::builder().method(method).uri(url);
@@ -120,12 +112,8 @@ fn http(
         None => request.body(()).map(|r| agent.run(r)),
     };
     let mut response = sent.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_string()
-        .map_err(|e| fail(&e))?;
+    let text =
+        response.body_mut().with_config().limit(u64::MAX).read_to_string().map_err(|e| fail(&e))?;
     Ok((response.status().as_u16(), text))
 }
 
@@ -133,10 +121,7 @@ fn http(
 pub fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port on 127.0.0.1: {e}"))?;
-    listener
-        .local_addr()
-        .map(|addr| addr.port())
-        .map_err(|e| format!("no local address: {e}"))
+    listener.local_addr().map(|addr| addr.port()).map_err(|e| format!("no local address: {e}"))
 }
 
 /// A running chromedriver. Dropping it kills chromedriver and then every process that was still
@@ -155,9 +140,8 @@ impl Driver {
         let port = free_port()?;
         let log_file =
             File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-        let log_err = log_file
-            .try_clone()
-            .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
+        let log_err =
+            log_file.try_clone().map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
         let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -165,18 +149,15 @@ impl Driver {
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
-        let driver = Self {
-            base: format!("http://127.0.0.1:{port}"),
-            agent: agent(HTTP_TIMEOUT),
-            child,
-        };
+        let driver =
+            Self { base: format!("http://127.0.0.1:{port}"), agent: agent(HTTP_TIMEOUT), child };
         let status = format!("{}/status", driver.base);
         poll(secs(20), || {
             let answer = http(&agent(POLL * 8), "GET", &status, None);
             let ready = match answer {
-                Ok((200, body)) => json::parse(&body)
-                    .ok()
-                    .and_then(|j| j.get("value")?.get("ready")?.as_bool()),
+                Ok((200, body)) => {
+                    json::parse(&body).ok().and_then(|j| j.get("value")?.get("ready")?.as_bool())
+                }
                 _ => None,
             };
             Ok(match ready {
@@ -256,12 +237,7 @@ fn descendants(root: u32) -> Vec<u32> {
     let mut index = 0;
     while index < found.len() {
         let parent = found[index];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, ppid)| *ppid == parent)
-                .map(|(pid, _)| *pid),
-        );
+        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
         index += 1;
     }
     found.remove(0);
@@ -296,14 +272,12 @@ pub struct Session<'d> {
 
 impl Session<'_> {
     fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
-        self.driver
-            .command(method, &format!("/session/{}{path}", self.id), body)
+        self.driver.command(method, &format!("/session/{}{path}", self.id), body)
     }
 
     /// Navigates and waits for the page's load event.
     pub fn navigate(&self, url: &str) -> Result<(), String> {
-        self.command("POST", "/url", Some(&json!({"url": url})))
-            .map(drop)
+        self.command("POST", "/url", Some(&json!({"url": url}))).map(drop)
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
@@ -319,11 +293,7 @@ impl Session<'_> {
 
     /// Runs `script` without arguments; its result as text ("" when it is not text).
     pub fn text(&self, script: &str) -> Result<String, String> {
-        Ok(self
-            .script(script)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        Ok(self.script(script)?.as_str().unwrap_or_default().to_string())
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver's `goog/cdp/execute`
@@ -351,19 +321,13 @@ impl Session<'_> {
             Some(css) => json!({ELEMENT_KEY: self.find(css)?}),
             None => Json::Null,
         };
-        self.command("POST", "/frame", Some(&json!({"id": id})))
-            .map(drop)
+        self.command("POST", "/frame", Some(&json!({"id": id}))).map(drop)
     }
 
     /// Clicks an element found by CSS selector.
     pub fn click(&self, css: &str) -> Result<(), String> {
         let element = self.find(css)?;
-        self.command(
-            "POST",
-            &format!("/element/{element}/click"),
-            Some(&json!({})),
-        )
-        .map(drop)
+        self.command("POST", &format!("/element/{element}/click"), Some(&json!({}))).map(drop)
     }
 
     /// Presses and releases one key (a character, or a WebDriver key code such as [`TAB`]) on
@@ -395,16 +359,12 @@ impl Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        let _ = self
-            .driver
-            .command("DELETE", &format!("/session/{}", self.id), None);
+        let _ = self.driver.command("DELETE", &format!("/session/{}", self.id), None);
     }
 }
 
 fn decode_png(value: &Json) -> Result<Vec<u8>, String> {
-    let text = value
-        .as_str()
-        .ok_or("screenshot: the answer is not a string")?;
+    let text = value.as_str().ok_or("screenshot: the answer is not a string")?;
     let png = base64_decode(text)?;
     if png.starts_with(b"\x89PNG") {
         Ok(png)

@@ -85,17 +85,11 @@ impl Options {
         };
         vec![
             Setup {
-                layers: param(&self.hash, OUR_LAYERS_KEY)
-                    .unwrap_or("default")
-                    .to_string(),
+                layers: param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default").to_string(),
                 hash: self.hash.clone(),
                 compare: self.compare.first().cloned(),
             },
-            Setup {
-                layers: LARGE_LAYERS.to_string(),
-                hash: large_hash,
-                compare: large_compare,
-            },
+            Setup { layers: LARGE_LAYERS.to_string(), hash: large_hash, compare: large_compare },
             Setup {
                 layers: format!(
                     "{} growing",
@@ -119,18 +113,14 @@ pub fn growing(hash: &str) -> String {
 fn seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_SECONDS => Ok(s),
-        _ => Err(format!(
-            "a number of seconds above 0 and at most {MAX_SECONDS}"
-        )),
+        _ => Err(format!("a number of seconds above 0 and at most {MAX_SECONDS}")),
     }
 }
 
 /// An `http://` or `https://` URL.
 fn compare_url(value: &str) -> Result<String, String> {
     let value = value.trim();
-    let rest = value
-        .strip_prefix("http://")
-        .or_else(|| value.strip_prefix("https://"));
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_string()),
         _ => Err("an http:// or https:// URL".to_string()),
@@ -157,9 +147,7 @@ fn param_range(text: &str, key: &str) -> Option<(usize, usize)> {
         let boundary = start == 0 || matches!(text.as_bytes()[start - 1], b'&' | b'#' | b'?');
         let value_start = start + needle.len();
         if boundary {
-            let end = text[value_start..]
-                .find(['&', '#'])
-                .map_or(text.len(), |i| value_start + i);
+            let end = text[value_start..].find(['&', '#']).map_or(text.len(), |i| value_start + i);
             return Some((value_start, end));
         }
         from = value_start;
@@ -236,14 +224,8 @@ mod tests {
 
     #[test]
     fn reads_every_flag_in_both_forms() {
-        let options = parse(&[
-            "--seconds",
-            "2.5",
-            "--hash=#layers=3&lr=0.1",
-            "--compare",
-            TF,
-        ])
-        .unwrap();
+        let options =
+            parse(&["--seconds", "2.5", "--hash=#layers=3&lr=0.1", "--compare", TF]).unwrap();
         assert_eq!(options.seconds, 2.5);
         assert_eq!(options.hash, "layers=3&lr=0.1");
         assert_eq!(options.compare, vec![TF.to_string()]);
@@ -303,10 +285,7 @@ mod tests {
         assert_eq!(param("xlayers=1&layers=2", "layers"), Some("2"));
         assert_eq!(param("http://h/?a=1#layers=4,2&b=3", "layers"), Some("4,2"));
         assert_eq!(param("a=1", "layers"), None);
-        assert_eq!(
-            with_param("a=1&layers=4,2", "layers", "8").as_deref(),
-            Some("a=1&layers=8")
-        );
+        assert_eq!(with_param("a=1&layers=4,2", "layers", "8").as_deref(), Some("a=1&layers=8"));
         assert_eq!(with_param("a=1", "layers", "8"), None);
     }
 }

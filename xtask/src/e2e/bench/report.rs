@@ -176,46 +176,25 @@ pub fn table(setups: &[SetupResult]) -> String {
     type Cell = fn(&Measurement, Option<f64>) -> String;
     let measures: [(&str, Cell); 18] = [
         ("kind", |m, _| m.kind.name().to_string()),
-        ("backend", |m, _| {
-            m.backend.clone().unwrap_or_else(|| NONE.into())
-        }),
+        ("backend", |m, _| m.backend.clone().unwrap_or_else(|| NONE.into())),
         ("first epoch (ms)", |m, _| first_epoch_cell(m)),
         ("epochs/s", |m, _| format!("{:.1}", m.epochs_per_s)),
-        ("epochs/s, baseline run", |m, _| {
-            tenths(m.baseline_epochs_per_s)
-        }),
-        ("epochs/s ours/theirs", |_, ratio| {
-            ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))
-        }),
-        ("frames in window", |m, _| {
-            m.frames
-                .as_ref()
-                .map_or(NONE.into(), |f| f.count.to_string())
-        }),
+        ("epochs/s, baseline run", |m, _| tenths(m.baseline_epochs_per_s)),
+        ("epochs/s ours/theirs", |_, ratio| ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))),
+        ("frames in window", |m, _| m.frames.as_ref().map_or(NONE.into(), |f| f.count.to_string())),
         ("frame p50 (ms)", |m, _| frame_cell(m, |f| f.p50)),
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
         ("training steps/s, all runs", |m, _| tenths(m.steps_per_s)),
         ("growth phases (main / baseline)", |m, _| {
-            m.growths
-                .map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
+            m.growths.map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
         }),
-        ("frame parts (ms)", |m, _| {
-            pairs_cell(m.frame_parts.as_ref())
-        }),
-        ("growth timings (ms)", |m, _| {
-            pairs_cell(m.growth_timings.as_ref())
-        }),
-        ("launches per step", |m, _| {
-            m.launches.clone().unwrap_or_else(|| NONE.into())
-        }),
-        ("wasm bytes raw / gzip", |m, _| {
-            bytes_cell(m.sizes.wasm_raw, m.sizes.wasm_gzip)
-        }),
-        ("js bytes raw / gzip", |m, _| {
-            bytes_cell(m.sizes.js_raw, m.sizes.js_gzip)
-        }),
+        ("frame parts (ms)", |m, _| pairs_cell(m.frame_parts.as_ref())),
+        ("growth timings (ms)", |m, _| pairs_cell(m.growth_timings.as_ref())),
+        ("launches per step", |m, _| m.launches.clone().unwrap_or_else(|| NONE.into())),
+        ("wasm bytes raw / gzip", |m, _| bytes_cell(m.sizes.wasm_raw, m.sizes.wasm_gzip)),
+        ("js bytes raw / gzip", |m, _| bytes_cell(m.sizes.js_raw, m.sizes.js_gzip)),
     ];
     let mut rows = vec![
         std::iter::once("measure".to_string())
@@ -237,11 +216,7 @@ pub fn table(setups: &[SetupResult]) -> String {
 }
 
 fn first_epoch_cell(m: &Measurement) -> String {
-    let prefix = if m.first_epoch == FirstEpoch::AtMost {
-        "≤"
-    } else {
-        ""
-    };
+    let prefix = if m.first_epoch == FirstEpoch::AtMost { "≤" } else { "" };
     format!("{prefix}{:.0}", m.first_epoch_ms)
 }
 
@@ -356,9 +331,7 @@ fn page_json(page: &Page) -> Json {
     });
     let pairs = |p: &Option<Vec<(String, f64)>>| {
         p.as_ref().map(|t| {
-            t.iter()
-                .map(|(k, v)| (k.clone(), Json::from(*v)))
-                .collect::<serde_json::Map<_, _>>()
+            t.iter().map(|(k, v)| (k.clone(), Json::from(*v))).collect::<serde_json::Map<_, _>>()
         })
     };
     let first_epoch_source = match m.first_epoch {
@@ -550,34 +523,20 @@ mod tests {
         assert_eq!(row("frames in window"), ["4", "—", "—"]);
         assert_eq!(row("frame p50 (ms)"), ["17.0", "—", "—"]);
         assert_eq!(row("frame max (ms)"), ["50.0", "—", "—"]);
-        assert_eq!(
-            row("growth timings (ms)"),
-            ["—", "propose 1.3, surgery 0.5", "—"]
-        );
+        assert_eq!(row("growth timings (ms)"), ["—", "propose 1.3, surgery 0.5", "—"]);
         assert_eq!(row("launches per step"), ["—", "12", "—"]);
-        assert_eq!(
-            row("wasm bytes raw / gzip"),
-            ["31,908,338 / 7,000,123", "—", "—"]
-        );
+        assert_eq!(row("wasm bytes raw / gzip"), ["31,908,338 / 7,000,123", "—", "—"]);
         assert_eq!(row("js bytes raw / gzip"), ["72,082 / —", "—", "—"]);
         // Every line of the table is as wide as the dashed line or narrower.
         assert!(lines.iter().all(|l| l.chars().count() <= lines[1].len()));
 
         let json = to_json(&setups, 10.0, 2.0);
         let first = &json.get("setups").and_then(Json::as_array).unwrap()[0];
-        assert_eq!(
-            first.get("epochs_per_s_ours_over_theirs"),
-            Some(&json!(2.0))
-        );
+        assert_eq!(first.get("epochs_per_s_ours_over_theirs"), Some(&json!(2.0)));
         let ours = first.get("ours").unwrap();
         assert_eq!(ours.get("backend").and_then(Json::as_str), Some("cpu"));
-        let failed = json.get("setups").and_then(Json::as_array).unwrap()[1]
-            .get("ours")
-            .unwrap();
-        assert_eq!(
-            failed.get("error").and_then(Json::as_str),
-            Some("timed out")
-        );
+        let failed = json.get("setups").and_then(Json::as_array).unwrap()[1].get("ours").unwrap();
+        assert_eq!(failed.get("error").and_then(Json::as_str), Some("timed out"));
         assert_eq!(super::super::json::parse(&json.to_string()).unwrap(), json);
     }
 }

@@ -27,17 +27,11 @@ fn frames(session: &Session) -> Result<(App, App), String> {
 /// Polls both playgrounds (and the course page, which must report no refused command) until
 /// `done` holds.
 fn wait_frames(
-    session: &Session,
-    what: &str,
-    mut done: impl FnMut(&App, &App) -> bool,
+    session: &Session, what: &str, mut done: impl FnMut(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
     poll(WAIT, || {
         let c = course(session)?;
-        fail_if!(
-            c.num("errors") > 0.0,
-            "a playground refused a command: {}",
-            c.summary()
-        );
+        fail_if!(c.num("errors") > 0.0, "a playground refused a command: {}", c.summary());
         let (a, b) = frames(session)?;
         ready!(
             done(&a, &b),
@@ -52,36 +46,28 @@ fn wait_frames(
 /// Checks that both playgrounds stay as `same` says for a second and a quarter (a paused page's
 /// epoch holds).
 fn hold_frames(
-    session: &Session,
-    what: &str,
-    same: impl Fn(&App, &App) -> bool,
+    session: &Session, what: &str, same: impl Fn(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
     hold(
         millis(1250),
         || frames(session),
         |(a, b)| match same(a, b) {
             true => Ok(()),
-            false => Err(format!(
-                "{what} did not hold: left {}; right {}",
-                a.summary(),
-                b.summary()
-            )),
+            false => {
+                Err(format!("{what} did not hold: left {}; right {}", a.summary(), b.summary()))
+            }
         },
     )
 }
 
 /// The course page's caption under iframe `frame`.
 fn caption(session: &Session, frame: &str) -> Result<String, String> {
-    session.text(&format!(
-        "return document.getElementById('status-{frame}').textContent;"
-    ))
+    session.text(&format!("return document.getElementById('status-{frame}').textContent;"))
 }
 
 /// Waits until both captions contain every piece `parts` gives for them.
 fn captions_say(
-    session: &Session,
-    what: &str,
-    parts: impl Fn(&str) -> Vec<String>,
+    session: &Session, what: &str, parts: impl Fn(&str) -> Vec<String>,
 ) -> Result<(String, String), String> {
     poll(WAIT, || {
         let (a, b) = (caption(session, "a")?, caption(session, "b")?);
@@ -199,10 +185,9 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         p.push("paused · epoch 0".into());
         p
     })?;
-    for (frame, method, baseline, cap) in [
-        ("a", "firefly-split", "random-split", "24"),
-        ("b", "firefly-split", "firefly-new", "16"),
-    ] {
+    for (frame, method, baseline, cap) in
+        [("a", "firefly-split", "random-split", "24"), ("b", "firefly-split", "firefly-new", "16")]
+    {
         let got = [
             frame_control(session, frame, "method")?,
             frame_control(session, frame, "baseline")?,
@@ -228,9 +213,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // Play both: both epochs advance, and the captions say so.
     session.click("#play-both")?;
     let (a, b) = wait_frames(session, "both training", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
+        [a, b].iter().all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
     })?;
     captions_say(session, "running", |f| {
         let mut p = shows(f);
@@ -240,11 +223,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     wait_course(session, "epoch events from both", |c| {
         Ok(c.num("epoch-a") >= 2.0 && c.num("epoch-b") >= 2.0)
     })?;
-    said.push(format!(
-        "Play both: epochs {} and {}",
-        a.num("epoch"),
-        b.num("epoch")
-    ));
+    said.push(format!("Play both: epochs {} and {}", a.num("epoch"), b.num("epoch")));
 
     // Grow both a few times after Play: neither playground is at its cap, each press grows both
     // runs of both, and every network ends with more units.
@@ -316,11 +295,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         let e = if f == "a" { ea } else { eb } + 1.0;
         vec![format!("paused · epoch {e}")]
     })?;
-    said.push(format!(
-        "Step both: {ea}→{} and {eb}→{}",
-        ea + 1.0,
-        eb + 1.0
-    ));
+    said.push(format!("Step both: {ea}→{} and {eb}→{}", ea + 1.0, eb + 1.0));
 
     // Both on XOR after Pause both: both on xor, both still paused at epoch 0.
     session.click("#xor-both")?;
@@ -328,18 +303,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         Ok(c.text("link-a").contains("dataset=xor") && c.text("link-b").contains("dataset=xor"))
     })?;
     wait_frames(session, "both on xor at epoch 0", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
+        [a, b].iter().all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
     })?;
     hold_frames(session, "paused at epoch 0 on xor", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
+        [a, b].iter().all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
     })?;
-    captions_say(session, "xor, paused", |_| {
-        vec!["on xor · paused · epoch 0".into()]
-    })?;
+    captions_say(session, "xor, paused", |_| vec!["on xor · paused · epoch 0".into()])?;
     said.push("Both on XOR after Pause: xor, still paused at epoch 0".into());
 
     // Grow both while paused: both runs of both grow (or the log says a run found nothing).
@@ -390,9 +359,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             && b.num("growths") == 0.0
     })?;
     let (a, b) = hold_frames(session, "epoch 0 after Reset both", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
+        [a, b].iter().all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
     })?;
     if a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0 {
         return Err(format!(
@@ -401,9 +368,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             b.summary()
         ));
     }
-    captions_say(session, "epoch 0 after Reset", |_| {
-        vec!["paused · epoch 0".into()]
-    })?;
+    captions_say(session, "epoch 0 after Reset", |_| vec!["paused · epoch 0".into()])?;
     said.push("Reset both: epoch 0, the starting networks, paused".into());
 
     // Play both again; scrolled out of view, a playground stops training; back in view, it goes
@@ -416,10 +381,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let parked = frame_attr(session, "a", "data-epoch")?;
     thread::sleep(millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
-    fail_if!(
-        still != parked,
-        "out of view, iframe a trained on: epoch {parked} → {still}"
-    );
+    fail_if!(still != parked, "out of view, iframe a trained on: epoch {parked} → {still}");
     scroll_back(session, "a", "data-epoch", &still)?;
     said.push("out of view: held, then resumed".into());
 
@@ -429,10 +391,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let c = wait_course(session, "the left run exported", |c| {
         Ok(c.get("exported-epoch").is_some_and(|e| !e.is_empty()))
     })?;
-    let (epoch, loss) = (
-        c.text("exported-epoch").to_string(),
-        c.text("exported-loss").to_string(),
-    );
+    let (epoch, loss) = (c.text("exported-epoch").to_string(), c.text("exported-loss").to_string());
     poll(secs(20), || {
         let (e, l, s) = (
             frame_attr(session, "b", "data-epoch")?,
@@ -452,10 +411,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
-    fail_if!(
-        a_link != b_link,
-        "after the import iframe b has {b_link}, the export {a_link}"
-    );
+    fail_if!(a_link != b_link, "after the import iframe b has {b_link}, the export {a_link}");
     let (_, right) = captions_say(session, "the left run on the right", |f| {
         if f == "b" {
             vec![

@@ -43,9 +43,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     fail_if!(other == base, "the site is not served on 127.0.0.1: {base}");
     let host_origin = other.split('/').take(3).collect::<Vec<_>>().join("/");
     open(session, &format!("{other}course.html"))?;
-    wait_course(session, "the course page on localhost", |c| {
-        Ok(c.num("ready") >= 2.0)
-    })?;
+    wait_course(session, "the course page on localhost", |c| Ok(c.num("ready") >= 2.0))?;
     let embed = |extra: &str| -> Result<(), String> {
         session.execute(
             "document.getElementById('a').src = arguments[0];",
@@ -79,12 +77,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         let obeyed = app.is("state", "running")
             && app.num("epoch") > 0.0
             && app.text("settings").contains("dataset=xor");
-        ready!(
-            obeyed,
-            app,
-            "with allow-origin the commands were not obeyed: {}",
-            app.summary()
-        )
+        ready!(obeyed, app, "with allow-origin the commands were not obeyed: {}", app.summary())
     })?;
     Ok(format!(
         "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
@@ -106,18 +99,13 @@ fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
 /// `continual-mode`: tasks one after another; Firefly's accuracy on the first task does not
 /// move once it is frozen; the mode list goes back to growth.
 fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(
-        session,
-        base,
-        "mode=continual&sequence=circle,xor,spiral&backend=cpu",
-    )?;
+    open_hash(session, base, "mode=continual&sequence=circle,xor,spiral&backend=cpu")?;
     let first = wait_for(session, "the first task learnt", WAIT, |a| {
         Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
     })?;
     let (firefly_then, fine_then) = accuracy(&first, "circle").unwrap_or_default();
-    let done = wait_for(session, "all three tasks learnt", secs(120), |a| {
-        Ok(a.is("state", "finished"))
-    })?;
+    let done =
+        wait_for(session, "all three tasks learnt", secs(120), |a| Ok(a.is("state", "finished")))?;
     let (firefly_now, fine_now) = accuracy(&done, "circle").unwrap_or_default();
     fail_if!(
         firefly_now != firefly_then,
@@ -143,10 +131,7 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
 /// Waits for an event from iframe `frame` (in `window.clEvents`, the events the test page has
 /// heard from the playgrounds) whose fields have the values `fields` names.
 fn continual_event(
-    session: &Session,
-    what: &str,
-    frame: &str,
-    fields: &[(&str, &str)],
+    session: &Session, what: &str, frame: &str, fields: &[(&str, &str)],
 ) -> Result<Json, String> {
     poll(WAIT, || {
         let events = session.script("return window.clEvents || [];")?;
@@ -154,9 +139,7 @@ fn continual_event(
             let is = |k: &str, v: &str| e.get(k).and_then(Json::as_str) == Some(v);
             is("frame", frame) && fields.iter().all(|(k, v)| is(k, v))
         });
-        Ok(found
-            .cloned()
-            .ok_or(format!("timed out waiting for {what} from iframe {frame}")))
+        Ok(found.cloned().ok_or(format!("timed out waiting for {what} from iframe {frame}")))
     })
 }
 
@@ -202,16 +185,10 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     post("a", "{type: 'pause'}")?;
     let paused = [("type", "progress"), ("state", "paused")];
     continual_event(session, "a progress event, paused", "a", &paused)?;
-    fail_if!(
-        frame_attr(session, "a", "data-state")? != "paused",
-        "iframe a did not pause"
-    );
+    fail_if!(frame_attr(session, "a", "data-state")? != "paused", "iframe a did not pause");
     let cl = frame_attr(session, "a", "data-cl")?;
     thread::sleep(millis(1000));
-    fail_if!(
-        frame_attr(session, "a", "data-cl")? != cl,
-        "paused, iframe a trained on"
-    );
+    fail_if!(frame_attr(session, "a", "data-cl")? != cl, "paused, iframe a trained on");
     post("a", "{type: 'grow'}")?;
     let refused = [("type", "error"), ("command", "grow")];
     let refused = continual_event(session, "an error event for grow", "a", &refused)?;
@@ -234,10 +211,8 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     scroll_back(session, "b", "data-loss", &still)?;
     session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
-    let (link, task) = (
-        frame_attr(session, "a", "data-settings")?,
-        frame_attr(session, "a", "data-task")?,
-    );
+    let (link, task) =
+        (frame_attr(session, "a", "data-settings")?, frame_attr(session, "a", "data-task")?);
     poll(secs(20), || {
         let (b_link, b_task, b_cl, b_state) = (
             frame_attr(session, "b", "data-settings")?,
@@ -267,10 +242,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     })?;
     Ok(format!(
         "in a course page: paused by a message, grow refused ({}), exported at task {task} ({cl}) and imported into the other iframe",
-        refused
-            .get("message")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
+        refused.get("message").and_then(Json::as_str).unwrap_or_default()
     ))
 }
 
@@ -279,12 +251,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
 /// violation of it, storing nothing in the browser.
 fn csp(session: &Session, base: &str) -> Result<String, String> {
     open_hash(session, base, "backend=cpu&seeds=1&grow-every=2")?;
-    let app = wait_for(
-        session,
-        "two growths",
-        WAIT,
-        |a| Ok(a.num("growths") >= 2.0),
-    )?;
+    let app = wait_for(session, "two growths", WAIT, |a| Ok(a.num("growths") >= 2.0))?;
     let policy = session.text(
         "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
          return m ? m.content : '';",
@@ -293,17 +260,12 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         return Err(format!("the page's policy is {policy:?}"));
     }
     let inline = session.script("return document.querySelectorAll('script:not([src])').length;")?;
-    fail_if!(
-        inline.as_f64() != Some(0.0),
-        "{inline:?} inline scripts in the page"
-    );
+    fail_if!(inline.as_f64() != Some(0.0), "{inline:?} inline scripts in the page");
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
     session.script("document.getElementById('share').click();")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| !l.is_empty(),
-    )?;
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        !l.is_empty()
+    })?;
     fail_if!(link.is_empty(), "the Share dialog wrote no link");
     session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
@@ -342,25 +304,17 @@ fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result
 
 /// Scrolls iframe `frame` out of view and waits (≤ 10 s) until it notices.
 fn scroll_away(session: &Session, frame: &str) -> Result<(), String> {
-    session.script(&format!(
-        "document.getElementById('{frame}').style.marginTop = '6000px';"
-    ))?;
+    session.script(&format!("document.getElementById('{frame}').style.marginTop = '6000px';"))?;
     poll(secs(10), || {
         let hidden = frame_attr(session, frame, "data-visible")? == "0";
-        ready!(
-            hidden,
-            (),
-            "iframe {frame} never noticed it was out of view"
-        )
+        ready!(hidden, (), "iframe {frame} never noticed it was out of view")
     })
 }
 
 /// Scrolls iframe `frame` back into view and waits (≤ 20 s) until its `attr` is no longer
 /// `still` (it trains again).
 fn scroll_back(session: &Session, frame: &str, attr: &str, still: &str) -> Result<(), String> {
-    session.script(&format!(
-        "document.getElementById('{frame}').style.marginTop = '0';"
-    ))?;
+    session.script(&format!("document.getElementById('{frame}').style.marginTop = '0';"))?;
     poll(secs(20), || {
         let moved = frame_attr(session, frame, attr)? != still;
         ready!(moved, (), "back in view, iframe {frame} did not train on")
@@ -383,29 +337,18 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     let hash =
         "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
     open_hash(session, base, hash)?;
-    let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| Ok(a.is("state", "paused")))?;
     thread::sleep(millis(800));
     let epoch = read_app(session)?.map_or(-1.0, |a| a.num("epoch"));
     fail_if!(epoch != 0.0, "autoplay=0 still trained: epoch {epoch}");
     for id in ["grow", "seed", "csv"] {
-        fail_if!(
-            shown(session, id)?,
-            "#{id} is shown though the link hides it"
-        );
+        fail_if!(shown(session, id)?, "#{id} is shown though the link hides it");
     }
     for id in ["play", "step", "lr", "preset"] {
-        fail_if!(
-            !shown(session, id)?,
-            "#{id} is hidden though the link does not hide it"
-        );
+        fail_if!(!shown(session, id)?, "#{id} is hidden though the link does not hide it");
     }
     let preset = session.text("return document.getElementById('preset').value;")?;
-    fail_if!(
-        preset != "lone-unit-split",
-        "the Experiment list shows {preset:?}"
-    );
+    fail_if!(preset != "lone-unit-split", "the Experiment list shows {preset:?}");
     let look = session.text("return document.getElementById('look-for').innerText;")?;
     fail_if!(
         !look.starts_with("Both networks start from one unit"),
@@ -415,21 +358,17 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
 
     // Share: the link, then the compact layout ticked.
     session.click("#share")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| !l.is_empty(),
-    )?;
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        !l.is_empty()
+    })?;
     fail_if!(
         !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1"),
         "the Share link lost the experiment: {link}"
     );
     session.script("const e = document.getElementById('share-embed'); e.click();")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| l.contains("embed=1"),
-    )?;
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        l.contains("embed=1")
+    })?;
     let snippet = session.text("return document.getElementById('share-iframe').value;")?;
     if !link.contains("embed=1")
         || !snippet.contains("&amp;embed=1")
@@ -441,37 +380,24 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
     }
     // The copied link reopens the same experiment, embedded.
     open(session, &link)?;
-    let again = wait_for(session, "the shared link open", WAIT, |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    let again = wait_for(session, "the shared link open", WAIT, |a| Ok(a.is("state", "paused")))?;
     let got = again.text("settings");
     let embedded =
         session.script("return document.getElementById('app').classList.contains('embed');")?;
-    fail_if!(
-        embedded.as_bool() != Some(true),
-        "the shared link did not open the compact layout"
-    );
+    fail_if!(embedded.as_bool() != Some(true), "the shared link did not open the compact layout");
     fail_if!(
         shown(session, "run-panel")? || !shown(session, "controls-toggle")?,
         "embedded, the controls are not folded behind the Controls button"
     );
     session.click("#controls-toggle")?;
-    fail_if!(
-        !shown(session, "lr")?,
-        "the Controls button did not unfold the controls"
-    );
+    fail_if!(!shown(session, "lr")?, "the Controls button did not unfold the controls");
     fn same(s: &str) -> Vec<&str> {
         let mut parts: Vec<&str> = s.split('&').filter(|p| *p != "embed=1").collect();
         parts.sort_unstable();
         parts
     }
-    fail_if!(
-        same(got) != same(&settings),
-        "the shared link opened {got}, not {settings} + embed"
-    );
-    Ok(format!(
-        "hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"
-    ))
+    fail_if!(same(got) != same(&settings), "the shared link opened {got}, not {settings} + embed");
+    Ok(format!("hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"))
 }
 
 /// `garbage-link`: a link full of nonsense still starts the playground, names each bad part in a
@@ -479,25 +405,17 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
 fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
     let hash = "%%%&=&lr=banana&preset=nope&grow_hide=maybe&%E2%82&dataset=xor&backend=cpu&seeds=1";
     open_hash(session, base, hash)?;
-    let app = wait_for(session, "running despite the link", WAIT, |a| {
-        Ok(a.num("epoch") >= 2.0)
-    })?;
+    let app = wait_for(session, "running despite the link", WAIT, |a| Ok(a.num("epoch") >= 2.0))?;
     let notices = app.text("notices");
     for part in ["banana", "nope", "maybe"] {
-        fail_if!(
-            !notices.contains(part),
-            "no notice names {part:?}: {notices}"
-        );
+        fail_if!(!notices.contains(part), "no notice names {part:?}: {notices}");
     }
     fail_if!(
         !app.text("settings").contains("dataset=xor"),
         "the good part of the link was not applied: {}",
         app.summary()
     );
-    Ok(format!(
-        "running at epoch {} on xor; notices: {notices}",
-        app.num("epoch")
-    ))
+    Ok(format!("running at epoch {} on xor; notices: {notices}", app.num("epoch")))
 }
 
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
@@ -505,24 +423,17 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     open_running(session, base, "backend=cpu&seeds=1")?;
     choose(session, "preset", "firefly-vs-exact")?;
-    let first = wait_for(
-        session,
-        "a first growth after choosing the preset",
-        WAIT,
-        |a| Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0),
-    )?;
+    let first = wait_for(session, "a first growth after choosing the preset", WAIT, |a| {
+        Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0)
+    })?;
     let decision = first.text("first-growth").to_string();
     fail_if!(decision.is_empty(), "no data-first-growth after a growth");
     let hash = session.text("return location.hash;")?;
     open(session, &format!("{base}index.html{hash}"))?;
-    let again = wait_for(session, "a first growth from the link", WAIT, |a| {
-        Ok(a.num("growths") >= 1.0)
-    })?;
+    let again =
+        wait_for(session, "a first growth from the link", WAIT, |a| Ok(a.num("growths") >= 1.0))?;
     let replayed = again.text("first-growth");
-    fail_if!(
-        replayed != decision,
-        "the link grew {replayed:?}, the run it came from {decision:?}"
-    );
+    fail_if!(replayed != decision, "the link grew {replayed:?}, the run it came from {decision:?}");
     Ok(format!("{hash}: both chose {decision}"))
 }
 
@@ -549,22 +460,11 @@ fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, Stri
 
 /// Polls the course page (which must report no refused command) until `done` holds.
 fn wait_course(
-    session: &Session,
-    what: &str,
-    mut done: impl FnMut(&App) -> Result<bool, String>,
+    session: &Session, what: &str, mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
     poll(WAIT, || {
         let app = course(session)?;
-        fail_if!(
-            app.num("errors") > 0.0,
-            "a playground refused a command: {}",
-            app.summary()
-        );
-        ready!(
-            done(&app)?,
-            app,
-            "timed out waiting for {what}; last seen: {}",
-            app.summary()
-        )
+        fail_if!(app.num("errors") > 0.0, "a playground refused a command: {}", app.summary());
+        ready!(done(&app)?, app, "timed out waiting for {what}; last seen: {}", app.summary())
     })
 }
