@@ -23,7 +23,6 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reads the environment, prints the target dir in use and returns the context.
     pub fn from_env() -> Result<Self, String> {
         let repo_root = repo_root(
             env::var_os("CARGO_PKG_NAME").as_deref(),
@@ -97,7 +96,6 @@ impl Context {
         cmd
     }
 
-    /// A cargo command with the context's `CARGO_TARGET_DIR` (if any).
     pub fn cargo(&self, args: &[&str]) -> Command {
         self.command_with_target_dir(&self.cargo, args)
     }
@@ -109,7 +107,6 @@ impl Context {
         cmd
     }
 
-    /// Looks `program` up in the context's `PATH`.
     pub fn find_in_path(&self, program: &str) -> Option<PathBuf> {
         env::split_paths(&self.path)
             .map(|dir| dir.join(program))
@@ -190,24 +187,20 @@ pub fn words(line: &str) -> Vec<&str> {
     line.split(' ').collect()
 }
 
-/// The path as text; an error naming it when it is not UTF-8.
 pub fn utf8(path: &Path) -> Result<&str, String> {
     path.to_str().ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
-/// An environment variable's value when it is set and not empty.
 fn non_empty_var(name: &str) -> Option<OsString> {
     env::var_os(name).filter(|value| !value.is_empty())
 }
 
-/// Whether `path` is a file with an execute bit.
 #[cfg(unix)]
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Whether `path` is a file (no execute bits to check off Unix).
 #[cfg(not(unix))]
 pub fn is_executable(path: &Path) -> bool {
     path.is_file()

@@ -135,7 +135,6 @@ fn fix_loader(dist: &Path, wasm: &Path, before: &[u8]) -> Result<(), String> {
     edit(&loader, |text| replace_wasm_size(text, name, before.len(), after.len()))
 }
 
-/// Replaces the text of the file at `path` with what `change` makes of it.
 fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     fs::write(path, change(&text)?).map_err(|e| format!("writing {}: {e}", path.display()))
@@ -197,7 +196,6 @@ fn with_site_url(html: &str, site: &str) -> Result<String, String> {
     )
 }
 
-/// `text` with the one occurrence of `from` replaced by `to`.
 fn replace_once(text: &str, from: &str, to: &str, what: &str) -> Result<String, String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
@@ -278,7 +276,6 @@ fn table(title: &str, rows: &mut [Row], budget: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs a command with its output hidden; an error names it and shows its stderr.
 fn quiet(mut cmd: Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     let output =
@@ -294,7 +291,6 @@ fn quiet(mut cmd: Command) -> Result<(), String> {
     }
 }
 
-/// Every file under `dir`, recursively.
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;

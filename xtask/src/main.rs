@@ -120,7 +120,6 @@ struct TestPart {
 }
 
 impl TestPart {
-    /// The steps this part runs.
     fn steps(&self) -> Vec<Step> {
         let prebuilt = env::var_os("E2E_DIST").is_some_and(|d| !d.is_empty());
         match (self.native, self.wasm, self.e2e) {

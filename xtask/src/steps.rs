@@ -114,7 +114,6 @@ impl Step {
         }
     }
 
-    /// Runs the step.
     fn run(self, ctx: &Context) -> Result<(), String> {
         match self {
             Step::InstallWasmTarget => install::wasm_target(ctx),
@@ -189,7 +188,6 @@ pub fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
         .ok_or_else(|| "chromedriver not found: run `cargo xtask install`".to_string())
 }
 
-/// How a step ended, for the summary.
 enum Outcome {
     Ok(Duration),
     Failed(Duration),

@@ -111,7 +111,6 @@ const START_FRAMES: &str = "
     };
     requestAnimationFrame(tick);";
 
-/// Stops the frame recorder.
 const STOP_FRAMES: &str = "window.__benchRecording = false;";
 
 /// One reading of the page: its clock, epochs, the `data-*` the bench shows and the frames so
@@ -316,7 +315,6 @@ fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
     (steps > 0.0).then(|| format!("{:.1}", launches / steps))
 }
 
-/// Waits (≤ [`KIND_TIMEOUT`]) until the page shows what kind it is.
 fn page_kind(session: &Session) -> Result<PageKind, String> {
     poll_every(FIRST_EPOCH_POLL, KIND_TIMEOUT, || {
         Ok(match session.script(KIND)?.as_str() {

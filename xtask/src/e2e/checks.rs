@@ -17,7 +17,6 @@ const HOLD: Duration = secs(1);
 /// How long a reaction to a key or click may take (the page may be busy with an epoch).
 pub(super) const REACT: Duration = secs(30);
 
-/// Runs every check in order, recording each in `report`.
 pub fn run_all(
     driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path, report: &mut Report,
 ) {
@@ -104,7 +103,6 @@ pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
     Ok(App::from_json(&value))
 }
 
-/// Reads the attributes; an error when the page has no `#app`.
 pub(super) fn app_now(session: &Session) -> Result<App, String> {
     read_app(session)?.ok_or_else(|| "no <main id=\"app\"> on the page".to_string())
 }
@@ -154,7 +152,6 @@ pub(super) fn wait_for(
     })
 }
 
-/// Waits until the page runs and has trained at least `epochs` epochs.
 pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
     wait_for(session, &format!("running, epoch >= {epochs}"), timeout, |a| {
         Ok(a.is("state", "running") && a.num("epoch") >= epochs)

@@ -15,7 +15,6 @@ const SCREEN: (f64, f64) = (1400.0, 1000.0);
 const FIRST_SCREEN: [&str; 5] =
     ["#heatmap", "#baseline-heatmap", "#network", "#curves", "#figure3"];
 
-/// Runs both checks on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("first-screen", || {
         with_viewport(session, SCREEN, false, || first_screen(session, base, out_dir))
@@ -46,7 +45,6 @@ fn with_viewport(
     Ok(detail)
 }
 
-/// Emulates a viewport of `size` (CSS pixels).
 fn emulate(session: &Session, size: (f64, f64), mobile: bool) -> Result<(), String> {
     let metrics = json!({
         "width": size.0,
@@ -132,7 +130,6 @@ fn all_inside(
     Ok(())
 }
 
-/// Waits until the page runs and has trained at least one epoch.
 fn wait_running(session: &Session) -> Result<App, String> {
     running(session, 1.0, secs(90))
 }

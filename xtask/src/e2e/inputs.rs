@@ -8,7 +8,6 @@ use super::checks::{App, app_now, open, open_hash, snap, wait_for};
 use super::page::choose;
 use super::webdriver::{Session, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("features", || features(session, base, out_dir));
     report.check("regularization", || regularization(session, base));

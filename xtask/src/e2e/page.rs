@@ -14,7 +14,6 @@ use super::checks::{
 use super::json::Json;
 use super::webdriver::{Session, millis, poll, poll_every, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("losses", || losses(session, base, out_dir));
     report.check("learning-rate", || learning_rate(session, base));

@@ -9,7 +9,6 @@ use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
 use super::webdriver::{Session, poll_last, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("edge-hover", || edge_hover(session, base, out_dir));
     report.check("map-losses", || map_losses(session, base));

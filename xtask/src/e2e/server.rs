@@ -19,7 +19,6 @@ const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest request head read; anything longer is refused.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// A running server; dropping it stops the accept loop.
 pub struct StaticServer {
     addr: SocketAddr,
     mount: String,
@@ -105,7 +104,6 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let _ = writer.shutdown(Shutdown::Both);
 }
 
-/// A request line and its headers (names lower-cased).
 struct Head {
     method: String,
     target: String,
@@ -147,7 +145,6 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     Some(Head { method, target, headers })
 }
 
-/// An answer to send.
 struct Response {
     status: &'static str,
     content_type: &'static str,

@@ -286,7 +286,6 @@ impl Session<'_> {
         self.command("POST", "/execute/sync", Some(&body))
     }
 
-    /// Runs `script` without arguments and returns its result.
     pub fn script(&self, script: &str) -> Result<Json, String> {
         self.execute(script, vec![])
     }
@@ -324,7 +323,6 @@ impl Session<'_> {
         self.command("POST", "/frame", Some(&json!({"id": id}))).map(drop)
     }
 
-    /// Clicks an element found by CSS selector.
     pub fn click(&self, css: &str) -> Result<(), String> {
         let element = self.find(css)?;
         self.command("POST", &format!("/element/{element}/click"), Some(&json!({}))).map(drop)
@@ -343,13 +341,11 @@ impl Session<'_> {
         self.command("DELETE", "/actions", None).map(drop)
     }
 
-    /// A PNG of the viewport.
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
         let value = self.command("GET", "/screenshot", None)?;
         decode_png(&value)
     }
 
-    /// A PNG of one element, found by CSS selector.
     pub fn element_screenshot(&self, css: &str) -> Result<Vec<u8>, String> {
         let element = self.find(css)?;
         let value = self.command("GET", &format!("/element/{element}/screenshot"), None)?;

@@ -24,15 +24,12 @@ pub const GROWING: [(&str, &str); 6] = [
 ];
 /// TensorFlow Playground's largest network: six hidden layers of eight units.
 pub const LARGE_LAYERS: &str = "8,8,8,8,8,8";
-/// Seconds measured when `--seconds` is not given.
 pub const DEFAULT_SECONDS: f64 = 10.0;
-/// The longest window `--seconds` accepts.
 const MAX_SECONDS: f64 = 3600.0;
 /// Our link key for the hidden layers, and TensorFlow Playground's.
 const OUR_LAYERS_KEY: &str = "layers";
 const THEIR_LAYERS_KEY: &str = "networkShape";
 
-/// What `cargo xtask bench` was asked for.
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct Options {
     /// Another playground to measure in the same session, with the ratio ours/theirs
@@ -56,7 +53,6 @@ pub struct Setup {
     pub layers: String,
     /// Our page's hash for this setup, without `#`.
     pub hash: String,
-    /// The URL of the page to compare with, if any.
     pub compare: Option<String>,
 }
 
@@ -117,7 +113,6 @@ fn seconds(value: &str) -> Result<f64, String> {
     }
 }
 
-/// An `http://` or `https://` URL.
 fn compare_url(value: &str) -> Result<String, String> {
     let value = value.trim();
     let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
@@ -155,12 +150,10 @@ fn param_range(text: &str, key: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The value of `key` in a `key=value&…` text.
 fn param<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     param_range(text, key).map(|(start, end)| &text[start..end])
 }
 
-/// The text with the value of `key` replaced; `None` when the key is not there.
 pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
     param_range(text, key).map(|(start, end)| format!("{}{value}{}", &text[..start], &text[end..]))
 }
@@ -169,7 +162,6 @@ pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// `cargo xtask bench` with these arguments.
     #[derive(clap::Parser)]
     struct Bench {
         #[command(flatten)]

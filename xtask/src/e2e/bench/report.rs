@@ -46,7 +46,6 @@ impl Sizes {
     }
 }
 
-/// Adds `n` to a total that may not have started yet.
 pub fn add(total: &mut Option<u64>, n: u64) {
     *total = Some(total.unwrap_or(0) + n);
 }
@@ -106,11 +105,9 @@ pub enum FirstEpoch {
     AtMost,
 }
 
-/// One page measured over the window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measurement {
     pub kind: PageKind,
-    /// `data-backend`, if the page says.
     pub backend: Option<String>,
     /// Milliseconds from navigation to epoch 1, and where that number comes from.
     pub first_epoch_ms: f64,
@@ -167,7 +164,6 @@ impl SetupResult {
     }
 }
 
-/// Shown where there is no value.
 const NONE: &str = "—";
 
 /// The table: a header row of page labels, then one row per measure.
@@ -224,7 +220,6 @@ fn frame_cell(m: &Measurement, pick: fn(&Frames) -> f64) -> String {
     tenths(m.frames.as_ref().map(pick))
 }
 
-/// A number to one decimal; [`NONE`] for none.
 fn tenths(value: Option<f64>) -> String {
     value.map_or(NONE.into(), |v| format!("{v:.1}"))
 }

@@ -60,7 +60,6 @@ fn hold_frames(
     )
 }
 
-/// The course page's caption under iframe `frame`.
 fn caption(session: &Session, frame: &str) -> Result<String, String> {
     session.text(&format!("return document.getElementById('status-{frame}').textContent;"))
 }
@@ -82,7 +81,6 @@ fn captions_say(
     })
 }
 
-/// A control's value inside iframe `frame`.
 fn frame_control(session: &Session, frame: &str, id: &str) -> Result<String, String> {
     let value = session.execute(
         "const f = document.getElementById(arguments[0]);

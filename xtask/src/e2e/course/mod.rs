@@ -16,7 +16,6 @@ use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
 /// How long a course-page state may take to appear.
 const WAIT: Duration = secs(60);
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("course-links", || links(session, base));
     report.check("garbage-link", || garbage_link(session, base));
@@ -437,7 +436,6 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
     Ok(format!("{hash}: both chose {decision}"))
 }
 
-/// The course page's data attributes.
 fn course(session: &Session) -> Result<App, String> {
     let value = session.script(&format!(
         "{DATA_OF}
@@ -447,7 +445,6 @@ fn course(session: &Session) -> Result<App, String> {
     App::from_json(&value).ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
 }
 
-/// An embedded playground's `#app` attribute.
 fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
     let value = session.execute(
         "const f = document.getElementById(arguments[0]);
