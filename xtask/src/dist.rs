@@ -280,15 +280,9 @@ fn quiet(mut cmd: Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
     let output =
         cmd.stdin(Stdio::null()).output().map_err(|e| format!("could not start {shown}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{shown} exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    fail_if!(!output.status.success(), "{shown} exited with {}: {}", output.status, stderr.trim());
+    Ok(())
 }
 
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {

@@ -8,7 +8,7 @@ mod options;
 mod report;
 
 use std::fs::{self, File};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -221,11 +221,8 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
             Some(format!("{} ({}): {error}", page.label, page.url))
         })
         .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("pages not measured:\n  {}", failed.join("\n  ")))
-    }
+    fail_if!(!failed.is_empty(), "pages not measured:\n  {}", failed.join("\n  "));
+    Ok(())
 }
 
 /// Measures one page; a failure is kept in the result, so the other pages are still measured.
@@ -443,16 +440,9 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
         (Some(bytes), Some(mut stdin)) => Some(thread::spawn(move || stdin.write_all(&bytes))),
         _ => None,
     };
-    let mut length = 0u64;
-    let mut buffer = [0u8; 64 * 1024];
     let mut stdout = child.stdout.take().ok_or("gzip has no stdout")?;
-    loop {
-        let n = stdout.read(&mut buffer).map_err(|e| format!("reading gzip's output: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        length += n as u64;
-    }
+    let length = std::io::copy(&mut stdout, &mut std::io::sink())
+        .map_err(|e| format!("reading gzip's output: {e}"))?;
     if let Some(feeder) = feeder {
         feeder
             .join()
@@ -460,7 +450,8 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
             .map_err(|e| format!("writing to gzip: {e}"))?;
     }
     let status = child.wait().map_err(|e| format!("waiting for gzip: {e}"))?;
-    if status.success() { Ok(length) } else { Err(format!("`gzip -9 -c` exited with {status}")) }
+    fail_if!(!status.success(), "`gzip -9 -c` exited with {status}");
+    Ok(length)
 }
 
 /// Raw and gzip bytes of the same-origin `.js` and `.wasm` the open page loaded.

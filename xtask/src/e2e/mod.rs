@@ -95,11 +95,8 @@ pub fn site(ctx: &Context) -> Result<PathBuf, String> {
             dist
         }
     };
-    if dist.join("index.html").is_file() {
-        Ok(dist)
-    } else {
-        Err(format!("{} has no index.html", dist.display()))
-    }
+    fail_if!(!dist.join("index.html").is_file(), "{} has no index.html", dist.display());
+    Ok(dist)
 }
 
 /// Serves `dist` and starts chromedriver (its log in `out_dir`) for Chromium as
@@ -201,11 +198,8 @@ impl Report {
             println!("    {:<14} {}", name, if *ok { "PASS" } else { "FAIL" });
         }
         println!("e2e: {passed} passed, {} failed", failed.len());
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("end-to-end checks failed: {}", failed.join(", ")))
-        }
+        fail_if!(!failed.is_empty(), "end-to-end checks failed: {}", failed.join(", "));
+        Ok(())
     }
 }
 

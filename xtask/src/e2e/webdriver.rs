@@ -362,11 +362,8 @@ impl Drop for Session<'_> {
 fn decode_png(value: &Json) -> Result<Vec<u8>, String> {
     let text = value.as_str().ok_or("screenshot: the answer is not a string")?;
     let png = base64_decode(text)?;
-    if png.starts_with(b"\x89PNG") {
-        Ok(png)
-    } else {
-        Err("screenshot: the answer is not a PNG".to_string())
-    }
+    fail_if!(!png.starts_with(b"\x89PNG"), "screenshot: the answer is not a PNG");
+    Ok(png)
 }
 
 #[cfg(test)]

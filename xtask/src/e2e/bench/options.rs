@@ -125,11 +125,8 @@ fn compare_url(value: &str) -> Result<String, String> {
 /// Our page's hash without its `#`, not empty.
 fn hash(value: &str) -> Result<String, String> {
     let hash = value.trim().trim_start_matches('#');
-    if hash.is_empty() {
-        Err("a non-empty hash such as layers=4,2&lr=0.03".to_string())
-    } else {
-        Ok(hash.to_string())
-    }
+    fail_if!(hash.is_empty(), "a non-empty hash such as layers=4,2&lr=0.03");
+    Ok(hash.to_string())
 }
 
 /// The byte range of the value of `key=` in a `key=value&…` text (a hash, or a URL whose query
