@@ -4,6 +4,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::context::{Context, is_executable, run, utf8, words};
 use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
@@ -97,15 +98,9 @@ fn apt_get_install(
         ));
     };
     println!("==> installing {list} (missing: {})", missing.join(", "));
-    let apt = |args: &[&str]| {
-        let mut all = prefix[1..].to_vec();
-        all.extend_from_slice(args);
-        ctx.command(prefix[0], &all)
-    };
+    let apt = |args: &[&str]| ctx.command(prefix[0], &[&prefix[1..], args].concat());
     run(apt(&["apt-get", "update"]))?;
-    let mut install = vec!["apt-get", "install", "-y"];
-    install.extend_from_slice(packages);
-    run(apt(&install))
+    run(apt(&[&["apt-get", "install", "-y"], packages].concat()))
 }
 
 /// The compressors `cargo xtask dist` precompresses with: Debian's `pigz` (its `-11` is zopfli:
@@ -179,26 +174,19 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     let temp = TempDir::new("xtask-wasm-bindgen-cli")?;
     let krate = format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}");
     // `cargo info` downloads the crate source into $CARGO_HOME/registry/src/*/.
-    let mut info = ctx.cargo_without_target_dir(&["info", &krate]);
-    info.current_dir(&temp.0);
-    run(info)?;
+    run(cargo_in(ctx, &temp.0, &["info", &krate]))?;
     let source = find_registry_source(ctx, &format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"))?;
     let work = temp.0.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
     println!("    copying {} to {}", source.display(), work.display());
     copy_dir(&source, &work).map_err(|e| format!("copying {}: {e}", source.display()))?;
 
     let pin = format!("update -p webpki-roots --precise {WEBPKI_ROOTS_VERSION}");
-    let mut update = ctx.cargo_without_target_dir(&words(&pin));
-    update.current_dir(&work);
-    run(update)?;
+    run(cargo_in(ctx, &work, &words(&pin)))?;
 
     let target = temp.0.join("target");
-    let target = utf8(&target)?;
     let mut args = words("install --locked --force --path . --target-dir");
-    args.push(target);
-    let mut install = ctx.cargo_without_target_dir(&args);
-    install.current_dir(&work);
-    run(install)?;
+    args.push(utf8(&target)?);
+    run(cargo_in(ctx, &work, &args))?;
 
     match wasm_bindgen_problem(ctx) {
         None => {
@@ -232,13 +220,11 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
     );
     let temp = TempDir::new("xtask-trunk")?;
     let target = temp.0.join("target");
-    let target = utf8(&target)?;
     let line = format!("install --locked --force trunk --version {TRUNK_VERSION} --target-dir");
     let mut args = words(&line);
-    args.push(target);
-    let mut install = ctx.cargo_without_target_dir(&args);
+    args.push(utf8(&target)?);
+    let mut install = cargo_in(ctx, &temp.0, &args);
     install
-        .current_dir(&temp.0)
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     run(install)?;
@@ -309,6 +295,13 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
         None => Ok(()),
         Some(problem) => Err(format!("after installing binaryen@{BINARYEN_VERSION}: {problem}")),
     }
+}
+
+/// A cargo command in `dir` that ignores the checks' target dir (for tool installs).
+fn cargo_in(ctx: &Context, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = ctx.cargo_without_target_dir(args);
+    cmd.current_dir(dir);
+    cmd
 }
 
 /// `$CARGO_HOME/registry/src/<any index>/<dir_name>` holding a Cargo.toml.
