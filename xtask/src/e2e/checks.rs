@@ -3,7 +3,6 @@
 //! `#app`'s `data-*` and wait on them. Every wait is bounded and polls every 250 ms; a page that
 //! sets `data-state="error"` fails the check at once with its `data-error`.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -84,12 +83,12 @@ impl App {
 
     /// A one-line summary for progress and failure messages (long values cut).
     pub(super) fn summary(&self) -> String {
-        let mut out = String::new();
-        for (key, value) in &self.0 {
-            let value: String = value.chars().take(80).collect();
-            let _ = write!(out, "{key}={value:?} ");
-        }
-        out.trim_end().to_string()
+        let cut = |v: &str| v.chars().take(80).collect::<String>();
+        self.0
+            .iter()
+            .map(|(key, value)| format!("{key}={:?}", cut(value)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -114,12 +113,8 @@ pub(super) fn wait_script(
 ) -> Result<Json, String> {
     poll(timeout, || {
         let value = session.script(script)?;
-        Ok(match value.is_null() || value.as_bool() == Some(false) {
-            true => {
-                Err(format!("timed out after {:.0} s waiting for {what}", timeout.as_secs_f64()))
-            }
-            false => Ok(value),
-        })
+        let waiting = value.is_null() || value.as_bool() == Some(false);
+        ready!(!waiting, value, "timed out after {:.0} s waiting for {what}", timeout.as_secs_f64())
     })
 }
 
@@ -178,9 +173,9 @@ fn holds_for(
     hold(
         duration,
         || app_now(session),
-        |a| match holds(a) {
-            true => Ok(()),
-            false => Err(format!("{what} did not hold: {}", a.summary())),
+        |a| {
+            fail_if!(!holds(a), "{what} did not hold: {}", a.summary());
+            Ok(())
         },
     )
 }
