@@ -46,12 +46,8 @@ fn with_viewport(
 }
 
 fn emulate(session: &Session, size: (f64, f64), mobile: bool) -> Result<(), String> {
-    let metrics = json!({
-        "width": size.0,
-        "height": size.1,
-        "deviceScaleFactor": 1.0,
-        "mobile": mobile,
-    });
+    let metrics =
+        json!({"width": size.0, "height": size.1, "deviceScaleFactor": 1.0, "mobile": mobile});
     session.cdp("Emulation.setDeviceMetricsOverride", metrics).map(drop)
 }
 

@@ -276,12 +276,11 @@ pub fn align(rows: &[Vec<String>]) -> String {
         let mut line = String::new();
         for (c, width) in widths.iter().enumerate() {
             let cell = row.get(c).map_or("", String::as_str);
-            let pad = width - cell.chars().count();
-            if c == 0 {
-                let _ = write!(line, "{cell}{}", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
-            }
+            // Rust pads to a width in chars, as the widths are counted.
+            let _ = match c {
+                0 => write!(line, "{cell:<width$}"),
+                _ => write!(line, "  {cell:>width$}"),
+            };
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -299,12 +298,9 @@ pub fn to_json(setups: &[SetupResult], seconds: f64, warmup_seconds: f64) -> Jso
     let setups: Vec<Json> = setups
         .iter()
         .map(|s| {
-            json!({
-                "layers": s.layers,
-                "ours": page_json(&s.ours),
-                "theirs": s.theirs.as_ref().map(page_json),
-                "epochs_per_s_ours_over_theirs": s.ratio(),
-            })
+            json!({"layers": s.layers, "ours": page_json(&s.ours),
+                   "theirs": s.theirs.as_ref().map(page_json),
+                   "epochs_per_s_ours_over_theirs": s.ratio()})
         })
         .collect();
     json!({"seconds": seconds, "warmup_seconds": warmup_seconds, "setups": setups})
@@ -316,13 +312,7 @@ fn page_json(page: &Page) -> Json {
         Ok(m) => m,
     };
     let frames = m.frames.as_ref().map(|f| {
-        json!({
-            "count": f.count,
-            "p50_ms": f.p50,
-            "p90_ms": f.p90,
-            "p99_ms": f.p99,
-            "max_ms": f.max,
-        })
+        json!({"count": f.count, "p50_ms": f.p50, "p90_ms": f.p90, "p99_ms": f.p99, "max_ms": f.max})
     });
     let pairs = |p: &Option<Vec<(String, f64)>>| {
         p.as_ref().map(|t| {
@@ -334,28 +324,18 @@ fn page_json(page: &Page) -> Json {
         FirstEpoch::Observed => "observed",
         FirstEpoch::AtMost => "at most (already reached when observed)",
     };
+    let sizes = &m.sizes;
     json!({
-        "label": page.label,
-        "url": page.url,
-        "error": null,
-        "kind": m.kind.name(),
-        "backend": m.backend,
-        "first_epoch_ms": m.first_epoch_ms,
-        "first_epoch_source": first_epoch_source,
-        "epochs_per_s": m.epochs_per_s,
-        "baseline_epochs_per_s": m.baseline_epochs_per_s,
-        "steps_per_s": m.steps_per_s,
-        "frames": frames,
-        "growth_timings_ms": pairs(&m.growth_timings),
+        "label": page.label, "url": page.url, "error": null, "kind": m.kind.name(),
+        "backend": m.backend, "first_epoch_ms": m.first_epoch_ms,
+        "first_epoch_source": first_epoch_source, "epochs_per_s": m.epochs_per_s,
+        "baseline_epochs_per_s": m.baseline_epochs_per_s, "steps_per_s": m.steps_per_s,
+        "frames": frames, "growth_timings_ms": pairs(&m.growth_timings),
         "frame_parts_ms": pairs(&m.frame_parts),
         "growth_phases": m.growths.map(|(main, baseline)| json!({"main": main, "baseline": baseline})),
         "launches_per_step": m.launches,
-        "bytes": {
-            "wasm_raw": m.sizes.wasm_raw,
-            "wasm_gzip": m.sizes.wasm_gzip,
-            "js_raw": m.sizes.js_raw,
-            "js_gzip": m.sizes.js_gzip,
-        },
+        "bytes": {"wasm_raw": sizes.wasm_raw, "wasm_gzip": sizes.wasm_gzip,
+                  "js_raw": sizes.js_raw, "js_gzip": sizes.js_gzip},
     })
 }
 
