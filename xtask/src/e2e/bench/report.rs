@@ -441,51 +441,31 @@ mod tests {
             baseline_epochs_per_s: None,
             frames: None,
             growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
-            frame_parts: None,
-            growths: None,
-            steps_per_s: None,
             launches: Some("12".into()),
             sizes: Sizes::default(),
             ..measurement(20.0)
         };
+        let page =
+            |label: &str, url: &str, result| Page { label: label.into(), url: url.into(), result };
         let setups = [
             SetupResult {
                 layers: "4,2".into(),
-                ours: Page {
-                    label: "ours 4,2".into(),
-                    url: "u".into(),
-                    result: Ok(measurement(40.0)),
-                },
-                theirs: Some(Page {
-                    label: "theirs 4,2".into(),
-                    url: "v".into(),
-                    result: Ok(theirs),
-                }),
+                ours: page("ours 4,2", "u", Ok(measurement(40.0))),
+                theirs: Some(page("theirs 4,2", "v", Ok(theirs))),
             },
             SetupResult {
                 layers: "8".into(),
-                ours: Page {
-                    label: "ours 8".into(),
-                    url: "w".into(),
-                    result: Err("timed out".into()),
-                },
+                ours: page("ours 8", "w", Err("timed out".into())),
                 theirs: None,
             },
         ];
         let text = table(&setups);
         let lines: Vec<&str> = text.lines().collect();
         let row = |name: &str| {
-            lines
-                .iter()
-                .find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "))
-                .map(|l| {
-                    l[name.len()..]
-                        .split("  ")
-                        .filter(|c| !c.trim().is_empty())
-                        .map(str::trim)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap()
+            let line =
+                lines.iter().find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "));
+            let cells = line.unwrap()[name.len()..].split("  ").filter(|c| !c.trim().is_empty());
+            cells.map(str::trim).collect::<Vec<_>>()
         };
         assert_eq!(row("measure"), ["ours 4,2", "theirs 4,2", "ours 8"]);
         assert!(lines[1].chars().all(|c| c == '-'));
