@@ -23,7 +23,7 @@ use std::path::Path;
 
 use super::ChromeConfig;
 use super::checks::{open, wait_for};
-use super::json::{Json, items};
+use super::json::{Json, items, strings};
 use super::server::StaticServer;
 use super::webdriver::{Driver, secs};
 
@@ -57,10 +57,8 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
     })?;
     let seen = session.script(PAGE_SCRIPT)?;
     let page = Page::from_json(&seen)?;
-    let summary = judge(&base, &page).map_err(|problems| problems.join("; "))?;
-    drop(session);
-    drop(server);
-    Ok(summary)
+    // The session closes before the server stops (locals drop in reverse order).
+    judge(&base, &page).map_err(|problems| problems.join("; "))
 }
 
 /// Run in the page while it loads: the requests so far that went outside the sub-path
@@ -127,39 +125,33 @@ struct Page {
 
 impl Page {
     fn from_json(value: &Json) -> Result<Self, String> {
-        let text = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_string);
-        let number = |v: Option<&Json>| v.and_then(Json::as_f64).unwrap_or(-1.0) as i64;
-        let list = |key: &str| value.get(key).map(items).unwrap_or_default();
+        fn list<'v>(v: &'v Json, key: &str) -> &'v [Json] {
+            v.get(key).map_or(&[], items)
+        }
+        let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_string);
+        let text_or = |v: &Json, key: &str| text(v, key).unwrap_or_default();
+        let number = |v: &Json, key: &str| v.get(key).and_then(Json::as_f64).unwrap_or(-1.0) as i64;
         let head = value.get("head").ok_or("the page script returned no head")?;
         Ok(Self {
-            document: text(value.get("document")).ok_or("the page script returned no URL")?,
-            requests: list("requests")
+            document: text(value, "document").ok_or("the page script returned no URL")?,
+            requests: list(value, "requests")
                 .iter()
                 .map(|r| Request {
-                    url: text(r.get("url")).unwrap_or_default(),
-                    kind: text(r.get("kind")).unwrap_or_default(),
-                    status: number(r.get("status")),
+                    url: text_or(r, "url"),
+                    kind: text_or(r, "kind"),
+                    status: number(r, "status"),
                 })
                 .collect(),
-            og_image: text(head.get("og_image")),
-            twitter_image: text(head.get("twitter_image")),
-            twitter_card: text(head.get("twitter_card")),
-            icons: head
-                .get("icons")
-                .map(items)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|h| text(Some(h)))
+            og_image: text(head, "og_image"),
+            twitter_image: text(head, "twitter_image"),
+            twitter_card: text(head, "twitter_card"),
+            icons: strings(head.get("icons").unwrap_or(&Json::Null))
+                .into_iter()
+                .map(String::from)
                 .collect(),
-            loads: list("loads")
+            loads: list(value, "loads")
                 .iter()
-                .map(|l| {
-                    (
-                        text(l.get("src")).unwrap_or_default(),
-                        number(l.get("status")),
-                        text(l.get("type")).unwrap_or_default(),
-                    )
-                })
+                .map(|l| (text_or(l, "src"), number(l, "status"), text_or(l, "type")))
                 .collect(),
         })
     }
