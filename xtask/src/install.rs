@@ -278,12 +278,11 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
         "==> installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {} (missing: {problem})",
         dir.display()
     );
-    if ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none() {
-        return Err("wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or \
-                    `node` is not on PATH: install Node.js and npm (Debian: `apt-get install -y \
-                    nodejs npm`)"
-            .to_string());
-    }
+    fail_if!(
+        ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none(),
+        "wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or `node` is not on \
+         PATH: install Node.js and npm (Debian: `apt-get install -y nodejs npm`)"
+    );
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let prefix = utf8(&dir)?;
     let package = format!("binaryen@{BINARYEN_VERSION}");

@@ -226,11 +226,10 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
                 "const b = document.querySelector('#notices button.act');
                  if (!b) return ''; const t = b.textContent; b.click(); return t;",
             )?;
-            if label.is_empty() {
-                return Err(
-                    "the divergence notice has no button to reset with a smaller rate".into()
-                );
-            }
+            fail_if!(
+                label.is_empty(),
+                "the divergence notice has no button to reset with a smaller rate"
+            );
             rates.push(label);
             // The page resets at its next frame; give it a moment before looking again.
             thread::sleep(millis(600));

@@ -215,12 +215,10 @@ fn gpu_lost(
         )?
         .as_f64()
         .unwrap_or(0.0);
-    if destroyed < 1.0 {
-        return Err(
-            "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
-                .into(),
-        );
-    }
+    fail_if!(
+        destroyed < 1.0,
+        "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
+    );
     let moved = wait_for(
         &session,
         "data-backend=cpu and data-gpu-lost after the device was destroyed",

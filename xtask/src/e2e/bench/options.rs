@@ -59,11 +59,10 @@ pub struct Setup {
 impl Options {
     /// Refuses what the flags alone cannot: a third `--compare`.
     pub fn check(&self) -> Result<(), String> {
-        if self.compare.len() > 2 {
-            return Err("`bench --compare` at most twice: one URL per setup \
-                        (4,2 and 8,8,8,8,8,8)"
-                .to_string());
-        }
+        fail_if!(
+            self.compare.len() > 2,
+            "`bench --compare` at most twice: one URL per setup (4,2 and 8,8,8,8,8,8)"
+        );
         Ok(())
     }
 

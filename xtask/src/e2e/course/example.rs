@@ -192,11 +192,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             frame_control(session, frame, "interval")?,
             frame_control(session, frame, "max-units")?,
         ];
-        if got != [method, baseline, "300", cap] {
-            return Err(format!(
-                "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"
-            ));
-        }
+        fail_if!(
+            got != [method, baseline, "300", cap],
+            "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"
+        );
     }
     fail_if!(
         b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
@@ -359,13 +358,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let (a, b) = hold_frames(session, "epoch 0 after Reset both", |a, b| {
         [a, b].iter().all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
     })?;
-    if a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0 {
-        return Err(format!(
-            "Reset both did not bring the starting networks back: left {}; right {}",
-            a.summary(),
-            b.summary()
-        ));
-    }
+    fail_if!(
+        a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
+        "Reset both did not bring the starting networks back: left {}; right {}",
+        a.summary(),
+        b.summary()
+    );
     captions_say(session, "epoch 0 after Reset", |_| vec!["paused · epoch 0".into()])?;
     said.push("Reset both: epoch 0, the starting networks, paused".into());
 

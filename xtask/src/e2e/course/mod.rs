@@ -255,9 +255,8 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
         "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
          return m ? m.content : '';",
     )?;
-    if policy != "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'" {
-        return Err(format!("the page's policy is {policy:?}"));
-    }
+    let wanted = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+    fail_if!(policy != wanted, "the page's policy is {policy:?}");
     let inline = session.script("return document.querySelectorAll('script:not([src])').length;")?;
     fail_if!(inline.as_f64() != Some(0.0), "{inline:?} inline scripts in the page");
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
@@ -369,14 +368,12 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
         l.contains("embed=1")
     })?;
     let snippet = session.text("return document.getElementById('share-iframe').value;")?;
-    if !link.contains("embed=1")
-        || !snippet.contains("&amp;embed=1")
-        || !snippet.starts_with("<iframe")
-    {
-        return Err(format!(
-            "ticking the compact layout did not reach the link and snippet: {link} / {snippet}"
-        ));
-    }
+    fail_if!(
+        !link.contains("embed=1")
+            || !snippet.contains("&amp;embed=1")
+            || !snippet.starts_with("<iframe"),
+        "ticking the compact layout did not reach the link and snippet: {link} / {snippet}"
+    );
     // The copied link reopens the same experiment, embedded.
     open(session, &link)?;
     let again = wait_for(session, "the shared link open", WAIT, |a| Ok(a.is("state", "paused")))?;
