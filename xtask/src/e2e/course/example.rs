@@ -17,11 +17,9 @@ fn frames(session: &Session) -> Result<(App, App), String> {
          }};
          return [read('a'), read('b')];"
     ))?;
+    fail_if!(!value.is_array(), "the course page has no iframes");
     let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
-    match value.is_array() {
-        true => Ok((app(0), app(1))),
-        false => Err("the course page has no iframes".to_string()),
-    }
+    Ok((app(0), app(1)))
 }
 
 /// Polls both playgrounds (and the course page, which must report no refused command) until
@@ -51,11 +49,14 @@ fn hold_frames(
     hold(
         millis(1250),
         || frames(session),
-        |(a, b)| match same(a, b) {
-            true => Ok(()),
-            false => {
-                Err(format!("{what} did not hold: left {}; right {}", a.summary(), b.summary()))
-            }
+        |(a, b)| {
+            fail_if!(
+                !same(a, b),
+                "{what} did not hold: left {}; right {}",
+                a.summary(),
+                b.summary()
+            );
+            Ok(())
         },
     )
 }
@@ -108,12 +109,8 @@ type Logged = (String, String, String, Option<String>);
 fn logged_growths(lines: &[String]) -> Result<Vec<Logged>, String> {
     let mut out = Vec::new();
     for line in lines {
-        let Some((frame, rest)) = line.split_once(": ") else {
-            continue;
-        };
-        let Some((run, rest)) = rest.split_once(' ') else {
-            continue;
-        };
+        let split = line.split_once(": ").and_then(|(f, rest)| Some((f, rest.split_once(' ')?)));
+        let Some((frame, (run, rest))) = split else { continue };
         if let Some(arrow) = rest.strip_prefix("grew ") {
             let (before, after) = arrow
                 .split_once(" → ")
