@@ -126,19 +126,12 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     }
     let reset = at(3.0, "3 growths after 10 resets")?;
     let text = |(live, bytes, app): &(f64, f64, App)| {
-        format!(
-            "{live} buffers, {:.2} MB ({} + {} units)",
-            mb(*bytes),
-            app.num("units"),
-            app.num("baseline-units")
-        )
+        let (units, baseline) = (app.num("units"), app.num("baseline-units"));
+        format!("{live} buffers, {:.2} MB ({units} + {baseline} units)", mb(*bytes))
     };
+    let [at_3, at_23, at_43, after] = [&warm, &mid, &late, &reset].map(text);
     let summary = format!(
-        "at 3 growths: {}; at 23: {}; at 43: {}; 3 growths after 10 resets: {}",
-        text(&warm),
-        text(&mid),
-        text(&late),
-        text(&reset)
+        "at 3 growths: {at_3}; at 23: {at_23}; at 43: {at_43}; 3 growths after 10 resets: {after}"
     );
     // Memory may grow with the networks (the maps evaluate every unit over the grid), not faster.
     let units = |a: &App| a.num("units") + a.num("baseline-units");
@@ -257,11 +250,9 @@ fn gpu_lost(
     let after = wait_for(&session, "training on past the epoch of the loss", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0)
     })?;
-    let crash_shown = session
-        .script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?
-        .as_bool()
-        .unwrap_or(true);
-    fail_if!(crash_shown, "the crash panel is shown");
+    let crash =
+        session.script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?;
+    fail_if!(crash.as_bool().unwrap_or(true), "the crash panel is shown");
     let errors = session.script("return window.__e2eErrors || [];")?;
     let errors = strings(&errors);
     if let Some(panic) = errors.iter().find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign))) {
@@ -292,10 +283,8 @@ fn memory(session: &Session) -> Result<Memory, String> {
     // Let the page write its once-a-second figures after what just happened.
     thread::sleep(millis(1200));
     let app = app_now(session)?;
-    let nodes = session
-        .script("return document.getElementsByTagName('*').length;")?
-        .as_f64()
-        .unwrap_or(0.0);
+    let nodes = session.script("return document.getElementsByTagName('*').length;")?;
+    let nodes = nodes.as_f64().unwrap_or(0.0);
     Ok((app.num("wasm-bytes"), app.num("js-heap"), nodes))
 }
 
