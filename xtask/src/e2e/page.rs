@@ -11,7 +11,7 @@ use super::checks::{
     REACT, app_now, open_hash, open_running, pause, read_app, running, settled, snap, wait_for,
     wait_state,
 };
-use super::json::Json;
+use super::json::{Json, items, json};
 use super::webdriver::{Session, millis, poll, poll_every, secs};
 
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
@@ -324,13 +324,7 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
 pub(super) fn upload_csv(
     session: &Session, name: &str, rows: usize, outside: usize, (radius, step): (f64, f64),
 ) -> Result<(), String> {
-    let args = vec![
-        (rows as u64).into(),
-        (outside as u64).into(),
-        name.into(),
-        radius.into(),
-        step.into(),
-    ];
+    let args = items(&json!([rows, outside, name, radius, step])).to_vec();
     let script = "const [rows, outside, name, radius, step] = arguments;
          const parts = ['x,y,label\\n'];
          for (let i = 0; i < rows; i++) {
@@ -436,14 +430,8 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
             (true, true) => "growing",
             (true, false) => "just grown",
         };
-        figures.push((
-            paused - clicked,
-            format!(
-                "{what} {:.0} ms (click waited {:.0} ms)",
-                paused - clicked,
-                dispatched - clicked
-            ),
-        ));
+        let (took, waited) = (paused - clicked, dispatched - clicked);
+        figures.push((took, format!("{what} {took:.0} ms (click waited {waited:.0} ms)")));
         fail_if!(!held.is("state", "paused"), "after Pause the page says {}", held.summary());
     }
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
