@@ -29,8 +29,8 @@ impl Context {
             env::var_os("CARGO_MANIFEST_DIR").as_deref(),
             Path::new(env!("CARGO_MANIFEST_DIR")),
         )?;
-        let home = env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
-        let cargo_home = match env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+        let home = non_empty_var("HOME").map(PathBuf::from);
+        let cargo_home = match non_empty_var("CARGO_HOME") {
             Some(dir) => PathBuf::from(dir),
             None => home.as_ref().ok_or("neither CARGO_HOME nor HOME is set")?.join(".cargo"),
         };
@@ -44,14 +44,12 @@ impl Context {
         } else {
             (None, "cargo's default")
         };
-        match &target_dir {
-            Some(dir) => println!("==> target dir: {} ({why})", dir.display()),
-            None => println!("==> target dir: {} ({why})", repo_root.join("target").display()),
-        }
+        let shown = target_dir.clone().unwrap_or_else(|| repo_root.join("target"));
+        println!("==> target dir: {} ({why})", shown.display());
 
         let cargo_bin = cargo_home.join("bin");
-        let old_path = env::var_os("PATH").unwrap_or_default();
-        let mut dirs: Vec<PathBuf> = env::split_paths(&old_path).collect();
+        let mut dirs: Vec<PathBuf> =
+            env::split_paths(&env::var_os("PATH").unwrap_or_default()).collect();
         if !dirs.contains(&cargo_bin) {
             dirs.insert(0, cargo_bin);
         }
