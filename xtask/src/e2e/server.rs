@@ -94,8 +94,7 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let mut reader = BufReader::new(stream);
     let mut writer = write_half;
     while let Some(head) = read_head(&mut reader) {
-        let keep_alive =
-            !head.headers.iter().any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+        let keep_alive = !head.close;
         let response = respond(&head.method, &head.target, root, mount);
         if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
             break;
@@ -104,10 +103,11 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let _ = writer.shutdown(Shutdown::Both);
 }
 
+/// A request line, and whether its headers say `Connection: close`.
 struct Head {
     method: String,
     target: String,
-    headers: Vec<(String, String)>,
+    close: bool,
 }
 
 /// Reads one request head; `None` on EOF, error, timeout or an oversized head. Request bodies
@@ -118,11 +118,8 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     loop {
         let mut line = String::new();
         let n = reader.read_line(&mut line).ok()?;
-        if n == 0 {
-            return None;
-        }
         total += n;
-        if total > MAX_HEAD {
+        if n == 0 || total > MAX_HEAD {
             return None;
         }
         let line = line.trim_end_matches(['\r', '\n']).to_string();
@@ -137,12 +134,10 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     let mut request_line = lines[0].split_whitespace();
     let method = request_line.next()?.to_string();
     let target = request_line.next()?.to_string();
-    let headers = lines[1..]
-        .iter()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some(Head { method, target, headers })
+    let close = lines[1..].iter().filter_map(|l| l.split_once(':')).any(|(k, v)| {
+        k.trim().eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
+    });
+    Some(Head { method, target, close })
 }
 
 struct Response {
