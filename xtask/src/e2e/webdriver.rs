@@ -153,20 +153,18 @@ impl Driver {
             Self { base: format!("http://127.0.0.1:{port}"), agent: agent(HTTP_TIMEOUT), child };
         let status = format!("{}/status", driver.base);
         poll(secs(20), || {
-            let answer = http(&agent(POLL * 8), "GET", &status, None);
-            let ready = match answer {
+            let ready = match http(&agent(POLL * 8), "GET", &status, None) {
                 Ok((200, body)) => {
-                    json::parse(&body).ok().and_then(|j| j.get("value")?.get("ready")?.as_bool())
+                    json::parse(&body).ok().and_then(|j| j["value"]["ready"].as_bool())
                 }
                 _ => None,
             };
-            Ok(match ready {
-                Some(true) => Ok(()),
-                _ => Err(format!(
-                    "chromedriver on port {port} was not ready within 20 s (log: {})",
-                    log.display()
-                )),
-            })
+            let log = log.display();
+            ready!(
+                ready == Some(true),
+                (),
+                "chromedriver on port {port} was not ready within 20 s (log: {log})"
+            )
         })?;
         Ok(driver)
     }
