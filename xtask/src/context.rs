@@ -6,7 +6,6 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Everything the steps need to know about the machine and the repository.
 pub struct Context {
     /// The workspace root (the parent of `xtask/`).
     pub repo_root: PathBuf,
@@ -79,7 +78,6 @@ impl Context {
         self.repo_root.join("dist")
     }
 
-    /// The target dir in use: the context's, or `<repo>/target`.
     pub fn target_dir_or_default(&self) -> PathBuf {
         self.target_dir.clone().unwrap_or_else(|| self.repo_root.join("target"))
     }

@@ -203,7 +203,6 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
     session.navigate(url)
 }
 
-/// [`open`]s the page at `base` with this link hash.
 pub(super) fn open_hash(session: &Session, base: &str, hash: &str) -> Result<(), String> {
     open(session, &format!("{base}index.html#{hash}"))
 }

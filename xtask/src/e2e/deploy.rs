@@ -167,7 +167,6 @@ fn origin(url: &str) -> Option<&str> {
     (end > 0).then(|| &url[..scheme.len() + 3 + end])
 }
 
-/// The file name at the end of a URL's path.
 fn file_name(url: &str) -> &str {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     path.rsplit('/').next().unwrap_or(path)

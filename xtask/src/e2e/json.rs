@@ -19,7 +19,6 @@ pub fn items(value: &Json) -> &[Json] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
 
-/// The strings among the items of an array.
 pub fn strings(value: &Json) -> Vec<&str> {
     items(value).iter().filter_map(Json::as_str).collect()
 }

@@ -183,7 +183,6 @@ impl Report {
         passed
     }
 
-    /// Whether the check of that name ran and passed.
     pub fn passed(&self, name: &str) -> bool {
         self.results.iter().any(|(n, ok)| n == name && *ok)
     }

@@ -15,12 +15,10 @@ use super::json::{self, Json, base64_decode, json};
 
 /// The key WebDriver uses to name an element in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-/// The WebDriver code for the Tab key.
 pub const TAB: &str = "\u{E004}";
 /// How long one HTTP exchange with chromedriver may take. Longer than the session's script and
 /// page-load timeouts, so chromedriver answers first with a proper error.
 const HTTP_TIMEOUT: Duration = secs(180);
-/// How often waits poll.
 pub const POLL: Duration = millis(250);
 
 pub const fn secs(n: u64) -> Duration {
