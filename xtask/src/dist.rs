@@ -94,20 +94,12 @@ fn wasm_opt(ctx: &Context, wasm: &Path) -> Result<Vec<u8>, String> {
     args.extend(WASM_FEATURES);
     args.extend([input_arg, "-o", output_arg]);
     let started = Instant::now();
-    println!(
-        "==> wasm-opt {} on {} ({:.1} MB)",
-        WASM_OPT_PASSES.join(" "),
-        wasm.display(),
-        mb(before.len() as u64)
-    );
+    let (passes, from) = (WASM_OPT_PASSES.join(" "), mb(before.len() as u64));
+    println!("==> wasm-opt {passes} on {} ({from:.1} MB)", wasm.display());
     run(ctx.command(install::wasm_opt_path(ctx), &args))?;
     let after = fs::read(&output).map_err(|e| format!("reading {}: {e}", output.display()))?;
-    println!(
-        "    wasm-opt: {:.1} MB -> {:.1} MB in {:.0} s",
-        mb(before.len() as u64),
-        mb(after.len() as u64),
-        started.elapsed().as_secs_f64()
-    );
+    let (to, seconds) = (mb(after.len() as u64), started.elapsed().as_secs_f64());
+    println!("    wasm-opt: {from:.1} MB -> {to:.1} MB in {seconds:.0} s");
     fs::write(wasm, &after).map_err(|e| format!("writing {}: {e}", wasm.display()))?;
     Ok(before)
 }

@@ -59,11 +59,8 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         "the page runs on WebGPU but fetched no WebGPU build"
     );
     snap(session, out_dir, "webgpu.png")?;
-    Ok(format!(
-        "training on webgpu, epoch {} after {:.1} s",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64()
-    ))
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("training on webgpu, epoch {epoch} after {seconds:.1} s"))
 }
 
 /// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>_bg.wasm`, which
@@ -148,12 +145,8 @@ fn cpu_fallback(
         })
     })?;
     snap(&session, out_dir, "cpu-fallback.png")?;
-    Ok(format!(
-        "training on cpu, epoch {} after {:.1} s; note: {:?}",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64(),
-        note.trim()
-    ))
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("training on cpu, epoch {epoch} after {seconds:.1} s; note: {:?}", note.trim()))
 }
 
 /// `wide-layer`: the wide setup README describes (one hidden layer of 1,024 units, full batch,
@@ -171,11 +164,10 @@ fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
     })?;
     snap(session, out_dir, "wide-layer.png")?;
+    let (units, epoch, seconds) =
+        (app.num("units"), app.num("epoch"), started.elapsed().as_secs_f64());
+    let notices = app.text("notices");
     Ok(format!(
-        "1,024 units grew to {} at epoch {} after {:.1} s; notices: {:?}",
-        app.num("units"),
-        app.num("epoch"),
-        started.elapsed().as_secs_f64(),
-        app.text("notices")
+        "1,024 units grew to {units} at epoch {epoch} after {seconds:.1} s; notices: {notices:?}"
     ))
 }

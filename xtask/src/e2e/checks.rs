@@ -244,11 +244,8 @@ fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String
     *start_units = app.num("units");
     println!("    running after {:.1} s: {}", started.elapsed().as_secs_f64(), app.summary());
     let app = wait_for(session, "data-epoch >= 2", secs(60), |a| Ok(a.num("epoch") >= 2.0))?;
-    Ok(format!(
-        "running on cpu, epoch {} after {:.1} s",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64()
-    ))
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("running on cpu, epoch {epoch} after {seconds:.1} s"))
 }
 
 /// `grows`: growth phases happen on their own, add units and lineage; screenshots.
@@ -275,13 +272,8 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
     session.script("window.scrollTo(0, document.body.scrollHeight); return null;")?;
     snap(session, out_dir, "lower-panels.png")?;
     session.script("window.scrollTo(0, 0); return null;")?;
-    Ok(format!(
-        "units {} -> {}, growths {}, lineage {}",
-        start_units,
-        app.num("units"),
-        app.num("growths"),
-        app.num("lineage")
-    ))
+    let (units, growths, lineage) = (app.num("units"), app.num("growths"), app.num("lineage"));
+    Ok(format!("units {start_units} -> {units}, growths {growths}, lineage {lineage}"))
 }
 
 /// Whether `#shortcuts` has the `hidden` attribute; an error when it is missing.
@@ -387,12 +379,8 @@ fn exercise(
         name(GROW),
         app.num("growths")
     );
-    println!(
-        "    {} grew: growths {growths} -> {}, units {units} -> {}",
-        name(GROW),
-        app.num("growths"),
-        app.num("units")
-    );
+    let (grew, now, units_now) = (name(GROW), app.num("growths"), app.num("units"));
+    println!("    {grew} grew: growths {growths} -> {now}, units {units} -> {units_now}");
 
     while_paused()?;
 

@@ -211,12 +211,9 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         &format!("return !document.querySelector('{sel}');"),
         secs(5),
     )?;
+    let (a, b, network, note) = (before[0], before[1], before[2], note.height());
     Ok(format!(
-        "maps {} and {}, network {}; the backend note ({:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed",
-        before[0],
-        before[1],
-        before[2],
-        note.height()
+        "maps {a} and {b}, network {network}; the backend note ({note:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed"
     ))
 }
 

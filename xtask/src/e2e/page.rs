@@ -127,12 +127,9 @@ fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String
     let hash = session.text("return location.hash;")?;
     fail_if!(!hash.contains("seeds=3"), "the link did not follow: {hash}");
     snap(session, out_dir, "figure3-seeds.png")?;
-    Ok(format!(
-        "3 seeds: epoch {}, slowest seed at epoch {}, {} growths",
-        app.num("epoch"),
-        app.num("slowest-epoch"),
-        app.num("growths")
-    ))
+    let (epoch, slowest, growths) =
+        (app.num("epoch"), app.num("slowest-epoch"), app.num("growths"));
+    Ok(format!("3 seeds: epoch {epoch}, slowest seed at epoch {slowest}, {growths} growths"))
 }
 
 /// `probe`: `backend=probe` times training steps and a growth phase of the page's network on
@@ -241,12 +238,9 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         Ok(Err(why))
     })?;
     let settings = read_app(session)?.and_then(|a| a.get("settings").map(str::to_string));
-    Ok(format!(
-        "diverged ({error}); recovered to epoch {}; one-click: {} → {}",
-        app.num("epoch"),
-        rates.join(", "),
-        settings.unwrap_or_default()
-    ))
+    let (epoch, rates, settings) =
+        (app.num("epoch"), rates.join(", "), settings.unwrap_or_default());
+    Ok(format!("diverged ({error}); recovered to epoch {epoch}; one-click: {rates} → {settings}"))
 }
 
 /// `history`: settings add history entries; Back and Forward bring them back; a pasted link in
@@ -297,10 +291,9 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
         "growing while paused trained or resumed: {}",
         app.summary()
     );
+    let (now, baseline_now) = (app.num("growths"), app.num("baseline-growths"));
     Ok(format!(
-        "growths {growths} -> {}, baseline {baseline} -> {}, still paused at epoch {epoch}",
-        app.num("growths"),
-        app.num("baseline-growths")
+        "growths {growths} -> {now}, baseline {baseline} -> {baseline_now}, still paused at epoch {epoch}"
     ))
 }
 

@@ -354,13 +354,9 @@ fn flat(before: Memory, after: Memory, what: &str) -> Result<(), String> {
 }
 
 fn memory_change(before: Memory, after: Memory) -> String {
+    let ((wasm, heap, nodes), (wasm_now, heap_now, nodes_now)) = (before, after);
+    let (wasm, wasm_now, heap, heap_now) = (mb(wasm), mb(wasm_now), mb(heap), mb(heap_now));
     format!(
-        "wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
-        mb(before.0),
-        mb(after.0),
-        mb(before.1),
-        mb(after.1),
-        before.2,
-        after.2
+        "wasm {wasm:.1} → {wasm_now:.1} MB, JS heap {heap:.1} → {heap_now:.1} MB, DOM nodes {nodes} → {nodes_now}"
     )
 }

@@ -246,17 +246,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     }
     // The log: every growth heard, worded as what it did.
     let logged = wait_log(session, &a, &b)?;
+    let units = |i: usize, k: usize| format!("{}→{}", start[i][k], end[i][k]);
+    let (a_main, a_base, b_main, b_base) = (units(0, 0), units(0, 1), units(1, 0), units(1, 1));
+    let count = logged.len();
     said.push(format!(
-        "Grow both ×3 after Play: units {}→{} / {}→{} left, {}→{} / {}→{} right, {} growths logged as they went",
-        start[0][0],
-        end[0][0],
-        start[0][1],
-        end[0][1],
-        start[1][0],
-        end[1][0],
-        start[1][1],
-        end[1][1],
-        logged.len()
+        "Grow both ×3 after Play: units {a_main} / {a_base} left, {b_main} / {b_base} right, {count} growths logged as they went"
     ));
 
     // Pause both: both stop, and the captions say so.
@@ -315,14 +309,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         .filter(|g| g.3.is_none())
         .map(|g| format!("{} {} kept {}", g.0, g.1, g.2))
         .collect();
-    said.push(format!(
-        "Grow both while paused on xor: {}",
-        if nothing.is_empty() {
-            "all four grew".to_string()
-        } else {
-            format!("logged as nothing added: {}", nothing.join(", "))
-        }
-    ));
+    let grew = match nothing.is_empty() {
+        true => "all four grew".to_string(),
+        false => format!("logged as nothing added: {}", nothing.join(", ")),
+    };
+    said.push(format!("Grow both while paused on xor: {grew}"));
 
     // A growth that added nothing, as a playground reports one (the right one's split-only
     // Firefly does on xor once trained, which no fixed number of clicks reaches): the log says

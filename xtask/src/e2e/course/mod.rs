@@ -120,10 +120,9 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
     })?;
     let hosted = continual_host(session, base)?;
+    let (units, epoch) = (done.num("units"), back.num("epoch"));
     Ok(format!(
-        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {} units; back to growth at epoch {}; {hosted}",
-        done.num("units"),
-        back.num("epoch")
+        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; back to growth at epoch {epoch}; {hosted}"
     ))
 }
 
