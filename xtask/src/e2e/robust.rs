@@ -259,18 +259,13 @@ fn gpu_lost(
         return Err(format!("the console shows a panic: {panic}"));
     }
     snap(&session, out_dir, "gpu-lost.png")?;
+    let (then, now, growths, state) =
+        (before.num("epoch"), after.num("epoch"), after.num("growths"), after.text("state"));
+    let (notice, count) = (notice.trim(), errors.len());
+    let first = errors.first().map(|e| e.chars().take(160).collect::<String>());
+    let first = first.map(|e| format!(" (first: {e})")).unwrap_or_default();
     Ok(format!(
-        "epoch {} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {} now, {} growths, state {}; notice: {:?}; {} other console errors{}",
-        before.num("epoch"),
-        after.num("epoch"),
-        after.num("growths"),
-        after.text("state"),
-        notice.trim(),
-        errors.len(),
-        errors
-            .first()
-            .map(|e| format!(" (first: {})", e.chars().take(160).collect::<String>()))
-            .unwrap_or_default()
+        "epoch {then} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {now} now, {growths} growths, state {state}; notice: {notice:?}; {count} other console errors{first}"
     ))
 }
 
@@ -330,12 +325,11 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     }
     let resets_after = memory(session)?;
     flat(resets_before, resets_after, "100 resets left memory behind")?;
+    let (at_20, capped) = (mb(before.0), mb(at_cap.0));
+    let (training, resets) =
+        (memory_change(at_cap, after), memory_change(resets_before, resets_after));
     Ok(format!(
-        "255 growths of each run in {growing:.0} s (wasm {:.1} MB at 20 growths, {:.1} MB at the cap); training on 8 s: {}; 100 resets: {}",
-        mb(before.0),
-        mb(at_cap.0),
-        memory_change(at_cap, after),
-        memory_change(resets_before, resets_after),
+        "255 growths of each run in {growing:.0} s (wasm {at_20:.1} MB at 20 growths, {capped:.1} MB at the cap); training on 8 s: {training}; 100 resets: {resets}"
     ))
 }
 
