@@ -241,12 +241,10 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
             0 => String::new(),
             n => format!(", {n} on the site's future address (SITE_URL) not fetched"),
         };
+        let (requests, assets, icons) = (page.requests.len(), assets.join(", "), page.icons.len());
         Ok(format!(
-            "{} requests, all under {base}: {}; {fetched} images the head names (preview, {} \
-             icons) load from the sub-path{absolute}",
-            page.requests.len(),
-            assets.join(", "),
-            page.icons.len()
+            "{requests} requests, all under {base}: {assets}; {fetched} images the head names \
+             (preview, {icons} icons) load from the sub-path{absolute}"
         ))
     } else {
         Err(problems)

@@ -100,9 +100,9 @@ fn regularization(session: &Session, base: &str) -> Result<String, String> {
         "L2 at rate 1 should hold the loss up: {held} against {free} without"
     );
     let page = app_now(session)?;
+    let epoch = page.num("epoch");
     Ok(format!(
         "training loss at epoch 600: {free:.4} without a penalty, {held:.4} with L2 at 1 (now \
-         epoch {})",
-        page.num("epoch")
+         epoch {epoch})"
     ))
 }

@@ -76,11 +76,10 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         loss.is_nan() || baseline.is_nan() || loss > baseline,
         "at 60 s Firefly's training loss {loss} is above the baseline's {baseline}"
     );
+    let (growths_60, epoch) = (at_60.num("growths"), at_60.num("epoch"));
     Ok(format!(
-        "{growths} growths at 20 s; at 60 s {} growths, epoch {}, training loss {loss} (Firefly) \
-         vs {baseline} (baseline)",
-        at_60.num("growths"),
-        at_60.num("epoch"),
+        "{growths} growths at 20 s; at 60 s {growths_60} growths, epoch {epoch}, training loss \
+         {loss} (Firefly) vs {baseline} (baseline)"
     ))
 }
 
@@ -430,10 +429,9 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
     let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
     let longest = session.script("return window.__longest;")?.as_f64().unwrap_or(f64::NAN);
+    let (rate, all) = (epochs / seconds, all.join(", "));
     let summary = format!(
-        "100,000 points, {:.1} epochs/s; Pause showed in {} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms",
-        epochs / seconds,
-        all.join(", ")
+        "100,000 points, {rate:.1} epochs/s; Pause showed in {all} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms"
     );
     fail_if!(worst >= PAUSE_MS, "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}");
     fail_if!(
