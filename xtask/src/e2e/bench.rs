@@ -32,11 +32,6 @@ const FIRST_EPOCH_TIMEOUT: Duration = secs(180);
 /// How often the first epoch is polled (the time itself comes from the page's clock).
 const FIRST_EPOCH_POLL: Duration = millis(100);
 
-/// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
-/// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.
-/// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
-/// after the load event and the epoch is already there, it records now and marks the time late
-/// (an upper bound). Runs once per document.
 /// Counts WebGPU kernel launches (compute dispatches) in `window.__benchDispatches`, by wrapping
 /// the browser's `GPUComputePassEncoder` methods before the page's scripts run. Pages without
 /// WebGPU leave it undefined.
@@ -54,6 +49,11 @@ const COUNT_LAUNCHES: &str = "(() => {
     }
   })();";
 
+/// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
+/// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.
+/// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
+/// after the load event and the epoch is already there, it records now and marks the time late
+/// (an upper bound). Runs once per document.
 const OBSERVE_FIRST_EPOCH: &str = "(() => {
     if ('__benchFirstEpoch' in window) return;
     window.__benchFirstEpoch = null;
