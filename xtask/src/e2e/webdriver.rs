@@ -187,18 +187,12 @@ impl Driver {
     /// A new browser session with these `goog:chromeOptions` (`binary`, `args`).
     pub fn session(&self, chrome_options: Json) -> Result<Session<'_>, String> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": chrome_options,
-            "pageLoadStrategy": "normal",
+            "browserName": "chrome", "goog:chromeOptions": chrome_options, "pageLoadStrategy": "normal",
             "timeouts": {"script": 30_000, "pageLoad": 120_000, "implicit": 0},
         }}});
         let value = self.command("POST", "/session", Some(&capabilities))?;
-        let id = value
-            .get("sessionId")
-            .and_then(Json::as_str)
-            .ok_or("new session: no sessionId in the answer")?
-            .to_string();
-        Ok(Session { driver: self, id })
+        let id = value["sessionId"].as_str().ok_or("new session: no sessionId in the answer")?;
+        Ok(Session { driver: self, id: id.to_string() })
     }
 }
 
@@ -302,10 +296,8 @@ impl Session<'_> {
     pub fn find(&self, css: &str) -> Result<String, String> {
         let body = json!({"using": "css selector", "value": css});
         let value = self.command("POST", "/element", Some(&body))?;
-        value
-            .get(ELEMENT_KEY)
-            .and_then(Json::as_str)
-            .map(str::to_string)
+        let id = value[ELEMENT_KEY].as_str();
+        id.map(str::to_string)
             .ok_or_else(|| format!("element {css}: no element id in the answer {value}"))
     }
 
@@ -328,24 +320,18 @@ impl Session<'_> {
     /// whatever has the focus, through the Actions API.
     pub fn press(&self, key: &str) -> Result<(), String> {
         let step = |kind: &str| json!({"type": kind, "value": key});
-        let body = json!({"actions": [{
-            "type": "key",
-            "id": "keyboard",
-            "actions": [step("keyDown"), step("keyUp")],
-        }]});
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [step("keyDown"), step("keyUp")]}]});
         self.command("POST", "/actions", Some(&body))?;
         self.command("DELETE", "/actions", None).map(drop)
     }
 
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
-        let value = self.command("GET", "/screenshot", None)?;
-        decode_png(&value)
+        decode_png(&self.command("GET", "/screenshot", None)?)
     }
 
     pub fn element_screenshot(&self, css: &str) -> Result<Vec<u8>, String> {
         let element = self.find(css)?;
-        let value = self.command("GET", &format!("/element/{element}/screenshot"), None)?;
-        decode_png(&value)
+        decode_png(&self.command("GET", &format!("/element/{element}/screenshot"), None)?)
     }
 }
 
