@@ -127,29 +127,19 @@ impl ChromeConfig {
         let options = json
             .get("goog:chromeOptions")
             .ok_or_else(|| format!("{}: no goog:chromeOptions", path.display()))?;
-        let binary = options
-            .get("binary")
-            .and_then(Json::as_str)
-            .unwrap_or(steps::CHROMIUM_BINARY)
-            .to_string();
-        let args = options.get("args").map_or(Vec::new(), json::strings);
-        let args = args.into_iter().map(str::to_string).collect();
+        let binary = options["binary"].as_str().unwrap_or(steps::CHROMIUM_BINARY).to_string();
+        let args = json::strings(&options["args"]).into_iter().map(str::to_string).collect();
         Ok(Self { binary, args })
     }
 
     /// `goog:chromeOptions` for a session, with or without a WebGPU adapter, always with
     /// [`WINDOW_SIZE_FLAG`].
     pub fn options(&self, webgpu: bool) -> Json {
-        let mut args: Vec<String> = self
-            .args
-            .iter()
-            .filter(|arg| arg.as_str() != WEBGPU_FLAG && !arg.starts_with("--window-size="))
-            .cloned()
-            .collect();
-        if webgpu {
-            args.push(WEBGPU_FLAG.to_string());
-        }
-        args.push(WINDOW_SIZE_FLAG.to_string());
+        let kept = self.args.iter().map(String::as_str);
+        let mut args: Vec<&str> =
+            kept.filter(|arg| *arg != WEBGPU_FLAG && !arg.starts_with("--window-size=")).collect();
+        args.extend(webgpu.then_some(WEBGPU_FLAG));
+        args.push(WINDOW_SIZE_FLAG);
         json!({"binary": self.binary, "args": args})
     }
 }
