@@ -368,10 +368,7 @@ impl Snapshot {
     /// Runs `before` (a statement, may be empty) and reads the page in the same script.
     fn read(session: &Session, before: &str, kind: PageKind) -> Result<Self, String> {
         let value = session.script(&format!("{before}{SNAPSHOT}"))?;
-        let now = value
-            .get("now")
-            .and_then(Json::as_f64)
-            .ok_or("the page did not report performance.now()")?;
+        let now = value["now"].as_f64().ok_or("the page did not report performance.now()")?;
         let mut snapshot = Snapshot { now, epoch: None, value };
         snapshot.epoch = match kind {
             PageKind::App => snapshot.num("epoch"),

@@ -93,18 +93,13 @@ fn rects(session: &Session, selectors: &[&str]) -> Result<Vec<Rect>, String> {
         vec![list.into()],
     )?;
     let entries = items(&boxes);
-    selectors
-        .iter()
-        .enumerate()
-        .map(|(i, css)| {
-            let part = entries
-                .get(i)
-                .and_then(Json::as_array)
-                .ok_or_else(|| format!("{css} is missing or not displayed"))?;
-            let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
-            Ok(Rect { left: n(0), top: n(1), right: n(2), bottom: n(3) })
-        })
-        .collect()
+    let rect = |(i, css): (usize, &&str)| {
+        let part = entries.get(i).filter(|p| p.is_array());
+        let part = part.ok_or_else(|| format!("{css} is missing or not displayed"))?;
+        let n = |i: usize| num_at(part, i);
+        Ok(Rect { left: n(0), top: n(1), right: n(2), bottom: n(3) })
+    };
+    selectors.iter().enumerate().map(rect).collect()
 }
 
 /// Fails unless every box lies inside the viewport and is at least `min` (width, height).
@@ -189,13 +184,8 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
     );
     session.execute("document.querySelector(arguments[0]).focus();", vec![sel.into()])?;
-    let open_height = session
-        .execute(
-            "return document.querySelector(arguments[0]).getBoundingClientRect().height;",
-            vec![sel.into()],
-        )?
-        .as_f64()
-        .unwrap_or(f64::NAN);
+    let height = "return document.querySelector(arguments[0]).getBoundingClientRect().height;";
+    let open_height = session.execute(height, vec![sel.into()])?.as_f64().unwrap_or(f64::NAN);
     fail_if!(
         open_height.is_nan() || open_height <= line * 1.5,
         "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"

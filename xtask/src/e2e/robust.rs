@@ -200,14 +200,12 @@ fn gpu_lost(
     let reached = started.elapsed().as_secs_f64();
     let at_loss = app_now(&session)?;
     let (epoch_before, growths_before) = (at_loss.num("epoch"), at_loss.num("growths"));
-    let destroyed = session
-        .script(
-            "const devices = window.__e2eDevices || [];
-             for (const d of devices) d.destroy();
-             return devices.length;",
-        )?
-        .as_f64()
-        .unwrap_or(0.0);
+    let destroyed = session.script(
+        "const devices = window.__e2eDevices || [];
+         for (const d of devices) d.destroy();
+         return devices.length;",
+    )?;
+    let destroyed = destroyed.as_f64().unwrap_or(0.0);
     fail_if!(
         destroyed < 1.0,
         "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
