@@ -84,11 +84,8 @@ impl App {
     /// A one-line summary for progress and failure messages (long values cut).
     pub(super) fn summary(&self) -> String {
         let cut = |v: &str| v.chars().take(80).collect::<String>();
-        self.0
-            .iter()
-            .map(|(key, value)| format!("{key}={:?}", cut(value)))
-            .collect::<Vec<_>>()
-            .join(" ")
+        let pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={:?}", cut(v))).collect();
+        pairs.join(" ")
     }
 }
 

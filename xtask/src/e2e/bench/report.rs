@@ -262,15 +262,9 @@ pub fn thousands(n: u64) -> String {
 /// spaces between columns, a dashed line under the header, no trailing spaces.
 pub fn align(rows: &[Vec<String>]) -> String {
     let n_columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n_columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|row| row.get(c))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let width =
+        |c: usize| rows.iter().filter_map(|row| row.get(c)).map(|s| s.chars().count()).max();
+    let widths: Vec<usize> = (0..n_columns).map(|c| width(c).unwrap_or(0)).collect();
     let mut out = String::new();
     for (r, row) in rows.iter().enumerate() {
         let mut line = String::new();
