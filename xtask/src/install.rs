@@ -199,17 +199,11 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     }
 }
 
-/// Why the installed trunk does not fit, or `None` when `trunk --version` prints
-/// `trunk 0.21.14`.
-fn trunk_problem(ctx: &Context) -> Option<String> {
-    version_problem(ctx, "trunk", 1, TRUNK_VERSION)
-}
-
 /// trunk at [`TRUNK_VERSION`] with `cargo install --locked`, built without LTO and with 16
 /// codegen units (about 10 instead of 12.5 minutes on 2 cores; the binary is a little slower,
 /// which does not matter for a build tool) in a temporary target dir that is removed afterwards.
 pub fn trunk(ctx: &Context) -> Result<(), String> {
-    let Some(problem) = trunk_problem(ctx) else {
+    let Some(problem) = version_problem(ctx, "trunk", 1, TRUNK_VERSION) else {
         println!("    trunk {TRUNK_VERSION} already installed (skip)");
         return Ok(());
     };
@@ -228,7 +222,7 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     run(install)?;
-    match trunk_problem(ctx) {
+    match version_problem(ctx, "trunk", 1, TRUNK_VERSION) {
         None => run(ctx.command("trunk", &["--version"])),
         Some(problem) => Err(still(&format!("trunk {TRUNK_VERSION}"), &problem, ctx)),
     }
