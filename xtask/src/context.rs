@@ -6,7 +6,6 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Everything the steps need to know about the machine and the repository.
 pub struct Context {
     /// The workspace root (the parent of `xtask/`).
     pub repo_root: PathBuf,
@@ -23,47 +22,33 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reads the environment, prints the target dir in use and returns the context.
     pub fn from_env() -> Result<Self, String> {
         let repo_root = repo_root(
             env::var_os("CARGO_PKG_NAME").as_deref(),
             env::var_os("CARGO_MANIFEST_DIR").as_deref(),
             Path::new(env!("CARGO_MANIFEST_DIR")),
         )?;
-        let home = env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
-        let cargo_home = match env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+        let home = non_empty_var("HOME").map(PathBuf::from);
+        let cargo_home = match non_empty_var("CARGO_HOME") {
             Some(dir) => PathBuf::from(dir),
-            None => home
-                .as_ref()
-                .ok_or("neither CARGO_HOME nor HOME is set")?
-                .join(".cargo"),
+            None => home.as_ref().ok_or("neither CARGO_HOME nor HOME is set")?.join(".cargo"),
         };
 
         let (target_dir, why) = if let Some(dir) = non_empty_var("CARGO_TARGET_DIR") {
             (Some(PathBuf::from(dir)), "from CARGO_TARGET_DIR")
         } else if non_empty_var("CI").is_some() {
             let home = home.ok_or("CI is set but HOME is not: cannot place the CI target dir")?;
-            let dir = home
-                .join(".cache")
-                .join("firefly-playground")
-                .join("target");
+            let dir = home.join(".cache").join("firefly-playground").join("target");
             (Some(dir), "CI is set: kept between runs on this machine")
         } else {
             (None, "cargo's default")
         };
-        match &target_dir {
-            Some(dir) => println!("==> target dir: {} ({why})", dir.display()),
-            None => println!(
-                "==> target dir: {} ({why})",
-                repo_root.join("target").display()
-            ),
-        }
+        let shown = target_dir.clone().unwrap_or_else(|| repo_root.join("target"));
+        println!("==> target dir: {} ({why})", shown.display());
 
         let cargo_bin = cargo_home.join("bin");
-        let old_path = env::var_os("PATH").unwrap_or_default();
-        let mut dirs: Vec<PathBuf> = env::split_paths(&old_path).collect();
+        let mut dirs: Vec<PathBuf> =
+            env::split_paths(&env::var_os("PATH").unwrap_or_default()).collect();
         if !dirs.contains(&cargo_bin) {
             dirs.insert(0, cargo_bin);
         }
@@ -84,9 +69,7 @@ impl Context {
     /// A command for `program`, run in the repository root with the context's `PATH`.
     pub fn command(&self, program: impl Into<OsString>, args: &[&str]) -> Command {
         let mut cmd = Command::new(program.into());
-        cmd.args(args)
-            .current_dir(&self.repo_root)
-            .env("PATH", &self.path);
+        cmd.args(args).current_dir(&self.repo_root).env("PATH", &self.path);
         cmd
     }
 
@@ -95,11 +78,8 @@ impl Context {
         self.repo_root.join("dist")
     }
 
-    /// The target dir in use: the context's, or `<repo>/target`.
     pub fn target_dir_or_default(&self) -> PathBuf {
-        self.target_dir
-            .clone()
-            .unwrap_or_else(|| self.repo_root.join("target"))
+        self.target_dir.clone().unwrap_or_else(|| self.repo_root.join("target"))
     }
 
     /// A command for `program` (one that runs cargo, such as trunk) with the context's
@@ -112,7 +92,6 @@ impl Context {
         cmd
     }
 
-    /// A cargo command with the context's `CARGO_TARGET_DIR` (if any).
     pub fn cargo(&self, args: &[&str]) -> Command {
         self.command_with_target_dir(&self.cargo, args)
     }
@@ -124,7 +103,6 @@ impl Context {
         cmd
     }
 
-    /// Looks `program` up in the context's `PATH`.
     pub fn find_in_path(&self, program: &str) -> Option<PathBuf> {
         env::split_paths(&self.path)
             .map(|dir| dir.join(program))
@@ -133,16 +111,9 @@ impl Context {
 
     /// Runs `program args` quietly and returns its stdout if it exits successfully.
     pub fn probe(&self, program: &str, args: &[&str]) -> Option<String> {
-        let output = self
-            .command(program, args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        output
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+        let output =
+            self.command(program, args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Whether `cargo <args>` runs and exits successfully (output hidden).
@@ -161,15 +132,9 @@ impl Context {
 pub fn run(mut cmd: Command) -> Result<(), String> {
     let shown = show(&cmd);
     println!("    $ {shown}");
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{shown}` exited with {status}"))
-    }
+    let status =
+        cmd.stdin(Stdio::null()).status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{shown}` exited with {status}")) }
 }
 
 /// The command as a shell-like line, with the environment it sets (except `PATH`).
@@ -199,9 +164,7 @@ fn show(cmd: &Command) -> String {
 /// its compiled-in dir names that checkout (with `CARGO_TARGET_DIR=<other>/target`, the target
 /// dir's parent), so the site, the trunk build and every path under the root would go there.
 fn repo_root(
-    pkg_name: Option<&OsStr>,
-    manifest_dir: Option<&OsStr>,
-    compiled: &Path,
+    pkg_name: Option<&OsStr>, manifest_dir: Option<&OsStr>, compiled: &Path,
 ) -> Result<PathBuf, String> {
     let manifest_dir = match manifest_dir.filter(|dir| !dir.is_empty()) {
         Some(dir) if pkg_name == Some(OsStr::new("xtask")) => Path::new(dir),
@@ -211,12 +174,7 @@ fn repo_root(
         .parent()
         .filter(|root| !root.as_os_str().is_empty())
         .map(Path::to_path_buf)
-        .ok_or_else(|| {
-            format!(
-                "xtask's manifest dir {} has no parent",
-                manifest_dir.display()
-            )
-        })
+        .ok_or_else(|| format!("xtask's manifest dir {} has no parent", manifest_dir.display()))
 }
 
 /// The words of a command line written out as one string (split at spaces: for the words of a
@@ -225,26 +183,20 @@ pub fn words(line: &str) -> Vec<&str> {
     line.split(' ').collect()
 }
 
-/// The path as text; an error naming it when it is not UTF-8.
 pub fn utf8(path: &Path) -> Result<&str, String> {
-    path.to_str()
-        .ok_or_else(|| format!("{} is not UTF-8", path.display()))
+    path.to_str().ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
-/// An environment variable's value when it is set and not empty.
 fn non_empty_var(name: &str) -> Option<OsString> {
     env::var_os(name).filter(|value| !value.is_empty())
 }
 
-/// Whether `path` is a file with an execute bit.
 #[cfg(unix)]
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Whether `path` is a file (no execute bits to check off Unix).
 #[cfg(not(unix))]
 pub fn is_executable(path: &Path) -> bool {
     path.is_file()
@@ -278,10 +230,7 @@ mod tests {
         assert_eq!(root, PathBuf::from("/repo"));
         let ctx = context(root, Some(PathBuf::from("/elsewhere/target")));
         assert_eq!(ctx.dist_dir(), PathBuf::from("/repo/dist"));
-        assert_eq!(
-            ctx.target_dir_or_default(),
-            PathBuf::from("/elsewhere/target")
-        );
+        assert_eq!(ctx.target_dir_or_default(), PathBuf::from("/elsewhere/target"));
         let ctx = context(PathBuf::from("/repo"), None);
         assert_eq!(ctx.dist_dir(), PathBuf::from("/repo/dist"));
         assert_eq!(ctx.target_dir_or_default(), PathBuf::from("/repo/target"));
@@ -293,22 +242,12 @@ mod tests {
         let expected = Ok(PathBuf::from("/repo"));
         // Run outside cargo, or by cargo for another package (its manifest dir is not ours).
         assert_eq!(repo_root(None, None, compiled), expected);
+        assert_eq!(repo_root(Some(OsStr::new("xtask")), Some(OsStr::new("")), compiled), expected);
         assert_eq!(
-            repo_root(Some(OsStr::new("xtask")), Some(OsStr::new("")), compiled),
+            repo_root(Some(OsStr::new("firefly-playground")), Some(OsStr::new("/other")), compiled),
             expected
         );
-        assert_eq!(
-            repo_root(
-                Some(OsStr::new("firefly-playground")),
-                Some(OsStr::new("/other")),
-                compiled
-            ),
-            expected
-        );
-        assert_eq!(
-            repo_root(None, Some(OsStr::new("/other/xtask")), compiled),
-            expected
-        );
+        assert_eq!(repo_root(None, Some(OsStr::new("/other/xtask")), compiled), expected);
         assert!(repo_root(None, None, Path::new("/")).is_err());
         assert!(repo_root(None, None, Path::new("xtask")).is_err());
     }

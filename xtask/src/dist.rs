@@ -18,10 +18,8 @@ use crate::{install, sri};
 /// where gzip's 32 KB window finds their likeness (−9 % gzip). `-Oz` is not used: it cuts the raw
 /// size by half but reorders functions and makes the gzip larger (2.28 → 2.42 MB); LLVM's
 /// `opt-level = "z"` with fat LTO has done the optimising.
-pub const WASM_OPT_PASSES: [&str; 2] = [
-    "--duplicate-function-elimination",
-    "--reorder-functions-by-name",
-];
+pub const WASM_OPT_PASSES: [&str; 2] =
+    ["--duplicate-function-elimination", "--reorder-functions-by-name"];
 /// The features rustc enables for wasm32-unknown-unknown (Rust ≥ 1.82), plus SIMD, which
 /// dependencies use in some functions: wasm-opt must accept them all and may use no others.
 const WASM_FEATURES: [&str; 7] = [
@@ -67,10 +65,7 @@ pub fn finish(ctx: &Context, dist: &Path) -> Result<(), String> {
 /// `webgpu-<hash>_bg.wasm` and their precompressed copies, at the top).
 pub fn in_webgpu_build(dist: &Path, file: &Path) -> bool {
     file.parent() == Some(dist)
-        && file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(WEBGPU_PREFIX))
+        && file.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(WEBGPU_PREFIX))
 }
 
 /// The one `*_bg.wasm` of the page's first build (trunk's, at the top of `dist`), or of the
@@ -81,17 +76,10 @@ fn the_wasm(dist: &Path, webgpu: bool) -> Result<PathBuf, String> {
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
         .filter(|p| in_webgpu_build(dist, p) == webgpu)
         .collect();
-    let which = if webgpu {
-        "the WebGPU build's"
-    } else {
-        "the first build's"
-    };
+    let which = if webgpu { "the WebGPU build's" } else { "the first build's" };
     match found.len() {
         1 => Ok(found.remove(0)),
-        n => Err(format!(
-            "expected one .wasm for {which} in {}, found {n}",
-            dist.display()
-        )),
+        n => Err(format!("expected one .wasm for {which} in {}, found {n}", dist.display())),
     }
 }
 
@@ -106,20 +94,12 @@ fn wasm_opt(ctx: &Context, wasm: &Path) -> Result<Vec<u8>, String> {
     args.extend(WASM_FEATURES);
     args.extend([input_arg, "-o", output_arg]);
     let started = Instant::now();
-    println!(
-        "==> wasm-opt {} on {} ({:.1} MB)",
-        WASM_OPT_PASSES.join(" "),
-        wasm.display(),
-        mb(before.len() as u64)
-    );
+    let (passes, from) = (WASM_OPT_PASSES.join(" "), mb(before.len() as u64));
+    println!("==> wasm-opt {passes} on {} ({from:.1} MB)", wasm.display());
     run(ctx.command(install::wasm_opt_path(ctx), &args))?;
     let after = fs::read(&output).map_err(|e| format!("reading {}: {e}", output.display()))?;
-    println!(
-        "    wasm-opt: {:.1} MB -> {:.1} MB in {:.0} s",
-        mb(before.len() as u64),
-        mb(after.len() as u64),
-        started.elapsed().as_secs_f64()
-    );
+    let (to, seconds) = (mb(after.len() as u64), started.elapsed().as_secs_f64());
+    println!("    wasm-opt: {from:.1} MB -> {to:.1} MB in {seconds:.0} s");
     fs::write(wasm, &after).map_err(|e| format!("writing {}: {e}", wasm.display()))?;
     Ok(before)
 }
@@ -128,10 +108,7 @@ fn wasm_opt(ctx: &Context, wasm: &Path) -> Result<Vec<u8>, String> {
 /// `index.html` and trunk's loader where trunk wrote the old ones.
 fn fix_loader(dist: &Path, wasm: &Path, before: &[u8]) -> Result<(), String> {
     let after = fs::read(wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?;
-    let name = wasm
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or("the wasm's name is not UTF-8")?;
+    let name = wasm.file_name().and_then(|n| n.to_str()).ok_or("the wasm's name is not UTF-8")?;
     edit(&dist.join("index.html"), |html| {
         let (old, new) = (sri::integrity(before), sri::integrity(&after));
         replace_once(html, &old, &new, "the wasm's integrity")
@@ -141,20 +118,15 @@ fn fix_loader(dist: &Path, wasm: &Path, before: &[u8]) -> Result<(), String> {
     let loader = files(dist)?
         .into_iter()
         .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with("-inline.js"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("-inline.js"))
                 && fs::read_to_string(p).is_ok_and(|t| t.contains("__trunkInitializer"))
         })
         .ok_or(
             "no trunk loader (*-inline.js) in the build: is the post-build hook in Trunk.toml?",
         )?;
-    edit(&loader, |text| {
-        replace_wasm_size(text, name, before.len(), after.len())
-    })
+    edit(&loader, |text| replace_wasm_size(text, name, before.len(), after.len()))
 }
 
-/// Replaces the text of the file at `path` with what `change` makes of it.
 fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     fs::write(path, change(&text)?).map_err(|e| format!("writing {}: {e}", path.display()))
@@ -163,10 +135,7 @@ fn edit(path: &Path, change: impl FnOnce(&str) -> Result<String, String>) -> Res
 /// trunk 0.21 writes `__trunkInitializer(init, '<base><name>', <size>, initializer(), …)` with
 /// the size from before its (here unused) wasm-opt step: the loader with the new size.
 fn replace_wasm_size(
-    loader: &str,
-    name: &str,
-    before: usize,
-    after: usize,
+    loader: &str, name: &str, before: usize, after: usize,
 ) -> Result<String, String> {
     replace_once(
         loader,
@@ -199,19 +168,17 @@ fn with_site_url(html: &str, site: &str) -> Result<String, String> {
     let plain = site
         .chars()
         .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '\\'));
-    if !(site.starts_with("https://") || site.starts_with("http://")) || !plain {
-        return Err(format!(
-            "{SITE_URL_VAR}={site:?}: expected the site's full address, such as \
+    fail_if!(
+        !(site.starts_with("https://") || site.starts_with("http://")) || !plain,
+        "{SITE_URL_VAR}={site:?}: expected the site's full address, such as \
              https://user.github.io/firefly-playground/"
-        ));
-    }
+    );
     let count = html.matches(PREVIEW_CONTENT).count();
-    if count != 2 {
-        return Err(format!(
-            "index.html: expected {PREVIEW_CONTENT} twice (og:image, twitter:image), found it \
+    fail_if!(
+        count != 2,
+        "index.html: expected {PREVIEW_CONTENT} twice (og:image, twitter:image), found it \
              {count} times"
-        ));
-    }
+    );
     let html = html.replace(PREVIEW_CONTENT, &format!("content=\"{site}preview.png\""));
     replace_once(
         &html,
@@ -221,13 +188,10 @@ fn with_site_url(html: &str, site: &str) -> Result<String, String> {
     )
 }
 
-/// `text` with the one occurrence of `from` replaced by `to`.
 fn replace_once(text: &str, from: &str, to: &str, what: &str) -> Result<String, String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
-        n => Err(format!(
-            "index.html: expected {what} ({from}) once, found it {n} times"
-        )),
+        n => Err(format!("index.html: expected {what} ({from}) once, found it {n} times")),
     }
 }
 
@@ -272,23 +236,11 @@ fn report(dist: &Path) -> Result<(), String> {
         let raw = len(&file)?;
         let gz = len(&with_suffix(&file, "gz"))?;
         let br = len(&with_suffix(&file, "br"))?;
-        let name = file
-            .strip_prefix(dist)
-            .unwrap_or(&file)
-            .display()
-            .to_string();
-        let rows = if in_webgpu_build(dist, &file) {
-            &mut webgpu
-        } else {
-            &mut first
-        };
+        let name = file.strip_prefix(dist).unwrap_or(&file).display().to_string();
+        let rows = if in_webgpu_build(dist, &file) { &mut webgpu } else { &mut first };
         rows.push((name, raw, gz, br));
     }
-    table(
-        "the page's download when it opens",
-        &mut first,
-        DOWNLOAD_BUDGET_GZIP,
-    )?;
+    table("the page's download when it opens", &mut first, DOWNLOAD_BUDGET_GZIP)?;
     table(
         "the WebGPU build, loaded only when the settings want WebGPU",
         &mut webgpu,
@@ -303,53 +255,33 @@ fn table(title: &str, rows: &mut [Row], budget: u64) -> Result<(), String> {
     let (raw, gz, br) = (total(|r| r.1), total(|r| r.2), total(|r| r.3));
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
     println!("\n==> {title} (bytes)");
-    println!(
-        "    {:<width$}  {:>10}  {:>10}  {:>10}",
-        "file", "raw", "gzip", "brotli"
-    );
+    println!("    {:<width$}  {:>10}  {:>10}  {:>10}", "file", "raw", "gzip", "brotli");
     for (name, raw, gz, br) in rows.iter() {
         println!("    {name:<width$}  {raw:>10}  {gz:>10}  {br:>10}");
     }
     println!("    {:<width$}  {raw:>10}  {gz:>10}  {br:>10}", "total");
-    if gz > budget {
-        return Err(format!(
-            "{title}: its .wasm and .js are {gz} bytes gzip, over the budget of {budget}"
-        ));
-    }
-    println!(
-        "    within the budget: {:.2} MB gzip of {:.2} MB",
-        mb(gz),
-        mb(budget)
+    fail_if!(
+        gz > budget,
+        "{title}: its .wasm and .js are {gz} bytes gzip, over the budget of {budget}"
     );
+    println!("    within the budget: {:.2} MB gzip of {:.2} MB", mb(gz), mb(budget));
     Ok(())
 }
 
-/// Runs a command with its output hidden; an error names it and shows its stderr.
 fn quiet(mut cmd: Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
-    let output = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("could not start {shown}: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{shown} exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    let output =
+        cmd.stdin(Stdio::null()).output().map_err(|e| format!("could not start {shown}: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    fail_if!(!output.status.success(), "{shown} exited with {}: {}", output.status, stderr.trim());
+    Ok(())
 }
 
-/// Every file under `dir`, recursively.
 pub fn files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     let entries = fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
     for entry in entries {
-        let path = entry
-            .map_err(|e| format!("reading {}: {e}", dir.display()))?
-            .path();
+        let path = entry.map_err(|e| format!("reading {}: {e}", dir.display()))?.path();
         if path.is_dir() {
             out.extend(files(&path)?);
         } else {
@@ -367,9 +299,7 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 pub fn len(path: &Path) -> Result<u64, String> {
-    fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -392,13 +322,8 @@ mod tests {
 
     #[test]
     fn refuses_html_without_the_integrity() {
-        let err = replace_once(
-            "<html></html>",
-            "sha384-x",
-            "sha384-y",
-            "the wasm's integrity",
-        )
-        .unwrap_err();
+        let err = replace_once("<html></html>", "sha384-x", "sha384-y", "the wasm's integrity")
+            .unwrap_err();
         assert!(err.contains("integrity"), "{err}");
     }
 
@@ -409,21 +334,12 @@ mod tests {
                     <meta name=\"twitter:image\" content=\"preview.png\">";
         let site = "https://user.github.io/firefly-playground/";
         let fixed = with_site_url(html, site).unwrap();
-        assert_eq!(
-            fixed
-                .matches(&format!("content=\"{site}preview.png\""))
-                .count(),
-            2
-        );
+        assert_eq!(fixed.matches(&format!("content=\"{site}preview.png\"")).count(), 2);
         assert!(fixed.contains(&format!("<meta property=\"og:url\" content=\"{site}\">")));
         assert!(!fixed.contains("content=\"preview.png\""));
         let no_slash = with_site_url(html, site.trim_end_matches('/')).unwrap();
         assert_eq!(no_slash, fixed);
-        for bad in [
-            "user.github.io/x/",
-            "https://a/\"><script>/",
-            "https://a b/",
-        ] {
+        for bad in ["user.github.io/x/", "https://a/\"><script>/", "https://a b/"] {
             assert!(with_site_url(html, bad).is_err(), "{bad}");
         }
         assert!(with_site_url("<html></html>", site).is_err());

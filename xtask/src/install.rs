@@ -4,6 +4,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::context::{Context, is_executable, run, utf8, words};
 use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
@@ -46,11 +47,10 @@ pub fn components(ctx: &Context) -> Result<(), String> {
         }
         println!("==> installing {component} (missing: `cargo {subcommand} --version` failed)");
         run(ctx.command("rustup", &["component", "add", component]))?;
-        if !ctx.cargo_probe(&[subcommand, "--version"]) {
-            return Err(format!(
-                "`cargo {subcommand} --version` still fails after installing {component}"
-            ));
-        }
+        fail_if!(
+            !ctx.cargo_probe(&[subcommand, "--version"]),
+            "`cargo {subcommand} --version` still fails after installing {component}"
+        );
     }
     Ok(())
 }
@@ -69,9 +69,7 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
                 (Chromium and a matching chromedriver)";
     apt_get_install(ctx, &["chromium", "chromium-driver"], &missing, what)?;
     for path in [CHROMIUM_LAUNCHER, CHROMEDRIVER, CHROMIUM_BINARY] {
-        if !is_executable(Path::new(path)) {
-            return Err(format!("{path} is still missing after apt-get install"));
-        }
+        fail_if!(!is_executable(Path::new(path)), "{path} is still missing after apt-get install");
     }
     Ok(())
 }
@@ -79,18 +77,14 @@ pub fn chromium(ctx: &Context) -> Result<(), String> {
 /// `apt-get update && apt-get install -y <packages>` as root or through password-less sudo;
 /// `missing` and `what` name what is missing and why, for the messages.
 fn apt_get_install(
-    ctx: &Context,
-    packages: &[&str],
-    missing: &[&str],
-    what: &str,
+    ctx: &Context, packages: &[&str], missing: &[&str], what: &str,
 ) -> Result<(), String> {
     let list = packages.join(" ");
-    if ctx.find_in_path("apt-get").is_none() {
-        return Err(format!(
-            "{} missing and apt-get is not available: install {what} by hand",
-            missing.join(" and ")
-        ));
-    }
+    fail_if!(
+        ctx.find_in_path("apt-get").is_none(),
+        "{} missing and apt-get is not available: install {what} by hand",
+        missing.join(" and ")
+    );
     // Root runs apt-get itself; anyone else needs password-less sudo.
     let prefix: &[&str] = if is_root(ctx) {
         &["env", "DEBIAN_FRONTEND=noninteractive"]
@@ -104,25 +98,17 @@ fn apt_get_install(
         ));
     };
     println!("==> installing {list} (missing: {})", missing.join(", "));
-    let apt = |args: &[&str]| {
-        let mut all = prefix[1..].to_vec();
-        all.extend_from_slice(args);
-        ctx.command(prefix[0], &all)
-    };
+    let apt = |args: &[&str]| ctx.command(prefix[0], &[&prefix[1..], args].concat());
     run(apt(&["apt-get", "update"]))?;
-    let mut install = vec!["apt-get", "install", "-y"];
-    install.extend_from_slice(packages);
-    run(apt(&install))
+    run(apt(&[&["apt-get", "install", "-y"], packages].concat()))
 }
 
 /// The compressors `cargo xtask dist` precompresses with: Debian's `pigz` (its `-11` is zopfli:
 /// gzip that any browser reads, about 5 % smaller than `gzip -9`) and `brotli`, through apt-get
 /// when either is missing.
 pub fn compressors(ctx: &Context) -> Result<(), String> {
-    let missing: Vec<&str> = ["pigz", "brotli"]
-        .into_iter()
-        .filter(|tool| ctx.find_in_path(tool).is_none())
-        .collect();
+    let missing: Vec<&str> =
+        ["pigz", "brotli"].into_iter().filter(|tool| ctx.find_in_path(tool).is_none()).collect();
     if missing.is_empty() {
         println!("    pigz and brotli present (skip)");
         return Ok(());
@@ -137,8 +123,7 @@ pub fn compressors(ctx: &Context) -> Result<(), String> {
 
 /// Whether this process runs as root (`id -u` prints 0).
 fn is_root(ctx: &Context) -> bool {
-    ctx.probe("id", &["-u"])
-        .is_some_and(|uid| uid.trim() == "0")
+    ctx.probe("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
 /// Why `program --version` does not print `want` as its word number `word` (from 0), or `None`
@@ -149,10 +134,9 @@ fn version_problem(ctx: &Context, program: &str, word: usize, want: &str) -> Opt
     };
     match version.split_whitespace().nth(word) == Some(want) {
         true => None,
-        false => Some(format!(
-            "`{program} --version` printed {:?}, not version {want}",
-            version.trim()
-        )),
+        false => {
+            Some(format!("`{program} --version` printed {:?}, not version {want}", version.trim()))
+        }
     }
 }
 
@@ -190,53 +174,36 @@ pub fn wasm_bindgen_cli(ctx: &Context) -> Result<(), String> {
     let temp = TempDir::new("xtask-wasm-bindgen-cli")?;
     let krate = format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}");
     // `cargo info` downloads the crate source into $CARGO_HOME/registry/src/*/.
-    let mut info = ctx.cargo_without_target_dir(&["info", &krate]);
-    info.current_dir(&temp.0);
-    run(info)?;
+    run(cargo_in(ctx, &temp.0, &["info", &krate]))?;
     let source = find_registry_source(ctx, &format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"))?;
-    let work = temp
-        .0
-        .join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
+    let work = temp.0.join(format!("wasm-bindgen-cli-{WASM_BINDGEN_VERSION}"));
     println!("    copying {} to {}", source.display(), work.display());
     copy_dir(&source, &work).map_err(|e| format!("copying {}: {e}", source.display()))?;
 
     let pin = format!("update -p webpki-roots --precise {WEBPKI_ROOTS_VERSION}");
-    let mut update = ctx.cargo_without_target_dir(&words(&pin));
-    update.current_dir(&work);
-    run(update)?;
+    run(cargo_in(ctx, &work, &words(&pin)))?;
 
     let target = temp.0.join("target");
-    let target = utf8(&target)?;
     let mut args = words("install --locked --force --path . --target-dir");
-    args.push(target);
-    let mut install = ctx.cargo_without_target_dir(&args);
-    install.current_dir(&work);
-    run(install)?;
+    args.push(utf8(&target)?);
+    run(cargo_in(ctx, &work, &args))?;
 
     match wasm_bindgen_problem(ctx) {
         None => {
             run(ctx.command("wasm-bindgen", &["--version"]))?;
             run(ctx.command("wasm-bindgen-test-runner", &["--version"]))
         }
-        Some(problem) => Err(still(
-            &format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"),
-            &problem,
-            ctx,
-        )),
+        Some(problem) => {
+            Err(still(&format!("wasm-bindgen-cli {WASM_BINDGEN_VERSION}"), &problem, ctx))
+        }
     }
-}
-
-/// Why the installed trunk does not fit, or `None` when `trunk --version` prints
-/// `trunk 0.21.14`.
-fn trunk_problem(ctx: &Context) -> Option<String> {
-    version_problem(ctx, "trunk", 1, TRUNK_VERSION)
 }
 
 /// trunk at [`TRUNK_VERSION`] with `cargo install --locked`, built without LTO and with 16
 /// codegen units (about 10 instead of 12.5 minutes on 2 cores; the binary is a little slower,
 /// which does not matter for a build tool) in a temporary target dir that is removed afterwards.
 pub fn trunk(ctx: &Context) -> Result<(), String> {
-    let Some(problem) = trunk_problem(ctx) else {
+    let Some(problem) = version_problem(ctx, "trunk", 1, TRUNK_VERSION) else {
         println!("    trunk {TRUNK_VERSION} already installed (skip)");
         return Ok(());
     };
@@ -247,17 +214,15 @@ pub fn trunk(ctx: &Context) -> Result<(), String> {
     );
     let temp = TempDir::new("xtask-trunk")?;
     let target = temp.0.join("target");
-    let target = utf8(&target)?;
     let line = format!("install --locked --force trunk --version {TRUNK_VERSION} --target-dir");
     let mut args = words(&line);
-    args.push(target);
-    let mut install = ctx.cargo_without_target_dir(&args);
+    args.push(utf8(&target)?);
+    let mut install = cargo_in(ctx, &temp.0, &args);
     install
-        .current_dir(&temp.0)
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     run(install)?;
-    match trunk_problem(ctx) {
+    match version_problem(ctx, "trunk", 1, TRUNK_VERSION) {
         None => run(ctx.command("trunk", &["--version"])),
         Some(problem) => Err(still(&format!("trunk {TRUNK_VERSION}"), &problem, ctx)),
     }
@@ -275,17 +240,12 @@ fn binaryen_dir(ctx: &Context) -> PathBuf {
                 .map(|home| PathBuf::from(home).join(".cache"))
         })
         .unwrap_or_else(|| ctx.target_dir_or_default().join("tools"));
-    cache
-        .join("firefly-playground")
-        .join(format!("binaryen-{BINARYEN_VERSION}"))
+    cache.join("firefly-playground").join(format!("binaryen-{BINARYEN_VERSION}"))
 }
 
 /// The pinned wasm-opt (a Node.js script from npm's `binaryen`).
 pub fn wasm_opt_path(ctx: &Context) -> PathBuf {
-    binaryen_dir(ctx)
-        .join("node_modules")
-        .join(".bin")
-        .join("wasm-opt")
+    binaryen_dir(ctx).join("node_modules").join(".bin").join("wasm-opt")
 }
 
 /// Why the pinned wasm-opt does not fit, or `None` when `wasm-opt --version` prints
@@ -312,14 +272,11 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
         "==> installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into {} (missing: {problem})",
         dir.display()
     );
-    if ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none() {
-        return Err(
-            "wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or \
-                    `node` is not on PATH: install Node.js and npm (Debian: `apt-get install -y \
-                    nodejs npm`)"
-                .to_string(),
-        );
-    }
+    fail_if!(
+        ctx.find_in_path("npm").is_none() || ctx.find_in_path("node").is_none(),
+        "wasm-opt comes from npm's binaryen and runs on Node.js, but `npm` or `node` is not on \
+         PATH: install Node.js and npm (Debian: `apt-get install -y nodejs npm`)"
+    );
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let prefix = utf8(&dir)?;
     let package = format!("binaryen@{BINARYEN_VERSION}");
@@ -329,10 +286,15 @@ pub fn wasm_opt(ctx: &Context) -> Result<(), String> {
     run(ctx.command("npm", &args))?;
     match wasm_opt_problem(ctx) {
         None => Ok(()),
-        Some(problem) => Err(format!(
-            "after installing binaryen@{BINARYEN_VERSION}: {problem}"
-        )),
+        Some(problem) => Err(format!("after installing binaryen@{BINARYEN_VERSION}: {problem}")),
     }
+}
+
+/// A cargo command in `dir` that ignores the checks' target dir (for tool installs).
+fn cargo_in(ctx: &Context, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = ctx.cargo_without_target_dir(args);
+    cmd.current_dir(dir);
+    cmd
 }
 
 /// `$CARGO_HOME/registry/src/<any index>/<dir_name>` holding a Cargo.toml.

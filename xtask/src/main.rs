@@ -8,6 +8,23 @@
 //! names it. `.ci/run` calls exactly this. `cargo xtask serve` and `dist` run trunk;
 //! `cargo xtask bench` measures the built site in headless Chromium.
 
+/// `return Err(format!(…))` from the enclosing function or closure when `cond` holds.
+macro_rules! fail_if {
+    ($cond:expr, $($msg:tt)+) => {
+        if $cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// One try of a poll: `Ok(Ok(value))` once `done` holds, else `Ok(Err(format!(…)))`, the error
+/// if time runs out.
+macro_rules! ready {
+    ($done:expr, $value:expr, $($msg:tt)+) => {
+        Ok(if $done { Ok($value) } else { Err(format!($($msg)+)) })
+    };
+}
+
 mod context;
 mod dist;
 mod e2e;
@@ -103,7 +120,6 @@ struct TestPart {
 }
 
 impl TestPart {
-    /// The steps this part runs.
     fn steps(&self) -> Vec<Step> {
         let prebuilt = env::var_os("E2E_DIST").is_some_and(|d| !d.is_empty());
         match (self.native, self.wasm, self.e2e) {
@@ -124,9 +140,7 @@ fn main() -> ExitCode {
     if let Command::Bench(options) = &command
         && let Err(message) = options.check()
     {
-        Cli::command()
-            .error(clap::error::ErrorKind::TooManyValues, message)
-            .exit();
+        Cli::command().error(clap::error::ErrorKind::TooManyValues, message).exit();
     }
     let result = Context::from_env().and_then(|mut ctx| match command {
         Command::Test(part) => Runner::new(part.steps()).run(&ctx),
@@ -163,10 +177,7 @@ mod tests {
         assert!(parse(&["test", "--native", "--wasm"]).is_err());
         assert!(parse(&["test", "fast"]).is_err());
         assert!(parse(&["launch"]).is_err());
-        let Ok(Cli {
-            command: Some(Command::Test(part)),
-        }) = parse(&["test", "--native"])
-        else {
+        let Ok(Cli { command: Some(Command::Test(part)) }) = parse(&["test", "--native"]) else {
             panic!("test --native did not parse");
         };
         assert_eq!(part.steps(), Step::NATIVE);

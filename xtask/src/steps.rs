@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::context::{Context, is_executable, run, words};
+use crate::install::{BINARYEN_VERSION, TRUNK_VERSION, WASM_BINDGEN_VERSION, WASM_TARGET};
 use crate::{e2e, install, trunk};
+use Step::*;
 
 /// The real Chromium binary that `webdriver.json` names.
 pub const CHROMIUM_BINARY: &str = "/usr/lib/chromium/chromium";
@@ -36,125 +38,89 @@ pub enum Step {
 impl Step {
     /// `cargo xtask test`: every install and every check.
     pub const ALL: [Step; 11] = [
-        Step::InstallWasmTarget,
-        Step::InstallComponents,
-        Step::InstallChromium,
-        Step::InstallWasmBindgen,
-        Step::InstallTrunk,
-        Step::Fmt,
-        Step::ClippyNative,
-        Step::ClippyWasm,
-        Step::TestNative,
-        Step::TestWasm,
-        Step::E2e,
+        InstallWasmTarget,
+        InstallComponents,
+        InstallChromium,
+        InstallWasmBindgen,
+        InstallTrunk,
+        Fmt,
+        ClippyNative,
+        ClippyWasm,
+        TestNative,
+        TestWasm,
+        E2e,
     ];
     /// `cargo xtask test --native`: no wasm target, browser or wasm-bindgen needed.
-    pub const NATIVE: [Step; 4] = [
-        Step::InstallComponents,
-        Step::Fmt,
-        Step::ClippyNative,
-        Step::TestNative,
-    ];
+    pub const NATIVE: [Step; 4] = [InstallComponents, Fmt, ClippyNative, TestNative];
     /// `cargo xtask test --wasm`: what the browser tests need, then the browser tests.
-    pub const WASM: [Step; 4] = [
-        Step::InstallWasmTarget,
-        Step::InstallChromium,
-        Step::InstallWasmBindgen,
-        Step::TestWasm,
-    ];
+    pub const WASM: [Step; 4] = [InstallWasmTarget, InstallChromium, InstallWasmBindgen, TestWasm];
     /// `cargo xtask test --e2e`: what the trunk build and the browser need, then the
     /// end-to-end test.
-    pub const E2E: [Step; 5] = [
-        Step::InstallWasmTarget,
-        Step::InstallChromium,
-        Step::InstallWasmBindgen,
-        Step::InstallTrunk,
-        Step::E2e,
-    ];
+    pub const E2E: [Step; 5] =
+        [InstallWasmTarget, InstallChromium, InstallWasmBindgen, InstallTrunk, E2e];
     /// `cargo xtask test --e2e` with `E2E_DIST` set (no trunk build, so no build tools), and
     /// `cargo xtask e2e-selftest`.
-    pub const E2E_PREBUILT: [Step; 2] = [Step::InstallChromium, Step::E2e];
+    pub const E2E_PREBUILT: [Step; 2] = [InstallChromium, E2e];
     /// `cargo xtask install`: every install, no check.
-    pub const INSTALL: [Step; 5] = [
-        Step::InstallWasmTarget,
-        Step::InstallComponents,
-        Step::InstallChromium,
-        Step::InstallWasmBindgen,
-        Step::InstallTrunk,
-    ];
+    pub const INSTALL: [Step; 5] =
+        [InstallWasmTarget, InstallComponents, InstallChromium, InstallWasmBindgen, InstallTrunk];
     /// `cargo xtask dist`: what trunk, wasm-opt and the precompression need (no browser), then
     /// the build.
     pub const DIST: [Step; 6] = [
-        Step::InstallWasmTarget,
-        Step::InstallWasmBindgen,
-        Step::InstallTrunk,
-        Step::InstallWasmOpt,
-        Step::InstallCompressors,
-        Step::Dist,
+        InstallWasmTarget,
+        InstallWasmBindgen,
+        InstallTrunk,
+        InstallWasmOpt,
+        InstallCompressors,
+        Dist,
     ];
 
     /// The name shown in the `==>` lines, the summary and the failure message.
     pub fn name(self) -> String {
         match self {
-            Step::InstallWasmTarget => {
-                format!("install rustup target {}", install::WASM_TARGET)
-            }
-            Step::InstallComponents => "install rustfmt + clippy".to_string(),
-            Step::InstallChromium => "install chromium + chromedriver".to_string(),
-            Step::InstallWasmBindgen => {
-                format!("install wasm-bindgen-cli {}", install::WASM_BINDGEN_VERSION)
-            }
-            Step::InstallTrunk => format!("install trunk {}", install::TRUNK_VERSION),
-            Step::InstallCompressors => "install pigz + brotli".to_string(),
-            Step::InstallWasmOpt => {
-                format!(
-                    "install wasm-opt (npm binaryen {})",
-                    install::BINARYEN_VERSION
-                )
-            }
-            Step::Fmt => "fmt".to_string(),
-            Step::ClippyNative => "clippy (native)".to_string(),
-            Step::ClippyWasm => "clippy (wasm32)".to_string(),
-            Step::TestNative => "test (native)".to_string(),
-            Step::TestWasm => "test (wasm32, headless Chromium)".to_string(),
-            Step::E2e => "e2e (the built site in headless Chromium)".to_string(),
-            Step::Dist => {
-                "dist (trunk build with the dist profile, wasm-opt, precompress into dist/)"
-                    .to_string()
+            InstallWasmTarget => format!("install rustup target {WASM_TARGET}"),
+            InstallComponents => "install rustfmt + clippy".into(),
+            InstallChromium => "install chromium + chromedriver".into(),
+            InstallWasmBindgen => format!("install wasm-bindgen-cli {WASM_BINDGEN_VERSION}"),
+            InstallTrunk => format!("install trunk {TRUNK_VERSION}"),
+            InstallCompressors => "install pigz + brotli".into(),
+            InstallWasmOpt => format!("install wasm-opt (npm binaryen {BINARYEN_VERSION})"),
+            Fmt => "fmt".into(),
+            ClippyNative => "clippy (native)".into(),
+            ClippyWasm => "clippy (wasm32)".into(),
+            TestNative => "test (native)".into(),
+            TestWasm => "test (wasm32, headless Chromium)".into(),
+            E2e => "e2e (the built site in headless Chromium)".into(),
+            Dist => {
+                "dist (trunk build with the dist profile, wasm-opt, precompress into dist/)".into()
             }
         }
     }
 
-    /// Runs the step.
     fn run(self, ctx: &Context) -> Result<(), String> {
         match self {
-            Step::InstallWasmTarget => install::wasm_target(ctx),
-            Step::InstallComponents => install::components(ctx),
-            Step::InstallChromium => install::chromium(ctx),
-            Step::InstallWasmBindgen => install::wasm_bindgen_cli(ctx),
-            Step::InstallTrunk => install::trunk(ctx),
-            Step::InstallWasmOpt => install::wasm_opt(ctx),
-            Step::InstallCompressors => install::compressors(ctx),
-            Step::Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
-            Step::ClippyNative => run(ctx.cargo(&words(
-                "clippy --workspace --all-targets --release -- -D warnings",
-            ))),
+            InstallWasmTarget => install::wasm_target(ctx),
+            InstallComponents => install::components(ctx),
+            InstallChromium => install::chromium(ctx),
+            InstallWasmBindgen => install::wasm_bindgen_cli(ctx),
+            InstallTrunk => install::trunk(ctx),
+            InstallWasmOpt => install::wasm_opt(ctx),
+            InstallCompressors => install::compressors(ctx),
+            Fmt => run(ctx.cargo(&["fmt", "--all", "--", "--check"])),
+            ClippyNative => {
+                run(ctx.cargo(&words("clippy --workspace --all-targets --release -- -D warnings")))
+            }
             // Both builds of the page: the one every visitor loads (no WebGPU code), then the
             // WebGPU build with the browser tests.
-            Step::ClippyWasm => {
+            ClippyWasm => ["", " --tests --features wgpu"].iter().try_for_each(|extra| {
                 run(ctx.cargo(&words(&format!(
-                    "clippy -p firefly-playground --lib --target {} --release -- -D warnings",
-                    install::WASM_TARGET
-                ))))?;
-                run(ctx.cargo(&words(&format!(
-                    "clippy -p firefly-playground --lib --tests --features wgpu --target {} --release -- -D warnings",
-                    install::WASM_TARGET
+                    "clippy -p firefly-playground --lib{extra} --target {WASM_TARGET} --release -- -D warnings"
                 ))))
-            }
-            Step::TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
-            Step::TestWasm => test_wasm(ctx),
-            Step::E2e => e2e::run_e2e(ctx),
-            Step::Dist => trunk::dist(ctx),
+            }),
+            TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
+            TestWasm => test_wasm(ctx),
+            E2e => e2e::run_e2e(ctx),
+            Dist => trunk::dist(ctx),
         }
     }
 }
@@ -164,17 +130,13 @@ impl Step {
 fn test_wasm(ctx: &Context) -> Result<(), String> {
     let chromedriver = chromedriver(ctx)?;
     let webdriver_json = ctx.repo_root.join("webdriver.json");
-    if !webdriver_json.is_file() {
-        return Err(format!("{} is missing", webdriver_json.display()));
-    }
-    if !is_executable(Path::new(CHROMIUM_BINARY)) {
-        return Err(format!(
-            "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
-        ));
-    }
+    fail_if!(!webdriver_json.is_file(), "{} is missing", webdriver_json.display());
+    fail_if!(
+        !is_executable(Path::new(CHROMIUM_BINARY)),
+        "{CHROMIUM_BINARY} (named by webdriver.json) is missing: run `cargo xtask install`"
+    );
     let mut cmd = ctx.cargo(&words(&format!(
-        "test --release -p firefly-playground --features wgpu --target {} --test browser",
-        install::WASM_TARGET
+        "test --release -p firefly-playground --features wgpu --target {WASM_TARGET} --test browser"
     )));
     cmd.env("CHROMEDRIVER", &chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_BINDGEN_TEST_TIMEOUT)
@@ -203,7 +165,6 @@ pub fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
         .ok_or_else(|| "chromedriver not found: run `cargo xtask install`".to_string())
 }
 
-/// How a step ended, for the summary.
 enum Outcome {
     Ok(Duration),
     Failed(Duration),

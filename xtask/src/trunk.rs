@@ -19,7 +19,6 @@ pub fn fetch(ctx: &Context) -> Result<(), String> {
     run(ctx.cargo(&["fetch"]))
 }
 
-/// `trunk <args>` in the repository root with the context's `CARGO_TARGET_DIR`.
 fn trunk(ctx: &Context, args: &[&str]) -> Command {
     ctx.command_with_target_dir("trunk", args)
 }

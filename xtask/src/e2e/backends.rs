@@ -4,28 +4,22 @@
 //! WebGPU) and `wide-layer` (a 1,024-unit layer trains and grows).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::checks::{App, open, snap, wait_for};
-use super::webdriver::{Driver, Session, poll};
+use super::checks::{App, open, open_hash, snap, wait_for};
+use super::webdriver::{Driver, Session, poll, secs};
 use super::{ChromeConfig, Report};
 
 /// Runs the checks of this file, on the `main` session but `cpu-fallback` (a session without
 /// WebGPU).
 pub(super) fn run_all(
-    report: &mut Report,
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    main: &Result<Session, String>,
-    base: &str,
-    out_dir: &Path,
+    report: &mut Report, driver: &Driver, chrome: &ChromeConfig, main: &Result<Session, String>,
+    base: &str, out_dir: &Path,
 ) {
     let session = || main.as_ref().map_err(Clone::clone);
     report.check("webgpu", || webgpu(session()?, base, out_dir));
     report.check("software-adapter", || software_adapter(session()?, base));
-    report.check("cpu-fallback", || {
-        cpu_fallback(driver, chrome, base, out_dir)
-    });
+    report.check("cpu-fallback", || cpu_fallback(driver, chrome, base, out_dir));
     report.check("wide-layer", || wide_layer(session()?, base, out_dir));
 }
 
@@ -45,14 +39,11 @@ fn backend_note(session: &Session) -> Result<Option<String>, String> {
 /// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
 fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
-    open(
-        session,
-        &format!("{base}index.html#backend=webgpu&grow-every=3"),
-    )?;
+    open_hash(session, base, "backend=webgpu&grow-every=3")?;
     let app = wait_for(
         session,
         "data-backend=webgpu, data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
+        secs(90),
         |a| {
             if a.is("state", "running") && a.is("backend", "cpu") {
                 let note = backend_note(session).ok().flatten().unwrap_or_default();
@@ -63,15 +54,13 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 1.0)
         },
     )?;
-    if webgpu_build_fetched(session)? == 0 {
-        return Err("the page runs on WebGPU but fetched no WebGPU build".into());
-    }
+    fail_if!(
+        webgpu_build_fetched(session)? == 0,
+        "the page runs on WebGPU but fetched no WebGPU build"
+    );
     snap(session, out_dir, "webgpu.png")?;
-    Ok(format!(
-        "training on webgpu, epoch {} after {:.1} s",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64()
-    ))
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("training on webgpu, epoch {epoch} after {seconds:.1} s"))
 }
 
 /// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>_bg.wasm`, which
@@ -81,10 +70,7 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
         "return performance.getEntriesByType('resource')
            .filter(e => /\\/webgpu-[0-9a-f]+_bg\\.wasm/.test(e.name)).length;",
     )?;
-    value
-        .as_u64()
-        .map(|n| n as usize)
-        .ok_or_else(|| format!("no count of fetched files: {value}"))
+    value.as_u64().map(|n| n as usize).ok_or_else(|| format!("no count of fetched files: {value}"))
 }
 
 /// `software-adapter`: left to choose, the page trains a narrow network on the CPU without even
@@ -93,28 +79,22 @@ fn webgpu_build_fetched(session: &Session) -> Result<usize, String> {
 /// (Chromium's SwiftShader here), saying why; on a hardware adapter the probe decides.
 fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
     let running = |a: &App| Ok(a.is("state", "running") && a.num("epoch") >= 1.0);
-    open(session, &format!("{base}index.html#grow-every=3"))?;
-    let app = wait_for(
-        session,
-        "data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
-        running,
-    )?;
+    open_hash(session, base, "grow-every=3")?;
+    let app = wait_for(session, "data-state=running and data-epoch >= 1", secs(90), running)?;
     let note = backend_note(session)?.unwrap_or_default();
     let fetched = webgpu_build_fetched(session)?;
-    if app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0 {
-        return Err(format!(
-            "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
+    fail_if!(
+        app.text("backend") != "cpu" || !note.contains("below 64 units") || fetched != 0,
+        "narrow network: backend {}, WebGPU build fetched {fetched} time(s), note {note:?} \
              (expected the CPU, no WebGPU build and a note saying why)",
-            app.text("backend")
-        ));
-    }
+        app.text("backend")
+    );
     // The person types a 64-unit layer: the page loads again and decides for that network.
     super::page::choose(session, "layers", "64")?;
     let app = wait_for(
         session,
         "the page loaded again with the WebGPU build and layers=64, running, data-epoch >= 1",
-        Duration::from_secs(120),
+        secs(120),
         |a| Ok(a.has_setting("layers=64") && running(a)? && webgpu_build_fetched(session)? > 0),
     )?;
     let adapter = session.text(
@@ -145,10 +125,7 @@ fn software_adapter(session: &Session, base: &str) -> Result<String, String> {
 
 /// `cpu-fallback`: in a browser without WebGPU the page trains on the CPU and says so.
 fn cpu_fallback(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let started = Instant::now();
     let session = driver
@@ -158,54 +135,39 @@ fn cpu_fallback(
     let app = wait_for(
         &session,
         "data-backend=cpu, data-state=running and data-epoch >= 1",
-        Duration::from_secs(90),
+        secs(90),
         |a| Ok(a.is("backend", "cpu") && a.is("state", "running") && a.num("epoch") >= 1.0),
     )?;
-    let note = poll(Duration::from_secs(10), || {
+    let note = poll(secs(10), || {
         Ok(match backend_note(&session)? {
             Some(text) if text.contains("CPU") => Ok(text),
-            note => Err(format!(
-                "no visible #backend-note mentioning \"CPU\" (found: {note:?})"
-            )),
+            note => Err(format!("no visible #backend-note mentioning \"CPU\" (found: {note:?})")),
         })
     })?;
     snap(&session, out_dir, "cpu-fallback.png")?;
-    Ok(format!(
-        "training on cpu, epoch {} after {:.1} s; note: {:?}",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64(),
-        note.trim()
-    ))
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("training on cpu, epoch {epoch} after {seconds:.1} s; note: {:?}", note.trim()))
 }
 
 /// `wide-layer`: the wide setup README describes (one hidden layer of 1,024 units, full batch,
 /// 1,000 points) opens, trains and grows a 1,025th unit in the page; the diagram draws it.
 fn wide_layer(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
-             &grow-every=5&max-units=2048"
-        ),
+        base,
+        "backend=cpu&layers=1024&batch=0&points=1000&seeds=1\
+             &grow-every=5&max-units=2048",
     )?;
-    let app = wait_for(
-        session,
-        "data-units >= 1025 and data-growths >= 1",
-        Duration::from_secs(180),
-        |a| {
-            if a.is("state", "error") {
-                return Err(format!("the page stopped: {}", a.text("error")));
-            }
-            Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
-        },
-    )?;
+    let app = wait_for(session, "data-units >= 1025 and data-growths >= 1", secs(180), |a| {
+        fail_if!(a.is("state", "error"), "the page stopped: {}", a.text("error"));
+        Ok(a.num("units") >= 1025.0 && a.num("growths") >= 1.0)
+    })?;
     snap(session, out_dir, "wide-layer.png")?;
+    let (units, epoch, seconds) =
+        (app.num("units"), app.num("epoch"), started.elapsed().as_secs_f64());
+    let notices = app.text("notices");
     Ok(format!(
-        "1,024 units grew to {} at epoch {} after {:.1} s; notices: {:?}",
-        app.num("units"),
-        app.num("epoch"),
-        started.elapsed().as_secs_f64(),
-        app.text("notices")
+        "1,024 units grew to {units} at epoch {epoch} after {seconds:.1} s; notices: {notices:?}"
     ))
 }

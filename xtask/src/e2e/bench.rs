@@ -8,7 +8,7 @@ mod options;
 mod report;
 
 use std::fs::{self, File};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::checks::open;
 use super::json::{self, Json, base64_decode, items, json};
-use super::webdriver::{Session, poll_every};
+use super::webdriver::{Session, millis, poll_every, secs};
 use super::{browser, site};
 use crate::context::Context;
 use crate::{dist, install, trunk};
@@ -25,18 +25,13 @@ use options::Setup;
 use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
 
 /// Training before the window opens (compilation, caches, the first growth of the heap).
-const WARMUP: Duration = Duration::from_secs(2);
+const WARMUP: Duration = secs(2);
 /// How long a page may take to show what kind it is, and to reach its first epoch.
-const KIND_TIMEOUT: Duration = Duration::from_secs(60);
-const FIRST_EPOCH_TIMEOUT: Duration = Duration::from_secs(180);
+const KIND_TIMEOUT: Duration = secs(60);
+const FIRST_EPOCH_TIMEOUT: Duration = secs(180);
 /// How often the first epoch is polled (the time itself comes from the page's clock).
-const FIRST_EPOCH_POLL: Duration = Duration::from_millis(100);
+const FIRST_EPOCH_POLL: Duration = millis(100);
 
-/// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
-/// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.
-/// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
-/// after the load event and the epoch is already there, it records now and marks the time late
-/// (an upper bound). Runs once per document.
 /// Counts WebGPU kernel launches (compute dispatches) in `window.__benchDispatches`, by wrapping
 /// the browser's `GPUComputePassEncoder` methods before the page's scripts run. Pages without
 /// WebGPU leave it undefined.
@@ -54,6 +49,11 @@ const COUNT_LAUNCHES: &str = "(() => {
     }
   })();";
 
+/// Records the page-clock time (`performance.now()`, ms since navigation) at which the epoch
+/// counter first reaches 1: `#app[data-epoch]`, else TensorFlow Playground's `#iter-number`.
+/// Installed before the page's own scripts run (see [`install_observer`]); when it only runs
+/// after the load event and the epoch is already there, it records now and marks the time late
+/// (an upper bound). Runs once per document.
 const OBSERVE_FIRST_EPOCH: &str = "(() => {
     if ('__benchFirstEpoch' in window) return;
     window.__benchFirstEpoch = null;
@@ -111,7 +111,6 @@ const START_FRAMES: &str = "
     };
     requestAnimationFrame(tick);";
 
-/// Stops the frame recorder.
 const STOP_FRAMES: &str = "window.__benchRecording = false;";
 
 /// One reading of the page: its clock, epochs, the `data-*` the bench shows and the frames so
@@ -180,12 +179,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
 
     let seconds = Duration::from_secs_f64(options.seconds);
     let mut results = Vec::new();
-    for Setup {
-        layers,
-        hash,
-        compare,
-    } in options.setups()
-    {
+    for Setup { layers, hash, compare } in options.setups() {
         let url = format!("{base}index.html#{hash}");
         let mut ours = measure_page(&session, &format!("ours {layers}"), &url, seconds);
         if let Ok(m) = &mut ours.result {
@@ -201,11 +195,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
             }
             page
         });
-        results.push(SetupResult {
-            layers,
-            ours,
-            theirs,
-        });
+        results.push(SetupResult { layers, ours, theirs });
     }
     drop(session);
     drop(driver);
@@ -231,11 +221,8 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
             Some(format!("{} ({}): {error}", page.label, page.url))
         })
         .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("pages not measured:\n  {}", failed.join("\n  ")))
-    }
+    fail_if!(!failed.is_empty(), "pages not measured:\n  {}", failed.join("\n  "));
+    Ok(())
 }
 
 /// Measures one page; a failure is kept in the result, so the other pages are still measured.
@@ -249,11 +236,7 @@ fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> 
         ),
         Err(e) => println!("    {label}: FAILED: {e}"),
     }
-    Page {
-        label: label.to_string(),
-        url: url.to_string(),
-        result,
-    }
+    Page { label: label.to_string(), url: url.to_string(), result }
 }
 
 /// Opens the page, starts it if it needs starting, waits for its first epoch, warms up, then
@@ -272,32 +255,23 @@ fn measure(session: &Session, url: &str, window: Duration) -> Result<Measurement
     let start = Snapshot::read(session, START_FRAMES, kind)?;
     thread::sleep(window);
     let end = Snapshot::read(session, STOP_FRAMES, kind)?;
-    if end.text("state") == Some("error") {
-        return Err(format!(
-            "the page reports data-state=error: {}",
-            end.text("error").unwrap_or("(no data-error)")
-        ));
-    }
+    fail_if!(
+        end.text("state") == Some("error"),
+        "the page reports data-state=error: {}",
+        end.text("error").unwrap_or("(no data-error)")
+    );
     let seconds = (end.now - start.now) / 1000.0;
-    if seconds <= 0.0 {
-        return Err("the page's clock did not advance over the window".to_string());
-    }
+    fail_if!(seconds <= 0.0, "the page's clock did not advance over the window");
     let change = |key: &str| Some(end.num(key)? - start.num(key)?);
     let rate_of = |key: &str| change(key).map(|n| n / seconds);
     let epochs_per_s = (end.epoch.zip(start.epoch))
         .map(|(to, from)| (to - from) / seconds)
         .ok_or("no epoch count at the start or the end of the window")?;
-    let frames: Vec<f64> = items(&end.value["frames"])
-        .iter()
-        .filter_map(Json::as_f64)
-        .collect();
+    let frames: Vec<f64> = items(&end.value["frames"]).iter().filter_map(Json::as_f64).collect();
     let launches = launches_per_step(&start, &end);
     Ok(Measurement {
         kind,
-        backend: end
-            .text("backend")
-            .filter(|b| !b.is_empty())
-            .map(str::to_string),
+        backend: end.text("backend").filter(|b| !b.is_empty()).map(str::to_string),
         first_epoch_ms,
         first_epoch,
         epochs_per_s,
@@ -338,7 +312,6 @@ fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
     (steps > 0.0).then(|| format!("{:.1}", launches / steps))
 }
 
-/// Waits (≤ [`KIND_TIMEOUT`]) until the page shows what kind it is.
 fn page_kind(session: &Session) -> Result<PageKind, String> {
     poll_every(FIRST_EPOCH_POLL, KIND_TIMEOUT, || {
         Ok(match session.script(KIND)?.as_str() {
@@ -359,12 +332,7 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
     poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
         let state = session.script(FIRST_EPOCH_STATE)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
-        if text("state") == "error" {
-            return Err(format!(
-                "the page reports data-state=error: {}",
-                text("error")
-            ));
-        }
+        fail_if!(text("state") == "error", "the page reports data-state=error: {}", text("error"));
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
             if let Ok(ms) = text("pageMs").trim().parse::<f64>() {
                 return Ok(Ok((ms, FirstEpoch::Page)));
@@ -400,21 +368,13 @@ impl Snapshot {
     /// Runs `before` (a statement, may be empty) and reads the page in the same script.
     fn read(session: &Session, before: &str, kind: PageKind) -> Result<Self, String> {
         let value = session.script(&format!("{before}{SNAPSHOT}"))?;
-        let now = value
-            .get("now")
-            .and_then(Json::as_f64)
-            .ok_or("the page did not report performance.now()")?;
-        let mut snapshot = Snapshot {
-            now,
-            epoch: None,
-            value,
-        };
+        let now = value["now"].as_f64().ok_or("the page did not report performance.now()")?;
+        let mut snapshot = Snapshot { now, epoch: None, value };
         snapshot.epoch = match kind {
             PageKind::App => snapshot.num("epoch"),
-            PageKind::TfPlayground => snapshot
-                .text("iter")
-                .and_then(report::parse_iter_number)
-                .map(|n| n as f64),
+            PageKind::TfPlayground => {
+                snapshot.text("iter").and_then(report::parse_iter_number).map(|n| n as f64)
+            }
         };
         Ok(snapshot)
     }
@@ -432,10 +392,7 @@ impl Snapshot {
 /// it is not a JSON object of numbers.
 fn growth_timings(text: &str) -> Option<Vec<(String, f64)>> {
     let json = json::parse(text).ok()?;
-    json.as_object()?
-        .iter()
-        .map(|(name, value)| Some((name.clone(), value.as_f64()?)))
-        .collect()
+    json.as_object()?.iter().map(|(name, value)| Some((name.clone(), value.as_f64()?))).collect()
 }
 
 /// Raw and gzip bytes of the `.wasm` and `.js` files the page loads when it opens (in any folder
@@ -480,18 +437,9 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
         (Some(bytes), Some(mut stdin)) => Some(thread::spawn(move || stdin.write_all(&bytes))),
         _ => None,
     };
-    let mut length = 0u64;
-    let mut buffer = [0u8; 64 * 1024];
     let mut stdout = child.stdout.take().ok_or("gzip has no stdout")?;
-    loop {
-        let n = stdout
-            .read(&mut buffer)
-            .map_err(|e| format!("reading gzip's output: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        length += n as u64;
-    }
+    let length = std::io::copy(&mut stdout, &mut std::io::sink())
+        .map_err(|e| format!("reading gzip's output: {e}"))?;
     if let Some(feeder) = feeder {
         feeder
             .join()
@@ -499,11 +447,8 @@ fn gzip_len(input: Stdio, bytes: Option<Vec<u8>>) -> Result<u64, String> {
             .map_err(|e| format!("writing to gzip: {e}"))?;
     }
     let status = child.wait().map_err(|e| format!("waiting for gzip: {e}"))?;
-    if status.success() {
-        Ok(length)
-    } else {
-        Err(format!("`gzip -9 -c` exited with {status}"))
-    }
+    fail_if!(!status.success(), "`gzip -9 -c` exited with {status}");
+    Ok(length)
 }
 
 /// Raw and gzip bytes of the same-origin `.js` and `.wasm` the open page loaded.
@@ -516,10 +461,7 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
         let Some((raw_total, gzip_total)) = sizes.totals(path) else {
             continue;
         };
-        let text = file
-            .get("base64")
-            .and_then(Json::as_str)
-            .unwrap_or_default();
+        let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
         let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
         add(raw_total, bytes.len() as u64);
         add(gzip_total, gzip_len(Stdio::piped(), Some(bytes))?);
@@ -541,15 +483,9 @@ mod tests {
 
     #[test]
     fn counts_launches_per_step() {
-        let (a, b) = (
-            reading(Some("100"), Some(10.0)),
-            reading(Some("620"), Some(20.0)),
-        );
+        let (a, b) = (reading(Some("100"), Some(10.0)), reading(Some("620"), Some(20.0)));
         assert_eq!(launches_per_step(&a, &b).as_deref(), Some("52.0"));
-        let cpu = (
-            reading(Some("0"), Some(10.0)),
-            reading(Some("0"), Some(5010.0)),
-        );
+        let cpu = (reading(Some("0"), Some(10.0)), reading(Some("0"), Some(5010.0)));
         assert_eq!(launches_per_step(&cpu.0, &cpu.1).as_deref(), Some("0.0"));
         let idle = reading(Some("100"), Some(10.0));
         assert_eq!(launches_per_step(&a, &idle), None, "no steps, no ratio");

@@ -3,27 +3,21 @@
 //! `#app`'s `data-*` and wait on them. Every wait is bounded and polls every 250 ms; a page that
 //! sets `data-state="error"` fails the check at once with its `data-error`.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::json::{Json, strings};
-use super::webdriver::{Driver, Session, TAB, hold, poll};
+use super::webdriver::{Driver, Session, TAB, hold, poll, secs};
 use super::{ChromeConfig, Report, backends};
 
 /// The epoch must stay put this long to count as settled (paused) or held (after a step).
-const HOLD: Duration = Duration::from_secs(1);
+const HOLD: Duration = secs(1);
 /// How long a reaction to a key or click may take (the page may be busy with an epoch).
-pub(super) const REACT: Duration = Duration::from_secs(30);
+pub(super) const REACT: Duration = secs(30);
 
-/// Runs every check in order, recording each in `report`.
 pub fn run_all(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
-    report: &mut Report,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path, report: &mut Report,
 ) {
     let main = driver
         .session(chrome.options(true))
@@ -65,10 +59,7 @@ impl App {
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// An attribute's value; "" when it is missing.
@@ -82,25 +73,19 @@ impl App {
 
     /// A numeric attribute; NaN when missing or not a number (so every comparison fails).
     pub(super) fn num(&self, name: &str) -> f64 {
-        self.get(name)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(f64::NAN)
+        self.get(name).and_then(|v| v.trim().parse().ok()).unwrap_or(f64::NAN)
     }
 
     /// Whether the link's settings (`data-settings`) hold this `key=value` pair.
     pub(super) fn has_setting(&self, pair: &str) -> bool {
-        self.get("settings")
-            .is_some_and(|s| s.split('&').any(|p| p == pair))
+        self.get("settings").is_some_and(|s| s.split('&').any(|p| p == pair))
     }
 
     /// A one-line summary for progress and failure messages (long values cut).
     pub(super) fn summary(&self) -> String {
-        let mut out = String::new();
-        for (key, value) in &self.0 {
-            let value: String = value.chars().take(80).collect();
-            let _ = write!(out, "{key}={value:?} ");
-        }
-        out.trim_end().to_string()
+        let cut = |v: &str| v.chars().take(80).collect::<String>();
+        let pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={:?}", cut(v))).collect();
+        pairs.join(" ")
     }
 }
 
@@ -114,7 +99,6 @@ pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
     Ok(App::from_json(&value))
 }
 
-/// Reads the attributes; an error when the page has no `#app`.
 pub(super) fn app_now(session: &Session) -> Result<App, String> {
     read_app(session)?.ok_or_else(|| "no <main id=\"app\"> on the page".to_string())
 }
@@ -122,40 +106,29 @@ pub(super) fn app_now(session: &Session) -> Result<App, String> {
 /// Polls `script` for at most `timeout` until it returns something other than `null` or
 /// `false`; returns that value.
 pub(super) fn wait_script(
-    session: &Session,
-    what: &str,
-    script: &str,
-    timeout: Duration,
+    session: &Session, what: &str, script: &str, timeout: Duration,
 ) -> Result<Json, String> {
     poll(timeout, || {
         let value = session.script(script)?;
-        Ok(match value.is_null() || value.as_bool() == Some(false) {
-            true => Err(format!(
-                "timed out after {:.0} s waiting for {what}",
-                timeout.as_secs_f64()
-            )),
-            false => Ok(value),
-        })
+        let waiting = value.is_null() || value.as_bool() == Some(false);
+        ready!(!waiting, value, "timed out after {:.0} s waiting for {what}", timeout.as_secs_f64())
     })
 }
 
 /// Polls `#app` for at most `timeout` until `done` holds. Fails at once when the page reports
 /// an error, or when `done` returns an error (a state that can no longer succeed).
 pub(super) fn wait_for(
-    session: &Session,
-    what: &str,
-    timeout: Duration,
+    session: &Session, what: &str, timeout: Duration,
     mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
     poll(timeout, || {
         let last = match read_app(session) {
             Ok(Some(app)) => {
-                if app.is("state", "error") {
-                    return Err(format!(
-                        "the page reports data-state=error: {}",
-                        app.get("error").unwrap_or("(no data-error)")
-                    ));
-                }
+                fail_if!(
+                    app.is("state", "error"),
+                    "the page reports data-state=error: {}",
+                    app.get("error").unwrap_or("(no data-error)")
+                );
                 if done(&app)? {
                     return Ok(Ok(app));
                 }
@@ -171,14 +144,10 @@ pub(super) fn wait_for(
     })
 }
 
-/// Waits until the page runs and has trained at least `epochs` epochs.
 pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
-    wait_for(
-        session,
-        &format!("running, epoch >= {epochs}"),
-        timeout,
-        |a| Ok(a.is("state", "running") && a.num("epoch") >= epochs),
-    )
+    wait_for(session, &format!("running, epoch >= {epochs}"), timeout, |a| {
+        Ok(a.is("state", "running") && a.num("epoch") >= epochs)
+    })
 }
 
 /// Waits (≤ [`REACT`]) until `data-state` is `state`; `after` names what should have done it.
@@ -196,17 +165,14 @@ pub(super) fn pause(session: &Session) -> Result<App, String> {
 
 /// Checks for `duration` (polling) that `holds` stays true; the error names what changed.
 fn holds_for(
-    session: &Session,
-    what: &str,
-    duration: Duration,
-    holds: impl Fn(&App) -> bool,
+    session: &Session, what: &str, duration: Duration, holds: impl Fn(&App) -> bool,
 ) -> Result<App, String> {
     hold(
         duration,
         || app_now(session),
-        |a| match holds(a) {
-            true => Ok(()),
-            false => Err(format!("{what} did not hold: {}", a.summary())),
+        |a| {
+            fail_if!(!holds(a), "{what} did not hold: {}", a.summary());
+            Ok(())
         },
     )
 }
@@ -216,11 +182,9 @@ pub(super) fn settled(session: &Session) -> Result<App, String> {
     let started = Instant::now();
     loop {
         let epoch = app_now(session)?.num("epoch");
-        match holds_for(session, "a settled epoch", HOLD, |a| {
-            a.num("epoch") == epoch
-        }) {
+        match holds_for(session, "a settled epoch", HOLD, |a| a.num("epoch") == epoch) {
             Ok(app) => return Ok(app),
-            Err(e) if started.elapsed() > Duration::from_secs(15) => {
+            Err(e) if started.elapsed() > secs(15) => {
                 return Err(format!("the epoch kept changing while paused: {e}"));
             }
             Err(_) => {}
@@ -236,11 +200,14 @@ pub(super) fn open(session: &Session, url: &str) -> Result<(), String> {
     session.navigate(url)
 }
 
-/// [`open`]s `url` and waits (≤ 60 s) until the page runs.
-pub(super) fn open_running(session: &Session, url: &str) -> Result<App, String> {
-    open(session, url)?;
-    let running = |a: &App| Ok(a.is("state", "running"));
-    wait_for(session, "running", Duration::from_secs(60), running)
+pub(super) fn open_hash(session: &Session, base: &str, hash: &str) -> Result<(), String> {
+    open(session, &format!("{base}index.html#{hash}"))
+}
+
+/// [`open_hash`] and waits (≤ 60 s) until the page runs.
+pub(super) fn open_running(session: &Session, base: &str, hash: &str) -> Result<App, String> {
+    open_hash(session, base, hash)?;
+    wait_for(session, "running", secs(60), |a| Ok(a.is("state", "running")))
 }
 
 /// Moves the focus back to the page body, then presses `key`.
@@ -267,30 +234,15 @@ pub(super) fn snap(session: &Session, out_dir: &Path, name: &str) -> Result<(), 
 /// `starts`: the page runs on the CPU by itself and trains.
 fn starts(session: &Session, base: &str, start_units: &mut f64) -> Result<String, String> {
     let started = Instant::now();
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=3&max-units=200"),
-    )?;
-    let app = wait_for(
-        session,
-        "data-state=running and data-backend=cpu",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.is("backend", "cpu")),
-    )?;
-    *start_units = app.num("units");
-    println!(
-        "    running after {:.1} s: {}",
-        started.elapsed().as_secs_f64(),
-        app.summary()
-    );
-    let app = wait_for(session, "data-epoch >= 2", Duration::from_secs(60), |a| {
-        Ok(a.num("epoch") >= 2.0)
+    open_hash(session, base, "backend=cpu&grow-every=3&max-units=200")?;
+    let app = wait_for(session, "data-state=running and data-backend=cpu", secs(60), |a| {
+        Ok(a.is("state", "running") && a.is("backend", "cpu"))
     })?;
-    Ok(format!(
-        "running on cpu, epoch {} after {:.1} s",
-        app.num("epoch"),
-        started.elapsed().as_secs_f64()
-    ))
+    *start_units = app.num("units");
+    println!("    running after {:.1} s: {}", started.elapsed().as_secs_f64(), app.summary());
+    let app = wait_for(session, "data-epoch >= 2", secs(60), |a| Ok(a.num("epoch") >= 2.0))?;
+    let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
+    Ok(format!("running on cpu, epoch {epoch} after {seconds:.1} s"))
 }
 
 /// `grows`: growth phases happen on their own, add units and lineage; screenshots.
@@ -298,7 +250,7 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
     let app = wait_for(
         session,
         &format!("data-growths >= 1, data-units > {start_units} and data-lineage >= 1"),
-        Duration::from_secs(120),
+        secs(120),
         |a| Ok(a.num("growths") >= 1.0 && a.num("units") > start_units && a.num("lineage") >= 1.0),
     )?;
     println!("    grown: {}", app.summary());
@@ -317,13 +269,8 @@ fn grows(session: &Session, start_units: f64, out_dir: &Path) -> Result<String, 
     session.script("window.scrollTo(0, document.body.scrollHeight); return null;")?;
     snap(session, out_dir, "lower-panels.png")?;
     session.script("window.scrollTo(0, 0); return null;")?;
-    Ok(format!(
-        "units {} -> {}, growths {}, lineage {}",
-        start_units,
-        app.num("units"),
-        app.num("growths"),
-        app.num("lineage")
-    ))
+    let (units, growths, lineage) = (app.num("units"), app.num("growths"), app.num("lineage"));
+    Ok(format!("units {start_units} -> {units}, growths {growths}, lineage {lineage}"))
 }
 
 /// Whether `#shortcuts` has the `hidden` attribute; an error when it is missing.
@@ -338,11 +285,13 @@ fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
 }
 
 fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
-    poll(Duration::from_secs(10), || {
+    poll(secs(10), || {
         let what = if hidden { "closed" } else { "open" };
-        Ok((shortcuts_hidden(session)? == hidden)
-            .then_some(())
-            .ok_or(format!("#shortcuts did not become {what} within 10 s")))
+        ready!(
+            shortcuts_hidden(session)? == hidden,
+            (),
+            "#shortcuts did not become {what} within 10 s"
+        )
     })
 }
 
@@ -355,9 +304,7 @@ struct Control(&'static str, &'static str, &'static str);
 /// paused, grow by exactly one phase, then `while_paused`, then resume. Reset comes first so
 /// the main run is young and far from any unit cap when `grow` is pressed.
 fn exercise(
-    session: &Session,
-    keys: bool,
-    while_paused: &dyn Fn() -> Result<(), String>,
+    session: &Session, keys: bool, while_paused: &dyn Fn() -> Result<(), String>,
 ) -> Result<(), String> {
     const TOGGLE: Control = Control(" ", "Space", "#play");
     const STEP: Control = Control("s", "s", "#step");
@@ -383,17 +330,11 @@ fn exercise(
     })?;
     let before = app.num("epoch");
     trigger(RESET)?;
-    let app = wait_for(
-        session,
-        &format!("data-epoch < {before} after {}", name(RESET)),
-        REACT,
-        |a| Ok(a.num("epoch") < before),
-    )?;
-    println!(
-        "    {} reset: epoch {before} -> {}",
-        name(RESET),
-        app.num("epoch")
-    );
+    let app =
+        wait_for(session, &format!("data-epoch < {before} after {}", name(RESET)), REACT, |a| {
+            Ok(a.num("epoch") < before)
+        })?;
+    println!("    {} reset: epoch {before} -> {}", name(RESET), app.num("epoch"));
 
     // The contract leaves open whether reset pauses; pausing below needs a running page.
     resume_if_paused()?;
@@ -403,28 +344,18 @@ fn exercise(
     println!("    {} paused at epoch {epoch}", name(TOGGLE));
 
     trigger(STEP)?;
-    wait_for(
-        session,
-        &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)),
-        REACT,
-        |a| {
-            let now = a.num("epoch");
-            if now > epoch + 1.0 {
-                return Err(format!(
-                    "{} went from epoch {epoch} to {now}, not one epoch",
-                    name(STEP)
-                ));
-            }
-            Ok(now == epoch + 1.0)
-        },
-    )?;
+    wait_for(session, &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)), REACT, |a| {
+        let now = a.num("epoch");
+        fail_if!(
+            now > epoch + 1.0,
+            "{} went from epoch {epoch} to {now}, not one epoch",
+            name(STEP)
+        );
+        Ok(now == epoch + 1.0)
+    })?;
     holds_for(
         session,
-        &format!(
-            "epoch {} and paused for 1 s after {}",
-            epoch + 1.0,
-            name(STEP)
-        ),
+        &format!("epoch {} and paused for 1 s after {}", epoch + 1.0, name(STEP)),
         HOLD,
         |a| a.num("epoch") == epoch + 1.0 && a.is("state", "paused"),
     )?;
@@ -439,19 +370,14 @@ fn exercise(
         REACT,
         |a| Ok(a.num("growths") >= growths + 1.0),
     )?;
-    if app.num("growths") != growths + 1.0 {
-        return Err(format!(
-            "{} took growths from {growths} to {}, not by one",
-            name(GROW),
-            app.num("growths")
-        ));
-    }
-    println!(
-        "    {} grew: growths {growths} -> {}, units {units} -> {}",
+    fail_if!(
+        app.num("growths") != growths + 1.0,
+        "{} took growths from {growths} to {}, not by one",
         name(GROW),
-        app.num("growths"),
-        app.num("units")
+        app.num("growths")
     );
+    let (grew, now, units_now) = (name(GROW), app.num("growths"), app.num("units"));
+    println!("    {grew} grew: growths {growths} -> {now}, units {units} -> {units_now}");
 
     while_paused()?;
 
@@ -476,17 +402,14 @@ fn keyboard(session: &Session) -> Result<String, String> {
            && s.display !== 'none' && !a.closest('[hidden]');
          return (visible ? 'visible ' : 'invisible ') + what;",
     )?;
-    if !focused.starts_with("visible ") {
-        return Err(format!(
-            "Tab did not move the focus to a visible control (focus: {focused})"
-        ));
-    }
+    fail_if!(
+        !focused.starts_with("visible "),
+        "Tab did not move the focus to a visible control (focus: {focused})"
+    );
     println!("    Tab focused {}", &focused["visible ".len()..]);
 
     let shortcut_sheet = || {
-        if !shortcuts_hidden(session)? {
-            return Err("#shortcuts is open before `?` was pressed".to_string());
-        }
+        fail_if!(!shortcuts_hidden(session)?, "#shortcuts is open before `?` was pressed");
         press_on_body(session, "?")?;
         wait_shortcuts(session, false)?;
         press_on_body(session, "?")?;
@@ -511,12 +434,7 @@ fn buttons(session: &Session) -> Result<String, String> {
            });",
     )?;
     let missing = strings(&missing);
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing (or not a canvas): #{}",
-            missing.join(", #")
-        ));
-    }
+    fail_if!(!missing.is_empty(), "missing (or not a canvas): #{}", missing.join(", #"));
     exercise(session, false, &|| Ok(()))?;
     Ok("controls and canvases present; #reset, #play, #step, #grow work".to_string())
 }

@@ -20,13 +20,12 @@
 //! real `dist/`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::ChromeConfig;
 use super::checks::{open, wait_for};
-use super::json::{Json, items};
+use super::json::{Json, items, strings};
 use super::server::StaticServer;
-use super::webdriver::Driver;
+use super::webdriver::{Driver, secs};
 
 /// Where this check mounts the site: two levels deep, and not the other checks' mount.
 pub const DEPLOY_MOUNT: &str = "/course/playground/";
@@ -43,33 +42,23 @@ pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<Stri
         .map_err(|e| format!("cannot open a browser session: {e}"))?;
     open(&session, &base)?;
     // A failed request usually leaves the page loading for good: say which one at once.
-    wait_for(
-        &session,
-        "data-state=running and data-epoch > 0",
-        Duration::from_secs(90),
-        |a| {
-            if a.is("state", "running") && a.num("epoch") > 0.0 {
-                return Ok(true);
-            }
-            let failed = session.execute(FAILED_SCRIPT, vec![base.as_str().into()])?;
-            match items(&failed) {
-                [] => Ok(false),
-                urls => Err(format!(
-                    "still loading after requests that failed or left the sub-path: {}",
-                    urls.iter()
-                        .filter_map(Json::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            }
-        },
-    )?;
+    wait_for(&session, "data-state=running and data-epoch > 0", secs(90), |a| {
+        if a.is("state", "running") && a.num("epoch") > 0.0 {
+            return Ok(true);
+        }
+        let failed = session.execute(FAILED_SCRIPT, vec![base.as_str().into()])?;
+        match items(&failed) {
+            [] => Ok(false),
+            urls => Err(format!(
+                "still loading after requests that failed or left the sub-path: {}",
+                urls.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    })?;
     let seen = session.script(PAGE_SCRIPT)?;
     let page = Page::from_json(&seen)?;
-    let summary = judge(&base, &page).map_err(|problems| problems.join("; "))?;
-    drop(session);
-    drop(server);
-    Ok(summary)
+    // The session closes before the server stops (locals drop in reverse order).
+    judge(&base, &page).map_err(|problems| problems.join("; "))
 }
 
 /// Run in the page while it loads: the requests so far that went outside the sub-path
@@ -136,41 +125,33 @@ struct Page {
 
 impl Page {
     fn from_json(value: &Json) -> Result<Self, String> {
-        let text = |v: Option<&Json>| v.and_then(Json::as_str).map(str::to_string);
-        let number = |v: Option<&Json>| v.and_then(Json::as_f64).unwrap_or(-1.0) as i64;
-        let list = |key: &str| value.get(key).map(items).unwrap_or_default();
-        let head = value
-            .get("head")
-            .ok_or("the page script returned no head")?;
+        fn list<'v>(v: &'v Json, key: &str) -> &'v [Json] {
+            v.get(key).map_or(&[], items)
+        }
+        let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_string);
+        let text_or = |v: &Json, key: &str| text(v, key).unwrap_or_default();
+        let number = |v: &Json, key: &str| v.get(key).and_then(Json::as_f64).unwrap_or(-1.0) as i64;
+        let head = value.get("head").ok_or("the page script returned no head")?;
         Ok(Self {
-            document: text(value.get("document")).ok_or("the page script returned no URL")?,
-            requests: list("requests")
+            document: text(value, "document").ok_or("the page script returned no URL")?,
+            requests: list(value, "requests")
                 .iter()
                 .map(|r| Request {
-                    url: text(r.get("url")).unwrap_or_default(),
-                    kind: text(r.get("kind")).unwrap_or_default(),
-                    status: number(r.get("status")),
+                    url: text_or(r, "url"),
+                    kind: text_or(r, "kind"),
+                    status: number(r, "status"),
                 })
                 .collect(),
-            og_image: text(head.get("og_image")),
-            twitter_image: text(head.get("twitter_image")),
-            twitter_card: text(head.get("twitter_card")),
-            icons: head
-                .get("icons")
-                .map(items)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|h| text(Some(h)))
+            og_image: text(head, "og_image"),
+            twitter_image: text(head, "twitter_image"),
+            twitter_card: text(head, "twitter_card"),
+            icons: strings(head.get("icons").unwrap_or(&Json::Null))
+                .into_iter()
+                .map(String::from)
                 .collect(),
-            loads: list("loads")
+            loads: list(value, "loads")
                 .iter()
-                .map(|l| {
-                    (
-                        text(l.get("src")).unwrap_or_default(),
-                        number(l.get("status")),
-                        text(l.get("type")).unwrap_or_default(),
-                    )
-                })
+                .map(|l| (text_or(l, "src"), number(l, "status"), text_or(l, "type")))
                 .collect(),
         })
     }
@@ -179,18 +160,13 @@ impl Page {
 /// `scheme://host:port` of an absolute URL; `None` for anything else.
 fn origin(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '+')
-    {
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
         return None;
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     (end > 0).then(|| &url[..scheme.len() + 3 + end])
 }
 
-/// The file name at the end of a URL's path.
 fn file_name(url: &str) -> &str {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     path.rsplit('/').next().unwrap_or(path)
@@ -198,8 +174,7 @@ fn file_name(url: &str) -> &str {
 
 /// Whether a name carries trunk's file hash: a run of at least [`MIN_HASH_DIGITS`] hex digits.
 fn hashed(name: &str) -> bool {
-    name.split(|c: char| !c.is_ascii_hexdigit())
-        .any(|run| run.len() >= MIN_HASH_DIGITS)
+    name.split(|c: char| !c.is_ascii_hexdigit()).any(|run| run.len() >= MIN_HASH_DIGITS)
 }
 
 /// The verdict on what the page at `base` reported: a one-line summary, or every problem.
@@ -209,10 +184,7 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         return Err(vec![format!("{base} is not an absolute URL")]);
     };
     if !page.document.starts_with(base) {
-        problems.push(format!(
-            "the document is at {}, not under {base}",
-            page.document
-        ));
+        problems.push(format!("the document is at {}, not under {base}", page.document));
     }
     for r in &page.requests {
         let what = format!("{} ({})", r.url, r.kind);
@@ -239,23 +211,18 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         problems.push(format!("{name} has no content hash in its name"));
     }
 
-    for (tag, value) in [
-        ("og:image", &page.og_image),
-        ("twitter:image", &page.twitter_image),
-    ] {
+    for (tag, value) in [("og:image", &page.og_image), ("twitter:image", &page.twitter_image)] {
         match value.as_deref() {
             None | Some("") => problems.push(format!("the head has no {tag}")),
-            Some(v) if v.starts_with('/') => problems.push(format!(
-                "{tag} {v:?} is root-relative: it breaks under a sub-path"
-            )),
+            Some(v) if v.starts_with('/') => {
+                problems.push(format!("{tag} {v:?} is root-relative: it breaks under a sub-path"))
+            }
             Some(_) => {}
         }
     }
     if page.twitter_card.as_deref() != Some("summary_large_image") {
-        problems.push(format!(
-            "twitter:card is {:?}, not \"summary_large_image\"",
-            page.twitter_card
-        ));
+        problems
+            .push(format!("twitter:card is {:?}, not \"summary_large_image\"", page.twitter_card));
     }
     if page.icons.is_empty() {
         problems.push("the head links no icon".to_string());
@@ -265,9 +232,7 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
         match status {
             -1 => absolute += 1,
             200 if content_type.starts_with("image/") => fetched += 1,
-            _ => problems.push(format!(
-                "{src:?} from the head answered {status} ({content_type})"
-            )),
+            _ => problems.push(format!("{src:?} from the head answered {status} ({content_type})")),
         }
     }
 
@@ -276,12 +241,10 @@ fn judge(base: &str, page: &Page) -> Result<String, Vec<String>> {
             0 => String::new(),
             n => format!(", {n} on the site's future address (SITE_URL) not fetched"),
         };
+        let (requests, assets, icons) = (page.requests.len(), assets.join(", "), page.icons.len());
         Ok(format!(
-            "{} requests, all under {base}: {}; {fetched} images the head names (preview, {} \
-             icons) load from the sub-path{absolute}",
-            page.requests.len(),
-            assets.join(", "),
-            page.icons.len()
+            "{requests} requests, all under {base}: {assets}; {fetched} images the head names \
+             (preview, {icons} icons) load from the sub-path{absolute}"
         ))
     } else {
         Err(problems)
@@ -295,11 +258,7 @@ mod tests {
     const BASE: &str = "http://127.0.0.1:4000/course/playground/";
 
     fn request(url: &str, status: i64) -> Request {
-        Request {
-            url: url.to_string(),
-            kind: "test".to_string(),
-            status,
-        }
+        Request { url: url.to_string(), kind: "test".to_string(), status }
     }
 
     /// What the real page reports (shortened).
@@ -319,10 +278,7 @@ mod tests {
             og_image: Some("preview.png".to_string()),
             twitter_image: Some("preview.png".to_string()),
             twitter_card: Some("summary_large_image".to_string()),
-            icons: vec![
-                "favicon-32.png".into(),
-                "./favicon-0123456789abcdef.svg".into(),
-            ],
+            icons: vec!["favicon-32.png".into(), "./favicon-0123456789abcdef.svg".into()],
             loads: vec![("preview.png".into(), 200, "image/png".into())],
         }
     }
@@ -354,15 +310,12 @@ mod tests {
     fn fails_root_relative_assets() {
         // trunk's default public_url: the wasm at the host's root, a 404 under a sub-path.
         let mut page = good();
-        page.requests[4] = request(
-            "http://127.0.0.1:4000/firefly-playground-d86a28f68560a3e_bg.wasm",
-            404,
-        );
+        page.requests[4] =
+            request("http://127.0.0.1:4000/firefly-playground-d86a28f68560a3e_bg.wasm", 404);
         assert!(problems(&page).contains("outside the sub-path"));
         // The favicon Chromium asks for when the head links none.
         let mut page = good();
-        page.requests
-            .push(request("http://127.0.0.1:4000/favicon.ico", 404));
+        page.requests.push(request("http://127.0.0.1:4000/favicon.ico", 404));
         assert!(problems(&page).contains("outside the sub-path"));
         let mut page = good();
         page.og_image = Some("/preview.png".into());
@@ -398,10 +351,7 @@ mod tests {
         page.og_image = Some("https://example.org/firefly/preview.png".into());
         page.loads[0].1 = -1;
         let summary = judge(BASE, &page).unwrap();
-        assert!(
-            summary.contains("1 on the site's future address"),
-            "{summary}"
-        );
+        assert!(summary.contains("1 on the site's future address"), "{summary}");
     }
 
     #[test]

@@ -3,55 +3,38 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::Duration;
 
 use super::Report;
-use super::checks::{App, open, press_on_body, running, snap, wait_for, wait_script};
+use super::checks::{App, open_hash, press_on_body, running, snap, wait_for, wait_script};
 use super::json::{Json, items, json, num_at, str_at};
-use super::webdriver::{POLL, Session, poll};
+use super::webdriver::{POLL, Session, poll, secs};
 
 /// The screen the first-screen check measures against (CSS pixels).
 const SCREEN: (f64, f64) = (1400.0, 1000.0);
 /// What must be in it.
-const FIRST_SCREEN: [&str; 5] = [
-    "#heatmap",
-    "#baseline-heatmap",
-    "#network",
-    "#curves",
-    "#figure3",
-];
+const FIRST_SCREEN: [&str; 5] =
+    ["#heatmap", "#baseline-heatmap", "#network", "#curves", "#figure3"];
 
-/// Runs both checks on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("first-screen", || {
-        with_viewport(session, SCREEN, false, || {
-            first_screen(session, base, out_dir)
-        })
+        with_viewport(session, SCREEN, false, || first_screen(session, base, out_dir))
     });
     report.check("tiny-loss", || tiny_loss(session, base, out_dir));
     report.check("embed-layout", || {
-        with_viewport(session, (700.0, 500.0), false, || {
-            embed_layout(session, base, out_dir)
-        })
+        with_viewport(session, (700.0, 500.0), false, || embed_layout(session, base, out_dir))
     });
     report.check("phone-layout", || {
-        with_viewport(session, (390.0, 844.0), true, || {
-            phone_layout(session, base, out_dir)
-        })
+        with_viewport(session, (390.0, 844.0), true, || phone_layout(session, base, out_dir))
     });
     report.check("slowmo-banner", || {
-        with_viewport(session, SCREEN, false, || {
-            slowmo_banner(session, base, out_dir)
-        })
+        with_viewport(session, SCREEN, false, || slowmo_banner(session, base, out_dir))
     });
 }
 
 /// Runs `body` with the viewport emulated at `size` (CSS pixels), then gives later checks the
 /// session's own window again, whatever happened.
 fn with_viewport(
-    session: &Session,
-    size: (f64, f64),
-    mobile: bool,
+    session: &Session, size: (f64, f64), mobile: bool,
     body: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
     emulate(session, size, mobile)?;
@@ -62,17 +45,10 @@ fn with_viewport(
     Ok(detail)
 }
 
-/// Emulates a viewport of `size` (CSS pixels).
 fn emulate(session: &Session, size: (f64, f64), mobile: bool) -> Result<(), String> {
-    let metrics = json!({
-        "width": size.0,
-        "height": size.1,
-        "deviceScaleFactor": 1.0,
-        "mobile": mobile,
-    });
-    session
-        .cdp("Emulation.setDeviceMetricsOverride", metrics)
-        .map(drop)
+    let metrics =
+        json!({"width": size.0, "height": size.1, "deviceScaleFactor": 1.0, "mobile": mobile});
+    session.cdp("Emulation.setDeviceMetricsOverride", metrics).map(drop)
 }
 
 /// An element's box at scroll 0: left, top, right, bottom (CSS pixels).
@@ -98,14 +74,7 @@ impl Rect {
 
 impl std::fmt::Display for Rect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:.0}×{:.0} at ({:.0}, {:.0})",
-            self.width(),
-            self.height(),
-            self.left,
-            self.top
-        )
+        write!(f, "{:.0}×{:.0} at ({:.0}, {:.0})", self.width(), self.height(), self.left, self.top)
     }
 }
 
@@ -124,50 +93,36 @@ fn rects(session: &Session, selectors: &[&str]) -> Result<Vec<Rect>, String> {
         vec![list.into()],
     )?;
     let entries = items(&boxes);
-    selectors
-        .iter()
-        .enumerate()
-        .map(|(i, css)| {
-            let part = entries
-                .get(i)
-                .and_then(Json::as_array)
-                .ok_or_else(|| format!("{css} is missing or not displayed"))?;
-            let n = |i: usize| part.get(i).and_then(Json::as_f64).unwrap_or(f64::NAN);
-            Ok(Rect {
-                left: n(0),
-                top: n(1),
-                right: n(2),
-                bottom: n(3),
-            })
-        })
-        .collect()
+    let rect = |(i, css): (usize, &&str)| {
+        let part = entries.get(i).filter(|p| p.is_array());
+        let part = part.ok_or_else(|| format!("{css} is missing or not displayed"))?;
+        let n = |i: usize| num_at(part, i);
+        Ok(Rect { left: n(0), top: n(1), right: n(2), bottom: n(3) })
+    };
+    selectors.iter().enumerate().map(rect).collect()
 }
 
 /// Fails unless every box lies inside the viewport and is at least `min` (width, height).
 fn all_inside(
-    selectors: &[&str],
-    boxes: &[Rect],
-    size: (f64, f64),
-    min: (f64, f64),
-    when: &str,
+    selectors: &[&str], boxes: &[Rect], size: (f64, f64), min: (f64, f64), when: &str,
 ) -> Result<(), String> {
     for (css, r) in selectors.iter().zip(boxes) {
-        if !r.inside(size) {
-            return Err(format!(
-                "{when}: {css} is not inside the {}×{} viewport: {r}",
-                size.0, size.1
-            ));
-        }
-        if r.width() < min.0 || r.height() < min.1 {
-            return Err(format!("{when}: {css} is too small to read: {r}"));
-        }
+        fail_if!(
+            !r.inside(size),
+            "{when}: {css} is not inside the {}×{} viewport: {r}",
+            size.0,
+            size.1
+        );
+        fail_if!(
+            r.width() < min.0 || r.height() < min.1,
+            "{when}: {css} is too small to read: {r}"
+        );
     }
     Ok(())
 }
 
-/// Waits until the page runs and has trained at least one epoch.
 fn wait_running(session: &Session) -> Result<App, String> {
-    running(session, 1.0, Duration::from_secs(90))
+    running(session, 1.0, secs(90))
 }
 
 /// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
@@ -180,57 +135,39 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     const SIZE: (f64, f64) = (700.0, 500.0);
     const SEEN: [&str; 3] = ["#heatmap", "#baseline-heatmap", "#network"];
     const LINE: f64 = 40.0;
-    open(session, &format!("{base}index.html#embed=1&backend=cpu"))?;
+    open_hash(session, base, "embed=1&backend=cpu")?;
     wait_running(session)?;
     let before = rects(session, &SEEN)?;
-    all_inside(
-        &SEEN,
-        &before,
-        SIZE,
-        (120.0, 100.0),
-        "with the backend note",
-    )?;
+    all_inside(&SEEN, &before, SIZE, (120.0, 100.0), "with the backend note")?;
     snap(session, out_dir, "embed-700x500.png")?;
     let note = rects(session, &["#backend-note"])?[0];
-    if note.height() > LINE {
-        return Err(format!("the backend note takes more than one line: {note}"));
-    }
+    fail_if!(note.height() > LINE, "the backend note takes more than one line: {note}");
     session.click("#backend-note .dismiss")?;
     wait_script(
         session,
         "the backend note to go",
         "return document.getElementById('backend-note').hidden;",
-        Duration::from_secs(5),
+        secs(5),
     )?;
     let after = rects(session, &SEEN)?;
     let moved = before[0].top - after[0].top;
-    if moved < note.height() - 1.0 {
-        return Err(format!(
-            "dismissing the {:.0} px backend note moved the maps up by {moved:.0} px only",
-            note.height()
-        ));
-    }
+    fail_if!(
+        moved < note.height() - 1.0,
+        "dismissing the {:.0} px backend note moved the maps up by {moved:.0} px only",
+        note.height()
+    );
 
-    open(
-        session,
-        &format!("{base}index.html#embed=1&backend=cpu&layers=8&max-units=4"),
-    )?;
+    open_hash(session, base, "embed=1&backend=cpu&layers=8&max-units=4")?;
     wait_running(session)?;
     let sel = "#notices li[data-cause=unit-cap] span";
     wait_script(
         session,
         "the unit-cap notice",
         &format!("return !!document.querySelector('{sel}');"),
-        Duration::from_secs(10),
+        secs(10),
     )?;
     let with_notice = rects(session, &SEEN)?;
-    all_inside(
-        &SEEN,
-        &with_notice,
-        SIZE,
-        (120.0, 100.0),
-        "with two notices",
-    )?;
+    all_inside(&SEEN, &with_notice, SIZE, (120.0, 100.0), "with two notices")?;
     let facts = session.execute(
         "const s = document.querySelector(arguments[0]);
          const r = s.getBoundingClientRect();
@@ -242,46 +179,31 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     let cut = facts.get(1).and_then(Json::as_bool) == Some(true);
     let titled = facts.get(2).and_then(Json::as_bool) == Some(true);
     let overflow = str_at(&facts, 3);
-    if !(line <= LINE && cut && titled && overflow == "ellipsis") {
-        return Err(format!(
-            "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
-        ));
-    }
-    session.execute(
-        "document.querySelector(arguments[0]).focus();",
-        vec![sel.into()],
-    )?;
-    let open_height = session
-        .execute(
-            "return document.querySelector(arguments[0]).getBoundingClientRect().height;",
-            vec![sel.into()],
-        )?
-        .as_f64()
-        .unwrap_or(f64::NAN);
-    if open_height.is_nan() || open_height <= line * 1.5 {
-        return Err(format!(
-            "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
-        ));
-    }
+    fail_if!(
+        !(line <= LINE && cut && titled && overflow == "ellipsis"),
+        "the unit-cap notice is not one cut line with its text as a tooltip: height              {line:.0}, cut {cut}, tooltip {titled}, text-overflow {overflow:?}"
+    );
+    session.execute("document.querySelector(arguments[0]).focus();", vec![sel.into()])?;
+    let height = "return document.querySelector(arguments[0]).getBoundingClientRect().height;";
+    let open_height = session.execute(height, vec![sel.into()])?.as_f64().unwrap_or(f64::NAN);
+    fail_if!(
+        open_height.is_nan() || open_height <= line * 1.5,
+        "focusing the unit-cap notice did not show its whole text: {line:.0} px, then              {open_height:.0} px"
+    );
     snap(session, out_dir, "embed-notice-open.png")?;
     // Paused first: a scheduled growth that meets the cap raises the notice again.
     session.click("#play")?;
-    wait_for(session, "paused", Duration::from_secs(10), |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    wait_for(session, "paused", secs(10), |a| Ok(a.is("state", "paused")))?;
     session.click("#notices li[data-cause=unit-cap] .dismiss")?;
     wait_script(
         session,
         "the unit-cap notice to go",
         &format!("return !document.querySelector('{sel}');"),
-        Duration::from_secs(5),
+        secs(5),
     )?;
+    let (a, b, network, note) = (before[0], before[1], before[2], note.height());
     Ok(format!(
-        "maps {} and {}, network {}; the backend note ({:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed",
-        before[0],
-        before[1],
-        before[2],
-        note.height()
+        "maps {a} and {b}, network {network}; the backend note ({note:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed"
     ))
 }
 
@@ -292,15 +214,14 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     const SIZE: (f64, f64) = (390.0, 844.0);
     const MAPS: [&str; 2] = ["#heatmap", "#baseline-heatmap"];
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_running(session)?;
     let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
         let (a, c) = (b[0], b[1]);
-        if (a.top - c.top).abs() > 4.0 || a.right > c.left {
-            return Err(format!(
-                "{what}: the maps are not side by side: Firefly's {a}, the baseline's {c}"
-            ));
-        }
+        fail_if!(
+            (a.top - c.top).abs() > 4.0 || a.right > c.left,
+            "{what}: the maps are not side by side: Firefly's {a}, the baseline's {c}"
+        );
         Ok(())
     };
     let phone = rects(session, &MAPS)?;
@@ -311,12 +232,12 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     thread::sleep(POLL);
     let wide = rects(session, &MAPS)?;
     side_by_side(&wide, "at 1000×844")?;
-    if wide[0].width() <= phone[0].width() {
-        return Err(format!(
-            "the maps did not grow with the screen: {} at 390 px, {} at 1000 px",
-            phone[0], wide[0]
-        ));
-    }
+    fail_if!(
+        wide[0].width() <= phone[0].width(),
+        "the maps did not grow with the screen: {} at 390 px, {} at 1000 px",
+        phone[0],
+        wide[0]
+    );
     Ok(format!(
         "at 390×844: {} and {}; at 1000×844: {} and {}",
         phone[0], phone[1], wide[0], wide[1]
@@ -327,7 +248,7 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// the page explains it; the explanation shows, and the network diagram moves by at most 8 px
 /// and stays inside the first screen.
 fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu&slowmo=1"))?;
+    open_hash(session, base, "backend=cpu&slowmo=1")?;
     wait_running(session)?;
     let before = rects(session, &["#network"])?[0];
     press_on_body(session, "g")?;
@@ -336,36 +257,27 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
         "the slow-motion explanation",
         "const e = document.getElementById('explain');
          return !e.hidden && e.textContent.length > 0;",
-        Duration::from_secs(30),
+        secs(30),
     )?;
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
     snap(session, out_dir, "slowmo-banner.png")?;
-    if !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0 {
-        return Err(format!(
-            "the explanation ({explain}) moved the diagram from {before} to {after}"
-        ));
-    }
-    Ok(format!(
-        "explanation {explain}; diagram {before}, then {after}"
-    ))
+    fail_if!(
+        !after.inside(SCREEN) || (after.top - before.top).abs() > 8.0,
+        "the explanation ({explain}) moved the diagram from {before} to {after}"
+    );
+    Ok(format!("explanation {explain}; diagram {before}, then {after}"))
 }
 
 /// `first-screen`: with the viewport at 1400×1000 the maps, the diagram, the loss curves and
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
 /// readable size (150×100 at least).
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
+    open_hash(session, base, "backend=cpu")?;
     wait_running(session)?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
-    all_inside(
-        &FIRST_SCREEN,
-        &boxes,
-        SCREEN,
-        (150.0, 100.0),
-        "the first screen",
-    )?;
+    all_inside(&FIRST_SCREEN, &boxes, SCREEN, (150.0, 100.0), "the first screen")?;
     let seen: Vec<String> = FIRST_SCREEN
         .iter()
         .zip(&boxes)
@@ -379,14 +291,13 @@ fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// (the number read from the text agrees with `data-loss`, read in the same moment, to 1 %), and
 /// no loss on the page reads as 0.000.
 fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&dataset=gauss&noise=0&optimizer=adam&lr=0.3\
-             &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1"
-        ),
+        base,
+        "backend=cpu&dataset=gauss&noise=0&optimizer=adam&lr=0.3\
+             &layers=4&method=firefly-layers&grow-every=10&max-units=40&speed=max&seeds=1",
     )?;
-    let (loss, text) = poll(Duration::from_secs(120), || {
+    let (loss, text) = poll(secs(120), || {
         // Both in one script, so from one frame.
         let pair = session.script(
             "const app = document.getElementById('app');
@@ -394,13 +305,12 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
              return [app ? app.dataset.loss : '', m ? m.innerText : ''];",
         )?;
         let loss: f64 = str_at(&pair, 0).parse().unwrap_or(f64::NAN);
-        Ok(match loss > 0.0 && loss < 1e-3 {
-            true => Ok((loss, str_at(&pair, 1).to_string())),
-            false => Err(format!(
-                "the training loss did not fall between 0 and 0.001 in 120 s: data-loss {:?}",
-                str_at(&pair, 0)
-            )),
-        })
+        ready!(
+            loss > 0.0 && loss < 1e-3,
+            (loss, str_at(&pair, 1).to_string()),
+            "the training loss did not fall between 0 and 0.001 in 120 s: data-loss {:?}",
+            str_at(&pair, 0)
+        )
     })?;
     snap(session, out_dir, "tiny-loss.png")?;
     let printed = text
@@ -411,13 +321,10 @@ fn tiny_loss(session: &Session, base: &str, out_dir: &Path) -> Result<String, St
     let value: f64 = printed
         .parse()
         .map_err(|_| format!("the training loss {printed:?} is not a number in {text:?}"))?;
-    if (value - loss).abs() > 0.01 * loss {
-        return Err(format!(
-            "data-loss is {loss:e} but #metrics prints {printed:?} ({text:?})"
-        ));
-    }
-    if text.contains("0.000") {
-        return Err(format!("#metrics prints a loss as 0.000: {text:?}"));
-    }
+    fail_if!(
+        (value - loss).abs() > 0.01 * loss,
+        "data-loss is {loss:e} but #metrics prints {printed:?} ({text:?})"
+    );
+    fail_if!(text.contains("0.000"), "#metrics prints a loss as 0.000: {text:?}");
     Ok(format!("data-loss {loss:e}, printed {printed}: {text}"))
 }

@@ -2,14 +2,12 @@
 //! effect on the run: `features` and `regularization`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::Report;
-use super::checks::{App, app_now, open, snap, wait_for};
+use super::checks::{App, app_now, open, open_hash, snap, wait_for};
 use super::page::choose;
-use super::webdriver::Session;
+use super::webdriver::{Session, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("features", || features(session, base, out_dir));
     report.check("regularization", || regularization(session, base));
@@ -25,17 +23,12 @@ fn settings(app: &App) -> String {
 /// Waits for `epochs` epochs of both runs of the settings in force whose link has `pair`, and
 /// returns the page then.
 fn trained(session: &Session, pair: &str, epochs: f64) -> Result<App, String> {
-    wait_for(
-        session,
-        &format!("{epochs} epochs with {pair}"),
-        Duration::from_secs(90),
-        |a| {
-            Ok(settings(a).split('&').any(|p| p == pair)
-                && a.num("epoch") >= epochs
-                && a.num("baseline-epoch") >= epochs
-                && a.num("loss") > 0.0)
-        },
-    )
+    wait_for(session, &format!("{epochs} epochs with {pair}"), secs(90), |a| {
+        Ok(settings(a).split('&').any(|p| p == pair)
+            && a.num("epoch") >= epochs
+            && a.num("baseline-epoch") >= epochs
+            && a.num("loss") > 0.0)
+    })
 }
 
 fn click(session: &Session, id: &str) -> Result<(), String> {
@@ -49,53 +42,37 @@ fn click(session: &Session, id: &str) -> Result<(), String> {
 fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open(session, &format!("{base}{ONE_UNIT}"))?;
     let plane = trained(session, "max-units=1", 400.0)?;
-    if settings(&plane).contains("features=") {
-        return Err(format!(
-            "the default link names features: {}",
-            settings(&plane)
-        ));
-    }
+    fail_if!(
+        settings(&plane).contains("features="),
+        "the default link names features: {}",
+        settings(&plane)
+    );
     let plane_loss = plane.num("loss");
-    for id in [
-        "features-x1sq",
-        "features-x2sq",
-        "features-x1",
-        "features-x2",
-    ] {
+    for id in ["features-x1sq", "features-x2sq", "features-x1", "features-x2"] {
         click(session, id)?;
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
     let named = session.text("return document.getElementById('network').dataset.inputs || '';")?;
-    if named != "x₁²,x₂²" {
-        return Err(format!(
-            "the diagram should name its inputs x₁², x₂²: {named:?}"
-        ));
-    }
+    fail_if!(named != "x₁²,x₂²", "the diagram should name its inputs x₁², x₂²: {named:?}");
     let squares_loss = squares.num("loss");
-    if squares_loss.is_nan() || squares_loss > plane_loss / 3.0 {
-        return Err(format!(
-            "one unit on x₁², x₂² should separate the circle: loss {squares_loss} against \
+    fail_if!(
+        squares_loss.is_nan() || squares_loss > plane_loss / 3.0,
+        "one unit on x₁², x₂² should separate the circle: loss {squares_loss} against \
              {plane_loss} on x₁, x₂"
-        ));
-    }
+    );
     // The last feature on: refused, named, and shown checked again.
     click(session, "features-x2sq")?;
     click(session, "features-x1sq")?;
-    let refused = wait_for(
-        session,
-        "a notice for the last feature",
-        Duration::from_secs(10),
-        |a| Ok(a.text("notices").contains("at least one input feature")),
-    )?;
-    let checked = session
-        .script("return document.getElementById('features-x1sq').checked;")?
-        .as_bool();
-    if checked != Some(true) || !settings(&refused).contains("features=x1sq") {
-        return Err(format!(
-            "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
-            settings(&refused)
-        ));
-    }
+    let refused = wait_for(session, "a notice for the last feature", secs(10), |a| {
+        Ok(a.text("notices").contains("at least one input feature"))
+    })?;
+    let checked =
+        session.script("return document.getElementById('features-x1sq').checked;")?.as_bool();
+    fail_if!(
+        checked != Some(true) || !settings(&refused).contains("features=x1sq"),
+        "after the refusal x₁² should be on and in force: checked {checked:?}, {}",
+        settings(&refused)
+    );
     snap(session, out_dir, "features.png")?;
     Ok(format!(
         "one unit: loss {plane_loss:.3} on x₁, x₂, {squares_loss:.4} on x₁², x₂² (the diagram \
@@ -107,27 +84,25 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
 /// person picks them) restarts the runs with the weights pulled towards zero, and the training
 /// loss after as many epochs stays several times higher.
 fn regularization(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&speed=0&layers=4&max-units=4&lr=0.3"),
-    )?;
+    open_hash(session, base, "backend=cpu&speed=0&layers=4&max-units=4&lr=0.3")?;
     let free = trained(session, "layers=4", 600.0)?.num("loss");
     choose(session, "regularization", "l2")?;
     choose(session, "reg-rate", "1")?;
     let app = trained(session, "reg-rate=1", 600.0)?;
-    if !settings(&app).contains("regularization=l2") {
-        return Err(format!("L2 is not in force: {}", settings(&app)));
-    }
+    fail_if!(
+        !settings(&app).contains("regularization=l2"),
+        "L2 is not in force: {}",
+        settings(&app)
+    );
     let held = app.num("loss");
-    if held.is_nan() || held < 3.0 * free {
-        return Err(format!(
-            "L2 at rate 1 should hold the loss up: {held} against {free} without"
-        ));
-    }
+    fail_if!(
+        held.is_nan() || held < 3.0 * free,
+        "L2 at rate 1 should hold the loss up: {held} against {free} without"
+    );
     let page = app_now(session)?;
+    let epoch = page.num("epoch");
     Ok(format!(
         "training loss at epoch 600: {free:.4} without a penalty, {held:.4} with L2 at 1 (now \
-         epoch {})",
-        page.num("epoch")
+         epoch {epoch})"
     ))
 }

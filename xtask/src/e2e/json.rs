@@ -19,32 +19,23 @@ pub fn items(value: &Json) -> &[Json] {
     value.as_array().map_or(&[], Vec::as_slice)
 }
 
-/// The strings among the items of an array.
 pub fn strings(value: &Json) -> Vec<&str> {
     items(value).iter().filter_map(Json::as_str).collect()
 }
 
 /// Item `i` of an array as text; "" when it is missing or not text.
 pub fn str_at(value: &Json, i: usize) -> &str {
-    items(value)
-        .get(i)
-        .and_then(Json::as_str)
-        .unwrap_or_default()
+    items(value).get(i).and_then(Json::as_str).unwrap_or_default()
 }
 
 /// Item `i` of an array as a number; NaN when it is missing or not a number.
 pub fn num_at(value: &Json, i: usize) -> f64 {
-    items(value)
-        .get(i)
-        .and_then(Json::as_f64)
-        .unwrap_or(f64::NAN)
+    items(value).get(i).and_then(Json::as_f64).unwrap_or(f64::NAN)
 }
 
 /// Decodes standard base64 with `=` padding (WebDriver's screenshots, the files a page sends).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
-    STANDARD
-        .decode(text)
-        .map_err(|e| format!("invalid base64: {e}"))
+    STANDARD.decode(text).map_err(|e| format!("invalid base64: {e}"))
 }
 
 #[cfg(test)]
@@ -62,10 +53,7 @@ mod tests {
         assert_eq!(list[3].as_str(), Some("xé"));
         assert!(items(value.get("sessionId").unwrap()).is_empty());
         assert!(parse("[1,]").is_err());
-        assert_eq!(
-            json!({"n": 3, "s": "a\"b"}).to_string(),
-            r#"{"n":3,"s":"a\"b"}"#
-        );
+        assert_eq!(json!({"n": 3, "s": "a\"b"}).to_string(), r#"{"n":3,"s":"a\"b"}"#);
     }
 
     #[test]

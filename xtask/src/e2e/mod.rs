@@ -44,10 +44,7 @@ const WINDOW_SIZE_FLAG: &str = "--window-size=1280,1000";
 pub fn run_e2e(ctx: &Context) -> Result<(), String> {
     let out_dir = ctx.target_dir_or_default().join("e2e");
     fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
-    println!(
-        "    artifacts (screenshots, bench.json, chromedriver.log): {}",
-        out_dir.display()
-    );
+    println!("    artifacts (screenshots, bench.json, chromedriver.log): {}", out_dir.display());
 
     let dist = site(ctx)?;
     let (chrome, server, driver) = browser(ctx, &dist, &out_dir)?;
@@ -67,17 +64,13 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
             Err(e) => {
-                report.check("controls", || {
-                    Err(format!("cannot open a browser session: {e}"))
-                });
+                report.check("controls", || Err(format!("cannot open a browser session: {e}")));
             }
         }
         report.check("deploy", || deploy::check(&driver, &chrome, &dist));
         // The probe needs a WebGPU adapter (SwiftShader here).
         let session = driver.session(chrome.options(true));
-        report.check("probe", || {
-            page::probe(session.as_ref().map_err(Clone::clone)?, &base)
-        });
+        report.check("probe", || page::probe(session.as_ref().map_err(Clone::clone)?, &base));
     }
     // Sessions are gone by now; dropping the driver and the server stops them.
     drop(driver);
@@ -91,10 +84,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
 pub fn site(ctx: &Context) -> Result<PathBuf, String> {
     let dist = match &ctx.e2e_dist {
         Some(dir) => {
-            println!(
-                "    E2E_DIST={}: serving it as it is (no trunk build)",
-                dir.display()
-            );
+            println!("    E2E_DIST={}: serving it as it is (no trunk build)", dir.display());
             dir.clone()
         }
         None => {
@@ -105,19 +95,14 @@ pub fn site(ctx: &Context) -> Result<PathBuf, String> {
             dist
         }
     };
-    if dist.join("index.html").is_file() {
-        Ok(dist)
-    } else {
-        Err(format!("{} has no index.html", dist.display()))
-    }
+    fail_if!(!dist.join("index.html").is_file(), "{} has no index.html", dist.display());
+    Ok(dist)
 }
 
 /// Serves `dist` and starts chromedriver (its log in `out_dir`) for Chromium as
 /// `webdriver.json` describes it: what the end-to-end test and the bench drive.
 fn browser(
-    ctx: &Context,
-    dist: &Path,
-    out_dir: &Path,
+    ctx: &Context, dist: &Path, out_dir: &Path,
 ) -> Result<(ChromeConfig, StaticServer, Driver), String> {
     let chrome = ChromeConfig::load(&ctx.repo_root.join("webdriver.json"))?;
     let chromedriver = steps::chromedriver(ctx)?;
@@ -142,29 +127,19 @@ impl ChromeConfig {
         let options = json
             .get("goog:chromeOptions")
             .ok_or_else(|| format!("{}: no goog:chromeOptions", path.display()))?;
-        let binary = options
-            .get("binary")
-            .and_then(Json::as_str)
-            .unwrap_or(steps::CHROMIUM_BINARY)
-            .to_string();
-        let args = options.get("args").map_or(Vec::new(), json::strings);
-        let args = args.into_iter().map(str::to_string).collect();
+        let binary = options["binary"].as_str().unwrap_or(steps::CHROMIUM_BINARY).to_string();
+        let args = json::strings(&options["args"]).into_iter().map(str::to_string).collect();
         Ok(Self { binary, args })
     }
 
     /// `goog:chromeOptions` for a session, with or without a WebGPU adapter, always with
     /// [`WINDOW_SIZE_FLAG`].
     pub fn options(&self, webgpu: bool) -> Json {
-        let mut args: Vec<String> = self
-            .args
-            .iter()
-            .filter(|arg| arg.as_str() != WEBGPU_FLAG && !arg.starts_with("--window-size="))
-            .cloned()
-            .collect();
-        if webgpu {
-            args.push(WEBGPU_FLAG.to_string());
-        }
-        args.push(WINDOW_SIZE_FLAG.to_string());
+        let kept = self.args.iter().map(String::as_str);
+        let mut args: Vec<&str> =
+            kept.filter(|arg| *arg != WEBGPU_FLAG && !arg.starts_with("--window-size=")).collect();
+        args.extend(webgpu.then_some(WEBGPU_FLAG));
+        args.push(WINDOW_SIZE_FLAG);
         json!({"binary": self.binary, "args": args})
     }
 }
@@ -198,38 +173,27 @@ impl Report {
         passed
     }
 
-    /// Whether the check of that name ran and passed.
     pub fn passed(&self, name: &str) -> bool {
         self.results.iter().any(|(n, ok)| n == name && *ok)
     }
 
     /// Prints the summary and `e2e: N passed, M failed`; an error when any check failed.
     fn finish(self) -> Result<(), String> {
-        let failed: Vec<&str> = self
-            .results
-            .iter()
-            .filter(|(_, ok)| !ok)
-            .map(|(name, _)| name.as_str())
-            .collect();
+        let failed: Vec<&str> =
+            self.results.iter().filter(|(_, ok)| !ok).map(|(name, _)| name.as_str()).collect();
         let passed = self.results.len() - failed.len();
         println!();
         for (name, ok) in &self.results {
             println!("    {:<14} {}", name, if *ok { "PASS" } else { "FAIL" });
         }
         println!("e2e: {passed} passed, {} failed", failed.len());
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("end-to-end checks failed: {}", failed.join(", ")))
-        }
+        fail_if!(!failed.is_empty(), "end-to-end checks failed: {}", failed.join(", "));
+        Ok(())
     }
 }
 
 /// The stand-in page under `xtask/testdata/` that `cargo xtask e2e-selftest` serves instead of
 /// a trunk build, to test this harness without the real UI.
 pub fn standin_dir(ctx: &Context) -> PathBuf {
-    ctx.repo_root
-        .join("xtask")
-        .join("testdata")
-        .join("e2e-standin")
+    ctx.repo_root.join("xtask").join("testdata").join("e2e-standin")
 }

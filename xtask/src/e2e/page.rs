@@ -4,17 +4,16 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Report;
 use super::checks::{
-    REACT, app_now, open, open_running, pause, read_app, running, settled, snap, wait_for,
+    REACT, app_now, open_hash, open_running, pause, read_app, running, settled, snap, wait_for,
     wait_state,
 };
-use super::json::Json;
-use super::webdriver::{Session, poll, poll_every};
+use super::json::{Json, items, json};
+use super::webdriver::{Session, millis, poll, poll_every, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("losses", || losses(session, base, out_dir));
     report.check("learning-rate", || learning_rate(session, base));
@@ -37,11 +36,7 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
          return true;",
         vec![id.into(), value.into()],
     )?;
-    if found.as_bool() == Some(true) {
-        Ok(())
-    } else {
-        Err(format!("there is no #{id} control"))
-    }
+    if found.as_bool() == Some(true) { Ok(()) } else { Err(format!("there is no #{id} control")) }
 }
 
 /// `losses`: the opening page, as a new user watches it: it reports both runs' losses and says
@@ -49,146 +44,107 @@ pub(super) fn choose(session: &Session, id: &str, value: &str) -> Result<(), Str
 /// waits after each growth, so its 15 growths take about a minute); at 60 s Firefly's training
 /// loss is at most the baseline's, as the text says. Screenshots at 10, 20, 30 and 60 s.
 fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "both losses", Duration::from_secs(90), |a| {
+    open_hash(session, base, "backend=cpu")?;
+    wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0)
     })?;
     let started = Instant::now();
     let look_for = session
         .text("const e = document.getElementById('look-for'); return e ? e.innerText : '';")?;
-    if !look_for.contains("Firefly") {
-        return Err(format!(
-            "#look-for does not say what to look for: {look_for:?}"
-        ));
-    }
-    std::thread::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()));
+    fail_if!(
+        !look_for.contains("Firefly"),
+        "#look-for does not say what to look for: {look_for:?}"
+    );
+    std::thread::sleep(secs(10).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-10s.png")?;
-    std::thread::sleep(Duration::from_secs(20).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(20).saturating_sub(started.elapsed()));
     let at_20 = app_now(session)?;
     snap(session, out_dir, "opening-20s.png")?;
     let growths = at_20.num("growths");
-    if !(2.0..15.0).contains(&growths) || !at_20.is("state", "running") {
-        return Err(format!(
-            "after 20 s the opening page should still be growing: {growths} growths, state {:?}",
-            at_20.get("state")
-        ));
-    }
-    std::thread::sleep(Duration::from_secs(30).saturating_sub(started.elapsed()));
+    fail_if!(
+        !(2.0..15.0).contains(&growths) || !at_20.is("state", "running"),
+        "after 20 s the opening page should still be growing: {growths} growths, state {:?}",
+        at_20.get("state")
+    );
+    std::thread::sleep(secs(30).saturating_sub(started.elapsed()));
     snap(session, out_dir, "opening-30s.png")?;
-    std::thread::sleep(Duration::from_secs(60).saturating_sub(started.elapsed()));
+    std::thread::sleep(secs(60).saturating_sub(started.elapsed()));
     let at_60 = app_now(session)?;
     snap(session, out_dir, "opening-60s.png")?;
     let (loss, baseline) = (at_60.num("loss"), at_60.num("baseline-loss"));
-    if loss.is_nan() || baseline.is_nan() || loss > baseline {
-        return Err(format!(
-            "at 60 s Firefly's training loss {loss} is above the baseline's {baseline}"
-        ));
-    }
+    fail_if!(
+        loss.is_nan() || baseline.is_nan() || loss > baseline,
+        "at 60 s Firefly's training loss {loss} is above the baseline's {baseline}"
+    );
+    let (growths_60, epoch) = (at_60.num("growths"), at_60.num("epoch"));
     Ok(format!(
-        "{growths} growths at 20 s; at 60 s {} growths, epoch {}, training loss {loss} (Firefly) \
-         vs {baseline} (baseline)",
-        at_60.num("growths"),
-        at_60.num("epoch"),
+        "{growths} growths at 20 s; at 60 s {growths_60} growths, epoch {epoch}, training loss \
+         {loss} (Firefly) vs {baseline} (baseline)"
     ))
 }
 
 /// `learning-rate`: picking a rate in the list changes the run live and the link, and leaves no
 /// notice.
 fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    let epoch = running(session, 2.0, Duration::from_secs(60))?.num("epoch");
+    open_hash(session, base, "backend=cpu")?;
+    let epoch = running(session, 2.0, secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
-    let app = wait_for(session, "lr=0.03 in data-settings", REACT, |a| {
-        Ok(a.has_setting("lr=0.03"))
-    })?;
-    if !app.text("error").is_empty() {
-        return Err(format!("a notice appeared: {}", app.text("error")));
-    }
-    if app.num("epoch") < epoch {
-        return Err("changing the learning rate restarted the run".into());
-    }
+    let app =
+        wait_for(session, "lr=0.03 in data-settings", REACT, |a| Ok(a.has_setting("lr=0.03")))?;
+    fail_if!(!app.text("error").is_empty(), "a notice appeared: {}", app.text("error"));
+    fail_if!(app.num("epoch") < epoch, "changing the learning rate restarted the run");
     let hash = session.text("return location.hash;")?;
-    if !hash.contains("lr=0.03") {
-        return Err(format!("the link did not follow: {hash}"));
-    }
+    fail_if!(!hash.contains("lr=0.03"), "the link did not follow: {hash}");
     // A rate from a link that the list lacks is shown, and later changes still work.
-    open(session, &format!("{base}index.html#backend=cpu&lr=0.5"))?;
-    wait_for(
-        session,
-        "running with lr=0.5",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.has_setting("lr=0.5")),
-    )?;
+    open_hash(session, base, "backend=cpu&lr=0.5")?;
+    wait_for(session, "running with lr=0.5", secs(60), |a| {
+        Ok(a.is("state", "running") && a.has_setting("lr=0.5"))
+    })?;
     let shown = session.text("return document.getElementById('lr').value;")?;
-    if shown != "0.5" {
-        return Err(format!("the list shows {shown:?} for lr=0.5"));
-    }
+    fail_if!(shown != "0.5", "the list shows {shown:?} for lr=0.5");
     choose(session, "lr", "0.3")?;
     wait_for(session, "lr=0.3 in data-settings", REACT, |a| {
         Ok(a.has_setting("lr=0.3") && a.text("error").is_empty())
     })?;
-    Ok(format!(
-        "lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"
-    ))
+    Ok(format!("lr 0.03 applied live at epoch {epoch}; lr=0.5 shown, then 0.3 applied"))
 }
 
 /// `figure3-seeds`: the Seeds slider restarts with that many seeds of each run, every seed
 /// trains and grows in step with the first, and the link follows.
 fn figure3_seeds(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=3"),
-    )?;
-    wait_for(session, "one seed running", Duration::from_secs(60), |a| {
+    open_hash(session, base, "backend=cpu&seeds=1&grow-every=3")?;
+    wait_for(session, "one seed running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("seeds") == 1.0 && a.num("epoch") >= 2.0)
     })?;
     choose(session, "seeds", "3")?;
-    let app = wait_for(
-        session,
-        "3 seeds, every one at epoch 7 and grown",
-        Duration::from_secs(60),
-        |a| {
-            Ok(a.num("seeds") == 3.0
-                && a.has_setting("seeds=3")
-                && a.num("slowest-epoch") >= 7.0
-                && a.num("growths") >= 2.0)
-        },
-    )?;
+    let app = wait_for(session, "3 seeds, every one at epoch 7 and grown", secs(60), |a| {
+        Ok(a.num("seeds") == 3.0
+            && a.has_setting("seeds=3")
+            && a.num("slowest-epoch") >= 7.0
+            && a.num("growths") >= 2.0)
+    })?;
     let hash = session.text("return location.hash;")?;
-    if !hash.contains("seeds=3") {
-        return Err(format!("the link did not follow: {hash}"));
-    }
+    fail_if!(!hash.contains("seeds=3"), "the link did not follow: {hash}");
     snap(session, out_dir, "figure3-seeds.png")?;
-    Ok(format!(
-        "3 seeds: epoch {}, slowest seed at epoch {}, {} growths",
-        app.num("epoch"),
-        app.num("slowest-epoch"),
-        app.num("growths")
-    ))
+    let (epoch, slowest, growths) =
+        (app.num("epoch"), app.num("slowest-epoch"), app.num("growths"));
+    Ok(format!("3 seeds: epoch {epoch}, slowest seed at epoch {slowest}, {growths} growths"))
 }
 
 /// `probe`: `backend=probe` times training steps and a growth phase of the page's network on
 /// the CPU and on the browser's WebGPU adapter (here SwiftShader, in software), runs each part
 /// where a round (the steps between two growths, then a growth) is shortest and says every figure.
 pub fn probe(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=probe&seeds=1"))?;
-    let app = wait_for(
-        session,
-        "the probe's figures and a running page",
-        Duration::from_secs(120),
-        |a| {
-            Ok(a.is("state", "running")
-                && a.num("probe-cpu-ms") > 0.0
-                && a.num("probe-webgpu-ms") > 0.0
-                && a.num("probe-grow-cpu-ms") > 0.0
-                && a.num("probe-grow-webgpu-ms") > 0.0)
-        },
-    )?;
+    open_hash(session, base, "backend=probe&seeds=1")?;
+    let app = wait_for(session, "the probe's figures and a running page", secs(120), |a| {
+        Ok(a.is("state", "running")
+            && a.num("probe-cpu-ms") > 0.0
+            && a.num("probe-webgpu-ms") > 0.0
+            && a.num("probe-grow-cpu-ms") > 0.0
+            && a.num("probe-grow-webgpu-ms") > 0.0)
+    })?;
     let (cpu, gpu) = (app.num("probe-cpu-ms"), app.num("probe-webgpu-ms"));
-    let (grow_cpu, grow_gpu) = (
-        app.num("probe-grow-cpu-ms"),
-        app.num("probe-grow-webgpu-ms"),
-    );
+    let (grow_cpu, grow_gpu) = (app.num("probe-grow-cpu-ms"), app.num("probe-grow-webgpu-ms"));
     let steps = app.num("probe-steps");
     let rounds = [
         ("cpu", steps * cpu + grow_cpu),
@@ -201,26 +157,19 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
             expected = *round;
         }
     }
-    if !app.is("backend", expected.0) {
-        return Err(format!(
-            "rounds of {steps} steps and a growth take {rounds:?} ms but the page chose {:?}",
-            app.get("backend")
-        ));
-    }
+    fail_if!(
+        !app.is("backend", expected.0),
+        "rounds of {steps} steps and a growth take {rounds:?} ms but the page chose {:?}",
+        app.get("backend")
+    );
     let note = session.text(
         "const e = document.getElementById('backend-note'); return e && !e.hidden ? e.innerText : '';",
     )?;
-    for part in [
-        "probe",
-        "ms on the CPU",
-        "a growth phase takes",
-        "A round of",
-    ] {
-        if !note.contains(part) {
-            return Err(format!(
-                "the note does not give the probe's figures ({part:?}): {note:?}"
-            ));
-        }
+    for part in ["probe", "ms on the CPU", "a growth phase takes", "A round of"] {
+        fail_if!(
+            !note.contains(part),
+            "the note does not give the probe's figures ({part:?}): {note:?}"
+        );
     }
     Ok(format!(
         "per step cpu {cpu} ms, webgpu {gpu} ms; per growth cpu {grow_cpu} ms, webgpu {grow_gpu} ms: chose {}",
@@ -230,32 +179,28 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
 
 /// `nan-recovery`: a diverged run says so; a smaller rate and Reset train again.
 fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
-    )?;
-    let error: String = poll(Duration::from_secs(60), || {
+    open_hash(session, base, "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane")?;
+    let error: String = poll(secs(60), || {
         Ok(match read_app(session)? {
             Some(app) if app.is("state", "error") => Ok(app.text("error").into()),
             _ => Err("lr=10 with SGD did not diverge within 60 s".into()),
         })
     })?;
-    if !error.contains("smaller learning rate") {
-        return Err(format!("the notice does not say what to do: {error:?}"));
-    }
+    fail_if!(
+        !error.contains("smaller learning rate"),
+        "the notice does not say what to do: {error:?}"
+    );
     choose(session, "lr", "0.1")?;
     session.click("#reset")?;
     // The page handles the click at its next frame; until then it still shows the error.
     poll(REACT, || {
         let error = read_app(session)?.is_some_and(|a| a.is("state", "error"));
-        Ok((!error)
-            .then_some(())
-            .ok_or("the page still reports the error after Reset".into()))
+        ready!(!error, (), "the page still reports the error after Reset")
     })?;
     let app = wait_for(
         session,
         "training again after Reset",
-        Duration::from_secs(60),
+        secs(60),
         // 0.1 is the default rate, so the link no longer names one.
         |a| {
             Ok(a.is("state", "running")
@@ -263,16 +208,11 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
                 && !a.text("settings").contains("lr="))
         },
     )?;
-    if !app.text("error").is_empty() {
-        return Err(format!("the old notice stayed: {}", app.text("error")));
-    }
+    fail_if!(!app.text("error").is_empty(), "the old notice stayed: {}", app.text("error"));
     // Diverge again and take the notice's one-click way out, as often as it takes.
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane"),
-    )?;
+    open_hash(session, base, "backend=cpu&lr=10&optimizer=sgd&dataset=reg-plane")?;
     let mut rates = Vec::new();
-    poll(Duration::from_secs(60), || {
+    poll(secs(60), || {
         let app = app_now(session)?;
         if app.is("state", "running") && app.num("epoch") >= 20.0 {
             return Ok(Ok(()));
@@ -282,14 +222,13 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
                 "const b = document.querySelector('#notices button.act');
                  if (!b) return ''; const t = b.textContent; b.click(); return t;",
             )?;
-            if label.is_empty() {
-                return Err(
-                    "the divergence notice has no button to reset with a smaller rate".into(),
-                );
-            }
+            fail_if!(
+                label.is_empty(),
+                "the divergence notice has no button to reset with a smaller rate"
+            );
             rates.push(label);
             // The page resets at its next frame; give it a moment before looking again.
-            thread::sleep(Duration::from_millis(600));
+            thread::sleep(millis(600));
         }
         let why = format!("the one-click reset did not recover: {rates:?}");
         if rates.len() > 4 {
@@ -298,43 +237,29 @@ fn nan_recovery(session: &Session, base: &str) -> Result<String, String> {
         Ok(Err(why))
     })?;
     let settings = read_app(session)?.and_then(|a| a.get("settings").map(str::to_string));
-    Ok(format!(
-        "diverged ({error}); recovered to epoch {}; one-click: {} → {}",
-        app.num("epoch"),
-        rates.join(", "),
-        settings.unwrap_or_default()
-    ))
+    let (epoch, rates, settings) =
+        (app.num("epoch"), rates.join(", "), settings.unwrap_or_default());
+    Ok(format!("diverged ({error}); recovered to epoch {epoch}; one-click: {rates} → {settings}"))
 }
 
 /// `history`: settings add history entries; Back and Forward bring them back; a pasted link in
 /// the same tab applies. Neither run grows here, so the unit count shows the layers in force.
 fn history(session: &Session, base: &str) -> Result<String, String> {
-    open_running(
-        session,
-        &format!("{base}index.html#backend=cpu&method=none&baseline=none"),
-    )?;
+    open_running(session, base, "backend=cpu&method=none&baseline=none")?;
     session.click("#datasets button[data-kind=xor]")?;
-    wait_for(session, "dataset=xor", REACT, |a| {
-        Ok(a.has_setting("dataset=xor"))
-    })?;
+    wait_for(session, "dataset=xor", REACT, |a| Ok(a.has_setting("dataset=xor")))?;
     choose(session, "layers", "3")?;
-    let app = wait_for(
-        session,
-        "layers=3",
-        REACT,
-        |a| Ok(a.has_setting("layers=3")),
-    )?;
+    let app = wait_for(session, "layers=3", REACT, |a| Ok(a.has_setting("layers=3")))?;
     let units = app.num("units");
     session.script("history.back(); return null;")?;
     let back = wait_for(session, "Back: xor without layers=3", REACT, |a| {
         Ok(a.has_setting("dataset=xor") && !a.has_setting("layers=3"))
     })?;
-    if back.num("units") == units {
-        return Err(format!(
-            "Back changed the link but not the network ({} units)",
-            back.num("units")
-        ));
-    }
+    fail_if!(
+        back.num("units") == units,
+        "Back changed the link but not the network ({} units)",
+        back.num("units")
+    );
     session.script("history.forward(); return null;")?;
     wait_for(session, "Forward: layers=3 again", REACT, |a| {
         Ok(a.has_setting("layers=3") && a.num("units") == units)
@@ -350,46 +275,32 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
 
 /// `grow-paused`: Grow while paused grows the main run and its baseline, without training.
 fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=100"),
-    )?;
-    running(session, 1.0, Duration::from_secs(60))?;
+    open_hash(session, base, "backend=cpu&grow-every=100")?;
+    running(session, 1.0, secs(60))?;
     let app = pause(session)?;
-    let (epoch, growths, baseline) = (
-        app.num("epoch"),
-        app.num("growths"),
-        app.num("baseline-growths"),
-    );
+    let (epoch, growths, baseline) =
+        (app.num("epoch"), app.num("growths"), app.num("baseline-growths"));
     session.click("#grow")?;
-    let app = wait_for(
-        session,
-        "both runs grown once",
-        Duration::from_secs(60),
-        |a| Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0),
-    )?;
+    let app = wait_for(session, "both runs grown once", secs(60), |a| {
+        Ok(a.num("growths") >= growths + 1.0 && a.num("baseline-growths") >= baseline + 1.0)
+    })?;
     let app = settled(session).unwrap_or(app);
-    if app.num("epoch") != epoch || !app.is("state", "paused") {
-        return Err(format!(
-            "growing while paused trained or resumed: {}",
-            app.summary()
-        ));
-    }
+    fail_if!(
+        app.num("epoch") != epoch || !app.is("state", "paused"),
+        "growing while paused trained or resumed: {}",
+        app.summary()
+    );
+    let (now, baseline_now) = (app.num("growths"), app.num("baseline-growths"));
     Ok(format!(
-        "growths {growths} -> {}, baseline {baseline} -> {}, still paused at epoch {epoch}",
-        app.num("growths"),
-        app.num("baseline-growths")
+        "growths {growths} -> {now}, baseline {baseline} -> {baseline_now}, still paused at epoch {epoch}"
     ))
 }
 
 /// `space-key`: after clicking Step (the focus stays on that button), Space plays instead of
 /// stepping again.
 fn space_key(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&grow-every=100"),
-    )?;
-    running(session, 1.0, Duration::from_secs(60))?;
+    open_hash(session, base, "backend=cpu&grow-every=100")?;
+    running(session, 1.0, secs(60))?;
     session.click("#step")?;
     wait_state(session, "paused", "Step")?;
     settled(session)?;
@@ -403,19 +314,9 @@ fn space_key(session: &Session, base: &str) -> Result<String, String> {
 /// of `radius`, `step` radians apart (the first `outside` of them moved outside the plane
 /// shown), as a person choosing a file would.
 pub(super) fn upload_csv(
-    session: &Session,
-    name: &str,
-    rows: usize,
-    outside: usize,
-    (radius, step): (f64, f64),
+    session: &Session, name: &str, rows: usize, outside: usize, (radius, step): (f64, f64),
 ) -> Result<(), String> {
-    let args = vec![
-        (rows as u64).into(),
-        (outside as u64).into(),
-        name.into(),
-        radius.into(),
-        step.into(),
-    ];
+    let args = items(&json!([rows, outside, name, radius, step])).to_vec();
     let script = "const [rows, outside, name, radius, step] = arguments;
          const parts = ['x,y,label\\n'];
          for (let i = 0; i < rows; i++) {
@@ -453,14 +354,11 @@ const TRIALS: usize = 10;
 /// second. No task of the page meanwhile is longer than [`LONG_TASK_MS`]. Reports every figure,
 /// the longest task and the epochs a second trained at the limit.
 fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu"))?;
+    open_running(session, base, "backend=cpu")?;
     upload_csv(session, "limit.csv", 100_000, 0, (5.0, 0.001))?;
-    wait_for(
-        session,
-        "100,000 points loaded and training",
-        Duration::from_secs(60),
-        |a| Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0),
-    )?;
+    wait_for(session, "100,000 points loaded and training", secs(60), |a| {
+        Ok(a.num("points") == 100_000.0 && a.num("epoch") >= 1.0)
+    })?;
     // The click's time stamp, and when data-state first says paused after it.
     session.script(
         "const app = document.getElementById('app');
@@ -500,7 +398,7 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         }
         let started = Instant::now();
         // Clicks at varied moments of the frames.
-        thread::sleep(Duration::from_millis(700 + 137 * trial as u64));
+        thread::sleep(millis(700 + 137 * trial as u64));
         if !growing {
             let now = read_app(session)?.map_or(f64::NAN, |a| a.num("epoch"));
             epochs += now - app.num("epoch");
@@ -508,8 +406,8 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
         }
         session.script("window.__pause.clicked = null; return null;")?;
         session.click("#play")?;
-        let every = Duration::from_millis(20);
-        let (clicked, dispatched, paused) = poll_every(every, Duration::from_secs(20), || {
+        let every = millis(20);
+        let (clicked, dispatched, paused) = poll_every(every, secs(20), || {
             let w = session.script("return window.__pause;")?;
             let at = |k: &str| w.get(k).and_then(Json::as_f64);
             Ok(match (at("clicked"), at("dispatched"), at("paused")) {
@@ -524,46 +422,29 @@ fn csv_pause(session: &Session, base: &str) -> Result<String, String> {
             (true, true) => "growing",
             (true, false) => "just grown",
         };
-        figures.push((
-            paused - clicked,
-            format!(
-                "{what} {:.0} ms (click waited {:.0} ms)",
-                paused - clicked,
-                dispatched - clicked
-            ),
-        ));
-        if !held.is("state", "paused") {
-            return Err(format!("after Pause the page says {}", held.summary()));
-        }
+        let (took, waited) = (paused - clicked, dispatched - clicked);
+        figures.push((took, format!("{what} {took:.0} ms (click waited {waited:.0} ms)")));
+        fail_if!(!held.is("state", "paused"), "after Pause the page says {}", held.summary());
     }
     let worst = figures.iter().map(|f| f.0).fold(0.0, f64::max);
     let all: Vec<&str> = figures.iter().map(|f| f.1.as_str()).collect();
-    let longest = session
-        .script("return window.__longest;")?
-        .as_f64()
-        .unwrap_or(f64::NAN);
+    let longest = session.script("return window.__longest;")?.as_f64().unwrap_or(f64::NAN);
+    let (rate, all) = (epochs / seconds, all.join(", "));
     let summary = format!(
-        "100,000 points, {:.1} epochs/s; Pause showed in {} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms",
-        epochs / seconds,
-        all.join(", ")
+        "100,000 points, {rate:.1} epochs/s; Pause showed in {all} (worst {worst:.0} ms); the epoch then held; longest task meanwhile {longest:.0} ms"
     );
-    if worst >= PAUSE_MS {
-        return Err(format!(
-            "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}"
-        ));
-    }
-    if longest >= LONG_TASK_MS {
-        return Err(format!(
-            "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
-        ));
-    }
+    fail_if!(worst >= PAUSE_MS, "Pause took {worst:.0} ms, more than {PAUSE_MS} ms: {summary}");
+    fail_if!(
+        longest >= LONG_TASK_MS,
+        "a task kept the page busy {longest:.0} ms (at most {LONG_TASK_MS} ms): {summary}"
+    );
     Ok(summary)
 }
 
 /// `large-csv`: a 99,000-point file loads within seconds while frames keep coming, says how many
 /// points lie outside the plane, and a 5 MB file is refused at once.
 fn large_csv(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu"))?;
+    open_running(session, base, "backend=cpu")?;
     // Record the longest gap between animation frames from now on.
     session.script(
         "window.__gaps = { last: performance.now(), max: 0 };
@@ -575,62 +456,49 @@ fn large_csv(session: &Session, base: &str) -> Result<String, String> {
     let upload = |rows, outside, name| upload_csv(session, name, rows, outside, (5.0, 0.001));
     let started = Instant::now();
     upload(99_000, 3, "big.csv")?;
-    let app = wait_for(
-        session,
-        "99,000 points loaded",
-        Duration::from_secs(60),
-        |a| Ok(a.num("points") == 99_000.0),
-    )?;
+    let app =
+        wait_for(session, "99,000 points loaded", secs(60), |a| Ok(a.num("points") == 99_000.0))?;
     let loaded = started.elapsed().as_secs_f64();
-    if !app.text("notices").contains("3 of 99000 points") {
-        return Err(format!(
-            "no notice about the points outside the plane: {}",
-            app.text("notices")
-        ));
-    }
+    fail_if!(
+        !app.text("notices").contains("3 of 99000 points"),
+        "no notice about the points outside the plane: {}",
+        app.text("notices")
+    );
     // The page says the points are the person's own, and the Share dialog that the link does
     // not carry them.
-    if !app.is("custom-data", "1") {
-        return Err(format!(
-            "data-custom-data is {:?} after the upload",
-            app.get("custom-data")
-        ));
-    }
+    fail_if!(
+        !app.is("custom-data", "1"),
+        "data-custom-data is {:?} after the upload",
+        app.get("custom-data")
+    );
     session.click("#share")?;
-    thread::sleep(Duration::from_millis(300));
+    thread::sleep(millis(300));
     let hint = session
         .text("const e = document.getElementById('share-hint'); return e ? e.innerText : '';")?;
     session.click("#share-close")?;
-    if !hint.contains("not your points") {
-        return Err(format!(
-            "the Share dialog claims the data travels: {hint:?}"
-        ));
-    }
+    fail_if!(
+        !hint.contains("not your points"),
+        "the Share dialog claims the data travels: {hint:?}"
+    );
     // Training on the large data keeps frames coming.
     session.script("window.__gaps.max = 0; return null;")?;
-    thread::sleep(Duration::from_secs(3));
-    let gap = session
-        .script("return window.__gaps.max;")?
-        .as_f64()
-        .unwrap_or(f64::NAN);
-    if gap.is_nan() || gap >= 1000.0 {
-        return Err(format!(
-            "a frame took {gap:.0} ms while training on 99,000 points"
-        ));
-    }
+    thread::sleep(secs(3));
+    let gap = session.script("return window.__gaps.max;")?.as_f64().unwrap_or(f64::NAN);
+    fail_if!(
+        gap.is_nan() || gap >= 1000.0,
+        "a frame took {gap:.0} ms while training on 99,000 points"
+    );
     // Over the limit: refused before it is read.
     let started = Instant::now();
     upload(250_000, 0, "huge.csv")?;
-    wait_for(
-        session,
-        "the 5 MB file refused",
-        Duration::from_secs(10),
-        |a| Ok(a.text("error").contains("nothing was loaded")),
-    )?;
+    wait_for(session, "the 5 MB file refused", secs(10), |a| {
+        Ok(a.text("error").contains("nothing was loaded"))
+    })?;
     let refused = started.elapsed().as_secs_f64();
-    if read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0) {
-        return Err("the refused file replaced the data".into());
-    }
+    fail_if!(
+        read_app(session)?.is_some_and(|a| a.num("points") != 99_000.0),
+        "the refused file replaced the data"
+    );
     Ok(format!(
         "99,000 points loaded in {loaded:.1} s, shown as your own (the Share dialog says they are not in the link); longest frame gap while training {gap:.0} ms; 5 MB file refused in {refused:.1} s"
     ))

@@ -2,15 +2,13 @@
 //! something and reading the effect: `edge-hover`, `map-losses` and `csv-points`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::Report;
-use super::checks::{REACT, open, pause, running, snap, wait_for, wait_script};
+use super::checks::{REACT, open_hash, pause, running, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
-use super::webdriver::{Session, poll_last};
+use super::webdriver::{Session, poll_last, secs};
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Report) {
     report.check("edge-hover", || edge_hover(session, base, out_dir));
     report.check("map-losses", || map_losses(session, base));
@@ -40,8 +38,8 @@ fn number_after(text: &str, before: &str) -> Option<f64> {
 /// (while the pointer stays) changes the weight the card shows, still matching the weight it
 /// carries; the pointer leaving hides the card.
 fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    running(session, 5.0, Duration::from_secs(90))?;
+    open_hash(session, base, "backend=cpu")?;
+    running(session, 5.0, secs(90))?;
     pause(session)?;
     let probe = wait_script(
         session,
@@ -51,17 +49,15 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
         REACT,
     )?;
     let probe = probe.as_str().unwrap_or_default().to_string();
-    let parts: Vec<f64> = probe
-        .split(',')
-        .filter_map(|x| x.trim().parse().ok())
-        .collect();
+    let parts: Vec<f64> = probe.split(',').filter_map(|x| x.trim().parse().ok()).collect();
     let [x, y, weight] = parts[..] else {
         return Err(format!("data-edge-probe is not x,y,weight: {probe:?}"));
     };
     let card_hidden = "return document.getElementById('unit-card').hidden;";
-    if session.script(card_hidden)?.as_bool() != Some(true) {
-        return Err("the card shows before anything is hovered".into());
-    }
+    fail_if!(
+        session.script(card_hidden)?.as_bool() != Some(true),
+        "the card shows before anything is hovered"
+    );
     // A pointer over the diagram at the link's midpoint (canvas pixels to the page's).
     session.execute(
         "const c = document.getElementById('network');
@@ -83,16 +79,14 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
     snap(session, out_dir, "edge-hover.png")?;
     let shown = number_after(&text, "weight ")
         .ok_or_else(|| format!("the card names no weight: {text:?}"))?;
-    if !three_digits(shown, weight) || carried.parse::<f64>().ok() != Some(weight) {
-        return Err(format!(
-            "the card {text:?} (data-weight {carried:?}) does not show the hovered link's weight {weight}"
-        ));
-    }
-    if !(text.contains(" from ") && text.contains(" to ")) {
-        return Err(format!(
-            "the card does not say what the link joins: {text:?}"
-        ));
-    }
+    fail_if!(
+        !three_digits(shown, weight) || carried.parse::<f64>().ok() != Some(weight),
+        "the card {text:?} (data-weight {carried:?}) does not show the hovered link's weight {weight}"
+    );
+    fail_if!(
+        !(text.contains(" from ") && text.contains(" to ")),
+        "the card does not say what the link joins: {text:?}"
+    );
     // One epoch of training under the pointer: the same link, a new weight.
     // Through the button's own click: a WebDriver click would move the pointer off the link.
     session.script("document.getElementById('step').click(); return null;")?;
@@ -101,40 +95,26 @@ fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, S
          return !e.hidden && e.dataset.weight && e.dataset.weight !== '{carried}'
            ? [e.textContent, e.dataset.weight] : null;"
     );
-    let after = wait_script(
-        session,
-        "the card's weight to change after a step",
-        &script,
-        REACT,
-    )?;
+    let after = wait_script(session, "the card's weight to change after a step", &script, REACT)?;
     let text_after = str_at(&after, 0);
     let weight_after: f64 = str_at(&after, 1).parse().unwrap_or(f64::NAN);
     let shown_after = number_after(text_after, "weight ").unwrap_or(f64::NAN);
-    if !three_digits(shown_after, weight_after) {
-        return Err(format!(
-            "after a step the card {text_after:?} does not show the weight it carries, {weight_after}"
-        ));
-    }
+    fail_if!(
+        !three_digits(shown_after, weight_after),
+        "after a step the card {text_after:?} does not show the weight it carries, {weight_after}"
+    );
     // Where the words after the number name the same two nodes.
     let ends = |t: &str| t.split_once(" from ").map(|(_, r)| r.to_string());
-    if ends(&text) != ends(text_after) {
-        return Err(format!(
-            "the card moved to another link: {text:?}, then {text_after:?}"
-        ));
-    }
+    fail_if!(
+        ends(&text) != ends(text_after),
+        "the card moved to another link: {text:?}, then {text_after:?}"
+    );
     session.script(
         "document.getElementById('network').dispatchEvent(new MouseEvent('mouseleave'));
          return null;",
     )?;
-    wait_script(
-        session,
-        "the card to go when the pointer leaves",
-        card_hidden,
-        REACT,
-    )?;
-    Ok(format!(
-        "at ({x:.0}, {y:.0}): {text:?}; after a step: {text_after:?}; gone on leaving"
-    ))
+    wait_script(session, "the card to go when the pointer leaves", card_hidden, REACT)?;
+    Ok(format!("at ({x:.0}, {y:.0}): {text:?}; after a step: {text_after:?}; gone on leaving"))
 }
 
 /// Reads both loss lines under the maps, their `data-*-loss`, and `#app`'s losses and epoch,
@@ -155,10 +135,7 @@ fn read_losses(session: &Session) -> Result<Json, String> {
 
 /// Both lines of [`read_losses`] checked with [`check_line`]: Firefly's and the baseline's text.
 fn check_lines(losses: &Json) -> Result<(String, String), String> {
-    Ok((
-        check_line("Firefly", &losses[0])?,
-        check_line("baseline", &losses[1])?,
-    ))
+    Ok((check_line("Firefly", &losses[0])?, check_line("baseline", &losses[1])?))
 }
 
 /// One map's line checked against its own figures and `#app`'s: "Test loss T / Training loss
@@ -176,16 +153,14 @@ fn check_line(name: &str, line: &Json) -> Result<String, String> {
     let shown_train = number_after(&text, "Training loss ");
     let matches = shown_test.is_some_and(|s| three_digits(s, test))
         && shown_train.is_some_and(|s| three_digits(s, train));
-    if !matches || !text.starts_with("Test loss ") || !text.contains(" / Training loss ") {
-        return Err(format!(
-            "{name}: {text:?} does not print test loss {test} and training loss {train}"
-        ));
-    }
-    if app.parse::<f64>().ok() != Some(train) {
-        return Err(format!(
-            "{name}: the line's training loss {train} is not #app's {app:?}"
-        ));
-    }
+    fail_if!(
+        !matches || !text.starts_with("Test loss ") || !text.contains(" / Training loss "),
+        "{name}: {text:?} does not print test loss {test} and training loss {train}"
+    );
+    fail_if!(
+        app.parse::<f64>().ok() != Some(train),
+        "{name}: the line's training loss {train} is not #app's {app:?}"
+    );
     Ok(text)
 }
 
@@ -194,34 +169,27 @@ fn check_line(name: &str, line: &Json) -> Result<String, String> {
 /// `data-baseline-loss`); after 30 more epochs both lines have changed and still match, and
 /// once a growth has set the runs apart each line still matches its own run's loss.
 fn map_losses(session: &Session, base: &str) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "both losses", Duration::from_secs(90), |a| {
+    open_hash(session, base, "backend=cpu")?;
+    wait_for(session, "both losses", secs(90), |a| {
         Ok(a.num("loss") > 0.0 && a.num("baseline-loss") > 0.0 && a.num("epoch") >= 2.0)
     })?;
     let first = read_losses(session)?;
     let (main, baseline) = check_lines(&first)?;
     let (epoch, below, left) = (num_at(&first, 2), num_at(&first, 3), num_at(&first, 4));
-    if !((-1.0..=12.0).contains(&below) && left.abs() <= 2.0) {
-        return Err(format!(
-            "the line is not right under the map: {below:.0} px below it, {left:.0} px across"
-        ));
-    }
-    wait_for(session, "30 more epochs", Duration::from_secs(90), |a| {
-        Ok(a.num("epoch") >= epoch + 30.0)
-    })?;
+    fail_if!(
+        !((-1.0..=12.0).contains(&below) && left.abs() <= 2.0),
+        "the line is not right under the map: {below:.0} px below it, {left:.0} px across"
+    );
+    wait_for(session, "30 more epochs", secs(90), |a| Ok(a.num("epoch") >= epoch + 30.0))?;
     let (main_later, baseline_later) = check_lines(&read_losses(session)?)?;
-    if main_later == main || baseline_later == baseline {
-        return Err(format!(
-            "the lines did not move in 30 epochs: {main:?} → {main_later:?}, {baseline:?} → {baseline_later:?}"
-        ));
-    }
+    fail_if!(
+        main_later == main || baseline_later == baseline,
+        "the lines did not move in 30 epochs: {main:?} → {main_later:?}, {baseline:?} → {baseline_later:?}"
+    );
     // Once the runs have grown apart, each line still follows its own run (not the other's).
-    wait_for(
-        session,
-        "the runs to part after a growth",
-        Duration::from_secs(90),
-        |a| Ok(a.num("growths") >= 1.0 && a.get("loss") != a.get("baseline-loss")),
-    )?;
+    wait_for(session, "the runs to part after a growth", secs(90), |a| {
+        Ok(a.num("growths") >= 1.0 && a.get("loss") != a.get("baseline-loss"))
+    })?;
     let (main_apart, baseline_apart) = check_lines(&read_losses(session)?)?;
     Ok(format!(
         "epoch {epoch}: {main:?} | {baseline:?}; 30+ epochs later: {main_later:?} | {baseline_later:?}; grown apart: {main_apart:?} | {baseline_apart:?}"
@@ -243,11 +211,10 @@ fn points_control(session: &Session) -> Result<(String, String, bool, String), S
 
 /// The Points slider once its read-out is `reads`, or as it is after 5 s.
 fn points_reading(
-    session: &Session,
-    reads: &str,
+    session: &Session, reads: &str,
 ) -> Result<(String, String, bool, String), String> {
     let read = || points_control(session);
-    poll_last(Duration::from_secs(5), read, |now| now.0 == reads)
+    poll_last(secs(5), read, |now| now.0 == reads)
 }
 
 /// `csv-points`: the Points slider reads the generator's 500 and can be moved; after a
@@ -255,43 +222,39 @@ fn points_reading(
 /// its tooltip says how to get generated points back); clicking the selected data set brings
 /// 500 generated points back and the slider with them.
 fn csv_points(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open(session, &format!("{base}index.html#backend=cpu"))?;
-    wait_for(session, "running", Duration::from_secs(60), |a| {
+    open_hash(session, base, "backend=cpu")?;
+    wait_for(session, "running", secs(60), |a| {
         Ok(a.is("state", "running") && a.num("points") == 500.0)
     })?;
     let before = points_control(session)?;
-    if before.0 != "500" || before.2 {
-        return Err(format!(
-            "before the upload the slider should read 500 and move: {before:?}"
-        ));
-    }
+    fail_if!(
+        before.0 != "500" || before.2,
+        "before the upload the slider should read 500 and move: {before:?}"
+    );
     upload_csv(session, "three-hundred.csv", 300, 0, (4.0, 0.02))?;
     wait_for(session, "300 points loaded", REACT, |a| {
         Ok(a.num("points") == 300.0 && a.is("custom-data", "1"))
     })?;
     let held = points_reading(session, "300 (your data)")?;
     snap(session, out_dir, "csv-points.png")?;
-    if held.0 != "300 (your data)" || held.1 != "300" || !held.2 {
-        return Err(format!(
-            "after 300 points loaded the slider should read \"300 (your data)\", sit at 300 and be held: {held:?}"
-        ));
-    }
-    if !held.3.contains("Click a data set") {
-        return Err(format!(
-            "the held slider's tooltip does not say how to get generated points back: {:?}",
-            held.3
-        ));
-    }
+    fail_if!(
+        held.0 != "300 (your data)" || held.1 != "300" || !held.2,
+        "after 300 points loaded the slider should read \"300 (your data)\", sit at 300 and be held: {held:?}"
+    );
+    fail_if!(
+        !held.3.contains("Click a data set"),
+        "the held slider's tooltip does not say how to get generated points back: {:?}",
+        held.3
+    );
     session.click("#datasets [aria-checked=\"true\"]")?;
     wait_for(session, "generated points back", REACT, |a| {
         Ok(a.num("points") == 500.0 && a.is("custom-data", "0"))
     })?;
     let after = points_reading(session, "500")?;
-    if after.0 != "500" || after.1 != "500" || after.2 {
-        return Err(format!(
-            "with generated points back the slider should read 500 and move again: {after:?}"
-        ));
-    }
+    fail_if!(
+        after.0 != "500" || after.1 != "500" || after.2,
+        "with generated points back the slider should read 500 and move again: {after:?}"
+    );
     Ok(format!(
         "before {:?}; with 300 uploaded {:?} (disabled); data set clicked: {:?}",
         before.0, held.0, after.0

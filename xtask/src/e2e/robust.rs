@@ -3,21 +3,17 @@
 
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::checks::{App, app_now, open, snap, wait_for};
+use super::checks::{App, app_now, open_hash, snap, wait_for};
 use super::json::{Json, json, strings};
-use super::webdriver::{Driver, Session};
+use super::webdriver::{Driver, Session, millis, secs};
 use super::{ChromeConfig, Report};
 
 /// Runs every check of this file: `long-run` on `session` (no WebGPU), `gpu-lost` on a session
 /// of its own with a WebGPU adapter.
 pub fn run_all(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    session: &Session,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, session: &Session, base: &str, out_dir: &Path,
     report: &mut Report,
 ) {
     report.check("long-run", || long_run(session, base));
@@ -28,19 +24,13 @@ pub fn run_all(
 /// A browser session with a WebGPU adapter in which `script` (`what`, for messages) runs in
 /// every page before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`).
 fn webgpu_session<'d>(
-    driver: &'d Driver,
-    chrome: &ChromeConfig,
-    script: &str,
-    what: &str,
+    driver: &'d Driver, chrome: &ChromeConfig, script: &str, what: &str,
 ) -> Result<Session<'d>, String> {
     let session = driver
         .session(chrome.options(true))
         .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
     session
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({"source": script}),
-        )
+        .cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": script}))
         .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;
     Ok(session)
 }
@@ -92,12 +82,12 @@ const COUNT_BUFFERS: &str = "(() => {
 fn gpu_buffers(session: &Session) -> Result<(f64, f64, App), String> {
     // Collect what the page dropped, and let the finalisers run.
     session.cdp("HeapProfiler.collectGarbage", json!({}))?;
-    thread::sleep(Duration::from_millis(700));
+    thread::sleep(millis(700));
     let gpu = session.script("return window.__e2eGpu || null;")?;
     let field = |k: &str| gpu.get(k).and_then(Json::as_f64);
     let (Some(live), Some(bytes)) = (field("live"), field("bytes")) else {
         return Err(
-            "the GPU buffer counter was not installed (no GPUDevice in this browser?)".into(),
+            "the GPU buffer counter was not installed (no GPUDevice in this browser?)".into()
         );
     };
     Ok((live, bytes, app_now(session)?))
@@ -112,11 +102,10 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     let session = webgpu_session(driver, chrome, COUNT_BUFFERS, "the buffer counter")?;
     // Random growth every epoch (a Firefly phase on a software adapter takes seconds), on 100
     // points in one batch: a software adapter is slow.
-    open(
+    open_hash(
         &session,
-        &format!(
-            "{base}index.html#backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
-        ),
+        base,
+        "backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
     let growths = |n: f64| {
         move |a: &App| {
@@ -125,7 +114,7 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         }
     };
     let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
-        wait_for(&session, what, Duration::from_secs(300), growths(n))?;
+        wait_for(&session, what, secs(300), growths(n))?;
         gpu_buffers(&session)
     };
     let warm = at(3.0, "3 growths on WebGPU")?;
@@ -133,39 +122,27 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
     let late = at(43.0, "43 growths on WebGPU")?;
     for _ in 0..10 {
         session.script("document.getElementById('reset').click();")?;
-        thread::sleep(Duration::from_millis(150));
+        thread::sleep(millis(150));
     }
     let reset = at(3.0, "3 growths after 10 resets")?;
     let text = |(live, bytes, app): &(f64, f64, App)| {
-        format!(
-            "{live} buffers, {:.2} MB ({} + {} units)",
-            mb(*bytes),
-            app.num("units"),
-            app.num("baseline-units")
-        )
+        let (units, baseline) = (app.num("units"), app.num("baseline-units"));
+        format!("{live} buffers, {:.2} MB ({units} + {baseline} units)", mb(*bytes))
     };
+    let [at_3, at_23, at_43, after] = [&warm, &mid, &late, &reset].map(text);
     let summary = format!(
-        "at 3 growths: {}; at 23: {}; at 43: {}; 3 growths after 10 resets: {}",
-        text(&warm),
-        text(&mid),
-        text(&late),
-        text(&reset)
+        "at 3 growths: {at_3}; at 23: {at_23}; at 43: {at_43}; 3 growths after 10 resets: {after}"
     );
     // Memory may grow with the networks (the maps evaluate every unit over the grid), not faster.
     let units = |a: &App| a.num("units") + a.num("baseline-units");
     let allowed = mid.1 * units(&late.2) / units(&mid.2).max(1.0) + 2e6;
-    if late.1 > allowed {
-        return Err(format!(
-            "GPU memory grew faster than the networks over 20 growth phases ({:.1} MB allowed): {summary}",
-            mb(allowed)
-        ));
-    }
+    fail_if!(
+        late.1 > allowed,
+        "GPU memory grew faster than the networks over 20 growth phases ({:.1} MB allowed): {summary}",
+        mb(allowed)
+    );
     // Back at the same size after resets, the page holds what it held at that size before.
-    if reset.1 > warm.1 + 2e6 {
-        return Err(format!(
-            "GPU memory was not given back after resets: {summary}"
-        ));
-    }
+    fail_if!(reset.1 > warm.1 + 2e6, "GPU memory was not given back after resets: {summary}");
     Ok(summary)
 }
 
@@ -197,35 +174,24 @@ const KEEP_DEVICES: &str = "(() => {
   })();";
 
 /// Words in a console error that mean the module panicked or trapped.
-const PANIC_SIGNS: [&str; 5] = [
-    "panicked",
-    "the playground stopped",
-    "RuntimeError",
-    "unreachable",
-    "wgpu error",
-];
+const PANIC_SIGNS: [&str; 5] =
+    ["panicked", "the playground stopped", "RuntimeError", "unreachable", "wgpu error"];
 
 /// `gpu-lost`: on WebGPU (`backend=webgpu`), destroying the page's `GPUDevice` after a few
 /// epochs moves the runs to the CPU: no crash panel and no panic in the console, a notice that
 /// says the GPU was lost (at which epoch), `data-backend=cpu`, and training that carries on from
 /// the last good state (not from epoch 0) past the epoch it was lost at.
 fn gpu_lost(
-    driver: &Driver,
-    chrome: &ChromeConfig,
-    base: &str,
-    out_dir: &Path,
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let session = webgpu_session(driver, chrome, KEEP_DEVICES, "the device catcher")?;
     // Small batches are slow on a software adapter: 5 steps an epoch, a growth every 2 epochs.
-    open(
-        &session,
-        &format!("{base}index.html#backend=webgpu&seeds=1&batch=50&grow-every=2"),
-    )?;
+    open_hash(&session, base, "backend=webgpu&seeds=1&batch=50&grow-every=2")?;
     let started = Instant::now();
     let before = wait_for(
         &session,
         "data-backend=webgpu, data-state=running and data-epoch >= 3",
-        Duration::from_secs(240),
+        secs(240),
         |a| {
             on_webgpu(a, ", so GPU loss cannot be tested")?;
             Ok(a.is("backend", "webgpu") && a.is("state", "running") && a.num("epoch") >= 3.0)
@@ -234,42 +200,36 @@ fn gpu_lost(
     let reached = started.elapsed().as_secs_f64();
     let at_loss = app_now(&session)?;
     let (epoch_before, growths_before) = (at_loss.num("epoch"), at_loss.num("growths"));
-    let destroyed = session
-        .script(
-            "const devices = window.__e2eDevices || [];
-             for (const d of devices) d.destroy();
-             return devices.length;",
-        )?
-        .as_f64()
-        .unwrap_or(0.0);
-    if destroyed < 1.0 {
-        return Err(
-            "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
-                .into(),
-        );
-    }
+    let destroyed = session.script(
+        "const devices = window.__e2eDevices || [];
+         for (const d of devices) d.destroy();
+         return devices.length;",
+    )?;
+    let destroyed = destroyed.as_f64().unwrap_or(0.0);
+    fail_if!(
+        destroyed < 1.0,
+        "the page's GPUDevice was not caught (GPUAdapter.requestDevice was not called through the wrapper); nothing was destroyed"
+    );
     let moved = wait_for(
         &session,
         "data-backend=cpu and data-gpu-lost after the device was destroyed",
-        Duration::from_secs(60),
+        secs(60),
         |a| Ok(a.is("backend", "cpu") && a.get("gpu-lost").is_some()),
     )?;
     let (lost_at, resumed) = (moved.num("gpu-lost"), moved.num("gpu-resumed"));
     // The last good state is saved after each epoch: at most one epoch (and the growth phase
     // in it) is lost.
-    if !(resumed >= 1.0 && resumed + 1.0 >= epoch_before && resumed <= lost_at) {
-        return Err(format!(
-            "the runs did not carry on from the last good state: lost at epoch {lost_at}, resumed at epoch {resumed}, epoch {epoch_before} just before the loss ({})",
-            moved.summary()
-        ));
-    }
+    fail_if!(
+        !(resumed >= 1.0 && resumed + 1.0 >= epoch_before && resumed <= lost_at),
+        "the runs did not carry on from the last good state: lost at epoch {lost_at}, resumed at epoch {resumed}, epoch {epoch_before} just before the loss ({})",
+        moved.summary()
+    );
     // A network just grown is saved once its first epoch ends.
-    if moved.num("growths") + 1.5 < growths_before {
-        return Err(format!(
-            "more than the last growth was lost: {growths_before} before, {} after the move",
-            moved.num("growths")
-        ));
-    }
+    fail_if!(
+        moved.num("growths") + 1.5 < growths_before,
+        "more than the last growth was lost: {growths_before} before, {} after the move",
+        moved.num("growths")
+    );
     let notice = session
         .script(
             "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
@@ -280,46 +240,30 @@ fn gpu_lost(
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| format!("no visible notice about the lost GPU ({})", moved.summary()))?;
-    if !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")) {
-        return Err(format!(
-            "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
-        ));
-    }
+    fail_if!(
+        !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")),
+        "the notice does not say that the GPU was lost, at which epoch, and that the runs moved to the CPU: {notice:?}"
+    );
     // Training carries on, on the CPU, past the epoch it was lost at.
-    let after = wait_for(
-        &session,
-        "training on past the epoch of the loss",
-        Duration::from_secs(60),
-        |a| Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0),
-    )?;
-    let crash_shown = session
-        .script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?
-        .as_bool()
-        .unwrap_or(true);
-    if crash_shown {
-        return Err("the crash panel is shown".into());
-    }
+    let after = wait_for(&session, "training on past the epoch of the loss", secs(60), |a| {
+        Ok(a.is("state", "running") && a.num("epoch") > lost_at.max(epoch_before) + 2.0)
+    })?;
+    let crash =
+        session.script("const c = document.getElementById('crash'); return !!c && !c.hidden;")?;
+    fail_if!(crash.as_bool().unwrap_or(true), "the crash panel is shown");
     let errors = session.script("return window.__e2eErrors || [];")?;
     let errors = strings(&errors);
-    if let Some(panic) = errors
-        .iter()
-        .find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign)))
-    {
+    if let Some(panic) = errors.iter().find(|e| PANIC_SIGNS.iter().any(|sign| e.contains(sign))) {
         return Err(format!("the console shows a panic: {panic}"));
     }
     snap(&session, out_dir, "gpu-lost.png")?;
+    let (then, now, growths, state) =
+        (before.num("epoch"), after.num("epoch"), after.num("growths"), after.text("state"));
+    let (notice, count) = (notice.trim(), errors.len());
+    let first = errors.first().map(|e| e.chars().take(160).collect::<String>());
+    let first = first.map(|e| format!(" (first: {e})")).unwrap_or_default();
     Ok(format!(
-        "epoch {} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {} now, {} growths, state {}; notice: {:?}; {} other console errors{}",
-        before.num("epoch"),
-        after.num("epoch"),
-        after.num("growths"),
-        after.text("state"),
-        notice.trim(),
-        errors.len(),
-        errors
-            .first()
-            .map(|e| format!(" (first: {})", e.chars().take(160).collect::<String>()))
-            .unwrap_or_default()
+        "epoch {then} on WebGPU after {reached:.0} s; {destroyed} device destroyed at epoch {epoch_before} ({growths_before} growths); moved to the CPU: lost at epoch {lost_at}, carried on from epoch {resumed}, epoch {now} now, {growths} growths, state {state}; notice: {notice:?}; {count} other console errors{first}"
     ))
 }
 
@@ -330,12 +274,10 @@ fn mb(bytes: f64) -> f64 {
 /// Memory as the page last wrote it: (wasm bytes, JS heap bytes, DOM nodes).
 fn memory(session: &Session) -> Result<Memory, String> {
     // Let the page write its once-a-second figures after what just happened.
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let app = app_now(session)?;
-    let nodes = session
-        .script("return document.getElementsByTagName('*').length;")?
-        .as_f64()
-        .unwrap_or(0.0);
+    let nodes = session.script("return document.getElementsByTagName('*').length;")?;
+    let nodes = nodes.as_f64().unwrap_or(0.0);
     Ok((app.num("wasm-bytes"), app.num("js-heap"), nodes))
 }
 
@@ -344,36 +286,31 @@ fn memory(session: &Session) -> Result<Memory, String> {
 /// then training on, and 100 resets, with flat memory (read from `#app`'s `data-wasm-bytes` and
 /// `data-js-heap`, written each second, and the DOM's node count).
 fn long_run(session: &Session, base: &str) -> Result<String, String> {
-    open(
+    open_hash(
         session,
-        &format!(
-            "{base}index.html#backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0"
-        ),
+        base,
+        "backend=cpu&seeds=1&layers=1&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
-    wait_for(session, "20 growths", Duration::from_secs(120), |a| {
+    wait_for(session, "20 growths", secs(120), |a| {
         Ok(a.num("growths") >= 20.0 && a.num("wasm-bytes") > 0.0)
     })?;
     let before = memory(session)?;
     let started = Instant::now();
-    let capped = wait_for(
-        session,
-        "255 growths (the unit cap)",
-        Duration::from_secs(240),
-        |a| Ok(a.num("growths") >= 255.0 && a.num("baseline-growths") >= 255.0),
-    )?;
+    let capped = wait_for(session, "255 growths (the unit cap)", secs(240), |a| {
+        Ok(a.num("growths") >= 255.0 && a.num("baseline-growths") >= 255.0)
+    })?;
     let growing = started.elapsed().as_secs_f64();
     let at_cap = memory(session)?;
     // Training goes on at the cap.
     let epoch = capped.num("epoch");
-    thread::sleep(Duration::from_secs(8));
+    thread::sleep(secs(8));
     let after = memory(session)?;
     let app = app_now(session)?;
-    if app.num("epoch") <= epoch || !app.is("state", "running") {
-        return Err(format!(
-            "training stopped at the unit cap: {}",
-            app.summary()
-        ));
-    }
+    fail_if!(
+        app.num("epoch") <= epoch || !app.is("state", "running"),
+        "training stopped at the unit cap: {}",
+        app.summary()
+    );
     // Growing to 256 units raises the working set once (the maps evaluate every unit over the
     // grid, and wasm memory never shrinks); after that, training on must not add to it.
     flat(at_cap, after, "memory grew while training on at the cap")?;
@@ -382,16 +319,15 @@ fn long_run(session: &Session, base: &str) -> Result<String, String> {
     let resets_before = memory(session)?;
     for _ in 0..100 {
         session.script("document.getElementById('reset').click();")?;
-        thread::sleep(Duration::from_millis(40));
+        thread::sleep(millis(40));
     }
     let resets_after = memory(session)?;
     flat(resets_before, resets_after, "100 resets left memory behind")?;
+    let (at_20, capped) = (mb(before.0), mb(at_cap.0));
+    let (training, resets) =
+        (memory_change(at_cap, after), memory_change(resets_before, resets_after));
     Ok(format!(
-        "255 growths of each run in {growing:.0} s (wasm {:.1} MB at 20 growths, {:.1} MB at the cap); training on 8 s: {}; 100 resets: {}",
-        mb(before.0),
-        mb(at_cap.0),
-        memory_change(at_cap, after),
-        memory_change(resets_before, resets_after),
+        "255 growths of each run in {growing:.0} s (wasm {at_20:.1} MB at 20 growths, {capped:.1} MB at the cap); training on 8 s: {training}; 100 resets: {resets}"
     ))
 }
 
@@ -401,20 +337,18 @@ type Memory = (f64, f64, f64);
 /// An error (`what` and the figures) when memory grew from `before` to `after`: wasm by more
 /// than 4 MB, the JS heap by more than 16 MB or the DOM by more than 20 nodes.
 fn flat(before: Memory, after: Memory, what: &str) -> Result<(), String> {
-    if after.0 - before.0 > 4e6 || after.1 - before.1 > 16e6 || after.2 > before.2 + 20.0 {
-        return Err(format!("{what}: {}", memory_change(before, after)));
-    }
+    fail_if!(
+        after.0 - before.0 > 4e6 || after.1 - before.1 > 16e6 || after.2 > before.2 + 20.0,
+        "{what}: {}",
+        memory_change(before, after)
+    );
     Ok(())
 }
 
 fn memory_change(before: Memory, after: Memory) -> String {
+    let ((wasm, heap, nodes), (wasm_now, heap_now, nodes_now)) = (before, after);
+    let (wasm, wasm_now, heap, heap_now) = (mb(wasm), mb(wasm_now), mb(heap), mb(heap_now));
     format!(
-        "wasm {:.1} → {:.1} MB, JS heap {:.1} → {:.1} MB, DOM nodes {} → {}",
-        mb(before.0),
-        mb(after.0),
-        mb(before.1),
-        mb(after.1),
-        before.2,
-        after.2
+        "wasm {wasm:.1} → {wasm_now:.1} MB, JS heap {heap:.1} → {heap_now:.1} MB, DOM nodes {nodes} → {nodes_now}"
     )
 }

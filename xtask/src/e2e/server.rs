@@ -19,7 +19,6 @@ const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest request head read; anything longer is refused.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// A running server; dropping it stops the accept loop.
 pub struct StaticServer {
     addr: SocketAddr,
     mount: String,
@@ -36,17 +35,15 @@ impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a free port, under `mount` (a path that starts and ends
     /// with `/`, such as `/course/playground/`).
     pub fn start_at(root: &Path, mount: &str) -> Result<Self, String> {
-        if !(mount.starts_with('/') && mount.ends_with('/')) {
-            return Err(format!("the mount {mount:?} must start and end with /"));
-        }
-        let root = root
-            .canonicalize()
-            .map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
+        fail_if!(
+            !(mount.starts_with('/') && mount.ends_with('/')),
+            "the mount {mount:?} must start and end with /"
+        );
+        let root =
+            root.canonicalize().map_err(|e| format!("cannot serve {}: {e}", root.display()))?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| format!("no local address: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| format!("no local address: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = Arc::clone(&stop);
         let root = Arc::new(root);
@@ -66,12 +63,7 @@ impl StaticServer {
                 }
             })
             .map_err(|e| format!("cannot start the server thread: {e}"))?;
-        Ok(Self {
-            addr,
-            mount: mount.to_string(),
-            stop,
-            accept_thread: Some(accept_thread),
-        })
+        Ok(Self { addr, mount: mount.to_string(), stop, accept_thread: Some(accept_thread) })
     }
 
     /// `http://127.0.0.1:PORT/firefly-playground/` (the mount it serves under).
@@ -102,10 +94,7 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let mut reader = BufReader::new(stream);
     let mut writer = write_half;
     while let Some(head) = read_head(&mut reader) {
-        let keep_alive = !head
-            .headers
-            .iter()
-            .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+        let keep_alive = !head.close;
         let response = respond(&head.method, &head.target, root, mount);
         if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
             break;
@@ -114,11 +103,11 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let _ = writer.shutdown(Shutdown::Both);
 }
 
-/// A request line and its headers (names lower-cased).
+/// A request line, and whether its headers say `Connection: close`.
 struct Head {
     method: String,
     target: String,
-    headers: Vec<(String, String)>,
+    close: bool,
 }
 
 /// Reads one request head; `None` on EOF, error, timeout or an oversized head. Request bodies
@@ -129,11 +118,8 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     loop {
         let mut line = String::new();
         let n = reader.read_line(&mut line).ok()?;
-        if n == 0 {
-            return None;
-        }
         total += n;
-        if total > MAX_HEAD {
+        if n == 0 || total > MAX_HEAD {
             return None;
         }
         let line = line.trim_end_matches(['\r', '\n']).to_string();
@@ -148,19 +134,12 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     let mut request_line = lines[0].split_whitespace();
     let method = request_line.next()?.to_string();
     let target = request_line.next()?.to_string();
-    let headers = lines[1..]
-        .iter()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some(Head {
-        method,
-        target,
-        headers,
-    })
+    let close = lines[1..].iter().filter_map(|l| l.split_once(':')).any(|(k, v)| {
+        k.trim().eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close")
+    });
+    Some(Head { method, target, close })
 }
 
-/// An answer to send.
 struct Response {
     status: &'static str,
     content_type: &'static str,
@@ -209,12 +188,7 @@ fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
         return Response::text("404 Not Found", "not found (unknown file type)");
     };
     match fs::read(&path) {
-        Ok(body) => Response {
-            status: "200 OK",
-            content_type,
-            body,
-            head_only,
-        },
+        Ok(body) => Response { status: "200 OK", content_type, body, head_only },
         Err(_) => Response::text("404 Not Found", "not found"),
     }
 }
@@ -224,11 +198,7 @@ fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
 /// or otherwise odd component (or a symlink leading outside `root`) gives `None`.
 fn resolve(root: &Path, mount: &str, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
-    let rest = if path == mount.trim_end_matches('/') {
-        ""
-    } else {
-        path.strip_prefix(mount)?
-    };
+    let rest = if path == mount.trim_end_matches('/') { "" } else { path.strip_prefix(mount)? };
     let decoded = percent_decode(rest)?;
     if decoded.contains('\0') || decoded.contains('\\') {
         return None;
@@ -352,10 +322,7 @@ mod tests {
         let root = site.root();
         let ok = |target: &str| resolve(&root, "/course/playground/", target);
         assert_eq!(ok("/course/playground/").unwrap(), root.join("index.html"));
-        assert_eq!(
-            ok("/course/playground/pkg/app_bg.wasm").unwrap(),
-            root.join("pkg/app_bg.wasm")
-        );
+        assert_eq!(ok("/course/playground/pkg/app_bg.wasm").unwrap(), root.join("pkg/app_bg.wasm"));
         for bad in ["/course/app.js", "/app.js", "/firefly-playground/app.js"] {
             assert_eq!(ok(bad), None, "{bad} must not resolve");
         }
@@ -390,10 +357,7 @@ mod tests {
         let site = Site::new("serve");
         let server = StaticServer::start(&site.root()).unwrap();
         let get = |path: &str| {
-            raw(
-                &server,
-                &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-            )
+            raw(&server, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         };
         let wasm = get("/firefly-playground/pkg/app_bg.wasm");
         assert!(wasm.starts_with("HTTP/1.1 200 OK\r\n"), "{wasm}");
@@ -409,10 +373,7 @@ mod tests {
             "POST /firefly-playground/ HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
         assert!(post.starts_with("HTTP/1.1 405"));
-        let head = raw(
-            &server,
-            "HEAD /firefly-playground/ HTTP/1.1\r\nConnection: close\r\n\r\n",
-        );
+        let head = raw(&server, "HEAD /firefly-playground/ HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert!(head.contains("Content-Length: 17\r\n") && head.ends_with("\r\n\r\n"));
         // Two requests on one kept-alive connection.
         let two = raw(
@@ -431,16 +392,11 @@ mod tests {
     fn answers_beside_idle_connections() {
         let site = Site::new("idle");
         let server = StaticServer::start(&site.root()).unwrap();
-        let mut idle: Vec<TcpStream> = (0..8)
-            .map(|_| TcpStream::connect(server.addr).unwrap())
-            .collect();
+        let mut idle: Vec<TcpStream> =
+            (0..8).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
         let asking = idle.last_mut().unwrap();
-        asking
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        asking
-            .write_all(b"GET /firefly-playground/ HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
+        asking.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        asking.write_all(b"GET /firefly-playground/ HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         let mut answer = [0u8; 15];
         asking.read_exact(&mut answer).unwrap();
         assert_eq!(&answer, b"HTTP/1.1 200 OK");

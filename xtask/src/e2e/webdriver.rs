@@ -15,27 +15,31 @@ use super::json::{self, Json, base64_decode, json};
 
 /// The key WebDriver uses to name an element in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-/// The WebDriver code for the Tab key.
 pub const TAB: &str = "\u{E004}";
 /// How long one HTTP exchange with chromedriver may take. Longer than the session's script and
 /// page-load timeouts, so chromedriver answers first with a proper error.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(180);
-/// How often waits poll.
-pub const POLL: Duration = Duration::from_millis(250);
+const HTTP_TIMEOUT: Duration = secs(180);
+pub const POLL: Duration = millis(250);
+
+pub const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+pub const fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
 
 /// Calls `probe` every [`POLL`] until it gives `Ok(Ok(value))`. `Ok(Err(why))` polls on and is
 /// the error once `timeout` has passed; an `Err` fails at once.
 pub(super) fn poll<T>(
-    timeout: Duration,
-    probe: impl FnMut() -> Result<Result<T, String>, String>,
+    timeout: Duration, probe: impl FnMut() -> Result<Result<T, String>, String>,
 ) -> Result<T, String> {
     poll_every(POLL, timeout, probe)
 }
 
 /// [`poll`], every `interval`.
 pub(super) fn poll_every<T>(
-    interval: Duration,
-    timeout: Duration,
+    interval: Duration, timeout: Duration,
     mut probe: impl FnMut() -> Result<Result<T, String>, String>,
 ) -> Result<T, String> {
     let started = Instant::now();
@@ -51,9 +55,7 @@ pub(super) fn poll_every<T>(
 /// Reads with `read` every [`POLL`] until `done` holds for the value, for at most `timeout`;
 /// returns the last value either way.
 pub(super) fn poll_last<T>(
-    timeout: Duration,
-    mut read: impl FnMut() -> Result<T, String>,
-    done: impl Fn(&T) -> bool,
+    timeout: Duration, mut read: impl FnMut() -> Result<T, String>, done: impl Fn(&T) -> bool,
 ) -> Result<T, String> {
     let started = Instant::now();
     loop {
@@ -68,8 +70,7 @@ pub(super) fn poll_last<T>(
 /// Reads with `read` every [`POLL`] for `duration` and returns the last value; fails at once
 /// with the error `holds` gives for a value.
 pub(super) fn hold<T>(
-    duration: Duration,
-    mut read: impl FnMut() -> Result<T, String>,
+    duration: Duration, mut read: impl FnMut() -> Result<T, String>,
     holds: impl Fn(&T) -> Result<(), String>,
 ) -> Result<T, String> {
     let started = Instant::now();
@@ -88,7 +89,7 @@ pub(super) fn hold<T>(
 fn agent(timeout: Duration) -> Agent {
     Agent::config_builder()
         .timeout_global(Some(timeout))
-        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_connect(Some(secs(5)))
         .http_status_as_error(false)
         .build()
         .into()
@@ -97,10 +98,7 @@ fn agent(timeout: Duration) -> Agent {
 /// One HTTP exchange: sends `method url` with an optional JSON body and returns the status code
 /// and the body as text (of any length: screenshots and the bench's files are large).
 fn http(
-    agent: &Agent,
-    method: &str,
-    url: &str,
-    body: Option<&Json>,
+    agent: &Agent, method: &str, url: &str, body: Option<&Json>,
 ) -> Result<(u16, String), String> {
     let fail = |e: &dyn std::fmt::Display| format!("{method} {url}: {e}");
     let request = ureq::http::Request::builder().method(method).uri(url);
@@ -112,12 +110,8 @@ fn http(
         None => request.body(()).map(|r| agent.run(r)),
     };
     let mut response = sent.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_string()
-        .map_err(|e| fail(&e))?;
+    let text =
+        response.body_mut().with_config().limit(u64::MAX).read_to_string().map_err(|e| fail(&e))?;
     Ok((response.status().as_u16(), text))
 }
 
@@ -125,10 +119,7 @@ fn http(
 pub fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port on 127.0.0.1: {e}"))?;
-    listener
-        .local_addr()
-        .map(|addr| addr.port())
-        .map_err(|e| format!("no local address: {e}"))
+    listener.local_addr().map(|addr| addr.port()).map_err(|e| format!("no local address: {e}"))
 }
 
 /// A running chromedriver. Dropping it kills chromedriver and then every process that was still
@@ -147,9 +138,8 @@ impl Driver {
         let port = free_port()?;
         let log_file =
             File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-        let log_err = log_file
-            .try_clone()
-            .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
+        let log_err =
+            log_file.try_clone().map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
         let child = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -157,27 +147,22 @@ impl Driver {
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", chromedriver.display()))?;
-        let driver = Self {
-            base: format!("http://127.0.0.1:{port}"),
-            agent: agent(HTTP_TIMEOUT),
-            child,
-        };
+        let driver =
+            Self { base: format!("http://127.0.0.1:{port}"), agent: agent(HTTP_TIMEOUT), child };
         let status = format!("{}/status", driver.base);
-        poll(Duration::from_secs(20), || {
-            let answer = http(&agent(POLL * 8), "GET", &status, None);
-            let ready = match answer {
-                Ok((200, body)) => json::parse(&body)
-                    .ok()
-                    .and_then(|j| j.get("value")?.get("ready")?.as_bool()),
+        poll(secs(20), || {
+            let ready = match http(&agent(POLL * 8), "GET", &status, None) {
+                Ok((200, body)) => {
+                    json::parse(&body).ok().and_then(|j| j["value"]["ready"].as_bool())
+                }
                 _ => None,
             };
-            Ok(match ready {
-                Some(true) => Ok(()),
-                _ => Err(format!(
-                    "chromedriver on port {port} was not ready within 20 s (log: {})",
-                    log.display()
-                )),
-            })
+            let log = log.display();
+            ready!(
+                ready == Some(true),
+                (),
+                "chromedriver on port {port} was not ready within 20 s (log: {log})"
+            )
         })?;
         Ok(driver)
     }
@@ -202,18 +187,12 @@ impl Driver {
     /// A new browser session with these `goog:chromeOptions` (`binary`, `args`).
     pub fn session(&self, chrome_options: Json) -> Result<Session<'_>, String> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": chrome_options,
-            "pageLoadStrategy": "normal",
+            "browserName": "chrome", "goog:chromeOptions": chrome_options, "pageLoadStrategy": "normal",
             "timeouts": {"script": 30_000, "pageLoad": 120_000, "implicit": 0},
         }}});
         let value = self.command("POST", "/session", Some(&capabilities))?;
-        let id = value
-            .get("sessionId")
-            .and_then(Json::as_str)
-            .ok_or("new session: no sessionId in the answer")?
-            .to_string();
-        Ok(Session { driver: self, id })
+        let id = value["sessionId"].as_str().ok_or("new session: no sessionId in the answer")?;
+        Ok(Session { driver: self, id: id.to_string() })
     }
 }
 
@@ -248,12 +227,7 @@ fn descendants(root: u32) -> Vec<u32> {
     let mut index = 0;
     while index < found.len() {
         let parent = found[index];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, ppid)| *ppid == parent)
-                .map(|(pid, _)| *pid),
-        );
+        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
         index += 1;
     }
     found.remove(0);
@@ -288,14 +262,12 @@ pub struct Session<'d> {
 
 impl Session<'_> {
     fn command(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, String> {
-        self.driver
-            .command(method, &format!("/session/{}{path}", self.id), body)
+        self.driver.command(method, &format!("/session/{}{path}", self.id), body)
     }
 
     /// Navigates and waits for the page's load event.
     pub fn navigate(&self, url: &str) -> Result<(), String> {
-        self.command("POST", "/url", Some(&json!({"url": url})))
-            .map(drop)
+        self.command("POST", "/url", Some(&json!({"url": url}))).map(drop)
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
@@ -304,18 +276,13 @@ impl Session<'_> {
         self.command("POST", "/execute/sync", Some(&body))
     }
 
-    /// Runs `script` without arguments and returns its result.
     pub fn script(&self, script: &str) -> Result<Json, String> {
         self.execute(script, vec![])
     }
 
     /// Runs `script` without arguments; its result as text ("" when it is not text).
     pub fn text(&self, script: &str) -> Result<String, String> {
-        Ok(self
-            .script(script)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
+        Ok(self.script(script)?.as_str().unwrap_or_default().to_string())
     }
 
     /// Runs a Chrome DevTools Protocol command through chromedriver's `goog/cdp/execute`
@@ -329,10 +296,8 @@ impl Session<'_> {
     pub fn find(&self, css: &str) -> Result<String, String> {
         let body = json!({"using": "css selector", "value": css});
         let value = self.command("POST", "/element", Some(&body))?;
-        value
-            .get(ELEMENT_KEY)
-            .and_then(Json::as_str)
-            .map(str::to_string)
+        let id = value[ELEMENT_KEY].as_str();
+        id.map(str::to_string)
             .ok_or_else(|| format!("element {css}: no element id in the answer {value}"))
     }
 
@@ -343,66 +308,44 @@ impl Session<'_> {
             Some(css) => json!({ELEMENT_KEY: self.find(css)?}),
             None => Json::Null,
         };
-        self.command("POST", "/frame", Some(&json!({"id": id})))
-            .map(drop)
+        self.command("POST", "/frame", Some(&json!({"id": id}))).map(drop)
     }
 
-    /// Clicks an element found by CSS selector.
     pub fn click(&self, css: &str) -> Result<(), String> {
         let element = self.find(css)?;
-        self.command(
-            "POST",
-            &format!("/element/{element}/click"),
-            Some(&json!({})),
-        )
-        .map(drop)
+        self.command("POST", &format!("/element/{element}/click"), Some(&json!({}))).map(drop)
     }
 
     /// Presses and releases one key (a character, or a WebDriver key code such as [`TAB`]) on
     /// whatever has the focus, through the Actions API.
     pub fn press(&self, key: &str) -> Result<(), String> {
         let step = |kind: &str| json!({"type": kind, "value": key});
-        let body = json!({"actions": [{
-            "type": "key",
-            "id": "keyboard",
-            "actions": [step("keyDown"), step("keyUp")],
-        }]});
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [step("keyDown"), step("keyUp")]}]});
         self.command("POST", "/actions", Some(&body))?;
         self.command("DELETE", "/actions", None).map(drop)
     }
 
-    /// A PNG of the viewport.
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
-        let value = self.command("GET", "/screenshot", None)?;
-        decode_png(&value)
+        decode_png(&self.command("GET", "/screenshot", None)?)
     }
 
-    /// A PNG of one element, found by CSS selector.
     pub fn element_screenshot(&self, css: &str) -> Result<Vec<u8>, String> {
         let element = self.find(css)?;
-        let value = self.command("GET", &format!("/element/{element}/screenshot"), None)?;
-        decode_png(&value)
+        decode_png(&self.command("GET", &format!("/element/{element}/screenshot"), None)?)
     }
 }
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        let _ = self
-            .driver
-            .command("DELETE", &format!("/session/{}", self.id), None);
+        let _ = self.driver.command("DELETE", &format!("/session/{}", self.id), None);
     }
 }
 
 fn decode_png(value: &Json) -> Result<Vec<u8>, String> {
-    let text = value
-        .as_str()
-        .ok_or("screenshot: the answer is not a string")?;
+    let text = value.as_str().ok_or("screenshot: the answer is not a string")?;
     let png = base64_decode(text)?;
-    if png.starts_with(b"\x89PNG") {
-        Ok(png)
-    } else {
-        Err("screenshot: the answer is not a PNG".to_string())
-    }
+    fail_if!(!png.starts_with(b"\x89PNG"), "screenshot: the answer is not a PNG");
+    Ok(png)
 }
 
 #[cfg(test)]

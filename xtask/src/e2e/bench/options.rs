@@ -24,15 +24,12 @@ pub const GROWING: [(&str, &str); 6] = [
 ];
 /// TensorFlow Playground's largest network: six hidden layers of eight units.
 pub const LARGE_LAYERS: &str = "8,8,8,8,8,8";
-/// Seconds measured when `--seconds` is not given.
 pub const DEFAULT_SECONDS: f64 = 10.0;
-/// The longest window `--seconds` accepts.
 const MAX_SECONDS: f64 = 3600.0;
 /// Our link key for the hidden layers, and TensorFlow Playground's.
 const OUR_LAYERS_KEY: &str = "layers";
 const THEIR_LAYERS_KEY: &str = "networkShape";
 
-/// What `cargo xtask bench` was asked for.
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct Options {
     /// Another playground to measure in the same session, with the ratio ours/theirs
@@ -56,18 +53,16 @@ pub struct Setup {
     pub layers: String,
     /// Our page's hash for this setup, without `#`.
     pub hash: String,
-    /// The URL of the page to compare with, if any.
     pub compare: Option<String>,
 }
 
 impl Options {
     /// Refuses what the flags alone cannot: a third `--compare`.
     pub fn check(&self) -> Result<(), String> {
-        if self.compare.len() > 2 {
-            return Err("`bench --compare` at most twice: one URL per setup \
-                        (4,2 and 8,8,8,8,8,8)"
-                .to_string());
-        }
+        fail_if!(
+            self.compare.len() > 2,
+            "`bench --compare` at most twice: one URL per setup (4,2 and 8,8,8,8,8,8)"
+        );
         Ok(())
     }
 
@@ -85,17 +80,11 @@ impl Options {
         };
         vec![
             Setup {
-                layers: param(&self.hash, OUR_LAYERS_KEY)
-                    .unwrap_or("default")
-                    .to_string(),
+                layers: param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default").to_string(),
                 hash: self.hash.clone(),
                 compare: self.compare.first().cloned(),
             },
-            Setup {
-                layers: LARGE_LAYERS.to_string(),
-                hash: large_hash,
-                compare: large_compare,
-            },
+            Setup { layers: LARGE_LAYERS.to_string(), hash: large_hash, compare: large_compare },
             Setup {
                 layers: format!(
                     "{} growing",
@@ -119,18 +108,13 @@ pub fn growing(hash: &str) -> String {
 fn seconds(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= MAX_SECONDS => Ok(s),
-        _ => Err(format!(
-            "a number of seconds above 0 and at most {MAX_SECONDS}"
-        )),
+        _ => Err(format!("a number of seconds above 0 and at most {MAX_SECONDS}")),
     }
 }
 
-/// An `http://` or `https://` URL.
 fn compare_url(value: &str) -> Result<String, String> {
     let value = value.trim();
-    let rest = value
-        .strip_prefix("http://")
-        .or_else(|| value.strip_prefix("https://"));
+    let rest = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(value.to_string()),
         _ => Err("an http:// or https:// URL".to_string()),
@@ -140,11 +124,8 @@ fn compare_url(value: &str) -> Result<String, String> {
 /// Our page's hash without its `#`, not empty.
 fn hash(value: &str) -> Result<String, String> {
     let hash = value.trim().trim_start_matches('#');
-    if hash.is_empty() {
-        Err("a non-empty hash such as layers=4,2&lr=0.03".to_string())
-    } else {
-        Ok(hash.to_string())
-    }
+    fail_if!(hash.is_empty(), "a non-empty hash such as layers=4,2&lr=0.03");
+    Ok(hash.to_string())
 }
 
 /// The byte range of the value of `key=` in a `key=value&…` text (a hash, or a URL whose query
@@ -157,9 +138,7 @@ fn param_range(text: &str, key: &str) -> Option<(usize, usize)> {
         let boundary = start == 0 || matches!(text.as_bytes()[start - 1], b'&' | b'#' | b'?');
         let value_start = start + needle.len();
         if boundary {
-            let end = text[value_start..]
-                .find(['&', '#'])
-                .map_or(text.len(), |i| value_start + i);
+            let end = text[value_start..].find(['&', '#']).map_or(text.len(), |i| value_start + i);
             return Some((value_start, end));
         }
         from = value_start;
@@ -167,12 +146,10 @@ fn param_range(text: &str, key: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The value of `key` in a `key=value&…` text.
 fn param<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     param_range(text, key).map(|(start, end)| &text[start..end])
 }
 
-/// The text with the value of `key` replaced; `None` when the key is not there.
 pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
     param_range(text, key).map(|(start, end)| format!("{}{value}{}", &text[..start], &text[end..]))
 }
@@ -181,7 +158,6 @@ pub fn with_param(text: &str, key: &str, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// `cargo xtask bench` with these arguments.
     #[derive(clap::Parser)]
     struct Bench {
         #[command(flatten)]
@@ -236,14 +212,8 @@ mod tests {
 
     #[test]
     fn reads_every_flag_in_both_forms() {
-        let options = parse(&[
-            "--seconds",
-            "2.5",
-            "--hash=#layers=3&lr=0.1",
-            "--compare",
-            TF,
-        ])
-        .unwrap();
+        let options =
+            parse(&["--seconds", "2.5", "--hash=#layers=3&lr=0.1", "--compare", TF]).unwrap();
         assert_eq!(options.seconds, 2.5);
         assert_eq!(options.hash, "layers=3&lr=0.1");
         assert_eq!(options.compare, vec![TF.to_string()]);
@@ -303,10 +273,7 @@ mod tests {
         assert_eq!(param("xlayers=1&layers=2", "layers"), Some("2"));
         assert_eq!(param("http://h/?a=1#layers=4,2&b=3", "layers"), Some("4,2"));
         assert_eq!(param("a=1", "layers"), None);
-        assert_eq!(
-            with_param("a=1&layers=4,2", "layers", "8").as_deref(),
-            Some("a=1&layers=8")
-        );
+        assert_eq!(with_param("a=1&layers=4,2", "layers", "8").as_deref(), Some("a=1&layers=8"));
         assert_eq!(with_param("a=1", "layers", "8"), None);
     }
 }

@@ -46,7 +46,6 @@ impl Sizes {
     }
 }
 
-/// Adds `n` to a total that may not have started yet.
 pub fn add(total: &mut Option<u64>, n: u64) {
     *total = Some(total.unwrap_or(0) + n);
 }
@@ -106,11 +105,9 @@ pub enum FirstEpoch {
     AtMost,
 }
 
-/// One page measured over the window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measurement {
     pub kind: PageKind,
-    /// `data-backend`, if the page says.
     pub backend: Option<String>,
     /// Milliseconds from navigation to epoch 1, and where that number comes from.
     pub first_epoch_ms: f64,
@@ -167,7 +164,6 @@ impl SetupResult {
     }
 }
 
-/// Shown where there is no value.
 const NONE: &str = "—";
 
 /// The table: a header row of page labels, then one row per measure.
@@ -176,46 +172,25 @@ pub fn table(setups: &[SetupResult]) -> String {
     type Cell = fn(&Measurement, Option<f64>) -> String;
     let measures: [(&str, Cell); 18] = [
         ("kind", |m, _| m.kind.name().to_string()),
-        ("backend", |m, _| {
-            m.backend.clone().unwrap_or_else(|| NONE.into())
-        }),
+        ("backend", |m, _| m.backend.clone().unwrap_or_else(|| NONE.into())),
         ("first epoch (ms)", |m, _| first_epoch_cell(m)),
         ("epochs/s", |m, _| format!("{:.1}", m.epochs_per_s)),
-        ("epochs/s, baseline run", |m, _| {
-            tenths(m.baseline_epochs_per_s)
-        }),
-        ("epochs/s ours/theirs", |_, ratio| {
-            ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))
-        }),
-        ("frames in window", |m, _| {
-            m.frames
-                .as_ref()
-                .map_or(NONE.into(), |f| f.count.to_string())
-        }),
+        ("epochs/s, baseline run", |m, _| tenths(m.baseline_epochs_per_s)),
+        ("epochs/s ours/theirs", |_, ratio| ratio.map_or(NONE.into(), |r| format!("{r:.2}x"))),
+        ("frames in window", |m, _| m.frames.as_ref().map_or(NONE.into(), |f| f.count.to_string())),
         ("frame p50 (ms)", |m, _| frame_cell(m, |f| f.p50)),
         ("frame p90 (ms)", |m, _| frame_cell(m, |f| f.p90)),
         ("frame p99 (ms)", |m, _| frame_cell(m, |f| f.p99)),
         ("frame max (ms)", |m, _| frame_cell(m, |f| f.max)),
         ("training steps/s, all runs", |m, _| tenths(m.steps_per_s)),
         ("growth phases (main / baseline)", |m, _| {
-            m.growths
-                .map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
+            m.growths.map_or(NONE.into(), |(a, b)| format!("{a:.0} / {b:.0}"))
         }),
-        ("frame parts (ms)", |m, _| {
-            pairs_cell(m.frame_parts.as_ref())
-        }),
-        ("growth timings (ms)", |m, _| {
-            pairs_cell(m.growth_timings.as_ref())
-        }),
-        ("launches per step", |m, _| {
-            m.launches.clone().unwrap_or_else(|| NONE.into())
-        }),
-        ("wasm bytes raw / gzip", |m, _| {
-            bytes_cell(m.sizes.wasm_raw, m.sizes.wasm_gzip)
-        }),
-        ("js bytes raw / gzip", |m, _| {
-            bytes_cell(m.sizes.js_raw, m.sizes.js_gzip)
-        }),
+        ("frame parts (ms)", |m, _| pairs_cell(m.frame_parts.as_ref())),
+        ("growth timings (ms)", |m, _| pairs_cell(m.growth_timings.as_ref())),
+        ("launches per step", |m, _| m.launches.clone().unwrap_or_else(|| NONE.into())),
+        ("wasm bytes raw / gzip", |m, _| bytes_cell(m.sizes.wasm_raw, m.sizes.wasm_gzip)),
+        ("js bytes raw / gzip", |m, _| bytes_cell(m.sizes.js_raw, m.sizes.js_gzip)),
     ];
     let mut rows = vec![
         std::iter::once("measure".to_string())
@@ -237,11 +212,7 @@ pub fn table(setups: &[SetupResult]) -> String {
 }
 
 fn first_epoch_cell(m: &Measurement) -> String {
-    let prefix = if m.first_epoch == FirstEpoch::AtMost {
-        "≤"
-    } else {
-        ""
-    };
+    let prefix = if m.first_epoch == FirstEpoch::AtMost { "≤" } else { "" };
     format!("{prefix}{:.0}", m.first_epoch_ms)
 }
 
@@ -249,7 +220,6 @@ fn frame_cell(m: &Measurement, pick: fn(&Frames) -> f64) -> String {
     tenths(m.frames.as_ref().map(pick))
 }
 
-/// A number to one decimal; [`NONE`] for none.
 fn tenths(value: Option<f64>) -> String {
     value.map_or(NONE.into(), |v| format!("{v:.1}"))
 }
@@ -292,26 +262,19 @@ pub fn thousands(n: u64) -> String {
 /// spaces between columns, a dashed line under the header, no trailing spaces.
 pub fn align(rows: &[Vec<String>]) -> String {
     let n_columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n_columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|row| row.get(c))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let width =
+        |c: usize| rows.iter().filter_map(|row| row.get(c)).map(|s| s.chars().count()).max();
+    let widths: Vec<usize> = (0..n_columns).map(|c| width(c).unwrap_or(0)).collect();
     let mut out = String::new();
     for (r, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (c, width) in widths.iter().enumerate() {
             let cell = row.get(c).map_or("", String::as_str);
-            let pad = width - cell.chars().count();
-            if c == 0 {
-                let _ = write!(line, "{cell}{}", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "  {}{cell}", " ".repeat(pad));
-            }
+            // Rust pads to a width in chars, as the widths are counted.
+            let _ = match c {
+                0 => write!(line, "{cell:<width$}"),
+                _ => write!(line, "  {cell:>width$}"),
+            };
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -329,12 +292,9 @@ pub fn to_json(setups: &[SetupResult], seconds: f64, warmup_seconds: f64) -> Jso
     let setups: Vec<Json> = setups
         .iter()
         .map(|s| {
-            json!({
-                "layers": s.layers,
-                "ours": page_json(&s.ours),
-                "theirs": s.theirs.as_ref().map(page_json),
-                "epochs_per_s_ours_over_theirs": s.ratio(),
-            })
+            json!({"layers": s.layers, "ours": page_json(&s.ours),
+                   "theirs": s.theirs.as_ref().map(page_json),
+                   "epochs_per_s_ours_over_theirs": s.ratio()})
         })
         .collect();
     json!({"seconds": seconds, "warmup_seconds": warmup_seconds, "setups": setups})
@@ -346,19 +306,11 @@ fn page_json(page: &Page) -> Json {
         Ok(m) => m,
     };
     let frames = m.frames.as_ref().map(|f| {
-        json!({
-            "count": f.count,
-            "p50_ms": f.p50,
-            "p90_ms": f.p90,
-            "p99_ms": f.p99,
-            "max_ms": f.max,
-        })
+        json!({"count": f.count, "p50_ms": f.p50, "p90_ms": f.p90, "p99_ms": f.p99, "max_ms": f.max})
     });
     let pairs = |p: &Option<Vec<(String, f64)>>| {
         p.as_ref().map(|t| {
-            t.iter()
-                .map(|(k, v)| (k.clone(), Json::from(*v)))
-                .collect::<serde_json::Map<_, _>>()
+            t.iter().map(|(k, v)| (k.clone(), Json::from(*v))).collect::<serde_json::Map<_, _>>()
         })
     };
     let first_epoch_source = match m.first_epoch {
@@ -366,28 +318,18 @@ fn page_json(page: &Page) -> Json {
         FirstEpoch::Observed => "observed",
         FirstEpoch::AtMost => "at most (already reached when observed)",
     };
+    let sizes = &m.sizes;
     json!({
-        "label": page.label,
-        "url": page.url,
-        "error": null,
-        "kind": m.kind.name(),
-        "backend": m.backend,
-        "first_epoch_ms": m.first_epoch_ms,
-        "first_epoch_source": first_epoch_source,
-        "epochs_per_s": m.epochs_per_s,
-        "baseline_epochs_per_s": m.baseline_epochs_per_s,
-        "steps_per_s": m.steps_per_s,
-        "frames": frames,
-        "growth_timings_ms": pairs(&m.growth_timings),
+        "label": page.label, "url": page.url, "error": null, "kind": m.kind.name(),
+        "backend": m.backend, "first_epoch_ms": m.first_epoch_ms,
+        "first_epoch_source": first_epoch_source, "epochs_per_s": m.epochs_per_s,
+        "baseline_epochs_per_s": m.baseline_epochs_per_s, "steps_per_s": m.steps_per_s,
+        "frames": frames, "growth_timings_ms": pairs(&m.growth_timings),
         "frame_parts_ms": pairs(&m.frame_parts),
         "growth_phases": m.growths.map(|(main, baseline)| json!({"main": main, "baseline": baseline})),
         "launches_per_step": m.launches,
-        "bytes": {
-            "wasm_raw": m.sizes.wasm_raw,
-            "wasm_gzip": m.sizes.wasm_gzip,
-            "js_raw": m.sizes.js_raw,
-            "js_gzip": m.sizes.js_gzip,
-        },
+        "bytes": {"wasm_raw": sizes.wasm_raw, "wasm_gzip": sizes.wasm_gzip,
+                  "js_raw": sizes.js_raw, "js_gzip": sizes.js_gzip},
     })
 }
 
@@ -493,51 +435,31 @@ mod tests {
             baseline_epochs_per_s: None,
             frames: None,
             growth_timings: Some(vec![("propose".into(), 1.3), ("surgery".into(), 0.5)]),
-            frame_parts: None,
-            growths: None,
-            steps_per_s: None,
             launches: Some("12".into()),
             sizes: Sizes::default(),
             ..measurement(20.0)
         };
+        let page =
+            |label: &str, url: &str, result| Page { label: label.into(), url: url.into(), result };
         let setups = [
             SetupResult {
                 layers: "4,2".into(),
-                ours: Page {
-                    label: "ours 4,2".into(),
-                    url: "u".into(),
-                    result: Ok(measurement(40.0)),
-                },
-                theirs: Some(Page {
-                    label: "theirs 4,2".into(),
-                    url: "v".into(),
-                    result: Ok(theirs),
-                }),
+                ours: page("ours 4,2", "u", Ok(measurement(40.0))),
+                theirs: Some(page("theirs 4,2", "v", Ok(theirs))),
             },
             SetupResult {
                 layers: "8".into(),
-                ours: Page {
-                    label: "ours 8".into(),
-                    url: "w".into(),
-                    result: Err("timed out".into()),
-                },
+                ours: page("ours 8", "w", Err("timed out".into())),
                 theirs: None,
             },
         ];
         let text = table(&setups);
         let lines: Vec<&str> = text.lines().collect();
         let row = |name: &str| {
-            lines
-                .iter()
-                .find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "))
-                .map(|l| {
-                    l[name.len()..]
-                        .split("  ")
-                        .filter(|c| !c.trim().is_empty())
-                        .map(str::trim)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap()
+            let line =
+                lines.iter().find(|l| l.starts_with(name) && l[name.len()..].starts_with("  "));
+            let cells = line.unwrap()[name.len()..].split("  ").filter(|c| !c.trim().is_empty());
+            cells.map(str::trim).collect::<Vec<_>>()
         };
         assert_eq!(row("measure"), ["ours 4,2", "theirs 4,2", "ours 8"]);
         assert!(lines[1].chars().all(|c| c == '-'));
@@ -550,34 +472,20 @@ mod tests {
         assert_eq!(row("frames in window"), ["4", "—", "—"]);
         assert_eq!(row("frame p50 (ms)"), ["17.0", "—", "—"]);
         assert_eq!(row("frame max (ms)"), ["50.0", "—", "—"]);
-        assert_eq!(
-            row("growth timings (ms)"),
-            ["—", "propose 1.3, surgery 0.5", "—"]
-        );
+        assert_eq!(row("growth timings (ms)"), ["—", "propose 1.3, surgery 0.5", "—"]);
         assert_eq!(row("launches per step"), ["—", "12", "—"]);
-        assert_eq!(
-            row("wasm bytes raw / gzip"),
-            ["31,908,338 / 7,000,123", "—", "—"]
-        );
+        assert_eq!(row("wasm bytes raw / gzip"), ["31,908,338 / 7,000,123", "—", "—"]);
         assert_eq!(row("js bytes raw / gzip"), ["72,082 / —", "—", "—"]);
         // Every line of the table is as wide as the dashed line or narrower.
         assert!(lines.iter().all(|l| l.chars().count() <= lines[1].len()));
 
         let json = to_json(&setups, 10.0, 2.0);
         let first = &json.get("setups").and_then(Json::as_array).unwrap()[0];
-        assert_eq!(
-            first.get("epochs_per_s_ours_over_theirs"),
-            Some(&json!(2.0))
-        );
+        assert_eq!(first.get("epochs_per_s_ours_over_theirs"), Some(&json!(2.0)));
         let ours = first.get("ours").unwrap();
         assert_eq!(ours.get("backend").and_then(Json::as_str), Some("cpu"));
-        let failed = json.get("setups").and_then(Json::as_array).unwrap()[1]
-            .get("ours")
-            .unwrap();
-        assert_eq!(
-            failed.get("error").and_then(Json::as_str),
-            Some("timed out")
-        );
+        let failed = json.get("setups").and_then(Json::as_array).unwrap()[1].get("ours").unwrap();
+        assert_eq!(failed.get("error").and_then(Json::as_str), Some("timed out"));
         assert_eq!(super::super::json::parse(&json.to_string()).unwrap(), json);
     }
 }

@@ -17,86 +17,71 @@ fn frames(session: &Session) -> Result<(App, App), String> {
          }};
          return [read('a'), read('b')];"
     ))?;
+    fail_if!(!value.is_array(), "the course page has no iframes");
     let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
-    match value.is_array() {
-        true => Ok((app(0), app(1))),
-        false => Err("the course page has no iframes".to_string()),
-    }
+    Ok((app(0), app(1)))
 }
 
 /// Polls both playgrounds (and the course page, which must report no refused command) until
 /// `done` holds.
 fn wait_frames(
-    session: &Session,
-    what: &str,
-    mut done: impl FnMut(&App, &App) -> bool,
+    session: &Session, what: &str, mut done: impl FnMut(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
     poll(WAIT, || {
         let c = course(session)?;
-        if c.num("errors") > 0.0 {
-            return Err(format!("a playground refused a command: {}", c.summary()));
-        }
+        fail_if!(c.num("errors") > 0.0, "a playground refused a command: {}", c.summary());
         let (a, b) = frames(session)?;
-        Ok(match done(&a, &b) {
-            true => Ok((a, b)),
-            false => Err(format!(
-                "timed out waiting for {what}; left: {}; right: {}",
-                a.summary(),
-                b.summary()
-            )),
-        })
+        ready!(
+            done(&a, &b),
+            (a, b),
+            "timed out waiting for {what}; left: {}; right: {}",
+            a.summary(),
+            b.summary()
+        )
     })
 }
 
 /// Checks that both playgrounds stay as `same` says for a second and a quarter (a paused page's
 /// epoch holds).
 fn hold_frames(
-    session: &Session,
-    what: &str,
-    same: impl Fn(&App, &App) -> bool,
+    session: &Session, what: &str, same: impl Fn(&App, &App) -> bool,
 ) -> Result<(App, App), String> {
     hold(
-        Duration::from_millis(1250),
+        millis(1250),
         || frames(session),
-        |(a, b)| match same(a, b) {
-            true => Ok(()),
-            false => Err(format!(
+        |(a, b)| {
+            fail_if!(
+                !same(a, b),
                 "{what} did not hold: left {}; right {}",
                 a.summary(),
                 b.summary()
-            )),
+            );
+            Ok(())
         },
     )
 }
 
-/// The course page's caption under iframe `frame`.
 fn caption(session: &Session, frame: &str) -> Result<String, String> {
-    session.text(&format!(
-        "return document.getElementById('status-{frame}').textContent;"
-    ))
+    session.text(&format!("return document.getElementById('status-{frame}').textContent;"))
 }
 
 /// Waits until both captions contain every piece `parts` gives for them.
 fn captions_say(
-    session: &Session,
-    what: &str,
-    parts: impl Fn(&str) -> Vec<String>,
+    session: &Session, what: &str, parts: impl Fn(&str) -> Vec<String>,
 ) -> Result<(String, String), String> {
     poll(WAIT, || {
         let (a, b) = (caption(session, "a")?, caption(session, "b")?);
         let says = |frame: &str, c: &str| parts(frame).iter().all(|p| c.contains(p.as_str()));
-        Ok(match says("a", &a) && says("b", &b) {
-            true => Ok((a, b)),
-            false => Err(format!(
-                "the captions do not say {what} ({:?} / {:?}): {a:?} / {b:?}",
-                parts("a"),
-                parts("b")
-            )),
-        })
+        ready!(
+            says("a", &a) && says("b", &b),
+            (a, b),
+            "the captions do not say {what} ({:?} / {:?}): {a:?} / {b:?}",
+            parts("a"),
+            parts("b")
+        )
     })
 }
 
-/// A control's value inside iframe `frame`.
 fn frame_control(session: &Session, frame: &str, id: &str) -> Result<String, String> {
     let value = session.execute(
         "const f = document.getElementById(arguments[0]);
@@ -124,21 +109,16 @@ type Logged = (String, String, String, Option<String>);
 fn logged_growths(lines: &[String]) -> Result<Vec<Logged>, String> {
     let mut out = Vec::new();
     for line in lines {
-        let Some((frame, rest)) = line.split_once(": ") else {
-            continue;
-        };
-        let Some((run, rest)) = rest.split_once(' ') else {
-            continue;
-        };
+        let split = line.split_once(": ").and_then(|(f, rest)| Some((f, rest.split_once(' ')?)));
+        let Some((frame, (run, rest))) = split else { continue };
         if let Some(arrow) = rest.strip_prefix("grew ") {
             let (before, after) = arrow
                 .split_once(" → ")
                 .ok_or_else(|| format!("a growth line without an arrow: {line:?}"))?;
-            if before == after {
-                return Err(format!(
-                    "the log calls a growth that added nothing a growth: {line:?}"
-                ));
-            }
+            fail_if!(
+                before == after,
+                "the log calls a growth that added nothing a growth: {line:?}"
+            );
             out.push((frame.into(), run.into(), before.into(), Some(after.into())));
         } else if let Some(kept) = rest.strip_prefix("found nothing worth growing (") {
             let arch = kept.trim_end_matches(" kept)");
@@ -200,28 +180,25 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         p.push("paused · epoch 0".into());
         p
     })?;
-    for (frame, method, baseline, cap) in [
-        ("a", "firefly-split", "random-split", "24"),
-        ("b", "firefly-split", "firefly-new", "16"),
-    ] {
+    for (frame, method, baseline, cap) in
+        [("a", "firefly-split", "random-split", "24"), ("b", "firefly-split", "firefly-new", "16")]
+    {
         let got = [
             frame_control(session, frame, "method")?,
             frame_control(session, frame, "baseline")?,
             frame_control(session, frame, "interval")?,
             frame_control(session, frame, "max-units")?,
         ];
-        if got != [method, baseline, "300", cap] {
-            return Err(format!(
-                "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"
-            ));
-        }
+        fail_if!(
+            got != [method, baseline, "300", cap],
+            "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"
+        );
     }
-    if b.num("units") != 1.0 || b.num("baseline-units") != 1.0 {
-        return Err(format!(
-            "the right playground does not start from a single unit: {}",
-            b.summary()
-        ));
-    }
+    fail_if!(
+        b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
+        "the right playground does not start from a single unit: {}",
+        b.summary()
+    );
     said.push(format!(
         "setup as the text says (left {} units, right 1), captions say what each shows",
         a.num("units")
@@ -230,9 +207,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // Play both: both epochs advance, and the captions say so.
     session.click("#play-both")?;
     let (a, b) = wait_frames(session, "both training", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
+        [a, b].iter().all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
     })?;
     captions_say(session, "running", |f| {
         let mut p = shows(f);
@@ -242,22 +217,17 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     wait_course(session, "epoch events from both", |c| {
         Ok(c.num("epoch-a") >= 2.0 && c.num("epoch-b") >= 2.0)
     })?;
-    said.push(format!(
-        "Play both: epochs {} and {}",
-        a.num("epoch"),
-        b.num("epoch")
-    ));
+    said.push(format!("Play both: epochs {} and {}", a.num("epoch"), b.num("epoch")));
 
     // Grow both a few times after Play: neither playground is at its cap, each press grows both
     // runs of both, and every network ends with more units.
     let caps = [24.0, 16.0];
     for (frame, app, cap) in [("a", &a, caps[0]), ("b", &b, caps[1])] {
-        if app.num("units") >= cap || app.num("baseline-units") >= cap {
-            return Err(format!(
-                "iframe {frame} is at its cap of {cap} units after Play, so Grow both adds nothing: {}",
-                app.summary()
-            ));
-        }
+        fail_if!(
+            app.num("units") >= cap || app.num("baseline-units") >= cap,
+            "iframe {frame} is at its cap of {cap} units after Play, so Grow both adds nothing: {}",
+            app.summary()
+        );
     }
     let start = [growth_counts(&a), growth_counts(&b)];
     for press in 0..3 {
@@ -267,27 +237,20 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let end = [growth_counts(&a), growth_counts(&b)];
     for (i, frame) in ["a", "b"].iter().enumerate() {
         for (k, run) in [(0, "main"), (1, "baseline")] {
-            if end[i][k] <= start[i][k] {
-                return Err(format!(
-                    "Grow both three times left iframe {frame}'s {run} network at {} units",
-                    end[i][k]
-                ));
-            }
+            fail_if!(
+                end[i][k] <= start[i][k],
+                "Grow both three times left iframe {frame}'s {run} network at {} units",
+                end[i][k]
+            );
         }
     }
     // The log: every growth heard, worded as what it did.
     let logged = wait_log(session, &a, &b)?;
+    let units = |i: usize, k: usize| format!("{}→{}", start[i][k], end[i][k]);
+    let (a_main, a_base, b_main, b_base) = (units(0, 0), units(0, 1), units(1, 0), units(1, 1));
+    let count = logged.len();
     said.push(format!(
-        "Grow both ×3 after Play: units {}→{} / {}→{} left, {}→{} / {}→{} right, {} growths logged as they went",
-        start[0][0],
-        end[0][0],
-        start[0][1],
-        end[0][1],
-        start[1][0],
-        end[1][0],
-        start[1][1],
-        end[1][1],
-        logged.len()
+        "Grow both ×3 after Play: units {a_main} / {a_base} left, {b_main} / {b_base} right, {count} growths logged as they went"
     ));
 
     // Pause both: both stop, and the captions say so.
@@ -320,11 +283,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         let e = if f == "a" { ea } else { eb } + 1.0;
         vec![format!("paused · epoch {e}")]
     })?;
-    said.push(format!(
-        "Step both: {ea}→{} and {eb}→{}",
-        ea + 1.0,
-        eb + 1.0
-    ));
+    said.push(format!("Step both: {ea}→{} and {eb}→{}", ea + 1.0, eb + 1.0));
 
     // Both on XOR after Pause both: both on xor, both still paused at epoch 0.
     session.click("#xor-both")?;
@@ -332,18 +291,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         Ok(c.text("link-a").contains("dataset=xor") && c.text("link-b").contains("dataset=xor"))
     })?;
     wait_frames(session, "both on xor at epoch 0", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
+        [a, b].iter().all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
     })?;
     hold_frames(session, "paused at epoch 0 on xor", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
+        [a, b].iter().all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
     })?;
-    captions_say(session, "xor, paused", |_| {
-        vec!["on xor · paused · epoch 0".into()]
-    })?;
+    captions_say(session, "xor, paused", |_| vec!["on xor · paused · epoch 0".into()])?;
     said.push("Both on XOR after Pause: xor, still paused at epoch 0".into());
 
     // Grow both while paused: both runs of both grow (or the log says a run found nothing).
@@ -356,14 +309,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
         .filter(|g| g.3.is_none())
         .map(|g| format!("{} {} kept {}", g.0, g.1, g.2))
         .collect();
-    said.push(format!(
-        "Grow both while paused on xor: {}",
-        if nothing.is_empty() {
-            "all four grew".to_string()
-        } else {
-            format!("logged as nothing added: {}", nothing.join(", "))
-        }
-    ));
+    let grew = match nothing.is_empty() {
+        true => "all four grew".to_string(),
+        false => format!("logged as nothing added: {}", nothing.join(", ")),
+    };
+    said.push(format!("Grow both while paused on xor: {grew}"));
 
     // A growth that added nothing, as a playground reports one (the right one's split-only
     // Firefly does on xor once trained, which no fixed number of clicks reaches): the log says
@@ -375,9 +325,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
            data: { type: 'grew', run: 'main', growth }, origin: location.origin, source: b }));",
     )?;
     let last = log_lines(session)?.pop().unwrap_or_default();
-    if last != "b: main found nothing worth growing (2-1-2 kept)" {
-        return Err(format!("a growth that added nothing is logged as {last:?}"));
-    }
+    fail_if!(
+        last != "b: main found nothing worth growing (2-1-2 kept)",
+        "a growth that added nothing is logged as {last:?}"
+    );
     said.push(format!("a growth that added nothing: {last:?}"));
 
     // Reset both: epoch 0 and the starting networks (8 units left, 1 right), still paused.
@@ -393,20 +344,15 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             && b.num("growths") == 0.0
     })?;
     let (a, b) = hold_frames(session, "epoch 0 after Reset both", |a, b| {
-        [a, b]
-            .iter()
-            .all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
+        [a, b].iter().all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
     })?;
-    if a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0 {
-        return Err(format!(
-            "Reset both did not bring the starting networks back: left {}; right {}",
-            a.summary(),
-            b.summary()
-        ));
-    }
-    captions_say(session, "epoch 0 after Reset", |_| {
-        vec!["paused · epoch 0".into()]
-    })?;
+    fail_if!(
+        a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
+        "Reset both did not bring the starting networks back: left {}; right {}",
+        a.summary(),
+        b.summary()
+    );
+    captions_say(session, "epoch 0 after Reset", |_| vec!["paused · epoch 0".into()])?;
     said.push("Reset both: epoch 0, the starting networks, paused".into());
 
     // Play both again; scrolled out of view, a playground stops training; back in view, it goes
@@ -417,13 +363,9 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     scroll_away(session, "a")?;
     let parked = frame_attr(session, "a", "data-epoch")?;
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let still = frame_attr(session, "a", "data-epoch")?;
-    if still != parked {
-        return Err(format!(
-            "out of view, iframe a trained on: epoch {parked} → {still}"
-        ));
-    }
+    fail_if!(still != parked, "out of view, iframe a trained on: epoch {parked} → {still}");
     scroll_back(session, "a", "data-epoch", &still)?;
     said.push("out of view: held, then resumed".into());
 
@@ -433,11 +375,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     let c = wait_course(session, "the left run exported", |c| {
         Ok(c.get("exported-epoch").is_some_and(|e| !e.is_empty()))
     })?;
-    let (epoch, loss) = (
-        c.text("exported-epoch").to_string(),
-        c.text("exported-loss").to_string(),
-    );
-    poll(Duration::from_secs(20), || {
+    let (epoch, loss) = (c.text("exported-epoch").to_string(), c.text("exported-loss").to_string());
+    poll(secs(20), || {
         let (e, l, s) = (
             frame_attr(session, "b", "data-epoch")?,
             frame_attr(session, "b", "data-loss")?,
@@ -448,19 +387,15 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             (Ok(a), Ok(b)) => a == b as f32,
             _ => false,
         };
-        Ok((e == epoch && same_loss && s == "paused")
-            .then_some(())
-            .ok_or(format!(
-                "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
-            )))
+        ready!(
+            e == epoch && same_loss && s == "paused",
+            (),
+            "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
+        )
     })?;
     let a_link = frame_attr(session, "a", "data-settings")?;
     let b_link = frame_attr(session, "b", "data-settings")?;
-    if a_link != b_link {
-        return Err(format!(
-            "after the import iframe b has {b_link}, the export {a_link}"
-        ));
-    }
+    fail_if!(a_link != b_link, "after the import iframe b has {b_link}, the export {a_link}");
     let (_, right) = captions_say(session, "the left run on the right", |f| {
         if f == "b" {
             vec![
@@ -482,7 +417,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 /// iframe and run as its growths since its last start, counted from the end of the log), each
 /// worded as what it did; returns the growth lines.
 fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> {
-    poll(Duration::from_secs(10), || {
+    poll(secs(10), || {
         let logged = logged_growths(&log_lines(session)?)?;
         let count = |frame: &str, run: &str| {
             logged.iter().filter(|g| g.0 == frame && g.1 == run).count() as f64
@@ -491,13 +426,12 @@ fn wait_log(session: &Session, a: &App, b: &App) -> Result<Vec<Logged>, String> 
             count(f, "main") >= app.num("growths")
                 && count(f, "baseline") >= app.num("baseline-growths")
         });
-        Ok(match heard {
-            true => Ok(logged),
-            false => Err(format!(
-                "the log did not list every growth: {logged:?}; left {}; right {}",
-                a.summary(),
-                b.summary()
-            )),
-        })
+        ready!(
+            heard,
+            logged,
+            "the log did not list every growth: {logged:?}; left {}; right {}",
+            a.summary(),
+            b.summary()
+        )
     })
 }

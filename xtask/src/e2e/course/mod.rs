@@ -8,15 +8,14 @@ use std::time::Duration;
 mod example;
 
 use super::Report;
-use super::checks::{App, DATA_OF, open, open_running, read_app, wait_for};
+use super::checks::{App, DATA_OF, open, open_hash, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
-use super::webdriver::{Session, hold, poll, poll_last};
+use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
 
 /// How long a course-page state may take to appear.
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = secs(60);
 
-/// Runs every check of this file on one browser session.
 pub fn run_all(session: &Session, base: &str, report: &mut Report) {
     report.check("course-links", || links(session, base));
     report.check("garbage-link", || garbage_link(session, base));
@@ -40,14 +39,10 @@ fn inside(session: &Session, frame: &str) -> Result<App, String> {
 /// playground and posts commands: ignored; with `allow-origin` naming it, obeyed.
 fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     let other = base.replacen("127.0.0.1", "localhost", 1);
-    if other == base {
-        return Err(format!("the site is not served on 127.0.0.1: {base}"));
-    }
+    fail_if!(other == base, "the site is not served on 127.0.0.1: {base}");
     let host_origin = other.split('/').take(3).collect::<Vec<_>>().join("/");
     open(session, &format!("{other}course.html"))?;
-    wait_course(session, "the course page on localhost", |c| {
-        Ok(c.num("ready") >= 2.0)
-    })?;
+    wait_course(session, "the course page on localhost", |c| Ok(c.num("ready") >= 2.0))?;
     let embed = |extra: &str| -> Result<(), String> {
         session.execute(
             "document.getElementById('a').src = arguments[0];",
@@ -55,9 +50,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         )?;
         poll(WAIT, || {
             let paused = inside(session, "#a").is_ok_and(|a| a.is("state", "paused"));
-            Ok(paused
-                .then_some(())
-                .ok_or("the cross-origin iframe did not start".into()))
+            ready!(paused, (), "the cross-origin iframe did not start")
         })
     };
     let post = "const w = document.getElementById('a').contentWindow;
@@ -66,17 +59,15 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
     // Not allowed: both commands are dropped.
     embed("")?;
     session.script(post)?;
-    thread::sleep(Duration::from_millis(1500));
+    thread::sleep(millis(1500));
     let ignored = inside(session, "#a")?;
-    if !ignored.is("state", "paused")
-        || ignored.num("epoch") != 0.0
-        || ignored.text("settings").contains("dataset=xor")
-    {
-        return Err(format!(
-            "a message from {host_origin} was obeyed: {}",
-            ignored.summary()
-        ));
-    }
+    fail_if!(
+        !ignored.is("state", "paused")
+            || ignored.num("epoch") != 0.0
+            || ignored.text("settings").contains("dataset=xor"),
+        "a message from {host_origin} was obeyed: {}",
+        ignored.summary()
+    );
     // Allowed by the link: obeyed.
     embed(&format!("&allow-origin={host_origin}"))?;
     session.script(post)?;
@@ -85,13 +76,7 @@ fn hostile_origin(session: &Session, base: &str) -> Result<String, String> {
         let obeyed = app.is("state", "running")
             && app.num("epoch") > 0.0
             && app.text("settings").contains("dataset=xor");
-        Ok(match obeyed {
-            true => Ok(app),
-            false => Err(format!(
-                "with allow-origin the commands were not obeyed: {}",
-                app.summary()
-            )),
-        })
+        ready!(obeyed, app, "with allow-origin the commands were not obeyed: {}", app.summary())
     })?;
     Ok(format!(
         "{host_origin} ignored by a playground on {base}; obeyed with allow-origin (epoch {})",
@@ -113,51 +98,38 @@ fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
 /// `continual-mode`: tasks one after another; Firefly's accuracy on the first task does not
 /// move once it is frozen; the mode list goes back to growth.
 fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#mode=continual&sequence=circle,xor,spiral&backend=cpu"),
-    )?;
+    open_hash(session, base, "mode=continual&sequence=circle,xor,spiral&backend=cpu")?;
     let first = wait_for(session, "the first task learnt", WAIT, |a| {
         Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
     })?;
     let (firefly_then, fine_then) = accuracy(&first, "circle").unwrap_or_default();
-    let done = wait_for(
-        session,
-        "all three tasks learnt",
-        Duration::from_secs(120),
-        |a| Ok(a.is("state", "finished")),
-    )?;
+    let done =
+        wait_for(session, "all three tasks learnt", secs(120), |a| Ok(a.is("state", "finished")))?;
     let (firefly_now, fine_now) = accuracy(&done, "circle").unwrap_or_default();
-    if firefly_now != firefly_then {
-        return Err(format!(
-            "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
-        ));
-    }
+    fail_if!(
+        firefly_now != firefly_then,
+        "Firefly's circle accuracy moved after later tasks: {firefly_then} → {firefly_now}"
+    );
     let strip = session.text("return document.getElementById('task-strip').innerText;")?;
-    if strip.matches('✓').count() != 3 {
-        return Err(format!(
-            "the task strip does not show three tasks done: {strip:?}"
-        ));
-    }
+    fail_if!(
+        strip.matches('✓').count() != 3,
+        "the task strip does not show three tasks done: {strip:?}"
+    );
     choose(session, "mode", "grow")?;
     let back = wait_for(session, "growth mode again", WAIT, |a| {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
     })?;
     let hosted = continual_host(session, base)?;
+    let (units, epoch) = (done.num("units"), back.num("epoch"));
     Ok(format!(
-        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {} units; back to growth at epoch {}; {hosted}",
-        done.num("units"),
-        back.num("epoch")
+        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; back to growth at epoch {epoch}; {hosted}"
     ))
 }
 
 /// Waits for an event from iframe `frame` (in `window.clEvents`, the events the test page has
 /// heard from the playgrounds) whose fields have the values `fields` names.
 fn continual_event(
-    session: &Session,
-    what: &str,
-    frame: &str,
-    fields: &[(&str, &str)],
+    session: &Session, what: &str, frame: &str, fields: &[(&str, &str)],
 ) -> Result<Json, String> {
     poll(WAIT, || {
         let events = session.script("return window.clEvents || [];")?;
@@ -165,9 +137,7 @@ fn continual_event(
             let is = |k: &str, v: &str| e.get(k).and_then(Json::as_str) == Some(v);
             is("frame", frame) && fields.iter().all(|(k, v)| is(k, v))
         });
-        Ok(found
-            .cloned()
-            .ok_or(format!("timed out waiting for {what} from iframe {frame}")))
+        Ok(found.cloned().ok_or(format!("timed out waiting for {what} from iframe {frame}")))
     })
 }
 
@@ -204,21 +174,19 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     };
     poll(WAIT, || {
         let done = frame_attr(session, "a", "data-tasks-done")?;
-        Ok((done.parse::<f64>().unwrap_or(0.0) >= 1.0)
-            .then_some(())
-            .ok_or("iframe a did not learn its first task".into()))
+        ready!(
+            done.parse::<f64>().unwrap_or(0.0) >= 1.0,
+            (),
+            "iframe a did not learn its first task"
+        )
     })?;
     post("a", "{type: 'pause'}")?;
     let paused = [("type", "progress"), ("state", "paused")];
     continual_event(session, "a progress event, paused", "a", &paused)?;
-    if frame_attr(session, "a", "data-state")? != "paused" {
-        return Err("iframe a did not pause".into());
-    }
+    fail_if!(frame_attr(session, "a", "data-state")? != "paused", "iframe a did not pause");
     let cl = frame_attr(session, "a", "data-cl")?;
-    thread::sleep(Duration::from_millis(1000));
-    if frame_attr(session, "a", "data-cl")? != cl {
-        return Err("paused, iframe a trained on".into());
-    }
+    thread::sleep(millis(1000));
+    fail_if!(frame_attr(session, "a", "data-cl")? != cl, "paused, iframe a trained on");
     post("a", "{type: 'grow'}")?;
     let refused = [("type", "error"), ("command", "grow")];
     let refused = continual_event(session, "an error event for grow", "a", &refused)?;
@@ -232,21 +200,18 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     let playing = [("type", "progress"), ("state", "running")];
     continual_event(session, "b playing out of view", "b", &playing)?;
     let parked = frame_attr(session, "b", "data-loss")?;
-    thread::sleep(Duration::from_millis(1200));
+    thread::sleep(millis(1200));
     let still = frame_attr(session, "b", "data-loss")?;
-    if still != parked || frame_attr(session, "b", "data-state")? != "running" {
-        return Err(format!(
-            "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
-        ));
-    }
+    fail_if!(
+        still != parked || frame_attr(session, "b", "data-state")? != "running",
+        "out of view, playing iframe b trained on (loss {parked} → {still}) or is not running"
+    );
     scroll_back(session, "b", "data-loss", &still)?;
     session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
-    let (link, task) = (
-        frame_attr(session, "a", "data-settings")?,
-        frame_attr(session, "a", "data-task")?,
-    );
-    poll(Duration::from_secs(20), || {
+    let (link, task) =
+        (frame_attr(session, "a", "data-settings")?, frame_attr(session, "a", "data-task")?);
+    poll(secs(20), || {
         let (b_link, b_task, b_cl, b_state) = (
             frame_attr(session, "b", "data-settings")?,
             frame_attr(session, "b", "data-task")?,
@@ -267,16 +232,15 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
             && b_task == task
             && b_cl == cl
             && b_state == "paused";
-        Ok(shown.then_some(()).ok_or(format!(
+        ready!(
+            shown,
+            (),
             "iframe b shows {b_link}, task {b_task}, {b_cl}, {b_state}; the export was {link}, task {task}, {cl}"
-        )))
+        )
     })?;
     Ok(format!(
         "in a course page: paused by a message, grow refused ({}), exported at task {task} ({cl}) and imported into the other iframe",
-        refused
-            .get("message")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
+        refused.get("message").and_then(Json::as_str).unwrap_or_default()
     ))
 }
 
@@ -284,46 +248,30 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
 /// inline script, and trains, grows, draws the candidate bars and opens the Share dialog with no
 /// violation of it, storing nothing in the browser.
 fn csp(session: &Session, base: &str) -> Result<String, String> {
-    open(
-        session,
-        &format!("{base}index.html#backend=cpu&seeds=1&grow-every=2"),
-    )?;
-    let app = wait_for(
-        session,
-        "two growths",
-        WAIT,
-        |a| Ok(a.num("growths") >= 2.0),
-    )?;
+    open_hash(session, base, "backend=cpu&seeds=1&grow-every=2")?;
+    let app = wait_for(session, "two growths", WAIT, |a| Ok(a.num("growths") >= 2.0))?;
     let policy = session.text(
         "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
          return m ? m.content : '';",
     )?;
-    if policy != "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'" {
-        return Err(format!("the page's policy is {policy:?}"));
-    }
+    let wanted = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+    fail_if!(policy != wanted, "the page's policy is {policy:?}");
     let inline = session.script("return document.querySelectorAll('script:not([src])').length;")?;
-    if inline.as_f64() != Some(0.0) {
-        return Err(format!("{inline:?} inline scripts in the page"));
-    }
+    fail_if!(inline.as_f64() != Some(0.0), "{inline:?} inline scripts in the page");
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
     session.script("document.getElementById('share').click();")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| !l.is_empty(),
-    )?;
-    if link.is_empty() {
-        return Err("the Share dialog wrote no link".into());
-    }
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        !l.is_empty()
+    })?;
+    fail_if!(link.is_empty(), "the Share dialog wrote no link");
     session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
     let violations = app.num("csp-violations");
-    if violations > 0.0 {
-        return Err(format!(
-            "{violations} violations of the policy, the last: {}",
-            app.text("csp-last")
-        ));
-    }
+    fail_if!(
+        violations > 0.0,
+        "{violations} violations of the policy, the last: {}",
+        app.text("csp-last")
+    );
     // Nothing stored that nobody asked for: no cookie, web storage, database, cache or worker.
     let stored = session.text(
         "return (async () => {
@@ -335,11 +283,10 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
                    cached, workers].join(',');
          })();",
     )?;
-    if stored != "0,0,0,0,0,0" {
-        return Err(format!(
-            "the page stored something (localStorage, sessionStorage, cookie bytes, IndexedDB, caches, service workers): {stored}"
-        ));
-    }
+    fail_if!(
+        stored != "0,0,0,0,0,0",
+        "the page stored something (localStorage, sessionStorage, cookie bytes, IndexedDB, caches, service workers): {stored}"
+    );
     Ok(format!(
         "{policy}: no inline script, 0 violations after {} growths; nothing stored (no cookie, web storage, IndexedDB, cache or service worker)",
         app.num("growths")
@@ -349,33 +296,25 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
 /// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
 /// click on its next frame); returns the text then.
 fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
-    poll_last(Duration::from_secs(10), || session.text(js), |t| done(t))
+    poll_last(secs(10), || session.text(js), |t| done(t))
 }
 
 /// Scrolls iframe `frame` out of view and waits (≤ 10 s) until it notices.
 fn scroll_away(session: &Session, frame: &str) -> Result<(), String> {
-    session.script(&format!(
-        "document.getElementById('{frame}').style.marginTop = '6000px';"
-    ))?;
-    poll(Duration::from_secs(10), || {
+    session.script(&format!("document.getElementById('{frame}').style.marginTop = '6000px';"))?;
+    poll(secs(10), || {
         let hidden = frame_attr(session, frame, "data-visible")? == "0";
-        Ok(hidden
-            .then_some(())
-            .ok_or(format!("iframe {frame} never noticed it was out of view")))
+        ready!(hidden, (), "iframe {frame} never noticed it was out of view")
     })
 }
 
 /// Scrolls iframe `frame` back into view and waits (≤ 20 s) until its `attr` is no longer
 /// `still` (it trains again).
 fn scroll_back(session: &Session, frame: &str, attr: &str, still: &str) -> Result<(), String> {
-    session.script(&format!(
-        "document.getElementById('{frame}').style.marginTop = '0';"
-    ))?;
-    poll(Duration::from_secs(20), || {
+    session.script(&format!("document.getElementById('{frame}').style.marginTop = '0';"))?;
+    poll(secs(20), || {
         let moved = frame_attr(session, frame, attr)? != still;
-        Ok(moved
-            .then_some(())
-            .ok_or(format!("back in view, iframe {frame} did not train on")))
+        ready!(moved, (), "back in view, iframe {frame} did not train on")
     })
 }
 
@@ -394,149 +333,105 @@ fn shown(session: &Session, id: &str) -> Result<bool, String> {
 fn links(session: &Session, base: &str) -> Result<String, String> {
     let hash =
         "preset=lone-unit-split&seeds=1&grow_hide=1&seed_hide=1&csv_hide=1&autoplay=0&backend=cpu";
-    open(session, &format!("{base}index.html#{hash}"))?;
-    let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| {
-        Ok(a.is("state", "paused"))
-    })?;
-    thread::sleep(Duration::from_millis(800));
+    open_hash(session, base, hash)?;
+    let app = wait_for(session, "paused (autoplay=0)", WAIT, |a| Ok(a.is("state", "paused")))?;
+    thread::sleep(millis(800));
     let epoch = read_app(session)?.map_or(-1.0, |a| a.num("epoch"));
-    if epoch != 0.0 {
-        return Err(format!("autoplay=0 still trained: epoch {epoch}"));
-    }
+    fail_if!(epoch != 0.0, "autoplay=0 still trained: epoch {epoch}");
     for id in ["grow", "seed", "csv"] {
-        if shown(session, id)? {
-            return Err(format!("#{id} is shown though the link hides it"));
-        }
+        fail_if!(shown(session, id)?, "#{id} is shown though the link hides it");
     }
     for id in ["play", "step", "lr", "preset"] {
-        if !shown(session, id)? {
-            return Err(format!("#{id} is hidden though the link does not hide it"));
-        }
+        fail_if!(!shown(session, id)?, "#{id} is hidden though the link does not hide it");
     }
     let preset = session.text("return document.getElementById('preset').value;")?;
-    if preset != "lone-unit-split" {
-        return Err(format!("the Experiment list shows {preset:?}"));
-    }
+    fail_if!(preset != "lone-unit-split", "the Experiment list shows {preset:?}");
     let look = session.text("return document.getElementById('look-for').innerText;")?;
-    if !look.starts_with("Both networks start from one unit") {
-        return Err(format!("#look-for is not the preset's paragraph: {look:?}"));
-    }
+    fail_if!(
+        !look.starts_with("Both networks start from one unit"),
+        "#look-for is not the preset's paragraph: {look:?}"
+    );
     let settings = app.text("settings").to_string();
 
     // Share: the link, then the compact layout ticked.
     session.click("#share")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| !l.is_empty(),
-    )?;
-    if !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1") {
-        return Err(format!("the Share link lost the experiment: {link}"));
-    }
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        !l.is_empty()
+    })?;
+    fail_if!(
+        !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1"),
+        "the Share link lost the experiment: {link}"
+    );
     session.script("const e = document.getElementById('share-embed'); e.click();")?;
-    let link = text_when(
-        session,
-        "return document.getElementById('share-link').value;",
-        |l| l.contains("embed=1"),
-    )?;
+    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
+        l.contains("embed=1")
+    })?;
     let snippet = session.text("return document.getElementById('share-iframe').value;")?;
-    if !link.contains("embed=1")
-        || !snippet.contains("&amp;embed=1")
-        || !snippet.starts_with("<iframe")
-    {
-        return Err(format!(
-            "ticking the compact layout did not reach the link and snippet: {link} / {snippet}"
-        ));
-    }
+    fail_if!(
+        !link.contains("embed=1")
+            || !snippet.contains("&amp;embed=1")
+            || !snippet.starts_with("<iframe"),
+        "ticking the compact layout did not reach the link and snippet: {link} / {snippet}"
+    );
     // The copied link reopens the same experiment, embedded.
     open(session, &link)?;
-    let again = wait_for(session, "the shared link open", WAIT, |a| {
-        Ok(a.is("state", "paused"))
-    })?;
+    let again = wait_for(session, "the shared link open", WAIT, |a| Ok(a.is("state", "paused")))?;
     let got = again.text("settings");
     let embedded =
         session.script("return document.getElementById('app').classList.contains('embed');")?;
-    if embedded.as_bool() != Some(true) {
-        return Err("the shared link did not open the compact layout".into());
-    }
-    if shown(session, "run-panel")? || !shown(session, "controls-toggle")? {
-        return Err("embedded, the controls are not folded behind the Controls button".into());
-    }
+    fail_if!(embedded.as_bool() != Some(true), "the shared link did not open the compact layout");
+    fail_if!(
+        shown(session, "run-panel")? || !shown(session, "controls-toggle")?,
+        "embedded, the controls are not folded behind the Controls button"
+    );
     session.click("#controls-toggle")?;
-    if !shown(session, "lr")? {
-        return Err("the Controls button did not unfold the controls".into());
-    }
+    fail_if!(!shown(session, "lr")?, "the Controls button did not unfold the controls");
     fn same(s: &str) -> Vec<&str> {
         let mut parts: Vec<&str> = s.split('&').filter(|p| *p != "embed=1").collect();
         parts.sort_unstable();
         parts
     }
-    if same(got) != same(&settings) {
-        return Err(format!(
-            "the shared link opened {got}, not {settings} + embed"
-        ));
-    }
-    Ok(format!(
-        "hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"
-    ))
+    fail_if!(same(got) != same(&settings), "the shared link opened {got}, not {settings} + embed");
+    Ok(format!("hidden: grow, seed, csv; paused at epoch 0; shared link reopened {got}"))
 }
 
 /// `garbage-link`: a link full of nonsense still starts the playground, names each bad part in a
 /// notice, and applies the rest.
 fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
     let hash = "%%%&=&lr=banana&preset=nope&grow_hide=maybe&%E2%82&dataset=xor&backend=cpu&seeds=1";
-    open(session, &format!("{base}index.html#{hash}"))?;
-    let app = wait_for(session, "running despite the link", WAIT, |a| {
-        Ok(a.num("epoch") >= 2.0)
-    })?;
+    open_hash(session, base, hash)?;
+    let app = wait_for(session, "running despite the link", WAIT, |a| Ok(a.num("epoch") >= 2.0))?;
     let notices = app.text("notices");
     for part in ["banana", "nope", "maybe"] {
-        if !notices.contains(part) {
-            return Err(format!("no notice names {part:?}: {notices}"));
-        }
+        fail_if!(!notices.contains(part), "no notice names {part:?}: {notices}");
     }
-    if !app.text("settings").contains("dataset=xor") {
-        return Err(format!(
-            "the good part of the link was not applied: {}",
-            app.summary()
-        ));
-    }
-    Ok(format!(
-        "running at epoch {} on xor; notices: {notices}",
-        app.num("epoch")
-    ))
+    fail_if!(
+        !app.text("settings").contains("dataset=xor"),
+        "the good part of the link was not applied: {}",
+        app.summary()
+    );
+    Ok(format!("running at epoch {} on xor; notices: {notices}", app.num("epoch")))
 }
 
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
 /// first growth decisions.
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
-    open_running(session, &format!("{base}index.html#backend=cpu&seeds=1"))?;
+    open_running(session, base, "backend=cpu&seeds=1")?;
     choose(session, "preset", "firefly-vs-exact")?;
-    let first = wait_for(
-        session,
-        "a first growth after choosing the preset",
-        WAIT,
-        |a| Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0),
-    )?;
+    let first = wait_for(session, "a first growth after choosing the preset", WAIT, |a| {
+        Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0)
+    })?;
     let decision = first.text("first-growth").to_string();
-    if decision.is_empty() {
-        return Err("no data-first-growth after a growth".into());
-    }
+    fail_if!(decision.is_empty(), "no data-first-growth after a growth");
     let hash = session.text("return location.hash;")?;
     open(session, &format!("{base}index.html{hash}"))?;
-    let again = wait_for(session, "a first growth from the link", WAIT, |a| {
-        Ok(a.num("growths") >= 1.0)
-    })?;
+    let again =
+        wait_for(session, "a first growth from the link", WAIT, |a| Ok(a.num("growths") >= 1.0))?;
     let replayed = again.text("first-growth");
-    if replayed != decision {
-        return Err(format!(
-            "the link grew {replayed:?}, the run it came from {decision:?}"
-        ));
-    }
+    fail_if!(replayed != decision, "the link grew {replayed:?}, the run it came from {decision:?}");
     Ok(format!("{hash}: both chose {decision}"))
 }
 
-/// The course page's data attributes.
 fn course(session: &Session) -> Result<App, String> {
     let value = session.script(&format!(
         "{DATA_OF}
@@ -546,7 +441,6 @@ fn course(session: &Session) -> Result<App, String> {
     App::from_json(&value).ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
 }
 
-/// An embedded playground's `#app` attribute.
 fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
     let value = session.execute(
         "const f = document.getElementById(arguments[0]);
@@ -559,21 +453,11 @@ fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, Stri
 
 /// Polls the course page (which must report no refused command) until `done` holds.
 fn wait_course(
-    session: &Session,
-    what: &str,
-    mut done: impl FnMut(&App) -> Result<bool, String>,
+    session: &Session, what: &str, mut done: impl FnMut(&App) -> Result<bool, String>,
 ) -> Result<App, String> {
     poll(WAIT, || {
         let app = course(session)?;
-        if app.num("errors") > 0.0 {
-            return Err(format!("a playground refused a command: {}", app.summary()));
-        }
-        Ok(match done(&app)? {
-            true => Ok(app),
-            false => Err(format!(
-                "timed out waiting for {what}; last seen: {}",
-                app.summary()
-            )),
-        })
+        fail_if!(app.num("errors") > 0.0, "a playground refused a command: {}", app.summary());
+        ready!(done(&app)?, app, "timed out waiting for {what}; last seen: {}", app.summary())
     })
 }
