@@ -164,6 +164,22 @@ pub async fn hand_over(options: &PageOptions) -> Handover {
     }
 }
 
+/// Whether an adapter's name (Chromium's description, or its vendor and architecture) says it
+/// renders in software.
+pub fn names_software(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["swiftshader", "llvmpipe", "lavapipe", "software"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
+/// The note for `auto` on a software adapter named `label`.
+pub fn software_note(label: &str) -> String {
+    format!(
+        "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway, or backend=probe to time both."
+    )
+}
+
 /// The note for a browser without WebGPU.
 pub const NO_WEBGPU_NOTE: &str = "WebGPU is not available in this browser, so the networks train on the CPU backend (WebAssembly). Everything works; large networks are slower.";
 

@@ -23,11 +23,7 @@ const GROWTH_PROBE_MS: f64 = 1500.0;
 /// Whether an adapter renders in software: wgpu reports the browser's `isFallbackAdapter` as
 /// [`DeviceType::Cpu`], and Chromium names SwiftShader in the description.
 pub fn is_software(device_type: DeviceType, name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    device_type == DeviceType::Cpu
-        || ["swiftshader", "llvmpipe", "lavapipe", "software"]
-            .iter()
-            .any(|s| name.contains(s))
+    device_type == DeviceType::Cpu || super::names_software(name)
 }
 
 /// Watches a WebGPU device: installs the device-lost callback and the uncaptured-error
@@ -94,9 +90,7 @@ pub async fn init(choice: BackendChoice, config: &RunConfig) -> Choice {
                 (true, BackendChoice::Auto) => Choice::plain(
                     Device::flex(),
                     Backend::Cpu,
-                    Some(format!(
-                        "This browser's WebGPU adapter renders in software ({label}), which is far slower than the CPU backend, so the networks train on the CPU. Add backend=webgpu to the link to use it anyway, or backend=probe to time both."
-                    )),
+                    Some(super::software_note(&label)),
                 ),
                 _ => probe_and_choose(device, config, &label, choice == BackendChoice::Probe).await,
             };
