@@ -30,6 +30,7 @@ pub enum Step {
     ClippyNative,
     ClippyWasm,
     TestNative,
+    TestWgpu,
     TestWasm,
     E2e,
     Dist,
@@ -37,7 +38,7 @@ pub enum Step {
 
 impl Step {
     /// `cargo xtask test`: every install and every check.
-    pub const ALL: [Step; 11] = [
+    pub const ALL: [Step; 12] = [
         InstallWasmTarget,
         InstallComponents,
         InstallChromium,
@@ -47,11 +48,12 @@ impl Step {
         ClippyNative,
         ClippyWasm,
         TestNative,
+        TestWgpu,
         TestWasm,
         E2e,
     ];
     /// `cargo xtask test --native`: no wasm target, browser or wasm-bindgen needed.
-    pub const NATIVE: [Step; 4] = [InstallComponents, Fmt, ClippyNative, TestNative];
+    pub const NATIVE: [Step; 5] = [InstallComponents, Fmt, ClippyNative, TestNative, TestWgpu];
     /// `cargo xtask test --wasm`: what the browser tests need, then the browser tests.
     pub const WASM: [Step; 4] = [InstallWasmTarget, InstallChromium, InstallWasmBindgen, TestWasm];
     /// `cargo xtask test --e2e`: what the trunk build and the browser need, then the
@@ -89,6 +91,7 @@ impl Step {
             ClippyNative => "clippy (native)".into(),
             ClippyWasm => "clippy (wasm32)".into(),
             TestNative => "test (native)".into(),
+            TestWgpu => "test (native wgpu, on a software adapter where there is one)".into(),
             TestWasm => "test (wasm32, headless Chromium)".into(),
             E2e => "e2e (the built site in headless Chromium)".into(),
             Dist => {
@@ -118,11 +121,50 @@ impl Step {
                 ))))
             }),
             TestNative => run(ctx.cargo(&["test", "--release", "--workspace"])),
+            TestWgpu => test_wgpu(ctx),
             TestWasm => test_wasm(ctx),
             E2e => e2e::run_e2e(ctx),
             Dist => trunk::dist(ctx),
         }
     }
+}
+
+/// Where Debian's `mesa-vulkan-drivers` installs Vulkan ICD files.
+const VULKAN_ICDS: &str = "/usr/share/vulkan/icd.d";
+
+/// The ICD file of a software Vulkan adapter (Mesa's lavapipe, `lvp_icd.*.json`) in `dir`.
+fn software_icd(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("lvp_icd") && n.ends_with(".json"))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// burn's wgpu backend natively (`tests/engine/wgpu.rs`: the golden run and a Figure 3 job
+/// against the CPU) on a software Vulkan adapter, the only one it is shown (`VK_ICD_FILENAMES`),
+/// where the machine has one; else says why it is skipped. The WebGPU path is checked in the
+/// browser tests either way.
+fn test_wgpu(ctx: &Context) -> Result<(), String> {
+    let Some(icd) = software_icd(Path::new(VULKAN_ICDS)) else {
+        println!(
+            "    skipped: no software Vulkan adapter here (Mesa's lavapipe: `apt install \
+             mesa-vulkan-drivers`); the browser tests check WebGPU on Chromium's SwiftShader"
+        );
+        return Ok(());
+    };
+    println!("    software adapter: {}", icd.display());
+    let mut cmd = ctx
+        .cargo(&words("test --release -p firefly-playground --features wgpu --test engine wgpu::"));
+    cmd.env("VK_ICD_FILENAMES", &icd);
+    run(cmd)
 }
 
 /// The browser tests: `tests/browser.rs` built for wasm32 and run by wasm-bindgen-test-runner in
@@ -233,4 +275,23 @@ fn print_summary(steps: &[Step], outcomes: &[Outcome], total: Duration) {
         println!("    {name:<width$}  {seconds:>8}  {result}");
     }
     println!("    {:<width$}  {:>8.1}", "total", total.as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_lavapipe_among_vulkan_icds_and_nothing_without_it() {
+        let dir = std::env::temp_dir().join(format!("xtask-icds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        assert_eq!(software_icd(&dir), None);
+        std::fs::write(dir.join("nvidia_icd.json"), "{}").expect("write");
+        std::fs::write(dir.join("radeon_icd.x86_64.json"), "{}").expect("write");
+        assert_eq!(software_icd(&dir), None, "hardware drivers only");
+        std::fs::write(dir.join("lvp_icd.x86_64.json"), "{}").expect("write");
+        assert_eq!(software_icd(&dir), Some(dir.join("lvp_icd.x86_64.json")));
+        assert_eq!(software_icd(&dir.join("absent")), None);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }
