@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::export::{
-    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, FORMAT, RunFile, VERSION,
+    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, FORMAT, Opens, VERSION,
     check_header, settings_by_key,
 };
 use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage};
@@ -54,7 +54,7 @@ pub struct ContinualPage {
     firefly: ContinualRun,
     fine_tune: ContinualRun,
     running: bool,
-    notices: Vec<Notice>,
+    pub(super) notices: Vec<Notice>,
     version: u64,
 }
 
@@ -206,7 +206,7 @@ impl ContinualPage {
                 let _ = self.step();
             }
             Msg::Reset => self.reset()?,
-            Msg::ImportRun(name, text) => self.import_file(&name, &text),
+            Msg::ImportRun(name, text) => self.open_file(&name, &text),
             Msg::ImportFailed(name, why) => self.refuse_file(&name, &why),
             Msg::Dismiss(cause) => self.dismiss(cause),
             _ => {}
@@ -320,27 +320,6 @@ impl ContinualPage {
         Ok(())
     }
 
-    /// Reads a run file chosen in the page and shows it, paused; a bad file leaves the runs as
-    /// they are and says why in the notice.
-    pub fn import_file(&mut self, name: &str, text: &str) {
-        let result = RunFile::from_text(text)
-            .and_then(RunFile::continual)
-            .and_then(|run| self.import(run));
-        if let Err(e) = result {
-            self.refuse_file(name, &e);
-        }
-    }
-
-    /// Shows why a run file was refused.
-    pub fn refuse_file(&mut self, name: &str, why: &str) {
-        Notice::new(
-            Cause::Import,
-            Level::Error,
-            format!("{}: {why}", settings::echo(name)),
-        )
-        .show_in(&mut self.notices);
-    }
-
     /// Carries out a host page's command; on error nothing changed and the message says why.
     /// `export` changes nothing: [`HostPage::export_event`] answers it.
     pub fn command(&mut self, command: Command) -> Result<(), String> {
@@ -368,7 +347,7 @@ impl ContinualPage {
             Command::Reset => self.reset(),
             // Answered through `HostPage::export_event`: nothing to change.
             Command::Export => Ok(()),
-            Command::Import { run } => self.import(run.continual()?),
+            Command::Import { run } => self.open(*run),
         }
     }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::continual::ContinualPage;
-use super::{Effects, HashWrite, Playground, sessions};
+use super::{Effects, HashWrite, Notice, Playground, sessions};
 use crate::continual::ContinualState;
 use crate::data::Dataset;
 use crate::error::EngineError;
@@ -228,34 +228,6 @@ impl Playground {
             data: self.data.clone(),
             runs,
         })
-    }
-
-    /// Reads a run file chosen in the page and shows that run, paused; a bad file leaves the
-    /// runs as they are and says why in a notice.
-    pub fn import_file(&mut self, name: &str, text: &str) -> Effects {
-        match self.import_text(text) {
-            Ok(fx) => fx,
-            Err(e) => {
-                self.raise(
-                    super::Cause::Import,
-                    super::Level::Error,
-                    format!("{}: {e}", crate::settings::echo(name)),
-                );
-                Effects::default()
-            }
-        }
-    }
-
-    /// Reads a run file's text and shows that run, paused. On error nothing changed; a
-    /// continual-learning run file is refused with a word on where it opens.
-    pub fn import_text(&mut self, text: &str) -> Result<Effects, String> {
-        self.import_file_of_any_mode(RunFile::from_text(text)?)
-    }
-
-    /// Shows a growth-mode run file; refuses a continual-learning one (it opens in continual
-    /// mode). On error nothing changed.
-    pub fn import_file_of_any_mode(&mut self, run: RunFile) -> Result<Effects, String> {
-        self.import(run.growth()?)
     }
 
     /// Shows an exported run again, paused: its settings, data, histories and networks. The
@@ -522,5 +494,65 @@ impl Saves for ContinualPage {
             mime: "application/json",
             body: SaveBody::Text(json),
         })
+    }
+}
+
+/// A page model that opens run files, in either mode: the run of its own mode from a file of
+/// either (a file of the other mode is refused with a word on where it opens), checked whole
+/// first, and a refused file named in a notice. The page's file picker
+/// ([`Opens::open_file`]) and a host page's `import` ([`Opens::open`]) both come here.
+pub trait Opens {
+    /// What opening a run asks of the page (growth mode: the link and the controls to write).
+    type Opened: Default;
+
+    /// Shows the run of `run`, paused; on error nothing changed.
+    fn open(&mut self, run: RunFile) -> Result<Self::Opened, String>;
+
+    /// Says in a notice why the file `name` was not opened.
+    fn refuse_file(&mut self, name: &str, why: &str);
+
+    /// Reads a run file chosen in the page and shows its run, paused; a bad file leaves the runs
+    /// as they are and says why in a notice.
+    fn open_file(&mut self, name: &str, text: &str) -> Self::Opened {
+        match RunFile::from_text(text).and_then(|run| self.open(run)) {
+            Ok(opened) => opened,
+            Err(why) => {
+                self.refuse_file(name, &why);
+                Self::Opened::default()
+            }
+        }
+    }
+}
+
+impl Opens for Playground {
+    type Opened = Effects;
+
+    fn open(&mut self, run: RunFile) -> Result<Effects, String> {
+        self.import(run.growth()?)
+    }
+
+    fn refuse_file(&mut self, name: &str, why: &str) {
+        self.raise(
+            super::Cause::Import,
+            super::Level::Error,
+            format!("{}: {why}", crate::settings::echo(name)),
+        );
+    }
+}
+
+impl Opens for ContinualPage {
+    type Opened = ();
+
+    fn open(&mut self, run: RunFile) -> Result<(), String> {
+        self.import(run.continual()?)
+    }
+
+    fn refuse_file(&mut self, name: &str, why: &str) {
+        Notice::new(
+            super::Cause::Import,
+            super::Level::Error,
+            format!("{}: {why}", crate::settings::echo(name)),
+        )
+        .show_in(&mut self.notices);
     }
 }

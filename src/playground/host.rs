@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::continual::ContinualStatus;
-use super::export::{ContinualExport, RunFile};
+use super::export::{ContinualExport, Opens, RunFile};
 use super::{Effects, Msg, Playground, RunExport, RunState};
 use crate::continual::TaskRecord;
 use crate::grow::GrowthEvent;
@@ -288,7 +288,7 @@ impl Playground {
             Command::Reset => Ok(self.update(Msg::Reset)),
             // Answered through `HostPage::export_event`: nothing to change.
             Command::Export => Ok(Effects::default()),
-            Command::Import { run } => self.import_file_of_any_mode(*run),
+            Command::Import { run } => self.open(*run),
         }
     }
 

@@ -32,8 +32,8 @@ use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
 pub use export::{
     CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, ExportedRun,
-    GROWTH_FILE_IN_CONTINUAL, MAX_IMPORT_BYTES, Role, RunExport, RunFile, SaveBody, SaveFile,
-    SaveKind, Saves, csv,
+    GROWTH_FILE_IN_CONTINUAL, MAX_IMPORT_BYTES, Opens, Role, RunExport, RunFile, SaveBody,
+    SaveFile, SaveKind, Saves, csv,
 };
 pub use figure3::{BandPoint, band};
 pub use host::{
@@ -77,7 +77,7 @@ pub enum Msg {
     CsvFailed(String, String),
     /// The person closed a notice.
     Dismiss(Cause),
-    /// A run file was read: its name and text (see [`Playground::import_file`]).
+    /// A run file was read: its name and text (see [`Opens::open_file`]).
     ImportRun(String, String),
     /// A run file could not be read: its name and why.
     ImportFailed(String, String),

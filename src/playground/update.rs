@@ -2,7 +2,7 @@
 //! effects it asks of the page (the link, the controls, a restart).
 
 use super::notice::{size, too_big};
-use super::{Action, Cause, Effects, HashWrite, Level, Msg, Playground, sessions};
+use super::{Action, Cause, Effects, HashWrite, Level, Msg, Opens, Playground, sessions};
 use crate::data::{DOMAIN, Dataset, MAX_CSV_BYTES, Sample, Task};
 use crate::grow::Method;
 use crate::settings::{self, BackendChoice, Effect, PageOptions};
@@ -113,7 +113,7 @@ impl Playground {
                 format!("{}: {why}", settings::echo(&name)),
             ),
             Msg::Dismiss(cause) => self.clear(cause),
-            Msg::ImportRun(name, text) => return self.import_file(&name, &text),
+            Msg::ImportRun(name, text) => return self.open_file(&name, &text),
             Msg::Act(Action::ResetWithRate(lr)) => {
                 // The rate first (it restarts nothing by itself), then a reset.
                 let mut next = self.update(Msg::Set("lr".into(), lr.to_string()));
@@ -123,11 +123,7 @@ impl Playground {
                 next.hash = reset.hash.or(next.hash);
                 return next;
             }
-            Msg::ImportFailed(name, why) => self.raise(
-                Cause::Import,
-                Level::Error,
-                format!("{}: {why}", settings::echo(&name)),
-            ),
+            Msg::ImportFailed(name, why) => self.refuse_file(&name, &why),
         }
         fx
     }

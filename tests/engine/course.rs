@@ -3,8 +3,8 @@
 //! imported back.
 
 use firefly_playground::playground::{
-    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, Msg, Playground, RunExport,
-    RunState, Value, csv, parse_command,
+    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, Msg, Opens, Playground, RunExport,
+    RunFile, RunState, Value, csv, parse_command,
 };
 use firefly_playground::presets::{CHOICES, PRESETS};
 use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins, preset};
@@ -682,7 +682,8 @@ fn save_writes_each_mode_s_run_file_and_continual_mode_offers_only_json() {
         panic!("a run file is text")
     };
     let mut q = page("");
-    q.import_text(&text).expect("the saved file opens");
+    q.open(RunFile::from_text(&text).expect("a run file"))
+        .expect("the saved file opens");
     assert_eq!(exported(&q), exported(&p));
     let table = block(p.save_file(SaveKind::Csv)).expect("csv");
     assert_eq!(table.name, format!("{stem}.csv"));
@@ -700,7 +701,7 @@ fn save_writes_each_mode_s_run_file_and_continual_mode_offers_only_json() {
     };
     let (options, _) = parse_hash("mode=continual");
     let mut opened = ContinualPage::new(&options).unwrap();
-    opened.import_file("cl.json", &text);
+    opened.open_file("cl.json", &text);
     assert_eq!(opened.export(), page.export());
     for kind in [SaveKind::Csv, SaveKind::Png] {
         assert!(block(page.save_file(kind)).is_err(), "{kind:?}");
@@ -721,7 +722,7 @@ fn a_continual_run_exports_and_imports_to_bit_identical_outputs() {
     // Open a run: into a page on another sequence and seed.
     let (other, _) = parse_hash("mode=continual&sequence=spiral,moons,xor&seed=9&autoplay=1");
     let mut opened = ContinualPage::new(&other).unwrap();
-    opened.import_file("cl.json", &text);
+    opened.open_file("cl.json", &text);
     let notice = opened.notice().unwrap();
     assert_eq!(
         notice.level,
@@ -883,7 +884,7 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
     );
     for (what, text) in cases {
         page.dismiss(firefly_playground::playground::Cause::Import);
-        page.import_file("cl.json", &text);
+        page.open_file("cl.json", &text);
         let notice = page.notice().cloned().expect("a notice");
         assert_eq!(
             notice.level,
@@ -912,7 +913,7 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
         }
     }
     // And the good file still opens.
-    page.import_file("cl.json", &text);
+    page.open_file("cl.json", &text);
     assert_eq!(
         page.notice().unwrap().level,
         firefly_playground::playground::Level::Info

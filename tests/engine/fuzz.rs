@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use firefly_playground::data::Dataset;
-use firefly_playground::playground::{Cause, Command, Msg, parse_command};
+use firefly_playground::playground::{Cause, Command, Msg, Opens, parse_command};
 use firefly_playground::settings::{SETTINGS, hideable};
 use firefly_playground::url::{parse_hash, to_hash};
 
@@ -417,7 +417,7 @@ fn continual_run_files_import_whole_or_not_at_all() {
             let mut p = p.borrow_mut();
             p.dismiss(Cause::Import);
             let before = continual_view(&p);
-            p.import_file("cl.json", &file);
+            p.open_file("cl.json", &file);
             let notice = p.notice().cloned();
             prop_assert!(notice.is_some(), "an import always says what it did");
             let notice = notice.unwrap();
