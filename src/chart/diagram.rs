@@ -146,8 +146,12 @@ pub fn layout_labelled(net: &Mlp, w: f64, h: f64, input_labels: Vec<String>) -> 
         let x = xs.last().copied().unwrap_or(left) + s * gap;
         xs.push(x);
     }
-    let spread = |n: usize, x: f64| -> Vec<(f64, f64)> {
-        let pitch = ((bottom - top) / n.max(1) as f64).min(size * 1.6);
+    // Named nodes (inputs, outputs) keep room for a line of text between them, however small a
+    // wide layer makes the squares.
+    let spread = |n: usize, x: f64, named: bool| -> Vec<(f64, f64)> {
+        let room = (bottom - top) / n.max(1) as f64;
+        let least = if named { INPUT_FONT + 3.0 } else { 0.0 };
+        let pitch = room.min(size * 1.6).max(least.min(room));
         let centre = (top + bottom) / 2.0;
         let first = centre - pitch * (n as f64 - 1.0) / 2.0;
         (0..n).map(|i| (x, first + pitch * i as f64)).collect()
@@ -155,7 +159,7 @@ pub fn layout_labelled(net: &Mlp, w: f64, h: f64, input_labels: Vec<String>) -> 
     let columns: Vec<Vec<(f64, f64)>> = kinds
         .iter()
         .zip(&xs)
-        .map(|((_, n), x)| spread(*n, *x))
+        .map(|((kind, n), x)| spread(*n, *x, matches!(kind, Column::Inputs | Column::Outputs)))
         .collect();
     let mut units = HashMap::new();
     let mut unit_columns = Vec::new();

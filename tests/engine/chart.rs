@@ -673,6 +673,24 @@ mod maps {
     }
 
     #[test]
+    fn a_wide_layer_leaves_room_for_the_names_of_the_inputs_and_outputs() {
+        use firefly_playground::chart::{INPUT_FONT, layout};
+        // 1,024 units in 300 px make squares of 2 px; the two inputs and two outputs, named on
+        // the diagram, stay a line of text apart. A narrow network is laid out as before.
+        let l = layout(&net(&[1024]), 460.0, 300.0);
+        assert!(l.size <= 2.0, "{}", l.size);
+        for column in [l.columns.first(), l.columns.last()] {
+            let column = column.expect("a column");
+            assert_eq!(column.len(), 2);
+            let pitch = column[1].1 - column[0].1;
+            assert!(pitch >= INPUT_FONT + 3.0, "{pitch}");
+        }
+        let narrow = layout(&net(&[4, 2]), 460.0, 300.0);
+        let inputs = &narrow.columns[0];
+        assert!((inputs[1].1 - inputs[0].1 - 1.6 * narrow.size).abs() < 1e-9);
+    }
+
+    #[test]
     fn a_wide_matrix_draws_its_strongest_weights() {
         use firefly_playground::chart::{MAX_EDGES_PER_MATRIX, edges, layout};
         use firefly_playground::model::Matrix;
