@@ -82,22 +82,6 @@ const OBSERVE_FIRST_EPOCH: &str = "(() => {
     });
   })();";
 
-/// What kind of page this is (see [`PageKind`]): `app`, `tf` or `null` (not yet known).
-const KIND: &str = "
-    const app = document.getElementById('app');
-    if (app && app.hasAttribute('data-epoch')) return 'app';
-    if (document.getElementById('iter-number')) return 'tf';
-    return null;";
-
-/// The state of the first-epoch observer and of the page.
-const FIRST_EPOCH_STATE: &str = "
-    const app = document.getElementById('app');
-    const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
-    return {
-      at: window.__benchFirstEpoch, late: window.__benchFirstEpochLate,
-      pageMs: attr('data-first-epoch-ms'), state: attr('data-state'), error: attr('data-error'),
-    };";
-
 /// Starts recording the gaps between animation frames into `window.__benchFrames`.
 const START_FRAMES: &str = "
     window.__benchFrames = [];
@@ -113,8 +97,9 @@ const START_FRAMES: &str = "
 
 const STOP_FRAMES: &str = "window.__benchRecording = false;";
 
-/// One reading of the page: its clock, epochs, the `data-*` the bench shows and the frames so
-/// far.
+/// One reading of the page: its clock, epochs, the `data-*` the bench shows, the frames so far
+/// and the first-epoch observer's state. Its kind (see [`PageKind`]) shows in it too: `epoch` is
+/// set on our page, `iter` on TensorFlow Playground's.
 const SNAPSHOT: &str = "
     const app = document.getElementById('app');
     const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
@@ -130,6 +115,8 @@ const SNAPSHOT: &str = "
       draw: attr('data-draw-ms'),
       growths: attr('data-growths'), baseline_growths: attr('data-baseline-growths'),
       frames: window.__benchFrames || null,
+      at: window.__benchFirstEpoch, late: window.__benchFirstEpochLate,
+      pageMs: attr('data-first-epoch-ms'),
     };";
 
 /// The same-origin `.js` and `.wasm` files the page loaded, fetched again (from the cache) and
@@ -314,9 +301,10 @@ fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
 
 fn page_kind(session: &Session) -> Result<PageKind, String> {
     poll_every(FIRST_EPOCH_POLL, KIND_TIMEOUT, || {
-        Ok(match session.script(KIND)?.as_str() {
-            Some("app") => Ok(PageKind::App),
-            Some("tf") => Ok(PageKind::TfPlayground),
+        let page = session.script(SNAPSHOT)?;
+        Ok(match (page["epoch"].is_string(), page["iter"].is_string()) {
+            (true, _) => Ok(PageKind::App),
+            (false, true) => Ok(PageKind::TfPlayground),
             _ => Err(format!(
                 "after {} s the page has neither #app[data-epoch] nor #iter-number",
                 KIND_TIMEOUT.as_secs()
@@ -330,7 +318,7 @@ fn page_kind(session: &Session) -> Result<PageKind, String> {
 fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), String> {
     let mut played = false;
     poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
-        let state = session.script(FIRST_EPOCH_STATE)?;
+        let state = session.script(SNAPSHOT)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
         fail_if!(text("state") == "error", "the page reports data-state=error: {}", text("error"));
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
