@@ -135,9 +135,7 @@ fn cpu_fallback(
     driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let started = Instant::now();
-    let session = driver
-        .session(chrome.options(false))
-        .map_err(|e| format!("cannot open a browser session without WebGPU: {e}"))?;
+    let session = chrome.session(driver, false)?;
     open(&session, &format!("{base}index.html"))?;
     let app = wait_for(
         &session,

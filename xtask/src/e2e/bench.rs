@@ -158,9 +158,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
 
     let (chrome, server, driver) = browser(ctx, &dist, &out_dir)?;
     let base = server.base_url();
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session: {e}"))?;
+    let session = chrome.session(&driver, true)?;
 
     install_observer(&session);
 

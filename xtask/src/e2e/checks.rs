@@ -19,9 +19,7 @@ pub(super) const REACT: Duration = secs(30);
 pub fn run_all(
     driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path, report: &mut Report,
 ) {
-    let main = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session: {e}"));
+    let main = chrome.session(driver, true);
     let session = || main.as_ref().map_err(Clone::clone);
 
     let mut start_units = 0.0;
@@ -89,14 +87,18 @@ impl App {
     }
 }
 
-/// Reads the attributes; `None` when the page has no `#app` (yet).
+/// The `data-*` attributes of the element with this id; `None` when the page has none (yet).
+pub(super) fn data_of(session: &Session, id: &str) -> Result<Option<App>, String> {
+    let script = format!(
+        "{DATA_OF} const e = document.getElementById(arguments[0]);
+                          return e ? dataOf(e) : null;"
+    );
+    Ok(App::from_json(&session.execute(&script, vec![id.into()])?))
+}
+
+/// Reads `#app`'s attributes; `None` when the page has no `#app` (yet).
 pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
-    let value = session.script(&format!(
-        "{DATA_OF}
-         const app = document.getElementById('app');
-         return app ? dataOf(app) : null;"
-    ))?;
-    Ok(App::from_json(&value))
+    data_of(session, "app")
 }
 
 pub(super) fn app_now(session: &Session) -> Result<App, String> {

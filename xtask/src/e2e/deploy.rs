@@ -37,9 +37,7 @@ const MIN_HASH_DIGITS: usize = 10;
 pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<String, String> {
     let server = StaticServer::start_at(dist, DEPLOY_MOUNT)?;
     let base = server.base_url();
-    let session = driver
-        .session(chrome.options(false))
-        .map_err(|e| format!("cannot open a browser session: {e}"))?;
+    let session = chrome.session(driver, false)?;
     open(&session, &base)?;
     // A failed request usually leaves the page loading for good: say which one at once.
     wait_for(&session, "data-state=running and data-epoch > 0", secs(90), |a| {

@@ -26,9 +26,7 @@ pub fn run_all(
 fn webgpu_session<'d>(
     driver: &'d Driver, chrome: &ChromeConfig, script: &str, what: &str,
 ) -> Result<Session<'d>, String> {
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
+    let session = chrome.session(driver, true)?;
     session
         .cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": script}))
         .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;

@@ -82,16 +82,6 @@ fn captions_say(
     })
 }
 
-fn frame_control(session: &Session, frame: &str, id: &str) -> Result<String, String> {
-    let value = session.execute(
-        "const f = document.getElementById(arguments[0]);
-         const e = f && f.contentDocument && f.contentDocument.getElementById(arguments[1]);
-         return e ? String(e.value) : '';",
-        vec![frame.into(), id.into()],
-    )?;
-    Ok(value.as_str().unwrap_or_default().to_string())
-}
-
 /// The course page's log, oldest first.
 fn log_lines(session: &Session) -> Result<Vec<String>, String> {
     let lines = session.script(
@@ -183,12 +173,10 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     for (frame, method, baseline, cap) in
         [("a", "firefly-split", "random-split", "24"), ("b", "firefly-split", "firefly-new", "16")]
     {
-        let got = [
-            frame_control(session, frame, "method")?,
-            frame_control(session, frame, "baseline")?,
-            frame_control(session, frame, "interval")?,
-            frame_control(session, frame, "max-units")?,
-        ];
+        let got = ["method", "baseline", "interval", "max-units"]
+            .map(|id| frame_read(session, frame, id, None))
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         fail_if!(
             got != [method, baseline, "300", cap],
             "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"

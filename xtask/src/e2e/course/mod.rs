@@ -8,7 +8,7 @@ use std::time::Duration;
 mod example;
 
 use super::Report;
-use super::checks::{App, DATA_OF, open, open_hash, open_running, read_app, wait_for};
+use super::checks::{App, DATA_OF, data_of, open, open_hash, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
 use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
@@ -433,22 +433,26 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
 }
 
 fn course(session: &Session) -> Result<App, String> {
-    let value = session.script(&format!(
-        "{DATA_OF}
-         const c = document.getElementById('course');
-         return c ? dataOf(c) : null;"
-    ))?;
-    App::from_json(&value).ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
+    data_of(session, "course")?.ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
+}
+
+/// In the same-origin iframe `frame`, attribute `attr` of the element `id`, or its value
+/// without `attr`; "" when either is missing.
+fn frame_read(
+    session: &Session, frame: &str, id: &str, attr: Option<&str>,
+) -> Result<String, String> {
+    let value = session.execute(
+        "const [frame, id, attr] = arguments;
+         const f = document.getElementById(frame);
+         const e = f && f.contentDocument && f.contentDocument.getElementById(id);
+         return !e ? '' : attr ? (e.getAttribute(attr) || '') : String(e.value);",
+        vec![frame.into(), id.into(), attr.into()],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
 fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
-    let value = session.execute(
-        "const f = document.getElementById(arguments[0]);
-         const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-         return app ? (app.getAttribute(arguments[1]) || '') : '';",
-        vec![frame.into(), name.into()],
-    )?;
-    Ok(value.as_str().unwrap_or_default().to_string())
+    frame_read(session, frame, "app", Some(name))
 }
 
 /// Polls the course page (which must report no refused command) until `done` holds.
