@@ -146,7 +146,11 @@ pub(super) fn wait_for(
     })
 }
 
-pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
+/// [`open_hash`] and waits (≤ `timeout`) until the page runs at epoch `epochs` or later.
+pub(super) fn open_to_epoch(
+    session: &Session, base: &str, hash: &str, epochs: f64, timeout: Duration,
+) -> Result<App, String> {
+    open_hash(session, base, hash)?;
     wait_for(session, &format!("running, epoch >= {epochs}"), timeout, |a| {
         Ok(a.is("state", "running") && a.num("epoch") >= epochs)
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 
 use super::Report;
-use super::checks::{App, open_hash, press_on_body, running, snap, wait_for, wait_script};
+use super::checks::{open_hash, open_to_epoch, press_on_body, snap, wait_for, wait_script};
 use super::json::{Json, items, json, num_at, str_at};
 use super::webdriver::{POLL, Session, poll, secs};
 
@@ -121,10 +121,6 @@ fn all_inside(
     Ok(())
 }
 
-fn wait_running(session: &Session) -> Result<App, String> {
-    running(session, 1.0, secs(90))
-}
-
 /// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
 /// network diagram lie inside the viewport without scrolling. The backend note is one line
 /// with a × that removes it, and the maps move up by its height. A notice longer than the
@@ -135,8 +131,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     const SIZE: (f64, f64) = (700.0, 500.0);
     const SEEN: [&str; 3] = ["#heatmap", "#baseline-heatmap", "#network"];
     const LINE: f64 = 40.0;
-    open_hash(session, base, "embed=1&backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "embed=1&backend=cpu", 1.0, secs(90))?;
     let before = rects(session, &SEEN)?;
     all_inside(&SEEN, &before, SIZE, (120.0, 100.0), "with the backend note")?;
     snap(session, out_dir, "embed-700x500.png")?;
@@ -157,8 +152,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         note.height()
     );
 
-    open_hash(session, base, "embed=1&backend=cpu&layers=8&max-units=4")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "embed=1&backend=cpu&layers=8&max-units=4", 1.0, secs(90))?;
     let sel = "#notices li[data-cause=unit-cap] span";
     wait_script(
         session,
@@ -214,8 +208,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     const SIZE: (f64, f64) = (390.0, 844.0);
     const MAPS: [&str; 2] = ["#heatmap", "#baseline-heatmap"];
-    open_hash(session, base, "backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu", 1.0, secs(90))?;
     let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
         let (a, c) = (b[0], b[1]);
         fail_if!(
@@ -248,8 +241,7 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// the page explains it; the explanation shows, and the network diagram moves by at most 8 px
 /// and stays inside the first screen.
 fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu&slowmo=1")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu&slowmo=1", 1.0, secs(90))?;
     let before = rects(session, &["#network"])?[0];
     press_on_body(session, "g")?;
     wait_script(
@@ -273,8 +265,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
 /// readable size (150×100 at least).
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu", 1.0, secs(90))?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
     all_inside(&FIRST_SCREEN, &boxes, SCREEN, (150.0, 100.0), "the first screen")?;
