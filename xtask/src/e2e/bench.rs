@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::{dist, install, trunk};
 pub use options::Options;
 use options::Setup;
-use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
+use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes};
 
 /// Training before the window opens (compilation, caches, the first growth of the heap).
 const WARMUP: Duration = secs(2);
@@ -166,19 +166,15 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     let mut results = Vec::new();
     for Setup { layers, hash, compare } in options.setups() {
         let url = format!("{base}index.html#{hash}");
-        let mut ours = measure_page(&session, &format!("ours {layers}"), &url, seconds);
-        if let Ok(m) = &mut ours.result {
-            m.sizes = our_sizes.clone();
-        }
+        let ours =
+            measure_page(&session, &format!("ours {layers}"), &url, seconds, || our_sizes.clone());
         let theirs = compare.map(|url| {
-            let mut page = measure_page(&session, &format!("theirs {layers}"), &url, seconds);
-            if let Ok(m) = &mut page.result {
-                m.sizes = loaded_sizes(&session).unwrap_or_else(|e| {
+            measure_page(&session, &format!("theirs {layers}"), &url, seconds, || {
+                loaded_sizes(&session).unwrap_or_else(|e| {
                     println!("    sizes of {url}: {e}");
                     Sizes::default()
-                });
-            }
-            page
+                })
+            })
         });
         results.push(SetupResult { layers, ours, theirs });
     }
@@ -210,16 +206,22 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Measures one page; a failure is kept in the result, so the other pages are still measured.
-fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> Page {
+/// Measures one page and, when that worked, the bytes of its code (`sizes`); a failure is kept
+/// in the result, so the other pages are still measured.
+fn measure_page(
+    session: &Session, label: &str, url: &str, window: Duration, sizes: impl FnOnce() -> Sizes,
+) -> Page {
     println!("\n--- bench `{label}`");
-    let result = measure(session, url, window);
+    let mut result = measure(session, url, window);
     match &result {
         Ok(m) => println!(
             "    {label}: first epoch {:.0} ms, {:.1} epochs/s",
             m.first_epoch_ms, m.epochs_per_s
         ),
         Err(e) => println!("    {label}: FAILED: {e}"),
+    }
+    if let Ok(m) = &mut result {
+        m.sizes = sizes();
     }
     Page { label: label.to_string(), url: url.to_string(), result }
 }
@@ -391,19 +393,15 @@ fn site_sizes(dist: &Path) -> Result<Sizes, String> {
             continue;
         }
         let name = path.to_string_lossy();
-        let Some((raw_total, gzip_total)) = sizes.totals(&name) else {
-            continue;
-        };
-        let raw = dist::len(&path)?;
-        let gz = dist::with_suffix(&path, "gz");
-        let gzip = if gz.is_file() {
-            dist::len(&gz)?
-        } else {
+        sizes.add(&name, || {
+            let raw = dist::len(&path)?;
+            let gz = dist::with_suffix(&path, "gz");
+            if gz.is_file() {
+                return Ok((raw, dist::len(&gz)?));
+            }
             let file = File::open(&path).map_err(|e| format!("reading {name}: {e}"))?;
-            gzip_len(Stdio::from(file), None)?
-        };
-        add(raw_total, raw);
-        add(gzip_total, gzip);
+            Ok((raw, gzip_len(Stdio::from(file), None)?))
+        })?;
     }
     Ok(sizes)
 }
@@ -444,13 +442,11 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
     for file in items(&files) {
         let name = file.get("name").and_then(Json::as_str).unwrap_or_default();
         let path = name.split(['?', '#']).next().unwrap_or_default();
-        let Some((raw_total, gzip_total)) = sizes.totals(path) else {
-            continue;
-        };
-        let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
-        let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
-        add(raw_total, bytes.len() as u64);
-        add(gzip_total, gzip_len(Stdio::piped(), Some(bytes))?);
+        sizes.add(path, || {
+            let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
+            let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
+            Ok((bytes.len() as u64, gzip_len(Stdio::piped(), Some(bytes))?))
+        })?;
     }
     Ok(sizes)
 }
