@@ -22,6 +22,11 @@ fn frames(session: &Session) -> Result<(App, App), String> {
     Ok((app(0), app(1)))
 }
 
+/// A condition on both playgrounds that holds when `each` holds for either.
+fn both(each: impl Fn(&App) -> bool) -> impl Fn(&App, &App) -> bool {
+    move |a, b| each(a) && each(b)
+}
+
 /// Polls both playgrounds (and the course page, which must report no refused command) until
 /// `done` holds.
 fn wait_frames(
@@ -154,21 +159,14 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // The text: left, splitting only (Firefly against random) on the spiral; right, Firefly
     // splitting against Firefly's new units from a single unit on the circle; growth every 300
     // epochs up to 24 and 16 units. The captions leave "Loading…" and say the same, paused.
-    let shows = |frame: &str| -> Vec<String> {
-        let what = if frame == "a" {
-            "firefly-split vs random-split on spiral"
-        } else {
-            "firefly-split vs firefly-new on circle"
-        };
-        vec![what.into()]
+    let shows = |frame: &str| match frame {
+        "a" => "firefly-split vs random-split on spiral".to_string(),
+        _ => "firefly-split vs firefly-new on circle".to_string(),
     };
-    let (a, b) = wait_frames(session, "both playgrounds paused", |a, b| {
-        a.is("state", "paused") && b.is("state", "paused")
-    })?;
+    let (a, b) =
+        wait_frames(session, "both playgrounds paused", both(|x| x.is("state", "paused")))?;
     captions_say(session, "what each shows, paused", |f| {
-        let mut p = shows(f);
-        p.push("paused · epoch 0".into());
-        p
+        vec![shows(f), "paused · epoch 0".into()]
     })?;
     for (frame, method, baseline, cap) in
         [("a", "firefly-split", "random-split", "24"), ("b", "firefly-split", "firefly-new", "16")]
@@ -194,14 +192,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Play both: both epochs advance, and the captions say so.
     session.click("#play-both")?;
-    let (a, b) = wait_frames(session, "both training", |a, b| {
-        [a, b].iter().all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
-    })?;
-    captions_say(session, "running", |f| {
-        let mut p = shows(f);
-        p.push("running · epoch".into());
-        p
-    })?;
+    let (a, b) = wait_frames(
+        session,
+        "both training",
+        both(|x| x.is("state", "running") && x.num("epoch") >= 100.0),
+    )?;
+    captions_say(session, "running", |f| vec![shows(f), "running · epoch".into()])?;
     wait_course(session, "epoch events from both", |c| {
         Ok(c.num("epoch-a") >= 2.0 && c.num("epoch-b") >= 2.0)
     })?;
@@ -243,9 +239,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Pause both: both stop, and the captions say so.
     session.click("#pause-both")?;
-    let (a, b) = wait_frames(session, "both paused", |a, b| {
-        a.is("state", "paused") && b.is("state", "paused")
-    })?;
+    let (a, b) = wait_frames(session, "both paused", both(|x| x.is("state", "paused")))?;
     let (ea, eb) = (a.num("epoch"), b.num("epoch"));
     hold_frames(session, "the epochs after Pause both", |a, b| {
         a.num("epoch") == ea && b.num("epoch") == eb
@@ -278,12 +272,13 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     wait_course(session, "both on xor", |c| {
         Ok(c.text("link-a").contains("dataset=xor") && c.text("link-b").contains("dataset=xor"))
     })?;
-    wait_frames(session, "both on xor at epoch 0", |a, b| {
-        [a, b].iter().all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
-    })?;
-    hold_frames(session, "paused at epoch 0 on xor", |a, b| {
-        [a, b].iter().all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
-    })?;
+    wait_frames(
+        session,
+        "both on xor at epoch 0",
+        both(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0),
+    )?;
+    let paused_at_0 = || both(|x| x.is("state", "paused") && x.num("epoch") == 0.0);
+    hold_frames(session, "paused at epoch 0 on xor", paused_at_0())?;
     captions_say(session, "xor, paused", |_| vec!["on xor · paused · epoch 0".into()])?;
     said.push("Both on XOR after Pause: xor, still paused at epoch 0".into());
 
@@ -321,19 +316,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Reset both: epoch 0 and the starting networks (8 units left, 1 right), still paused.
     session.click("#step-both")?;
-    wait_frames(session, "a step before Reset", |a, b| {
-        a.num("epoch") == 1.0 && b.num("epoch") == 1.0
-    })?;
+    wait_frames(session, "a step before Reset", both(|x| x.num("epoch") == 1.0))?;
     session.click("#reset-both")?;
-    wait_frames(session, "both reset", |a, b| {
-        a.num("epoch") == 0.0
-            && b.num("epoch") == 0.0
-            && a.num("growths") == 0.0
-            && b.num("growths") == 0.0
-    })?;
-    let (a, b) = hold_frames(session, "epoch 0 after Reset both", |a, b| {
-        [a, b].iter().all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
-    })?;
+    let reset = both(|x| x.num("epoch") == 0.0 && x.num("growths") == 0.0);
+    wait_frames(session, "both reset", reset)?;
+    let (a, b) = hold_frames(session, "epoch 0 after Reset both", paused_at_0())?;
     fail_if!(
         a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
         "Reset both did not bring the starting networks back: left {}; right {}",
@@ -346,9 +333,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // Play both again; scrolled out of view, a playground stops training; back in view, it goes
     // on.
     session.click("#play-both")?;
-    wait_frames(session, "both training again", |a, b| {
-        a.num("epoch") >= 2.0 && b.num("epoch") >= 2.0
-    })?;
+    wait_frames(session, "both training again", both(|x| x.num("epoch") >= 2.0))?;
     scroll_away(session, "a")?;
     let parked = frame_attr(session, "a", "data-epoch")?;
     thread::sleep(millis(1200));
