@@ -216,6 +216,20 @@ pub(super) fn open_running(session: &Session, base: &str, hash: &str) -> Result<
     wait_for(session, "running", secs(60), |a| Ok(a.is("state", "running")))
 }
 
+/// The text of the element `css` matches while it is displayed (nothing hides it or an
+/// ancestor, its box has a size, it is not `visibility: hidden`); `None` otherwise.
+pub(super) fn visible_text(session: &Session, css: &str) -> Result<Option<String>, String> {
+    let value = session.execute(
+        "const n = document.querySelector(arguments[0]);
+         if (!n || n.closest('[hidden]')) return null;
+         const r = n.getBoundingClientRect();
+         const hidden = getComputedStyle(n).visibility === 'hidden';
+         return r.width > 0 && r.height > 0 && !hidden ? n.innerText : null;",
+        vec![css.into()],
+    )?;
+    Ok(value.as_str().map(str::to_string))
+}
+
 /// Moves the focus back to the page body, then presses `key`.
 pub(super) fn press_on_body(session: &Session, key: &str) -> Result<(), String> {
     session.script(

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Instant;
 
-use super::checks::{App, app_now, open_hash, snap, wait_for};
+use super::checks::{App, app_now, open_hash, snap, visible_text, wait_for};
 use super::json::{Json, json, strings};
 use super::webdriver::{Driver, Session, millis, secs};
 use super::{ChromeConfig, Report};
@@ -228,15 +228,7 @@ fn gpu_lost(
         "more than the last growth was lost: {growths_before} before, {} after the move",
         moved.num("growths")
     );
-    let notice = session
-        .script(
-            "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
-             if (!n || n.closest('[hidden]')) return null;
-             const r = n.getBoundingClientRect();
-             return r.width > 0 && r.height > 0 ? n.innerText : null;",
-        )?
-        .as_str()
-        .map(str::to_string)
+    let notice = visible_text(&session, "#notices li[data-cause=\"gpu\"]")?
         .ok_or_else(|| format!("no visible notice about the lost GPU ({})", moved.summary()))?;
     fail_if!(
         !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")),
