@@ -95,8 +95,17 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let mut writer = write_half;
     while let Some(head) = read_head(&mut reader) {
         let keep_alive = !head.close;
-        let response = respond(&head.method, &head.target, root, mount);
-        if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
+        let (status, content_type, body) = respond(&head.method, &head.target, root, mount);
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+             Cache-Control: no-store\r\nConnection: {connection}\r\n\r\n",
+            body.len()
+        );
+        // HEAD: the headers of the GET answer but no body.
+        let body = if head.method == "HEAD" { &[][..] } else { &body[..] };
+        let sent = writer.write_all(answer.as_bytes()).and_then(|()| writer.write_all(body));
+        if sent.and_then(|()| writer.flush()).is_err() || !keep_alive {
             break;
         }
     }
@@ -140,56 +149,25 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     Some(Head { method, target, close })
 }
 
-struct Response {
-    status: &'static str,
-    content_type: &'static str,
-    body: Vec<u8>,
-    /// HEAD: send the headers of the GET answer but no body.
-    head_only: bool,
-}
-
-impl Response {
-    fn text(status: &'static str, message: &str) -> Self {
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body: format!("{message}\n").into_bytes(),
-            head_only: false,
-        }
-    }
-
-    fn write_to(&self, out: &mut impl Write, keep_alive: bool) -> std::io::Result<()> {
-        let connection = if keep_alive { "keep-alive" } else { "close" };
-        let head = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
-             Connection: {connection}\r\n\r\n",
-            self.status,
-            self.content_type,
-            self.body.len()
-        );
-        out.write_all(head.as_bytes())?;
-        if !self.head_only {
-            out.write_all(&self.body)?;
-        }
-        out.flush()
-    }
-}
-
-fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
-    let head_only = match method {
-        "GET" => false,
-        "HEAD" => true,
-        _ => return Response::text("405 Method Not Allowed", "only GET and HEAD"),
+/// The status, Content-Type and body of the answer to `method target`.
+fn respond(
+    method: &str, target: &str, root: &Path, mount: &str,
+) -> (&'static str, &'static str, Vec<u8>) {
+    let text = |status, message: &str| {
+        (status, "text/plain; charset=utf-8", format!("{message}\n").into_bytes())
     };
+    if method != "GET" && method != "HEAD" {
+        return text("405 Method Not Allowed", "only GET and HEAD");
+    }
     let Some(path) = resolve(root, mount, target) else {
-        return Response::text("404 Not Found", "not found");
+        return text("404 Not Found", "not found");
     };
     let Some(content_type) = content_type(&path) else {
-        return Response::text("404 Not Found", "not found (unknown file type)");
+        return text("404 Not Found", "not found (unknown file type)");
     };
     match fs::read(&path) {
-        Ok(body) => Response { status: "200 OK", content_type, body, head_only },
-        Err(_) => Response::text("404 Not Found", "not found"),
+        Ok(body) => ("200 OK", content_type, body),
+        Err(_) => text("404 Not Found", "not found"),
     }
 }
 
