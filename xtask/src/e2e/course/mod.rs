@@ -260,9 +260,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     fail_if!(inline.as_f64() != Some(0.0), "{inline:?} inline scripts in the page");
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
     session.script("document.getElementById('share').click();")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        !l.is_empty()
-    })?;
+    let link = share_link(session, |l| !l.is_empty())?;
     fail_if!(link.is_empty(), "the Share dialog wrote no link");
     session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
@@ -293,9 +291,10 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     ))
 }
 
-/// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
-/// click on its next frame); returns the text then.
-fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
+/// Polls the Share dialog's link until `done` holds, for at most 10 s (the page handles a
+/// click on its next frame); returns the link then.
+fn share_link(session: &Session, done: impl Fn(&str) -> bool) -> Result<String, String> {
+    let js = "return document.getElementById('share-link').value;";
     poll_last(secs(10), || session.text(js), |t| done(t))
 }
 
@@ -355,17 +354,13 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
 
     // Share: the link, then the compact layout ticked.
     session.click("#share")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        !l.is_empty()
-    })?;
+    let link = share_link(session, |l| !l.is_empty())?;
     fail_if!(
         !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1"),
         "the Share link lost the experiment: {link}"
     );
     session.script("const e = document.getElementById('share-embed'); e.click();")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        l.contains("embed=1")
-    })?;
+    let link = share_link(session, |l| l.contains("embed=1"))?;
     let snippet = session.text("return document.getElementById('share-iframe').value;")?;
     fail_if!(
         !link.contains("embed=1")
