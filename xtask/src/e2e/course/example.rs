@@ -241,30 +241,22 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     session.click("#pause-both")?;
     let (a, b) = wait_frames(session, "both paused", both(|x| x.is("state", "paused")))?;
     let (ea, eb) = (a.num("epoch"), b.num("epoch"));
-    hold_frames(session, "the epochs after Pause both", |a, b| {
-        a.num("epoch") == ea && b.num("epoch") == eb
-    })?;
-    captions_say(session, "paused", |f| {
-        let e = if f == "a" { ea } else { eb };
-        vec![format!("paused · epoch {e}")]
-    })?;
+    // Both at their paused epoch plus `n`, and the captions that say so.
+    let at = |n: f64| move |a: &App, b: &App| a.num("epoch") == ea + n && b.num("epoch") == eb + n;
+    let caption = |n: f64| {
+        move |f: &str| vec![format!("paused · epoch {}", if f == "a" { ea } else { eb } + n)]
+    };
+    hold_frames(session, "the epochs after Pause both", at(0.0))?;
+    captions_say(session, "paused", caption(0.0))?;
     said.push(format!("Pause both: held at epochs {ea} and {eb}"));
 
     // Step both while paused: exactly one epoch each, still paused.
     session.click("#step-both")?;
     wait_frames(session, "one epoch stepped by both", |a, b| {
-        a.num("epoch") == ea + 1.0
-            && b.num("epoch") == eb + 1.0
-            && a.is("state", "paused")
-            && b.is("state", "paused")
+        at(1.0)(a, b) && a.is("state", "paused") && b.is("state", "paused")
     })?;
-    hold_frames(session, "one epoch after Step both", |a, b| {
-        a.num("epoch") == ea + 1.0 && b.num("epoch") == eb + 1.0
-    })?;
-    captions_say(session, "the stepped epoch", |f| {
-        let e = if f == "a" { ea } else { eb } + 1.0;
-        vec![format!("paused · epoch {e}")]
-    })?;
+    hold_frames(session, "one epoch after Step both", at(1.0))?;
+    captions_say(session, "the stepped epoch", caption(1.0))?;
     said.push(format!("Step both: {ea}→{} and {eb}→{}", ea + 1.0, eb + 1.0));
 
     // Both on XOR after Pause both: both on xor, both still paused at epoch 0.
