@@ -5,28 +5,6 @@
 use super::*;
 use crate::e2e::json::strings;
 
-/// Both embedded playgrounds' `#app` attributes at one moment (the iframes are on the page's
-/// origin).
-fn frames(session: &Session) -> Result<(App, App), String> {
-    let value = session.script(&format!(
-        "{DATA_OF}
-         const read = (id) => {{
-           const f = document.getElementById(id);
-           const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-           return app ? dataOf(app) : {{}};
-         }};
-         return [read('a'), read('b')];"
-    ))?;
-    fail_if!(!value.is_array(), "the course page has no iframes");
-    let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
-    Ok((app(0), app(1)))
-}
-
-/// A condition on both playgrounds that holds when `each` holds for either.
-fn both(each: impl Fn(&App) -> bool) -> impl Fn(&App, &App) -> bool {
-    move |a, b| each(a) && each(b)
-}
-
 /// Polls both playgrounds (and the course page, which must report no refused command) until
 /// `done` holds.
 fn wait_frames(
@@ -342,11 +320,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     let (epoch, loss) = (c.text("exported-epoch").to_string(), c.text("exported-loss").to_string());
     poll(secs(20), || {
-        let (e, l, s) = (
-            frame_attr(session, "b", "data-epoch")?,
-            frame_attr(session, "b", "data-loss")?,
-            frame_attr(session, "b", "data-state")?,
-        );
+        let (_, b) = frames(session)?;
+        let (e, l, s) = (b.text("epoch"), b.text("loss"), b.text("state"));
         // The page writes the f32 loss, the export its value widened to f64: compare as f32.
         let same_loss = match (l.parse::<f32>(), loss.parse::<f64>()) {
             (Ok(a), Ok(b)) => a == b as f32,
@@ -358,8 +333,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
         )
     })?;
-    let a_link = frame_attr(session, "a", "data-settings")?;
-    let b_link = frame_attr(session, "b", "data-settings")?;
+    let (a, b) = frames(session)?;
+    let (a_link, b_link) = (a.text("settings"), b.text("settings"));
     fail_if!(a_link != b_link, "after the import iframe b has {b_link}, the export {a_link}");
     let (_, right) = captions_say(session, "the left run on the right", |f| {
         if f == "b" {

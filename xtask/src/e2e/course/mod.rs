@@ -209,15 +209,12 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     scroll_back(session, "b", "data-loss", &still)?;
     session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
-    let (link, task) =
-        (frame_attr(session, "a", "data-settings")?, frame_attr(session, "a", "data-task")?);
+    let (a, _) = frames(session)?;
+    let (link, task) = (a.text("settings"), a.text("task"));
     poll(secs(20), || {
-        let (b_link, b_task, b_cl, b_state) = (
-            frame_attr(session, "b", "data-settings")?,
-            frame_attr(session, "b", "data-task")?,
-            frame_attr(session, "b", "data-cl")?,
-            frame_attr(session, "b", "data-state")?,
-        );
+        let (_, b) = frames(session)?;
+        let (b_link, b_task, b_cl) = (b.text("settings"), b.text("task"), b.text("cl"));
+        let b_state = b.text("state");
         // The run's keys come with the import; each page keeps its own layout and autoplay.
         let run_keys = |l: &str| -> Vec<String> {
             l.split('&')
@@ -228,7 +225,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
                 .map(str::to_string)
                 .collect()
         };
-        let shown = run_keys(&b_link) == run_keys(&link)
+        let shown = run_keys(b_link) == run_keys(link)
             && b_task == task
             && b_cl == cl
             && b_state == "paused";
@@ -429,6 +426,28 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
 
 fn course(session: &Session) -> Result<App, String> {
     data_of(session, "course")?.ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
+}
+
+/// Both embedded playgrounds' `#app` attributes at one moment (the iframes are on the page's
+/// origin).
+fn frames(session: &Session) -> Result<(App, App), String> {
+    let value = session.script(&format!(
+        "{DATA_OF}
+         const read = (id) => {{
+           const f = document.getElementById(id);
+           const app = f && f.contentDocument && f.contentDocument.getElementById('app');
+           return app ? dataOf(app) : {{}};
+         }};
+         return [read('a'), read('b')];"
+    ))?;
+    fail_if!(!value.is_array(), "the course page has no iframes");
+    let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
+    Ok((app(0), app(1)))
+}
+
+/// A condition on both playgrounds that holds when `each` holds for either.
+fn both(each: impl Fn(&App) -> bool) -> impl Fn(&App, &App) -> bool {
+    move |a, b| each(a) && each(b)
 }
 
 /// In the same-origin iframe `frame`, attribute `attr` of the element `id`, or its value
