@@ -132,12 +132,9 @@ fn version_problem(ctx: &Context, program: &str, word: usize, want: &str) -> Opt
     let Some(version) = ctx.probe(program, &["--version"]) else {
         return Some(format!("`{program} --version` failed"));
     };
-    match version.split_whitespace().nth(word) == Some(want) {
-        true => None,
-        false => {
-            Some(format!("`{program} --version` printed {:?}, not version {want}", version.trim()))
-        }
-    }
+    let printed = version.trim();
+    (version.split_whitespace().nth(word) != Some(want))
+        .then(|| format!("`{program} --version` printed {printed:?}, not version {want}"))
 }
 
 /// Why the installed wasm-bindgen-cli does not fit, or `None` when it does: `wasm-bindgen` and

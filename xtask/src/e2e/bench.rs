@@ -326,11 +326,7 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
                 return Ok(Ok((ms, FirstEpoch::Page)));
             }
             let late = state.get("late").and_then(Json::as_bool) == Some(true);
-            let source = match late {
-                true => FirstEpoch::AtMost,
-                false => FirstEpoch::Observed,
-            };
-            return Ok(Ok((at, source)));
+            return Ok(Ok((at, if late { FirstEpoch::AtMost } else { FirstEpoch::Observed })));
         }
         if kind == PageKind::App && text("state") == "paused" && !played {
             session.click("#play")?;

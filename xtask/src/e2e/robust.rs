@@ -36,13 +36,12 @@ fn webgpu_session<'d>(
 /// An error when the page runs on the CPU although its link asks for WebGPU (`why` says what
 /// that rules out).
 fn on_webgpu(a: &App, why: &str) -> Result<(), String> {
-    match a.is("backend", "cpu") {
-        true => Err(format!(
-            "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu){why}: {}",
-            a.summary()
-        )),
-        false => Ok(()),
-    }
+    fail_if!(
+        a.is("backend", "cpu"),
+        "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu){why}: {}",
+        a.summary()
+    );
+    Ok(())
 }
 
 /// Run before the page's own scripts: counts the GPU buffers the page holds
@@ -105,14 +104,11 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         base,
         "backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
-    let growths = |n: f64| {
-        move |a: &App| {
+    let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
+        wait_for(&session, what, secs(300), |a| {
             on_webgpu(a, "")?;
             Ok(a.num("growths") >= n && a.num("baseline-growths") >= n)
-        }
-    };
-    let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
-        wait_for(&session, what, secs(300), growths(n))?;
+        })?;
         gpu_buffers(&session)
     };
     let warm = at(3.0, "3 growths on WebGPU")?;
