@@ -131,14 +131,11 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
         if n == 0 || total > MAX_HEAD {
             return None;
         }
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        if line.is_empty() {
-            if lines.is_empty() {
-                continue; // tolerate stray blank lines between requests
-            }
-            break;
+        match line.trim_end_matches(['\r', '\n']) {
+            "" if lines.is_empty() => {} // tolerate stray blank lines between requests
+            "" => break,
+            line => lines.push(line.to_string()),
         }
-        lines.push(line);
     }
     let mut request_line = lines[0].split_whitespace();
     let method = request_line.next()?.to_string();
