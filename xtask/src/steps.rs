@@ -254,8 +254,8 @@ mod tests {
 
     #[test]
     fn finds_lavapipe_among_vulkan_icds_and_nothing_without_it() {
-        let dir = std::env::temp_dir().join(format!("xtask-icds-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let temp = crate::context::TempDir::new("xtask-icds").expect("temp dir");
+        let dir = temp.0.clone();
         assert_eq!(software_icd(&dir), None);
         std::fs::write(dir.join("nvidia_icd.json"), "{}").expect("write");
         std::fs::write(dir.join("radeon_icd.x86_64.json"), "{}").expect("write");
@@ -263,6 +263,5 @@ mod tests {
         std::fs::write(dir.join("lvp_icd.x86_64.json"), "{}").expect("write");
         assert_eq!(software_icd(&dir), Some(dir.join("lvp_icd.x86_64.json")));
         assert_eq!(software_icd(&dir.join("absent")), None);
-        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

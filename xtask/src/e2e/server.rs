@@ -232,39 +232,27 @@ fn content_type(path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::TempDir;
     use std::io::Read;
 
-    /// A temporary site: `index.html`, `app.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a secret
-    /// file next to (outside) it.
-    struct Site(PathBuf);
-
-    impl Site {
-        fn new(name: &str) -> Self {
-            let base = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&base);
-            fs::create_dir_all(base.join("site/pkg")).unwrap();
-            fs::write(base.join("site/index.html"), "<!doctype html>hi").unwrap();
-            fs::write(base.join("site/app.js"), "export {}").unwrap();
-            fs::write(base.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-            fs::write(base.join("site/notes.xyz"), "?").unwrap();
-            fs::write(base.join("secret.html"), "secret").unwrap();
-            Self(base)
-        }
-        fn root(&self) -> PathBuf {
-            self.0.join("site").canonicalize().unwrap()
-        }
-    }
-
-    impl Drop for Site {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    /// A temporary site, `site/` in the returned folder: `index.html`, `app.js`,
+    /// `pkg/app_bg.wasm`, `notes.xyz`; and a secret file next to (outside) it. The second value
+    /// is the site's root.
+    fn site(name: &str) -> (TempDir, PathBuf) {
+        let base = TempDir::new(&format!("xtask-{name}")).unwrap();
+        fs::create_dir_all(base.0.join("site/pkg")).unwrap();
+        fs::write(base.0.join("site/index.html"), "<!doctype html>hi").unwrap();
+        fs::write(base.0.join("site/app.js"), "export {}").unwrap();
+        fs::write(base.0.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        fs::write(base.0.join("site/notes.xyz"), "?").unwrap();
+        fs::write(base.0.join("secret.html"), "secret").unwrap();
+        let root = base.0.join("site").canonicalize().unwrap();
+        (base, root)
     }
 
     #[test]
     fn resolves_inside_the_mount_only_at_any_depth() {
-        let site = Site::new("resolve");
-        let root = site.root();
+        let (_site, root) = site("resolve");
         let ok = |target: &str| resolve(&root, MOUNT, target);
         assert_eq!(ok("/firefly-playground/").unwrap(), root.join("index.html"));
         assert_eq!(ok("/firefly-playground").unwrap(), root.join("index.html"));
@@ -324,8 +312,8 @@ mod tests {
 
     #[test]
     fn serves_over_http() {
-        let site = Site::new("serve");
-        let server = StaticServer::start(&site.root()).unwrap();
+        let (_site, root) = site("serve");
+        let server = StaticServer::start(&root).unwrap();
         let get = |path: &str| {
             raw(&server, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         };
@@ -360,8 +348,8 @@ mod tests {
     /// the tries, and the page stayed loading).
     #[test]
     fn answers_beside_idle_connections() {
-        let site = Site::new("idle");
-        let server = StaticServer::start(&site.root()).unwrap();
+        let (_site, root) = site("idle");
+        let server = StaticServer::start(&root).unwrap();
         let mut idle: Vec<TcpStream> =
             (0..8).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
         let asking = idle.last_mut().unwrap();
