@@ -304,17 +304,6 @@ fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
         .ok_or_else(|| "there is no #shortcuts element".to_string())
 }
 
-fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
-    poll(secs(10), || {
-        let what = if hidden { "closed" } else { "open" };
-        ready!(
-            shortcuts_hidden(session)? == hidden,
-            (),
-            "#shortcuts did not become {what} within 10 s"
-        )
-    })
-}
-
 /// A control of the page: its key, the key's name in messages, and its button.
 #[derive(Clone, Copy)]
 struct Control(&'static str, &'static str, &'static str);
@@ -430,10 +419,13 @@ fn keyboard(session: &Session) -> Result<String, String> {
 
     let shortcut_sheet = || {
         fail_if!(!shortcuts_hidden(session)?, "#shortcuts is open before `?` was pressed");
-        press_on_body(session, "?")?;
-        wait_shortcuts(session, false)?;
-        press_on_body(session, "?")?;
-        wait_shortcuts(session, true)?;
+        for (hidden, what) in [(false, "open"), (true, "closed")] {
+            press_on_body(session, "?")?;
+            poll(secs(10), || {
+                let done = shortcuts_hidden(session)? == hidden;
+                ready!(done, (), "#shortcuts did not become {what} within 10 s")
+            })?;
+        }
         println!("    ? opened and closed #shortcuts");
         Ok(())
     };
