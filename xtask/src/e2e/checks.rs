@@ -90,8 +90,9 @@ impl App {
 /// The `data-*` attributes of the element with this id; `None` when the page has none (yet).
 pub(super) fn data_of(session: &Session, id: &str) -> Result<Option<App>, String> {
     let script = format!(
-        "{DATA_OF} const e = document.getElementById(arguments[0]);
-                          return e ? dataOf(e) : null;"
+        "{DATA_OF}
+         const e = document.getElementById(arguments[0]);
+         return e ? dataOf(e) : null;"
     );
     Ok(App::from_json(&session.execute(&script, vec![id.into()])?))
 }

@@ -445,7 +445,7 @@ fn frames(session: &Session) -> Result<(App, App), String> {
     Ok((app(0), app(1)))
 }
 
-/// A condition on both playgrounds that holds when `each` holds for either.
+/// A condition on both playgrounds: `each` holds for the left one and for the right one.
 fn both(each: impl Fn(&App) -> bool) -> impl Fn(&App, &App) -> bool {
     move |a, b| each(a) && each(b)
 }
