@@ -138,12 +138,8 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     let note = rects(session, &["#backend-note"])?[0];
     fail_if!(note.height() > LINE, "the backend note takes more than one line: {note}");
     session.click("#backend-note .dismiss")?;
-    wait_script(
-        session,
-        "the backend note to go",
-        "return document.getElementById('backend-note').hidden;",
-        secs(5),
-    )?;
+    let gone = "return document.getElementById('backend-note').hidden;";
+    wait_script(session, "the backend note to go", gone, secs(5))?;
     let after = rects(session, &SEEN)?;
     let moved = before[0].top - after[0].top;
     fail_if!(
@@ -154,12 +150,12 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 
     open_to_epoch(session, base, "embed=1&backend=cpu&layers=8&max-units=4", 1.0, secs(90))?;
     let sel = "#notices li[data-cause=unit-cap] span";
-    wait_script(
-        session,
-        "the unit-cap notice",
-        &format!("return !!document.querySelector('{sel}');"),
-        secs(10),
-    )?;
+    // Waits until the unit-cap notice is there, or with `there` false, gone.
+    let notice = |there: bool, what: &str, timeout| {
+        let js = format!("return {}document.querySelector('{sel}');", ["!", "!!"][there as usize]);
+        wait_script(session, what, &js, timeout)
+    };
+    notice(true, "the unit-cap notice", secs(10))?;
     let with_notice = rects(session, &SEEN)?;
     all_inside(&SEEN, &with_notice, SIZE, (120.0, 100.0), "with two notices")?;
     let facts = session.execute(
@@ -189,12 +185,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     session.click("#play")?;
     wait_for(session, "paused", secs(10), |a| Ok(a.is("state", "paused")))?;
     session.click("#notices li[data-cause=unit-cap] .dismiss")?;
-    wait_script(
-        session,
-        "the unit-cap notice to go",
-        &format!("return !document.querySelector('{sel}');"),
-        secs(5),
-    )?;
+    notice(false, "the unit-cap notice to go", secs(5))?;
     let (a, b, network, note) = (before[0], before[1], before[2], note.height());
     Ok(format!(
         "maps {a} and {b}, network {network}; the backend note ({note:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed"
@@ -244,13 +235,9 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
     open_to_epoch(session, base, "backend=cpu&slowmo=1", 1.0, secs(90))?;
     let before = rects(session, &["#network"])?[0];
     press_on_body(session, "g")?;
-    wait_script(
-        session,
-        "the slow-motion explanation",
-        "const e = document.getElementById('explain');
-         return !e.hidden && e.textContent.length > 0;",
-        secs(30),
-    )?;
+    let shown = "const e = document.getElementById('explain');
+                 return !e.hidden && e.textContent.length > 0;";
+    wait_script(session, "the slow-motion explanation", shown, secs(30))?;
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
     snap(session, out_dir, "slowmo-banner.png")?;
