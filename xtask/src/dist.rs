@@ -311,17 +311,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replaces_the_wasm_size_in_trunks_loader() {
+    fn replaces_the_wasm_size_and_refuses_what_is_not_there() {
         let loader = "const wasm = await __trunkInitializer(init, './app_bg.wasm', 14, initializer(), false);";
         let fixed = replace_wasm_size(loader, "app_bg.wasm", 14, 3).unwrap();
         assert!(fixed.contains("'./app_bg.wasm', 3, initializer()"));
         assert!(!fixed.contains(", 14, "));
         let err = replace_wasm_size(loader, "app_bg.wasm", 15, 3).unwrap_err();
         assert!(err.contains("size"), "{err}");
-    }
-
-    #[test]
-    fn refuses_html_without_the_integrity() {
         let err = replace_once("<html></html>", "sha384-x", "sha384-y", "the wasm's integrity")
             .unwrap_err();
         assert!(err.contains("integrity"), "{err}");

@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::context::{Context, is_executable, run, utf8, words};
+use crate::context::{Context, TempDir, is_executable, run, utf8, words};
 use crate::steps::{CHROMEDRIVER, CHROMIUM_BINARY};
 
 /// The wasm target the library and the browser tests are built for.
@@ -132,12 +132,9 @@ fn version_problem(ctx: &Context, program: &str, word: usize, want: &str) -> Opt
     let Some(version) = ctx.probe(program, &["--version"]) else {
         return Some(format!("`{program} --version` failed"));
     };
-    match version.split_whitespace().nth(word) == Some(want) {
-        true => None,
-        false => {
-            Some(format!("`{program} --version` printed {:?}, not version {want}", version.trim()))
-        }
-    }
+    let printed = version.trim();
+    (version.split_whitespace().nth(word) != Some(want))
+        .then(|| format!("`{program} --version` printed {printed:?}, not version {want}"))
 }
 
 /// Why the installed wasm-bindgen-cli does not fit, or `None` when it does: `wasm-bindgen` and
@@ -321,25 +318,4 @@ fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Result<Self, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }

@@ -39,7 +39,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
 use context::Context;
-use steps::{Runner, Step};
+use steps::{Step, run_steps};
 
 /// The environment variables xtask reads, shown under `cargo xtask --help`.
 const ENVIRONMENT: &str = "\
@@ -143,15 +143,15 @@ fn main() -> ExitCode {
         Cli::command().error(clap::error::ErrorKind::TooManyValues, message).exit();
     }
     let result = Context::from_env().and_then(|mut ctx| match command {
-        Command::Test(part) => Runner::new(part.steps()).run(&ctx),
+        Command::Test(part) => run_steps(&part.steps(), &ctx),
         Command::Bench(options) => e2e::run_bench(&ctx, &options),
         Command::E2eSelftest => {
             ctx.e2e_dist = Some(e2e::standin_dir(&ctx));
-            Runner::new(Step::E2E_PREBUILT.to_vec()).run(&ctx)
+            run_steps(&Step::E2E_PREBUILT, &ctx)
         }
-        Command::Install => Runner::new(Step::INSTALL.to_vec()).run(&ctx),
+        Command::Install => run_steps(&Step::INSTALL, &ctx),
         Command::Serve => trunk::serve(&ctx),
-        Command::Dist => Runner::new(Step::DIST.to_vec()).run(&ctx),
+        Command::Dist => run_steps(&Step::DIST, &ctx),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

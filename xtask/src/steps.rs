@@ -207,70 +207,41 @@ pub fn chromedriver(ctx: &Context) -> Result<PathBuf, String> {
         .ok_or_else(|| "chromedriver not found: run `cargo xtask install`".to_string())
 }
 
-enum Outcome {
-    Ok(Duration),
-    Failed(Duration),
-    NotRun,
-}
-
-/// Runs steps in order, timing each, and stops at the first failure.
-pub struct Runner {
-    steps: Vec<Step>,
-}
-
-impl Runner {
-    pub fn new(steps: Vec<Step>) -> Self {
-        Self { steps }
-    }
-
-    /// Runs every step; on failure returns a message naming the failed step. The summary table
-    /// is printed either way.
-    pub fn run(self, ctx: &Context) -> Result<(), String> {
-        let started = Instant::now();
-        let total = self.steps.len();
-        let mut outcomes: Vec<Outcome> = Vec::with_capacity(total);
-        let mut failure = None;
-        for (index, step) in self.steps.iter().enumerate() {
-            if failure.is_some() {
-                outcomes.push(Outcome::NotRun);
-                continue;
-            }
-            let name = step.name();
-            println!("\n==> [{}/{total}] {name}", index + 1);
-            let step_started = Instant::now();
-            let result = step.run(ctx);
-            let elapsed = step_started.elapsed();
-            match result {
-                Ok(()) => {
-                    println!("    {name}: ok in {:.1} s", elapsed.as_secs_f64());
-                    outcomes.push(Outcome::Ok(elapsed));
-                }
-                Err(message) => {
-                    println!("    {name}: FAILED after {:.1} s", elapsed.as_secs_f64());
-                    outcomes.push(Outcome::Failed(elapsed));
-                    failure = Some(format!("step '{name}' failed: {message}"));
-                }
-            }
+/// Runs `steps` in order, timing each, and stops at the first failure; on failure returns a
+/// message naming the failed step. The summary table is printed either way.
+pub fn run_steps(steps: &[Step], ctx: &Context) -> Result<(), String> {
+    let started = Instant::now();
+    let total = steps.len();
+    // The steps run: how long each took and whether it passed.
+    let mut outcomes: Vec<(Duration, bool)> = Vec::with_capacity(total);
+    for (index, step) in steps.iter().enumerate() {
+        let name = step.name();
+        println!("\n==> [{}/{total}] {name}", index + 1);
+        let step_started = Instant::now();
+        let result = step.run(ctx);
+        let elapsed = step_started.elapsed();
+        outcomes.push((elapsed, result.is_ok()));
+        if let Err(message) = result {
+            println!("    {name}: FAILED after {:.1} s", elapsed.as_secs_f64());
+            print_summary(steps, &outcomes, started.elapsed());
+            return Err(format!("step '{name}' failed: {message}"));
         }
-        print_summary(&self.steps, &outcomes, started.elapsed());
-        match failure {
-            Some(message) => Err(message),
-            None => Ok(()),
-        }
+        println!("    {name}: ok in {:.1} s", elapsed.as_secs_f64());
     }
+    print_summary(steps, &outcomes, started.elapsed());
+    Ok(())
 }
 
-/// Prints one row per step: name, seconds, ok / failed / not run.
-fn print_summary(steps: &[Step], outcomes: &[Outcome], total: Duration) {
+/// Prints one row per step: name, seconds, ok / failed / not run (the steps after `outcomes`).
+fn print_summary(steps: &[Step], outcomes: &[(Duration, bool)], total: Duration) {
     let names: Vec<String> = steps.iter().map(|s| s.name()).collect();
     let width = names.iter().map(String::len).max().unwrap_or(0).max(5);
     println!("\n==> summary");
     println!("    {:<width$}  {:>8}  result", "step", "seconds");
-    for (name, outcome) in names.iter().zip(outcomes) {
-        let (seconds, result) = match outcome {
-            Outcome::Ok(d) => (format!("{:.1}", d.as_secs_f64()), "ok"),
-            Outcome::Failed(d) => (format!("{:.1}", d.as_secs_f64()), "FAILED"),
-            Outcome::NotRun => ("-".to_string(), "not run"),
+    for (i, name) in names.iter().enumerate() {
+        let (seconds, result) = match outcomes.get(i) {
+            Some((d, ok)) => (format!("{:.1}", d.as_secs_f64()), if *ok { "ok" } else { "FAILED" }),
+            None => ("-".to_string(), "not run"),
         };
         println!("    {name:<width$}  {seconds:>8}  {result}");
     }
@@ -283,8 +254,8 @@ mod tests {
 
     #[test]
     fn finds_lavapipe_among_vulkan_icds_and_nothing_without_it() {
-        let dir = std::env::temp_dir().join(format!("xtask-icds-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let temp = crate::context::TempDir::new("xtask-icds").expect("temp dir");
+        let dir = temp.0.clone();
         assert_eq!(software_icd(&dir), None);
         std::fs::write(dir.join("nvidia_icd.json"), "{}").expect("write");
         std::fs::write(dir.join("radeon_icd.x86_64.json"), "{}").expect("write");
@@ -292,6 +263,5 @@ mod tests {
         std::fs::write(dir.join("lvp_icd.x86_64.json"), "{}").expect("write");
         assert_eq!(software_icd(&dir), Some(dir.join("lvp_icd.x86_64.json")));
         assert_eq!(software_icd(&dir.join("absent")), None);
-        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::checks::{App, open, open_hash, snap, wait_for};
+use super::checks::{App, open, open_hash, snap, visible_text, wait_for};
 use super::webdriver::{Driver, Session, poll, secs};
 use super::{ChromeConfig, Report};
 
@@ -26,15 +26,7 @@ pub(super) fn run_all(
 
 /// The text of `#backend-note` when it is shown, `None` when absent or hidden.
 fn backend_note(session: &Session) -> Result<Option<String>, String> {
-    let value = session.script(
-        "const n = document.getElementById('backend-note');
-         if (!n || n.closest('[hidden]')) return null;
-         const r = n.getBoundingClientRect();
-         const s = getComputedStyle(n);
-         if (r.width === 0 || r.height === 0 || s.visibility === 'hidden') return null;
-         return n.innerText;",
-    )?;
-    Ok(value.as_str().map(str::to_string))
+    visible_text(session, "#backend-note")
 }
 
 /// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
@@ -135,9 +127,7 @@ fn cpu_fallback(
     driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
 ) -> Result<String, String> {
     let started = Instant::now();
-    let session = driver
-        .session(chrome.options(false))
-        .map_err(|e| format!("cannot open a browser session without WebGPU: {e}"))?;
+    let session = chrome.session(driver, false)?;
     open(&session, &format!("{base}index.html"))?;
     let app = wait_for(
         &session,

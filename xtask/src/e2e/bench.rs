@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::{dist, install, trunk};
 pub use options::Options;
 use options::Setup;
-use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes, add};
+use report::{FirstEpoch, Frames, Measurement, Page, PageKind, SetupResult, Sizes};
 
 /// Training before the window opens (compilation, caches, the first growth of the heap).
 const WARMUP: Duration = secs(2);
@@ -82,22 +82,6 @@ const OBSERVE_FIRST_EPOCH: &str = "(() => {
     });
   })();";
 
-/// What kind of page this is (see [`PageKind`]): `app`, `tf` or `null` (not yet known).
-const KIND: &str = "
-    const app = document.getElementById('app');
-    if (app && app.hasAttribute('data-epoch')) return 'app';
-    if (document.getElementById('iter-number')) return 'tf';
-    return null;";
-
-/// The state of the first-epoch observer and of the page.
-const FIRST_EPOCH_STATE: &str = "
-    const app = document.getElementById('app');
-    const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
-    return {
-      at: window.__benchFirstEpoch, late: window.__benchFirstEpochLate,
-      pageMs: attr('data-first-epoch-ms'), state: attr('data-state'), error: attr('data-error'),
-    };";
-
 /// Starts recording the gaps between animation frames into `window.__benchFrames`.
 const START_FRAMES: &str = "
     window.__benchFrames = [];
@@ -113,8 +97,9 @@ const START_FRAMES: &str = "
 
 const STOP_FRAMES: &str = "window.__benchRecording = false;";
 
-/// One reading of the page: its clock, epochs, the `data-*` the bench shows and the frames so
-/// far.
+/// One reading of the page: its clock, epochs, the `data-*` the bench shows, the frames so far
+/// and the first-epoch observer's state. Its kind (see [`PageKind`]) shows in it too: `epoch` is
+/// set on our page, `iter` on TensorFlow Playground's.
 const SNAPSHOT: &str = "
     const app = document.getElementById('app');
     const attr = name => (app && app.hasAttribute(name) ? app.getAttribute(name) : null);
@@ -130,6 +115,8 @@ const SNAPSHOT: &str = "
       draw: attr('data-draw-ms'),
       growths: attr('data-growths'), baseline_growths: attr('data-baseline-growths'),
       frames: window.__benchFrames || null,
+      at: window.__benchFirstEpoch, late: window.__benchFirstEpochLate,
+      pageMs: attr('data-first-epoch-ms'),
     };";
 
 /// The same-origin `.js` and `.wasm` files the page loaded, fetched again (from the cache) and
@@ -171,9 +158,7 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
 
     let (chrome, server, driver) = browser(ctx, &dist, &out_dir)?;
     let base = server.base_url();
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session: {e}"))?;
+    let session = chrome.session(&driver, true)?;
 
     install_observer(&session);
 
@@ -181,19 +166,15 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     let mut results = Vec::new();
     for Setup { layers, hash, compare } in options.setups() {
         let url = format!("{base}index.html#{hash}");
-        let mut ours = measure_page(&session, &format!("ours {layers}"), &url, seconds);
-        if let Ok(m) = &mut ours.result {
-            m.sizes = our_sizes.clone();
-        }
+        let ours =
+            measure_page(&session, &format!("ours {layers}"), &url, seconds, || our_sizes.clone());
         let theirs = compare.map(|url| {
-            let mut page = measure_page(&session, &format!("theirs {layers}"), &url, seconds);
-            if let Ok(m) = &mut page.result {
-                m.sizes = loaded_sizes(&session).unwrap_or_else(|e| {
+            measure_page(&session, &format!("theirs {layers}"), &url, seconds, || {
+                loaded_sizes(&session).unwrap_or_else(|e| {
                     println!("    sizes of {url}: {e}");
                     Sizes::default()
-                });
-            }
-            page
+                })
+            })
         });
         results.push(SetupResult { layers, ours, theirs });
     }
@@ -225,16 +206,22 @@ pub fn run_bench(ctx: &Context, options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Measures one page; a failure is kept in the result, so the other pages are still measured.
-fn measure_page(session: &Session, label: &str, url: &str, window: Duration) -> Page {
+/// Measures one page and, when that worked, the bytes of its code (`sizes`); a failure is kept
+/// in the result, so the other pages are still measured.
+fn measure_page(
+    session: &Session, label: &str, url: &str, window: Duration, sizes: impl FnOnce() -> Sizes,
+) -> Page {
     println!("\n--- bench `{label}`");
-    let result = measure(session, url, window);
+    let mut result = measure(session, url, window);
     match &result {
         Ok(m) => println!(
             "    {label}: first epoch {:.0} ms, {:.1} epochs/s",
             m.first_epoch_ms, m.epochs_per_s
         ),
         Err(e) => println!("    {label}: FAILED: {e}"),
+    }
+    if let Ok(m) = &mut result {
+        m.sizes = sizes();
     }
     Page { label: label.to_string(), url: url.to_string(), result }
 }
@@ -314,9 +301,10 @@ fn launches_per_step(start: &Snapshot, end: &Snapshot) -> Option<String> {
 
 fn page_kind(session: &Session) -> Result<PageKind, String> {
     poll_every(FIRST_EPOCH_POLL, KIND_TIMEOUT, || {
-        Ok(match session.script(KIND)?.as_str() {
-            Some("app") => Ok(PageKind::App),
-            Some("tf") => Ok(PageKind::TfPlayground),
+        let page = session.script(SNAPSHOT)?;
+        Ok(match (page["epoch"].is_string(), page["iter"].is_string()) {
+            (true, _) => Ok(PageKind::App),
+            (false, true) => Ok(PageKind::TfPlayground),
             _ => Err(format!(
                 "after {} s the page has neither #app[data-epoch] nor #iter-number",
                 KIND_TIMEOUT.as_secs()
@@ -330,7 +318,7 @@ fn page_kind(session: &Session) -> Result<PageKind, String> {
 fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), String> {
     let mut played = false;
     poll_every(FIRST_EPOCH_POLL, FIRST_EPOCH_TIMEOUT, || {
-        let state = session.script(FIRST_EPOCH_STATE)?;
+        let state = session.script(SNAPSHOT)?;
         let text = |key: &str| state.get(key).and_then(Json::as_str).unwrap_or_default();
         fail_if!(text("state") == "error", "the page reports data-state=error: {}", text("error"));
         if let Some(at) = state.get("at").and_then(Json::as_f64) {
@@ -338,11 +326,7 @@ fn first_epoch(session: &Session, kind: PageKind) -> Result<(f64, FirstEpoch), S
                 return Ok(Ok((ms, FirstEpoch::Page)));
             }
             let late = state.get("late").and_then(Json::as_bool) == Some(true);
-            let source = match late {
-                true => FirstEpoch::AtMost,
-                false => FirstEpoch::Observed,
-            };
-            return Ok(Ok((at, source)));
+            return Ok(Ok((at, if late { FirstEpoch::AtMost } else { FirstEpoch::Observed })));
         }
         if kind == PageKind::App && text("state") == "paused" && !played {
             session.click("#play")?;
@@ -405,19 +389,15 @@ fn site_sizes(dist: &Path) -> Result<Sizes, String> {
             continue;
         }
         let name = path.to_string_lossy();
-        let Some((raw_total, gzip_total)) = sizes.totals(&name) else {
-            continue;
-        };
-        let raw = dist::len(&path)?;
-        let gz = dist::with_suffix(&path, "gz");
-        let gzip = if gz.is_file() {
-            dist::len(&gz)?
-        } else {
+        sizes.add(&name, || {
+            let raw = dist::len(&path)?;
+            let gz = dist::with_suffix(&path, "gz");
+            if gz.is_file() {
+                return Ok((raw, dist::len(&gz)?));
+            }
             let file = File::open(&path).map_err(|e| format!("reading {name}: {e}"))?;
-            gzip_len(Stdio::from(file), None)?
-        };
-        add(raw_total, raw);
-        add(gzip_total, gzip);
+            Ok((raw, gzip_len(Stdio::from(file), None)?))
+        })?;
     }
     Ok(sizes)
 }
@@ -458,13 +438,11 @@ fn loaded_sizes(session: &Session) -> Result<Sizes, String> {
     for file in items(&files) {
         let name = file.get("name").and_then(Json::as_str).unwrap_or_default();
         let path = name.split(['?', '#']).next().unwrap_or_default();
-        let Some((raw_total, gzip_total)) = sizes.totals(path) else {
-            continue;
-        };
-        let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
-        let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
-        add(raw_total, bytes.len() as u64);
-        add(gzip_total, gzip_len(Stdio::piped(), Some(bytes))?);
+        sizes.add(path, || {
+            let text = file.get("base64").and_then(Json::as_str).unwrap_or_default();
+            let bytes = base64_decode(text).map_err(|e| format!("{name}: {e}"))?;
+            Ok((bytes.len() as u64, gzip_len(Stdio::piped(), Some(bytes))?))
+        })?;
     }
     Ok(sizes)
 }

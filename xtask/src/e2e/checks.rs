@@ -19,9 +19,7 @@ pub(super) const REACT: Duration = secs(30);
 pub fn run_all(
     driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path, report: &mut Report,
 ) {
-    let main = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session: {e}"));
+    let main = chrome.session(driver, true);
     let session = || main.as_ref().map_err(Clone::clone);
 
     let mut start_units = 0.0;
@@ -89,14 +87,19 @@ impl App {
     }
 }
 
-/// Reads the attributes; `None` when the page has no `#app` (yet).
-pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
-    let value = session.script(&format!(
+/// The `data-*` attributes of the element with this id; `None` when the page has none (yet).
+pub(super) fn data_of(session: &Session, id: &str) -> Result<Option<App>, String> {
+    let script = format!(
         "{DATA_OF}
-         const app = document.getElementById('app');
-         return app ? dataOf(app) : null;"
-    ))?;
-    Ok(App::from_json(&value))
+         const e = document.getElementById(arguments[0]);
+         return e ? dataOf(e) : null;"
+    );
+    Ok(App::from_json(&session.execute(&script, vec![id.into()])?))
+}
+
+/// Reads `#app`'s attributes; `None` when the page has no `#app` (yet).
+pub(super) fn read_app(session: &Session) -> Result<Option<App>, String> {
+    data_of(session, "app")
 }
 
 pub(super) fn app_now(session: &Session) -> Result<App, String> {
@@ -144,7 +147,11 @@ pub(super) fn wait_for(
     })
 }
 
-pub(super) fn running(session: &Session, epochs: f64, timeout: Duration) -> Result<App, String> {
+/// [`open_hash`] and waits (≤ `timeout`) until the page runs at epoch `epochs` or later.
+pub(super) fn open_to_epoch(
+    session: &Session, base: &str, hash: &str, epochs: f64, timeout: Duration,
+) -> Result<App, String> {
+    open_hash(session, base, hash)?;
     wait_for(session, &format!("running, epoch >= {epochs}"), timeout, |a| {
         Ok(a.is("state", "running") && a.num("epoch") >= epochs)
     })
@@ -208,6 +215,20 @@ pub(super) fn open_hash(session: &Session, base: &str, hash: &str) -> Result<(),
 pub(super) fn open_running(session: &Session, base: &str, hash: &str) -> Result<App, String> {
     open_hash(session, base, hash)?;
     wait_for(session, "running", secs(60), |a| Ok(a.is("state", "running")))
+}
+
+/// The text of the element `css` matches while it is displayed (nothing hides it or an
+/// ancestor, its box has a size, it is not `visibility: hidden`); `None` otherwise.
+pub(super) fn visible_text(session: &Session, css: &str) -> Result<Option<String>, String> {
+    let value = session.execute(
+        "const n = document.querySelector(arguments[0]);
+         if (!n || n.closest('[hidden]')) return null;
+         const r = n.getBoundingClientRect();
+         const hidden = getComputedStyle(n).visibility === 'hidden';
+         return r.width > 0 && r.height > 0 && !hidden ? n.innerText : null;",
+        vec![css.into()],
+    )?;
+    Ok(value.as_str().map(str::to_string))
 }
 
 /// Moves the focus back to the page body, then presses `key`.
@@ -284,20 +305,8 @@ fn shortcuts_hidden(session: &Session) -> Result<bool, String> {
         .ok_or_else(|| "there is no #shortcuts element".to_string())
 }
 
-fn wait_shortcuts(session: &Session, hidden: bool) -> Result<(), String> {
-    poll(secs(10), || {
-        let what = if hidden { "closed" } else { "open" };
-        ready!(
-            shortcuts_hidden(session)? == hidden,
-            (),
-            "#shortcuts did not become {what} within 10 s"
-        )
-    })
-}
-
 /// A control of the page: its key, the key's name in messages, and its button.
-#[derive(Clone, Copy)]
-struct Control(&'static str, &'static str, &'static str);
+type Control = (&'static str, &'static str, &'static str);
 
 /// Drives the controls by their keys (with the focus on the page body) or, without `keys`, by
 /// clicks: reset while running (the epoch drops), pause, step exactly one epoch and stay
@@ -306,20 +315,19 @@ struct Control(&'static str, &'static str, &'static str);
 fn exercise(
     session: &Session, keys: bool, while_paused: &dyn Fn() -> Result<(), String>,
 ) -> Result<(), String> {
-    const TOGGLE: Control = Control(" ", "Space", "#play");
-    const STEP: Control = Control("s", "s", "#step");
-    const GROW: Control = Control("g", "g", "#grow");
-    const RESET: Control = Control("r", "r", "#reset");
-    let trigger = |c: Control| match keys {
-        true => press_on_body(session, c.0),
-        false => session.click(c.2),
+    const TOGGLE: Control = (" ", "Space", "#play");
+    const STEP: Control = ("s", "s", "#step");
+    const GROW: Control = ("g", "g", "#grow");
+    const RESET: Control = ("r", "r", "#reset");
+    // Presses the key or clicks the button; returns its name for messages.
+    let press = |(key, name, button): Control| match keys {
+        true => press_on_body(session, key).map(|()| name),
+        false => session.click(button).map(|()| button),
     };
-    let name = |c: Control| if keys { c.1 } else { c.2 };
     // Presses the play/pause control when the page is paused, and waits for it to run.
     let resume_if_paused = || {
         if app_now(session)?.is("state", "paused") {
-            trigger(TOGGLE)?;
-            wait_state(session, "running", name(TOGGLE))?;
+            wait_state(session, "running", press(TOGGLE)?)?;
         }
         Ok::<_, String>(())
     };
@@ -329,61 +337,44 @@ fn exercise(
         Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
     })?;
     let before = app.num("epoch");
-    trigger(RESET)?;
-    let app =
-        wait_for(session, &format!("data-epoch < {before} after {}", name(RESET)), REACT, |a| {
-            Ok(a.num("epoch") < before)
-        })?;
-    println!("    {} reset: epoch {before} -> {}", name(RESET), app.num("epoch"));
+    let reset = press(RESET)?;
+    let app = wait_for(session, &format!("data-epoch < {before} after {reset}"), REACT, |a| {
+        Ok(a.num("epoch") < before)
+    })?;
+    println!("    {reset} reset: epoch {before} -> {}", app.num("epoch"));
 
     // The contract leaves open whether reset pauses; pausing below needs a running page.
     resume_if_paused()?;
-    trigger(TOGGLE)?;
-    wait_state(session, "paused", name(TOGGLE))?;
+    let toggle = press(TOGGLE)?;
+    wait_state(session, "paused", toggle)?;
     let epoch = settled(session)?.num("epoch");
-    println!("    {} paused at epoch {epoch}", name(TOGGLE));
+    println!("    {toggle} paused at epoch {epoch}");
 
-    trigger(STEP)?;
-    wait_for(session, &format!("data-epoch = {} after {}", epoch + 1.0, name(STEP)), REACT, |a| {
+    let (step, next) = (press(STEP)?, epoch + 1.0);
+    wait_for(session, &format!("data-epoch = {next} after {step}"), REACT, |a| {
         let now = a.num("epoch");
-        fail_if!(
-            now > epoch + 1.0,
-            "{} went from epoch {epoch} to {now}, not one epoch",
-            name(STEP)
-        );
-        Ok(now == epoch + 1.0)
+        fail_if!(now > next, "{step} went from epoch {epoch} to {now}, not one epoch");
+        Ok(now == next)
     })?;
-    holds_for(
-        session,
-        &format!("epoch {} and paused for 1 s after {}", epoch + 1.0, name(STEP)),
-        HOLD,
-        |a| a.num("epoch") == epoch + 1.0 && a.is("state", "paused"),
-    )?;
-    println!("    {} stepped to epoch {}", name(STEP), epoch + 1.0);
+    let what = format!("epoch {next} and paused for 1 s after {step}");
+    holds_for(session, &what, HOLD, |a| a.num("epoch") == next && a.is("state", "paused"))?;
+    println!("    {step} stepped to epoch {next}");
 
     let app = app_now(session)?;
     let (growths, units) = (app.num("growths"), app.num("units"));
-    trigger(GROW)?;
-    let app = wait_for(
-        session,
-        &format!("data-growths = {} after {}", growths + 1.0, name(GROW)),
-        REACT,
-        |a| Ok(a.num("growths") >= growths + 1.0),
-    )?;
-    fail_if!(
-        app.num("growths") != growths + 1.0,
-        "{} took growths from {growths} to {}, not by one",
-        name(GROW),
-        app.num("growths")
-    );
-    let (grew, now, units_now) = (name(GROW), app.num("growths"), app.num("units"));
+    let grew = press(GROW)?;
+    let app =
+        wait_for(session, &format!("data-growths = {} after {grew}", growths + 1.0), REACT, |a| {
+            Ok(a.num("growths") >= growths + 1.0)
+        })?;
+    let (now, units_now) = (app.num("growths"), app.num("units"));
+    fail_if!(now != growths + 1.0, "{grew} took growths from {growths} to {now}, not by one");
     println!("    {grew} grew: growths {growths} -> {now}, units {units} -> {units_now}");
 
     while_paused()?;
 
-    trigger(TOGGLE)?;
-    let app = wait_state(session, "running", name(TOGGLE))?;
-    println!("    {} resumed at epoch {}", name(TOGGLE), app.num("epoch"));
+    let app = wait_state(session, "running", press(TOGGLE)?)?;
+    println!("    {toggle} resumed at epoch {}", app.num("epoch"));
     Ok(())
 }
 
@@ -410,10 +401,13 @@ fn keyboard(session: &Session) -> Result<String, String> {
 
     let shortcut_sheet = || {
         fail_if!(!shortcuts_hidden(session)?, "#shortcuts is open before `?` was pressed");
-        press_on_body(session, "?")?;
-        wait_shortcuts(session, false)?;
-        press_on_body(session, "?")?;
-        wait_shortcuts(session, true)?;
+        for (hidden, what) in [(false, "open"), (true, "closed")] {
+            press_on_body(session, "?")?;
+            poll(secs(10), || {
+                let done = shortcuts_hidden(session)? == hidden;
+                ready!(done, (), "#shortcuts did not become {what} within 10 s")
+            })?;
+        }
         println!("    ? opened and closed #shortcuts");
         Ok(())
     };

@@ -37,9 +37,7 @@ const MIN_HASH_DIGITS: usize = 10;
 pub fn check(driver: &Driver, chrome: &ChromeConfig, dist: &Path) -> Result<String, String> {
     let server = StaticServer::start_at(dist, DEPLOY_MOUNT)?;
     let base = server.base_url();
-    let session = driver
-        .session(chrome.options(false))
-        .map_err(|e| format!("cannot open a browser session: {e}"))?;
+    let session = chrome.session(driver, false)?;
     open(&session, &base)?;
     // A failed request usually leaves the page loading for good: say which one at once.
     wait_for(&session, "data-state=running and data-epoch > 0", secs(90), |a| {
@@ -125,16 +123,13 @@ struct Page {
 
 impl Page {
     fn from_json(value: &Json) -> Result<Self, String> {
-        fn list<'v>(v: &'v Json, key: &str) -> &'v [Json] {
-            v.get(key).map_or(&[], items)
-        }
         let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_string);
         let text_or = |v: &Json, key: &str| text(v, key).unwrap_or_default();
         let number = |v: &Json, key: &str| v.get(key).and_then(Json::as_f64).unwrap_or(-1.0) as i64;
         let head = value.get("head").ok_or("the page script returned no head")?;
         Ok(Self {
             document: text(value, "document").ok_or("the page script returned no URL")?,
-            requests: list(value, "requests")
+            requests: items(&value["requests"])
                 .iter()
                 .map(|r| Request {
                     url: text_or(r, "url"),
@@ -145,11 +140,8 @@ impl Page {
             og_image: text(head, "og_image"),
             twitter_image: text(head, "twitter_image"),
             twitter_card: text(head, "twitter_card"),
-            icons: strings(head.get("icons").unwrap_or(&Json::Null))
-                .into_iter()
-                .map(String::from)
-                .collect(),
-            loads: list(value, "loads")
+            icons: strings(&head["icons"]).into_iter().map(String::from).collect(),
+            loads: items(&value["loads"])
                 .iter()
                 .map(|l| (text_or(l, "src"), number(l, "status"), text_or(l, "type")))
                 .collect(),

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 
 use super::Report;
-use super::checks::{App, open_hash, press_on_body, running, snap, wait_for, wait_script};
+use super::checks::{open_hash, open_to_epoch, press_on_body, snap, wait_for, wait_script};
 use super::json::{Json, items, json, num_at, str_at};
 use super::webdriver::{POLL, Session, poll, secs};
 
@@ -121,10 +121,6 @@ fn all_inside(
     Ok(())
 }
 
-fn wait_running(session: &Session) -> Result<App, String> {
-    running(session, 1.0, secs(90))
-}
-
 /// `embed-layout`: embedded (`embed=1`) in a 700×500 iframe-sized viewport, both maps and the
 /// network diagram lie inside the viewport without scrolling. The backend note is one line
 /// with a × that removes it, and the maps move up by its height. A notice longer than the
@@ -135,20 +131,15 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     const SIZE: (f64, f64) = (700.0, 500.0);
     const SEEN: [&str; 3] = ["#heatmap", "#baseline-heatmap", "#network"];
     const LINE: f64 = 40.0;
-    open_hash(session, base, "embed=1&backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "embed=1&backend=cpu", 1.0, secs(90))?;
     let before = rects(session, &SEEN)?;
     all_inside(&SEEN, &before, SIZE, (120.0, 100.0), "with the backend note")?;
     snap(session, out_dir, "embed-700x500.png")?;
     let note = rects(session, &["#backend-note"])?[0];
     fail_if!(note.height() > LINE, "the backend note takes more than one line: {note}");
     session.click("#backend-note .dismiss")?;
-    wait_script(
-        session,
-        "the backend note to go",
-        "return document.getElementById('backend-note').hidden;",
-        secs(5),
-    )?;
+    let gone = "return document.getElementById('backend-note').hidden;";
+    wait_script(session, "the backend note to go", gone, secs(5))?;
     let after = rects(session, &SEEN)?;
     let moved = before[0].top - after[0].top;
     fail_if!(
@@ -157,15 +148,14 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
         note.height()
     );
 
-    open_hash(session, base, "embed=1&backend=cpu&layers=8&max-units=4")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "embed=1&backend=cpu&layers=8&max-units=4", 1.0, secs(90))?;
     let sel = "#notices li[data-cause=unit-cap] span";
-    wait_script(
-        session,
-        "the unit-cap notice",
-        &format!("return !!document.querySelector('{sel}');"),
-        secs(10),
-    )?;
+    // Waits until the unit-cap notice is there, or with `there` false, gone.
+    let notice = |there: bool, what: &str, timeout| {
+        let js = format!("return {}document.querySelector('{sel}');", ["!", "!!"][there as usize]);
+        wait_script(session, what, &js, timeout)
+    };
+    notice(true, "the unit-cap notice", secs(10))?;
     let with_notice = rects(session, &SEEN)?;
     all_inside(&SEEN, &with_notice, SIZE, (120.0, 100.0), "with two notices")?;
     let facts = session.execute(
@@ -195,12 +185,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
     session.click("#play")?;
     wait_for(session, "paused", secs(10), |a| Ok(a.is("state", "paused")))?;
     session.click("#notices li[data-cause=unit-cap] .dismiss")?;
-    wait_script(
-        session,
-        "the unit-cap notice to go",
-        &format!("return !document.querySelector('{sel}');"),
-        secs(5),
-    )?;
+    notice(false, "the unit-cap notice to go", secs(5))?;
     let (a, b, network, note) = (before[0], before[1], before[2], note.height());
     Ok(format!(
         "maps {a} and {b}, network {network}; the backend note ({note:.0} px) dismissed: maps up {moved:.0} px; the unit-cap notice {line:.0} px, {open_height:.0} px focused, dismissed"
@@ -214,8 +199,7 @@ fn embed_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     const SIZE: (f64, f64) = (390.0, 844.0);
     const MAPS: [&str; 2] = ["#heatmap", "#baseline-heatmap"];
-    open_hash(session, base, "backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu", 1.0, secs(90))?;
     let side_by_side = |b: &[Rect], what: &str| -> Result<(), String> {
         let (a, c) = (b[0], b[1]);
         fail_if!(
@@ -248,17 +232,12 @@ fn phone_layout(session: &Session, base: &str, out_dir: &Path) -> Result<String,
 /// the page explains it; the explanation shows, and the network diagram moves by at most 8 px
 /// and stays inside the first screen.
 fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu&slowmo=1")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu&slowmo=1", 1.0, secs(90))?;
     let before = rects(session, &["#network"])?[0];
     press_on_body(session, "g")?;
-    wait_script(
-        session,
-        "the slow-motion explanation",
-        "const e = document.getElementById('explain');
-         return !e.hidden && e.textContent.length > 0;",
-        secs(30),
-    )?;
+    let shown = "const e = document.getElementById('explain');
+                 return !e.hidden && e.textContent.length > 0;";
+    wait_script(session, "the slow-motion explanation", shown, secs(30))?;
     let explain = rects(session, &["#explain"])?[0];
     let after = rects(session, &["#network"])?[0];
     snap(session, out_dir, "slowmo-banner.png")?;
@@ -273,8 +252,7 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
 /// readable size (150×100 at least).
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu")?;
-    wait_running(session)?;
+    open_to_epoch(session, base, "backend=cpu", 1.0, secs(90))?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
     all_inside(&FIRST_SCREEN, &boxes, SCREEN, (150.0, 100.0), "the first screen")?;

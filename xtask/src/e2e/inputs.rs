@@ -31,10 +31,6 @@ fn trained(session: &Session, pair: &str, epochs: f64) -> Result<App, String> {
     })
 }
 
-fn click(session: &Session, id: &str) -> Result<(), String> {
-    session.click(&format!("#{id}"))
-}
-
 /// `features`: with x₁ and x₂ one tanh unit cuts the circle with a line and its loss stays high;
 /// toggling x₁² and x₂² on and x₁, x₂ off (four clicks, as a person would) restarts both runs on
 /// the squares, where one unit separates the circle: the loss falls far below. Turning the last
@@ -49,7 +45,7 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
     );
     let plane_loss = plane.num("loss");
     for id in ["features-x1sq", "features-x2sq", "features-x1", "features-x2"] {
-        click(session, id)?;
+        session.click(&format!("#{id}"))?;
     }
     let squares = trained(session, "features=x1sq,x2sq", 400.0)?;
     let named = session.text("return document.getElementById('network').dataset.inputs || '';")?;
@@ -61,8 +57,8 @@ fn features(session: &Session, base: &str, out_dir: &Path) -> Result<String, Str
              {plane_loss} on x₁, x₂"
     );
     // The last feature on: refused, named, and shown checked again.
-    click(session, "features-x2sq")?;
-    click(session, "features-x1sq")?;
+    session.click("#features-x2sq")?;
+    session.click("#features-x1sq")?;
     let refused = wait_for(session, "a notice for the last feature", secs(10), |a| {
         Ok(a.text("notices").contains("at least one input feature"))
     })?;

@@ -31,7 +31,7 @@ use crate::steps;
 use crate::trunk;
 use json::{Json, json};
 use server::StaticServer;
-use webdriver::Driver;
+use webdriver::{Driver, Session};
 
 pub use bench::{Options as BenchOptions, run_bench};
 
@@ -54,7 +54,7 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
     checks::run_all(&driver, &chrome, &base, &out_dir, &mut report);
     // The stand-in page of `e2e-selftest` implements only the base contract above.
     if dist != standin_dir(ctx) {
-        match driver.session(chrome.options(false)) {
+        match chrome.session(&driver, false) {
             Ok(session) => {
                 page::run_all(&session, &base, &out_dir, &mut report);
                 evidence::run_all(&session, &base, &out_dir, &mut report);
@@ -64,12 +64,12 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
                 robust::run_all(&driver, &chrome, &session, &base, &out_dir, &mut report);
             }
             Err(e) => {
-                report.check("controls", || Err(format!("cannot open a browser session: {e}")));
+                report.check("controls", || Err(e));
             }
         }
         report.check("deploy", || deploy::check(&driver, &chrome, &dist));
         // The probe needs a WebGPU adapter (SwiftShader here).
-        let session = driver.session(chrome.options(true));
+        let session = chrome.session(&driver, true);
         report.check("probe", || page::probe(session.as_ref().map_err(Clone::clone)?, &base));
     }
     // Sessions are gone by now; dropping the driver and the server stops them.
@@ -132,9 +132,18 @@ impl ChromeConfig {
         Ok(Self { binary, args })
     }
 
+    /// A new browser session in `driver`, with or without a WebGPU adapter; the error says which.
+    pub fn session<'d>(&self, driver: &'d Driver, webgpu: bool) -> Result<Session<'d>, String> {
+        let with = if webgpu { "with" } else { "without" };
+        let options = self.options(webgpu);
+        driver
+            .session(options)
+            .map_err(|e| format!("cannot open a browser session {with} WebGPU: {e}"))
+    }
+
     /// `goog:chromeOptions` for a session, with or without a WebGPU adapter, always with
     /// [`WINDOW_SIZE_FLAG`].
-    pub fn options(&self, webgpu: bool) -> Json {
+    fn options(&self, webgpu: bool) -> Json {
         let kept = self.args.iter().map(String::as_str);
         let mut args: Vec<&str> =
             kept.filter(|arg| *arg != WEBGPU_FLAG && !arg.starts_with("--window-size=")).collect();

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use super::Report;
 use super::checks::{
-    REACT, app_now, open_hash, open_running, pause, read_app, running, settled, snap, wait_for,
-    wait_state,
+    REACT, app_now, open_hash, open_running, open_to_epoch, pause, read_app, settled, snap,
+    wait_for, wait_state,
 };
 use super::json::{Json, items, json};
 use super::webdriver::{Session, millis, poll, poll_every, secs};
@@ -86,8 +86,7 @@ fn losses(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
 /// `learning-rate`: picking a rate in the list changes the run live and the link, and leaves no
 /// notice.
 fn learning_rate(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu")?;
-    let epoch = running(session, 2.0, secs(60))?.num("epoch");
+    let epoch = open_to_epoch(session, base, "backend=cpu", 2.0, secs(60))?.num("epoch");
     choose(session, "lr", "0.03")?;
     let app =
         wait_for(session, "lr=0.03 in data-settings", REACT, |a| Ok(a.has_setting("lr=0.03")))?;
@@ -151,12 +150,8 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
         ("cpu+webgpu", steps * cpu + grow_gpu),
         ("webgpu", steps * gpu + grow_gpu),
     ];
-    let mut expected = rounds[0];
-    for round in &rounds[1..] {
-        if round.1 < expected.1 {
-            expected = *round;
-        }
-    }
+    // The shortest round; the first of equals.
+    let expected = rounds.into_iter().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or(rounds[0]);
     fail_if!(
         !app.is("backend", expected.0),
         "rounds of {steps} steps and a growth take {rounds:?} ms but the page chose {:?}",
@@ -275,8 +270,7 @@ fn history(session: &Session, base: &str) -> Result<String, String> {
 
 /// `grow-paused`: Grow while paused grows the main run and its baseline, without training.
 fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu&grow-every=100")?;
-    running(session, 1.0, secs(60))?;
+    open_to_epoch(session, base, "backend=cpu&grow-every=100", 1.0, secs(60))?;
     let app = pause(session)?;
     let (epoch, growths, baseline) =
         (app.num("epoch"), app.num("growths"), app.num("baseline-growths"));
@@ -299,8 +293,7 @@ fn grow_paused(session: &Session, base: &str) -> Result<String, String> {
 /// `space-key`: after clicking Step (the focus stays on that button), Space plays instead of
 /// stepping again.
 fn space_key(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu&grow-every=100")?;
-    running(session, 1.0, secs(60))?;
+    open_to_epoch(session, base, "backend=cpu&grow-every=100", 1.0, secs(60))?;
     session.click("#step")?;
     wait_state(session, "paused", "Step")?;
     settled(session)?;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::Report;
-use super::checks::{REACT, open_hash, pause, running, snap, wait_for, wait_script};
+use super::checks::{REACT, open_hash, open_to_epoch, pause, snap, wait_for, wait_script};
 use super::json::{Json, num_at, str_at};
 use super::page::upload_csv;
 use super::webdriver::{Session, poll_last, secs};
@@ -38,8 +38,7 @@ fn number_after(text: &str, before: &str) -> Option<f64> {
 /// (while the pointer stays) changes the weight the card shows, still matching the weight it
 /// carries; the pointer leaving hides the card.
 fn edge_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
-    open_hash(session, base, "backend=cpu")?;
-    running(session, 5.0, secs(90))?;
+    open_to_epoch(session, base, "backend=cpu", 5.0, secs(90))?;
     pause(session)?;
     let probe = wait_script(
         session,

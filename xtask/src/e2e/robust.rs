@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Instant;
 
-use super::checks::{App, app_now, open_hash, snap, wait_for};
+use super::checks::{App, app_now, open_hash, snap, visible_text, wait_for};
 use super::json::{Json, json, strings};
 use super::webdriver::{Driver, Session, millis, secs};
 use super::{ChromeConfig, Report};
@@ -26,9 +26,7 @@ pub fn run_all(
 fn webgpu_session<'d>(
     driver: &'d Driver, chrome: &ChromeConfig, script: &str, what: &str,
 ) -> Result<Session<'d>, String> {
-    let session = driver
-        .session(chrome.options(true))
-        .map_err(|e| format!("cannot open a browser session with WebGPU: {e}"))?;
+    let session = chrome.session(driver, true)?;
     session
         .cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": script}))
         .map_err(|e| format!("cannot install {what} before the page's scripts: {e}"))?;
@@ -38,13 +36,12 @@ fn webgpu_session<'d>(
 /// An error when the page runs on the CPU although its link asks for WebGPU (`why` says what
 /// that rules out).
 fn on_webgpu(a: &App, why: &str) -> Result<(), String> {
-    match a.is("backend", "cpu") {
-        true => Err(format!(
-            "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu){why}: {}",
-            a.summary()
-        )),
-        false => Ok(()),
-    }
+    fail_if!(
+        a.is("backend", "cpu"),
+        "WebGPU is not available in this browser (the page runs on the CPU although the link says backend=webgpu){why}: {}",
+        a.summary()
+    );
+    Ok(())
 }
 
 /// Run before the page's own scripts: counts the GPU buffers the page holds
@@ -107,14 +104,11 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         base,
         "backend=webgpu&seeds=1&points=100&batch=100&grow-every=1&max-units=256&method=random-new&baseline=random-split&speed=0",
     )?;
-    let growths = |n: f64| {
-        move |a: &App| {
+    let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
+        wait_for(&session, what, secs(300), |a| {
             on_webgpu(a, "")?;
             Ok(a.num("growths") >= n && a.num("baseline-growths") >= n)
-        }
-    };
-    let at = |n: f64, what: &str| -> Result<(f64, f64, App), String> {
-        wait_for(&session, what, secs(300), growths(n))?;
+        })?;
         gpu_buffers(&session)
     };
     let warm = at(3.0, "3 growths on WebGPU")?;
@@ -230,15 +224,7 @@ fn gpu_lost(
         "more than the last growth was lost: {growths_before} before, {} after the move",
         moved.num("growths")
     );
-    let notice = session
-        .script(
-            "const n = document.querySelector('#notices li[data-cause=\"gpu\"]');
-             if (!n || n.closest('[hidden]')) return null;
-             const r = n.getBoundingClientRect();
-             return r.width > 0 && r.height > 0 ? n.innerText : null;",
-        )?
-        .as_str()
-        .map(str::to_string)
+    let notice = visible_text(&session, "#notices li[data-cause=\"gpu\"]")?
         .ok_or_else(|| format!("no visible notice about the lost GPU ({})", moved.summary()))?;
     fail_if!(
         !(notice.contains("GPU was lost") && notice.contains("CPU") && notice.contains("epoch")),

@@ -95,8 +95,17 @@ fn handle_connection(stream: TcpStream, root: &Path, mount: &str) {
     let mut writer = write_half;
     while let Some(head) = read_head(&mut reader) {
         let keep_alive = !head.close;
-        let response = respond(&head.method, &head.target, root, mount);
-        if response.write_to(&mut writer, keep_alive).is_err() || !keep_alive {
+        let (status, content_type, body) = respond(&head.method, &head.target, root, mount);
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let answer = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+             Cache-Control: no-store\r\nConnection: {connection}\r\n\r\n",
+            body.len()
+        );
+        // HEAD: the headers of the GET answer but no body.
+        let body = if head.method == "HEAD" { &[][..] } else { &body[..] };
+        let sent = writer.write_all(answer.as_bytes()).and_then(|()| writer.write_all(body));
+        if sent.and_then(|()| writer.flush()).is_err() || !keep_alive {
             break;
         }
     }
@@ -122,14 +131,11 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
         if n == 0 || total > MAX_HEAD {
             return None;
         }
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        if line.is_empty() {
-            if lines.is_empty() {
-                continue; // tolerate stray blank lines between requests
-            }
-            break;
+        match line.trim_end_matches(['\r', '\n']) {
+            "" if lines.is_empty() => {} // tolerate stray blank lines between requests
+            "" => break,
+            line => lines.push(line.to_string()),
         }
-        lines.push(line);
     }
     let mut request_line = lines[0].split_whitespace();
     let method = request_line.next()?.to_string();
@@ -140,56 +146,25 @@ fn read_head(reader: &mut impl BufRead) -> Option<Head> {
     Some(Head { method, target, close })
 }
 
-struct Response {
-    status: &'static str,
-    content_type: &'static str,
-    body: Vec<u8>,
-    /// HEAD: send the headers of the GET answer but no body.
-    head_only: bool,
-}
-
-impl Response {
-    fn text(status: &'static str, message: &str) -> Self {
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body: format!("{message}\n").into_bytes(),
-            head_only: false,
-        }
-    }
-
-    fn write_to(&self, out: &mut impl Write, keep_alive: bool) -> std::io::Result<()> {
-        let connection = if keep_alive { "keep-alive" } else { "close" };
-        let head = format!(
-            "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
-             Connection: {connection}\r\n\r\n",
-            self.status,
-            self.content_type,
-            self.body.len()
-        );
-        out.write_all(head.as_bytes())?;
-        if !self.head_only {
-            out.write_all(&self.body)?;
-        }
-        out.flush()
-    }
-}
-
-fn respond(method: &str, target: &str, root: &Path, mount: &str) -> Response {
-    let head_only = match method {
-        "GET" => false,
-        "HEAD" => true,
-        _ => return Response::text("405 Method Not Allowed", "only GET and HEAD"),
+/// The status, Content-Type and body of the answer to `method target`.
+fn respond(
+    method: &str, target: &str, root: &Path, mount: &str,
+) -> (&'static str, &'static str, Vec<u8>) {
+    let text = |status, message: &str| {
+        (status, "text/plain; charset=utf-8", format!("{message}\n").into_bytes())
     };
+    if method != "GET" && method != "HEAD" {
+        return text("405 Method Not Allowed", "only GET and HEAD");
+    }
     let Some(path) = resolve(root, mount, target) else {
-        return Response::text("404 Not Found", "not found");
+        return text("404 Not Found", "not found");
     };
     let Some(content_type) = content_type(&path) else {
-        return Response::text("404 Not Found", "not found (unknown file type)");
+        return text("404 Not Found", "not found (unknown file type)");
     };
     match fs::read(&path) {
-        Ok(body) => Response { status: "200 OK", content_type, body, head_only },
-        Err(_) => Response::text("404 Not Found", "not found"),
+        Ok(body) => ("200 OK", content_type, body),
+        Err(_) => text("404 Not Found", "not found"),
     }
 }
 
@@ -257,39 +232,27 @@ fn content_type(path: &Path) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::TempDir;
     use std::io::Read;
 
-    /// A temporary site: `index.html`, `app.js`, `pkg/app_bg.wasm`, `notes.xyz`; and a secret
-    /// file next to (outside) it.
-    struct Site(PathBuf);
-
-    impl Site {
-        fn new(name: &str) -> Self {
-            let base = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&base);
-            fs::create_dir_all(base.join("site/pkg")).unwrap();
-            fs::write(base.join("site/index.html"), "<!doctype html>hi").unwrap();
-            fs::write(base.join("site/app.js"), "export {}").unwrap();
-            fs::write(base.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-            fs::write(base.join("site/notes.xyz"), "?").unwrap();
-            fs::write(base.join("secret.html"), "secret").unwrap();
-            Self(base)
-        }
-        fn root(&self) -> PathBuf {
-            self.0.join("site").canonicalize().unwrap()
-        }
-    }
-
-    impl Drop for Site {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
+    /// A temporary site, `site/` in the returned folder: `index.html`, `app.js`,
+    /// `pkg/app_bg.wasm`, `notes.xyz`; and a secret file next to (outside) it. The second value
+    /// is the site's root.
+    fn site(name: &str) -> (TempDir, PathBuf) {
+        let base = TempDir::new(&format!("xtask-{name}")).unwrap();
+        fs::create_dir_all(base.0.join("site/pkg")).unwrap();
+        fs::write(base.0.join("site/index.html"), "<!doctype html>hi").unwrap();
+        fs::write(base.0.join("site/app.js"), "export {}").unwrap();
+        fs::write(base.0.join("site/pkg/app_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        fs::write(base.0.join("site/notes.xyz"), "?").unwrap();
+        fs::write(base.0.join("secret.html"), "secret").unwrap();
+        let root = base.0.join("site").canonicalize().unwrap();
+        (base, root)
     }
 
     #[test]
-    fn resolves_inside_the_mount_only() {
-        let site = Site::new("resolve");
-        let root = site.root();
+    fn resolves_inside_the_mount_only_at_any_depth() {
+        let (_site, root) = site("resolve");
         let ok = |target: &str| resolve(&root, MOUNT, target);
         assert_eq!(ok("/firefly-playground/").unwrap(), root.join("index.html"));
         assert_eq!(ok("/firefly-playground").unwrap(), root.join("index.html"));
@@ -314,12 +277,7 @@ mod tests {
         ] {
             assert_eq!(ok(bad), None, "{bad} must not resolve");
         }
-    }
-
-    #[test]
-    fn resolves_under_a_deeper_mount() {
-        let site = Site::new("deeper");
-        let root = site.root();
+        // Under a deeper mount.
         let ok = |target: &str| resolve(&root, "/course/playground/", target);
         assert_eq!(ok("/course/playground/").unwrap(), root.join("index.html"));
         assert_eq!(ok("/course/playground/pkg/app_bg.wasm").unwrap(), root.join("pkg/app_bg.wasm"));
@@ -354,8 +312,8 @@ mod tests {
 
     #[test]
     fn serves_over_http() {
-        let site = Site::new("serve");
-        let server = StaticServer::start(&site.root()).unwrap();
+        let (_site, root) = site("serve");
+        let server = StaticServer::start(&root).unwrap();
         let get = |path: &str| {
             raw(&server, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         };
@@ -390,8 +348,8 @@ mod tests {
     /// the tries, and the page stayed loading).
     #[test]
     fn answers_beside_idle_connections() {
-        let site = Site::new("idle");
-        let server = StaticServer::start(&site.root()).unwrap();
+        let (_site, root) = site("idle");
+        let server = StaticServer::start(&root).unwrap();
         let mut idle: Vec<TcpStream> =
             (0..8).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
         let asking = idle.last_mut().unwrap();

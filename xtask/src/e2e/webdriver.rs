@@ -73,15 +73,7 @@ pub(super) fn hold<T>(
     duration: Duration, mut read: impl FnMut() -> Result<T, String>,
     holds: impl Fn(&T) -> Result<(), String>,
 ) -> Result<T, String> {
-    let started = Instant::now();
-    loop {
-        let value = read()?;
-        holds(&value)?;
-        if started.elapsed() >= duration {
-            return Ok(value);
-        }
-        thread::sleep(POLL);
-    }
+    poll_last(duration, || read().and_then(|value| holds(&value).map(|()| value)), |_| false)
 }
 
 /// An HTTP client for a server on this machine: every exchange within `timeout`, any status an

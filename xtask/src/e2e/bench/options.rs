@@ -71,37 +71,33 @@ impl Options {
     /// compare it with). The second compare URL is the second `--compare`, else
     /// the first with its `networkShape` replaced; without either there is none.
     pub fn setups(&self) -> Vec<Setup> {
-        let large_hash = with_param(&self.hash, OUR_LAYERS_KEY, LARGE_LAYERS)
-            .unwrap_or_else(|| format!("{}&{OUR_LAYERS_KEY}={LARGE_LAYERS}", self.hash));
         let large_compare = match self.compare.as_slice() {
             [_, second] => Some(second.clone()),
             [first] => with_param(first, THEIR_LAYERS_KEY, LARGE_LAYERS),
             _ => None,
         };
+        let layers = param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default");
+        let setup = |layers: String, hash, compare| Setup { layers, hash, compare };
         vec![
-            Setup {
-                layers: param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default").to_string(),
-                hash: self.hash.clone(),
-                compare: self.compare.first().cloned(),
-            },
-            Setup { layers: LARGE_LAYERS.to_string(), hash: large_hash, compare: large_compare },
-            Setup {
-                layers: format!(
-                    "{} growing",
-                    param(&self.hash, OUR_LAYERS_KEY).unwrap_or("default")
-                ),
-                hash: growing(&self.hash),
-                compare: None,
-            },
+            setup(layers.to_string(), self.hash.clone(), self.compare.first().cloned()),
+            setup(
+                LARGE_LAYERS.to_string(),
+                set_param(&self.hash, OUR_LAYERS_KEY, LARGE_LAYERS),
+                large_compare,
+            ),
+            setup(format!("{layers} growing"), growing(&self.hash), None),
         ]
     }
 }
 
 /// The hash with every [`GROWING`] pair set (replaced where present, appended otherwise).
 pub fn growing(hash: &str) -> String {
-    GROWING.iter().fold(hash.to_string(), |text, (key, value)| {
-        with_param(&text, key, value).unwrap_or_else(|| format!("{text}&{key}={value}"))
-    })
+    GROWING.iter().fold(hash.to_string(), |text, (key, value)| set_param(&text, key, value))
+}
+
+/// `text` with `key=value`: replaced where the key is present, appended otherwise.
+fn set_param(text: &str, key: &str, value: &str) -> String {
+    with_param(text, key, value).unwrap_or_else(|| format!("{text}&{key}={value}"))
 }
 
 /// A positive number of seconds, at most [`MAX_SECONDS`].

@@ -33,21 +33,23 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The raw and gzip totals a file at `path` counts towards: those of `.wasm` or of `.js`;
-    /// none for any other file.
-    pub fn totals(&mut self, path: &str) -> Option<(&mut Option<u64>, &mut Option<u64>)> {
-        if path.ends_with(".wasm") {
-            Some((&mut self.wasm_raw, &mut self.wasm_gzip))
+    /// Adds the raw and gzip bytes of a file at `path` (`bytes`, asked only for a `.wasm` or
+    /// `.js`) to the totals of its kind; any other file counts for nothing.
+    pub fn add(
+        &mut self, path: &str, bytes: impl FnOnce() -> Result<(u64, u64), String>,
+    ) -> Result<(), String> {
+        let (raw_total, gzip_total) = if path.ends_with(".wasm") {
+            (&mut self.wasm_raw, &mut self.wasm_gzip)
         } else if path.ends_with(".js") {
-            Some((&mut self.js_raw, &mut self.js_gzip))
+            (&mut self.js_raw, &mut self.js_gzip)
         } else {
-            None
-        }
+            return Ok(());
+        };
+        let (raw, gzip) = bytes()?;
+        *raw_total = Some(raw_total.unwrap_or(0) + raw);
+        *gzip_total = Some(gzip_total.unwrap_or(0) + gzip);
+        Ok(())
     }
-}
-
-pub fn add(total: &mut Option<u64>, n: u64) {
-    *total = Some(total.unwrap_or(0) + n);
 }
 
 /// Frame-time statistics over the measured window, in milliseconds.

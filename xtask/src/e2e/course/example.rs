@@ -5,23 +5,6 @@
 use super::*;
 use crate::e2e::json::strings;
 
-/// Both embedded playgrounds' `#app` attributes at one moment (the iframes are on the page's
-/// origin).
-fn frames(session: &Session) -> Result<(App, App), String> {
-    let value = session.script(&format!(
-        "{DATA_OF}
-         const read = (id) => {{
-           const f = document.getElementById(id);
-           const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-           return app ? dataOf(app) : {{}};
-         }};
-         return [read('a'), read('b')];"
-    ))?;
-    fail_if!(!value.is_array(), "the course page has no iframes");
-    let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
-    Ok((app(0), app(1)))
-}
-
 /// Polls both playgrounds (and the course page, which must report no refused command) until
 /// `done` holds.
 fn wait_frames(
@@ -80,16 +63,6 @@ fn captions_say(
             parts("b")
         )
     })
-}
-
-fn frame_control(session: &Session, frame: &str, id: &str) -> Result<String, String> {
-    let value = session.execute(
-        "const f = document.getElementById(arguments[0]);
-         const e = f && f.contentDocument && f.contentDocument.getElementById(arguments[1]);
-         return e ? String(e.value) : '';",
-        vec![frame.into(), id.into()],
-    )?;
-    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
 /// The course page's log, oldest first.
@@ -164,31 +137,22 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // The text: left, splitting only (Firefly against random) on the spiral; right, Firefly
     // splitting against Firefly's new units from a single unit on the circle; growth every 300
     // epochs up to 24 and 16 units. The captions leave "Loading…" and say the same, paused.
-    let shows = |frame: &str| -> Vec<String> {
-        let what = if frame == "a" {
-            "firefly-split vs random-split on spiral"
-        } else {
-            "firefly-split vs firefly-new on circle"
-        };
-        vec![what.into()]
+    let shows = |frame: &str| match frame {
+        "a" => "firefly-split vs random-split on spiral".to_string(),
+        _ => "firefly-split vs firefly-new on circle".to_string(),
     };
-    let (a, b) = wait_frames(session, "both playgrounds paused", |a, b| {
-        a.is("state", "paused") && b.is("state", "paused")
-    })?;
+    let (a, b) =
+        wait_frames(session, "both playgrounds paused", both(|x| x.is("state", "paused")))?;
     captions_say(session, "what each shows, paused", |f| {
-        let mut p = shows(f);
-        p.push("paused · epoch 0".into());
-        p
+        vec![shows(f), "paused · epoch 0".into()]
     })?;
     for (frame, method, baseline, cap) in
         [("a", "firefly-split", "random-split", "24"), ("b", "firefly-split", "firefly-new", "16")]
     {
-        let got = [
-            frame_control(session, frame, "method")?,
-            frame_control(session, frame, "baseline")?,
-            frame_control(session, frame, "interval")?,
-            frame_control(session, frame, "max-units")?,
-        ];
+        let got = ["method", "baseline", "interval", "max-units"]
+            .map(|id| frame_read(session, frame, id, None))
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         fail_if!(
             got != [method, baseline, "300", cap],
             "iframe {frame} runs {got:?}; the text says {method} against {baseline}, growing every 300 epochs up to {cap} units"
@@ -206,14 +170,12 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Play both: both epochs advance, and the captions say so.
     session.click("#play-both")?;
-    let (a, b) = wait_frames(session, "both training", |a, b| {
-        [a, b].iter().all(|x| x.is("state", "running") && x.num("epoch") >= 100.0)
-    })?;
-    captions_say(session, "running", |f| {
-        let mut p = shows(f);
-        p.push("running · epoch".into());
-        p
-    })?;
+    let (a, b) = wait_frames(
+        session,
+        "both training",
+        both(|x| x.is("state", "running") && x.num("epoch") >= 100.0),
+    )?;
+    captions_say(session, "running", |f| vec![shows(f), "running · epoch".into()])?;
     wait_course(session, "epoch events from both", |c| {
         Ok(c.num("epoch-a") >= 2.0 && c.num("epoch-b") >= 2.0)
     })?;
@@ -255,34 +217,24 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Pause both: both stop, and the captions say so.
     session.click("#pause-both")?;
-    let (a, b) = wait_frames(session, "both paused", |a, b| {
-        a.is("state", "paused") && b.is("state", "paused")
-    })?;
+    let (a, b) = wait_frames(session, "both paused", both(|x| x.is("state", "paused")))?;
     let (ea, eb) = (a.num("epoch"), b.num("epoch"));
-    hold_frames(session, "the epochs after Pause both", |a, b| {
-        a.num("epoch") == ea && b.num("epoch") == eb
-    })?;
-    captions_say(session, "paused", |f| {
-        let e = if f == "a" { ea } else { eb };
-        vec![format!("paused · epoch {e}")]
-    })?;
+    // Both at their paused epoch plus `n`, and the captions that say so.
+    let at = |n: f64| move |a: &App, b: &App| a.num("epoch") == ea + n && b.num("epoch") == eb + n;
+    let caption = |n: f64| {
+        move |f: &str| vec![format!("paused · epoch {}", if f == "a" { ea } else { eb } + n)]
+    };
+    hold_frames(session, "the epochs after Pause both", at(0.0))?;
+    captions_say(session, "paused", caption(0.0))?;
     said.push(format!("Pause both: held at epochs {ea} and {eb}"));
 
     // Step both while paused: exactly one epoch each, still paused.
     session.click("#step-both")?;
     wait_frames(session, "one epoch stepped by both", |a, b| {
-        a.num("epoch") == ea + 1.0
-            && b.num("epoch") == eb + 1.0
-            && a.is("state", "paused")
-            && b.is("state", "paused")
+        at(1.0)(a, b) && a.is("state", "paused") && b.is("state", "paused")
     })?;
-    hold_frames(session, "one epoch after Step both", |a, b| {
-        a.num("epoch") == ea + 1.0 && b.num("epoch") == eb + 1.0
-    })?;
-    captions_say(session, "the stepped epoch", |f| {
-        let e = if f == "a" { ea } else { eb } + 1.0;
-        vec![format!("paused · epoch {e}")]
-    })?;
+    hold_frames(session, "one epoch after Step both", at(1.0))?;
+    captions_say(session, "the stepped epoch", caption(1.0))?;
     said.push(format!("Step both: {ea}→{} and {eb}→{}", ea + 1.0, eb + 1.0));
 
     // Both on XOR after Pause both: both on xor, both still paused at epoch 0.
@@ -290,12 +242,13 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     wait_course(session, "both on xor", |c| {
         Ok(c.text("link-a").contains("dataset=xor") && c.text("link-b").contains("dataset=xor"))
     })?;
-    wait_frames(session, "both on xor at epoch 0", |a, b| {
-        [a, b].iter().all(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0)
-    })?;
-    hold_frames(session, "paused at epoch 0 on xor", |a, b| {
-        [a, b].iter().all(|x| x.is("state", "paused") && x.num("epoch") == 0.0)
-    })?;
+    wait_frames(
+        session,
+        "both on xor at epoch 0",
+        both(|x| x.text("settings").contains("dataset=xor") && x.num("epoch") == 0.0),
+    )?;
+    let paused_at_0 = || both(|x| x.is("state", "paused") && x.num("epoch") == 0.0);
+    hold_frames(session, "paused at epoch 0 on xor", paused_at_0())?;
     captions_say(session, "xor, paused", |_| vec!["on xor · paused · epoch 0".into()])?;
     said.push("Both on XOR after Pause: xor, still paused at epoch 0".into());
 
@@ -333,19 +286,11 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
 
     // Reset both: epoch 0 and the starting networks (8 units left, 1 right), still paused.
     session.click("#step-both")?;
-    wait_frames(session, "a step before Reset", |a, b| {
-        a.num("epoch") == 1.0 && b.num("epoch") == 1.0
-    })?;
+    wait_frames(session, "a step before Reset", both(|x| x.num("epoch") == 1.0))?;
     session.click("#reset-both")?;
-    wait_frames(session, "both reset", |a, b| {
-        a.num("epoch") == 0.0
-            && b.num("epoch") == 0.0
-            && a.num("growths") == 0.0
-            && b.num("growths") == 0.0
-    })?;
-    let (a, b) = hold_frames(session, "epoch 0 after Reset both", |a, b| {
-        [a, b].iter().all(|x| x.num("epoch") == 0.0 && x.is("state", "paused"))
-    })?;
+    let reset = both(|x| x.num("epoch") == 0.0 && x.num("growths") == 0.0);
+    wait_frames(session, "both reset", reset)?;
+    let (a, b) = hold_frames(session, "epoch 0 after Reset both", paused_at_0())?;
     fail_if!(
         a.num("units") != 8.0 || b.num("units") != 1.0 || b.num("baseline-units") != 1.0,
         "Reset both did not bring the starting networks back: left {}; right {}",
@@ -358,9 +303,7 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     // Play both again; scrolled out of view, a playground stops training; back in view, it goes
     // on.
     session.click("#play-both")?;
-    wait_frames(session, "both training again", |a, b| {
-        a.num("epoch") >= 2.0 && b.num("epoch") >= 2.0
-    })?;
+    wait_frames(session, "both training again", both(|x| x.num("epoch") >= 2.0))?;
     scroll_away(session, "a")?;
     let parked = frame_attr(session, "a", "data-epoch")?;
     thread::sleep(millis(1200));
@@ -377,11 +320,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
     })?;
     let (epoch, loss) = (c.text("exported-epoch").to_string(), c.text("exported-loss").to_string());
     poll(secs(20), || {
-        let (e, l, s) = (
-            frame_attr(session, "b", "data-epoch")?,
-            frame_attr(session, "b", "data-loss")?,
-            frame_attr(session, "b", "data-state")?,
-        );
+        let (_, b) = frames(session)?;
+        let (e, l, s) = (b.text("epoch"), b.text("loss"), b.text("state"));
         // The page writes the f32 loss, the export its value widened to f64: compare as f32.
         let same_loss = match (l.parse::<f32>(), loss.parse::<f64>()) {
             (Ok(a), Ok(b)) => a == b as f32,
@@ -393,8 +333,8 @@ pub(super) fn course_page(session: &Session, base: &str) -> Result<String, Strin
             "iframe b shows epoch {e}, loss {l}, {s}; the export was epoch {epoch}, loss {loss}"
         )
     })?;
-    let a_link = frame_attr(session, "a", "data-settings")?;
-    let b_link = frame_attr(session, "b", "data-settings")?;
+    let (a, b) = frames(session)?;
+    let (a_link, b_link) = (a.text("settings"), b.text("settings"));
     fail_if!(a_link != b_link, "after the import iframe b has {b_link}, the export {a_link}");
     let (_, right) = captions_say(session, "the left run on the right", |f| {
         if f == "b" {

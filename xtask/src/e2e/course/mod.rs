@@ -8,7 +8,7 @@ use std::time::Duration;
 mod example;
 
 use super::Report;
-use super::checks::{App, DATA_OF, open, open_hash, open_running, read_app, wait_for};
+use super::checks::{App, DATA_OF, data_of, open, open_hash, open_running, read_app, wait_for};
 use super::json::{Json, items};
 use super::page::choose;
 use super::webdriver::{Session, hold, millis, poll, poll_last, secs};
@@ -209,15 +209,12 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
     scroll_back(session, "b", "data-loss", &still)?;
     session.script("document.getElementById('b').contentWindow.postMessage({type: 'import', run: window.clExport}, location.origin);",
     )?;
-    let (link, task) =
-        (frame_attr(session, "a", "data-settings")?, frame_attr(session, "a", "data-task")?);
+    let (a, _) = frames(session)?;
+    let (link, task) = (a.text("settings"), a.text("task"));
     poll(secs(20), || {
-        let (b_link, b_task, b_cl, b_state) = (
-            frame_attr(session, "b", "data-settings")?,
-            frame_attr(session, "b", "data-task")?,
-            frame_attr(session, "b", "data-cl")?,
-            frame_attr(session, "b", "data-state")?,
-        );
+        let (_, b) = frames(session)?;
+        let (b_link, b_task, b_cl) = (b.text("settings"), b.text("task"), b.text("cl"));
+        let b_state = b.text("state");
         // The run's keys come with the import; each page keeps its own layout and autoplay.
         let run_keys = |l: &str| -> Vec<String> {
             l.split('&')
@@ -228,7 +225,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
                 .map(str::to_string)
                 .collect()
         };
-        let shown = run_keys(&b_link) == run_keys(&link)
+        let shown = run_keys(b_link) == run_keys(link)
             && b_task == task
             && b_cl == cl
             && b_state == "paused";
@@ -260,9 +257,7 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     fail_if!(inline.as_f64() != Some(0.0), "{inline:?} inline scripts in the page");
     // The Share dialog writes its link and snippet (no style attribute, no inline script).
     session.script("document.getElementById('share').click();")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        !l.is_empty()
-    })?;
+    let link = share_link(session, |l| !l.is_empty())?;
     fail_if!(link.is_empty(), "the Share dialog wrote no link");
     session.script("document.getElementById('share-close').click();")?;
     let app = read_app(session)?.unwrap_or(app);
@@ -293,9 +288,10 @@ fn csp(session: &Session, base: &str) -> Result<String, String> {
     ))
 }
 
-/// Polls `js` (which returns text) until `done` holds, for at most 10 s (the page handles a
-/// click on its next frame); returns the text then.
-fn text_when(session: &Session, js: &str, done: impl Fn(&str) -> bool) -> Result<String, String> {
+/// Polls the Share dialog's link until `done` holds, for at most 10 s (the page handles a
+/// click on its next frame); returns the link then.
+fn share_link(session: &Session, done: impl Fn(&str) -> bool) -> Result<String, String> {
+    let js = "return document.getElementById('share-link').value;";
     poll_last(secs(10), || session.text(js), |t| done(t))
 }
 
@@ -355,17 +351,13 @@ fn links(session: &Session, base: &str) -> Result<String, String> {
 
     // Share: the link, then the compact layout ticked.
     session.click("#share")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        !l.is_empty()
-    })?;
+    let link = share_link(session, |l| !l.is_empty())?;
     fail_if!(
         !link.contains("preset=lone-unit-split") || !link.contains("grow_hide=1"),
         "the Share link lost the experiment: {link}"
     );
     session.script("const e = document.getElementById('share-embed'); e.click();")?;
-    let link = text_when(session, "return document.getElementById('share-link').value;", |l| {
-        l.contains("embed=1")
-    })?;
+    let link = share_link(session, |l| l.contains("embed=1"))?;
     let snippet = session.text("return document.getElementById('share-iframe').value;")?;
     fail_if!(
         !link.contains("embed=1")
@@ -433,22 +425,48 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
 }
 
 fn course(session: &Session) -> Result<App, String> {
+    data_of(session, "course")?.ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
+}
+
+/// Both embedded playgrounds' `#app` attributes at one moment (the iframes are on the page's
+/// origin).
+fn frames(session: &Session) -> Result<(App, App), String> {
     let value = session.script(&format!(
         "{DATA_OF}
-         const c = document.getElementById('course');
-         return c ? dataOf(c) : null;"
+         const read = (id) => {{
+           const f = document.getElementById(id);
+           const app = f && f.contentDocument && f.contentDocument.getElementById('app');
+           return app ? dataOf(app) : {{}};
+         }};
+         return [read('a'), read('b')];"
     ))?;
-    App::from_json(&value).ok_or_else(|| "no <main id=\"course\"> on the page".to_string())
+    fail_if!(!value.is_array(), "the course page has no iframes");
+    let app = |i: usize| App::from_json(&value[i]).unwrap_or(App(Vec::new()));
+    Ok((app(0), app(1)))
+}
+
+/// A condition on both playgrounds: `each` holds for the left one and for the right one.
+fn both(each: impl Fn(&App) -> bool) -> impl Fn(&App, &App) -> bool {
+    move |a, b| each(a) && each(b)
+}
+
+/// In the same-origin iframe `frame`, attribute `attr` of the element `id`, or its value
+/// without `attr`; "" when either is missing.
+fn frame_read(
+    session: &Session, frame: &str, id: &str, attr: Option<&str>,
+) -> Result<String, String> {
+    let value = session.execute(
+        "const [frame, id, attr] = arguments;
+         const f = document.getElementById(frame);
+         const e = f && f.contentDocument && f.contentDocument.getElementById(id);
+         return !e ? '' : attr ? (e.getAttribute(attr) || '') : String(e.value);",
+        vec![frame.into(), id.into(), attr.into()],
+    )?;
+    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
 fn frame_attr(session: &Session, frame: &str, name: &str) -> Result<String, String> {
-    let value = session.execute(
-        "const f = document.getElementById(arguments[0]);
-         const app = f && f.contentDocument && f.contentDocument.getElementById('app');
-         return app ? (app.getAttribute(arguments[1]) || '') : '';",
-        vec![frame.into(), name.into()],
-    )?;
-    Ok(value.as_str().unwrap_or_default().to_string())
+    frame_read(session, frame, "app", Some(name))
 }
 
 /// Polls the course page (which must report no refused command) until `done` holds.
