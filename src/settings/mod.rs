@@ -17,13 +17,15 @@ use crate::model::Activation;
 use crate::optim::OptimizerKind;
 
 mod embed;
+mod layers;
 pub mod preset;
 mod table;
 
 pub use embed::{
     HIDE_SUFFIX, MAX_ORIGINS, PAGE_CONTROLS, hideable, origin_allowed, parse_origins, set_hidden,
 };
-pub use table::{MAX_LAYERS, MAX_TOTAL_UNITS, MAX_WIDTH, SETTINGS, method_label, parse_layers};
+pub use layers::{MAX_LAYERS, MAX_TOTAL_UNITS, MAX_WIDTH, parse_layers};
+pub use table::{SETTINGS, method_label};
 
 /// Which compute backend the page should use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
