@@ -244,6 +244,11 @@ impl Workspace {
     pub fn gradients(&self) -> Option<&Mlp> {
         self.grads.as_ref()
     }
+
+    /// The gradients of the last pass, to edit before [`update`] (frozen units, a penalty).
+    pub fn gradients_mut(&mut self) -> Option<&mut Mlp> {
+        self.grads.as_mut()
+    }
 }
 
 /// Forward pass of `inputs: [batch, n_inputs]`, keeping what backward needs in `ws`. Returns the
@@ -621,6 +626,23 @@ pub fn regularize(mlp: &Mlp, grads: &mut Mlp, penalty: Regularization, rate: f32
             for (g, w) in g.iter_mut().zip(w) {
                 *g += penalty.gradient(*w, rate);
             }
+        }
+    }
+}
+
+/// Zeroes the gradients of the fan-in and bias of the units of `mlp` in `frozen`. An optimiser
+/// whose moments started at zero then leaves them bit-identical (its update of a parameter that
+/// never had a gradient is exactly 0): continual learning's frozen units.
+pub fn freeze(mlp: &Mlp, grads: &mut Mlp, frozen: &[crate::model::UnitId]) {
+    for (block, grad) in mlp.blocks.iter().zip(&mut grads.blocks) {
+        for (i, _) in block
+            .unit_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| frozen.contains(id))
+        {
+            (0..grad.fan_in.rows).for_each(|r| grad.fan_in.set(r, i, 0.0));
+            grad.bias[i] = 0.0;
         }
     }
 }

@@ -55,8 +55,8 @@ const EPSILON: f32 = 1e-8;
 const MOMENTUM: f32 = 0.9;
 
 /// The update rule over parameter slices in CPU memory: the one optimiser of the fused training
-/// step ([`crate::fused::FusedOptimizer`], moments shaped like the network) and of continual
-/// learning ([`FlatOptimizer`], one flat vector). burn's own `Adam` and `Sgd` with momentum
+/// step ([`crate::fused::FusedOptimizer`], moments shaped like the network), which continual
+/// learning trains with too. burn's own `Adam` and `Sgd` with momentum
 /// (`burn::optim::Optimizer::step`) are its reference: a test takes both through the same
 /// gradients step by step, and another holds [`Optimizer`] (the tensor path) to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,46 +119,6 @@ impl SliceStep {
                 }
             }
         }
-    }
-}
-
-/// The [`SliceOptimizer`] over one flat parameter vector, with its moments (continual
-/// learning's optimiser). A vector of another length starts the state afresh.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FlatOptimizer {
-    rule: SliceOptimizer,
-    first: Vec<f32>,
-    second: Vec<f32>,
-}
-
-impl Default for FlatOptimizer {
-    fn default() -> Self {
-        FlatOptimizer::new(OptimizerKind::Adam)
-    }
-}
-
-impl FlatOptimizer {
-    /// Fresh state for the rule `kind`.
-    pub fn new(kind: OptimizerKind) -> Self {
-        FlatOptimizer {
-            rule: SliceOptimizer::new(kind),
-            first: Vec::new(),
-            second: Vec::new(),
-        }
-    }
-
-    /// One update of `params` with `grads` at `learning_rate`.
-    pub fn step(&mut self, learning_rate: f32, params: &mut [f32], grads: &[f32]) {
-        if self.first.len() != params.len() {
-            *self = FlatOptimizer {
-                rule: SliceOptimizer::new(self.rule.kind),
-                first: vec![0.0; params.len()],
-                second: vec![0.0; params.len()],
-            };
-        }
-        self.rule
-            .step(learning_rate)
-            .apply(params, grads, &mut self.first, &mut self.second);
     }
 }
 

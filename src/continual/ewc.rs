@@ -8,16 +8,17 @@
 //! (λ/2) · Σ_{s<t} Σ_i F_{s,i} (θ_i − θ*_{s,i})²,   gradient λ · Σ_s F_{s,i} (θ_i − θ*_{s,i})
 //! ```
 //!
-//! over the shared units' weights. Earlier heads are not trained by later tasks (only the current
-//! task's head is in its layout), so they need no penalty.
-
-use std::collections::HashMap;
+//! over the shared units' weights, added to the gradient of the engine's fused step on the task's
+//! view. Earlier heads are not trained by later tasks (only the current task's head is in its
+//! view), so they need no penalty.
 
 use serde::{Deserialize, Serialize};
 
-use super::net::{ContinualNet, TaskLayout, task_loss};
+use super::net::ContinualNet;
+use super::view::TaskView;
 use crate::error::EngineError;
-use crate::model::UnitId;
+use crate::fused::{self, Workspace};
+use crate::model::{Mlp, UnitId};
 
 /// What one finished task leaves for the penalty: its units' weights and their Fisher values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,38 +33,44 @@ pub struct EwcAnchor {
     pub fisher: Vec<f32>,
 }
 
+/// The positions in a view's block of the units that train (not frozen).
+fn trainable(view: &TaskView) -> Vec<usize> {
+    let block = &view.mlp.blocks[0];
+    (0..block.n_units())
+        .filter(|&j| !view.frozen.contains(&block.unit_ids[j]))
+        .collect()
+}
+
 impl EwcAnchor {
-    /// The anchor of task `layout.task` now: the trainable units of its layout at their current
-    /// weights, with F_i = mean_n (∂ℓ_n/∂θ_i)² over `inputs: [n, n_inputs]` and `labels`.
-    pub fn of_task(
-        net: &ContinualNet,
-        layout: &TaskLayout,
-        inputs: &[f32],
-        labels: &[f32],
-    ) -> Result<Self, EngineError> {
-        let d = net.n_inputs;
+    /// The anchor of task `view.task` now: the trainable units of its view at their current
+    /// weights, with F_i = mean_n (∂ℓ_n/∂θ_i)² over `inputs: [n, n_inputs]` and `labels` (each
+    /// example's gradient from the engine's fused pass).
+    pub fn of_task(view: &TaskView, inputs: &[f32], labels: &[f32]) -> Result<Self, EngineError> {
+        let d = view.mlp.n_inputs;
         let p = d + 1;
-        let n_unit = layout.trainable.len() * p;
-        let mut fisher = vec![0.0f64; n_unit];
-        let mut grad = vec![0.0f32; layout.len()];
+        let positions = trainable(view);
+        let mut fisher = vec![0.0f64; positions.len() * p];
+        let mut ws = Workspace::default();
         for (x, y) in inputs.chunks_exact(d).zip(labels) {
-            task_loss(net, layout, x, std::slice::from_ref(y), Some(&mut grad))?;
-            for (f, g) in fisher.iter_mut().zip(&grad[..n_unit]) {
-                *f += f64::from(*g) * f64::from(*g);
+            fused::gradients(&view.mlp, x, std::slice::from_ref(y), &mut ws);
+            let grads = ws
+                .gradients()
+                .ok_or_else(|| EngineError::Internal("no gradients for the Fisher".into()))?;
+            for (q, &j) in positions.iter().enumerate() {
+                for (f, g) in fisher[q * p..(q + 1) * p]
+                    .iter_mut()
+                    .zip(grads.blocks[0].theta(j))
+                {
+                    *f += f64::from(g) * f64::from(g);
+                }
             }
         }
         let n = labels.len().max(1) as f64;
-        let mut units = Vec::with_capacity(layout.trainable.len());
-        let mut theta = Vec::with_capacity(n_unit);
-        for &m in &layout.trainable {
-            let unit = &net.units[layout.positions[m]];
-            units.push(unit.id);
-            theta.extend_from_slice(&unit.theta);
-        }
+        let block = &view.mlp.blocks[0];
         Ok(EwcAnchor {
-            task: layout.task,
-            units,
-            theta,
+            task: view.task,
+            units: positions.iter().map(|&j| block.unit_ids[j]).collect(),
+            theta: positions.iter().flat_map(|&j| block.theta(j)).collect(),
             fisher: fisher.into_iter().map(|f| (f / n) as f32).collect(),
         })
     }
@@ -92,45 +99,49 @@ impl EwcAnchor {
     }
 }
 
-/// The penalty (λ/2)·Σ_anchors Σ_i F_i (θ_i − θ*_i)² at the network's current unit weights, over
-/// the units the layout trains (anchored units it does not train cannot move); if `grad` is given
-/// (length [`TaskLayout::len`]), λ·F_i (θ_i − θ*_i) is *added* to each trainable unit's entries.
+/// The penalty (λ/2)·Σ_anchors Σ_i F_i (θ_i − θ*_i)² at the view's current unit weights, over
+/// the units it trains (anchored units it does not train cannot move); if `grads` is given (a
+/// network shaped like the view, the fused step's gradients), λ·F_i (θ_i − θ*_i) is *added* to
+/// each trainable unit's fan-in and bias entries.
 pub fn penalty(
-    net: &ContinualNet,
-    layout: &TaskLayout,
+    view: &TaskView,
     anchors: &[EwcAnchor],
     lambda: f32,
-    mut grad: Option<&mut [f32]>,
+    mut grads: Option<&mut Mlp>,
 ) -> Result<f32, EngineError> {
     if anchors.is_empty() || lambda == 0.0 {
         return Ok(0.0);
     }
-    let p = net.n_inputs + 1;
-    if let Some(g) = grad.as_deref()
-        && g.len() != layout.len()
+    let d = view.mlp.n_inputs;
+    let p = d + 1;
+    let block = &view.mlp.blocks[0];
+    if let Some(g) = grads.as_deref()
+        && (g.blocks.len() != 1 || g.blocks[0].n_units() != block.n_units())
     {
         return Err(EngineError::Internal(
-            "gradient buffer does not match the task layout".into(),
+            "gradients do not match the task view".into(),
         ));
     }
-    let place: HashMap<UnitId, usize> = layout
-        .trainable
-        .iter()
-        .enumerate()
-        .map(|(q, &m)| (net.units[layout.positions[m]].id, q))
-        .collect();
     let mut total = 0.0f64;
-    for anchor in anchors {
-        for (b, id) in anchor.units.iter().enumerate() {
-            let Some(&q) = place.get(id) else { continue };
-            let theta = &net.units[layout.positions[layout.trainable[q]]].theta;
+    for &j in &trainable(view) {
+        let id = block.unit_ids[j];
+        let theta = block.theta(j);
+        for anchor in anchors {
+            let Some(b) = anchor.units.iter().position(|u| *u == id) else {
+                continue;
+            };
             let star = &anchor.theta[b * p..(b + 1) * p];
             let f = &anchor.fisher[b * p..(b + 1) * p];
             for i in 0..p {
                 let diff = theta[i] - star[i];
                 total += f64::from(f[i]) * f64::from(diff) * f64::from(diff);
-                if let Some(g) = grad.as_deref_mut() {
-                    g[q * p + i] += lambda * f[i] * diff;
+                if let Some(g) = grads.as_deref_mut() {
+                    let g = &mut g.blocks[0];
+                    let step = lambda * f[i] * diff;
+                    match i < d {
+                        true => g.fan_in.set(i, j, g.fan_in.get(i, j) + step),
+                        false => g.bias[j] += step,
+                    }
                 }
             }
         }

@@ -80,7 +80,7 @@ impl Choices {
         let mut out = Choices::default();
         for g in run.growths().iter().filter(|g| g.task > 0) {
             out.phases += 1;
-            out.copies += g.plan.copies.len();
+            out.copies += g.plan.splits.len();
             out.new_units += g.plan.new_units.len();
         }
         out

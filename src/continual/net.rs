@@ -12,8 +12,8 @@
 //!
 //! When a task ends its own units and its head are frozen, so its logits are a function of frozen
 //! numbers only and stay bit-identical whatever later tasks add. Training a task moves its head and
-//! the units of its mask that are not frozen; the gradients are written by hand in plain loops
-//! (as [`crate::fused`] does) and tested against finite differences.
+//! the units of its mask that are not frozen, on the engine's code through the task's view
+//! ([`super::view`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -255,30 +255,15 @@ impl ContinualNet {
         Ok(())
     }
 
-    /// Task `task`'s logits for row-major inputs `[n, n_inputs]`: `[n, n_classes]`.
+    /// Task `task`'s logits for row-major inputs `[n, n_inputs]`: `[n, n_classes]`, by the
+    /// engine's forward pass over the task's view.
     pub fn logits(&self, task: usize, inputs: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let head = self.head(task)?;
-        let idx = self.mask_indices(task)?;
-        let d = self.n_inputs;
-        let k = head.n_classes();
-        let mut a = vec![0.0f32; idx.len()];
-        let mut out = Vec::with_capacity(inputs.len() / d.max(1) * k);
-        for x in inputs.chunks_exact(d) {
-            for (am, &u) in a.iter_mut().zip(&idx) {
-                *am = self
-                    .activation
-                    .value(pre_activation(&self.units[u].theta, x));
-            }
-            let start = out.len();
-            out.extend_from_slice(&head.bias);
-            let row = &mut out[start..];
-            for (am, w) in a.iter().zip(head.weight.data.chunks_exact(k)) {
-                for (o, wk) in row.iter_mut().zip(w) {
-                    *o += am * wk;
-                }
-            }
-        }
-        Ok(out)
+        let view = self.view(task)?;
+        Ok(crate::fused::forward(
+            &view.mlp,
+            inputs,
+            &mut crate::fused::Workspace::default(),
+        ))
     }
 
     /// Share of points whose largest logit is their label, for task `task`.
@@ -288,211 +273,13 @@ impl ContinualNet {
         inputs: &[f32],
         labels: &[f32],
     ) -> Result<f32, EngineError> {
-        let logits = self.logits(task, inputs)?;
-        let k = self.head(task)?.n_classes();
-        Ok(accuracy_of(&logits, labels, k))
+        let view = self.view(task)?;
+        let logits =
+            crate::fused::forward(&view.mlp, inputs, &mut crate::fused::Workspace::default());
+        Ok(
+            crate::model::metrics_from_outputs(&logits, labels, view.mlp.task)
+                .1
+                .unwrap_or(0.0),
+        )
     }
 }
-
-/// θ·[x; 1] for θ = [w; b].
-pub fn pre_activation(theta: &[f32], x: &[f32]) -> f32 {
-    let d = x.len();
-    let mut z = theta[d];
-    for (w, xi) in theta[..d].iter().zip(x) {
-        z += w * xi;
-    }
-    z
-}
-
-/// Share of rows of `logits: [n, k]` whose argmax (first on ties) is the label.
-pub fn accuracy_of(logits: &[f32], labels: &[f32], k: usize) -> f32 {
-    let n = labels.len();
-    if n == 0 || k == 0 {
-        return 0.0;
-    }
-    let correct = logits
-        .chunks_exact(k)
-        .zip(labels)
-        .filter(|(row, label)| {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
-                )
-                .0;
-            best == **label as usize
-        })
-        .count();
-    correct as f32 / n as f32
-}
-
-/// Softmax cross-entropy of one row of logits against class `label`; writes
-/// `scale · (softmax − onehot)` into `grad` (the gradient of `scale ·` loss).
-pub fn cross_entropy(row: &[f32], label: usize, scale: f32, grad: &mut [f32]) -> f32 {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
-    let lse = sum.ln() + max;
-    for (j, (g, v)) in grad.iter_mut().zip(row).enumerate() {
-        let p = (v - lse).exp();
-        *g = (p - if j == label { 1.0 } else { 0.0 }) * scale;
-    }
-    lse - row[label.min(row.len() - 1)]
-}
-
-/// What one task trains: its head and the units of its mask that are not frozen, laid out as one
-/// flat parameter vector `[θ of each trainable mask position…, head weight (row-major), head bias]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskLayout {
-    /// The task.
-    pub task: usize,
-    /// Mask position → index into [`ContinualNet::units`].
-    pub positions: Vec<usize>,
-    /// Mask positions whose unit trains (not frozen), in mask order.
-    pub trainable: Vec<usize>,
-    /// Input width.
-    pub n_inputs: usize,
-    /// Classes.
-    pub n_classes: usize,
-}
-
-impl TaskLayout {
-    /// The layout of task `task` in `net` now.
-    pub fn new(net: &ContinualNet, task: usize) -> Result<Self, EngineError> {
-        let positions = net.mask_indices(task)?;
-        let trainable = positions
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| !net.units[**u].frozen)
-            .map(|(m, _)| m)
-            .collect();
-        Ok(TaskLayout {
-            task,
-            positions,
-            trainable,
-            n_inputs: net.n_inputs,
-            n_classes: net.head(task)?.n_classes(),
-        })
-    }
-
-    /// Length of the flat parameter vector.
-    pub fn len(&self) -> usize {
-        self.trainable.len() * (self.n_inputs + 1)
-            + self.positions.len() * self.n_classes
-            + self.n_classes
-    }
-
-    /// Whether there is nothing to train (never: a head has at least its biases).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The trainable parameters, flat.
-    pub fn gather(&self, net: &ContinualNet) -> Result<Vec<f32>, EngineError> {
-        let head = net.head(self.task)?;
-        let mut out = Vec::with_capacity(self.len());
-        for &m in &self.trainable {
-            out.extend_from_slice(&net.units[self.positions[m]].theta);
-        }
-        out.extend_from_slice(&head.weight.data);
-        out.extend_from_slice(&head.bias);
-        Ok(out)
-    }
-
-    /// Writes flat parameters back into the network.
-    pub fn scatter(&self, net: &mut ContinualNet, flat: &[f32]) -> Result<(), EngineError> {
-        if flat.len() != self.len() {
-            return Err(internal("flat parameters do not match the task layout"));
-        }
-        let p = self.n_inputs + 1;
-        let mut offset = 0;
-        for &m in &self.trainable {
-            net.units[self.positions[m]]
-                .theta
-                .copy_from_slice(&flat[offset..offset + p]);
-            offset += p;
-        }
-        let head = net
-            .heads
-            .get_mut(self.task)
-            .ok_or_else(|| internal("no head for the layout's task"))?;
-        let w = head.weight.data.len();
-        head.weight.data.copy_from_slice(&flat[offset..offset + w]);
-        head.bias.copy_from_slice(&flat[offset + w..]);
-        Ok(())
-    }
-}
-
-/// Mean cross-entropy of task `layout.task` on `inputs: [n, n_inputs]` with class `labels`, and,
-/// if `grad` is given (length [`TaskLayout::len`]), its gradient with respect to the layout's
-/// parameters. Frozen units get no gradient.
-pub fn task_loss(
-    net: &ContinualNet,
-    layout: &TaskLayout,
-    inputs: &[f32],
-    labels: &[f32],
-    mut grad: Option<&mut [f32]>,
-) -> Result<f32, EngineError> {
-    let head = net.head(layout.task)?;
-    let d = net.n_inputs;
-    let k = layout.n_classes;
-    let mm = layout.positions.len();
-    let p = d + 1;
-    let n = labels.len();
-    if inputs.len() != n * d {
-        return Err(internal("inputs and labels differ in length"));
-    }
-    if let Some(g) = grad.as_deref_mut() {
-        if g.len() != layout.len() {
-            return Err(internal("gradient buffer does not match the task layout"));
-        }
-        g.fill(0.0);
-    }
-    let scale = 1.0 / n.max(1) as f32;
-    let w_off = layout.trainable.len() * p;
-    let b_off = w_off + mm * k;
-    let mut z = vec![0.0f32; mm];
-    let mut a = vec![0.0f32; mm];
-    let mut logits = vec![0.0f32; k];
-    let mut g_out = vec![0.0f32; k];
-    let mut total = 0.0f64;
-    for (x, label) in inputs.chunks_exact(d).zip(labels) {
-        for m in 0..mm {
-            z[m] = pre_activation(&net.units[layout.positions[m]].theta, x);
-            a[m] = net.activation.value(z[m]);
-        }
-        logits.copy_from_slice(&head.bias);
-        for (am, w) in a.iter().zip(head.weight.data.chunks_exact(k)) {
-            for (o, wk) in logits.iter_mut().zip(w) {
-                *o += am * wk;
-            }
-        }
-        total += f64::from(cross_entropy(&logits, *label as usize, scale, &mut g_out));
-        let Some(g) = grad.as_deref_mut() else {
-            continue;
-        };
-        for (m, am) in a.iter().enumerate() {
-            for (j, gj) in g_out.iter().enumerate() {
-                g[w_off + m * k + j] += am * gj;
-            }
-        }
-        for (j, gj) in g_out.iter().enumerate() {
-            g[b_off + j] += gj;
-        }
-        for (q, &m) in layout.trainable.iter().enumerate() {
-            let row = &head.weight.data[m * k..(m + 1) * k];
-            let big_g: f32 = row.iter().zip(&g_out).map(|(w, gj)| w * gj).sum();
-            let dz = big_g * net.activation.derivative(z[m]);
-            let gq = &mut g[q * p..(q + 1) * p];
-            for (gi, xi) in gq.iter_mut().zip(x) {
-                *gi += dz * xi;
-            }
-            gq[d] += dz;
-        }
-    }
-    Ok((total * f64::from(scale)) as f32)
-}
-
-/// Continual learning's optimiser: the one over parameter slices, on one flat vector.
-pub use crate::optim::FlatOptimizer;

@@ -15,14 +15,15 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::{ContinualConfig, ContinualMethod, Purpose, TaskSpec, derive_seed};
 use super::ewc::{self, EwcAnchor};
-use super::grow::{
-    Candidates, ContinualPlan, GrowthRun, GrowthSettings, Kinds, ScoredCandidate, apply_plan,
-    random_plan,
-};
-use super::net::{ContinualNet, FlatOptimizer, Head, TaskLayout, UnitOrigin, task_loss};
+use super::grow::GrowthRun;
+use super::net::{ContinualNet, Head, UnitOrigin};
+use super::view::TaskView;
 use crate::data::{Dataset, Task};
 use crate::error::EngineError;
-use crate::model::Matrix;
+use crate::fused::{self, FusedOptimizer, Workspace};
+use crate::grow::grower::GrowthStage;
+use crate::grow::{CandidateScore, GrowthPlan, PendingCandidate, apply_plan, random};
+use crate::model::{Matrix, metrics_from_outputs};
 
 mod records;
 mod state;
@@ -105,10 +106,10 @@ pub struct ContinualRun {
     step: usize,
     added_this_task: usize,
     inner: Inner,
-    layout: TaskLayout,
-    params: Vec<f32>,
-    grad: Vec<f32>,
-    optimizer: FlatOptimizer,
+    /// The current task's view (`None` only while the first task is being set up).
+    view: Option<TaskView>,
+    optimizer: FusedOptimizer,
+    ws: Workspace,
     last_loss: f32,
     table: Vec<TaskRecord>,
     growths: Vec<ContinualGrowth>,
@@ -130,15 +131,10 @@ impl ContinualRun {
         config.validate()?;
         let tasks = Self::generate(&config)?;
         let net = ContinualNet::new(2, config.activation);
-        let optimizer = FlatOptimizer::new(config.optimizer);
+        let optimizer = FusedOptimizer::new(config.optimizer);
         let mut run = ContinualRun {
-            layout: TaskLayout {
-                task: 0,
-                positions: Vec::new(),
-                trainable: Vec::new(),
-                n_inputs: 2,
-                n_classes: 2,
-            },
+            view: None,
+            ws: Workspace::default(),
             config,
             tasks,
             net,
@@ -147,8 +143,6 @@ impl ContinualRun {
             step: 0,
             added_this_task: 0,
             inner: Inner::Train,
-            params: Vec::new(),
-            grad: Vec::new(),
             optimizer,
             last_loss: f32::NAN,
             table: Vec::new(),
@@ -223,9 +217,9 @@ impl ContinualRun {
     }
 
     /// The candidates of the growth phase in progress, if one is.
-    pub fn pending(&self) -> Option<&Candidates> {
+    pub fn pending(&self) -> Option<Vec<PendingCandidate>> {
         match &self.inner {
-            Inner::Grow(g) => Some(g.candidates()),
+            Inner::Grow(g) => Some(g.pending()),
             _ => None,
         }
     }
@@ -243,16 +237,17 @@ impl ContinualRun {
             Inner::Grow(g) => ContinualStage::Growing {
                 task: self.task,
                 phase: self.phase,
-                part: if g.step1_done() {
-                    GrowPart::Score {
-                        done: g.points_done(),
-                        total: self.config.growth.path_points,
-                    }
-                } else {
-                    GrowPart::Optimise {
-                        done: g.steps_done(),
+                part: match g.stage() {
+                    GrowthStage::Propose => GrowPart::Optimise {
+                        done: 0,
                         total: self.config.growth.step1_steps,
-                    }
+                    },
+                    GrowthStage::Optimise { done, total } => GrowPart::Optimise { done, total },
+                    GrowthStage::Score { done, total } => GrowPart::Score { done, total },
+                    GrowthStage::Materialise => GrowPart::Score {
+                        done: self.config.growth.path_points,
+                        total: self.config.growth.path_points,
+                    },
                 },
             },
         }
@@ -294,13 +289,10 @@ impl ContinualRun {
                     }
                 }
                 Inner::Grow(g) => {
-                    let data = &self.tasks[self.task];
-                    if !g.step1_done() {
-                        g.step1(&self.net, &data.train_x, &data.train_y, 1)?;
-                    } else if !g.step2_done() {
-                        g.step2(&self.net, &data.train_x, &data.train_y, 1)?;
-                    } else {
-                        let (plan, scored) = g.finish(phase_budget);
+                    if !g.step() {
+                        let mut rng =
+                            rng_for(self.config.seed, self.task, self.phase, Purpose::Grow);
+                        let (plan, scored) = g.finish(phase_budget, &mut rng)?;
                         self.inner = Inner::Train;
                         self.grow_with(plan, scored)?;
                         done.growths += 1;
@@ -332,41 +324,54 @@ impl ContinualRun {
         &self.tasks[self.task]
     }
 
+    /// The current task's view afresh from the network, with a fresh optimiser (its moments
+    /// start at zero, so frozen units, whose gradients are zeroed, never move).
     fn relayout(&mut self) -> Result<(), EngineError> {
-        self.layout = TaskLayout::new(&self.net, self.task)?;
-        self.params = self.layout.gather(&self.net)?;
-        self.grad = vec![0.0; self.params.len()];
-        self.optimizer = FlatOptimizer::new(self.config.optimizer);
+        self.view = Some(self.net.view(self.task)?);
+        self.optimizer = FusedOptimizer::new(self.config.optimizer);
         Ok(())
+    }
+
+    fn view(&self) -> Result<&TaskView, EngineError> {
+        self.view
+            .as_ref()
+            .ok_or_else(|| EngineError::Internal("no task in training".into()))
     }
 
     fn current_loss(&self) -> Result<f32, EngineError> {
         let data = self.current_data();
-        task_loss(&self.net, &self.layout, &data.train_x, &data.train_y, None)
+        let view = self.view()?;
+        let out = fused::forward(&view.mlp, &data.train_x, &mut Workspace::default());
+        Ok(metrics_from_outputs(&out, &data.train_y, view.mlp.task).0)
     }
 
+    /// One full-batch step of the engine's fused path on the task's view: gradients, frozen
+    /// units' zeroed, EWC's penalty added, one optimiser update; the view is written back.
     fn train_step(&mut self) -> Result<(), EngineError> {
         let data = &self.tasks[self.task];
-        let loss = task_loss(
-            &self.net,
-            &self.layout,
-            &data.train_x,
-            &data.train_y,
-            Some(&mut self.grad),
-        )?;
-        let penalty = ewc::penalty(
-            &self.net,
-            &self.layout,
-            &self.anchors,
-            self.config.ewc_lambda,
-            Some(&mut self.grad),
-        )?;
+        let view = self
+            .view
+            .as_mut()
+            .ok_or_else(|| EngineError::Internal("no task in training".into()))?;
+        let loss = fused::gradients(&view.mlp, &data.train_x, &data.train_y, &mut self.ws);
+        let grads = self
+            .ws
+            .gradients_mut()
+            .ok_or_else(|| EngineError::Internal("no gradients".into()))?;
+        fused::freeze(&view.mlp, grads, &view.frozen);
+        let penalty = ewc::penalty(view, &self.anchors, self.config.ewc_lambda, Some(grads))?;
         if !(loss + penalty).is_finite() {
             return Err(EngineError::Diverged(loss + penalty));
         }
-        self.optimizer
-            .step(self.config.learning_rate, &mut self.params, &self.grad);
-        self.layout.scatter(&mut self.net, &self.params)?;
+        let none = (crate::config::Regularization::None, 0.0);
+        fused::update(
+            &mut view.mlp,
+            &mut self.optimizer,
+            self.config.learning_rate,
+            none,
+            &mut self.ws,
+        );
+        self.net.write_back(view)?;
         self.last_loss = loss;
         self.step += 1;
         Ok(())
@@ -376,30 +381,33 @@ impl ContinualRun {
     /// growth grows at once, the fixed networks just go on. Returns whether a growth completed.
     fn end_block(&mut self) -> Result<bool, EngineError> {
         let budget = self.phase_budget();
-        let kinds = Kinds {
-            copies: self.config.method != ContinualMethod::FireflyNew,
-            new: true,
-        };
+        let copies = self.config.method != ContinualMethod::FireflyNew;
         let mut rng = rng_for(self.config.seed, self.task, self.phase, Purpose::Grow);
         match self.config.method {
             ContinualMethod::Firefly | ContinualMethod::FireflyNew if budget > 0 => {
-                let run =
-                    GrowthRun::new(&self.net, self.task, kinds, &self.config.growth, &mut rng)?;
+                let data = &self.tasks[self.task];
+                let run = GrowthRun::new(
+                    self.view()?,
+                    copies,
+                    &self.config.growth,
+                    (&data.train_x, &data.train_y),
+                    &mut rng,
+                );
                 self.inner = Inner::Grow(Box::new(run));
                 Ok(false)
             }
             ContinualMethod::Random if budget > 0 => {
                 // Random new units keep unit-norm fan-ins, the baseline's stronger form here:
-                // drawn at random, steeper features learn worse (97.0 against 97.9 % on circle →
-                // xor → spiral over 10 seeds, with fan-ins scaled by every unit's mean norm).
-                let settings = GrowthSettings {
-                    relative_fan_in: false,
-                    ..self.config.growth.clone()
-                };
-                let candidates =
-                    Candidates::propose(&self.net, self.task, kinds, &settings, &mut rng)?;
-                let (plan, scored) =
-                    random_plan(&candidates, budget, self.config.growth.eps_max, &mut rng);
+                // drawn at random, steeper features learn worse.
+                let view = self.view()?;
+                let (plan, scored) = random::random_copies_and_new(
+                    &view.mlp,
+                    &view.frozen,
+                    (copies, self.config.growth.candidates),
+                    budget,
+                    self.config.growth.eps_max,
+                    &mut rng,
+                );
                 self.grow_with(plan, scored)?;
                 Ok(true)
             }
@@ -413,12 +421,19 @@ impl ContinualRun {
 
     fn grow_with(
         &mut self,
-        plan: ContinualPlan,
-        candidates: Vec<ScoredCandidate>,
+        plan: GrowthPlan,
+        candidates: Vec<CandidateScore>,
     ) -> Result<(), EngineError> {
         let units_before = self.net.n_units();
         let loss_before = self.current_loss()?;
-        let added = apply_plan(&mut self.net, &plan)?;
+        let view = self.view()?;
+        let (mlp, lineage) = apply_plan(&view.mlp, &plan)?;
+        let grown = TaskView {
+            task: self.task,
+            mlp,
+            frozen: view.frozen.clone(),
+        };
+        let added = self.net.take_grown(&grown, &lineage)?;
         self.relayout()?;
         let loss_after = self.current_loss()?;
         self.added_this_task += added.len();
@@ -449,7 +464,7 @@ impl ContinualRun {
         });
         if self.config.method == ContinualMethod::Ewc {
             let data = self.current_data();
-            let anchor = EwcAnchor::of_task(&self.net, &self.layout, &data.train_x, &data.train_y)?;
+            let anchor = EwcAnchor::of_task(self.view()?, &data.train_x, &data.train_y)?;
             self.anchors.push(anchor);
         }
         if !self.config.method.shares_one_network() {

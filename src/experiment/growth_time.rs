@@ -225,6 +225,7 @@ fn widen(
                     eps: 0.1,
                     delta: v.into_iter().map(|x| x / norm).collect(),
                     score: 0.0,
+                    keep_parent: false,
                 });
             }
         }

@@ -19,6 +19,11 @@
 //!
 //! Splits are scored along the path because at ε = 0 a split's gradient is exactly zero.
 //!
+//! A network with frozen units ([`GrowthInput::frozen`], continual learning) gets continual
+//! learning's neighbourhood instead of splits (spec §8): each frozen unit's candidate is a copy,
+//! a one-sided split ½[σ(z + u) + σ(z)] that leaves the unit as it is beside θ + εδ, with its ε
+//! free in Step 1 (|ε| ≤ ε_max); its trainable units are not split ([`Copies`]).
+//!
 //! The augmented stream of a dense block is kept folded: the consumers of a split unit only ever
 //! see the mean of its two offspring, so the pass carries that mean `S` (width of the base block)
 //! and adds the new units' contribution `(ε ⊙ σ(x̃ W_new)) C_new` directly to the consumer's
@@ -29,6 +34,7 @@
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
+use super::grower::GrowthInput;
 use super::{
     CandidateKind, CandidateKinds, CandidateScore, GrowthConfig, GrowthPlan, LayerUnitChoice,
     NewLayerChoice, NewUnitChoice, SplitChoice, select_top,
@@ -41,8 +47,7 @@ use crate::readback::read_all;
 mod candidates;
 mod step2;
 
-pub(crate) use candidates::unit_direction;
-pub use candidates::{Candidates, NewSlots, SplitSlots, augmented_forward};
+pub use candidates::{Candidates, Copies, NewSlots, SplitSlots, augmented_forward};
 
 /// One Firefly growth phase in progress. The session advances it a bounded amount at a time.
 #[derive(Clone, Debug)]
@@ -102,7 +107,8 @@ pub fn growth_rows(mlp: &Mlp, device: &Device) -> usize {
 }
 
 impl FireflyRun {
-    /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data.
+    /// Builds the candidates for `mlp` (whose device parameters are `base`) on the training data,
+    /// with nothing frozen.
     pub fn new(
         mlp: &Mlp,
         base: Vec<Tensor<2>>,
@@ -112,17 +118,22 @@ impl FireflyRun {
         targets: Targets,
         rng: &mut ChaCha8Rng,
     ) -> Self {
-        let device = inputs.device();
-        let candidates = Candidates::new(mlp, kinds, config, rng, &device);
+        let input = GrowthInput::new(mlp, base, (inputs, targets), config);
+        FireflyRun::start(input, kinds, rng)
+    }
+
+    /// Builds the candidates of `kinds` for `input` (its frozen units' candidates are copies).
+    pub fn start(input: GrowthInput<'_>, kinds: CandidateKinds, rng: &mut ChaCha8Rng) -> Self {
+        let candidates = Candidates::new(&input, kinds, rng);
         let n = candidates.values.len();
-        let unit_rows = growth_rows(mlp, &device);
+        let unit_rows = growth_rows(input.mlp, &input.inputs.device());
         FireflyRun {
-            mlp: mlp.clone(),
-            base,
+            mlp: input.mlp.clone(),
+            base: input.params,
             candidates,
-            config: config.clone(),
-            inputs,
-            targets,
+            config: input.config.clone(),
+            inputs: input.inputs,
+            targets: input.targets,
             optimizer: Optimizer::new(OptimizerKind::Adam, n),
             steps_done: 0,
             points_done: 0,
@@ -220,6 +231,9 @@ impl FireflyRun {
         for (b, block) in self.mlp.blocks.iter().enumerate() {
             if self.candidates.split.get(b).is_some_and(Option::is_some) {
                 for (i, id) in block.unit_ids.iter().enumerate() {
+                    if !self.candidates.is_candidate(b, i) {
+                        continue;
+                    }
                     out.push(PendingCandidate {
                         kind: CandidateKind::Split,
                         block: b,
@@ -300,10 +314,16 @@ impl FireflyRun {
             }
             let grads = l.backward();
             for (i, leaf) in leaves.iter().enumerate() {
-                if held.contains(&i) {
+                // A split's ε is held; in a block with copies, only the splits' entries.
+                let copies = self.candidates.copies_at(i);
+                if held.contains(&i) && copies.is_none() {
                     continue;
                 }
                 if let Some(grad) = leaf.grad(&grads) {
+                    let grad = match copies {
+                        Some(c) => grad.mask_fill(c.held.clone(), 0.0),
+                        None => grad,
+                    };
                     self.step_sums[i] = Some(match self.step_sums[i].take() {
                         Some(sum) => sum + grad,
                         None => grad,
@@ -357,7 +377,9 @@ impl FireflyRun {
         for b in 0..self.mlp.blocks.len() {
             if let Some(s) = &self.candidates.split[b] {
                 for (i, score) in score_of(s.eps).iter().enumerate() {
-                    scored.push((*score, Key::Split(b, i)));
+                    if self.candidates.is_candidate(b, i) {
+                        scored.push((*score, Key::Split(b, i)));
+                    }
                 }
             }
             if let Some(s) = &self.candidates.new[b] {
@@ -385,6 +407,11 @@ impl FireflyRun {
             let k = self.config.candidates;
             let mut fan_in = column(s.fan_in, d, k, j);
             fan_in.push(host[s.bias][j]);
+            if self.candidates.new_unit_scale != 1.0 {
+                fan_in
+                    .iter_mut()
+                    .for_each(|w| *w *= self.candidates.new_unit_scale);
+            }
             let fan_out = host[s.fan_out][j * dc..(j + 1) * dc].to_vec();
             (host[s.eps][j], fan_in, fan_out)
         };
@@ -406,6 +433,9 @@ impl FireflyRun {
                         eps: host[s.eps][i],
                         delta,
                         score,
+                        keep_parent: self.candidates.copies[b]
+                            .as_ref()
+                            .is_some_and(|c| c.keeps(i)),
                     });
                 }
                 Key::New(b, j) => {

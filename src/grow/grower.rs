@@ -19,7 +19,7 @@ use super::{
     splitting,
 };
 use crate::error::EngineError;
-use crate::model::{Mlp, Targets};
+use crate::model::{Mlp, Targets, UnitId};
 
 /// The part of a growth phase a method is in (what a slow-motion view explains).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +83,34 @@ pub struct GrowthInput<'a> {
     pub targets: Targets,
     /// The growth settings.
     pub config: &'a GrowthConfig,
+    /// Units that must stay as they are (continual learning's frozen units; none in a
+    /// session): Firefly offers a one-sided split of each ([`super::SplitChoice::keep_parent`]),
+    /// a trainable copy θ + εδ beside the unchanged unit, whose ε moves in Step 1.
+    pub frozen: &'a [UnitId],
+    /// S: Firefly's new-unit candidates read σ(S·(w·x̃)), ‖(w, c)‖ ≤ 1 (1 in a session, the
+    /// paper's ball; continual learning measures it against the frozen units, see
+    /// [`crate::continual`]).
+    pub new_unit_scale: f32,
+}
+
+impl<'a> GrowthInput<'a> {
+    /// The input for `mlp` with nothing frozen and the paper's ball for new units.
+    pub fn new(
+        mlp: &'a Mlp,
+        params: Vec<Tensor<2>>,
+        (inputs, targets): (Tensor<2>, Targets),
+        config: &'a GrowthConfig,
+    ) -> Self {
+        GrowthInput {
+            mlp,
+            params,
+            inputs,
+            targets,
+            config,
+            frozen: &[],
+            new_unit_scale: 1.0,
+        }
+    }
 }
 
 /// One growth phase of one method. See the module doc.
@@ -118,15 +146,7 @@ pub trait Grower {
 pub fn start(input: GrowthInput<'_>, rng: &mut ChaCha8Rng) -> Box<dyn Grower> {
     let method = input.config.method;
     if let Some(kinds) = method.firefly_kinds() {
-        return Box::new(FireflyRun::new(
-            input.mlp,
-            input.params,
-            kinds,
-            input.config,
-            input.inputs,
-            input.targets,
-            rng,
-        ));
+        return Box::new(FireflyRun::start(input, kinds, rng));
     }
     match method {
         Method::RandomSplit | Method::RandomNew => Box::new(RandomGrowth {

@@ -323,7 +323,8 @@ pub fn split_step(theta: &[f32], eps_max: f32, scale: f32) -> f32 {
     (scale * norm).max(eps_max)
 }
 
-/// Split unit `unit` of block `block` into θ ± ε·δ, each offspring with half the out-weights.
+/// Split unit `unit` of block `block` into θ ± ε·δ, each offspring with half the out-weights
+/// (or, [`SplitChoice::keep_parent`], into θ and θ + ε·δ).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SplitChoice {
     /// Block index in the network the plan was made for.
@@ -336,6 +337,11 @@ pub struct SplitChoice {
     pub delta: Vec<f32>,
     /// Predicted loss change (negative is good).
     pub score: f32,
+    /// A one-sided split of a unit that must stay as it is (a frozen unit of continual
+    /// learning): the unit keeps θ and half its out-weights, and its clone is θ + εδ with the
+    /// other half (the paper's unlocked copy), instead of θ ± εδ.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_parent: bool,
 }
 
 /// A new unit in block `block`: fan-in w (with bias) and out-weights ε·c.

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use super::{CandidateKind, CandidateScore, GrowthPlan, NewUnitChoice, SplitChoice};
-use crate::model::Mlp;
+use crate::model::{Mlp, UnitId};
 
 /// The share of ‖θ‖ by which a random split moved each offspring before every splitting method
 /// took one rule ([`super::split_step`], default: the absolute ε_max). 0.5 was chosen for random
@@ -60,6 +60,7 @@ pub fn random_split(
             eps: super::split_step(&mlp.blocks[b].theta(i), eps_max, split_scale),
             delta: unit_vector(mlp.blocks[b].d_in() + 1, rng),
             score: 0.0,
+            keep_parent: false,
         });
         scores.push(CandidateScore {
             kind: CandidateKind::Split,
@@ -105,5 +106,73 @@ pub fn random_new(
             chosen: true,
         });
     }
+    (plan, scores)
+}
+
+/// The random baseline of a network with frozen units (continual learning's neighbourhood,
+/// spec §8): `budget` candidates drawn uniformly without replacement from the pool Firefly starts
+/// from there, a copy of each frozen unit (if `copies`) and `candidates` new units per block,
+/// each at ε = `eps_max` along a random unit direction: a copy's δ over [fan-in; bias] (a
+/// one-sided split, [`SplitChoice::keep_parent`]), a new unit's over (w, b, c) together. No Step
+/// 1, no scores.
+pub fn random_copies_and_new(
+    mlp: &Mlp,
+    frozen: &[UnitId],
+    (copies, candidates): (bool, usize),
+    budget: usize,
+    eps_max: f32,
+    rng: &mut ChaCha8Rng,
+) -> (GrowthPlan, Vec<CandidateScore>) {
+    let mut pool: Vec<(CandidateKind, usize, usize)> = Vec::new();
+    for (b, block) in mlp.blocks.iter().enumerate() {
+        if copies {
+            let frozen_units =
+                (0..block.n_units()).filter(|&i| frozen.contains(&block.unit_ids[i]));
+            pool.extend(frozen_units.map(|i| (CandidateKind::Split, b, i)));
+        }
+        pool.extend((0..candidates).map(|j| (CandidateKind::New, b, j)));
+    }
+    let mut chosen: Vec<usize> = (0..pool.len()).collect();
+    chosen.shuffle(rng);
+    chosen.truncate(budget);
+    chosen.sort_unstable();
+    let mut plan = GrowthPlan::default();
+    for &c in &chosen {
+        let (kind, b, i) = pool[c];
+        let d = mlp.blocks[b].d_in() + 1;
+        match kind {
+            CandidateKind::Split => plan.splits.push(SplitChoice {
+                block: b,
+                unit: i,
+                eps: eps_max,
+                delta: unit_vector(d, rng),
+                score: 0.0,
+                keep_parent: true,
+            }),
+            _ => {
+                let mut fan_in = unit_vector(d + mlp.consumer_width(b), rng);
+                let fan_out = fan_in.split_off(d);
+                plan.new_units.push(NewUnitChoice {
+                    block: b,
+                    eps: eps_max,
+                    fan_in,
+                    fan_out,
+                    score: 0.0,
+                });
+            }
+        }
+    }
+    let scores = pool
+        .iter()
+        .enumerate()
+        .map(|(c, &(kind, block, index))| CandidateScore {
+            kind,
+            block,
+            index,
+            unit_id: (kind == CandidateKind::Split).then(|| mlp.blocks[block].unit_ids[index]),
+            score: 0.0,
+            chosen: chosen.contains(&c),
+        })
+        .collect();
     (plan, scores)
 }

@@ -145,6 +145,7 @@ pub async fn exact_split(
             eps: super::split_step(&mlp.blocks[a.block].theta(a.unit), eps_max, split_scale),
             delta: a.direction.clone(),
             score: scored[c].0,
+            keep_parent: false,
         });
     }
     let scores = analyses

@@ -6,7 +6,9 @@
 //! 1. [`insert_layers`]: new residual layers go in first, on the old stream, so that the later
 //!    parts widen them like any other residual block.
 //! 2. [`split_units`] (fan-in side): a split unit's column becomes θ + εδ and a clone θ − εδ is
-//!    appended; a residual unit's fan-out row is halved and copied for its clone.
+//!    appended (a one-sided split keeps the unit and appends θ + εδ: continual learning's
+//!    unlocked copy of a frozen unit); a residual unit's fan-out row is halved and copied for
+//!    its clone.
 //! 3. [`add_units`] (fan-in side): a new unit's column is appended; a new residual unit gets
 //!    fan-out ε·c, a new dense unit's ε·c waits for part 4.
 //! 4. [`widen_streams`] (stream side), for each dense block's group (the dense block and the
@@ -159,7 +161,8 @@ fn insert_layers(
     index
 }
 
-/// Part 2: each split unit becomes θ + εδ, and its clone θ − εδ is appended to the block; a
+/// Part 2: each split unit becomes θ + εδ, and its clone θ − εδ is appended to the block (a
+/// one-sided split, [`super::SplitChoice::keep_parent`], keeps the unit and appends θ + εδ); a
 /// residual unit's fan-out row is halved and shared with the clone.
 fn split_units(
     out: &mut Mlp,
@@ -176,12 +179,18 @@ fn split_units(
         let block = &mut out.blocks[nb];
         let d = block.d_in();
         let (plus, minus) = mode.offspring(block.theta(s.unit), s.eps, &s.delta);
-        for (r, v) in plus[..d].iter().enumerate() {
-            block.fan_in.set(r, s.unit, *v);
-        }
-        block.bias[s.unit] = plus[d];
-        block.fan_in.push_column(&minus[..d]);
-        block.bias.push(minus[d]);
+        // A one-sided split leaves the unit as it is and appends θ + εδ.
+        let clone = if s.keep_parent {
+            plus
+        } else {
+            for (r, v) in plus[..d].iter().enumerate() {
+                block.fan_in.set(r, s.unit, *v);
+            }
+            block.bias[s.unit] = plus[d];
+            minus
+        };
+        block.fan_in.push_column(&clone[..d]);
+        block.bias.push(clone[d]);
         block.unit_ids.push(clone_id);
         if let Some(fan_out) = &mut block.fan_out {
             mode.halve_row(fan_out, s.unit);

@@ -20,16 +20,12 @@ impl Session {
         let (mlp, params) = self.path.for_growth(&self.rows).await?;
         // The loss before: now, or (on a large data set) over the next units, as Propose.
         let loss_before = self.train_loss_or_begin(Measure::Before).await?;
-        let grower = grower::start(
-            GrowthInput {
-                mlp: &mlp,
-                params,
-                inputs: self.rows.train_inputs.clone(),
-                targets: self.rows.train_targets.clone(),
-                config: &self.config.growth,
-            },
-            &mut self.rng,
+        let rows = (
+            self.rows.train_inputs.clone(),
+            self.rows.train_targets.clone(),
         );
+        let input = GrowthInput::new(&mlp, params, rows, &self.config.growth);
+        let grower = grower::start(input, &mut self.rng);
         let timings = GrowthTimings {
             propose_ms: started.elapsed().as_secs_f64() * 1e3,
             ..GrowthTimings::default()

@@ -1,21 +1,29 @@
-//! Continual learning (spec §8): old tasks keep bit-identical outputs while later tasks grow,
-//! fine-tuning measurably forgets, growth keeps the candidates with the best scores (a constructed
-//! case), the hand-written gradients match finite differences, ε = 0 is the old function, the
-//! grown network's loss is the augmented loss with unselected ε = 0, the same seed replays the
-//! same run, and a state survives JSON and restores to the same continuation.
+//! Continual learning (spec §8) on the engine's own training path, grower and surgery: old tasks
+//! keep bit-identical outputs while later tasks grow, fine-tuning measurably forgets, growth
+//! keeps the candidates with the best scores (a constructed case), a task's view computes the
+//! task and its gradients skip frozen units (finite differences), a copy at ε = 0 is the old
+//! function, the grown network's loss is the augmented loss with unselected ε = 0, the same seed
+//! replays the same run, and a state survives JSON and restores to the same continuation.
 
+use burn::tensor::{Tensor, TensorData};
+use firefly_playground::config::Regularization;
 use firefly_playground::continual::experiment::{self, CSV_HEADER};
-use firefly_playground::continual::grow::{
-    CandidateRef, Candidates, CopyCandidate, GrowthRun, Kinds, NewCandidate, apply_plan,
-    augmented_loss, select,
-};
-use firefly_playground::continual::net::{TaskLayout, task_loss};
+use firefly_playground::continual::grow::mean_unit_norm;
 use firefly_playground::continual::{
     ContinualConfig, ContinualMethod, ContinualNet, ContinualRun, ContinualStage, ContinualState,
-    CopyMode, GrowPart, GrowthSettings, Head, UnitOrigin,
+    GrowPart, GrowthSettings, Head, TaskView, UnitOrigin,
 };
 use firefly_playground::data::{DatasetKind, grid_inputs};
-use firefly_playground::model::{Activation, Matrix};
+use firefly_playground::fused::{self, Workspace};
+use firefly_playground::grow::firefly::{FireflyRun, augmented_forward};
+use firefly_playground::grow::grower::GrowthInput;
+use firefly_playground::grow::{CandidateKind, GrowthConfig, Method, apply_plan};
+use firefly_playground::model::{
+    Activation, DeviceMlp, Matrix, Mlp, Targets, inputs_tensor, metrics_from_outputs,
+};
+use firefly_playground::optim::OptimizerKind;
+
+use crate::support::{block, device};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -112,25 +120,16 @@ fn old_tasks_keep_bit_identical_outputs_while_later_tasks_grow() {
 #[test]
 fn firefly_unlocks_copies_that_leave_their_originals_to_the_old_tasks() {
     // At test size copies and new units share the phases; the first seed whose run chose a copy.
-    for mode in CopyMode::ALL {
-        let run = (0..8)
-            .map(|seed| {
-                let mut config = small(ContinualMethod::Firefly, seed);
-                config.growth.copies = mode;
-                run_recording(config).0
-            })
-            .find(|run| {
-                run.net()
-                    .units
-                    .iter()
-                    .any(|u| matches!(u.origin, UnitOrigin::Copy { .. }))
-            })
-            .expect("a run that chose a copy");
-        copies_leave_their_originals(run.net(), mode);
-    }
-}
-
-fn copies_leave_their_originals(net: &ContinualNet, mode: CopyMode) {
+    let run = (0..8)
+        .map(|seed| run_recording(small(ContinualMethod::Firefly, seed)).0)
+        .find(|run| {
+            run.net()
+                .units
+                .iter()
+                .any(|u| matches!(u.origin, UnitOrigin::Copy { .. }))
+        })
+        .expect("a run that chose a copy");
+    let net = run.net();
     let copies: Vec<_> = net
         .units
         .iter()
@@ -146,18 +145,20 @@ fn copies_leave_their_originals(net: &ContinualNet, mode: CopyMode) {
             "a copy comes from an older task"
         );
         assert_ne!(original.theta, copy.theta, "the copy trained for its task");
-        // The copy is read by its own task (and later ones, as a frozen feature). Added, it sits
-        // beside the original in its task's mask; replacing, its task no longer reads the
-        // original. The older tasks still read the original either way.
+        // The copy sits beside the original in its task's mask; the older tasks still read
+        // the original.
         let users = net.users(copy.id);
         assert!(users.contains(&copy.owner) && users.iter().all(|t| *t >= copy.owner));
-        assert_eq!(
-            net.users(parent).contains(&copy.owner),
-            mode == CopyMode::Add,
-            "{mode}"
-        );
+        assert!(net.users(parent).contains(&copy.owner));
         assert!(net.users(parent).contains(&original.owner));
     }
+    // Growth records name the copies as one-sided splits of frozen units.
+    let g = run
+        .growths()
+        .iter()
+        .find(|g| !g.plan.splits.is_empty())
+        .expect("a copy");
+    assert!(g.plan.splits.iter().all(|s| s.keep_parent));
 }
 
 #[test]
@@ -196,7 +197,7 @@ fn fine_tuning_forgets_where_growth_does_not() {
 /// Two frozen units of task 0, tanh(4x) and tanh(4y), and task 1 (trainable head) reading both,
 /// with a head that uses only the first: class 1 when x > 0. Task 1's labels put the boundary at
 /// x = 0.25, so an unlocked copy of the first unit with a shifted bias is the best move, and a
-/// copy of the second (head row zero) changes nothing at first order.
+/// copy of the second (head row zero) changes nothing.
 fn constructed() -> (ContinualNet, Vec<f32>, Vec<f32>) {
     let mut net = ContinualNet::new(2, Activation::Tanh);
     let a = net.add_unit(vec![4.0, 0.0, 0.0], 0, UnitOrigin::Initial);
@@ -225,102 +226,109 @@ fn constructed() -> (ContinualNet, Vec<f32>, Vec<f32>) {
     (net, inputs, labels)
 }
 
-fn grown_phase(net: &ContinualNet, x: &[f32], y: &[f32], settings: &GrowthSettings) -> GrowthRun {
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let kinds = Kinds {
-        copies: true,
-        new: true,
+/// The engine's Firefly phase on task `task`'s view (copies of its frozen units and m' new
+/// units with S = the mean norm of the frozen units), Step 1 and Step 2 done.
+fn firefly_phase(
+    net: &ContinualNet,
+    task: usize,
+    (x, y): (&[f32], &[f32]),
+    config: &GrowthConfig,
+) -> (TaskView, FireflyRun) {
+    let view = net.view(task).expect("view");
+    let device = device();
+    let input = GrowthInput {
+        mlp: &view.mlp,
+        params: DeviceMlp::upload(&view.mlp, &device).params,
+        inputs: inputs_tensor(x, 2, &device),
+        targets: Targets::new(y, view.mlp.task, &device),
+        config,
+        frozen: &view.frozen,
+        new_unit_scale: mean_unit_norm(&view),
     };
-    let mut run = GrowthRun::new(net, 1, kinds, settings, &mut rng).expect("growth");
-    run.step1(net, x, y, usize::MAX).expect("step 1");
-    run.step2(net, x, y, usize::MAX).expect("step 2");
+    let kinds = Method::Firefly.firefly_kinds().expect("kinds");
+    let mut run = FireflyRun::start(input, kinds, &mut ChaCha8Rng::seed_from_u64(5));
+    run.step1(usize::MAX);
+    run.step2(usize::MAX);
     assert!(run.step1_done() && run.step2_done());
-    run
+    (view, run)
+}
+
+/// The view's training loss, by the fused forward pass.
+fn loss_of(mlp: &Mlp, x: &[f32], y: &[f32]) -> f32 {
+    metrics_from_outputs(
+        &fused::forward(mlp, x, &mut Workspace::default()),
+        y,
+        mlp.task,
+    )
+    .0
 }
 
 #[test]
 fn growth_keeps_the_candidates_with_the_most_negative_scores() {
-    for mode in CopyMode::ALL {
-        keeps_the_most_negative_scores(mode);
-    }
-}
-
-fn keeps_the_most_negative_scores(mode: CopyMode) {
     let (net, x, y) = constructed();
-    let settings = GrowthSettings {
-        copies: mode,
-        ..GrowthSettings::default()
+    let (view, phase) = firefly_phase(&net, 1, (&x, &y), &GrowthConfig::default());
+    let (plan, scored) = block(phase.finish(1)).expect("finish");
+    // Two copies (the task's units are both frozen) and m' new units, ranked together.
+    assert_eq!(scored.len(), 2 + GrowthConfig::default().candidates);
+    let copy_score = |unit| {
+        scored
+            .iter()
+            .find(|c| c.kind == CandidateKind::Split && c.unit_id == Some(unit))
+            .expect("copy")
+            .score
     };
-    let phase = grown_phase(&net, &x, &y, &settings);
-    let scores = phase.scores();
-    assert_eq!(scores.len(), 2 + settings.candidates);
+    let [a, b] = [net.heads[1].units[0], net.heads[1].units[1]];
     // The copy of tanh(4x) is the best candidate; the copy of tanh(4y) scores exactly 0.
-    let (plan, scored) = phase.finish(1);
-    assert_eq!(plan.copies.len(), 1, "{scored:?}");
-    assert_eq!(plan.copies[0].unit, net.heads[1].units[0]);
-    assert_eq!(scores[1], 0.0);
+    assert_eq!(copy_score(b), 0.0);
     assert!(
-        scores[0] < 0.0 && scores.iter().skip(1).all(|s| scores[0] < *s),
-        "{scores:?}"
+        scored
+            .iter()
+            .all(|c| c.unit_id == Some(a) || copy_score(a) < c.score),
+        "{scored:?}"
     );
+    assert_eq!(plan.splits.len(), 1, "{scored:?}");
+    assert!(plan.splits[0].keep_parent && plan.splits[0].unit == 0);
     // With a larger budget: the most negative scores in rank order, never one ≥ 0.
-    let (plan, scored) = phase.finish(4);
-    let mut order: Vec<f32> = scores.iter().copied().filter(|s| *s < 0.0).collect();
-    order.sort_by(f32::total_cmp);
-    order.truncate(4);
-    let chosen: Vec<f32> = plan
-        .copies
+    let (plan4, scored4) = block(phase.finish(4)).expect("finish");
+    let mut order: Vec<f32> = scored4
         .iter()
         .map(|c| c.score)
-        .chain(plan.new_units.iter().map(|n| n.score))
+        .filter(|s| *s < 0.0)
         .collect();
-    let mut sorted = chosen.clone();
-    sorted.sort_by(f32::total_cmp);
-    assert_eq!(sorted, order);
-    assert!(scored.iter().all(|c| !c.chosen || c.score < 0.0));
-    assert!(!scored[1].chosen, "a zero score is never kept");
-    assert_eq!(scored.iter().filter(|c| c.chosen).count(), plan.n_added());
+    order.sort_by(f32::total_cmp);
+    order.truncate(4);
+    let mut chosen: Vec<f32> = scored4
+        .iter()
+        .filter(|c| c.chosen)
+        .map(|c| c.score)
+        .collect();
+    chosen.sort_by(f32::total_cmp);
+    assert_eq!(chosen, order);
+    assert_eq!(chosen.len(), plan4.n_added());
 
-    // Materialised in task 1's mask only: added beside the original, each with half its head
-    // row, or in its place with the whole row; the loss falls by about the predicted change.
-    let (plan, _) = phase.finish(1);
+    // Materialised in task 1's mask only, beside the original, each with half its head row;
+    // the loss falls by about the predicted change.
+    let before = loss_of(&view.mlp, &x, &y);
+    let (mlp, lineage) = apply_plan(&view.mlp, &plan).expect("surgery");
+    let grown_view = TaskView {
+        task: 1,
+        mlp,
+        frozen: view.frozen.clone(),
+    };
     let mut grown = net.clone();
-    let layout = TaskLayout::new(&net, 1).expect("layout");
-    let before = task_loss(&net, &layout, &x, &y, None).expect("loss");
-    let added = apply_plan(&mut grown, &plan).expect("surgery");
+    let added = grown.take_grown(&grown_view, &lineage).expect("write back");
     assert_eq!(added.len(), 1);
     let copy = added[0].unit;
-    let [a, b] = [net.heads[1].units[0], net.heads[1].units[1]];
+    assert_eq!(added[0].origin, UnitOrigin::Copy { parent: a });
+    assert_eq!(grown.heads[1].units, vec![a, b, copy]);
     let row = |net: &ContinualNet, m: usize| net.heads[1].weight.data[2 * m..2 * m + 2].to_vec();
-    match mode {
-        CopyMode::Add => {
-            assert_eq!(grown.heads[1].units, vec![a, b, copy]);
-            let half: Vec<f32> = row(&net, 0).iter().map(|w| 0.5 * w).collect();
-            assert_eq!(row(&grown, 0), half);
-            assert_eq!(row(&grown, 2), half);
-        }
-        CopyMode::Replace => {
-            assert_eq!(grown.heads[1].units, vec![copy, b]);
-            assert_eq!(row(&grown, 0), row(&net, 0));
-        }
-    }
+    let half: Vec<f32> = row(&net, 0).iter().map(|w| 0.5 * w).collect();
+    assert_eq!(row(&grown, 0), half);
+    assert_eq!(row(&grown, 2), half);
     assert_eq!(row(&grown, 1), row(&net, 1));
     assert_eq!(grown.heads[0], net.heads[0]);
     assert_eq!(grown.units[..2], net.units[..2]);
-    assert_eq!(
-        grown.unit(copy).expect("copy").origin,
-        UnitOrigin::Copy {
-            parent: net.heads[1].units[0]
-        }
-    );
-    let after = task_loss(
-        &grown,
-        &TaskLayout::new(&grown, 1).expect("layout"),
-        &x,
-        &y,
-        None,
-    )
-    .expect("loss");
+    let after = loss_of(&grown.view(1).expect("view").mlp, &x, &y);
     assert!(after < before);
     let predicted = plan.predicted_change();
     assert!(
@@ -328,40 +336,6 @@ fn keeps_the_most_negative_scores(mode: CopyMode) {
         "actual {} predicted {predicted}",
         after - before
     );
-}
-
-#[test]
-fn selection_ranks_copies_and_new_units_together() {
-    let candidates = Candidates {
-        task: 1,
-        copy_mode: CopyMode::Add,
-        fan_in_scale: 1.0,
-        copies: (0..2)
-            .map(|i| CopyCandidate {
-                position: i,
-                unit: 10 + i as u64,
-                eps: 0.05,
-                delta: vec![0.0, 0.0, 1.0],
-            })
-            .collect(),
-        new_units: (0..3)
-            .map(|_| NewCandidate {
-                eps: 0.01,
-                fan_in: vec![1.0, 0.0, 0.0],
-                fan_out: vec![0.0, 1.0],
-            })
-            .collect(),
-    };
-    let (plan, scored) = select(&candidates, &[0.1, -0.3, -0.2, 0.0, -0.5], 2);
-    assert_eq!(plan.copies.len(), 1);
-    assert_eq!(plan.copies[0].unit, 11);
-    assert_eq!(plan.new_units.len(), 1);
-    assert_eq!(plan.new_units[0].score, -0.5);
-    let chosen: Vec<bool> = scored.iter().map(|c| c.chosen).collect();
-    assert_eq!(chosen, vec![false, true, false, false, true]);
-    assert_eq!(scored[4].candidate, CandidateRef::New { index: 2 });
-    let (plan, _) = select(&candidates, &[0.1, 0.0, 0.2, 0.0, 0.5], 3);
-    assert_eq!(plan.n_added(), 0, "nothing with a score ≥ 0 is kept");
 }
 
 /// A task whose mask mixes frozen and trainable units, with three classes.
@@ -416,229 +390,230 @@ pub(crate) fn assert_close(analytic: f32, numeric: f32, what: &str) {
 }
 
 #[test]
-fn task_gradients_match_finite_differences_and_skip_frozen_units() {
+fn the_task_view_is_the_task_and_its_gradients_skip_frozen_units() {
     let (net, x, y) = mixed();
-    let layout = TaskLayout::new(&net, 1).expect("layout");
+    let view = net.view(1).expect("view");
+    // The view computes the task's logits; its frozen units are b and a (positions 0 and 2).
     assert_eq!(
-        layout.trainable,
-        vec![1, 3],
-        "the frozen units b and a do not train"
+        view.frozen,
+        vec![net.heads[1].units[0], net.heads[1].units[2]]
     );
-    assert_eq!(layout.len(), 2 * 3 + 4 * 3 + 3);
-    let mut grad = vec![0.0; layout.len()];
-    task_loss(&net, &layout, &x, &y, Some(&mut grad)).expect("loss");
-    let flat = layout.gather(&net).expect("gather");
+    assert_eq!(view.mlp.blocks[0].unit_ids, net.heads[1].units);
+    let hand: Vec<f32> = x
+        .chunks(2)
+        .flat_map(|p| {
+            let mut out = net.heads[1].bias.clone();
+            for (m, id) in net.heads[1].units.iter().enumerate() {
+                let t = &net.unit(*id).expect("unit").theta;
+                let a = (t[0] * p[0] + t[1] * p[1] + t[2]).tanh();
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o += a * net.heads[1].weight.get(m, k);
+                }
+            }
+            out
+        })
+        .collect();
+    let logits = net.logits(1, &x).expect("logits");
+    for (l, h) in logits.iter().zip(&hand) {
+        assert!((l - h).abs() < 1e-6, "{logits:?} {hand:?}");
+    }
+    // The fused gradients with the frozen units zeroed: zero there, finite differences elsewhere.
+    let mut ws = Workspace::default();
+    fused::gradients(&view.mlp, &x, &y, &mut ws);
+    let grads = ws.gradients_mut().expect("gradients");
+    fused::freeze(&view.mlp, grads, &view.frozen);
     let h = 1e-3;
-    for i in 0..flat.len() {
-        let mut probe = net.clone();
-        let at = |probe: &mut ContinualNet, v: f32| {
-            let mut p = flat.clone();
-            p[i] = v;
-            layout.scatter(probe, &p).expect("scatter");
-            task_loss(probe, &layout, &x, &y, None).expect("loss")
-        };
-        let fd = (at(&mut probe, flat[i] + h) - at(&mut probe, flat[i] - h)) / (2.0 * h);
-        assert_close(grad[i], fd, &format!("parameter {i}"));
+    for j in 0..4 {
+        let frozen = view.frozen.contains(&view.mlp.blocks[0].unit_ids[j]);
+        for i in 0..3 {
+            let g = grads.blocks[0].theta(j)[i];
+            if frozen {
+                assert_eq!(g, 0.0);
+                continue;
+            }
+            let at = |v: f32| {
+                let mut probe = view.mlp.clone();
+                match i {
+                    2 => probe.blocks[0].bias[j] = v,
+                    _ => probe.blocks[0].fan_in.set(i, j, v),
+                }
+                loss_of(&probe, &x, &y)
+            };
+            let v = view.mlp.blocks[0].theta(j)[i];
+            assert_close(
+                g,
+                (at(v + h) - at(v - h)) / (2.0 * h),
+                &format!("unit {j} weight {i}"),
+            );
+        }
+    }
+    // Steps of the fused path leave the frozen units bit-identical and move the others.
+    let mut mlp = view.mlp.clone();
+    let mut optimizer = fused::FusedOptimizer::new(OptimizerKind::Adam);
+    for _ in 0..20 {
+        fused::gradients(&mlp, &x, &y, &mut ws);
+        let grads = ws.gradients_mut().expect("gradients");
+        fused::freeze(&mlp, grads, &view.frozen);
+        fused::update(
+            &mut mlp,
+            &mut optimizer,
+            0.05,
+            (Regularization::None, 0.0),
+            &mut ws,
+        );
+    }
+    for j in 0..4 {
+        let moved = mlp.blocks[0].theta(j) != view.mlp.blocks[0].theta(j);
+        assert_eq!(
+            moved,
+            !view.frozen.contains(&view.mlp.blocks[0].unit_ids[j]),
+            "unit {j}"
+        );
     }
 }
 
-fn mixed_candidates(net: &ContinualNet, mode: CopyMode) -> Candidates {
-    let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let settings = GrowthSettings {
+#[test]
+fn copies_keep_the_old_function_at_zero_and_their_gradients_match_finite_differences() {
+    let (net, x, y) = mixed();
+    let config = GrowthConfig {
         candidates: 3,
-        copies: mode,
-        ..GrowthSettings::default()
+        step1_steps: 5,
+        path_points: 1,
+        ..GrowthConfig::default()
     };
-    let kinds = Kinds {
-        copies: true,
-        new: true,
+    let (view, phase) = firefly_phase(&net, 1, (&x, &y), &config);
+    let c = &phase.candidates;
+    let split = c.split[0].expect("copies of the frozen units");
+    let copies = c.copies[0].as_ref().expect("copies");
+    assert_eq!(
+        copies.keep,
+        vec![true, false, true, false],
+        "only the frozen units b and a"
+    );
+    assert!(c.new_unit_scale > 1.0 && c.new_unit_scale == mean_unit_norm(&view));
+    // After Step 1: copies within |ε| ≤ ε_max, the trainable units' ε held at 0, ‖δ‖ ≤ 1.
+    let eps = c.values[split.eps]
+        .to_data()
+        .try_to_vec::<f32>()
+        .expect("eps");
+    assert!(eps[0] != 0.0 && eps[2] != 0.0 && eps[0].abs() <= 0.1 && eps[2].abs() <= 0.1);
+    assert_eq!((eps[1], eps[3]), (0.0, 0.0));
+    // ε = 0: exactly the old function.
+    let device = device();
+    let base = DeviceMlp::upload(&view.mlp, &device).params;
+    let inputs = inputs_tensor(&x, 2, &device);
+    let at = |values: &[Tensor<2>]| {
+        augmented_forward(&view.mlp, &base, c, values, inputs.clone())
+            .to_data()
+            .try_to_vec::<f32>()
+            .expect("out")
     };
-    let mut c = Candidates::propose(net, 1, kinds, &settings, &mut rng).expect("candidates");
-    for (i, copy) in c.copies.iter_mut().enumerate() {
-        copy.eps = 0.3 - 0.5 * i as f32;
+    let mut zero = c.values.clone();
+    for slot in c.eps_slots() {
+        zero[slot] = zero[slot].zeros_like();
     }
-    for (j, new) in c.new_units.iter_mut().enumerate() {
-        new.eps = 0.4 + 0.2 * j as f32;
+    let old = fused::forward(&view.mlp, &x, &mut Workspace::default());
+    for (a, b) in at(&zero).iter().zip(&old) {
+        assert!((a - b).abs() <= 1e-6, "{a} against {b}");
     }
-    c
-}
-
-#[test]
-fn augmented_gradients_match_finite_differences() {
-    let (net, x, y) = mixed();
-    for mode in CopyMode::ALL {
-        let candidates = mixed_candidates(&net, mode);
-        // Copies of the two frozen units only, at their mask positions; new units' fan-in scaled
-        // by the mean norm of the units the task reads.
-        let positions: Vec<usize> = candidates.copies.iter().map(|c| c.position).collect();
-        assert_eq!(positions, vec![0, 2]);
-        assert_eq!(
-            candidates.fan_in_scale,
-            firefly_playground::continual::grow::mean_unit_norm(&net, 1).expect("norm")
-        );
-        assert!(candidates.fan_in_scale > 1.0);
-        augmented_gradients_match(&net, &candidates, &x, &y);
-    }
-    // At ε = 0 an added copy's ∂L/∂ε is exactly half a replacing copy's for the same δ (the
-    // frozen original keeps half the head row and does not move).
-    let grad_at_zero = |mode| {
-        let c = mixed_candidates(&net, mode).scaled(0.0);
-        let mut grad = vec![0.0; c.flat_len()];
-        augmented_loss(&net, &c, &x, &y, Some(&mut grad)).expect("loss");
-        c.eps_slots()[..c.copies.len()]
-            .iter()
-            .map(|s| grad[*s])
-            .collect::<Vec<f32>>()
-    };
-    let (added, replacing) = (grad_at_zero(CopyMode::Add), grad_at_zero(CopyMode::Replace));
-    for (a, r) in added.iter().zip(&replacing) {
-        assert!(r.abs() > 1e-3, "{replacing:?}");
-        assert!(
-            (a - 0.5 * r).abs() <= 1e-6 * r.abs(),
-            "{added:?} {replacing:?}"
-        );
-    }
-}
-
-fn augmented_gradients_match(net: &ContinualNet, candidates: &Candidates, x: &[f32], y: &[f32]) {
-    let mode = candidates.copy_mode;
-    let flat = candidates.flat();
-    let mut grad = vec![0.0; flat.len()];
-    augmented_loss(net, candidates, x, y, Some(&mut grad)).expect("loss");
-    let h = 1e-3;
-    for i in 0..flat.len() {
-        let at = |v: f32| {
-            let mut p = flat.clone();
-            p[i] = v;
-            let mut c = candidates.clone();
-            c.set_flat(&p).expect("set");
-            augmented_loss(net, &c, x, y, None).expect("loss")
+    // ∂L/∂ε of each copy against central differences of the augmented loss.
+    let grads = phase.eps_gradients(&c.values);
+    let g = grads[c
+        .eps_slots()
+        .iter()
+        .position(|s| *s == split.eps)
+        .expect("slot")]
+    .clone()
+    .expect("gradient")
+    .to_data()
+    .try_to_vec::<f32>()
+    .expect("grad");
+    let h = 1e-2;
+    for i in [0, 2] {
+        let loss_at = |e: f32| {
+            let mut values = c.values.clone();
+            let mut row = eps.clone();
+            row[i] = e;
+            values[split.eps] = Tensor::from_data(TensorData::new(row, [1, 4]), &device);
+            phase.augmented_loss(&values).into_scalar::<f32>()
         };
-        let fd = (at(flat[i] + h) - at(flat[i] - h)) / (2.0 * h);
-        assert_close(grad[i], fd, &format!("{mode}: candidate value {i}"));
-    }
-}
-
-#[test]
-fn epsilon_zero_is_the_old_function() {
-    let (net, x, y) = mixed();
-    let layout = TaskLayout::new(&net, 1).expect("layout");
-    let base = task_loss(&net, &layout, &x, &y, None).expect("loss");
-    for mode in CopyMode::ALL {
-        let zero = mixed_candidates(&net, mode).scaled(0.0);
-        assert_eq!(
-            augmented_loss(&net, &zero, &x, &y, None).expect("loss"),
-            base,
-            "{mode}"
-        );
-        let moved = mixed_candidates(&net, mode);
-        assert_ne!(
-            augmented_loss(&net, &moved, &x, &y, None).expect("loss"),
-            base,
-            "{mode}"
-        );
+        let fd = (loss_at(eps[i] + h) - loss_at(eps[i] - h)) / (2.0 * h);
+        assert!(g[i].abs() > 1e-4, "{g:?}");
+        assert_close(g[i], fd, &format!("copy at position {i}"));
     }
 }
 
 #[test]
 fn scores_add_up_to_the_loss_change_and_surgery_keeps_the_augmented_loss() {
-    for mode in CopyMode::ALL {
-        scores_add_up_and_surgery_keeps_the_augmented_loss(mode);
-    }
-}
-
-fn scores_add_up_and_surgery_keeps_the_augmented_loss(mode: CopyMode) {
     let (net, x, y) = constructed();
-    let settings = GrowthSettings {
+    let config = GrowthConfig {
         path_points: 64,
-        copies: mode,
-        ..GrowthSettings::default()
+        ..GrowthConfig::default()
     };
-    let phase = grown_phase(&net, &x, &y, &settings);
-    let c = phase.candidates();
-    // Projection held: |ε| ≤ ε_max, ‖δ‖ ≤ 1.
-    let norm = |v: &[f32]| v.iter().map(|a| a * a).sum::<f32>().sqrt();
-    for copy in &c.copies {
-        assert!(copy.eps.abs() <= settings.eps_max && norm(&copy.delta) <= 1.0 + 1e-5);
-    }
-    for new in &c.new_units {
-        let joint: Vec<f32> = new.fan_in.iter().chain(&new.fan_out).copied().collect();
-        assert!(new.eps.abs() <= settings.eps_max && norm(&joint) <= 1.0 + 1e-5);
-    }
-    let l0 = augmented_loss(&net, &c.scaled(0.0), &x, &y, None).expect("loss");
-    let l1 = augmented_loss(&net, c, &x, &y, None).expect("loss");
-    let sum: f32 = phase.scores().iter().sum();
+    let (view, phase) = firefly_phase(&net, 1, (&x, &y), &config);
+    let c = &phase.candidates;
+    let zero: Vec<Tensor<2>> = c
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if c.eps_slots().contains(&i) {
+                v.zeros_like()
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let l0 = phase.augmented_loss(&zero).into_scalar::<f32>();
+    let l1 = phase.augmented_loss(&c.values).into_scalar::<f32>();
+    let (plan, scored) = block(phase.finish(3)).expect("finish");
+    let sum: f32 = scored.iter().map(|s| s.score).sum();
     assert!(sum < 0.0);
     assert!(
         (sum - (l1 - l0)).abs() <= 1e-3 * (l1 - l0).abs() + 1e-6,
         "Σ scores {sum} against L(ε̂) − L(0) = {}",
         l1 - l0
     );
-    // Grow by three: the grown network's loss is the augmented loss with the others at ε = 0.
-    let (plan, scored) = phase.finish(3);
+    // Grow by three: the grown view's loss is the augmented loss with the others at ε = 0.
     assert_eq!(plan.n_added(), 3);
-    let mut kept = c.clone();
-    let chosen: Vec<bool> = scored.iter().map(|s| s.chosen).collect();
-    let n_copies = kept.copies.len();
-    for (i, copy) in kept.copies.iter_mut().enumerate() {
-        if !chosen[i] {
-            copy.eps = 0.0;
-        }
-    }
-    for (j, new) in kept.new_units.iter_mut().enumerate() {
-        if !chosen[n_copies + j] {
-            new.eps = 0.0;
-        }
-    }
-    let expected = augmented_loss(&net, &kept, &x, &y, None).expect("loss");
+    let mut kept = c.values.clone();
+    let split = c.split[0].expect("copies");
+    let new = c.new[0].expect("new units");
+    let mask = |slot: usize, chosen: Vec<bool>| {
+        let keep: Vec<f32> = chosen.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect();
+        let n = keep.len();
+        c.values[slot].clone() * Tensor::<2>::from_data(TensorData::new(keep, [1, n]), &device())
+    };
+    let chosen_of = |kind| {
+        scored
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.chosen)
+            .collect()
+    };
+    kept[split.eps] = mask(split.eps, chosen_of(CandidateKind::Split));
+    kept[new.eps] = mask(new.eps, chosen_of(CandidateKind::New));
+    let expected = phase.augmented_loss(&kept).into_scalar::<f32>();
+    let (mlp, lineage) = apply_plan(&view.mlp, &plan).expect("surgery");
     let mut grown = net.clone();
-    apply_plan(&mut grown, &plan).expect("surgery");
-    let layout = TaskLayout::new(&grown, 1).expect("layout");
-    let actual = task_loss(&grown, &layout, &x, &y, None).expect("loss");
+    grown
+        .take_grown(
+            &TaskView {
+                task: 1,
+                mlp,
+                frozen: view.frozen.clone(),
+            },
+            &lineage,
+        )
+        .expect("grown");
+    let grown_view = grown.view(1).expect("view");
+    let actual = loss_of(&grown_view.mlp, &x, &y);
     assert!(
         (actual - expected).abs() < 1e-5,
-        "{mode}: {actual} against {expected}"
+        "{actual} against {expected}"
     );
-    assert_eq!(layout.trainable.len(), 3, "{mode}: the grown units train");
-}
-
-#[test]
-fn projection_leaves_an_inside_point_alone_and_pulls_an_outside_one_in() {
-    let mut inside = Candidates {
-        task: 1,
-        copy_mode: CopyMode::Add,
-        fan_in_scale: 1.0,
-        copies: vec![CopyCandidate {
-            position: 0,
-            unit: 0,
-            eps: 0.05,
-            delta: vec![0.3, -0.4, 0.5],
-        }],
-        new_units: vec![NewCandidate {
-            eps: -0.02,
-            fan_in: vec![0.1, 0.2, 0.3],
-            fan_out: vec![0.4, -0.5],
-        }],
-    };
-    let before = inside.clone();
-    inside.project(0.1);
-    assert_eq!(inside, before);
-    let mut outside = before.clone();
-    outside.copies[0].eps = 0.7;
-    outside.copies[0].delta = vec![3.0, 0.0, 4.0];
-    outside.new_units[0].eps = -0.9;
-    outside.new_units[0].fan_out = vec![2.0, 0.0];
-    outside.project(0.1);
-    assert_eq!(outside.copies[0].eps, 0.1);
-    assert_eq!(outside.copies[0].delta, vec![0.6, 0.0, 0.8]);
-    assert_eq!(outside.new_units[0].eps, -0.1);
-    let joint: f32 = outside.new_units[0]
-        .fan_in
-        .iter()
-        .chain(&outside.new_units[0].fan_out)
-        .map(|v| v * v)
-        .sum();
-    assert!((joint - 1.0).abs() < 1e-5);
+    assert_eq!(grown_view.frozen.len(), 2, "the grown units train");
+    assert_eq!(grown.heads[0], net.heads[0]);
 }
 
 #[test]
@@ -852,23 +827,15 @@ fn every_method_gets_the_same_steps_and_the_csv_has_the_documented_rows() {
 }
 
 #[test]
-fn settings_written_before_the_copy_mode_keep_their_meaning() {
-    // New runs add copies beside their originals and scale new units' fan-in; a state written
-    // before those settings existed replaced originals and kept ‖w‖ ≤ 1.
+fn settings_written_before_the_relative_fan_in_keep_their_meaning() {
+    // New runs scale new units' fan-in; a state written before that setting kept ‖w‖ ≤ 1.
     let defaults = GrowthSettings::default();
-    assert_eq!(defaults.copies, CopyMode::Add);
     assert!(defaults.relative_fan_in);
     let mut json = serde_json::to_value(&defaults).expect("json");
     let map = json.as_object_mut().expect("object");
-    assert!(map.remove("copies").is_some() && map.remove("relative_fan_in").is_some());
+    assert!(map.remove("relative_fan_in").is_some());
     let old: GrowthSettings = serde_json::from_value(json).expect("old settings");
-    assert_eq!(old.copies, CopyMode::Replace);
     assert!(!old.relative_fan_in);
-    assert_eq!(
-        "replace".parse::<CopyMode>().expect("mode"),
-        CopyMode::Replace
-    );
-    assert!("swap".parse::<CopyMode>().is_err());
 }
 
 #[test]

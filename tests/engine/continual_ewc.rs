@@ -1,17 +1,17 @@
 //! The EWC baseline and the paired comparison of `firefly continual`: the penalty and its
-//! hand-written gradient against hand-computed values and finite differences, the Fisher against
+//! gradient against hand-computed values and finite differences, the Fisher against
 //! finite-difference per-example gradients, λ = 0 is fine-tuning bit for bit, an EWC run's state
 //! (with its anchors) restores to the same continuation, older files still load, and the pairing
 //! arithmetic against hand-computed values.
 
 use firefly_playground::continual::ewc::{EwcAnchor, penalty};
 use firefly_playground::continual::experiment::{self, ContinualRow};
-use firefly_playground::continual::net::{TaskLayout, task_loss};
 use firefly_playground::continual::{
     ContinualConfig, ContinualMethod, ContinualNet, ContinualRun, ContinualState, GrowthSettings,
-    Head, UnitOrigin,
+    Head, TaskView, UnitOrigin,
 };
-use firefly_playground::model::{Activation, Matrix};
+use firefly_playground::fused::{self, Workspace};
+use firefly_playground::model::{Activation, Matrix, metrics_from_outputs};
 
 use crate::continual::{assert_close, rows};
 
@@ -59,10 +59,32 @@ fn shared() -> (ContinualNet, Vec<f32>, Vec<f32>) {
     (net, x, y)
 }
 
+/// Unit `i / 3`'s entry `i % 3` of a view's one block ([fan-in; bias]).
+fn entry(view: &TaskView, i: usize) -> f32 {
+    view.mlp.blocks[0].theta(i / 3)[i % 3]
+}
+
+/// The view with that entry set to `v`.
+fn with_entry(view: &TaskView, i: usize, v: f32) -> TaskView {
+    let mut probe = view.clone();
+    let block = &mut probe.mlp.blocks[0];
+    match i % 3 {
+        2 => block.bias[i / 3] = v,
+        r => block.fan_in.set(r, i / 3, v),
+    }
+    probe
+}
+
+/// The fused pass's loss of a view on `x`, `y`.
+fn loss(view: &TaskView, x: &[f32], y: &[f32]) -> f32 {
+    let out = fused::forward(&view.mlp, x, &mut Workspace::default());
+    metrics_from_outputs(&out, y, view.mlp.task).0
+}
+
 #[test]
 fn the_penalty_is_half_lambda_times_the_fisher_weighted_squared_distance() {
     let (net, _, _) = shared();
-    let layout = TaskLayout::new(&net, 1).expect("layout");
+    let view = net.view(1).expect("view");
     // θ of unit 0 is [1.3, −0.4, 0.2]; anchor it at [1.0, 0.0, 0.2] with F = [2, 3, 5]:
     // (λ/2)·(2·0.3² + 3·0.4² + 5·0²) = (λ/2)·0.66; gradient λ·F·(θ − θ*) = λ·[0.6, −1.2, 0].
     let anchor = EwcAnchor {
@@ -72,15 +94,20 @@ fn the_penalty_is_half_lambda_times_the_fisher_weighted_squared_distance() {
         fisher: vec![2.0, 3.0, 5.0],
     };
     let lambda = 4.0;
-    let mut grad = vec![1.0; layout.len()];
-    let value = penalty(&net, &layout, &[anchor], lambda, Some(&mut grad)).expect("penalty");
+    let mut grads = view.mlp.clone();
+    for p in fused::params_mut(&mut grads) {
+        p.fill(1.0);
+    }
+    let value = penalty(&view, &[anchor], lambda, Some(&mut grads)).expect("penalty");
     assert!((value - 2.0 * 0.66).abs() < 1e-5, "{value}");
     let expected_unit0 = [1.0 + 4.0 * 0.6, 1.0 - 4.0 * 1.2, 1.0];
-    for (g, e) in grad[..3].iter().zip(expected_unit0) {
+    for (g, e) in grads.blocks[0].theta(0).iter().zip(expected_unit0) {
         assert!((g - e).abs() < 1e-5, "{g} against {e}");
     }
-    assert!(
-        grad[3..].iter().all(|g| *g == 1.0),
+    let rest: Vec<f32> = fused::params(&grads).concat();
+    assert_eq!(
+        rest.iter().filter(|g| **g != 1.0).count(),
+        2,
         "the penalty adds to unit 0's entries only"
     );
 }
@@ -90,26 +117,19 @@ fn the_fisher_is_the_mean_squared_per_example_gradient() {
     let (net, x, y) = shared();
     // Task 0 has two classes: keep its points' labels in {0, 1}.
     let y0: Vec<f32> = y.iter().map(|v| v.min(1.0)).collect();
-    let layout = TaskLayout::new(&net, 0).expect("layout");
-    let anchor = EwcAnchor::of_task(&net, &layout, &x, &y0).expect("fisher");
+    let view = net.view(0).expect("view");
+    let anchor = EwcAnchor::of_task(&view, &x, &y0).expect("fisher");
     assert_eq!(anchor.units, vec![0, 1, 2]);
     assert_eq!(
         anchor.theta,
         [[1.3, -0.4, 0.2], [-0.5, 0.9, -0.1], [0.7, 0.6, -0.3]].concat()
     );
-    let flat = layout.gather(&net).expect("gather");
     let h = 1e-3;
     for i in 0..9 {
         let mut sum = 0.0f32;
         for (xn, yn) in x.chunks_exact(2).zip(&y0) {
-            let at = |v: f32| {
-                let mut probe = net.clone();
-                let mut p = flat.clone();
-                p[i] = v;
-                layout.scatter(&mut probe, &p).expect("scatter");
-                task_loss(&probe, &layout, xn, std::slice::from_ref(yn), None).expect("loss")
-            };
-            let g = (at(flat[i] + h) - at(flat[i] - h)) / (2.0 * h);
+            let at = |v: f32| loss(&with_entry(&view, i, v), xn, std::slice::from_ref(yn));
+            let g = (at(entry(&view, i) + h) - at(entry(&view, i) - h)) / (2.0 * h);
             sum += g * g;
         }
         assert_close(anchor.fisher[i], sum / 12.0, &format!("F of parameter {i}"));
@@ -121,8 +141,7 @@ fn the_trained_loss_with_the_penalty_matches_finite_differences() {
     let (mut net, x, y) = shared();
     let y0: Vec<f32> = y.iter().map(|v| v.min(1.0)).collect();
     // Task 0's anchor at the starting weights, then a second, made-up anchor; the units move.
-    let first = EwcAnchor::of_task(&net, &TaskLayout::new(&net, 0).expect("layout"), &x, &y0)
-        .expect("fisher");
+    let first = EwcAnchor::of_task(&net.view(0).expect("view"), &x, &y0).expect("fisher");
     let second = EwcAnchor {
         task: 1,
         units: vec![2, 0],
@@ -136,24 +155,24 @@ fn the_trained_loss_with_the_penalty_matches_finite_differences() {
     }
     let anchors = [first, second];
     let lambda = 3.0;
-    let layout = TaskLayout::new(&net, 1).expect("layout");
-    let mut grad = vec![0.0; layout.len()];
-    task_loss(&net, &layout, &x, &y, Some(&mut grad)).expect("loss");
-    let p = penalty(&net, &layout, &anchors, lambda, Some(&mut grad)).expect("penalty");
+    let view = net.view(1).expect("view");
+    let mut ws = Workspace::default();
+    fused::gradients(&view.mlp, &x, &y, &mut ws);
+    let grads = ws.gradients_mut().expect("gradients");
+    let p = penalty(&view, &anchors, lambda, Some(grads)).expect("penalty");
     assert!(p > 0.0);
-    let flat = layout.gather(&net).expect("gather");
     let h = 1e-3;
-    for i in 0..flat.len() {
+    for i in 0..9 {
         let at = |v: f32| {
-            let mut probe = net.clone();
-            let mut q = flat.clone();
-            q[i] = v;
-            layout.scatter(&mut probe, &q).expect("scatter");
-            task_loss(&probe, &layout, &x, &y, None).expect("loss")
-                + penalty(&probe, &layout, &anchors, lambda, None).expect("penalty")
+            let probe = with_entry(&view, i, v);
+            loss(&probe, &x, &y) + penalty(&probe, &anchors, lambda, None).expect("penalty")
         };
-        let fd = (at(flat[i] + h) - at(flat[i] - h)) / (2.0 * h);
-        assert_close(grad[i], fd, &format!("parameter {i}"));
+        let fd = (at(entry(&view, i) + h) - at(entry(&view, i) - h)) / (2.0 * h);
+        assert_close(
+            grads.blocks[0].theta(i / 3)[i % 3],
+            fd,
+            &format!("parameter {i}"),
+        );
     }
 }
 

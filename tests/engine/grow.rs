@@ -623,6 +623,7 @@ fn a_plan_with_zero_epsilon_preserves_the_function_after_surgery() {
                 eps: 0.0,
                 delta: vec![0.6, 0.0, 0.8],
                 score: -1.0,
+                keep_parent: false,
             },
             SplitChoice {
                 block: 1,
@@ -630,6 +631,7 @@ fn a_plan_with_zero_epsilon_preserves_the_function_after_surgery() {
                 eps: 0.0,
                 delta: vec![0.5, 0.5, 0.5, 0.5],
                 score: -1.0,
+                keep_parent: false,
             },
             SplitChoice {
                 block: 2,
@@ -637,6 +639,7 @@ fn a_plan_with_zero_epsilon_preserves_the_function_after_surgery() {
                 eps: 0.0,
                 delta: vec![0.5, 0.5, 0.5, 0.5],
                 score: -1.0,
+                keep_parent: false,
             },
         ],
         new_units: vec![
@@ -777,6 +780,7 @@ fn exact_splitting_eigenvalues_match_a_host_oracle() {
             eps: 0.5,
             delta: best.direction.clone(),
             score: 0.0,
+            keep_parent: false,
         }],
         ..GrowthPlan::default()
     };
@@ -930,13 +934,7 @@ fn every_method_grows_through_the_one_interface_as_it_does_alone() {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut g: Box<dyn Grower> = grower::start(
-            GrowthInput {
-                mlp: &fx.net,
-                params: base.clone(),
-                inputs: x.clone(),
-                targets: t.clone(),
-                config: &cfg,
-            },
+            GrowthInput::new(&fx.net, base.clone(), (x.clone(), t.clone()), &cfg),
             &mut rng,
         );
         // Bounded steps, through the stages in order.

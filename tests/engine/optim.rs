@@ -6,7 +6,33 @@
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamState, Optimizer as BurnOptimizer, SgdConfig, SgdState};
 use burn::tensor::{Tensor, TensorData};
-use firefly_playground::optim::{FlatOptimizer, Optimizer, OptimizerKind, SliceOptimizer};
+use firefly_playground::optim::{Optimizer, OptimizerKind, SliceOptimizer};
+
+/// The [`SliceOptimizer`] over one flat parameter vector, with its moments.
+#[derive(Clone)]
+struct FlatOptimizer {
+    rule: SliceOptimizer,
+    first: Vec<f32>,
+    second: Vec<f32>,
+}
+
+impl FlatOptimizer {
+    fn new(kind: OptimizerKind) -> Self {
+        FlatOptimizer {
+            rule: SliceOptimizer::new(kind),
+            first: Vec::new(),
+            second: Vec::new(),
+        }
+    }
+
+    fn step(&mut self, learning_rate: f32, params: &mut [f32], grads: &[f32]) {
+        self.first.resize(params.len(), 0.0);
+        self.second.resize(params.len(), 0.0);
+        self.rule
+            .step(learning_rate)
+            .apply(params, grads, &mut self.first, &mut self.second);
+    }
+}
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -216,6 +216,7 @@ fn carried_moments_are_reshaped_like_the_weights_by_hand() {
                 eps: 0.3,
                 delta: vec![0.6, 0.0, 0.8],
                 score: -1.0,
+                keep_parent: false,
             },
             SplitChoice {
                 block: 2,
@@ -223,6 +224,7 @@ fn carried_moments_are_reshaped_like_the_weights_by_hand() {
                 eps: 0.2,
                 delta: vec![0.5; 4],
                 score: -1.0,
+                keep_parent: false,
             },
         ],
         new_units: vec![NewUnitChoice {

@@ -53,10 +53,6 @@ pub(crate) struct ContinualArgs {
     /// ε_max.
     #[arg(long, default_value_t = 0.1)]
     eps_max: f32,
-    /// How a chosen unlocked copy joins its task: `add` (beside the frozen original, each
-    /// with half its head row) or `replace` (in the original's place, whole row).
-    #[arg(long, default_value = "add")]
-    copies: String,
     /// New-unit candidates read σ(w·x̃) with ‖w‖ ≤ 1 instead of a fan-in scaled to the mean
     /// norm of the frozen units whose copies they compete with.
     #[arg(long)]
@@ -89,8 +85,7 @@ pub(crate) struct ContinualArgs {
 pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     use firefly_playground::continual::experiment::{self as cl, ContinualRow};
     use firefly_playground::continual::{
-        ContinualConfig, ContinualMethod, CopyMode, GrowthSettings, TaskSpec,
-        config::DEFAULT_EWC_LAMBDA,
+        ContinualConfig, ContinualMethod, GrowthSettings, TaskSpec, config::DEFAULT_EWC_LAMBDA,
     };
     let methods: Vec<ContinualMethod> = parse_list(&args.methods, "methods")?;
     let tasks: Vec<TaskSpec> = parse_list(&args.sequence, "sequence")?;
@@ -106,7 +101,6 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
         growth: GrowthSettings {
             candidates: args.candidates,
             eps_max: args.eps_max,
-            copies: args.copies.parse::<CopyMode>()?,
             relative_fan_in: !args.unit_fan_in,
             ..GrowthSettings::default()
         },
@@ -218,8 +212,7 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     print!("{}", cl::format_table(&rows, &names));
     if choices.iter().any(|(_, c)| c.phases > 0) {
         println!(
-            "\nunits chosen in the growth phases after the first task (copies {}, {} fan-in), all seeds",
-            base.growth.copies,
+            "\nunits chosen in the growth phases after the first task ({} fan-in), all seeds",
             if base.growth.relative_fan_in {
                 "relative"
             } else {

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::continual::grow::{Added, ContinualPlan, ScoredCandidate};
+use crate::continual::view::Added;
+use crate::grow::{CandidateScore, GrowthPlan};
 
 /// The accuracy table's row after a task ends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,10 +43,11 @@ pub struct ContinualGrowth {
     pub loss_after: f32,
     /// Σ of the chosen scores.
     pub predicted_change: f32,
-    /// Every candidate with its score, chosen ones marked.
-    pub candidates: Vec<ScoredCandidate>,
-    /// The applied plan.
-    pub plan: ContinualPlan,
+    /// Every candidate with its score, chosen ones marked (a split candidate is a copy of the
+    /// frozen unit it names).
+    pub candidates: Vec<CandidateScore>,
+    /// The applied plan (its splits are one-sided: copies).
+    pub plan: GrowthPlan,
     /// The units it added.
     pub added: Vec<Added>,
 }

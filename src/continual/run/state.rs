@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::{ContinualGrowth, ContinualRun, Inner, TaskRecord};
 use crate::continual::config::{ContinualConfig, ContinualMethod};
 use crate::continual::ewc::EwcAnchor;
-use crate::continual::net::{ContinualNet, FlatOptimizer, TaskLayout};
+use crate::continual::net::ContinualNet;
 use crate::error::EngineError;
+use crate::fused::{FusedOptimizer, Workspace};
 
 /// Everything needed to show a run again or carry on: plain serde data (the network with every
 /// unit's owner, origin and frozen flag, each task's mask and head), the accuracy table, the
@@ -112,15 +113,10 @@ impl ContinualRun {
             }
             anchor.check(&state.net)?;
         }
-        let optimizer = FlatOptimizer::new(state.config.optimizer);
+        let optimizer = FusedOptimizer::new(state.config.optimizer);
         let mut run = ContinualRun {
-            layout: TaskLayout {
-                task: 0,
-                positions: Vec::new(),
-                trainable: Vec::new(),
-                n_inputs: 2,
-                n_classes: 2,
-            },
+            view: None,
+            ws: Workspace::default(),
             config: state.config,
             tasks,
             net: state.net,
@@ -133,8 +129,6 @@ impl ContinualRun {
             } else {
                 Inner::Train
             },
-            params: Vec::new(),
-            grad: Vec::new(),
             optimizer,
             last_loss: f32::NAN,
             table: state.table,

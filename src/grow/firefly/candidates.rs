@@ -1,12 +1,13 @@
 //! Firefly's candidates (every unit split, m' new units per block, a candidate layer after each
 //! block) and the augmented forward pass that runs them over the frozen base network.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use crate::grow::{CandidateKinds, GrowthConfig};
+use crate::grow::CandidateKinds;
+use crate::grow::grower::GrowthInput;
 use crate::model::{BlockKind, Matrix, Mlp};
 
 /// Indices of one block's split candidates in [`Candidates::values`].
@@ -42,12 +43,37 @@ pub struct Candidates {
     pub new: Vec<Option<NewSlots>>,
     /// Per block: the candidate layer after it, if any.
     pub layer: Vec<Option<NewSlots>>,
+    /// Per block: the one-sided splits among its split candidates, if it has frozen units.
+    pub copies: Vec<Option<Copies>>,
+    /// S: new units read σ(S·(w·x̃)) ([`GrowthInput::new_unit_scale`]).
+    pub new_unit_scale: f32,
     /// Every candidate tensor (plain values, no autodiff).
     pub values: Vec<Tensor<2>>,
 }
 
+/// The split candidates of a block in a network with frozen units (continual learning's
+/// neighbourhood, spec §8): each frozen unit's candidate is a copy, ½[σ(z + u) + σ(z)] (the
+/// unit unchanged beside θ + εδ, a one-sided split), whose ε moves in Step 1 within
+/// |ε| ≤ ε_max (at ε = 0 its gradient is not zero, unlike a split's). The block's trainable
+/// units are not candidates: their ε is held at 0, where their column computes σ(z) exactly,
+/// and they are neither scored nor shown.
+#[derive(Clone, Debug)]
+pub struct Copies {
+    /// Per unit: whether it is frozen (its candidate a copy).
+    pub keep: Vec<bool>,
+    /// `[1, m]`: true where ε is held at 0 (the trainable units).
+    pub held: Tensor<2, Bool>,
+}
+
+impl Copies {
+    /// Whether unit `i` is frozen, its candidate a copy.
+    pub fn keeps(&self, i: usize) -> bool {
+        self.keep.get(i).copied().unwrap_or(false)
+    }
+}
+
 /// A random direction with unit norm over all given lengths together.
-pub(crate) fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
+fn unit_direction(lengths: &[usize], rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
     let mut parts: Vec<Vec<f32>> = lengths
         .iter()
         .map(|&n| {
@@ -74,19 +100,16 @@ fn upload(m: &Matrix, device: &Device) -> Tensor<2> {
 }
 
 impl Candidates {
-    /// Builds the candidates of `kinds` for `mlp`: δ of every candidate random with unit norm,
-    /// ε = ε_max/10 for new units and layer units, and for splits the step every splitting method
-    /// takes ([`super::split_step`]), held there through Step 1 (see [`FireflyRun::step1`]).
+    /// Builds the candidates of `kinds` for `input.mlp`: δ of every candidate random with unit
+    /// norm, ε = ε_max/10 for new units and layer units, ε_max/2 for copies of frozen units, and
+    /// for splits the step every splitting method takes ([`super::split_step`]), held there
+    /// through Step 1 (see [`FireflyRun::step1`]).
     ///
     /// [`super::split_step`]: crate::grow::split_step
     /// [`FireflyRun::step1`]: super::FireflyRun::step1
-    pub fn new(
-        mlp: &Mlp,
-        kinds: CandidateKinds,
-        config: &GrowthConfig,
-        rng: &mut ChaCha8Rng,
-        device: &Device,
-    ) -> Self {
+    pub fn new(input: &GrowthInput<'_>, kinds: CandidateKinds, rng: &mut ChaCha8Rng) -> Self {
+        let (mlp, config, device) = (input.mlp, input.config, &input.inputs.device());
+        let mut copies = Vec::new();
         let mut host: Vec<Matrix> = Vec::new();
         let mut split = Vec::new();
         let mut new = Vec::new();
@@ -121,14 +144,34 @@ impl Candidates {
         for (b, block) in mlp.blocks.iter().enumerate() {
             let d = block.d_in();
             let m = block.n_units();
-            split.push(if kinds.split && m > 0 {
+            // With frozen units, only the blocks that hold some have (copy) candidates.
+            let copy = (!input.frozen.is_empty()).then(|| {
+                block
+                    .unit_ids
+                    .iter()
+                    .map(|id| input.frozen.contains(id))
+                    .collect::<Vec<_>>()
+            });
+            let splits = copy.as_ref().is_none_or(|keep| keep.contains(&true));
+            split.push(if kinds.split && m > 0 && splits {
                 let mut delta_w = Matrix::zeros(d, m);
                 let mut delta_b = Matrix::zeros(1, m);
                 let steps: Vec<f32> = (0..m)
-                    .map(|i| {
-                        crate::grow::split_step(&block.theta(i), config.eps_max, config.split_scale)
+                    .map(|i| match &copy {
+                        Some(keep) if keep[i] => config.eps_max / 2.0,
+                        Some(_) => 0.0,
+                        None => crate::grow::split_step(
+                            &block.theta(i),
+                            config.eps_max,
+                            config.split_scale,
+                        ),
                     })
                     .collect();
+                copies.push(copy.map(|keep| {
+                    let held: Vec<f32> = keep.iter().map(|&k| if k { 0.0 } else { 1.0 }).collect();
+                    let held = upload(&Matrix::from_vec(1, m, held), device).greater_elem(0.5);
+                    Copies { keep, held }
+                }));
                 for i in 0..m {
                     let parts = unit_direction(&[d, 1], rng);
                     for (r, v) in parts[0].iter().enumerate() {
@@ -146,6 +189,7 @@ impl Candidates {
                 host.push(delta_b);
                 Some(slots)
             } else {
+                copies.push(None);
                 None
             });
             new.push(if kinds.new {
@@ -164,6 +208,8 @@ impl Candidates {
             split,
             new,
             layer,
+            copies,
+            new_unit_scale: input.new_unit_scale,
             values: host.iter().map(|m| upload(m, device)).collect(),
         }
     }
@@ -171,6 +217,24 @@ impl Candidates {
     /// Indices of the split candidates' ε tensors (held fixed through Step 1).
     pub fn split_eps_slots(&self) -> Vec<usize> {
         self.split.iter().flatten().map(|s| s.eps).collect()
+    }
+
+    /// The one-sided splits whose ε lives in slot `slot`, if that slot is a split ε of a block
+    /// with frozen units.
+    pub fn copies_at(&self, slot: usize) -> Option<&Copies> {
+        self.split
+            .iter()
+            .zip(&self.copies)
+            .find_map(|(s, c)| c.as_ref().filter(|_| s.is_some_and(|s| s.eps == slot)))
+    }
+
+    /// Whether unit `i` of block `b` has a split candidate (every unit of a block with split
+    /// candidates, or only the frozen ones in a network with frozen units).
+    pub fn is_candidate(&self, b: usize, i: usize) -> bool {
+        match self.copies.get(b) {
+            Some(Some(c)) => c.keeps(i),
+            _ => self.split.get(b).is_some_and(Option::is_some),
+        }
     }
 
     /// Indices of every ε tensor.
@@ -182,8 +246,9 @@ impl Candidates {
         out
     }
 
-    /// Projects values onto the constraint set: |ε| ≤ ε_max for new units and layer units (a
-    /// split's ε is held at its step, [`super::split_step`]), ‖δ_i‖₂ ≤ 1 for every candidate.
+    /// Projects values onto the constraint set: |ε| ≤ ε_max for new units, layer units and
+    /// copies (a split's ε is held at its step, [`super::split_step`]), ‖δ_i‖₂ ≤ 1 for every
+    /// candidate.
     ///
     /// [`super::split_step`]: crate::grow::split_step
     pub fn project(&self, values: Vec<Tensor<2>>, eps_max: f32) -> Vec<Tensor<2>> {
@@ -192,6 +257,12 @@ impl Candidates {
         for slot in self.eps_slots() {
             if !splits.contains(&slot) {
                 values[slot] = values[slot].clone().clamp(-eps_max, eps_max);
+            }
+        }
+        for (s, c) in self.split.iter().zip(&self.copies) {
+            if let (Some(s), Some(c)) = (s, c) {
+                let clamped = values[s.eps].clone().clamp(-eps_max, eps_max);
+                values[s.eps] = clamped.mask_where(c.held.clone(), values[s.eps].clone());
             }
         }
         for s in self.split.iter().flatten() {
@@ -232,9 +303,12 @@ pub fn augmented_forward(
 ) -> Tensor<2> {
     let act = mlp.activation;
     let new_units = |slots: &NewSlots, stream: &Tensor<2>| -> Tensor<2> {
-        let a = act.forward(
-            stream.clone().matmul(values[slots.fan_in].clone()) + values[slots.bias].clone(),
-        ); // [batch, k]
+        let mut z =
+            stream.clone().matmul(values[slots.fan_in].clone()) + values[slots.bias].clone();
+        if candidates.new_unit_scale != 1.0 {
+            z = z.mul_scalar(candidates.new_unit_scale);
+        }
+        let a = act.forward(z); // [batch, k]
         (a * values[slots.eps].clone()).matmul(values[slots.fan_out].clone()) // [batch, d_c]
     };
     let mut idx = 0;
@@ -253,7 +327,12 @@ pub fn augmented_forward(
                 let u = (stream.clone().matmul(values[s.delta_w].clone())
                     + values[s.delta_b].clone())
                     * values[s.eps].clone(); // [batch, m]
-                (act.forward(z.clone() + u.clone()) + act.forward(z - u)).mul_scalar(0.5)
+                // A copy's second offspring is the unit itself.
+                let second = match &candidates.copies[b] {
+                    Some(_) => z.clone(),
+                    None => z.clone() - u.clone(),
+                };
+                (act.forward(z + u) + act.forward(second)).mul_scalar(0.5)
             }
             None => act.forward(z),
         };
