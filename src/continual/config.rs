@@ -27,6 +27,9 @@ fn default_ewc_lambda() -> f32 {
 fn is_default_ewc_lambda(lambda: &f32) -> bool {
     lambda.to_bits() == DEFAULT_EWC_LAMBDA.to_bits()
 }
+/// The default of [`ContinualConfig::mask_tolerance`] (README, "Continual learning").
+pub const DEFAULT_MASK_TOLERANCE: f32 = 0.1;
+
 /// How a run learns the sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -159,6 +162,13 @@ pub struct ContinualConfig {
         skip_serializing_if = "is_default_ewc_lambda"
     )]
     pub ewc_lambda: f32,
+    /// Mask selection (growing methods, from the second task on): after the task's growth
+    /// phases, before its last training block, old units leave its mask one at a time, each time
+    /// the one whose removal raises the training loss least, while the loss stays within this
+    /// many nats of the loss with every old unit ([`super::view::TaskView::select_old_units`]).
+    /// 0 keeps every old unit (as did runs written before the setting existed).
+    #[serde(default)]
+    pub mask_tolerance: f32,
 }
 
 /// A task of a sequence as written on the command line: a data set, optionally with a subset of
@@ -277,6 +287,7 @@ impl Default for ContinualConfig {
             seed: 0,
             classes: Vec::new(),
             ewc_lambda: DEFAULT_EWC_LAMBDA,
+            mask_tolerance: DEFAULT_MASK_TOLERANCE,
         }
     }
 }
@@ -401,6 +412,12 @@ impl ContinualConfig {
             return bad(format!(
                 "the EWC strength must be 0 to 1e7, got {}",
                 self.ewc_lambda
+            ));
+        }
+        if !(self.mask_tolerance.is_finite() && (0.0..=10.0).contains(&self.mask_tolerance)) {
+            return bad(format!(
+                "the mask tolerance must be 0 to 10 nats, got {}",
+                self.mask_tolerance
             ));
         }
         if self.classes.len() > self.sequence.len() {

@@ -412,11 +412,42 @@ impl ContinualRun {
                 Ok(true)
             }
             _ => {
-                self.phase += 1;
-                self.step = 0;
+                self.next_block()?;
                 Ok(false)
             }
         }
+    }
+
+    /// On to the next training block; before the task's last one, the growing methods select
+    /// its mask over old units.
+    fn next_block(&mut self) -> Result<(), EngineError> {
+        self.phase += 1;
+        self.step = 0;
+        if self.phase == self.config.phases() {
+            self.select_mask()?;
+        }
+        Ok(())
+    }
+
+    /// The growing methods' mask selection after a task's growth phases
+    /// ([`ContinualConfig::mask_tolerance`]): old units whose removal costs the task little leave
+    /// its mask (and head), and its last training block trains the head over the units kept.
+    fn select_mask(&mut self) -> Result<(), EngineError> {
+        if !self.config.method.grows() || self.config.mask_tolerance == 0.0 {
+            return Ok(());
+        }
+        let data = self.current_data();
+        let (kept, dropped) = self
+            .view()?
+            .select_old_units(self.config.mask_tolerance, |mlp| {
+                let out = fused::forward(mlp, &data.train_x, &mut Workspace::default());
+                metrics_from_outputs(&out, &data.train_y, mlp.task).0
+            });
+        if !dropped.is_empty() {
+            self.net.take_grown(&kept, &[])?;
+            self.relayout()?;
+        }
+        Ok(())
     }
 
     fn grow_with(
@@ -449,9 +480,7 @@ impl ContinualRun {
             plan,
             added,
         });
-        self.phase += 1;
-        self.step = 0;
-        Ok(())
+        self.next_block()
     }
 
     fn end_task(&mut self) -> Result<(), EngineError> {

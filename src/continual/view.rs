@@ -35,6 +35,65 @@ pub struct Added {
     pub origin: UnitOrigin,
 }
 
+impl TaskView {
+    /// The view without the unit at position `j` (its fan-in column, bias and head row).
+    pub fn without(&self, j: usize) -> TaskView {
+        let mut out = self.clone();
+        let block = &mut out.mlp.blocks[0];
+        let d = block.d_in();
+        let kept: Vec<usize> = (0..block.n_units()).filter(|&i| i != j).collect();
+        let mut fan_in = Matrix::zeros(d, 0);
+        let mut head = Matrix::zeros(0, out.mlp.out_weight.cols);
+        for &i in &kept {
+            fan_in.push_column(&block.fan_in.column(i));
+            head.push_row(self.mlp.out_weight.row(i));
+        }
+        block.fan_in = fan_in;
+        block.bias = kept.iter().map(|&i| block.bias[i]).collect();
+        block.unit_ids = kept.iter().map(|&i| block.unit_ids[i]).collect();
+        out.mlp.out_weight = head;
+        let id = self.mlp.blocks[0].unit_ids[j];
+        out.frozen.retain(|u| *u != id);
+        out
+    }
+
+    /// The task's binary mask over its old (frozen) units, chosen greedily: the old unit whose
+    /// removal raises `loss` least leaves the view, again and again, while the loss stays within
+    /// `tolerance` of the loss with every old unit. Units the task trains always stay, and so
+    /// does one unit at least. Returns
+    /// the view with the units kept and the units dropped, in the order they left.
+    pub fn select_old_units(
+        &self,
+        tolerance: f32,
+        loss: impl Fn(&Mlp) -> f32,
+    ) -> (TaskView, Vec<UnitId>) {
+        let mut view = self.clone();
+        let mut dropped = Vec::new();
+        if tolerance <= 0.0 {
+            return (view, dropped);
+        }
+        let limit = loss(&self.mlp) + tolerance;
+        loop {
+            let ids = &view.mlp.blocks[0].unit_ids;
+            if ids.len() <= 1 {
+                break; // a mask keeps at least one unit
+            }
+            let best = (0..ids.len())
+                .filter(|&j| view.frozen.contains(&ids[j]))
+                .map(|j| (loss(&view.without(j).mlp), j))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            match best {
+                Some((l, j)) if l <= limit => {
+                    dropped.push(ids[j]);
+                    view = view.without(j);
+                }
+                _ => break,
+            }
+        }
+        (view, dropped)
+    }
+}
+
 fn internal(message: impl Into<String>) -> EngineError {
     EngineError::Internal(message.into())
 }

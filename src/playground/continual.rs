@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::export::{
-    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, ContinualExport, FORMAT, Opens, VERSION,
+    CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, CONTINUAL_VERSION, ContinualExport, FORMAT, Opens,
     check_header, settings_by_key,
 };
 use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage};
@@ -244,7 +244,7 @@ impl ContinualPage {
     pub fn export(&self) -> ContinualExport {
         ContinualExport {
             format: FORMAT.into(),
-            version: VERSION,
+            version: CONTINUAL_VERSION,
             mode: CONTINUAL_MODE.into(),
             link: self.link(),
             settings: settings_by_key(&self.options),
@@ -258,7 +258,7 @@ impl ContinualPage {
     /// fine-tuning) and each state must fit together ([`ContinualRun::restore`]). The page keeps
     /// its own layout, hidden controls and allowed origins. On error nothing changed.
     pub fn import(&mut self, run: ContinualExport) -> Result<(), String> {
-        check_header(&run.format, run.version)?;
+        check_header(&run.format, run.version, CONTINUAL_VERSION)?;
         if run.mode != CONTINUAL_MODE {
             return Err(CONTINUAL_FILE_IN_GROWTH.into());
         }

@@ -27,6 +27,9 @@ use crate::url::{parse_hash, to_hash};
 pub const FORMAT: &str = "firefly-playground-run";
 /// The export's version; an import reads this one.
 pub const VERSION: u32 = 1;
+/// A continual-learning export's version: 2 since continual learning grows on the engine's
+/// grower (its growth phases are recorded as the engine's plans); an import reads this one.
+pub const CONTINUAL_VERSION: u32 = 2;
 /// The largest run file an import reads.
 pub const MAX_IMPORT_BYTES: usize = 64 << 20;
 
@@ -123,9 +126,16 @@ impl RunFile {
             None => serde_json::from_value(value)
                 .map(|r| RunFile::Growth(Box::new(r)))
                 .map_err(|e| format!("not a Firefly Playground run file ({e})")),
-            Some(CONTINUAL_MODE) => serde_json::from_value(value)
-                .map(|r| RunFile::Continual(Box::new(r)))
-                .map_err(|e| format!("not a continual-learning run file ({e})")),
+            Some(CONTINUAL_MODE) => {
+                if let Some(version) = value.get("version").and_then(serde_json::Value::as_u64)
+                    && version != u64::from(CONTINUAL_VERSION)
+                {
+                    return Err(continual_version(version));
+                }
+                serde_json::from_value(value)
+                    .map(|r| RunFile::Continual(Box::new(r)))
+                    .map_err(|e| format!("not a continual-learning run file ({e})"))
+            }
             Some(other) => Err(format!(
                 "not a Firefly Playground run file (mode \"{}\")",
                 settings::echo(other)
@@ -164,18 +174,29 @@ impl RunFile {
     }
 }
 
-/// Checks a run file's `format` and `version` (the same for both modes).
-pub(super) fn check_header(format: &str, version: u32) -> Result<(), String> {
+/// Why a continual-learning run file of another version is refused.
+pub(super) fn continual_version(version: u64) -> String {
+    format!(
+        "continual-learning run file version {version} (this page reads version \
+         {CONTINUAL_VERSION}; files of version 1 were written before continual learning grew on \
+         the engine's grower: open their link to run them again)"
+    )
+}
+
+/// Checks a run file's `format` and `version` (`expected`: [`VERSION`] or
+/// [`CONTINUAL_VERSION`]).
+pub(super) fn check_header(format: &str, version: u32, expected: u32) -> Result<(), String> {
     if format != FORMAT {
         return Err(format!(
             "not a Firefly Playground run file (format \"{}\")",
             crate::settings::echo(format)
         ));
     }
-    if version != VERSION {
-        return Err(format!(
-            "run file version {version} (this page reads version {VERSION})"
-        ));
+    if version != expected {
+        return Err(match expected {
+            CONTINUAL_VERSION => continual_version(u64::from(version)),
+            _ => format!("run file version {version} (this page reads version {expected})"),
+        });
     }
     Ok(())
 }
@@ -233,7 +254,7 @@ impl Playground {
     /// Shows an exported run again, paused: its settings, data, histories and networks. The
     /// optimiser starts fresh if training goes on. On error nothing changed.
     pub fn import(&mut self, run: RunExport) -> Result<Effects, String> {
-        check_header(&run.format, run.version)?;
+        check_header(&run.format, run.version, VERSION)?;
         let (options, problems) = parse_hash(&run.link);
         if let Some(p) = problems.first() {
             return Err(format!("the run's settings: {}", p.message));

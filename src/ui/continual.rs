@@ -294,7 +294,7 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
     ctx.set_fill_style_str("#444");
     ctx.fill_text(
         &format!(
-            "{} hidden units, coloured by the task that added them; ringed: unlocked copies",
+            "{} hidden units, coloured by the task that added them; ringed: unlocked copies; lines: each head's mask",
             net.units.len()
         ),
         10.0,

@@ -121,7 +121,14 @@ fn old_tasks_keep_bit_identical_outputs_while_later_tasks_grow() {
 fn firefly_unlocks_copies_that_leave_their_originals_to_the_old_tasks() {
     // At test size copies and new units share the phases; the first seed whose run chose a copy.
     let run = (0..8)
-        .map(|seed| run_recording(small(ContinualMethod::Firefly, seed)).0)
+        .map(|seed| {
+            // Every old unit stays in the mask (mask selection may drop a copy's original).
+            let config = ContinualConfig {
+                mask_tolerance: 0.0,
+                ..small(ContinualMethod::Firefly, seed)
+            };
+            run_recording(config).0
+        })
         .find(|run| {
             run.net()
                 .units
@@ -336,6 +343,68 @@ fn growth_keeps_the_candidates_with_the_most_negative_scores() {
         "actual {} predicted {predicted}",
         after - before
     );
+}
+
+#[test]
+fn a_task_keeps_the_old_units_it_needs_in_its_mask() {
+    // Task 1 reads tanh(4x), which its head uses, and tanh(4y), whose head row is zero.
+    let (net, x, y) = constructed();
+    let view = net.view(1).expect("view");
+    let [a, b] = [net.heads[1].units[0], net.heads[1].units[1]];
+    let (kept, dropped) = view.select_old_units(0.01, |mlp| loss_of(mlp, &x, &y));
+    assert_eq!(dropped, vec![b], "removing an unused unit costs nothing");
+    assert_eq!(kept.mlp.blocks[0].unit_ids, vec![a]);
+    assert_eq!(
+        kept.mlp.out_weight.data,
+        net.heads[1].weight.row(0).to_vec()
+    );
+    assert_eq!(loss_of(&kept.mlp, &x, &y), loss_of(&view.mlp, &x, &y));
+    // Without a tolerance nothing leaves; with an unbounded one every old unit but the last
+    // does; a unit the task trains never does.
+    assert!(
+        view.select_old_units(0.0, |mlp| loss_of(mlp, &x, &y))
+            .1
+            .is_empty()
+    );
+    assert_eq!(
+        view.select_old_units(10.0, |mlp| loss_of(mlp, &x, &y))
+            .1
+            .len(),
+        1
+    );
+    let mut trains = view.clone();
+    trains.frozen.clear();
+    assert!(
+        trains
+            .select_old_units(10.0, |mlp| loss_of(mlp, &x, &y))
+            .1
+            .is_empty()
+    );
+    // In a run, later tasks drop some old units (fewer head rows) and the old tasks are as
+    // they were (see old_tasks_keep_bit_identical_outputs_while_later_tasks_grow).
+    let run = |tolerance| {
+        let mut config = small(ContinualMethod::Firefly, 2);
+        config.mask_tolerance = tolerance;
+        let mut run = ContinualRun::new(config).expect("run");
+        run.run_to_end().expect("run");
+        run
+    };
+    let (all, masked) = (run(0.0), run(1.0));
+    let old_reads = |run: &ContinualRun, t: usize| {
+        let head = &run.net().heads[t];
+        head.units
+            .iter()
+            .filter(|id| run.net().unit(**id).is_some_and(|u| u.owner < t))
+            .count()
+    };
+    for t in 1..3 {
+        assert_eq!(
+            old_reads(&all, t),
+            all.net().units.iter().filter(|u| u.owner < t).count()
+        );
+        assert!(old_reads(&masked, t) < old_reads(&all, t), "task {t}");
+    }
+    assert!(masked.net().n_params() < all.net().n_params());
 }
 
 /// A task whose mask mixes frozen and trainable units, with three classes.

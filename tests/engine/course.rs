@@ -867,7 +867,11 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
             "another mode",
             text.replacen("\"mode\":\"continual\"", "\"mode\":\"both\"", 1),
         ),
-        ("another version", edit(&|r| r.version = 2)),
+        ("another version", edit(&|r| r.version = 3)),
+        (
+            "a file written before continual learning grew on the engine's grower",
+            edit(&|r| r.version = 1),
+        ),
         ("a growth-mode run file", growth),
         ("an unknown field", text.replacen("{", "{\"extra\":1,", 1)),
     ];
@@ -912,6 +916,13 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
             assert!(refused.is_err(), "{what} is refused from the host");
         }
     }
+    // A file of the first version says why it cannot be read, and what to do instead.
+    page.open_file("cl.json", &edit(&|r| r.version = 1));
+    let notice = page.notice().expect("a notice").text.clone();
+    assert!(
+        notice.contains("version 1") && notice.contains("open their link"),
+        "{notice}"
+    );
     // And the good file still opens.
     page.open_file("cl.json", &text);
     assert_eq!(

@@ -68,6 +68,10 @@ pub(crate) struct ContinualArgs {
     /// value, named `ewc-<λ>`.
     #[arg(long, value_delimiter = ',', default_value = "1000")]
     ewc_lambda: Vec<f32>,
+    /// Mask selection: old units leave a new task's mask while its training loss stays within
+    /// this many nats of the loss with all of them (0: every task reads every old unit).
+    #[arg(long, default_value_t = firefly_playground::continual::config::DEFAULT_MASK_TOLERANCE)]
+    mask_tolerance: f32,
     /// Points per task.
     #[arg(long, default_value_t = 500)]
     points: usize,
@@ -104,6 +108,7 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
             relative_fan_in: !args.unit_fan_in,
             ..GrowthSettings::default()
         },
+        mask_tolerance: args.mask_tolerance,
         fine_tune_units: args.fine_tune_units,
         task_network_units: args.task_units.first().copied(),
         ewc_lambda: args
