@@ -15,7 +15,8 @@
 //! `figure3`, `growth-time` and `run` take `--backend flex|wgpu`: burn's Flex CPU backend (the
 //! default; training in the fused host step) or burn's wgpu backend on the machine's GPU
 //! (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a build with
-//! `--features wgpu`. `continual` computes in host loops and takes no backend. Flags are parsed
+//! `--features wgpu`. `continual` trains with the fused CPU step and grows on burn's Flex
+//! backend, and takes no backend. Flags are parsed
 //! by clap; values are then validated by the engine, whose messages name the field.
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -128,8 +128,12 @@ fn gpu_memory(driver: &Driver, chrome: &ChromeConfig, base: &str) -> Result<Stri
         "at 3 growths: {at_3}; at 23: {at_23}; at 43: {at_43}; 3 growths after 10 resets: {after}"
     );
     // Memory may grow with the networks (the maps evaluate every unit over the grid), not faster.
+    // One reading depends on when the pool last gave pages back (6.6 to 14.9 MB at 23 growths on
+    // SwiftShader), so the middle reading is at least the first scaled by the units: a leak
+    // (69 MB at 43 growths against 28 at 23, above) still fails.
     let units = |a: &App| a.num("units") + a.num("baseline-units");
-    let allowed = mid.1 * units(&late.2) / units(&mid.2).max(1.0) + 2e6;
+    let mid_bytes = mid.1.max(warm.1 * units(&mid.2) / units(&warm.2).max(1.0));
+    let allowed = mid_bytes * units(&late.2) / units(&mid.2).max(1.0) + 2e6;
     fail_if!(
         late.1 > allowed,
         "GPU memory grew faster than the networks over 20 growth phases ({:.1} MB allowed): {summary}",
