@@ -481,6 +481,21 @@ impl ContinualPage {
             .min(self.firefly.n_tasks().saturating_sub(1))
     }
 
+    /// What a map's caption says of `run` beside its name: the task shown and how many of the
+    /// network's units its head reads (its mask), e.g. `spiral · reads 14 of 25 units`.
+    pub fn map_caption(&self, run: &ContinualRun) -> String {
+        let task = self.task();
+        let name = run
+            .config()
+            .task_names()
+            .get(task)
+            .cloned()
+            .unwrap_or_default();
+        let net = run.net();
+        let reads = net.heads.get(task).map_or(0, |h| h.units.len());
+        format!("{name} · reads {reads} of {} units", net.n_units())
+    }
+
     /// The task strip: every task of the sequence and where it is.
     pub fn strip(&self) -> Vec<(String, TaskState)> {
         let current = self.firefly.task();

@@ -294,11 +294,16 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
     ctx.set_fill_style_str("#444");
     ctx.fill_text(
         &format!(
-            "{} hidden units, coloured by the task that added them; ringed: unlocked copies; lines: each head's mask",
+            "{} hidden units, coloured by the task that added them; ringed: unlocked copies",
             net.units.len()
         ),
         10.0,
         16.0,
+    )?;
+    ctx.fill_text(
+        "lines: the units each task's head reads (its mask)",
+        10.0,
+        32.0,
     )?;
     Ok(())
 }
@@ -325,6 +330,12 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         &page.firefly().net().units.len().to_string(),
     );
     set_attr(root, "data-loss", &page.firefly().train_loss().to_string());
+    for (id, run) in [
+        ("main-arch", page.firefly()),
+        ("baseline-arch", page.fine_tune()),
+    ] {
+        set_text(&by_id::<Element>(id)?, &page.map_caption(run));
+    }
     if let Ok(play) = by_id::<Element>("play") {
         set_text(&play, if page.running() { "Pause" } else { "Play" });
     }

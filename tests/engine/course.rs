@@ -548,6 +548,23 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
         fine_now < fine_then - 0.05,
         "fine-tuning kept circle: {fine_then} → {fine_now}"
     );
+    // The captions name the task shown and how many units its head reads: Firefly's spiral
+    // reads the units its mask kept, fine-tuning's every unit.
+    let net = page.firefly().net();
+    let reads = net.heads[2].units.len();
+    assert!(
+        reads < net.n_units(),
+        "spiral's mask left out some old units"
+    );
+    assert_eq!(
+        page.map_caption(page.firefly()),
+        format!("spiral · reads {reads} of {} units", net.n_units())
+    );
+    let n = page.fine_tune().net().n_units();
+    assert_eq!(
+        page.map_caption(page.fine_tune()),
+        format!("spiral · reads {n} of {n} units")
+    );
     // The maps are probabilities.
     let heat = ContinualPage::heat(page.firefly(), 2, 10).unwrap();
     assert_eq!(heat.len(), 100 * 2);

@@ -115,6 +115,28 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         strip.matches('✓').count() != 3,
         "the task strip does not show three tasks done: {strip:?}"
     );
+    // The maps take the row the hidden panels leave, and their captions say how many units the
+    // spiral's head reads: Firefly's mask leaves some old units out.
+    let layout = session.script(
+        "return [document.getElementById('heatmap').getBoundingClientRect().width, \
+         document.getElementById('main-arch').innerText, \
+         document.getElementById('baseline-arch').innerText];",
+    )?;
+    let (width, main, baseline) = (
+        layout.get(0).and_then(Json::as_f64).unwrap_or_default(),
+        layout.get(1).and_then(Json::as_str).unwrap_or_default().to_string(),
+        layout.get(2).and_then(Json::as_str).unwrap_or_default().to_string(),
+    );
+    let reads = |caption: &str| -> Option<(f64, f64)> {
+        let rest = caption.strip_prefix("spiral · reads ")?;
+        let (m, n) = rest.strip_suffix(" units")?.split_once(" of ")?;
+        Some((m.parse().ok()?, n.parse().ok()?))
+    };
+    fail_if!(width < 250.0, "in continual mode the maps are {width} px wide");
+    fail_if!(
+        !reads(&main).is_some_and(|(m, n)| m < n) || !reads(&baseline).is_some_and(|(m, n)| m == n),
+        "the captions do not show Firefly's mask: {main:?}, {baseline:?}"
+    );
     choose(session, "mode", "grow")?;
     let back = wait_for(session, "growth mode again", WAIT, |a| {
         Ok(a.get("mode").is_none() && a.num("epoch") >= 2.0)
@@ -122,7 +144,7 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
     let hosted = continual_host(session, base)?;
     let (units, epoch) = (done.num("units"), back.num("epoch"));
     Ok(format!(
-        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; back to growth at epoch {epoch}; {hosted}"
+        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; maps {width} px, \"{main}\" / \"{baseline}\"; back to growth at epoch {epoch}; {hosted}"
     ))
 }
 
