@@ -20,7 +20,8 @@ use super::export::{
 use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage};
 use super::{Cause, Level, Msg, Notice};
 use crate::continual::{
-    ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, TaskSpec,
+    ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, GrowPart,
+    TaskSpec,
 };
 use crate::data::grid_inputs;
 use crate::settings::{self, PageOptions, SETTINGS};
@@ -479,6 +480,51 @@ impl ContinualPage {
         self.firefly
             .task()
             .min(self.firefly.n_tasks().saturating_sub(1))
+    }
+
+    /// Where Firefly's run is, for the toolbar (continual mode has no epochs to count), e.g.
+    /// `Task 2 of 3 (xor) · growth phase 4 of 8: Step 1, 37 of 100`.
+    pub fn progress(&self) -> String {
+        let run = &self.firefly;
+        let n = run.n_tasks();
+        let name = |t: usize| {
+            run.config()
+                .task_names()
+                .get(t)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let task = |t: usize| format!("Task {} of {n} ({})", t + 1, name(t));
+        match run.stage() {
+            ContinualStage::Finished => format!("All {n} tasks learnt"),
+            ContinualStage::Training {
+                task: t,
+                phase,
+                step,
+                steps,
+            } => format!(
+                "{} · training block {} of {}, step {step} of {steps}",
+                task(t),
+                phase + 1,
+                run.config().phases() + 1
+            ),
+            ContinualStage::Growing {
+                task: t,
+                phase,
+                part,
+            } => {
+                let (step, done, total) = match part {
+                    GrowPart::Optimise { done, total } => ("Step 1", done, total),
+                    GrowPart::Score { done, total } => ("Step 2", done, total),
+                };
+                format!(
+                    "{} · growth phase {} of {}: {step}, {done} of {total}",
+                    task(t),
+                    phase + 1,
+                    run.config().phases()
+                )
+            }
+        }
     }
 
     /// What a map's caption says of `run` beside its name: the task shown and how many of the

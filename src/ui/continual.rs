@@ -330,6 +330,7 @@ fn write_state(root: &Element, page: &ContinualPage) -> Result<(), JsValue> {
         &page.firefly().net().units.len().to_string(),
     );
     set_attr(root, "data-loss", &page.firefly().train_loss().to_string());
+    set_text(&by_id::<Element>("progress")?, &page.progress());
     for (id, run) in [
         ("main-arch", page.firefly()),
         ("baseline-arch", page.fine_tune()),

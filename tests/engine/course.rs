@@ -520,10 +520,25 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
     let mut page = ContinualPage::new(&options).unwrap();
     assert_eq!(page.strip()[0].1, TaskState::Current);
     assert_eq!(page.strip()[2].1, TaskState::Next);
+    assert_eq!(
+        page.progress(),
+        "Task 1 of 3 (circle) · training block 1 of 9, step 0 of 300"
+    );
+    let mut said = std::collections::BTreeSet::new();
     let mut after_first: Option<(f32, f32)> = None;
     let mut guard = 0;
     while !page.finished() {
         page.work(500).unwrap();
+        said.insert(
+            page.progress()
+                .split(" · ")
+                .nth(1)
+                .unwrap_or("")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        );
         // Fine-tuning may finish a task first, then waits for Firefly.
         assert!(page.fine_tune().table().len() <= page.firefly().table().len() + 1);
         if after_first.is_none()
@@ -537,6 +552,11 @@ fn the_continual_mode_keeps_old_tasks_and_shows_fine_tuning_forget() {
         assert!(guard < 100_000);
     }
     let (firefly_then, fine_then) = after_first.expect("both finished the first task");
+    assert!(
+        said.contains("training") && said.contains("growth"),
+        "{said:?}"
+    );
+    assert_eq!(page.progress(), "All 3 tasks learnt");
     let rows = page.rows().unwrap();
     assert_eq!(rows.len(), 3);
     assert!(page.strip().iter().all(|(_, s)| *s == TaskState::Done));

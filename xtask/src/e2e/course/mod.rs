@@ -120,7 +120,9 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
     let layout = session.script(
         "return [document.getElementById('heatmap').getBoundingClientRect().width, \
          document.getElementById('main-arch').innerText, \
-         document.getElementById('baseline-arch').innerText];",
+         document.getElementById('baseline-arch').innerText, \
+         document.getElementById('progress').innerText, \
+         document.getElementById('epoch-out').getBoundingClientRect().width];",
     )?;
     let (width, main, baseline) = (
         layout.get(0).and_then(Json::as_f64).unwrap_or_default(),
@@ -133,6 +135,12 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         Some((m.parse().ok()?, n.parse().ok()?))
     };
     fail_if!(width < 250.0, "in continual mode the maps are {width} px wide");
+    let progress = layout.get(3).and_then(Json::as_str).unwrap_or_default();
+    let epochs_shown = layout.get(4).and_then(Json::as_f64).unwrap_or_default();
+    fail_if!(
+        progress != "All 3 tasks learnt" || epochs_shown > 0.0,
+        "the toolbar should say where the tasks are, not count epochs: {progress:?}"
+    );
     fail_if!(
         !reads(&main).is_some_and(|(m, n)| m < n) || !reads(&baseline).is_some_and(|(m, n)| m == n),
         "the captions do not show Firefly's mask: {main:?}, {baseline:?}"
