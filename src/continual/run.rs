@@ -268,7 +268,8 @@ impl ContinualRun {
         self.net.logits(task, inputs)
     }
 
-    /// Does at most `budget` units of work (at least one) and returns what it did.
+    /// Does at most `budget` units of work (at least one) and returns what it did; it returns
+    /// early when a growth phase starts, whose units cost more than a training step's.
     pub fn advance(&mut self, budget: usize) -> Result<ContinualAdvance, EngineError> {
         let mut done = ContinualAdvance::default();
         while done.work < budget.max(1) {
@@ -282,6 +283,10 @@ impl ContinualRun {
                     } else if self.phase < self.config.phases() {
                         if self.end_block()? {
                             done.growths += 1;
+                        }
+                        if matches!(self.inner, Inner::Grow(_)) {
+                            done.work += 1;
+                            break; // a growth phase's units cost more: the caller paces them
                         }
                     } else {
                         self.end_task()?;

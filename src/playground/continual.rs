@@ -475,6 +475,14 @@ impl ContinualPage {
         Ok(())
     }
 
+    /// Whether either run is in a growth phase (whose units of work cost more than a training
+    /// step's).
+    pub fn growing(&self) -> bool {
+        [&self.firefly, &self.fine_tune]
+            .iter()
+            .any(|r| matches!(r.stage(), ContinualStage::Growing { .. }))
+    }
+
     /// The task both runs show: Firefly's.
     pub fn task(&self) -> usize {
         self.firefly

@@ -145,11 +145,15 @@ impl Mode for Continual {
         write_state(&self.root, &self.page)
     }
 
-    /// Trains for [`FRAME_MS`] in chunks of [`CHUNK`]; a run that fails stops the page.
+    /// Trains for [`FRAME_MS`] in chunks of [`CHUNK`] training steps (or single units of a
+    /// growth phase); a run that fails stops the page.
     async fn work(&mut self) -> Result<Worked, JsValue> {
         let (start, running) = (dom::now(), self.page.running());
         while self.page.running() && dom::now() - start < FRAME_MS {
-            if let Err(e) = self.page.work(CHUNK) {
+            // A growth phase's units (Step 1 steps, Step 2 points) cost about as much as 20
+            // training steps: one at a time, so that a frame stays near its budget.
+            let chunk = if self.page.growing() { 1 } else { CHUNK };
+            if let Err(e) = self.page.work(chunk) {
                 super::crash::show(&format!("the continual run stopped: {e}"));
                 return Ok(Worked::Stopped);
             }

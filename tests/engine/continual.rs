@@ -792,8 +792,9 @@ fn advance_does_bounded_work_through_every_stage() {
     let mut tasks = 0;
     let mut calls = 0;
     while !run.is_finished() {
-        let did = run.advance(7).expect("advance");
-        assert!(did.work <= 7 && did.steps <= 7);
+        // 5 divides the 30 Step-1 steps: some calls end between Step 1 and Step 2.
+        let did = run.advance(5).expect("advance");
+        assert!(did.work <= 5 && did.steps <= 5);
         tasks += did.tasks;
         calls += 1;
         match run.stage() {
