@@ -239,6 +239,7 @@ impl ContinualPage {
         }
         self.running = false;
         self.advance(self.firefly.config().steps_per_phase)
+            .map(|_| ())
     }
 
     /// Both runs as a run file (see [`ContinualExport`]).
@@ -456,22 +457,52 @@ impl ContinualPage {
 
     /// Does about `budget` units of work on each run while playing. Fine-tuning, which has no
     /// growth work, may finish a task first; it then waits, without training on the next task,
-    /// until Firefly has finished it too, so both show the same task.
-    pub fn work(&mut self, budget: usize) -> Result<(), String> {
+    /// until Firefly has finished it too, so both show the same task. Returns the training
+    /// steps taken (Firefly's, or fine-tuning's once Firefly is done): what Speed paces.
+    pub fn work(&mut self, budget: usize) -> Result<usize, String> {
         if !self.running() {
-            return Ok(());
+            return Ok(0);
         }
         self.advance(budget)
     }
 
-    fn advance(&mut self, budget: usize) -> Result<(), String> {
+    fn advance(&mut self, budget: usize) -> Result<usize, String> {
+        let mut steps = 0;
         if !self.firefly.is_finished() {
-            self.firefly.advance(budget).map_err(|e| e.to_string())?;
+            steps = self
+                .firefly
+                .advance(budget)
+                .map_err(|e| e.to_string())?
+                .steps;
         }
         let ahead = self.fine_tune.table().len() > self.firefly.table().len();
         if !self.fine_tune.is_finished() && !ahead {
-            self.fine_tune.advance(budget).map_err(|e| e.to_string())?;
+            let tuned = self
+                .fine_tune
+                .advance(budget)
+                .map_err(|e| e.to_string())?
+                .steps;
+            if self.firefly.is_finished() {
+                steps = tuned;
+            }
         }
+        Ok(steps)
+    }
+
+    /// Takes settings that change only how the page is shown and paced (Speed): the runs go on
+    /// as they were. Anything else is refused, unchanged (a new sequence or seed reloads).
+    pub fn set_view_options(&mut self, next: PageOptions) -> Result<(), String> {
+        let changed = crate::settings::changed(&self.options, &next);
+        if let Some(s) = changed
+            .iter()
+            .find(|s| s.effect != crate::settings::Effect::View)
+        {
+            return Err(format!(
+                "{} does not change a continual run as it goes",
+                s.label
+            ));
+        }
+        self.options = next;
         Ok(())
     }
 

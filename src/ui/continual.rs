@@ -67,6 +67,8 @@ pub async fn run(
         maps,
         shown_notices: Vec::new(),
         notice_list: by_id("notices")?,
+        last_frame: dom::now(),
+        credit: 0.0,
     };
     super::frame::run(&mut mode, &inbox).await
 }
@@ -81,6 +83,10 @@ struct Continual {
     link: String,
     notice_list: HtmlElement,
     shown_notices: super::view::notices::Shown,
+    /// When the last frame's work began (ms), and the training steps Speed allows and not yet
+    /// taken.
+    last_frame: f64,
+    credit: f64,
 }
 
 impl Mode for Continual {
@@ -97,7 +103,7 @@ impl Mode for Continual {
     async fn handle(&mut self, event: Event, host: &ModeHost<Self>) -> Result<(), JsValue> {
         let page = &mut self.page;
         match event {
-            Event::App(Msg::Set(key, value)) => switch(page.options(), &key, &value)?,
+            Event::App(Msg::Set(key, value)) => switch(page, &key, &value)?,
             Event::App(msg) => page.update(msg).map_err(|e| JsValue::from_str(&e))?,
             Event::ImportFailed(name, why) => page
                 .update(Msg::ImportFailed(name, why))
@@ -145,17 +151,35 @@ impl Mode for Continual {
         write_state(&self.root, &self.page)
     }
 
-    /// Trains for [`FRAME_MS`] in chunks of [`CHUNK`] training steps (or single units of a
-    /// growth phase); a run that fails stops the page.
+    /// Trains for at most [`FRAME_MS`] in chunks of [`CHUNK`] training steps (or single units of
+    /// a growth phase), as many steps a second as Speed says (a full-batch step is an epoch
+    /// here; Fastest: as many as the frame allows); growth phases are not paced. A run that
+    /// fails stops the page.
     async fn work(&mut self) -> Result<Worked, JsValue> {
         let (start, running) = (dom::now(), self.page.running());
+        let speed = f64::from(self.page.options().speed);
+        let since = (start - self.last_frame).clamp(0.0, 100.0);
+        self.last_frame = start;
+        // Steps owed: at most a tenth of a second's worth, so a pause or a hidden tab does not
+        // come back as a burst.
+        self.credit = (self.credit + speed * since / 1000.0).min((speed / 10.0).max(1.0));
         while self.page.running() && dom::now() - start < FRAME_MS {
             // A growth phase's units (Step 1 steps, Step 2 points) cost about as much as 20
             // training steps: one at a time, so that a frame stays near its budget.
-            let chunk = if self.page.growing() { 1 } else { CHUNK };
-            if let Err(e) = self.page.work(chunk) {
-                super::crash::show(&format!("the continual run stopped: {e}"));
-                return Ok(Worked::Stopped);
+            let chunk = match (self.page.growing(), speed > 0.0) {
+                (true, _) => 1,
+                (false, false) => CHUNK,
+                (false, true) => (self.credit as usize).min(CHUNK),
+            };
+            if chunk == 0 {
+                break;
+            }
+            match self.page.work(chunk) {
+                Ok(steps) => self.credit -= steps as f64,
+                Err(e) => {
+                    super::crash::show(&format!("the continual run stopped: {e}"));
+                    return Ok(Worked::Stopped);
+                }
             }
         }
         Ok(if running {
@@ -196,16 +220,18 @@ fn show_save_row() {
 }
 
 /// A changed setting: the mode (or anything that reloads) writes the link and loads the page
-/// again; the rest waits for growth mode.
-fn switch(options: &PageOptions, key: &str, value: &str) -> Result<(), JsValue> {
-    let mut next = options.clone();
+/// again; Speed applies at once; the rest waits for growth mode.
+fn switch(page: &mut ContinualPage, key: &str, value: &str) -> Result<(), JsValue> {
+    let mut next = page.options().clone();
     if settings::set_key(&mut next, key, value).is_err() {
         return Ok(());
     }
-    let reload = settings::changed(options, &next)
+    let reload = settings::changed(page.options(), &next)
         .iter()
         .any(|s| s.effect == Effect::Reload);
-    if reload {
+    if !reload {
+        let _ = page.set_view_options(next);
+    } else {
         let window = dom::window()?;
         window.location().set_hash(&to_hash(&next))?;
         window.location().reload()?;

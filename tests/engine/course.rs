@@ -1224,3 +1224,35 @@ fn the_epoch_event_follows_pause_step_and_a_growth_while_paused() {
         .unwrap();
     assert_eq!(next(&p), Some(("paused", "xor".to_string(), 0, 0)));
 }
+
+#[test]
+fn continual_mode_takes_speed_at_once_and_reports_the_steps_it_paces() {
+    use firefly_playground::playground::continual::ContinualPage;
+    let (options, _) = parse_hash("mode=continual&sequence=circle,xor&seed=2");
+    let mut page = ContinualPage::new(&options).unwrap();
+    page.set_running(true);
+    // A chunk of training reports its steps (what Speed counts); one that reaches a growth
+    // phase stops there.
+    assert_eq!(page.work(20).unwrap(), 20);
+    let mut slow = options.clone();
+    firefly_playground::settings::set_key(&mut slow, "speed", "10").unwrap();
+    page.set_view_options(slow).unwrap();
+    assert!(page.link().contains("speed=10"), "{}", page.link());
+    assert_eq!(
+        page.firefly().stage(),
+        ContinualPage::new(&options)
+            .map(|mut p| {
+                p.set_running(true);
+                p.work(20).unwrap();
+                p.firefly().stage()
+            })
+            .unwrap(),
+        "the runs go on as they were"
+    );
+    // A setting that changes the runs is refused and changes nothing.
+    let mut reseeded = page.options().clone();
+    firefly_playground::settings::set_key(&mut reseeded, "seed", "9").unwrap();
+    let before = page.link();
+    assert!(page.set_view_options(reseeded).is_err());
+    assert_eq!(page.link(), before);
+}

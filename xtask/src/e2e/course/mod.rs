@@ -98,7 +98,18 @@ fn accuracy(app: &App, task: &str) -> Option<(String, String)> {
 /// `continual-mode`: tasks one after another; Firefly's accuracy on the first task does not
 /// move once it is frozen; the mode list goes back to growth.
 fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
-    open_hash(session, base, "mode=continual&sequence=circle,xor,spiral&backend=cpu")?;
+    // Speed paces the training steps (a full-batch step is an epoch here): at 10 a second the
+    // first block has taken a few dozen steps after 2 s; Fastest then runs the sequence out.
+    open_hash(session, base, "mode=continual&sequence=circle,xor,spiral&backend=cpu&speed=10")?;
+    let step_now = || -> Result<f64, String> {
+        let progress = session.text("return document.getElementById('progress').innerText;")?;
+        let step = progress.split("step ").nth(1).and_then(|s| s.split(' ').next());
+        Ok(step.and_then(|s| s.parse().ok()).unwrap_or(-1.0))
+    };
+    thread::sleep(millis(2000));
+    let slow = step_now()?;
+    fail_if!(!(1.0..=40.0).contains(&slow), "at speed 10 the first block took {slow} steps in 2 s");
+    choose(session, "speed", "0")?;
     let first = wait_for(session, "the first task learnt", WAIT, |a| {
         Ok(a.num("tasks-done") >= 1.0 && accuracy(a, "circle").is_some_and(|(_, f)| !f.is_empty()))
     })?;
@@ -152,7 +163,7 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
     let hosted = continual_host(session, base)?;
     let (units, epoch) = (done.num("units"), back.num("epoch"));
     Ok(format!(
-        "circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; maps {width} px, \"{main}\" / \"{baseline}\"; back to growth at epoch {epoch}; {hosted}"
+        "speed 10: {slow} steps in 2 s, then Fastest; circle: Firefly {firefly_then} → {firefly_now}, fine-tuning {fine_then} → {fine_now}; {units} units; maps {width} px, \"{main}\" / \"{baseline}\"; back to growth at epoch {epoch}; {hosted}"
     ))
 }
 
@@ -189,7 +200,7 @@ fn continual_host(session: &Session, base: &str) -> Result<String, String> {
          });
          // A query string makes these full loads, not a change of the hash.
          document.getElementById('a').src =
-           'index.html?continual#mode=continual&sequence=circle,xor&embed=1&backend=cpu';
+           'index.html?continual#mode=continual&sequence=circle,xor&embed=1&backend=cpu&speed=0';
          document.getElementById('b').src =
            'index.html?continual#mode=continual&sequence=xor,circle&seed=7&embed=1&autoplay=0&backend=cpu';",
     )?;
