@@ -219,6 +219,9 @@ impl ContinualNet {
                 return bad(format!("head {t} says it belongs to task {}", head.task));
             }
             let k = head.bias.len();
+            if head.units.is_empty() {
+                return bad(format!("task {t}'s mask reads no unit"));
+            }
             if head.weight.rows != head.units.len() {
                 return bad(format!(
                     "task {t}'s mask reads {} units but its head has weights for {}",

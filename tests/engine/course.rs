@@ -848,6 +848,13 @@ fn a_tampered_continual_run_file_is_refused_and_changes_nothing() {
             }),
         ),
         (
+            "an empty mask",
+            edit(&|r| {
+                r.firefly.net.heads[0].units.clear();
+                r.firefly.net.heads[0].weight = firefly_playground::model::Matrix::zeros(0, 2);
+            }),
+        ),
+        (
             "a mask one unit long",
             edit(&|r| {
                 let id = r.firefly.net.units.last().unwrap().id;
