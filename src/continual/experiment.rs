@@ -1,6 +1,7 @@
 //! The continual-learning experiment: every method over seeds on one sequence, CSV rows and the
 //! table of average accuracy after each task.
 
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::config::{ContinualConfig, ContinualMethod};
@@ -94,9 +95,13 @@ impl Choices {
     }
 }
 
-/// Runs one configuration to the end and returns its rows and its growth choices.
-pub fn run_job(config: &ContinualConfig) -> Result<(Vec<ContinualRow>, Choices), EngineError> {
-    let mut run = ContinualRun::new(config.clone())?;
+/// Runs one configuration to the end, its growth phases on `device`, and returns its rows and
+/// its growth choices.
+pub fn run_job(
+    config: &ContinualConfig,
+    device: &Device,
+) -> Result<(Vec<ContinualRow>, Choices), EngineError> {
+    let mut run = ContinualRun::on_device(config.clone(), device.clone())?;
     run.run_to_end()?;
     Ok((rows_of(&run), Choices::of(&run)))
 }

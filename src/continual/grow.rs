@@ -21,7 +21,6 @@
 //! the same pool ([`crate::grow::random::random_copies_and_new`]).
 
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
 
 use burn::tensor::Device;
 use rand_chacha::ChaCha8Rng;
@@ -109,38 +108,48 @@ pub fn mean_unit_norm(view: &TaskView) -> f32 {
     (norms.iter().sum::<f32>() / norms.len().max(1) as f32).max(1.0)
 }
 
-/// The value of a future that is ready when first polled (reads from the CPU device are), or an
-/// error.
-fn now<F: Future>(future: F) -> Result<F::Output, EngineError> {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => Ok(value),
-        Poll::Pending => Err(EngineError::Internal(
-            "a continual growth phase read the device asynchronously".into(),
-        )),
-    }
+/// The value of `future`. Natively it is waited for (a wgpu device's reads complete on another
+/// thread); in a browser the CPU device's reads are ready when first polled, and anything else
+/// is an error rather than a stalled page.
+fn wait<F: Future>(future: F) -> Result<F::Output, EngineError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let value = pollster::block_on(future);
+    #[cfg(target_arch = "wasm32")]
+    let value = {
+        use std::task::{Context, Poll, Waker};
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(value) => value,
+            Poll::Pending => {
+                return Err(EngineError::Internal(
+                    "a continual growth phase read the device asynchronously".into(),
+                ));
+            }
+        }
+    };
+    Ok(value)
 }
 
-/// One Firefly growth phase of a task in progress, on the CPU device, advanced a bounded amount
+/// One Firefly growth phase of a task in progress, on the run's device, advanced a bounded amount
 /// at a time: the engine's [`Grower`] over the task's view.
 pub struct GrowthRun {
     grower: Box<dyn Grower>,
 }
 
 impl GrowthRun {
-    /// Starts a phase for `view` on `inputs: [n, 2]` and `labels`: copies of the view's frozen
-    /// units (if `copies`) and new units.
+    /// Starts a phase on `device` for `view` on `inputs: [n, 2]` and `labels`: copies of the
+    /// view's frozen units (if `copies`) and new units.
     pub fn new(
+        device: &Device,
         view: &TaskView,
         copies: bool,
         settings: &GrowthSettings,
         (inputs, labels): (&[f32], &[f32]),
         rng: &mut ChaCha8Rng,
     ) -> Self {
-        let device = Device::flex();
         // Without frozen units Firefly would split the task's own units: new units only.
         let method = match copies && !view.frozen.is_empty() {
             true => Method::Firefly,
@@ -149,9 +158,9 @@ impl GrowthRun {
         let config = settings.config(method);
         let input = GrowthInput {
             mlp: &view.mlp,
-            params: DeviceMlp::upload(&view.mlp, &device).params,
-            inputs: inputs_tensor(inputs, view.mlp.n_inputs, &device),
-            targets: Targets::new(labels, view.mlp.task, &device),
+            params: DeviceMlp::upload(&view.mlp, device).params,
+            inputs: inputs_tensor(inputs, view.mlp.n_inputs, device),
+            targets: Targets::new(labels, view.mlp.task, device),
             config: &config,
             frozen: &view.frozen,
             new_unit_scale: if settings.relative_fan_in {
@@ -186,6 +195,6 @@ impl GrowthRun {
         budget: usize,
         rng: &mut ChaCha8Rng,
     ) -> Result<(GrowthPlan, Vec<CandidateScore>), EngineError> {
-        now(self.grower.finish(budget, rng))?
+        wait(self.grower.finish(budget, rng))?
     }
 }

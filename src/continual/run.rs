@@ -10,6 +10,7 @@
 //! point restores to the same decisions (only Adam's moments of an interrupted training block are
 //! not kept).
 
+use burn::tensor::Device;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -115,6 +116,8 @@ pub struct ContinualRun {
     growths: Vec<ContinualGrowth>,
     /// EWC's anchors, one per finished task (method `ewc` only; empty otherwise).
     anchors: Vec<EwcAnchor>,
+    /// Where growth phases run (training is the fused CPU step either way).
+    device: Device,
 }
 
 /// Glorot-uniform values for a `[rows, cols]` matrix, row-major.
@@ -126,8 +129,15 @@ fn glorot(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
 }
 
 impl ContinualRun {
-    /// A run at the start of its first task.
+    /// A run at the start of its first task, growing on burn's CPU device.
     pub fn new(config: ContinualConfig) -> Result<Self, EngineError> {
+        Self::on_device(config, Device::flex())
+    }
+
+    /// A run at the start of its first task whose growth phases run on `device` (natively, a
+    /// wgpu device grows on the GPU; the page grows on the CPU device, whose reads are ready at
+    /// once). Training stays the fused CPU step.
+    pub fn on_device(config: ContinualConfig, device: Device) -> Result<Self, EngineError> {
         config.validate()?;
         let tasks = Self::generate(&config)?;
         let net = ContinualNet::new(2, config.activation);
@@ -148,6 +158,7 @@ impl ContinualRun {
             table: Vec::new(),
             growths: Vec::new(),
             anchors: Vec::new(),
+            device,
         };
         run.start_task(0)?;
         Ok(run)
@@ -392,6 +403,7 @@ impl ContinualRun {
             ContinualMethod::Firefly | ContinualMethod::FireflyNew if budget > 0 => {
                 let data = &self.tasks[self.task];
                 let run = GrowthRun::new(
+                    &self.device,
                     self.view()?,
                     copies,
                     &self.config.growth,

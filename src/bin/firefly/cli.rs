@@ -35,8 +35,8 @@ enum Command {
     /// Run one training session with growth and print a log line per growth.
     Run(RunArgs),
     /// Continual learning (Figure 2): tasks one after another, Firefly growth against
-    /// fine-tuning, EWC, a network per task and random growth. Trains with the fused CPU step
-    /// and grows on burn's Flex CPU backend, so it takes no --backend.
+    /// fine-tuning, EWC, a network per task and random growth. Trains with the fused CPU step on
+    /// either backend; --backend says where growth phases run.
     Continual(ContinualArgs),
     /// Measure the page's presets and opening experiment over seeds: each one's growing run
     /// against its baseline, as the page trains them, and whether its claim holds.

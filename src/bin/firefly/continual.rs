@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{optimizer, parse_list};
+use crate::cli::{BackendArgs, compute, optimizer, parse_list};
 
 #[derive(Args)]
 pub(crate) struct ContinualArgs {
@@ -84,6 +84,8 @@ pub(crate) struct ContinualArgs {
     /// Worker threads (default: available cores).
     #[arg(long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
@@ -149,6 +151,8 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
             _ => variants.push((method.name().to_string(), method, base.clone())),
         }
     }
+    // Training is the fused CPU step on either backend; growth phases run on the device.
+    let device = compute(args.backend.backend)?.device;
     let mut jobs = Vec::new();
     let mut labels = Vec::new();
     for (label, method, config) in &variants {
@@ -177,7 +181,7 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((index, job)) = next else { break };
-                    let rows = cl::run_job(job)
+                    let rows = cl::run_job(job, &device)
                         .map_err(|e| anyhow::anyhow!("{} seed {}: {e}", labels[index], job.seed));
                     bar.set_message(format!("{} seed {}", labels[index], job.seed));
                     bar.inc(1);

@@ -134,6 +134,7 @@ impl ContinualRun {
             table: state.table,
             growths: state.growths,
             anchors: state.ewc,
+            device: burn::tensor::Device::flex(),
         };
         if !finished {
             run.relayout()?;
