@@ -11,13 +11,11 @@
 //! before anything changes. The run-file types of both modes, and what Save writes, are in
 //! `export.rs`.
 
-use serde::Serialize;
-
 use super::export::{
     CONTINUAL_FILE_IN_GROWTH, CONTINUAL_MODE, CONTINUAL_VERSION, ContinualExport, FORMAT, Opens,
     check_header, settings_by_key,
 };
-use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage};
+use super::host::{Command, EPOCH_EVENT_MS, ExportFuture, HostEvent, HostPage, RunStatus};
 use super::{Cause, Level, Msg, Notice};
 use crate::continual::{
     ContinualConfig, ContinualMethod, ContinualRun, ContinualStage, ContinualState, GrowPart,
@@ -57,43 +55,6 @@ pub struct ContinualPage {
     running: bool,
     pub(super) notices: Vec<Notice>,
     version: u64,
-}
-
-/// One run, as a `progress` event reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ContinualStatus {
-    /// `firefly` or `fine-tune`.
-    pub method: &'static str,
-    /// Where the run is (`training` with task, phase and step; `growing`; `finished`).
-    pub stage: ContinualStage,
-    /// Tasks learnt so far.
-    pub tasks_done: usize,
-    /// Hidden units (all tasks together).
-    pub units: usize,
-    /// Stored parameters.
-    pub params: usize,
-    /// Growth phases so far.
-    pub growths: usize,
-    /// The current task's latest training loss.
-    pub train_loss: Option<f32>,
-    /// Test accuracy now on every task with a head, in sequence order.
-    pub accuracy: Vec<f32>,
-}
-
-impl ContinualStatus {
-    fn of(run: &ContinualRun) -> Self {
-        let loss = run.train_loss();
-        ContinualStatus {
-            method: run.config().method.name(),
-            stage: run.stage(),
-            tasks_done: run.table().len(),
-            units: run.net().n_units(),
-            params: run.net().n_params(),
-            growths: run.growths().len(),
-            train_loss: loss.is_finite().then_some(loss),
-            accuracy: run.accuracies().unwrap_or_default(),
-        }
-    }
 }
 
 /// What the host has been told of a continual page so far (the page keeps one).
@@ -370,8 +331,8 @@ impl ContinualPage {
             state: self.state_name(),
             sequence: self.options.sequence.iter().map(TaskSpec::name).collect(),
             task: self.task(),
-            firefly: ContinualStatus::of(&self.firefly),
-            fine_tune: ContinualStatus::of(&self.fine_tune),
+            firefly: RunStatus::of_continual(&self.firefly),
+            fine_tune: RunStatus::of_continual(&self.fine_tune),
         }
     }
 

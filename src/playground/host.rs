@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::continual::ContinualStatus;
 use super::export::{ContinualExport, Opens, RunFile};
 use super::{Effects, Msg, Playground, RunExport, RunState};
-use crate::continual::TaskRecord;
+use crate::continual::{ContinualRun, ContinualStage, TaskRecord};
 use crate::grow::GrowthEvent;
 use crate::settings::{self, SETTINGS};
 use crate::train::Session;
@@ -89,25 +88,49 @@ impl Command {
     }
 }
 
-/// One run, as an `epoch` event reports it.
+/// One run, as an event reports it (`epoch` in growth mode, `progress` in continual mode): what
+/// both modes say of a run, and beside it, in the same JSON object, what only its mode says.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunStatus {
-    /// Growth method.
+    /// Growth method (`firefly`, `random-new`, …; `fine-tune` in continual mode).
     pub method: &'static str,
-    /// Epochs trained.
-    pub epoch: usize,
-    /// Hidden units.
+    /// Hidden units (in continual mode, all tasks' together).
     pub units: usize,
-    /// Architecture, e.g. `2-4-3r-2`.
-    pub architecture: String,
     /// Growth phases so far.
     pub growths: usize,
-    /// Latest training loss.
+    /// Latest training loss (in continual mode, the current task's).
     pub train_loss: Option<f32>,
-    /// Latest test loss.
-    pub test_loss: Option<f32>,
-    /// Latest test accuracy (classification).
-    pub test_accuracy: Option<f32>,
+    /// The mode's own fields.
+    #[serde(flatten)]
+    pub mode: ModeStatus,
+}
+
+/// What only one page mode says of a run (its fields sit beside [`RunStatus`]'s).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModeStatus {
+    /// Growth mode.
+    Growth {
+        /// Epochs trained.
+        epoch: usize,
+        /// Architecture, e.g. `2-4-3r-2`.
+        architecture: String,
+        /// Latest test loss.
+        test_loss: Option<f32>,
+        /// Latest test accuracy (classification).
+        test_accuracy: Option<f32>,
+    },
+    /// Continual mode.
+    Continual {
+        /// Where the run is (`training` with task, phase and step; `growing`; `finished`).
+        stage: ContinualStage,
+        /// Tasks learnt so far.
+        tasks_done: usize,
+        /// Stored parameters.
+        params: usize,
+        /// Test accuracy now on every task with a head, in sequence order.
+        accuracy: Vec<f32>,
+    },
 }
 
 impl RunStatus {
@@ -115,13 +138,32 @@ impl RunStatus {
         let last = session.history().epochs.last();
         RunStatus {
             method: session.config().growth.method.name(),
-            epoch: session.epoch(),
             units: session.n_units(),
-            architecture: session.shape().architecture(),
             growths: session.history().growths.len(),
             train_loss: last.map(|r| r.train_loss),
-            test_loss: last.map(|r| r.test_loss),
-            test_accuracy: last.and_then(|r| r.test_accuracy),
+            mode: ModeStatus::Growth {
+                epoch: session.epoch(),
+                architecture: session.shape().architecture(),
+                test_loss: last.map(|r| r.test_loss),
+                test_accuracy: last.and_then(|r| r.test_accuracy),
+            },
+        }
+    }
+
+    /// A continual run's status.
+    pub(super) fn of_continual(run: &ContinualRun) -> Self {
+        let loss = run.train_loss();
+        RunStatus {
+            method: run.config().method.name(),
+            units: run.net().n_units(),
+            growths: run.growths().len(),
+            train_loss: loss.is_finite().then_some(loss),
+            mode: ModeStatus::Continual {
+                stage: run.stage(),
+                tasks_done: run.table().len(),
+                params: run.net().n_params(),
+                accuracy: run.accuracies().unwrap_or_default(),
+            },
         }
     }
 }
@@ -194,9 +236,9 @@ pub enum HostEvent {
         /// The task both runs show (0-based).
         task: usize,
         /// The growing run.
-        firefly: ContinualStatus,
+        firefly: RunStatus,
         /// The fine-tuned run.
-        fine_tune: ContinualStatus,
+        fine_tune: RunStatus,
     },
     /// Continual mode: a run finished a task.
     TaskDone {

@@ -37,8 +37,8 @@ pub use export::{
 };
 pub use figure3::{BandPoint, band};
 pub use host::{
-    Command, EPOCH_EVENT_MS, EventCursor, ExportFuture, HostEvent, HostPage, RunStatus, Value,
-    parse_command,
+    Command, EPOCH_EVENT_MS, EventCursor, ExportFuture, HostEvent, HostPage, ModeStatus, RunStatus,
+    Value, parse_command,
 };
 pub use notice::{Action, Cause, Level, Notice};
 pub use relocate::SavedState;

@@ -3,8 +3,8 @@
 //! imported back.
 
 use firefly_playground::playground::{
-    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, Msg, Opens, Playground, RunExport,
-    RunFile, RunState, Value, csv, parse_command,
+    Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, ModeStatus, Msg, Opens, Playground,
+    RunExport, RunFile, RunState, RunStatus, Value, csv, parse_command,
 };
 use firefly_playground::presets::{CHOICES, PRESETS};
 use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins, preset};
@@ -263,16 +263,40 @@ fn play_pause_step_and_grow_from_the_host() {
     }
 }
 
+/// The epochs a growth-mode run's status reports.
+fn epoch_of(status: &RunStatus) -> usize {
+    match status.mode {
+        ModeStatus::Growth { epoch, .. } => epoch,
+        ModeStatus::Continual { .. } => panic!("a continual status in growth mode"),
+    }
+}
+
+/// The keys of a run's status in an event's JSON, sorted.
+fn status_keys(event: &HostEvent, run: &str) -> Vec<String> {
+    let json = serde_json::to_value(event).expect("event JSON");
+    let mut keys: Vec<String> = json[run]
+        .as_object()
+        .expect("a status")
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
 #[test]
 fn events_report_each_growth_once_and_throttle_epochs() {
     let mut p = page("layers=2&grow-every=2&seeds=1");
     let mut cursor = EventCursor::default();
     let first = p.host_events(&mut cursor, -EPOCH_EVENT_MS);
     assert!(first.iter().all(|e| !matches!(e, HostEvent::Grew { .. })));
-    assert!(
-        first.iter().any(|e| matches!(e, HostEvent::Epoch { .. })),
-        "the host hears the runs' state as the page opens"
-    );
+    let opening = first.iter().find(|e| matches!(e, HostEvent::Epoch { .. }));
+    let opening = opening.expect("the host hears the runs' state as the page opens");
+    // Each run's fields, as README's host-page API lists them, in one flat object.
+    let keys = "architecture epoch growths method test_accuracy test_loss train_loss units";
+    for run in ["main", "baseline"] {
+        assert_eq!(status_keys(opening, run).join(" "), keys, "{run}");
+    }
     p.update(Msg::TogglePlay);
     step_to(&mut p, 7);
     let events = p.host_events(&mut cursor, 1.0);
@@ -296,7 +320,7 @@ fn events_report_each_growth_once_and_throttle_epochs() {
     step_to(&mut p, 9);
     let later = p.host_events(&mut cursor, 1.0 + EPOCH_EVENT_MS);
     let epoch = later.iter().find_map(|e| match e {
-        HostEvent::Epoch { main, .. } => Some(main.epoch),
+        HostEvent::Epoch { main, .. } => Some(epoch_of(main)),
         _ => None,
     });
     assert_eq!(epoch, Some(p.main().epoch()));
@@ -994,6 +1018,10 @@ fn host_commands_drive_the_continual_mode() {
     assert_eq!(json["sequence"], serde_json::json!(["circle", "xor"]));
     assert_eq!(json["firefly"]["method"], "firefly");
     assert_eq!(json["fine_tune"]["method"], "fine-tune");
+    let keys = "accuracy growths method params stage tasks_done train_loss units";
+    for run in ["firefly", "fine_tune"] {
+        assert_eq!(status_keys(&first[0], run).join(" "), keys, "{run}");
+    }
     assert!(
         page.host_events(&mut cursor, 1000.0).is_empty(),
         "nothing moved"
@@ -1213,7 +1241,7 @@ fn the_epoch_event_follows_pause_step_and_a_growth_while_paused() {
             .find_map(|e| match e {
                 HostEvent::Epoch {
                     state, data, main, ..
-                } => Some((state, data, main.epoch, main.growths)),
+                } => Some((state, data, epoch_of(&main), main.growths)),
                 _ => None,
             })
     };
