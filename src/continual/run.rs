@@ -24,7 +24,7 @@ use crate::error::EngineError;
 use crate::fused::{self, FusedOptimizer, Workspace};
 use crate::grow::grower::GrowthStage;
 use crate::grow::{CandidateScore, GrowthPlan, PendingCandidate, apply_plan, random};
-use crate::model::{Matrix, metrics_from_outputs};
+use crate::model::{Matrix, Mlp, metrics_from_outputs};
 
 mod records;
 mod state;
@@ -55,6 +55,12 @@ impl TaskData {
             test_y: Dataset::labels(&dataset.test),
             dataset,
         }
+    }
+
+    /// `mlp`'s loss on the training points.
+    fn train_loss(&self, mlp: &Mlp) -> f32 {
+        let out = fused::forward(mlp, &self.train_x, &mut Workspace::default());
+        metrics_from_outputs(&out, &self.train_y, mlp.task).0
     }
 }
 
@@ -355,10 +361,7 @@ impl ContinualRun {
     }
 
     fn current_loss(&self) -> Result<f32, EngineError> {
-        let data = self.current_data();
-        let view = self.view()?;
-        let out = fused::forward(&view.mlp, &data.train_x, &mut Workspace::default());
-        Ok(metrics_from_outputs(&out, &data.train_y, view.mlp.task).0)
+        Ok(self.current_data().train_loss(&self.view()?.mlp))
     }
 
     /// One full-batch step of the engine's fused path on the task's view: gradients, frozen
@@ -456,10 +459,7 @@ impl ContinualRun {
         let data = self.current_data();
         let (kept, dropped) = self
             .view()?
-            .select_old_units(self.config.mask_tolerance, |mlp| {
-                let out = fused::forward(mlp, &data.train_x, &mut Workspace::default());
-                metrics_from_outputs(&out, &data.train_y, mlp.task).0
-            });
+            .select_old_units(self.config.mask_tolerance, |mlp| data.train_loss(mlp));
         if !dropped.is_empty() {
             self.net.take_grown(&kept, &[])?;
             self.relayout()?;
