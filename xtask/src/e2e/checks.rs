@@ -324,6 +324,7 @@ fn exercise(
     const STEP: Control = ("s", "s", "#step");
     const GROW: Control = ("g", "g", "#grow");
     const RESET: Control = ("r", "r", "#reset");
+    const RESET_FROM: f64 = 20.0;
     // Presses the key or clicks the button; returns its name for messages.
     let press = |(key, name, button): Control| match keys {
         true => press_on_body(session, key).map(|()| name),
@@ -338,8 +339,11 @@ fn exercise(
     };
     // An earlier check may have left the page paused: the toggle must then resume it.
     resume_if_paused()?;
-    let app = wait_for(session, "running with data-epoch >= 1", REACT, |a| {
-        Ok(a.is("state", "running") && a.num("epoch") >= 1.0)
+    // Reset from far enough into the run that the replay up to `before` (100 epochs/s, a growth
+    // every 3) stays below it for several polls: from epoch 3 the replay passed it within one
+    // poll and a working reset went unseen.
+    let app = wait_for(session, &format!("running with data-epoch >= {RESET_FROM}"), REACT, |a| {
+        Ok(a.is("state", "running") && a.num("epoch") >= RESET_FROM)
     })?;
     let before = app.num("epoch");
     let reset = press(RESET)?;
