@@ -102,9 +102,14 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
-/// The Experiment list's choices: Custom, then every preset.
+/// The Experiment list's name for the opening experiment ([`DEFAULT_EXPERIMENT`]): choosing it
+/// puts the runs' settings back to the page's defaults.
+pub const OPENING: &str = "opening";
+
+/// The Experiment list's choices: Custom, the opening experiment, then every preset.
 pub const CHOICES: &[(&str, &str)] = &[
     ("", "Custom"),
+    (OPENING, "Firefly vs random growth (the opening)"),
     ("split-vs-random-spiral", "Split vs random on the spiral"),
     ("depth-checkerboard", "Depth growth on the checkerboard"),
     ("how-many-candidates", "How many candidates?"),

@@ -397,7 +397,7 @@ impl Playground {
         if let Some(preset) = settings::preset::current(o) {
             return preset.look_for.to_string();
         }
-        if o.config == default_experiment() && o.baseline == PageOptions::default().baseline {
+        if settings::preset::is_opening(o) {
             return DEFAULT_EXPERIMENT.to_string();
         }
         self.comparison()

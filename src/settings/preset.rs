@@ -2,7 +2,7 @@
 //! preset's options, the preset the options are now, and choosing one.
 
 use super::{Effect, PageOptions, echo, find};
-use crate::presets::{PRESETS, Preset, find as find_preset};
+use crate::presets::{OPENING, PRESETS, Preset, find as find_preset};
 
 /// The default options with `preset` applied.
 pub fn options(preset: &Preset) -> Result<PageOptions, String> {
@@ -45,11 +45,34 @@ pub fn current(options: &PageOptions) -> Option<&'static Preset> {
         .map(|(preset, _)| preset)
 }
 
-/// Applies preset `name` to the runs' settings (an empty name or `custom` leaves them as they
-/// are); the page's own settings stay.
+/// Whether the runs' settings are the opening experiment's (the defaults; the number of seeds
+/// and the page's own settings aside).
+pub fn is_opening(options: &PageOptions) -> bool {
+    let opening = PageOptions::default();
+    options.config == opening.config && options.baseline == opening.baseline
+}
+
+/// What the Experiment list shows for `options`: a preset's name, [`OPENING`], or empty
+/// (Custom).
+pub fn current_name(options: &PageOptions) -> &'static str {
+    match current(options) {
+        Some(preset) => preset.name,
+        None if is_opening(options) => OPENING,
+        None => "",
+    }
+}
+
+/// Applies preset `name` to the runs' settings ([`OPENING`]: the opening experiment's; an empty
+/// name or `custom` leaves them as they are); the page's own settings stay.
 pub fn choose(into: &mut PageOptions, name: &str) -> Result<(), String> {
     let name = name.trim();
     if name.is_empty() || name == "custom" {
+        return Ok(());
+    }
+    if name == OPENING {
+        let opening = PageOptions::default();
+        into.config = opening.config;
+        into.baseline = opening.baseline;
         return Ok(());
     }
     let Some(preset) = find_preset(name) else {

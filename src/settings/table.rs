@@ -53,14 +53,14 @@ pub static SETTINGS: &[Setting] = &[
         aliases: &[],
         id: "preset",
         label: "Experiment",
-        help: "A ready-made experiment with a paragraph on what to look for; changing a setting of the run makes it your own (Custom).",
+        help: "A ready-made experiment with a paragraph on what to look for; changing a setting of the run makes it your own (Custom), and choosing the opening one puts the run's settings back as the page opened.",
         group: Group::Run,
         widget: Widget::Select {
             options: crate::presets::CHOICES,
             custom: None,
         },
         effect: Effect::NewData,
-        get: |o| preset::current(o).map_or(String::new(), |p| p.name.to_string()),
+        get: |o| preset::current_name(o).to_string(),
         put: |s, o, v| preset::choose(o, v).map_err(|e| format!("{}: {e}", s.label)),
     },
     Setting {

@@ -6,7 +6,7 @@ use firefly_playground::playground::{
     Command, EPOCH_EVENT_MS, EventCursor, HostEvent, HostPage, ModeStatus, Msg, Opens, Playground,
     RunExport, RunFile, RunState, RunStatus, Value, csv, parse_command,
 };
-use firefly_playground::presets::{CHOICES, PRESETS};
+use firefly_playground::presets::{CHOICES, OPENING, PRESETS};
 use firefly_playground::settings::{self, PageOptions, origin_allowed, parse_origins, preset};
 use firefly_playground::url::{parse_hash, to_hash};
 
@@ -16,12 +16,13 @@ use crate::support::block;
 #[test]
 fn every_preset_is_valid_distinct_and_listed() {
     let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-    let listed: Vec<&str> = CHOICES.iter().skip(1).map(|(v, _)| *v).collect();
+    let listed: Vec<&str> = CHOICES.iter().skip(2).map(|(v, _)| *v).collect();
     assert_eq!(
         names, listed,
         "the Experiment list names every preset in order"
     );
     assert_eq!(CHOICES[0].0, "", "Custom comes first");
+    assert_eq!(CHOICES[1].0, OPENING, "then the opening experiment");
     let mut seen: Vec<PageOptions> = Vec::new();
     for preset in PRESETS {
         let options = preset::options(preset).expect(preset.name);
@@ -50,6 +51,54 @@ fn every_preset_is_valid_distinct_and_listed() {
         seen.push(options);
     }
     assert!(preset::current(&PageOptions::default()).is_none());
+}
+
+/// The page opens on the opening experiment, and the Experiment list says so (not Custom); a
+/// change of the runs' settings makes it Custom, and choosing the opening experiment puts them
+/// back, keeping the number of seeds and the page's own settings.
+#[test]
+fn the_experiment_list_names_the_opening_and_leads_back_to_it() {
+    let experiment = settings::find("preset").expect("the Experiment setting");
+    let mut options = PageOptions::default();
+    assert_eq!(experiment.get(&options), OPENING);
+    let (linked, problems) = parse_hash("preset=opening");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(linked, options, "a link may name it");
+    assert_eq!(to_hash(&options), "", "the default page's link stays empty");
+
+    for (key, value) in [
+        ("lr", "0.03"),
+        ("seeds", "2"),
+        ("speed", "10"),
+        ("dataset", "xor"),
+    ] {
+        settings::find(key)
+            .unwrap()
+            .set(&mut options, value)
+            .unwrap();
+    }
+    assert_eq!(experiment.get(&options), "", "Custom");
+    experiment.set(&mut options, OPENING).unwrap();
+    assert_eq!(experiment.get(&options), OPENING);
+    let opening = PageOptions::default();
+    assert_eq!(
+        (&options.config, options.baseline),
+        (&opening.config, opening.baseline)
+    );
+    assert_eq!(
+        (options.seeds, options.speed),
+        (2, 10),
+        "the page's own settings stay"
+    );
+    let mut page = Playground::new(options, crate::support::device()).expect("page");
+    assert!(
+        page.what_to_look_for()
+            .starts_with("Both networks start from one hidden unit")
+    );
+    page.update(Msg::Set("preset".into(), "split-vs-random-spiral".into()));
+    assert_eq!(experiment.get(page.options()), "split-vs-random-spiral");
+    page.update(Msg::Set("preset".into(), OPENING.into()));
+    assert!(settings::preset::is_opening(page.options()));
 }
 
 #[test]

@@ -447,9 +447,13 @@ fn garbage_link(session: &Session, base: &str) -> Result<String, String> {
 }
 
 /// `same-decisions`: a run set up with the controls, and its link opened afresh, make the same
-/// first growth decisions.
+/// first growth decisions. On the way, the Experiment list names the opening experiment on a page
+/// just opened (not Custom), and choosing it after a preset puts the opening's runs back.
 fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
+    let experiment = || session.text("return document.getElementById('preset').value;");
     open_running(session, base, "backend=cpu&seeds=1")?;
+    let opened = experiment()?;
+    fail_if!(opened != "opening", "a page just opened lists the experiment {opened:?}");
     choose(session, "preset", "firefly-vs-exact")?;
     let first = wait_for(session, "a first growth after choosing the preset", WAIT, |a| {
         Ok(a.text("settings").contains("preset=firefly-vs-exact") && a.num("growths") >= 1.0)
@@ -462,7 +466,18 @@ fn same_decisions(session: &Session, base: &str) -> Result<String, String> {
         wait_for(session, "a first growth from the link", WAIT, |a| Ok(a.num("growths") >= 1.0))?;
     let replayed = again.text("first-growth");
     fail_if!(replayed != decision, "the link grew {replayed:?}, the run it came from {decision:?}");
-    Ok(format!("{hash}: both chose {decision}"))
+
+    choose(session, "preset", "opening")?;
+    let back = wait_for(session, "the opening's runs after choosing it", WAIT, |a| {
+        Ok(!a.text("settings").contains("preset=") && a.num("units") == 1.0)
+    })?;
+    let look = session.text("return document.getElementById('look-for').innerText;")?;
+    fail_if!(
+        experiment()? != "opening" || !look.starts_with("Both networks start from one hidden unit"),
+        "choosing the opening experiment left the list at {:?} and #look-for at {look:?}",
+        experiment()?
+    );
+    Ok(format!("{hash}: both chose {decision}; the opening back as {}", back.text("settings")))
 }
 
 fn course(session: &Session) -> Result<App, String> {
