@@ -539,7 +539,9 @@ impl ContinualPage {
             .unwrap_or_default();
         let net = run.net();
         let reads = net.heads.get(task).map_or(0, |h| h.units.len());
-        format!("{name} · reads {reads} of {} units", net.n_units())
+        let units = net.n_units();
+        let noun = if units == 1 { "unit" } else { "units" };
+        format!("{name} · reads {reads} of {units} {noun}")
     }
 
     /// The task strip: every task of the sequence and where it is.

@@ -324,8 +324,9 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
     ctx.set_fill_style_str("#444");
     ctx.fill_text(
         &format!(
-            "{} hidden units, coloured by the task that added them; ringed: unlocked copies",
-            net.units.len()
+            "{} hidden unit{}, coloured by the task that added them; ringed: unlocked copies",
+            net.units.len(),
+            if net.units.len() == 1 { "" } else { "s" }
         ),
         10.0,
         16.0,

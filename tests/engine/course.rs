@@ -1055,6 +1055,11 @@ fn host_commands_drive_the_continual_mode() {
     use firefly_playground::playground::continual::{ContinualCursor, ContinualPage};
     let (options, _) = parse_hash("mode=continual&sequence=circle,xor&seed=2&autoplay=0");
     let mut page = ContinualPage::new(&options).unwrap();
+    assert_eq!(
+        page.map_caption(page.firefly()),
+        "circle · reads 1 of 1 unit",
+        "one unit, in the singular"
+    );
     let mut cursor = ContinualCursor::default();
     let ready = serde_json::to_value(page.ready_event()).unwrap();
     assert_eq!(ready["type"], "ready");
