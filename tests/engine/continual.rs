@@ -28,7 +28,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// circle → xor → spiral at test size: 200 points per task, 3 units per task, 100 steps per block.
-fn small(method: ContinualMethod, seed: u64) -> ContinualConfig {
+pub(crate) fn small(method: ContinualMethod, seed: u64) -> ContinualConfig {
     ContinualConfig {
         method,
         seed,

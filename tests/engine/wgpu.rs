@@ -122,15 +122,13 @@ fn a_figure3_job_trained_on_wgpu_matches_the_fused_cpu_step() {
 /// `device`; training is the fused CPU step either way, as in `firefly continual --backend`.
 fn continual_run(device: &Device) -> ContinualRun {
     let mut config = ContinualConfig {
-        method: ContinualMethod::Firefly,
-        n_points: 200,
         units_per_task: 2,
         steps_per_phase: 60,
         growth: GrowthSettings {
             step1_steps: 20,
             ..GrowthSettings::default()
         },
-        ..ContinualConfig::default()
+        ..crate::continual::small(ContinualMethod::Firefly, 0)
     };
     config.sequence.truncate(2);
     let mut run = ContinualRun::on_device(config, device.clone()).expect("continual run");
