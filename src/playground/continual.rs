@@ -539,9 +539,15 @@ impl ContinualPage {
             .unwrap_or_default();
         let net = run.net();
         let reads = net.heads.get(task).map_or(0, |h| h.units.len());
-        let units = net.n_units();
-        let noun = if units == 1 { "unit" } else { "units" };
-        format!("{name} · reads {reads} of {units} {noun}")
+        format!("{name} · reads {reads} of {}", count(net.n_units(), "unit"))
+    }
+
+    /// The network diagram's caption for `run`, e.g. `25 hidden units, coloured by …`.
+    pub fn diagram_caption(run: &ContinualRun) -> String {
+        format!(
+            "{}, coloured by the task that added them; ringed: unlocked copies",
+            count(run.net().n_units(), "hidden unit")
+        )
     }
 
     /// The task strip: every task of the sequence and where it is.
@@ -602,4 +608,9 @@ impl ContinualPage {
         }
         Ok(out)
     }
+}
+
+/// `n` of `noun`, in the singular for one: `1 unit`, `25 units`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

@@ -322,15 +322,7 @@ fn draw_units(canvas: &HtmlCanvasElement, run: &ContinualRun) -> Result<(), JsVa
         )?;
     }
     ctx.set_fill_style_str("#444");
-    ctx.fill_text(
-        &format!(
-            "{} hidden unit{}, coloured by the task that added them; ringed: unlocked copies",
-            net.units.len(),
-            if net.units.len() == 1 { "" } else { "s" }
-        ),
-        10.0,
-        16.0,
-    )?;
+    ctx.fill_text(&ContinualPage::diagram_caption(run), 10.0, 16.0)?;
     ctx.fill_text(
         "lines: the units each task's head reads (its mask)",
         10.0,

@@ -1060,6 +1060,7 @@ fn host_commands_drive_the_continual_mode() {
         "circle · reads 1 of 1 unit",
         "one unit, in the singular"
     );
+    assert!(ContinualPage::diagram_caption(page.firefly()).starts_with("1 hidden unit, coloured"));
     let mut cursor = ContinualCursor::default();
     let ready = serde_json::to_value(page.ready_event()).unwrap();
     assert_eq!(ready["type"], "ready");
