@@ -69,21 +69,18 @@ pub fn choose(into: &mut PageOptions, name: &str) -> Result<(), String> {
     if name.is_empty() || name == "custom" {
         return Ok(());
     }
-    if name == OPENING {
-        let opening = PageOptions::default();
-        into.config = opening.config;
-        into.baseline = opening.baseline;
-        return Ok(());
-    }
-    let Some(preset) = find_preset(name) else {
-        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-        return Err(format!(
-            "\"{}\" is not one of {}",
-            echo(name),
-            names.join(", ")
-        ));
+    let runs = match find_preset(name) {
+        Some(preset) => options(preset)?,
+        None if name == OPENING => PageOptions::default(),
+        None => {
+            let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+            return Err(format!(
+                "\"{}\" is not one of {}, {OPENING}",
+                echo(name),
+                names.join(", ")
+            ));
+        }
     };
-    let runs = options(preset)?;
     into.config = runs.config;
     into.baseline = runs.baseline;
     Ok(())
