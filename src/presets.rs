@@ -109,7 +109,7 @@ pub const OPENING: &str = "opening";
 /// The Experiment list's choices: Custom, the opening experiment, then every preset.
 pub const CHOICES: &[(&str, &str)] = &[
     ("", "Custom"),
-    (OPENING, "Firefly vs random growth (the opening)"),
+    (OPENING, "Opening: Firefly vs random"),
     ("split-vs-random-spiral", "Split vs random on the spiral"),
     ("depth-checkerboard", "Depth growth on the checkerboard"),
     ("how-many-candidates", "How many candidates?"),
