@@ -219,6 +219,11 @@ impl Mlp {
         self.blocks.iter().map(Block::n_units).sum()
     }
 
+    /// Units in the widest hidden block (0 without any).
+    pub fn widest_layer(&self) -> usize {
+        self.blocks.iter().map(Block::n_units).max().unwrap_or(0)
+    }
+
     /// Number of trainable parameters.
     pub fn n_params(&self) -> usize {
         let hidden: usize = self

@@ -231,6 +231,27 @@ pub fn auto_decides_for(config: &RunConfig) -> Option<usize> {
     (widest >= WEBGPU_WIDTH).then_some(widest)
 }
 
+/// The widest layer at which a growing run makes the page decide its backend again, for a
+/// backend chosen for a network whose widest layer is `decided_for`: [`WEBGPU_WIDTH`] for a
+/// narrow network (which `auto` runs on the CPU without asking), then each time the widest layer
+/// doubles, at most 5 times from 64 to 1,024 units. Where the GPU wins moves with the width (on
+/// the H200 a Firefly phase: 2.2× at 128, 9.5× at 512, 24× at 1,024), so a choice made for the
+/// network the page opened with goes stale as it grows; a doubling is far enough for the
+/// figures to move, and few enough that the probe's seconds stay rare.
+pub fn decide_again_at(decided_for: usize) -> usize {
+    decided_for.saturating_mul(2).max(WEBGPU_WIDTH)
+}
+
+/// The settings a probe of a grown network runs on: `config` with `mlp`'s hidden widths (a
+/// residual block as a layer of its units). `None` when they are not a network the settings
+/// could start with (more layers or a wider one than a starting network may have): then the
+/// page keeps its choice.
+pub fn grown_config(config: &RunConfig, mlp: &crate::model::Mlp) -> Option<RunConfig> {
+    let mut grown = config.clone();
+    grown.model.hidden = mlp.blocks.iter().map(|b| b.n_units()).collect();
+    grown.model.validate().is_ok().then_some(grown)
+}
+
 /// Mini-batch steps between two growth phases of `config` on `n_train` training points.
 pub fn steps_per_phase(config: &RunConfig, n_train: usize) -> f64 {
     let batch = match config.train.batch_size {

@@ -257,6 +257,13 @@ impl Playground {
         &self.options
     }
 
+    /// Records that the page's backend was chosen for `config`'s network (a grown network's,
+    /// carried over a reload that decided again), so that a reset or a restart back to the
+    /// settings' network decides once more.
+    pub fn chose_backend_for(&mut self, config: &crate::config::RunConfig) {
+        self.backend_chosen_for = crate::probe::auto_decides_for(config);
+    }
+
     /// The settings as a link hash (without `#`).
     pub fn settings_hash(&self) -> String {
         to_hash(&self.options)

@@ -1,15 +1,18 @@
-//! Moving the runs to another device when theirs is lost (a GPU that went away): the page keeps
-//! a [`SavedState`] (every run's network and history, read while the device was good) and, on
-//! loss, rebuilds every session on the new device from it and carries on, with a notice that
-//! says what happened and from which epoch the runs go on.
+//! Moving the runs to another device: the page keeps a [`SavedState`] (every run's network and
+//! history, read while the device was good) and rebuilds every session on the new device from
+//! it ([`Playground::resume`]). When a GPU is lost ([`Playground::relocate`]) a notice says what
+//! happened and from which epoch the runs go on; when a growing network has outgrown the
+//! backend chosen for it, the page carries the state over a reload that decides again
+//! (`ui::carry`).
 
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
 use super::{Cause, Effects, Level, Notice, Playground, RunExport};
 use crate::train::TrainPath;
 
 /// Every run as it was at one moment, ready to be put back on another device.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedState {
     run: RunExport,
     running: bool,
@@ -30,6 +33,12 @@ impl SavedState {
     /// The runs' settings, data, networks and histories.
     pub fn run(&self) -> &RunExport {
         &self.run
+    }
+
+    /// The main run's network.
+    pub fn main_network(&self) -> Option<&crate::model::Mlp> {
+        let main = |r: &&super::export::ExportedRun| r.role == super::Role::Main && r.index == 0;
+        self.run.runs.iter().find(main).map(|r| &r.network)
     }
 }
 
@@ -82,25 +91,12 @@ impl Playground {
     ) -> Effects {
         let lost_at = self.main.epoch();
         let hash = self.hash.clone();
-        let notices: Vec<Notice> = self
-            .notices
-            .iter()
-            .filter(|n| !matches!(n.cause, Cause::Run | Cause::Import | Cause::Gpu))
-            .cloned()
-            .collect();
         self.device = device;
         self.path = path;
-        let restored = match saved {
-            Some(saved) => {
-                let running = saved.running;
-                self.import(saved.run).map(|fx| (fx, running))
-            }
-            None => Err("nothing was saved yet".into()),
-        };
-        let (mut fx, text) = match restored {
-            Ok((fx, running)) => {
-                self.notices = notices;
-                self.running = running;
+        self.notices.retain(|n| n.cause != Cause::Gpu);
+        let restored = saved.ok_or_else(|| "nothing was saved yet".to_string());
+        let (fx, text) = match restored.and_then(|saved| self.resume(saved)) {
+            Ok(fx) => {
                 let text = format!(
                     "The GPU was lost at epoch {lost_at} ({why}). The networks moved to the CPU backend and carry on from epoch {}, the last state saved before the loss.",
                     self.main.epoch()
@@ -108,21 +104,44 @@ impl Playground {
                 (fx, text)
             }
             Err(e) => {
-                self.notices = notices;
+                self.notices
+                    .retain(|n| !matches!(n.cause, Cause::Run | Cause::Import));
                 let mut fx = Effects::default();
                 self.restart(&mut fx);
+                // The link stays the page's own: no new history entry for a move.
+                fx.hash = fx.hash.filter(|h| h.hash != hash).map(|mut h| {
+                    h.push = false;
+                    h
+                });
                 let text = format!(
                     "The GPU was lost at epoch {lost_at} ({why}). The runs could not be put back ({e}), so they start again on the CPU backend."
                 );
                 (fx, text)
             }
         };
-        // The link stays the page's own: no new history entry for a move.
+        self.raise(Cause::Gpu, Level::Info, text);
+        fx
+    }
+
+    /// Puts every run back as `saved` has it, on this page's device and training path: the
+    /// networks and histories, playing if they were, the optimiser fresh. The notices stay (but
+    /// a run's failure, which the state predates), and the link is the page's own, with no new
+    /// history entry. On error nothing changed.
+    pub fn resume(&mut self, saved: SavedState) -> Result<Effects, String> {
+        let hash = self.hash.clone();
+        let notices: Vec<Notice> = self
+            .notices
+            .iter()
+            .filter(|n| !matches!(n.cause, Cause::Run | Cause::Import))
+            .cloned()
+            .collect();
+        let mut fx = self.import(saved.run)?;
+        self.notices = notices;
+        self.running = saved.running;
         fx.hash = fx.hash.filter(|h| h.hash != hash).map(|mut h| {
             h.push = false;
             h
         });
-        self.raise(Cause::Gpu, Level::Info, text);
-        fx
+        Ok(fx)
     }
 }

@@ -34,6 +34,9 @@ impl Playground {
             }
             Msg::Grow => self.grow(),
             Msg::Reset => {
+                // The networks go back to the settings' size, which may not be the one the
+                // backend was last chosen for (a grown network's): the page decides again.
+                fx.reload = self.chosen_for_another_network();
                 // A reset puts every control back to the settings in force and rewrites the
                 // link, so the notices about refused values lose their cause.
                 self.notices
@@ -261,12 +264,10 @@ impl Playground {
         let strongest = |e: Effect| changed.iter().any(|s| s.effect == e);
         let old = std::mem::replace(&mut self.options, next);
         // Under `auto` the backend was chosen for the network at hand: a narrow one on the CPU
-        // without the WebGPU code, a wide one by the probe. Another network decides again.
-        let decides_for = crate::probe::auto_decides_for(&self.options.config);
-        if strongest(Effect::Reload)
-            || (self.options.backend == BackendChoice::Auto
-                && decides_for != self.backend_chosen_for)
-        {
+        // without the WebGPU code, a wide one by the probe. A restart with another network
+        // decides again.
+        let restarts = strongest(Effect::NewData) || strongest(Effect::Restart);
+        if strongest(Effect::Reload) || (restarts && self.chosen_for_another_network()) {
             fx.reload = true;
         }
         if strongest(Effect::NewData) {
@@ -294,6 +295,14 @@ impl Playground {
                 self.note_unit_cap();
             }
         }
+    }
+
+    /// Whether, under `auto`, the backend was chosen for another network than the settings'
+    /// (the other side of 64 units a layer, or another wide width,
+    /// [`crate::probe::auto_decides_for`]), so that starting the settings' network decides again.
+    fn chosen_for_another_network(&self) -> bool {
+        self.options.backend == BackendChoice::Auto
+            && crate::probe::auto_decides_for(&self.options.config) != self.backend_chosen_for
     }
 
     /// Starts both runs again from the options (new data unless the data is the person's own).

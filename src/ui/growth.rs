@@ -13,7 +13,7 @@ use web_sys::{Element, HtmlElement};
 use super::dom::{self, by_id};
 use super::frame::{Mode, ModeHost, Worked};
 use super::view::{self, Ui, View};
-use super::{Event, controls, crash, device, host};
+use super::{Event, carry, controls, crash, device, host};
 use crate::playground::{Effects, Msg, Playground, RunState};
 use crate::settings;
 use crate::train::TrainPath;
@@ -30,16 +30,26 @@ pub struct Growth {
     /// When the runs last worked: the pace lends epochs by the time played.
     worked_at: f64,
     memory_at: f64,
+    /// The widest layer at which the page decides its backend again ([`carry`]), while it may.
+    decide_again_at: Option<usize>,
+    /// The browser may move the page: the runs are saved and carried over a reload at the next
+    /// moment they can be put back.
+    carrying: bool,
 }
 
 impl Growth {
-    /// Growth mode on `backend`; `watch` is the watch on the WebGPU device, if the runs use one.
+    /// Growth mode on `backend`; `watch` is the watch on the WebGPU device, if the runs use one;
+    /// `decide_again_at`: the widest layer at which a growing network has outgrown the choice.
     pub fn new(
         playground: Playground,
         view: View,
         backend: device::Backend,
         watch: Option<device::GpuWatch>,
+        decide_again_at: Option<usize>,
     ) -> Self {
+        if let (Some(at), Ok(root)) = (decide_again_at, by_id::<Element>("app")) {
+            dom::set_attr(&root, "data-decide-again-at", &at.to_string());
+        }
         Growth {
             playground,
             view,
@@ -48,7 +58,34 @@ impl Growth {
             draw_ms: 4.0,
             worked_at: dom::now(),
             memory_at: f64::NEG_INFINITY,
+            decide_again_at,
+            carrying: false,
         }
+    }
+
+    /// The main network has reached the width at which its backend was to be chosen again:
+    /// unless the browser could only answer the same ([`device::may_choose_otherwise`]), saves
+    /// the runs for the next page ([`carry`]) and reloads, which decides for the grown network.
+    async fn decide_again(&mut self) -> Result<(), JsValue> {
+        if !self.carrying {
+            if !device::may_choose_otherwise().await {
+                self.decide_again_at = None;
+                return Ok(());
+            }
+            self.carrying = true;
+        }
+        // Just after a growth phase the runs cannot be put back yet; a later frame tries again.
+        let Ok(state) = self.playground.save_state().await else {
+            return Ok(());
+        };
+        self.decide_again_at = None;
+        match carry::store(&self.playground.settings_hash(), &state) {
+            Ok(()) => dom::window()?.location().reload()?,
+            Err(e) => web_sys::console::warn_1(
+                &format!("the page keeps its backend: the runs cannot be carried ({e})").into(),
+            ),
+        }
+        Ok(())
     }
 }
 
@@ -96,6 +133,12 @@ impl Mode for Growth {
             dom::set_attr(&root, "data-gpu-lost", &lost_at.to_string());
             dom::set_attr(&root, "data-gpu-resumed", &resumed.to_string());
             changed = true;
+        }
+        if let Some(at) = self.decide_again_at
+            && self.gpu.as_ref().is_none_or(|g| g.watch.lost().is_none())
+            && self.playground.main().shape().widest_layer() >= at
+        {
+            self.decide_again().await?;
         }
         if dom::now() - self.memory_at > 1000.0 {
             self.memory_at = dom::now();

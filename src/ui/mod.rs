@@ -12,6 +12,7 @@
 //! Entry point: [`start_on_page`], the module's `#[wasm_bindgen(start)]` function (the page is
 //! this library built as a `cdylib` by trunk), which calls [`start`] on a page with `#app`.
 
+mod carry;
 pub mod charts;
 pub mod continual;
 pub mod controls;
@@ -34,7 +35,8 @@ use web_sys::{
     Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, KeyboardEvent, MouseEvent,
 };
 
-use crate::playground::{Cause, Msg, Playground, SaveKind};
+use crate::playground::{Cause, Msg, Playground, SaveKind, SavedState};
+use crate::settings::PageOptions;
 use crate::url::parse_hash;
 use dom::{by_id, listen};
 use view::{Ui, View};
@@ -140,12 +142,24 @@ fn current_hash() -> String {
 async fn run() -> Result<(), JsValue> {
     let hash = current_hash();
     let (options, problems) = parse_hash(&hash);
+    // A reload that decides the backend again for a grown network carries the runs over: the
+    // choice is made for the network they have now.
+    let carried = carry::peek(&crate::url::to_hash(&options)).filter(|_| !options.continual);
+    let grown = carried
+        .as_ref()
+        .and_then(SavedState::main_network)
+        .and_then(|mlp| crate::probe::grown_config(&options.config, mlp));
+    let deciding = PageOptions {
+        config: grown.clone().unwrap_or_else(|| options.config.clone()),
+        ..options.clone()
+    };
     // Before anything listens: the build without WebGPU code hands the page to the WebGPU
-    // build when the settings want it.
-    let cpu_because = match device::hand_over(&options).await {
+    // build when the settings want it (which then finds the carried runs itself).
+    let cpu_because = match device::hand_over(&deciding).await {
         device::Handover::Elsewhere => return Ok(()),
         device::Handover::Here(note) => note,
     };
+    carry::clear();
     let inbox: Inbox = Rc::new(RefCell::new(VecDeque::new()));
     controls::build(&inbox)?;
     bind_page(&inbox)?;
@@ -159,13 +173,37 @@ async fn run() -> Result<(), JsValue> {
         // Continual learning runs on the CPU in plain loops (no WebGPU to pick).
         return continual::run(options, &problems, inbox).await;
     }
-    let choice = device::init(options.backend, &options.config, cpu_because).await;
-    let (device, backend, note) = (choice.device, choice.backend, choice.note);
+    let choice = device::init(options.backend, &deciding.config, cpu_because).await;
+    let (device, backend, mut note) = (choice.device, choice.backend, choice.note);
     // On the CPU the fused CPU step trains (growing on the CPU or on WebGPU); on WebGPU the
     // tensors stay on the GPU.
     let path = backend.split().path();
-    let playground =
+    let mut playground =
         Playground::from_hash_on(&hash, device, path).map_err(|e| JsValue::from_str(&e))?;
+    let widest = deciding
+        .config
+        .model
+        .hidden
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    if let (Some(state), Some(_)) = (carried, &grown) {
+        // What resuming changes (the controls, a fresh view) is done below for every start.
+        match playground.resume(state) {
+            Ok(_) => {
+                playground.chose_backend_for(&deciding.config);
+                let epoch = playground.main().epoch();
+                note = Some(device::decided_again_note(widest, epoch, note.as_deref()));
+            }
+            Err(e) => web_sys::console::warn_1(
+                &format!("the runs carried over the reload could not be put back: {e}").into(),
+            ),
+        }
+    }
+    let decide_again = choice
+        .for_width
+        .then(|| crate::probe::decide_again_at(widest));
     controls::write(playground.options(), &playground.held());
     host::write_layout(playground.options());
     let view = View::new(Ui::find()?, backend, note.as_deref());
@@ -173,7 +211,7 @@ async fn run() -> Result<(), JsValue> {
         view.show_probe(timings);
     }
     bind_canvases(&inbox, &view)?;
-    let mut growth = growth::Growth::new(playground, view, backend, choice.watch);
+    let mut growth = growth::Growth::new(playground, view, backend, choice.watch, decide_again);
     frame::run(&mut growth, &inbox).await
 }
 

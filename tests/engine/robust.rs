@@ -1,6 +1,7 @@
 //! Robustness without the page: a diverged run offers a one-click reset with a smaller learning
 //! rate, growth never picks a candidate with a non-finite score, histories stay bounded on
-//! long runs, and runs moved to another device (a lost GPU) carry on from the saved state.
+//! long runs, and runs moved to another device (a lost GPU, or a grown network that decides its
+//! backend again) carry on from the saved state.
 
 use firefly_playground::grow::select_top;
 use firefly_playground::playground::{Action, Cause, Msg, Playground, RunState, smaller_rate};
@@ -170,6 +171,80 @@ fn runs_moved_to_another_device_carry_on_from_the_saved_state() {
         assert!(s.epoch() > saved.epoch() + 3, "every seed trains on");
         assert_eq!(s.path(), TrainPath::Fused);
     }
+}
+
+#[test]
+fn a_grown_network_decides_its_backend_again_and_its_runs_carry_over_the_reload() {
+    use firefly_playground::playground::SavedState;
+    use firefly_playground::probe::{decide_again_at, grown_config};
+    // A narrow network decides again at 64 units a layer (the line `auto` draws), a wider one
+    // each time its widest layer doubles.
+    assert_eq!(decide_again_at(0), 64);
+    assert_eq!(decide_again_at(4), 64);
+    assert_eq!(decide_again_at(32), 64);
+    assert_eq!(decide_again_at(48), 96);
+    assert_eq!(decide_again_at(64), 128);
+    assert_eq!(decide_again_at(1024), 2048);
+
+    // Two seeds, so every run of Figure 3 is carried too.
+    let hash = "seeds=2&layers=4&per-growth=4&grow-every=2&max-units=200&batch=25";
+    let mut p = page(hash);
+    while p.main().shape().widest_layer() < 12 {
+        block(p.work(50.0));
+    }
+    let saved = loop {
+        match block(p.save_state()) {
+            Ok(saved) => break saved,
+            Err(_) => block(p.work(5.0)),
+        }
+    };
+    let at_save = runs_now(&p);
+    // The state goes through the tab's storage as JSON and comes back the same.
+    let text = serde_json::to_string(&saved).unwrap();
+    let saved: SavedState = serde_json::from_str(&text).unwrap();
+    // The probe of the new page times the network as it has grown.
+    let main = saved.main_network().unwrap().clone();
+    let grown = grown_config(&p.options().config, &main).unwrap();
+    let widths: Vec<usize> = main.blocks.iter().map(|b| b.n_units()).collect();
+    assert_eq!(grown.model.hidden, widths);
+    assert!(grown.model.hidden[0] >= 12);
+
+    // The new page, under the same link, puts every run back and plays on.
+    let mut q = page(&p.settings_hash());
+    let fx = q.resume(saved.clone()).unwrap();
+    assert!(fx.hash.is_none(), "the link stays: {:?}", fx.hash);
+    assert_eq!(q.state(), RunState::Running);
+    assert_eq!(q.main().epoch(), saved.epoch());
+    assert_eq!(runs_now(&q), at_save);
+    assert!(
+        !q.notices().iter().any(|n| n.cause == Cause::Import),
+        "no notice of an imported file: {:?}",
+        q.notices()
+    );
+    let target = q.main().epoch() + 4;
+    while q.main().epoch() < target {
+        block(q.work(50.0));
+    }
+    assert!(
+        q.main().shape().n_units() > main.n_units(),
+        "growth goes on"
+    );
+
+    // A network that no starting setting could have is not probed (the page keeps its choice).
+    let mut too_wide = main.clone();
+    too_wide.blocks = vec![main.blocks[0].clone(); 9];
+    assert!(grown_config(&p.options().config, &too_wide).is_none());
+
+    // Once the backend was chosen for a wide grown network, Reset (back to 4 units) decides
+    // again; a live setting does not; under backend=cpu nothing does.
+    let mut wide = grown.clone();
+    wide.model.hidden = vec![128];
+    q.chose_backend_for(&wide);
+    assert!(!q.update(Msg::Set("lr".into(), "0.1".into())).reload);
+    assert!(q.update(Msg::Reset).reload);
+    let mut cpu = page("backend=cpu&seeds=1&layers=4");
+    cpu.chose_backend_for(&wide);
+    assert!(!cpu.update(Msg::Reset).reload);
 }
 
 #[test]

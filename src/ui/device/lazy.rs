@@ -68,6 +68,11 @@ async fn adapter() -> Adapter {
     }
 }
 
+/// Whether the browser's WebGPU has an adapter that renders in hardware.
+pub async fn has_hardware_adapter() -> bool {
+    matches!(adapter().await, Adapter::Hardware)
+}
+
 /// Calls `www/loading.js`'s `fireflyLoadWebgpuBuild` and waits for the WebGPU build to start.
 async fn load_webgpu_build() -> Result<JsValue, JsValue> {
     let window = web_sys::window().ok_or("no window")?;

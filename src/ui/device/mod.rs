@@ -114,6 +114,9 @@ pub struct Choice {
     pub probe: Option<Timings>,
     /// The watch on the WebGPU device, when the page computes on one.
     pub watch: Option<GpuWatch>,
+    /// Whether the choice was made for the network's width (`auto` on a narrow network, or a
+    /// probe), so that a network grown past [`crate::probe::decide_again_at`] decides again.
+    pub for_width: bool,
 }
 
 impl Choice {
@@ -124,8 +127,32 @@ impl Choice {
             note,
             probe: None,
             watch: None,
+            for_width: false,
         }
     }
+}
+
+/// Whether deciding again for a grown network could move the page: in the WebGPU build a probe
+/// decides; the build without WebGPU code (under `auto`) asks the browser first, since without
+/// a hardware adapter the answer is the CPU again and the reload would be for nothing.
+pub async fn may_choose_otherwise() -> bool {
+    #[cfg(feature = "wgpu")]
+    {
+        true
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        lazy::has_hardware_adapter().await
+    }
+}
+
+/// The backend note of a page that decided again for a network grown to `widest` units a
+/// layer, the runs carried on from `epoch`: what happened, then why the backend is what it is.
+pub fn decided_again_note(widest: usize, epoch: usize, note: Option<&str>) -> String {
+    let why = note.unwrap_or("It runs on WebGPU.");
+    format!(
+        "The network grew to {widest} units a layer, so the page chose where it runs again; the runs carry on from epoch {epoch} with a fresh optimiser. {why}"
+    )
 }
 
 /// Why the page computes on the CPU under `auto` with a narrow network.
@@ -202,7 +229,10 @@ pub async fn init(
             cpu("Running on the CPU backend, as the link asks (backend=cpu).")
         }
         (_, Some(note)) => cpu(&note),
-        (BackendChoice::Auto, None) if !is_wide(config) => cpu(NARROW_NOTE),
+        (BackendChoice::Auto, None) if !is_wide(config) => Choice {
+            for_width: true,
+            ..cpu(NARROW_NOTE)
+        },
         (_, None) => on_webgpu(choice, config).await,
     }
 }

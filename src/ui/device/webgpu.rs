@@ -132,6 +132,7 @@ async fn probe_and_choose(
                 note: Some(format!("{} (adapter: {label})", explain(&timings))),
                 probe: Some(timings),
                 watch: None,
+                for_width: true,
             }
         }
         Err(e) => Choice::plain(

@@ -72,7 +72,9 @@ pub fn run_e2e(ctx: &Context) -> Result<(), String> {
         report.check("deploy", || deploy::check(&driver, &chrome, &dist));
         // The probe needs a WebGPU adapter (SwiftShader here).
         let session = chrome.session(&driver, true);
-        report.check("probe", || page::probe(session.as_ref().map_err(Clone::clone)?, &base));
+        let session = || session.as_ref().map_err(Clone::clone);
+        report.check("probe", || page::probe(session()?, &base));
+        report.check("decide-again", || page::decide_again(session()?, &base, &out_dir));
     }
     // Sessions are gone by now; dropping the driver and the server stops them.
     drop(driver);

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::Report;
 use super::checks::{
     REACT, app_now, open_hash, open_running, open_to_epoch, pause, read_app, settled, snap,
-    wait_for, wait_state,
+    visible_text, wait_for, wait_state,
 };
 use super::json::{Json, items, json};
 use super::webdriver::{Session, millis, poll, poll_every, secs};
@@ -169,6 +169,46 @@ pub fn probe(session: &Session, base: &str) -> Result<String, String> {
     Ok(format!(
         "per step cpu {cpu} ms, webgpu {gpu} ms; per growth cpu {grow_cpu} ms, webgpu {grow_gpu} ms: chose {}",
         expected.0
+    ))
+}
+
+/// `decide-again`: a probed network that grows to twice its width reloads the page, which
+/// probes the grown network and carries every run on from where it was (its epoch, its units).
+pub fn decide_again(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    let hash = "backend=probe&seeds=1&layers=32&per-growth=16&grow-every=3&max-units=200&batch=0";
+    open_hash(session, base, hash)?;
+    wait_for(session, "the probe's choice for 32 units a layer", secs(120), |a| {
+        Ok(a.is("state", "running") && a.num("decide-again-at") == 64.0)
+    })?;
+    let again = wait_for(session, "the choice made again at 64 units", secs(180), |a| {
+        Ok(a.is("state", "running") && a.num("decide-again-at") == 128.0)
+    })?;
+    let note = visible_text(session, "#backend-note")?.unwrap_or_default();
+    snap(session, out_dir, "decide-again.png")?;
+    let carried_from = note
+        .split("carry on from epoch ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<f64>().ok());
+    let Some(epoch) = carried_from.filter(|_| note.contains("grew to 64 units a layer")) else {
+        return Err(format!("the note does not say why the page chose again: {note:?}"));
+    };
+    // Two growths of 16 (at epochs 3 and 6) made 64 units; the reload lost neither.
+    fail_if!(
+        epoch < 6.0 || again.num("epoch") < epoch || again.num("units") < 64.0,
+        "the runs did not carry on from the grown network: carried from epoch {epoch}, now {}",
+        again.summary()
+    );
+    fail_if!(
+        again.num("probe-grow-cpu-ms").is_nan() || !note.contains("A probe of this network"),
+        "the grown network was not probed: {}",
+        again.summary()
+    );
+    Ok(format!(
+        "reloaded at 64 units from epoch {epoch}; now epoch {}, {} units, on {}",
+        again.num("epoch"),
+        again.num("units"),
+        again.text("backend")
     ))
 }
 
