@@ -13,9 +13,10 @@ use crate::playground::SavedState;
 
 /// The session-storage key.
 const KEY: &str = "firefly-playground-carry";
-/// How old a carried state may be when a page starts: a reload takes a second or two; an older
-/// one is left from a reload that never finished and is not the run a person opens now.
-const MAX_AGE_MS: f64 = 30_000.0;
+/// How old a carried state may be when a page starts: a reload takes a few seconds (the WebGPU
+/// build's 2.3 MB on a slow line, longer); an older one is left from a reload that never
+/// finished and is not the run a person opens now.
+const MAX_AGE_MS: f64 = 120_000.0;
 
 #[derive(Serialize, Deserialize)]
 struct Carried {

@@ -68,7 +68,11 @@ impl Growth {
     /// the runs for the next page ([`carry`]) and reloads, which decides for the grown network.
     async fn decide_again(&mut self) -> Result<(), JsValue> {
         if !self.carrying {
-            if !device::may_choose_otherwise().await {
+            // A network no starting setting could have (wider than 1,024 units, or more than 8
+            // layers) is not probed: the page keeps its choice.
+            let options = self.playground.options();
+            let grown = crate::probe::grown_config(&options.config, self.playground.main().shape());
+            if grown.is_none() || !device::may_choose_otherwise().await {
                 self.decide_again_at = None;
                 return Ok(());
             }

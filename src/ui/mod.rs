@@ -188,13 +188,15 @@ async fn run() -> Result<(), JsValue> {
         .copied()
         .max()
         .unwrap_or(0);
-    if let (Some(state), Some(_)) = (carried, &grown) {
+    if let Some(state) = carried {
         // What resuming changes (the controls, a fresh view) is done below for every start.
         match playground.resume(state) {
             Ok(_) => {
                 playground.chose_backend_for(&deciding.config);
-                let epoch = playground.main().epoch();
-                note = Some(device::decided_again_note(widest, epoch, note.as_deref()));
+                if grown.is_some() {
+                    let epoch = playground.main().epoch();
+                    note = Some(device::decided_again_note(widest, epoch, note.as_deref()));
+                }
             }
             Err(e) => web_sys::console::warn_1(
                 &format!("the runs carried over the reload could not be put back: {e}").into(),
