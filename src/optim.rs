@@ -196,4 +196,41 @@ impl Optimizer {
         }
         out
     }
+
+    /// [`Optimizer::step`] of every tensor at once, for a state made for one parameter: the
+    /// tensors and their gradients laid side by side in one row, a tensor without a gradient
+    /// given zeros, so that the update is one chain of element-wise kernels instead of one per
+    /// tensor (on a GPU, where each costs a launch). Every element takes the same operations, so
+    /// the values equal a step per tensor exactly when each tensor has a gradient at every step
+    /// or at none (zero moments leave it as it is), as in Firefly's Step 1.
+    pub fn step_as_one(
+        &mut self,
+        learning_rate: f32,
+        params: &[Tensor<2>],
+        grads: Vec<Option<Tensor<2>>>,
+    ) -> Vec<Tensor<2>> {
+        let row = |t: Tensor<2>| {
+            let [r, c] = t.dims();
+            t.reshape([1, r * c])
+        };
+        let flat = Tensor::cat(params.iter().cloned().map(row).collect(), 1);
+        let grad = grads
+            .into_iter()
+            .zip(params)
+            .map(|(g, p)| row(g.unwrap_or_else(|| p.zeros_like())))
+            .collect();
+        let stepped = self
+            .step(learning_rate, &[flat], vec![Some(Tensor::cat(grad, 1))])
+            .remove(0);
+        let mut offset = 0;
+        params
+            .iter()
+            .map(|p| {
+                let [r, c] = p.dims();
+                let piece = stepped.clone().narrow(1, offset, r * c).reshape([r, c]);
+                offset += r * c;
+                piece
+            })
+            .collect()
+    }
 }

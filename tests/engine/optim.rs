@@ -161,6 +161,34 @@ fn the_tensor_optimiser_takes_burns_steps() {
     }
 }
 
+/// Every tensor stepped at once (Firefly's Step 1) takes exactly the steps of a step per
+/// tensor, a tensor that never has a gradient (a split's held ε) included.
+#[test]
+fn a_step_of_every_tensor_at_once_equals_a_step_per_tensor() {
+    for (seed, kind) in KINDS.into_iter().enumerate() {
+        let (start, grads) = problem(50 + seed as u64);
+        let shaped = |data: &[f32], [r, c]: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(data[..r * c].to_vec(), [r, c]), &device())
+        };
+        let shapes = [[2, 3], [1, 3], [3, 1]];
+        let mut each: Vec<Tensor<2>> = shapes.iter().map(|&s| shaped(&start, s)).collect();
+        let mut together = each.clone();
+        let (mut per_tensor, mut at_once) = (Optimizer::new(kind, 3), Optimizer::new(kind, 1));
+        for g in &grads {
+            // The second tensor has no gradient at any step.
+            let grads = || vec![Some(shaped(g, shapes[0])), None, Some(shaped(g, shapes[2]))];
+            each = per_tensor.step(LEARNING_RATE, &each, grads());
+            together = at_once.step_as_one(LEARNING_RATE, &together, grads());
+        }
+        for (a, b) in each.iter().zip(&together) {
+            assert_eq!(a.dims(), b.dims());
+            assert_eq!(values(a), values(b), "{}", kind.name());
+        }
+        assert_eq!(values(&together[1]), start[..3].to_vec(), "left as it was");
+        assert_ne!(values(&together[0]), start[..6].to_vec(), "stepped");
+    }
+}
+
 /// A state carried across a growth keeps its step count and moments: after 20 steps, burn's
 /// state and the slice optimiser's are both handed on, and the next 20 steps still agree. (burn
 /// keeps a step count per tensor; the project's optimisers one per network, which is the same
