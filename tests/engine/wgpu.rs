@@ -2,8 +2,9 @@
 //! wgpu`): the backend check against the golden Flex run; a short Figure 3 job trained as tensors
 //! on the GPU against the same job in the fused CPU step, which is what `firefly figure3 --backend
 //! wgpu` and `--backend flex` run; and a continual run whose growth phases run on wgpu against the
-//! same run growing on the CPU (`firefly continual --backend`). Without an adapter (no GPU, no
-//! Vulkan or GL driver) every test here prints why and passes.
+//! same run growing on the CPU (`firefly continual --backend`); and the kernel launches of a
+//! Firefly growth phase, counted by cubecl's profiler. Without an adapter (no GPU, no Vulkan or
+//! GL driver) every test here prints why and passes.
 //!
 //! Tolerances, relative (|a − b| ≤ tol · (1 + max(|a|, |b|))): the backend check 2e-3, as the
 //! browser's WebGPU test; the Figure 3 job 1e-4 on every loss, with the same units after every
@@ -170,4 +171,68 @@ fn continual_growth_on_wgpu_matches_the_cpu() {
         assert_eq!((g.units, g.params), (c.units, c.params));
     }
     eprintln!("largest relative difference, continual growth on wgpu vs CPU: {worst:.2e}");
+}
+
+/// Kernel launches of one Firefly growth phase at width 16, counted by cubecl's profiler in a
+/// `firefly run --backend wgpu` (`CUBECL_DEBUG_LOG`, one `| <time> | <kernel> …` line a
+/// launch): the run with one phase less the same run without growth. Step 1 updates every
+/// candidate tensor in one chain of kernels (`Optimizer::step_as_one`): 14,290 launches on
+/// lavapipe (8,714 with burn's fusion), where an update per tensor took 19,170. The count is a
+/// property of the code, not of the adapter.
+#[test]
+fn a_growth_phase_updates_its_candidates_in_one_chain_of_launches() {
+    if gpu().is_none() {
+        return;
+    }
+    let launches = |method: &str| -> usize {
+        let log = std::env::temp_dir().join(format!(
+            "firefly-launches-{}-{method}.log",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&log);
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_firefly"))
+            .args([
+                "run",
+                "--backend",
+                "wgpu",
+                "--dataset",
+                "circle",
+                "--points",
+                "500",
+            ])
+            .args([
+                "--batch",
+                "250",
+                "--hidden",
+                "16",
+                "--grow-every",
+                "10",
+                "--epochs",
+                "11",
+            ])
+            .args(["--method", method])
+            .env("CUBECL_DEBUG_LOG", &log)
+            .env("CUBECL_DEBUG_OPTION", "profile")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("firefly runs");
+        assert!(status.success(), "firefly run --method {method} failed");
+        let text = std::fs::read_to_string(&log).expect("cubecl's profile log");
+        let _ = std::fs::remove_file(&log);
+        let is_launch = |line: &&str| {
+            let mut cells = line.split('|').map(str::trim);
+            cells.next() == Some("")
+                && cells.next().is_some_and(|t| {
+                    t.ends_with('s') && t.starts_with(|c: char| c.is_ascii_digit())
+                })
+        };
+        text.lines().filter(is_launch).count()
+    };
+    let phase = launches("firefly") - launches("none");
+    eprintln!("launches of one Firefly growth phase at width 16: {phase}");
+    // 100 Step-1 steps: fewer than 150 launches a step (an update per tensor took about 190).
+    assert!(
+        (1_000..15_000).contains(&phase),
+        "one growth phase launched {phase} kernels"
+    );
 }

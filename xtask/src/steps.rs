@@ -148,8 +148,8 @@ fn software_icd(dir: &Path) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
-/// burn's wgpu backend natively (`tests/engine/wgpu.rs`: the golden run and a Figure 3 job
-/// against the CPU) on a software Vulkan adapter, the only one it is shown (`VK_ICD_FILENAMES`),
+/// burn's wgpu backend natively (`tests/engine/wgpu.rs`: the golden run, a Figure 3 job and a
+/// continual run against the CPU, and a growth phase's kernel launches) on a software Vulkan adapter, the only one it is shown (`VK_ICD_FILENAMES`),
 /// where the machine has one; else says why it is skipped. The WebGPU path is checked in the
 /// browser tests either way.
 fn test_wgpu(ctx: &Context) -> Result<(), String> {
