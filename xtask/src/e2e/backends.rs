@@ -1,8 +1,9 @@
 //! The end-to-end checks of where the page computes: `webgpu` (the WebGPU build loads and
 //! trains), `software-adapter` (a narrow network stays on the CPU without the WebGPU build; a
 //! 64-unit layer asks for an adapter and turns a software one down without fetching the build),
-//! `cpu-fallback` (a browser without WebGPU) and `wide-layer` (a 1,024-unit layer trains and
-//! grows).
+//! `cpu-fallback` (a browser without WebGPU), `wide-layer` (a 1,024-unit layer trains and
+//! grows) and `grown-auto` (a network grown to 64 units a layer moves, runs and all, to the
+//! WebGPU build where the adapter says it renders in hardware).
 
 use std::path::Path;
 use std::time::Instant;
@@ -22,6 +23,65 @@ pub(super) fn run_all(
     report.check("software-adapter", || software_adapter(session()?, base));
     report.check("cpu-fallback", || cpu_fallback(driver, chrome, base, out_dir));
     report.check("wide-layer", || wide_layer(session()?, base, out_dir));
+    report.check("grown-auto", || grown_auto(driver, chrome, base, out_dir));
+}
+
+/// Run before the page's own scripts: the browser's WebGPU adapter (SwiftShader here) says it
+/// renders in hardware (its names and fallback flag), so that `auto` takes a GPU's path.
+const STAND_IN_HARDWARE: &str = "(() => {
+    const set = (proto, key, value) => {
+      if (proto && key in proto) Object.defineProperty(proto, key, { get: () => value, configurable: true });
+    };
+    const info = window.GPUAdapterInfo && GPUAdapterInfo.prototype;
+    for (const [key, value] of [['vendor', 'e2e'], ['architecture', 'stand-in'],
+                                ['description', 'a stand-in hardware adapter'], ['device', '']]) {
+      set(info, key, value);
+    }
+    set(info, 'isFallbackAdapter', false);
+    set(window.GPUAdapter && GPUAdapter.prototype, 'isFallbackAdapter', false);
+  })();";
+
+/// `grown-auto`: under `auto` a 32-unit network trains on the CPU without the WebGPU build;
+/// grown to 64 units a layer, where the adapter says it renders in hardware, the page carries
+/// its runs over a reload into the WebGPU build, whose probe decides for the grown network, and
+/// they go on from where they were.
+fn grown_auto(
+    driver: &Driver, chrome: &ChromeConfig, base: &str, out_dir: &Path,
+) -> Result<String, String> {
+    let session =
+        super::robust::webgpu_session(driver, chrome, STAND_IN_HARDWARE, "the stand-in adapter")?;
+    open_hash(
+        &session,
+        base,
+        "seeds=1&layers=32&per-growth=16&grow-every=3&max-units=200&batch=0",
+    )?;
+    wait_for(&session, "the CPU for 32 units, deciding again at 64", secs(90), |a| {
+        Ok(a.is("state", "running") && a.is("backend", "cpu") && a.num("decide-again-at") == 64.0)
+    })?;
+    fail_if!(
+        webgpu_build_fetched(&session)? != 0,
+        "a 32-unit network fetched the WebGPU build under auto"
+    );
+    let again = wait_for(&session, "the choice made again at 64 units", secs(240), |a| {
+        Ok(a.is("state", "running") && a.num("decide-again-at") == 128.0)
+    })?;
+    let note = backend_note(&session)?.unwrap_or_default();
+    snap(&session, out_dir, "grown-auto.png")?;
+    let fetched = webgpu_build_fetched(&session)?;
+    fail_if!(
+        fetched == 0 || !note.contains("grew to 64 units a layer") || !note.contains("A probe"),
+        "after the reload: WebGPU build fetched {fetched} time(s), note {note:?}"
+    );
+    fail_if!(
+        again.num("units") < 64.0 || again.num("epoch") < 6.0,
+        "the runs did not carry on from the grown network: {}",
+        again.summary()
+    );
+    let (backend, epoch, units) = (again.text("backend"), again.num("epoch"), again.num("units"));
+    Ok(format!(
+        "32 units on the CPU, no WebGPU build; at 64 the WebGPU build probed: {backend}; epoch \
+         {epoch}, {units} units"
+    ))
 }
 
 /// The text of `#backend-note` when it is shown, `None` when absent or hidden.

@@ -23,7 +23,7 @@ pub fn run_all(
 
 /// A browser session with a WebGPU adapter in which `script` (`what`, for messages) runs in
 /// every page before the page's own scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`).
-fn webgpu_session<'d>(
+pub(super) fn webgpu_session<'d>(
     driver: &'d Driver, chrome: &ChromeConfig, script: &str, what: &str,
 ) -> Result<Session<'d>, String> {
     let session = chrome.session(driver, true)?;
