@@ -173,66 +173,38 @@ fn continual_growth_on_wgpu_matches_the_cpu() {
     eprintln!("largest relative difference, continual growth on wgpu vs CPU: {worst:.2e}");
 }
 
-/// Kernel launches of one Firefly growth phase at width 16, counted by cubecl's profiler in a
-/// `firefly run --backend wgpu` (`CUBECL_DEBUG_LOG`, one `| <time> | <kernel> …` line a
-/// launch): the run with one phase less the same run without growth. Step 1 updates every
-/// candidate tensor in one chain of kernels (`Optimizer::step_as_one`): 14,290 launches on
-/// lavapipe (8,714 with burn's fusion), where an update per tensor took 19,170. The count is a
-/// property of the code, not of the adapter.
+/// Kernel launches of one Firefly growth phase at width 16, as `firefly launches` counts them
+/// with cubecl's profiler (a `firefly run --backend wgpu` with one phase less the same run
+/// without growth). Step 1 updates every candidate tensor in one chain of kernels
+/// (`Optimizer::step_as_one`): 14,290 launches on lavapipe (8,714 with burn's fusion), where an
+/// update per tensor took 19,170. The count is a property of the code, not of the adapter.
 #[test]
 fn a_growth_phase_updates_its_candidates_in_one_chain_of_launches() {
     if gpu().is_none() {
         return;
     }
-    let launches = |method: &str| -> usize {
-        let log = std::env::temp_dir().join(format!(
-            "firefly-launches-{}-{method}.log",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&log);
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_firefly"))
-            .args([
-                "run",
-                "--backend",
-                "wgpu",
-                "--dataset",
-                "circle",
-                "--points",
-                "500",
-            ])
-            .args([
-                "--batch",
-                "250",
-                "--hidden",
-                "16",
-                "--grow-every",
-                "10",
-                "--epochs",
-                "11",
-            ])
-            .args(["--method", method])
-            .env("CUBECL_DEBUG_LOG", &log)
-            .env("CUBECL_DEBUG_OPTION", "profile")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("firefly runs");
-        assert!(status.success(), "firefly run --method {method} failed");
-        let text = std::fs::read_to_string(&log).expect("cubecl's profile log");
-        let _ = std::fs::remove_file(&log);
-        let is_launch = |line: &&str| {
-            let mut cells = line.split('|').map(str::trim);
-            cells.next() == Some("")
-                && cells.next().is_some_and(|t| {
-                    t.ends_with('s') && t.starts_with(|c: char| c.is_ascii_digit())
-                })
-        };
-        text.lines().filter(is_launch).count()
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_firefly"))
+        .args(["launches", "--hidden", "16", "--methods", "firefly"])
+        .output()
+        .expect("firefly runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "firefly launches failed: {text}");
+    let count = |what: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(what));
+        let number = line.and_then(|l| l.split_whitespace().last());
+        number
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {what:?} in {text}"))
     };
-    let phase = launches("firefly") - launches("none");
-    eprintln!("launches of one Firefly growth phase at width 16: {phase}");
+    let (epoch, phase) = (count("a training epoch"), count("a growth phase, firefly"));
+    eprintln!("{text}");
     // 100 Step-1 steps: fewer than 150 launches a step (an update per tensor took about 190).
     assert!(
-        (1_000..15_000).contains(&phase),
+        (1_000.0..15_000.0).contains(&phase),
         "one growth phase launched {phase} kernels"
+    );
+    assert!(
+        epoch > 0.0 && epoch < phase / 10.0,
+        "a training epoch: {epoch}"
     );
 }

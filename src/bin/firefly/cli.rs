@@ -12,6 +12,7 @@ use firefly_playground::train::TrainPath;
 use crate::continual::{ContinualArgs, continual};
 use crate::figure3::{Figure3Args, figure3};
 use crate::growth_time::{GrowthTimeArgs, growth_time};
+use crate::launches::{LaunchesArgs, launches};
 use crate::presets::{PresetsArgs, presets};
 use crate::run::{RunArgs, run};
 
@@ -32,6 +33,9 @@ enum Command {
     Figure3(Figure3Args),
     /// Time one growth phase per method against the network's width (Figure 4(b)).
     GrowthTime(GrowthTimeArgs),
+    /// Count the kernel launches of a training epoch and of one growth phase per method on
+    /// burn's wgpu backend (cubecl's profiler; needs a build with `--features wgpu`).
+    Launches(LaunchesArgs),
     /// Run one training session with growth and print a log line per growth.
     Run(RunArgs),
     /// Continual learning (Figure 2): tasks one after another, Firefly growth against
@@ -150,6 +154,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Figure3(args) => figure3(args),
         Command::GrowthTime(args) => growth_time(args),
+        Command::Launches(args) => launches(args),
         Command::Run(args) => run(args),
         Command::Continual(args) => continual(args),
         Command::Presets(args) => presets(args),

@@ -8,15 +8,17 @@
 //!   network of each width (Figure 4(b)) and prints where Firefly becomes cheaper than exact
 //!   splitting.
 //! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
+//! - `firefly launches --hidden 16` counts the kernel launches of a training epoch and of a
+//!   growth phase per method on burn's wgpu backend (a build with `--features wgpu`).
 //! - `firefly continual --sequence circle,xor,spiral --seeds 5 --out cl.csv` learns the tasks one
 //!   after another with Firefly growth and the baselines (spec §8), writes one CSV row per (method,
 //!   seed, task learnt, task evaluated) and prints the average accuracy after each task.
 //!
-//! `figure3`, `growth-time` and `run` take `--backend flex|wgpu`: burn's Flex CPU backend (the
-//! default; training in the fused host step) or burn's wgpu backend on the machine's GPU
-//! (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a build with
-//! `--features wgpu`. `continual` trains with the fused CPU step and grows on burn's Flex
-//! backend, and takes no backend. Flags are parsed
+//! `figure3`, `growth-time`, `run` and `continual` take `--backend flex|wgpu`: burn's Flex CPU
+//! backend (the default; training in the fused host step) or burn's wgpu backend on the
+//! machine's GPU (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a
+//! build with `--features wgpu`. `continual` trains with the fused CPU step on either and grows
+//! on the backend named; `launches` always counts on wgpu. Flags are parsed
 //! by clap; values are then validated by the engine, whose messages name the field.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -35,6 +37,8 @@ mod continual;
 mod figure3;
 #[cfg(not(target_arch = "wasm32"))]
 mod growth_time;
+#[cfg(not(target_arch = "wasm32"))]
+mod launches;
 #[cfg(not(target_arch = "wasm32"))]
 mod presets;
 #[cfg(not(target_arch = "wasm32"))]

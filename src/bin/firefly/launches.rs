@@ -1,0 +1,132 @@
+//! `firefly launches`: the kernel launches of a training epoch and of one growth phase per
+//! method on burn's wgpu backend, counted by cubecl's profiler. On a GPU a small network's work
+//! is bound by its launches (14–22 µs each on an H200), not by arithmetic, so their number is
+//! what a change to the growth code should be measured by; it depends on the code and the
+//! network, not on the adapter (a software one such as Mesa's lavapipe counts the same).
+//!
+//! cubecl logs one `| <time> | <kernel> …` line a launch when `CUBECL_DEBUG_LOG` names a file
+//! and `CUBECL_DEBUG_OPTION=profile`; it reads them when its runtime starts, so each count is a
+//! `firefly run --backend wgpu` of this same binary with them set, and a difference of two runs
+//! isolates what is counted: a training epoch is (21 epochs − 11) / 10 of a run without growth,
+//! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use firefly_playground::grow::Method;
+
+use crate::cli::parse_list;
+
+#[derive(Args)]
+pub(crate) struct LaunchesArgs {
+    /// Starting hidden layer widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    hidden: Vec<usize>,
+    /// Comma-separated growth methods, one growth phase counted each.
+    #[arg(long, value_delimiter = ',', default_value = "firefly,random-split")]
+    methods: Vec<String>,
+    /// Dataset.
+    #[arg(long, default_value = "circle")]
+    dataset: String,
+    /// Number of points (half for training).
+    #[arg(long, default_value_t = 500)]
+    points: usize,
+    /// Mini-batch size (0: full batch).
+    #[arg(long, default_value_t = 250)]
+    batch: usize,
+}
+
+pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
+    if !cfg!(feature = "wgpu") {
+        bail!(
+            "launches counts burn's wgpu backend's kernels and needs the `wgpu` feature: cargo \
+             run --release --features wgpu --bin firefly -- launches"
+        );
+    }
+    let methods: Vec<Method> = parse_list(&args.methods, "methods")?;
+    let hidden = args
+        .hidden
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let count = |method: Method, epochs: usize| -> Result<usize> {
+        let points = args.points.to_string();
+        let batch = args.batch.to_string();
+        let epochs = epochs.to_string();
+        let run = [
+            "run",
+            "--backend",
+            "wgpu",
+            "--dataset",
+            &args.dataset,
+            "--points",
+            &points,
+            "--batch",
+            &batch,
+            "--hidden",
+            &hidden,
+            "--grow-every",
+            "10",
+            "--epochs",
+            &epochs,
+            "--max-units",
+            "4096",
+            "--method",
+            method.name(),
+        ];
+        counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
+    };
+    let (short, long) = (count(Method::None, 11)?, count(Method::None, 21)?);
+    println!(
+        "kernel launches on wgpu (cubecl's profiler), {} with {} points, batch {}, hidden {hidden}",
+        args.dataset, args.points, args.batch
+    );
+    println!(
+        "{:<32} {:>8}",
+        "a training epoch",
+        long.saturating_sub(short) as f64 / 10.0
+    );
+    for method in methods {
+        let phase = count(method, 11)?.saturating_sub(short);
+        println!(
+            "{:<32} {phase:>8}",
+            format!("a growth phase, {}", method.name())
+        );
+    }
+    Ok(())
+}
+
+/// Runs this binary with `args` under cubecl's profiler and counts the kernels it launched.
+fn counted_run(args: &[&str]) -> Result<usize> {
+    let log = std::env::temp_dir().join(format!("firefly-launches-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let status = Command::new(std::env::current_exe()?)
+        .args(args)
+        .env("CUBECL_DEBUG_LOG", &log)
+        .env("CUBECL_DEBUG_OPTION", "profile")
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("the run failed ({status})");
+    }
+    let count = launches_in(&log);
+    let _ = std::fs::remove_file(&log);
+    count
+}
+
+/// The launch lines of a cubecl profile log: `| 1.234ms | KernelName …`.
+fn launches_in(log: &Path) -> Result<usize> {
+    let text = std::fs::read_to_string(log)
+        .with_context(|| format!("cubecl wrote no profile log at {}", log.display()))?;
+    let is_launch = |line: &&str| {
+        let mut cells = line.split('|').map(str::trim);
+        cells.next() == Some("")
+            && cells
+                .next()
+                .is_some_and(|t| t.ends_with('s') && t.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    Ok(text.lines().filter(is_launch).count())
+}
