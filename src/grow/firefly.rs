@@ -48,6 +48,7 @@ mod candidates;
 mod step2;
 
 pub use candidates::{Candidates, Copies, NewSlots, SplitSlots, augmented_forward};
+use candidates::{augmented_forward_from, first_pre_activation};
 
 /// One Firefly growth phase in progress. The session advances it a bounded amount at a time.
 #[derive(Clone, Debug)]
@@ -74,6 +75,9 @@ pub struct FireflyRun {
     step_sums: Vec<Option<Tensor<2>>>,
     /// The most training rows one unit goes over ([`growth_rows`]).
     unit_rows: usize,
+    /// The first block's base pre-activation on every training row, when one unit covers them
+    /// all: every Step-1 step reuses it (two launches a step fewer on a GPU).
+    first_pre: Option<Tensor<2>>,
 }
 
 /// The most training rows one unit of Step 1 or Step 2 goes over. A larger data set (up to the
@@ -127,6 +131,8 @@ impl FireflyRun {
         let candidates = Candidates::new(&input, kinds, rng);
         let n = candidates.values.len();
         let unit_rows = growth_rows(input.mlp, &input.inputs.device());
+        let first_pre = (input.inputs.dims()[0] <= unit_rows)
+            .then(|| first_pre_activation(&input.params, input.inputs.clone()));
         FireflyRun {
             mlp: input.mlp.clone(),
             base: input.params,
@@ -142,6 +148,7 @@ impl FireflyRun {
             rows_done: 0,
             step_sums: vec![None; n],
             unit_rows,
+            first_pre,
         }
     }
 
@@ -298,29 +305,41 @@ impl FireflyRun {
     /// splitting's eigenvector does.
     pub fn step1(&mut self, max_work: usize) -> usize {
         let mut taken = 0;
+        // A split's ε is held: it is no variable (no gradient computed, no update); in a block
+        // with copies, only the splits' entries are held.
         let held = self.candidates.split_eps_slots();
+        let moves = |i: usize| !held.contains(&i) || self.candidates.copies_at(i).is_some();
+        let moving: Vec<usize> = (0..self.candidates.values.len()).filter(|&i| moves(i)).collect();
         while taken < max_work && !self.step1_done() {
             let leaves: Vec<Tensor<2>> = self
                 .candidates
                 .values
                 .iter()
-                .map(|v| v.clone().autodiff().require_grad())
+                .enumerate()
+                .map(|(i, v)| match moving.contains(&i) {
+                    true => v.clone().autodiff().require_grad(),
+                    false => v.clone(),
+                })
                 .collect();
             let (inputs, targets, len, weight) = self.rows_from(self.rows_done);
-            let out = augmented_forward(&self.mlp, &self.base, &self.candidates, &leaves, inputs);
+            // Every row in one unit: the first block's base pre-activation is the run's.
+            let first_pre = self.first_pre.clone().filter(|_| weight.is_none());
+            let out = augmented_forward_from(
+                &self.mlp,
+                &self.base,
+                &self.candidates,
+                &leaves,
+                inputs,
+                first_pre,
+            );
             let mut l = loss(out, &targets);
             if let Some(w) = weight {
                 l = l.mul_scalar(w);
             }
             let grads = l.backward();
-            for (i, leaf) in leaves.iter().enumerate() {
-                // A split's ε is held; in a block with copies, only the splits' entries.
-                let copies = self.candidates.copies_at(i);
-                if held.contains(&i) && copies.is_none() {
-                    continue;
-                }
-                if let Some(grad) = leaf.grad(&grads) {
-                    let grad = match copies {
+            for &i in &moving {
+                if let Some(grad) = leaves[i].grad(&grads) {
+                    let grad = match self.candidates.copies_at(i) {
                         Some(c) => grad.mask_fill(c.held.clone(), 0.0),
                         None => grad,
                     };
@@ -334,13 +353,17 @@ impl FireflyRun {
             if !self.rows_advanced(len) {
                 continue;
             }
-            let g = vec![None; self.step_sums.len()];
-            let g = std::mem::replace(&mut self.step_sums, g);
-            // One update of every candidate tensor together: a GPU's cost here is launches.
-            let stepped =
-                self.optimizer
-                    .step_as_one(self.config.step1_lr, &self.candidates.values, g);
-            self.candidates.values = self.candidates.project(stepped, self.config.eps_max);
+            // One update of every variable together: a GPU's cost here is launches. Held
+            // tensors stay as they are (a step with no gradient and no moments leaves a value).
+            let values: Vec<Tensor<2>> =
+                moving.iter().map(|&i| self.candidates.values[i].clone()).collect();
+            let g = moving.iter().map(|&i| self.step_sums[i].take()).collect();
+            let stepped = self.optimizer.step_as_one(self.config.step1_lr, &values, g);
+            let mut all = self.candidates.values.clone();
+            for (&i, value) in moving.iter().zip(stepped) {
+                all[i] = value;
+            }
+            self.candidates.values = self.candidates.project(all, self.config.eps_max);
             self.steps_done += 1;
         }
         taken

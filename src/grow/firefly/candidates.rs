@@ -269,7 +269,7 @@ impl Candidates {
             let norm = (values[s.delta_w].clone().square().sum_dim(0)
                 + values[s.delta_b].clone().square())
             .sqrt(); // [1, m]
-            let scale = norm.clamp_min(1.0).recip();
+            let scale = at_least_one(norm).recip();
             values[s.delta_w] = values[s.delta_w].clone() * scale.clone();
             values[s.delta_b] = values[s.delta_b].clone() * scale;
         }
@@ -278,13 +278,19 @@ impl Candidates {
                 + values[s.bias].clone().square()
                 + values[s.fan_out].clone().square().sum_dim(1).transpose())
             .sqrt(); // [1, k]
-            let scale = norm.clamp_min(1.0).recip();
+            let scale = at_least_one(norm).recip();
             values[s.fan_in] = values[s.fan_in].clone() * scale.clone();
             values[s.bias] = values[s.bias].clone() * scale.clone();
             values[s.fan_out] = values[s.fan_out].clone() * scale.transpose();
         }
         values
     }
+}
+
+/// `max(x, 1)` element-wise as one kernel: burn's `clamp_min` is a comparison and a fill (two
+/// launches on a GPU), its `clamp` one.
+fn at_least_one(x: Tensor<2>) -> Tensor<2> {
+    x.clamp(1.0, f32::MAX)
 }
 
 /// The augmented network's forward pass.
@@ -301,6 +307,25 @@ pub fn augmented_forward(
     values: &[Tensor<2>],
     inputs: Tensor<2>,
 ) -> Tensor<2> {
+    augmented_forward_from(mlp, base, candidates, values, inputs, None)
+}
+
+/// The first block's base pre-activation `inputs · W₀ + b₀` (`[batch, m₀]`): the same at every
+/// Step-1 step over the same rows, so a run computes it once.
+pub(super) fn first_pre_activation(base: &[Tensor<2>], inputs: Tensor<2>) -> Tensor<2> {
+    inputs.matmul(base[0].clone()) + base[1].clone()
+}
+
+/// [`augmented_forward`], with the first block's base pre-activation given when it is known
+/// ([`first_pre_activation`] of these `inputs`).
+pub(super) fn augmented_forward_from(
+    mlp: &Mlp,
+    base: &[Tensor<2>],
+    candidates: &Candidates,
+    values: &[Tensor<2>],
+    inputs: Tensor<2>,
+    mut first_pre: Option<Tensor<2>>,
+) -> Tensor<2> {
     let act = mlp.activation;
     let new_units = |slots: &NewSlots, stream: &Tensor<2>| -> Tensor<2> {
         let mut z =
@@ -315,7 +340,10 @@ pub fn augmented_forward(
     let mut stream = inputs; // S: [batch, d]
     let mut pending: Option<Tensor<2>> = None; // new units' input to the next consumer
     for (b, block) in mlp.blocks.iter().enumerate() {
-        let mut z = stream.clone().matmul(base[idx].clone()) + base[idx + 1].clone(); // [batch, m]
+        let mut z = match first_pre.take() {
+            Some(z) => z,
+            None => first_pre_activation(&base[idx..], stream.clone()), // [batch, m]
+        };
         idx += 2;
         if block.kind == BlockKind::Dense
             && let Some(p) = pending.take()
