@@ -309,7 +309,9 @@ impl FireflyRun {
         // with copies, only the splits' entries are held.
         let held = self.candidates.split_eps_slots();
         let moves = |i: usize| !held.contains(&i) || self.candidates.copies_at(i).is_some();
-        let moving: Vec<usize> = (0..self.candidates.values.len()).filter(|&i| moves(i)).collect();
+        let moving: Vec<usize> = (0..self.candidates.values.len())
+            .filter(|&i| moves(i))
+            .collect();
         while taken < max_work && !self.step1_done() {
             let leaves: Vec<Tensor<2>> = self
                 .candidates
@@ -355,8 +357,10 @@ impl FireflyRun {
             }
             // One update of every variable together: a GPU's cost here is launches. Held
             // tensors stay as they are (a step with no gradient and no moments leaves a value).
-            let values: Vec<Tensor<2>> =
-                moving.iter().map(|&i| self.candidates.values[i].clone()).collect();
+            let values: Vec<Tensor<2>> = moving
+                .iter()
+                .map(|&i| self.candidates.values[i].clone())
+                .collect();
             let g = moving.iter().map(|&i| self.step_sums[i].take()).collect();
             let stepped = self.optimizer.step_as_one(self.config.step1_lr, &values, g);
             let mut all = self.candidates.values.clone();

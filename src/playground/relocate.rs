@@ -35,6 +35,18 @@ impl SavedState {
         &self.run
     }
 
+    /// The state with at most `max_records` epoch records in all, shared evenly among the
+    /// runs (each history thinned as a long run thins it, [`crate::train::History::thin_to`]):
+    /// small enough to carry over a reload in the tab's session storage (a few MB) after a
+    /// long run over many seeds. Networks, growth events and data are kept whole.
+    pub fn bounded(mut self, max_records: usize) -> SavedState {
+        let per_run = max_records / self.run.runs.len().max(1);
+        for run in &mut self.run.runs {
+            run.history.thin_to(per_run);
+        }
+        self
+    }
+
     /// The main run's network.
     pub fn main_network(&self) -> Option<&crate::model::Mlp> {
         let main = |r: &&super::export::ExportedRun| r.role == super::Role::Main && r.index == 0;

@@ -44,14 +44,32 @@ impl History {
     pub fn record(&mut self, record: EpochRecord) {
         self.epochs.push(record);
         if self.epochs.len() > MAX_EPOCH_RECORDS {
-            let half = self.epochs.len() / 2;
-            let mut i = 0;
-            self.epochs.retain(|_| {
-                let keep = i >= half || i % 2 == 0;
-                i += 1;
-                keep
-            });
+            self.thin_older_half();
         }
+    }
+
+    /// Thins the records by [`History::record`]'s rule until at most `max` (at least 2) are
+    /// left: the first and the most recent stay, and growth events are kept whole.
+    pub fn thin_to(&mut self, max: usize) {
+        while self.epochs.len() > max.max(2) {
+            let before = self.epochs.len();
+            self.thin_older_half();
+            if self.epochs.len() == before {
+                // Three records: the older half is the first alone.
+                self.epochs.remove(1);
+            }
+        }
+    }
+
+    /// Drops every other record of the older half (the first stays).
+    fn thin_older_half(&mut self) {
+        let half = self.epochs.len() / 2;
+        let mut i = 0;
+        self.epochs.retain(|_| {
+            let keep = i >= half || i % 2 == 0;
+            i += 1;
+            keep
+        });
     }
 
     /// Where a unit came from: the growth event's epoch and its lineage record (`None` for units

@@ -31,14 +31,19 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
-/// Saves `state` for the page that starts next under `hash`. An error (no session storage, as
-/// in some sandboxed frames, or a state over its quota) says why; nothing is then carried.
+/// The most epoch records carried, all runs together (about 120 bytes each in JSON): a long run
+/// over ten seeds keeps up to 200,000, over 20 MB, past any session storage's quota.
+const MAX_RECORDS: usize = 20_000;
+
+/// Saves `state` for the page that starts next under `hash`, its histories thinned to
+/// [`MAX_RECORDS`]. An error (no session storage, as in some sandboxed frames, or a state over
+/// its quota) says why; nothing is then carried.
 pub fn store(hash: &str, state: &SavedState) -> Result<(), String> {
     let storage = storage().ok_or("this page has no session storage")?;
     let carried = Carried {
         hash: hash.to_string(),
         at: js_sys::Date::now(),
-        state: state.clone(),
+        state: state.clone().bounded(MAX_RECORDS),
     };
     let text = serde_json::to_string(&carried).map_err(|e| e.to_string())?;
     storage

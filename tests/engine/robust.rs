@@ -86,6 +86,16 @@ fn a_long_history_stays_bounded_and_keeps_its_ends() {
     let tail = &epochs[epochs.len() - 1000..];
     assert!(tail.windows(2).all(|w| w[1] == w[0] + 1));
     assert!(epochs.len() > MAX_EPOCH_RECORDS / 2);
+
+    // Thinned further by the same rule, as a state carried over a reload is: of epochs 1 to
+    // 10, the older half loses every other record until 4 are left.
+    let mut short = History::default();
+    (1..=10).for_each(|epoch| short.record(record(epoch)));
+    short.thin_to(4);
+    let kept: Vec<usize> = short.epochs.iter().map(|r| r.epoch).collect();
+    assert_eq!(kept, [1, 8, 9, 10]);
+    short.thin_to(0);
+    assert_eq!(short.epochs.len(), 2, "the first and the latest stay");
 }
 
 /// Every run's epoch, network and history, in the order the export lists them.
@@ -208,6 +218,30 @@ fn a_grown_network_decides_its_backend_again_and_its_runs_carry_over_the_reload(
     let widths: Vec<usize> = main.blocks.iter().map(|b| b.n_units()).collect();
     assert_eq!(grown.model.hidden, widths);
     assert!(grown.model.hidden[0] >= 12);
+
+    // Bounded for the tab's storage, every history is thinned (its first and latest records
+    // kept) and nothing else changes; such a state is put back as well.
+    let bounded = saved.clone().bounded(12);
+    let runs = saved.run().runs.len();
+    assert_eq!(runs, 4, "both runs of both seeds");
+    for (b, s) in bounded.run().runs.iter().zip(&saved.run().runs) {
+        let (kept, all) = (&b.history.epochs, &s.history.epochs);
+        assert!(
+            all.len() > 3 && kept.len() <= 3,
+            "{} of {} records",
+            kept.len(),
+            all.len()
+        );
+        assert_eq!((kept.first(), kept.last()), (all.first(), all.last()));
+        assert_eq!(
+            (&b.history.growths, &b.network),
+            (&s.history.growths, &s.network)
+        );
+    }
+    let mut r = page(&p.settings_hash());
+    r.resume(bounded).unwrap();
+    assert_eq!(r.main().epoch(), saved.epoch());
+    assert_eq!(r.main().shape(), &main);
 
     // The new page, under the same link, puts every run back and plays on.
     let mut q = page(&p.settings_hash());
