@@ -291,6 +291,22 @@ pub fn inner_ticks(min: f64, max: f64, target: usize, whole: bool) -> Vec<Tick> 
     (first..=last).map(|i| step.tick(i)).collect()
 }
 
+/// Which of the ticks at pixel `positions` (along one axis, in tick order) get a label, so that
+/// no two labels come closer than `min_gap` pixels: the last (the top of a y axis) always, then
+/// each one far enough from the last labelled. A short chart (an embedded page's) then prints
+/// `0` and `1` rather than `0`, `0.5` and `1` on top of each other.
+pub fn spaced(positions: &[f64], min_gap: f64) -> Vec<bool> {
+    let mut labelled = vec![false; positions.len()];
+    let mut last: Option<f64> = None;
+    for (i, &p) in positions.iter().enumerate().rev() {
+        if last.is_none_or(|l| (l - p).abs() >= min_gap) {
+            labelled[i] = true;
+            last = Some(p);
+        }
+    }
+    labelled
+}
+
 // ---------------------------------------------------------------------------------------------
 // The epoch axis.
 

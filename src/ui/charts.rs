@@ -22,6 +22,8 @@ const ROW: f64 = 13.0;
 const FIRST_BASELINE: f64 = 11.0;
 /// Pixels between two labelled x ticks at least.
 const MIN_TICK_GAP: f64 = 34.0;
+/// Pixels between two y labels at least: one line of [`SMALL_FONT`].
+const LABEL_HEIGHT: f64 = 11.0;
 
 /// The last epoch recorded by either run (at least 1), the right end of the epoch axis.
 fn last_epoch(main: &[EpochRecord], baseline: &[EpochRecord]) -> usize {
@@ -116,15 +118,18 @@ fn axes(
     ctx.set_line_width(1.0);
     ctx.set_font(SMALL_FONT);
     ctx.set_text_align("right");
-    for t in y_ticks {
-        let y = f.y(t.value, y_top);
+    let ys: Vec<f64> = y_ticks.iter().map(|t| f.y(t.value, y_top)).collect();
+    let labelled = chart::spaced(&ys, LABEL_HEIGHT);
+    for ((t, &y), labelled) in y_ticks.iter().zip(&ys).zip(labelled) {
         ctx.set_stroke_style_str("#eef0f2");
         ctx.begin_path();
         ctx.move_to(f.left + 1.0, y);
         ctx.line_to(f.right, y);
         ctx.stroke();
-        ctx.set_fill_style_str(MUTED);
-        let _ = ctx.fill_text(&t.label, f.left - 4.0, y + 3.0);
+        if labelled {
+            ctx.set_fill_style_str(MUTED);
+            let _ = ctx.fill_text(&t.label, f.left - 4.0, y + 3.0);
+        }
     }
     ctx.set_stroke_style_str("#c9ced4");
     ctx.begin_path();
@@ -254,24 +259,18 @@ pub fn curves(
 }
 
 /// Test accuracy over epochs for both runs (classification only; empty otherwise), on the same
-/// epoch axis as the loss curves above it.
+/// epoch axis and in the same colours as the loss curves above it, whose legend names them: a
+/// second legend took the room of the curves on a short chart (an embedded page's).
 pub fn accuracy(
     canvas: &HtmlCanvasElement,
     main: &[EpochRecord],
     baseline: &[EpochRecord],
     growth_epochs: &[usize],
-    names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
     let y_ticks = chart::covering_ticks(0.0, 1.0, 2);
-    let f = head(
-        &ctx,
-        w,
-        h,
-        "test accuracy",
-        &[(names.0, MAIN, false), (names.1, BASELINE, false)],
-    );
+    let f = head(&ctx, w, h, "test accuracy", &[]);
     shade_tail(&ctx, &axis, &f);
     let (x_ticks, x_name) = epoch_ticks(&axis, &f);
     axes(&ctx, &f, h, &y_ticks, &x_ticks, x_name);

@@ -69,7 +69,22 @@ mod numbers {
 }
 
 mod ticks {
-    use firefly_playground::chart::{Step, covering_ticks, inner_ticks};
+    use firefly_playground::chart::{Step, covering_ticks, inner_ticks, spaced};
+
+    #[test]
+    fn y_labels_never_overlap_on_a_short_chart() {
+        // 0, 0.5 and 1 on a y axis 12 px tall (y grows downwards): 1 at the top is labelled,
+        // 0.5 (6 px below it) is not, 0 (12 px below) is.
+        assert_eq!(spaced(&[12.0, 6.0, 0.0], 11.0), [true, false, true]);
+        // Tall enough: every one.
+        assert_eq!(spaced(&[60.0, 30.0, 0.0], 11.0), [true, true, true]);
+        // Five ticks 8 px apart: every other one from the top, whatever their order.
+        assert_eq!(
+            spaced(&[32.0, 24.0, 16.0, 8.0, 0.0], 11.0),
+            [true, false, true, false, true]
+        );
+        assert_eq!(spaced(&[], 11.0), Vec::<bool>::new());
+    }
 
     fn labels(ticks: &[firefly_playground::chart::Tick]) -> Vec<&str> {
         ticks.iter().map(|t| t.label.as_str()).collect()

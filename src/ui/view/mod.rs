@@ -390,7 +390,6 @@ impl View {
             &p.main().history().epochs,
             &p.baseline().history().epochs,
             &growth_epochs,
-            names,
         );
         let (main_band, baseline_band) = p.figure3();
         let _ = charts::figure3(
