@@ -8,7 +8,7 @@ use web_sys::CanvasRenderingContext2d;
 use web_sys::HtmlCanvasElement;
 
 use super::draw::{BASELINE, MAIN, cleared};
-use crate::chart::{self, EpochAxis, Tick};
+use crate::chart::{self, EpochAxis, LossAxis};
 use crate::grow::GrowthEvent;
 use crate::playground::BandPoint;
 use crate::train::EpochRecord;
@@ -47,10 +47,10 @@ struct Frame {
 }
 
 impl Frame {
-    /// The pixel row of `value` on a y axis from 0 to `top_value`.
-    fn y(&self, value: f64, top_value: f64) -> f64 {
-        let v = if value.is_finite() { value } else { 0.0 };
-        self.bottom - (self.bottom - self.top) * (v / top_value).clamp(0.0, 1.0)
+    /// The pixel row of a position from 0 (bottom) to 1 (top).
+    fn y(&self, position: f64) -> f64 {
+        let p = if position.is_finite() { position } else { 0.0 };
+        self.bottom - (self.bottom - self.top) * p.clamp(0.0, 1.0)
     }
 
     /// The pixel column of a position from 0 (left) to 1 (right).
@@ -101,26 +101,22 @@ fn head(ctx: &CanvasRenderingContext2d, w: f64, h: f64, y_name: &str, entries: &
     }
 }
 
-/// The axes: y ticks (values from 0 up to the last tick, gridlines across), x ticks at the
-/// given positions (0 to 1), the x axis's name under them.
+/// The axes: y ticks and x ticks at the given positions (0 to 1, gridlines across for y), the x
+/// axis's name under them.
 fn axes(
     ctx: &CanvasRenderingContext2d,
     f: &Frame,
     h: f64,
-    y_ticks: &[Tick],
+    y_ticks: &[(f64, String)],
     x_ticks: &[(f64, String)],
     x_name: &str,
 ) {
-    let y_top = y_ticks
-        .last()
-        .map_or(1.0, |t| t.value)
-        .max(f64::MIN_POSITIVE);
     ctx.set_line_width(1.0);
     ctx.set_font(SMALL_FONT);
     ctx.set_text_align("right");
-    let ys: Vec<f64> = y_ticks.iter().map(|t| f.y(t.value, y_top)).collect();
+    let ys: Vec<f64> = y_ticks.iter().map(|(p, _)| f.y(*p)).collect();
     let labelled = chart::spaced(&ys, LABEL_HEIGHT);
-    for ((t, &y), labelled) in y_ticks.iter().zip(&ys).zip(labelled) {
+    for (((_, label), &y), labelled) in y_ticks.iter().zip(&ys).zip(labelled) {
         ctx.set_stroke_style_str("#eef0f2");
         ctx.begin_path();
         ctx.move_to(f.left + 1.0, y);
@@ -128,7 +124,7 @@ fn axes(
         ctx.stroke();
         if labelled {
             ctx.set_fill_style_str(MUTED);
-            let _ = ctx.fill_text(&t.label, f.left - 4.0, y + 3.0);
+            let _ = ctx.fill_text(label, f.left - 4.0, y + 3.0);
         }
     }
     ctx.set_stroke_style_str("#c9ced4");
@@ -189,6 +185,14 @@ fn epoch_ticks(axis: &EpochAxis, f: &Frame) -> (Vec<(f64, String)>, &'static str
     (ticks, name)
 }
 
+/// A loss axis's gridlines at their positions.
+fn loss_ticks(axis: &LossAxis) -> Vec<(f64, String)> {
+    axis.ticks()
+        .into_iter()
+        .map(|t| (axis.position(t.value), t.label))
+        .collect()
+}
+
 /// Shades the logarithmic part of an epoch axis, so the change of scale is seen.
 fn shade_tail(ctx: &CanvasRenderingContext2d, axis: &EpochAxis, f: &Frame) {
     if axis.tail_start() < 1.0 {
@@ -209,20 +213,16 @@ pub fn curves(
     names: (&str, &str),
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
-    let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
-    let y_max = main
-        .iter()
-        .chain(baseline)
-        .flat_map(|r| [finite(r.train_loss), finite(r.test_loss)])
-        .fold(0.0, f64::max);
-    let y_ticks = chart::covering_ticks(0.0, y_max, 4);
-    let y_top = y_ticks.last().map_or(1.0, |t| t.value);
+    let losses = main.iter().chain(baseline);
+    let loss_axis =
+        LossAxis::covering(losses.flat_map(|r| [r.train_loss as f64, r.test_loss as f64]));
+    let y_ticks = loss_ticks(&loss_axis);
     let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
     let f = head(
         &ctx,
         w,
         h,
-        "loss",
+        "loss (log scale)",
         &[
             (names.0, MAIN, false),
             (names.1, BASELINE, false),
@@ -247,7 +247,10 @@ pub fn curves(
             .iter()
             .map(|rec| {
                 let v = if test { rec.test_loss } else { rec.train_loss };
-                (f.x(axis.position(rec.epoch as f64)), f.y(finite(v), y_top))
+                (
+                    f.x(axis.position(rec.epoch as f64)),
+                    f.y(loss_axis.position(v as f64)),
+                )
             })
             .collect()
     };
@@ -269,7 +272,10 @@ pub fn accuracy(
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
-    let y_ticks = chart::covering_ticks(0.0, 1.0, 2);
+    let y_ticks: Vec<(f64, String)> = chart::covering_ticks(0.0, 1.0, 2)
+        .into_iter()
+        .map(|t| (t.value, t.label))
+        .collect();
     let f = head(&ctx, w, h, "test accuracy", &[]);
     shade_tail(&ctx, &axis, &f);
     let (x_ticks, x_name) = epoch_ticks(&axis, &f);
@@ -279,7 +285,7 @@ pub fn accuracy(
             .iter()
             .filter_map(|rec| {
                 rec.test_accuracy
-                    .map(|a| (f.x(axis.position(rec.epoch as f64)), f.y(a as f64, 1.0)))
+                    .map(|a| (f.x(axis.position(rec.epoch as f64)), f.y(a as f64)))
             })
             .collect()
     };
@@ -299,10 +305,10 @@ pub fn figure3(
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let all = || main.iter().chain(baseline);
-    let finite = |v: f32| if v.is_finite() { v as f64 } else { 0.0 };
-    let y_max = all().map(|p| finite(p.high)).fold(0.0, f64::max);
-    let y_ticks = chart::covering_ticks(0.0, y_max, 4);
-    let y_top = y_ticks.last().map_or(1.0, |t| t.value);
+    // The means and the bands' tops set the axis; a band's bottom (mean − sd, near 0 when the
+    // seeds disagree) may run off it.
+    let loss_axis = LossAxis::covering(all().flat_map(|p| [p.mean as f64, p.high as f64]));
+    let y_ticks = loss_ticks(&loss_axis);
     let x_min = all().map(|p| p.units).min().unwrap_or(0) as f64;
     let x_max = (all().map(|p| p.units).max().unwrap_or(1) as f64).max(x_min + 1.0);
     let spread = format!("mean of {seeds} seeds ± 1 sd");
@@ -310,7 +316,7 @@ pub fn figure3(
     if seeds > 1 {
         entries.push((spread.as_str(), MUTED, false));
     }
-    let f = head(&ctx, w, h, "training loss", &entries);
+    let f = head(&ctx, w, h, "training loss (log scale)", &entries);
     let position = |units: f64| (units - x_min) / (x_max - x_min);
     let target = ((f.right - f.left) / MIN_TICK_GAP).floor().max(1.0) as usize;
     let x_ticks: Vec<(f64, String)> = chart::inner_ticks(x_min, x_max, target.min(8), true)
@@ -318,7 +324,12 @@ pub fn figure3(
         .map(|t| (position(t.value), t.label))
         .collect();
     axes(&ctx, &f, h, &y_ticks, &x_ticks, "hidden units");
-    let to = |units: usize, v: f32| (f.x(position(units as f64)), f.y(finite(v), y_top));
+    let to = |units: usize, v: f32| {
+        (
+            f.x(position(units as f64)),
+            f.y(loss_axis.position(v as f64)),
+        )
+    };
     for (points, colour) in [(baseline, BASELINE), (main, MAIN)] {
         if seeds > 1 && points.len() > 1 {
             ctx.set_fill_style_str(colour);

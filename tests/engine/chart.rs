@@ -69,7 +69,48 @@ mod numbers {
 }
 
 mod ticks {
-    use firefly_playground::chart::{Step, covering_ticks, inner_ticks, spaced};
+    use firefly_playground::chart::{LossAxis, Step, covering_ticks, inner_ticks, spaced};
+
+    #[test]
+    fn a_loss_axis_spans_whole_decades_and_shows_the_ratio_of_small_losses() {
+        let labels =
+            |a: &LossAxis| -> Vec<String> { a.ticks().into_iter().map(|t| t.label).collect() };
+        // The opening minute: 0.69 down to 0.0033 spans 0.001 to 1, a gridline a decade.
+        let axis = LossAxis::covering([0.69, 0.0057, 0.0033]);
+        assert_eq!(labels(&axis), ["0.001", "0.01", "0.1", "1"]);
+        assert_eq!((axis.position(0.001), axis.position(1.0)), (0.0, 1.0));
+        // Firefly's 0.0033 against the baseline's 0.0057: log₁₀(0.0057 / 0.0033) / 3 of the
+        // height apart (7.9 % of it, 0.3 % on a linear axis to 0.8).
+        let gap = axis.position(0.0057) - axis.position(0.0033);
+        assert!(
+            (gap - (0.0057f64 / 0.0033).log10() / 3.0).abs() < 1e-12,
+            "{gap}"
+        );
+        assert!((axis.position(0.0033) - ((0.0033f64).log10() + 3.0) / 3.0).abs() < 1e-12);
+        // A loss that is zero, not a number or below the bottom sits on the bottom line.
+        for v in [0.0, f64::NAN, -1.0, 1e-9] {
+            assert_eq!(axis.position(v), 0.0, "{v}");
+        }
+        // Within two decades, 2 and 5 times each power of ten as well.
+        assert_eq!(
+            labels(&LossAxis::covering([0.69, 0.4])),
+            ["0.1", "0.2", "0.5", "1"]
+        );
+        // A loss of exactly 0.1 keeps its decade as the top; nothing positive gives 0.1 to 1.
+        assert_eq!(
+            labels(&LossAxis::covering([0.1])),
+            ["0.01", "0.02", "0.05", "0.1"]
+        );
+        assert_eq!(
+            labels(&LossAxis::covering([f64::NAN, 0.0])),
+            ["0.1", "0.2", "0.5", "1"]
+        );
+        // At most six decades below the top.
+        assert_eq!(
+            labels(&LossAxis::covering([1e-12, 0.5])),
+            ["1e-6", "1e-5", "1e-4", "0.001", "0.01", "0.1", "1"]
+        );
+    }
 
     #[test]
     fn y_labels_never_overlap_on_a_short_chart() {
