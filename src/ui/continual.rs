@@ -39,7 +39,13 @@ pub async fn run(
     let root: Element = by_id("app")?;
     let _ = root.class_list().add_1("continual-mode");
     set_attr(&root, "data-mode", "continual");
-    set_attr(&root, "data-backend", "cpu");
+    // Continual learning trains on the CPU: the toolbar's badge says so, as in growth.
+    let cpu = super::device::Backend::Cpu;
+    set_attr(&root, "data-backend", cpu.name());
+    if let Ok(badge) = by_id::<Element>("backend-badge") {
+        set_text(&badge, cpu.label());
+        set_attr(&badge, "class", &format!("badge {}", cpu.name()));
+    }
     if let Ok(panel) = by_id::<HtmlElement>("continual") {
         dom::set_hidden(&panel, false);
     }

@@ -107,6 +107,8 @@ fn continual_mode(session: &Session, base: &str) -> Result<String, String> {
         Ok(step.and_then(|s| s.parse().ok()).unwrap_or(-1.0))
     };
     thread::sleep(millis(2000));
+    let badge = session.text("return document.getElementById('backend-badge').innerText;")?;
+    fail_if!(badge != "CPU", "the toolbar's badge reads {badge:?}, not CPU");
     let slow = step_now()?;
     fail_if!(!(1.0..=40.0).contains(&slow), "at speed 10 the first block took {slow} steps in 2 s");
     choose(session, "speed", "0")?;
