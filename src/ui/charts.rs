@@ -140,7 +140,9 @@ fn axes(
         ctx.move_to(x, f.bottom);
         ctx.line_to(x, f.bottom + 3.0);
         ctx.stroke();
-        let _ = ctx.fill_text(label, x, f.bottom + 13.0);
+        // The last label stays inside the canvas (the plot ends 10 px before its edge).
+        let half = ctx.measure_text(label).map_or(0.0, |m| m.width()) / 2.0;
+        let _ = ctx.fill_text(label, x.min(f.right + 9.0 - half), f.bottom + 13.0);
     }
     ctx.set_font(NAME_FONT);
     let _ = ctx.fill_text(x_name, (f.left + f.right) / 2.0, h - 4.0);
@@ -272,8 +274,11 @@ pub fn accuracy(
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
+    // A regression task has no accuracy: the chart says so instead of drawing an empty scale.
+    let regression = !main.is_empty() && main.iter().all(|r| r.test_accuracy.is_none());
     let y_ticks: Vec<(f64, String)> = chart::covering_ticks(0.0, 1.0, 2)
         .into_iter()
+        .filter(|_| !regression)
         .map(|t| (t.value, t.label))
         .collect();
     let f = head(&ctx, w, h, "test accuracy", &[]);
@@ -291,6 +296,18 @@ pub fn accuracy(
     };
     polyline(&ctx, &series(baseline), BASELINE, false);
     polyline(&ctx, &series(main), MAIN, false);
+    if regression {
+        ctx.set_font(SMALL_FONT);
+        ctx.set_fill_style_str(MUTED);
+        ctx.set_text_align("center");
+        let note = "none: a regression task";
+        let _ = ctx.fill_text(
+            note,
+            (f.left + f.right) / 2.0,
+            (f.top + f.bottom) / 2.0 + 3.0,
+        );
+        ctx.set_text_align("left");
+    }
     Ok(())
 }
 
