@@ -32,7 +32,7 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 /// The most epoch records carried, all runs together (about 120 bytes each in JSON): a long run
-/// over ten seeds keeps up to 200,000, over 20 MB, past any session storage's quota.
+/// over ten seeds (20 runs) keeps up to 400,000, over 40 MB, past any session storage's quota.
 const MAX_RECORDS: usize = 20_000;
 
 /// Saves `state` for the page that starts next under `hash`, its histories thinned to
