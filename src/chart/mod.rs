@@ -347,6 +347,11 @@ impl LossAxis {
         }
     }
 
+    /// log₁₀ of the bottom and of the top (`-3, 0` for 0.001 to 1).
+    pub fn decades(&self) -> (i32, i32) {
+        (self.low, self.high)
+    }
+
     /// Where `value` sits, from 0 (the bottom) to 1 (the top); a value below the bottom, zero or
     /// not a number sits on the bottom.
     pub fn position(&self, value: f64) -> f64 {

@@ -219,6 +219,9 @@ pub fn curves(
     let loss_axis =
         LossAxis::covering(losses.flat_map(|r| [r.train_loss as f64, r.test_loss as f64]));
     let y_ticks = loss_ticks(&loss_axis);
+    // The axis as drawn, for tests and tools: log₁₀ of its bottom and top.
+    let (low, high) = loss_axis.decades();
+    let _ = canvas.set_attribute("data-log-axis", &format!("{low} {high}"));
     let axis = EpochAxis::new(last_epoch(main, baseline), growth_epochs);
     let f = head(
         &ctx,

@@ -78,6 +78,7 @@ mod ticks {
         // The opening minute: 0.69 down to 0.0033 spans 0.001 to 1, a gridline a decade.
         let axis = LossAxis::covering([0.69, 0.0057, 0.0033]);
         assert_eq!(labels(&axis), ["0.001", "0.01", "0.1", "1"]);
+        assert_eq!(axis.decades(), (-3, 0));
         assert_eq!((axis.position(0.001), axis.position(1.0)), (0.0, 1.0));
         // Firefly's 0.0033 against the baseline's 0.0057: log₁₀(0.0057 / 0.0033) / 3 of the
         // height apart (7.9 % of it, 0.3 % on a linear axis to 0.8).
