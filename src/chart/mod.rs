@@ -307,6 +307,21 @@ pub fn spaced(positions: &[f64], min_gap: f64) -> Vec<bool> {
     labelled
 }
 
+/// The index of the value in `sorted` (ascending) nearest to `target`, the earlier of two as
+/// near; `None` when there is none. Which record a pointer over a chart reads.
+pub fn nearest(sorted: &[f64], target: f64) -> Option<usize> {
+    let after = sorted.partition_point(|&v| v < target);
+    let candidates = [
+        after.checked_sub(1),
+        (after < sorted.len()).then_some(after),
+    ];
+    candidates.into_iter().flatten().min_by(|&a, &b| {
+        (sorted[a] - target)
+            .abs()
+            .total_cmp(&(sorted[b] - target).abs())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The loss axis.
 
@@ -446,6 +461,18 @@ impl EpochAxis {
         }
         let decades = (self.last / self.window).log10();
         linear + self.tail * (epoch / self.window).log10() / decades
+    }
+
+    /// The epoch at `position` (0 to 1), the inverse of [`EpochAxis::position`]: where a
+    /// pointer over the chart is.
+    pub fn epoch_at(&self, position: f64) -> f64 {
+        let position = position.clamp(0.0, 1.0);
+        let linear = 1.0 - self.tail;
+        if position <= linear || self.tail == 0.0 {
+            return position / linear.max(f64::MIN_POSITIVE) * self.window.max(1.0);
+        }
+        let decades = (self.last / self.window).log10();
+        self.window * 10f64.powf((position - linear) / self.tail * decades)
     }
 
     /// Where the logarithmic part begins (0 to 1; 1 when there is none).

@@ -209,10 +209,10 @@ fn shade_tail(ctx: &CanvasRenderingContext2d, axis: &EpochAxis, f: &Frame) {
 /// (`chart::EpochAxis`); `names` are the two runs' methods.
 pub fn curves(
     canvas: &HtmlCanvasElement,
-    main: &[EpochRecord],
-    baseline: &[EpochRecord],
+    (main, baseline): (&[EpochRecord], &[EpochRecord]),
     growth_epochs: &[usize],
     names: (&str, &str),
+    hover: Option<f64>,
 ) -> Result<(), JsValue> {
     let (ctx, w, h) = cleared(canvas)?;
     let losses = main.iter().chain(baseline);
@@ -263,7 +263,63 @@ pub fn curves(
     polyline(&ctx, &series(baseline, true), BASELINE, true);
     polyline(&ctx, &series(main, false), MAIN, false);
     polyline(&ctx, &series(main, true), MAIN, true);
+    let read = hover
+        .filter(|x| (f.left..=f.right).contains(x))
+        .map(|x| axis.epoch_at((x - f.left) / (f.right - f.left)))
+        .and_then(|epoch| read_out(&ctx, &f, (main, baseline), epoch, &axis));
+    // What the pointer reads, for tests and tools: the epoch and both training losses in full.
+    let _ = canvas.set_attribute("data-hover", read.as_deref().unwrap_or(""));
     Ok(())
+}
+
+/// The records of both runs nearest `epoch`, marked on the chart with a line and their
+/// training losses in their runs' colours (`epoch 1200  0.0123  0.0145`); returns the epoch
+/// and the losses in full (`1200 0.012312 0.014478`).
+fn read_out(
+    ctx: &CanvasRenderingContext2d,
+    f: &Frame,
+    (main, baseline): (&[EpochRecord], &[EpochRecord]),
+    epoch: f64,
+    axis: &EpochAxis,
+) -> Option<String> {
+    fn at(records: &[EpochRecord], epoch: f64) -> Option<&EpochRecord> {
+        let epochs: Vec<f64> = records.iter().map(|r| r.epoch as f64).collect();
+        chart::nearest(&epochs, epoch).map(|i| &records[i])
+    }
+    let record = at(main, epoch)?;
+    let mut parts = vec![
+        (format!("epoch {}", record.epoch), INK),
+        (chart::loss(record.train_loss), MAIN),
+    ];
+    let mut data = format!("{} {}", record.epoch, record.train_loss);
+    if let Some(b) = at(baseline, epoch) {
+        parts.push((chart::loss(b.train_loss), BASELINE));
+        data.push_str(&format!(" {}", b.train_loss));
+    }
+    let x = f.x(axis.position(record.epoch as f64));
+    ctx.set_stroke_style_str(MUTED);
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(x, f.top);
+    ctx.line_to(x, f.bottom);
+    ctx.stroke();
+    ctx.set_font(SMALL_FONT);
+    ctx.set_text_align("left");
+    const GAP: f64 = 6.0;
+    let widths: Vec<f64> = parts
+        .iter()
+        .map(|(t, _)| ctx.measure_text(t).map_or(0.0, |m| m.width()))
+        .collect();
+    let width = widths.iter().sum::<f64>() + GAP * (parts.len() - 1) as f64;
+    let mut left = (x + 4.0).min(f.right - width - 4.0).max(f.left);
+    ctx.set_fill_style_str("rgba(255, 255, 255, 0.85)");
+    ctx.fill_rect(left - 2.0, f.top + 1.0, width + 4.0, 13.0);
+    for ((text, colour), w) in parts.iter().zip(widths) {
+        ctx.set_fill_style_str(colour);
+        let _ = ctx.fill_text(text, left, f.top + 11.0);
+        left += w + GAP;
+    }
+    Some(data)
 }
 
 /// Test accuracy over epochs for both runs (classification only; empty otherwise), on the same

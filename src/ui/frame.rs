@@ -73,7 +73,7 @@ pub async fn run<M: Mode>(mode: &mut M, inbox: &Inbox) -> Result<(), JsValue> {
                 Event::PageHidden(hidden) => page_hidden = hidden,
                 Event::OnScreen(seen) => on_screen = seen,
                 event => {
-                    if !matches!(event, Event::Hover(_)) {
+                    if !matches!(event, Event::Hover(_) | Event::CurvesHover(_)) {
                         crash::note_event(&event);
                     }
                     mode.handle(event, &host).await?;

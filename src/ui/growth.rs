@@ -105,7 +105,7 @@ impl Mode for Growth {
     }
 
     async fn handle(&mut self, event: Event, host: &ModeHost<Self>) -> Result<(), JsValue> {
-        if !matches!(event, Event::Hover(_))
+        if !matches!(event, Event::Hover(_) | Event::CurvesHover(_))
             && let Some(guard) = &mut self.gpu
         {
             guard.dirty = true;
@@ -276,6 +276,7 @@ async fn handle(
             }
         }
         Event::Hover(position) => view.hover(position, playground),
+        Event::CurvesHover(x) => view.hover_curves(x, playground),
         Event::FocusUnit(delta) => view.move_focus(delta, playground),
         Event::BlurDiagram => view.blur(playground),
         Event::ToggleShortcuts => {

@@ -50,6 +50,8 @@ pub enum Event {
     Toggle(&'static str),
     /// The pointer is over the network diagram at canvas coordinates (or left it).
     Hover(Option<(f64, f64)>),
+    /// The pointer is over the loss chart at this canvas x (or left it).
+    CurvesHover(Option<f64>),
     /// Arrow keys on the diagram (−1 previous, +1 next, ±100 a layer).
     FocusUnit(i32),
     /// The diagram lost the keyboard focus.
@@ -379,6 +381,21 @@ fn bind_canvases(inbox: &Inbox, view: &View) -> Result<(), JsValue> {
             push(&inbox, Event::App(msg));
         })?;
     }
+    // The loss chart: the pointer reads out the records under it.
+    let curves: HtmlCanvasElement = view.ui.curves().clone();
+    let source = curves.clone();
+    let inbox_curves = inbox.clone();
+    listen(&curves, "mousemove", move |e: MouseEvent| {
+        let scale = source.width() as f64 / source.get_bounding_client_rect().width().max(1.0);
+        push(
+            &inbox_curves,
+            Event::CurvesHover(Some(e.offset_x() as f64 * scale)),
+        );
+    })?;
+    let inbox_left = inbox.clone();
+    listen(&curves, "mouseleave", move |_: web_sys::Event| {
+        push(&inbox_left, Event::CurvesHover(None))
+    })?;
     // The network diagram: hover and keyboard focus show a node's card.
     let canvas: HtmlCanvasElement = view.ui.network().clone();
     let source = canvas.clone();

@@ -114,6 +114,33 @@ mod ticks {
     }
 
     #[test]
+    fn a_pointer_reads_the_epoch_under_it_and_the_nearest_record() {
+        use firefly_playground::chart::{EpochAxis, nearest};
+        // Linear: epochs 0 to 600 across the width.
+        let linear = EpochAxis::new(600, &[300]);
+        assert_eq!(linear.epoch_at(0.5), 300.0);
+        assert_eq!(linear.epoch_at(1.5), 600.0, "clamped to the right edge");
+        // With a logarithmic tail (growth at 300 and 600, then 60,000 epochs): both sides invert.
+        let axis = EpochAxis::new(60_000, &[300, 600]);
+        assert!(axis.tail_start() < 1.0);
+        for epoch in [0.0, 450.0, 1_200.0, 5_000.0, 60_000.0] {
+            let back = axis.epoch_at(axis.position(epoch));
+            assert!(
+                (back - epoch).abs() < 1e-6 * epoch.max(1.0),
+                "{epoch} → {back}"
+            );
+        }
+        // The record nearest the pointer; the earlier of two as near.
+        let epochs = [1.0, 2.0, 4.0, 8.0];
+        assert_eq!(nearest(&epochs, 2.9), Some(1));
+        assert_eq!(nearest(&epochs, 3.0), Some(1));
+        assert_eq!(nearest(&epochs, 3.1), Some(2));
+        assert_eq!(nearest(&epochs, -5.0), Some(0));
+        assert_eq!(nearest(&epochs, 100.0), Some(3));
+        assert_eq!(nearest(&[], 1.0), None);
+    }
+
+    #[test]
     fn y_labels_never_overlap_on_a_short_chart() {
         // 0, 0.5 and 1 on a y axis 12 px tall (y grows downwards): 1 at the top is labelled,
         // 0.5 (6 px below it) is not, 0 (12 px below) is.

@@ -120,6 +120,11 @@ impl Ui {
         &self.network
     }
 
+    /// The loss chart's canvas.
+    pub fn curves(&self) -> &HtmlCanvasElement {
+        &self.curves
+    }
+
     /// Shows a fatal error in the page (the playground could not start, or a panic).
     pub fn show_fatal(&self, message: &str) {
         set_attr(&self.root, "data-state", "error");
@@ -188,6 +193,8 @@ pub struct View {
     flip: bool,
     /// Whether the next frame redraws the diagram alone (see [`SPLIT_DRAW_MS`]).
     diagram_turn: bool,
+    /// Where the pointer is over the loss chart (canvas x), whose records it reads out.
+    curves_hover: Option<f64>,
 }
 
 /// When reading both maps costs more than this (ms), frames refresh them in turn.
@@ -222,6 +229,7 @@ impl View {
             lap_start: 0.0,
             flip: false,
             diagram_turn: false,
+            curves_hover: None,
             placed: HashMap::new(),
             animation: None,
             inspect: Inspect::default(),
@@ -232,6 +240,29 @@ impl View {
             held_shown: Vec::new(),
             reduced_motion: dom::prefers_reduced_motion(),
         }
+    }
+
+    /// The pointer moved over the loss chart (canvas x) or left it: the chart reads out the
+    /// records under it.
+    pub fn hover_curves(&mut self, x: Option<f64>, p: &Playground) {
+        self.curves_hover = x;
+        self.render_curves(p);
+    }
+
+    fn render_curves(&self, p: &Playground) {
+        let o = p.options();
+        let growth_epochs: Vec<usize> =
+            p.main().history().growths.iter().map(|g| g.epoch).collect();
+        let _ = charts::curves(
+            &self.ui.curves,
+            (&p.main().history().epochs, &p.baseline().history().epochs),
+            &growth_epochs,
+            (
+                method_label(o.config.growth.method),
+                method_label(o.baseline),
+            ),
+            self.curves_hover,
+        );
     }
 
     /// The runs started again: forget what was drawn for the old ones.
@@ -377,13 +408,7 @@ impl View {
             method_label(o.config.growth.method),
             method_label(o.baseline),
         );
-        let _ = charts::curves(
-            &self.ui.curves,
-            &p.main().history().epochs,
-            &p.baseline().history().epochs,
-            &growth_epochs,
-            names,
-        );
+        self.render_curves(p);
         self.lap("curves");
         let _ = charts::accuracy(
             &self.ui.accuracy,

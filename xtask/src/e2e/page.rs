@@ -24,6 +24,43 @@ pub fn run_all(session: &Session, base: &str, out_dir: &Path, report: &mut Repor
     report.check("large-csv", || large_csv(session, base));
     report.check("csv-pause", || csv_pause(session, base));
     report.check("figure3-seeds", || figure3_seeds(session, base, out_dir));
+    report.check("curves-hover", || curves_hover(session, base, out_dir));
+}
+
+/// `curves-hover`: the pointer over the loss chart reads out the records under it: near its
+/// right edge on a paused page, the last epoch and its training loss; at its middle, an earlier
+/// epoch; leaving the chart clears it.
+fn curves_hover(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
+    open_to_epoch(session, base, "backend=cpu&grow-every=100", 150.0, secs(60))?;
+    let app = pause(session)?;
+    let read = |event: &str, at: &str| -> Result<Vec<f64>, String> {
+        let before = session.text("return document.getElementById('curves').dataset.hover;")?;
+        let script = format!(
+            "const c = document.getElementById('curves'); const r = c.getBoundingClientRect();
+             c.dispatchEvent(new MouseEvent('{event}', {{clientX: {at}, clientY: r.top + r.height / 2}}));"
+        );
+        session.execute(&script, vec![])?;
+        let text = poll(REACT, || {
+            let now = session.text("return document.getElementById('curves').dataset.hover;")?;
+            ready!(now != before, now, "#curves' data-hover stayed {before:?} after {event}")
+        })?;
+        Ok(text.split(' ').filter_map(|n| n.parse().ok()).collect())
+    };
+    let edge = read("mousemove", "r.right - 10")?;
+    let (epoch, loss) = (app.num("epoch"), app.num("loss"));
+    fail_if!(
+        edge.len() != 3 || edge[0] != epoch || (edge[1] - loss).abs() > 1e-6 * loss,
+        "near the right edge the chart read {edge:?}, not epoch {epoch} at loss {loss}"
+    );
+    snap(session, out_dir, "curves-hover.png")?;
+    let middle = read("mousemove", "r.left + r.width / 2")?;
+    fail_if!(
+        middle.first().is_none_or(|&e| !(1.0..epoch).contains(&e)),
+        "at the middle the chart read {middle:?}, not an earlier epoch than {epoch}"
+    );
+    let left = read("mouseleave", "0")?;
+    fail_if!(!left.is_empty(), "leaving the chart kept the read-out {left:?}");
+    Ok(format!("at the edge epoch {epoch}, loss {}; at the middle epoch {}", edge[1], middle[0]))
 }
 
 /// Sets a control's value and fires `change`, as the browser does when a person picks a value.
