@@ -120,11 +120,7 @@ impl Playground {
                     .retain(|n| !matches!(n.cause, Cause::Run | Cause::Import));
                 let mut fx = Effects::default();
                 self.restart(&mut fx);
-                // The link stays the page's own: no new history entry for a move.
-                fx.hash = fx.hash.filter(|h| h.hash != hash).map(|mut h| {
-                    h.push = false;
-                    h
-                });
+                keep_link(&mut fx, &hash);
                 let text = format!(
                     "The GPU was lost at epoch {lost_at} ({why}). The runs could not be put back ({e}), so they start again on the CPU backend."
                 );
@@ -150,10 +146,16 @@ impl Playground {
         let mut fx = self.import(saved.run)?;
         self.notices = notices;
         self.running = saved.running;
-        fx.hash = fx.hash.filter(|h| h.hash != hash).map(|mut h| {
-            h.push = false;
-            h
-        });
+        keep_link(&mut fx, &hash);
         Ok(fx)
     }
+}
+
+/// The link stays the page's own (`hash`) over a move: an effect that would write it anew
+/// replaces it without a new history entry, and one that writes it as it is goes.
+fn keep_link(fx: &mut Effects, hash: &str) {
+    fx.hash = fx.hash.take().filter(|h| h.hash != hash).map(|mut h| {
+        h.push = false;
+        h
+    });
 }

@@ -38,12 +38,12 @@ const MAX_RECORDS: usize = 20_000;
 /// Saves `state` for the page that starts next under `hash`, its histories thinned to
 /// [`MAX_RECORDS`]. An error (no session storage, as in some sandboxed frames, or a state over
 /// its quota) says why; nothing is then carried.
-pub fn store(hash: &str, state: &SavedState) -> Result<(), String> {
+pub fn store(hash: &str, state: SavedState) -> Result<(), String> {
     let storage = storage().ok_or("this page has no session storage")?;
     let carried = Carried {
         hash: hash.to_string(),
         at: js_sys::Date::now(),
-        state: state.clone().bounded(MAX_RECORDS),
+        state: state.bounded(MAX_RECORDS),
     };
     let text = serde_json::to_string(&carried).map_err(|e| e.to_string())?;
     storage

@@ -83,7 +83,7 @@ impl Growth {
             return Ok(());
         };
         self.decide_again_at = None;
-        match carry::store(&self.playground.settings_hash(), &state) {
+        match carry::store(&self.playground.settings_hash(), state) {
             Ok(()) => dom::window()?.location().reload()?,
             Err(e) => web_sys::console::warn_1(
                 &format!("the page keeps its backend: the runs cannot be carried ({e})").into(),

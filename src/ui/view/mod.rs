@@ -250,17 +250,11 @@ impl View {
     }
 
     fn render_curves(&self, p: &Playground) {
-        let o = p.options();
-        let growth_epochs: Vec<usize> =
-            p.main().history().growths.iter().map(|g| g.epoch).collect();
         let _ = charts::curves(
             &self.ui.curves,
             (&p.main().history().epochs, &p.baseline().history().epochs),
-            &growth_epochs,
-            (
-                method_label(o.config.growth.method),
-                method_label(o.baseline),
-            ),
+            &growth_epochs(p),
+            run_names(p),
             self.curves_hover,
         );
     }
@@ -402,26 +396,20 @@ impl View {
             self.render_network(p);
             self.lap("network");
         }
-        let growth_epochs: Vec<usize> =
-            p.main().history().growths.iter().map(|g| g.epoch).collect();
-        let names = (
-            method_label(o.config.growth.method),
-            method_label(o.baseline),
-        );
         self.render_curves(p);
         self.lap("curves");
         let _ = charts::accuracy(
             &self.ui.accuracy,
             &p.main().history().epochs,
             &p.baseline().history().epochs,
-            &growth_epochs,
+            &growth_epochs(p),
         );
         let (main_band, baseline_band) = p.figure3();
         let _ = charts::figure3(
             &self.ui.figure3,
             &main_band,
             &baseline_band,
-            names,
+            run_names(p),
             p.options().seeds,
         );
         self.lap("charts");
@@ -590,6 +578,20 @@ impl View {
 
 /// Gives `canvas` as many pixels as it covers on the page (CSS pixels), when that changed and
 /// it is shown; drawing code reads the size from the canvas.
+/// The epochs at which the main run grew (the charts' gridlines).
+fn growth_epochs(p: &Playground) -> Vec<usize> {
+    p.main().history().growths.iter().map(|g| g.epoch).collect()
+}
+
+/// The two runs' names as the charts' legends give them.
+fn run_names(p: &Playground) -> (&'static str, &'static str) {
+    let o = p.options();
+    (
+        method_label(o.config.growth.method),
+        method_label(o.baseline),
+    )
+}
+
 fn fit(canvas: &HtmlCanvasElement) {
     let (w, h) = (canvas.client_width(), canvas.client_height());
     if w <= 0 || h <= 0 {
