@@ -21,7 +21,7 @@ use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::{Method, ScorePath};
 use crate::optim::OptimizerKind;
-use crate::train::{Session, TrainPath};
+use crate::train::{Session, TrainPath, run_epochs_together};
 
 mod backend;
 mod candidates;
@@ -248,6 +248,78 @@ pub async fn run_job(
     config: &Figure3Config,
     device: &Device,
 ) -> Result<Vec<Row>, EngineError> {
+    let mut rows = run_jobs_together(std::slice::from_ref(job), config, device, &mut |_| {})
+        .await
+        .map_err(|(_, e)| e)?;
+    rows.pop()
+        .ok_or_else(|| EngineError::Internal("a job made no rows".into()))
+}
+
+/// [`run_job`] for many jobs at once, in step: phase by phase, each job grows alone, then every
+/// network trains together ([`run_epochs_together`]; on a GPU a training step launches the same
+/// kernels for one job or a hundred, and sessions on the fused CPU path train one by one). Each
+/// job's rows are those [`run_job`] gives it, within float rounding. `progress(grown)` is told as
+/// each phase ends. A failure names the index of its job.
+pub async fn run_jobs_together(
+    jobs: &[Job],
+    config: &Figure3Config,
+    device: &Device,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<Vec<Row>>, (usize, EngineError)> {
+    let mut sessions = Vec::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        sessions.push(job_session(job, config, device).map_err(|e| (i, e))?);
+    }
+    let mut starts = Vec::with_capacity(jobs.len());
+    for (i, session) in sessions.iter().enumerate() {
+        starts.push(session.evaluate().await.map_err(|e| (i, e))?.units);
+    }
+    let mut previous = starts.clone();
+    let mut grow_ms = vec![0.0; jobs.len()];
+    let mut rows: Vec<Vec<Row>> = vec![Vec::with_capacity(config.max_grown + 1); jobs.len()];
+    for grown in 0..=config.max_grown {
+        let mut after_growth = Vec::with_capacity(jobs.len());
+        for (i, session) in sessions.iter_mut().enumerate() {
+            if grown > 0 {
+                grow_ms[i] = match session.grow_now().await.map_err(|e| (i, e))? {
+                    Some(event) if event.units_after > event.units_before => {
+                        event.timings.total_ms()
+                    }
+                    // No candidate would lower the loss: the network keeps its size.
+                    _ => 0.0,
+                };
+            }
+            after_growth.push(session.evaluate().await.map_err(|e| (i, e))?.train_loss);
+        }
+        run_epochs_together(&mut sessions, config.steps_per_phase).await?;
+        for (i, (job, session)) in jobs.iter().zip(&sessions).enumerate() {
+            let record = session.evaluate().await.map_err(|e| (i, e))?;
+            rows[i].push(Row {
+                dataset: job.dataset.name().to_string(),
+                method: job.method.name().to_string(),
+                candidates: job.candidates,
+                seed: job.seed,
+                grown,
+                units: record.units,
+                params: record.params,
+                train_loss: record.train_loss,
+                test_loss: record.test_loss,
+                train_accuracy: record.train_accuracy.unwrap_or(f32::NAN),
+                grow_ms: grow_ms[i],
+                units_grown: record.units.saturating_sub(starts[i]),
+                added: record.units.saturating_sub(previous[i]),
+                loss_after_growth: after_growth[i],
+            });
+            previous[i] = record.units;
+        }
+        progress(grown);
+    }
+    Ok(rows)
+}
+
+/// A job's session: the Figure 3 protocol's run for its dataset, method, candidates and seed,
+/// growing only when asked.
+fn job_session(job: &Job, config: &Figure3Config, device: &Device) -> Result<Session, EngineError> {
     let candidates = if job.candidates == 0 {
         10
     } else {
@@ -264,46 +336,10 @@ pub async fn run_job(
     run.train.learning_rate = config.learning_rate;
     run.growth.split_scale = config.split_scale;
     run.growth.score = config.score;
-    // Growth is driven explicitly below, never by the schedule.
+    // Growth is driven explicitly, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
     let data = crate::data::Dataset::generate(&run.data)?;
-    let mut session = Session::with_path(run, data, device.clone(), config.path)?;
-    let start_units = session.evaluate().await?.units;
-    let mut previous_units = start_units;
-    let mut rows = Vec::with_capacity(config.max_grown + 1);
-    let mut grow_ms = 0.0;
-    for grown in 0..=config.max_grown {
-        if grown > 0 {
-            match session.grow_now().await? {
-                Some(event) if event.units_after > event.units_before => {
-                    grow_ms = event.timings.total_ms();
-                }
-                // No candidate would lower the loss: the network keeps its size.
-                _ => grow_ms = 0.0,
-            }
-        }
-        let loss_after_growth = session.evaluate().await?.train_loss;
-        session.run_epochs(config.steps_per_phase).await?;
-        let record = session.evaluate().await?;
-        rows.push(Row {
-            dataset: job.dataset.name().to_string(),
-            method: job.method.name().to_string(),
-            candidates: job.candidates,
-            seed: job.seed,
-            grown,
-            units: record.units,
-            params: record.params,
-            train_loss: record.train_loss,
-            test_loss: record.test_loss,
-            train_accuracy: record.train_accuracy.unwrap_or(f32::NAN),
-            grow_ms,
-            units_grown: record.units.saturating_sub(start_units),
-            added: record.units.saturating_sub(previous_units),
-            loss_after_growth,
-        });
-        previous_units = record.units;
-    }
-    Ok(rows)
+    Session::with_path(run, data, device.clone(), config.path)
 }
 
 /// Writes rows as CSV with [`CSV_HEADER`].

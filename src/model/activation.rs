@@ -39,7 +39,7 @@ impl Activation {
     }
 
     /// Applies the activation to a tensor on any device.
-    pub fn forward(self, z: Tensor<2>) -> Tensor<2> {
+    pub fn forward<const D: usize>(self, z: Tensor<D>) -> Tensor<D> {
         match self {
             Activation::Tanh => z.tanh(),
             Activation::Relu => activation::relu(z),

@@ -33,11 +33,13 @@ mod growing;
 mod history;
 mod outputs;
 mod path;
+mod stacked;
 mod step;
 
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
 pub use path::TrainPath;
 use path::{Batch, Rows, TrainingPath};
+pub use stacked::run_epochs_together;
 
 /// What the session is doing now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

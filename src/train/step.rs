@@ -41,9 +41,7 @@ impl Session {
             return Ok(false);
         }
         self.batch = 0;
-        let every = self.config.train.eval_every.max(1);
-        let recorded = (self.epoch + 1).is_multiple_of(every)
-            || self.epochs_since_growth + 1 >= self.config.train.epochs_per_growth;
+        let recorded = self.next_record_within(1).is_some();
         if recorded && !self.path.evaluation_fits(&self.rows, true) {
             // A large data set: the epoch ends once its record is evaluated, over units.
             self.path.begin_evaluation(true);
@@ -57,6 +55,17 @@ impl Session {
             self.record(record)?;
         }
         Ok(true)
+    }
+
+    /// Which of the next `limit` epochs (counted from 1) is the first to end with a record:
+    /// every `eval_every` epochs, and the last epoch before a growth is due.
+    pub(super) fn next_record_within(&self, limit: usize) -> Option<usize> {
+        let every = self.config.train.eval_every.max(1);
+        let to_eval = every - self.epoch % every;
+        let to_growth = (self.config.train.epochs_per_growth)
+            .saturating_sub(self.epochs_since_growth)
+            .max(1);
+        Some(to_eval.min(to_growth)).filter(|&j| j <= limit)
     }
 
     /// Keeps an epoch's record, or stops on a loss that is not finite.

@@ -25,6 +25,7 @@ mod optim;
 mod paths;
 mod playground;
 mod robust;
+mod stacked;
 mod support;
 mod tidy;
 mod train;

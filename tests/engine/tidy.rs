@@ -85,10 +85,16 @@ fn the_model_sits_below_growth_and_sessions_name_no_method() {
 
 #[test]
 fn the_session_never_asks_which_path_trains_it() {
-    // The schedule, history and growth live in train/{mod,step,growing,outputs}.rs and speak to
-    // the training path only through the `TrainingPath` trait (train/path/).
+    // The schedule, history, growth and stacks live in train/{mod,step,growing,outputs,stacked}.rs
+    // and speak to the training path only through the `TrainingPath` trait (train/path/).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/train");
-    for file in ["mod.rs", "step.rs", "growing.rs", "outputs.rs"] {
+    for file in [
+        "mod.rs",
+        "step.rs",
+        "growing.rs",
+        "outputs.rs",
+        "stacked.rs",
+    ] {
         let text = std::fs::read_to_string(root.join(file)).expect(file);
         let code: String = text
             .lines()

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
 use clap::Args;
-use firefly_playground::experiment::{self, Figure3Config, Row};
+use firefly_playground::experiment::{self, Figure3Config, Job, Row};
 use firefly_playground::grow::{Method, ScorePath};
 use firefly_playground::train::TrainPath;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -57,7 +58,8 @@ pub(crate) struct Figure3Args {
     /// Where to write the summary CSV (default: the --out file with `-summary` added).
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Worker threads (default: available cores; they share one device).
+    /// Worker threads on the CPU (default: available cores). With --backend wgpu the jobs run
+    /// in step on the one device, their training stacked.
     #[arg(long)]
     jobs: Option<usize>,
     #[command(flatten)]
@@ -93,8 +95,43 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
         ..config
     };
     let jobs = config.jobs();
-    let threads = args
-        .jobs
+    let rows = match config.path {
+        // On a GPU the jobs run in step, their training stacked: a step launches the same
+        // kernels for one job or all of them.
+        TrainPath::Tensor => in_step(&jobs, &config, &compute.device)?,
+        TrainPath::Fused => threaded(&jobs, &config, &compute.device, args.jobs)?,
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    experiment::write_csv(&rows, file)?;
+    let summary = args.summary.clone().unwrap_or_else(|| {
+        let stem = args
+            .out
+            .file_stem()
+            .map_or("fig3".into(), |s| s.to_string_lossy());
+        args.out.with_file_name(format!("{stem}-summary.csv"))
+    });
+    let file = std::fs::File::create(&summary)
+        .with_context(|| format!("cannot write {}", summary.display()))?;
+    experiment::write_summary_csv(&rows, file)?;
+    print!("{}", experiment::figure3_report(&rows));
+    println!(
+        "wrote {} rows to {} and the summary by units grown to {}",
+        rows.len(),
+        args.out.display(),
+        summary.display()
+    );
+    Ok(())
+}
+
+/// Runs the jobs on worker threads (default: one a core), each job alone.
+fn threaded(
+    jobs: &[Job],
+    config: &Figure3Config,
+    device: &Device,
+    threads: Option<usize>,
+) -> Result<Vec<Row>> {
+    let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, jobs.len().max(1));
     let bar = ProgressBar::new(jobs.len() as u64);
@@ -110,14 +147,14 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let device = compute.device.clone();
+                let device = device.clone();
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((index, job)) = next else { break };
                     if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
                         break;
                     }
-                    match pollster::block_on(experiment::run_job(job, &config, &device)) {
+                    match pollster::block_on(experiment::run_job(job, config, &device)) {
                         Ok(rows) => {
                             if let Ok(mut r) = results.lock() {
                                 r.push((index, rows));
@@ -151,26 +188,25 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a worker panicked"))?;
     results.sort_by_key(|(i, _)| *i);
-    let rows: Vec<Row> = results.into_iter().flat_map(|(_, r)| r).collect();
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    experiment::write_csv(&rows, file)?;
-    let summary = args.summary.clone().unwrap_or_else(|| {
-        let stem = args
-            .out
-            .file_stem()
-            .map_or("fig3".into(), |s| s.to_string_lossy());
-        args.out.with_file_name(format!("{stem}-summary.csv"))
-    });
-    let file = std::fs::File::create(&summary)
-        .with_context(|| format!("cannot write {}", summary.display()))?;
-    experiment::write_summary_csv(&rows, file)?;
-    print!("{}", experiment::figure3_report(&rows));
-    println!(
-        "wrote {} rows to {} and the summary by units grown to {}",
-        rows.len(),
-        args.out.display(),
-        summary.display()
+    Ok(results.into_iter().flat_map(|(_, r)| r).collect())
+}
+
+/// Runs every job in step on one device (`experiment::run_jobs_together`), a phase at a time.
+fn in_step(jobs: &[Job], config: &Figure3Config, device: &Device) -> Result<Vec<Row>> {
+    let bar = ProgressBar::new(config.max_grown as u64 + 1);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} phases of {msg} runs in step  {elapsed_precise} (eta {eta})",
+        )
+        .context("progress bar template")?,
     );
-    Ok(())
+    bar.set_message(jobs.len().to_string());
+    let mut tick = |_| bar.inc(1);
+    let run = experiment::run_jobs_together(jobs, config, device, &mut tick);
+    let rows = pollster::block_on(run).map_err(|(i, e)| {
+        let job = &jobs[i];
+        anyhow::anyhow!("{} {} seed {}: {e}", job.dataset, job.method, job.seed)
+    });
+    bar.finish_and_clear();
+    Ok(rows?.into_iter().flatten().collect())
 }

@@ -8,7 +8,8 @@
 //! and `CUBECL_DEBUG_OPTION=profile`; it reads them when its runtime starts, so each count is a
 //! `firefly run --backend wgpu` of this same binary with them set, and a difference of two runs
 //! isolates what is counted: a training epoch is (21 epochs − 11) / 10 of a run without growth,
-//! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth.
+//! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth,
+//! and a step of N networks trained together a `figure3` of N seeds the same way.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -36,6 +37,10 @@ pub(crate) struct LaunchesArgs {
     /// Mini-batch size (0: full batch).
     #[arg(long, default_value_t = 250)]
     batch: usize,
+    /// Comma-separated numbers of networks trained together, as `figure3 --backend wgpu` trains
+    /// its seeds: one Figure 3 training step counted for each (1 trains alone).
+    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    networks: Vec<u64>,
 }
 
 pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
@@ -96,7 +101,53 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
             format!("a growth phase, {}", method.name())
         );
     }
+    for networks in args.networks {
+        let step = together(networks)?;
+        let how = if networks == 1 { "alone" } else { "in a stack" };
+        println!(
+            "{:<32} {step:>8}",
+            format!("a Figure 3 step, {networks} {how}")
+        );
+    }
     Ok(())
+}
+
+/// Launches of one full-batch training step of `networks` Figure 3 runs trained together (a
+/// `figure3 --backend wgpu` with one seed a network and no growth: 21 steps less 11, over 10).
+fn together(networks: u64) -> Result<f64> {
+    let dir = std::env::temp_dir();
+    let csv = dir.join(format!("firefly-launches-{}.csv", std::process::id()));
+    let summary = dir.join(format!(
+        "firefly-launches-{}-summary.csv",
+        std::process::id()
+    ));
+    let (csv_arg, summary_arg) = (csv.display().to_string(), summary.display().to_string());
+    let seeds = networks.to_string();
+    let count = |steps: &str| -> Result<usize> {
+        let run = [
+            "figure3",
+            "--backend",
+            "wgpu",
+            "--datasets",
+            "circle",
+            "--methods",
+            "random-new",
+            "--max-grown",
+            "0",
+            "--seeds",
+            &seeds,
+            "--steps",
+            steps,
+            "--out",
+            &csv_arg,
+            "--summary",
+            &summary_arg,
+        ];
+        counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
+    };
+    let (short, long) = (count("11")?, count("21")?);
+    let _ = (std::fs::remove_file(&csv), std::fs::remove_file(&summary));
+    Ok(long.saturating_sub(short) as f64 / 10.0)
 }
 
 /// Runs this binary with `args` under cubecl's profiler and counts the kernels it launched.

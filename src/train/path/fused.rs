@@ -202,6 +202,14 @@ impl TrainingPath for FusedPath {
         ready(result)
     }
 
+    fn hand_over(&self) -> PathFuture<'_, Option<super::HandOver>> {
+        ready(Ok(None))
+    }
+
+    fn take_back(&mut self, _state: super::HandOver) {
+        // Never called: this path hands nothing over.
+    }
+
     fn restore(&mut self, mlp: &Mlp) {
         *self = FusedPath::new(mlp, self.optimizer.rule.kind);
     }

@@ -25,6 +25,7 @@ use crate::error::EngineError;
 use crate::features::Features;
 use crate::grow::GrowthPlan;
 use crate::model::{Mlp, Targets, inputs_tensor, metrics_from_outputs};
+use crate::optim::OptimizerKind;
 
 pub(super) mod fused;
 pub(super) mod tensor;
@@ -172,6 +173,15 @@ pub(super) trait TrainingPath {
     /// Puts a restored network in place, with a fresh optimiser.
     fn restore(&mut self, mlp: &Mlp);
 
+    /// The network and the optimiser's state in CPU memory, to train in one stack with other
+    /// sessions' networks ([`super::stacked`]); `None` where the path trains only alone (the
+    /// fused step: on the CPU a stack buys nothing, and its numbers are its own).
+    fn hand_over(&self) -> PathFuture<'_, Option<HandOver>>;
+
+    /// Takes back a network and optimiser state trained in a stack (only ever one this path
+    /// handed over).
+    fn take_back(&mut self, state: HandOver);
+
     /// The network's outputs for input feature rows.
     fn predict<'a>(&'a self, rows: &'a Rows, coords: &'a [f32]) -> PathFuture<'a, Vec<f32>>;
 
@@ -182,6 +192,20 @@ pub(super) trait TrainingPath {
         resolution: usize,
         thumb_resolution: usize,
     ) -> PathFuture<'a, Snapshot>;
+}
+
+/// A network and its optimiser's state in CPU memory ([`TrainingPath::hand_over`]).
+#[derive(Clone, Debug)]
+pub(super) struct HandOver {
+    /// The network with its current weights.
+    pub mlp: Mlp,
+    pub optimizer: OptimizerKind,
+    /// Updates taken (Adam's bias correction).
+    pub steps: u32,
+    /// First moments (SGD's velocity) and Adam's second moments per parameter in
+    /// [`Mlp::param_matrices`] order; `None` before a parameter's first update.
+    pub first: Vec<Option<Vec<f32>>>,
+    pub second: Vec<Option<Vec<f32>>>,
 }
 
 /// The path `kind` for a fresh network.

@@ -2,9 +2,9 @@
 //! burn's autodiff and the tensor optimiser ([`crate::optim::Optimizer`]). Every read is an
 //! `await` on [`crate::readback`].
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Batch, PathFuture, Rows, TrainPath, TrainingPath};
+use super::{Batch, HandOver, PathFuture, Rows, TrainPath, TrainingPath};
 use crate::config::Regularization;
 use crate::data::{Task, grid_inputs};
 use crate::error::EngineError;
@@ -238,6 +238,57 @@ impl TrainingPath for TensorPath {
             }
             Ok(())
         })
+    }
+
+    fn hand_over(&self) -> PathFuture<'_, Option<HandOver>> {
+        Box::pin(async move {
+            let n = self.model.params.len();
+            let zeros = |i: usize| self.model.params[i].zeros_like();
+            // One read: the parameters, then both moments (zeros where there are none yet).
+            let mut reads = self.model.params.clone();
+            for moments in [&self.optimizer.first, &self.optimizer.second] {
+                reads.extend((0..n).map(|i| moments[i].clone().unwrap_or_else(|| zeros(i))));
+            }
+            let mut values = read_all(reads).await?;
+            let mut second = values.split_off(2 * n);
+            let mut first = values.split_off(n);
+            let keep = |values: &mut Vec<Vec<f32>>, moments: &[Option<Tensor<2>>]| {
+                moments
+                    .iter()
+                    .zip(values.drain(..))
+                    .map(|(m, v)| m.as_ref().map(|_| v))
+                    .collect()
+            };
+            let mut mlp = self.model.shape.clone();
+            mlp.set_param_values(&values)?;
+            Ok(Some(HandOver {
+                mlp,
+                optimizer: self.optimizer.kind,
+                steps: self.optimizer.steps,
+                first: keep(&mut first, &self.optimizer.first),
+                second: keep(&mut second, &self.optimizer.second),
+            }))
+        })
+    }
+
+    fn take_back(&mut self, state: HandOver) {
+        self.model = DeviceMlp::upload(&state.mlp, &self.device);
+        let shapes = state.mlp.param_matrices();
+        let upload = |moments: Vec<Option<Vec<f32>>>| -> Vec<Option<Tensor<2>>> {
+            moments
+                .into_iter()
+                .zip(&shapes)
+                .map(|(m, s)| {
+                    m.map(|v| Tensor::from_data(TensorData::new(v, [s.rows, s.cols]), &self.device))
+                })
+                .collect()
+        };
+        self.optimizer = Optimizer {
+            kind: state.optimizer,
+            steps: state.steps,
+            first: upload(state.first),
+            second: upload(state.second),
+        };
     }
 
     fn restore(&mut self, mlp: &Mlp) {
