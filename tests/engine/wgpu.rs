@@ -214,7 +214,7 @@ fn a_stack_of_ten_networks_launches_the_kernels_of_two_a_step() {
         count("a Figure 3 step, 10 in a stack"),
     );
     assert!(alone > 0.0 && two > 0.0, "alone {alone}, two {two}");
-    // 61 each on lavapipe. Once in eight counts here the 10 counted 113.2: the slack keeps that from
+    // 61 each on Mesa's llvmpipe (OpenGL). Once in eight counts here the 10 counted 113.2: the slack keeps that from
     // failing, and ten networks launching as ten alone (5 times two) still fails.
     assert!(
         ten <= 2.0 * two,
