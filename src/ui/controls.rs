@@ -222,7 +222,7 @@ fn build_datasets(inbox: &Inbox, setting: &'static Setting) -> Result<(), JsValu
         }
         button.append_child(&canvas)?;
         let label = document.create_element("span")?;
-        label.set_text_content(Some(kind.name()));
+        label.set_text_content(Some(&thumbnail_label(kind)));
         button.append_child(&label)?;
         list.append_child(&button)?;
         let inbox = inbox.clone();
@@ -234,6 +234,12 @@ fn build_datasets(inbox: &Inbox, setting: &'static Setting) -> Result<(), JsValu
         })?;
     }
     Ok(())
+}
+
+/// A dataset's name under its thumbnail: "checkerboard" may break as "checker-board" (a soft
+/// hyphen) to fit its narrow button, as "reg-plane" breaks at its hyphen.
+fn thumbnail_label(kind: DatasetKind) -> String {
+    kind.name().replacen("board", "\u{ad}board", 1)
 }
 
 /// Points for a dataset thumbnail (200 points, noise 0, a fixed seed).

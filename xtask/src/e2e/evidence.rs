@@ -250,12 +250,19 @@ fn slowmo_banner(session: &Session, base: &str, out_dir: &Path) -> Result<String
 
 /// `first-screen`: with the viewport at 1400×1000 the maps, the diagram, the loss curves and
 /// Figure 3 lie inside it without scrolling (their boxes, at scroll 0), each drawn at a
-/// readable size (150×100 at least).
+/// readable size (150×100 at least), and every data set's name fits under its thumbnail.
 fn first_screen(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     open_to_epoch(session, base, "backend=cpu", 1.0, secs(90))?;
     let boxes = rects(session, &FIRST_SCREEN)?;
     snap(session, out_dir, "first-screen.png")?;
     all_inside(&FIRST_SCREEN, &boxes, SCREEN, (150.0, 100.0), "the first screen")?;
+    // Every data set's name fits under its thumbnail ("checkerboard" was cut to "checkerboarc").
+    let cut = session.text(
+        "return [...document.querySelectorAll('#datasets button span')]
+           .filter(s => s.getBoundingClientRect().width > s.parentElement.clientWidth)
+           .map(s => s.innerText).join(', ');",
+    )?;
+    fail_if!(!cut.is_empty(), "data set names wider than their buttons: {cut}");
     let seen: Vec<String> = FIRST_SCREEN
         .iter()
         .zip(&boxes)
