@@ -59,9 +59,13 @@ pub(crate) struct Figure3Args {
     #[arg(long)]
     summary: Option<PathBuf>,
     /// Worker threads on the CPU (default: available cores). With --backend wgpu the jobs run
-    /// in step on the one device, their training stacked.
+    /// in step on the one device, their training stacked (unless --alone).
     #[arg(long)]
     jobs: Option<usize>,
+    /// With --backend wgpu: train every job alone on --jobs threads, not all in one stack (to
+    /// measure what the stack saves; the rows are the same within float rounding).
+    #[arg(long)]
+    alone: bool,
     #[command(flatten)]
     backend: BackendArgs,
 }
@@ -98,8 +102,8 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
     let rows = match config.path {
         // On a GPU the jobs run in step, their training stacked: a step launches the same
         // kernels for one job or all of them.
-        TrainPath::Tensor => in_step(&jobs, &config, &compute.device)?,
-        TrainPath::Fused => threaded(&jobs, &config, &compute.device, args.jobs)?,
+        TrainPath::Tensor if !args.alone => in_step(&jobs, &config, &compute.device)?,
+        _ => threaded(&jobs, &config, &compute.device, args.jobs)?,
     };
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
