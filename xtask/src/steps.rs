@@ -148,22 +148,62 @@ fn software_icd(dir: &Path) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
+/// Where Debian's `libegl-mesa0` names Mesa's EGL to glvnd.
+const MESA_EGL: &str = "/usr/share/glvnd/egl_vendor.d/50_mesa.json";
+/// Where Debian's multiarch library folders are (`<triple>/dri/swrast_dri.so`).
+const LIBS: &str = "/usr/lib";
+
+/// The software adapter native wgpu can use on this machine.
+#[derive(Debug, PartialEq)]
+enum SoftwareAdapter {
+    /// Mesa's lavapipe (Vulkan), through this ICD file.
+    Lavapipe(PathBuf),
+    /// Mesa's llvmpipe through OpenGL: its EGL (`egl`) and its software driver.
+    Llvmpipe { egl: PathBuf },
+}
+
+/// Lavapipe when `icds` has its ICD file, else llvmpipe when `egl` exists and a folder of `libs`
+/// has Mesa's software GL driver (`*/dri/swrast_dri.so`), else none.
+fn software_adapter(icds: &Path, egl: &Path, libs: &Path) -> Option<SoftwareAdapter> {
+    if let Some(icd) = software_icd(icds) {
+        return Some(SoftwareAdapter::Lavapipe(icd));
+    }
+    let swrast = std::fs::read_dir(libs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|lib| lib.path().join("dri/swrast_dri.so").is_file());
+    (egl.is_file() && swrast).then(|| SoftwareAdapter::Llvmpipe { egl: egl.to_path_buf() })
+}
+
 /// burn's wgpu backend natively (`tests/engine/wgpu.rs`: the golden run, a Figure 3 job and a
-/// continual run against the CPU, and a growth phase's kernel launches) on a software Vulkan adapter, the only one it is shown (`VK_ICD_FILENAMES`),
-/// where the machine has one; else says why it is skipped. The WebGPU path is checked in the
-/// browser tests either way.
+/// continual run against the CPU, and the kernel launches of a growth phase and of a stacked
+/// step) on a software adapter where the machine has one: lavapipe, the only Vulkan adapter
+/// wgpu is shown (`VK_ICD_FILENAMES`), else llvmpipe through OpenGL (wgpu falls back to GL where
+/// there is no Vulkan adapter; `LIBGL_ALWAYS_SOFTWARE` keeps Mesa on llvmpipe). Elsewhere it
+/// says why it is skipped. The WebGPU path is checked in the browser tests either way.
 fn test_wgpu(ctx: &Context) -> Result<(), String> {
-    let Some(icd) = software_icd(Path::new(VULKAN_ICDS)) else {
-        println!(
-            "    skipped: no software Vulkan adapter here (Mesa's lavapipe: `apt install \
-             mesa-vulkan-drivers`); the browser tests check WebGPU on Chromium's SwiftShader"
-        );
-        return Ok(());
-    };
-    println!("    software adapter: {}", icd.display());
+    let found = software_adapter(Path::new(VULKAN_ICDS), Path::new(MESA_EGL), Path::new(LIBS));
     let mut cmd = ctx
         .cargo(&words("test --release -p firefly-playground --features wgpu --test engine wgpu::"));
-    cmd.env("VK_ICD_FILENAMES", &icd);
+    match found {
+        Some(SoftwareAdapter::Lavapipe(icd)) => {
+            println!("    software adapter: lavapipe (Vulkan), {}", icd.display());
+            cmd.env("VK_ICD_FILENAMES", &icd);
+        }
+        Some(SoftwareAdapter::Llvmpipe { egl }) => {
+            println!("    software adapter: llvmpipe (OpenGL through EGL, {})", egl.display());
+            cmd.env("LIBGL_ALWAYS_SOFTWARE", "1");
+        }
+        None => {
+            println!(
+                "    skipped: no software adapter here (Mesa's lavapipe: `apt install \
+                 mesa-vulkan-drivers`; or llvmpipe: `apt install libegl-mesa0 libgl1-mesa-dri`); \
+                 the browser tests check WebGPU on Chromium's SwiftShader"
+            );
+            return Ok(());
+        }
+    }
     run(cmd)
 }
 
@@ -263,5 +303,26 @@ mod tests {
         std::fs::write(dir.join("lvp_icd.x86_64.json"), "{}").expect("write");
         assert_eq!(software_icd(&dir), Some(dir.join("lvp_icd.x86_64.json")));
         assert_eq!(software_icd(&dir.join("absent")), None);
+    }
+
+    #[test]
+    fn takes_lavapipe_first_then_llvmpipe_through_egl_and_nothing_without_either() {
+        let temp = crate::context::TempDir::new("xtask-adapters").expect("temp dir");
+        let (icds, libs, egl) =
+            (temp.0.join("icd.d"), temp.0.join("lib"), temp.0.join("mesa.json"));
+        let mk = |dir: &Path| std::fs::create_dir_all(dir).expect("mkdir");
+        mk(&icds);
+        mk(&libs.join("x86_64-linux-gnu/dri"));
+        assert_eq!(software_adapter(&icds, &egl, &libs), None, "nothing installed");
+        std::fs::write(&egl, "{}").expect("write");
+        assert_eq!(software_adapter(&icds, &egl, &libs), None, "EGL without the software driver");
+        std::fs::write(libs.join("x86_64-linux-gnu/dri/swrast_dri.so"), "").expect("write");
+        let llvmpipe = SoftwareAdapter::Llvmpipe { egl: egl.clone() };
+        assert_eq!(software_adapter(&icds, &egl, &libs), Some(llvmpipe));
+        std::fs::write(icds.join("lvp_icd.x86_64.json"), "{}").expect("write");
+        let lavapipe = SoftwareAdapter::Lavapipe(icds.join("lvp_icd.x86_64.json"));
+        assert_eq!(software_adapter(&icds, &egl, &libs), Some(lavapipe));
+        std::fs::remove_file(&egl).expect("remove");
+        assert!(matches!(software_adapter(&icds, &egl, &libs), Some(SoftwareAdapter::Lavapipe(_))));
     }
 }
