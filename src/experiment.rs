@@ -21,7 +21,7 @@ use crate::data::DatasetKind;
 use crate::error::EngineError;
 use crate::grow::{Method, ScorePath};
 use crate::optim::OptimizerKind;
-use crate::train::{Session, TrainPath, run_epochs_together};
+use crate::train::{GrowOn, Session, TrainPath, run_epochs_together};
 
 mod backend;
 mod candidates;
@@ -94,6 +94,9 @@ pub struct Figure3Config {
     /// burn tensors on the device (`firefly figure3 --backend wgpu`).
     #[serde(default)]
     pub path: TrainPath,
+    /// Where the growth phases of sessions that train on a GPU run ([`GrowOn`]).
+    #[serde(default)]
+    pub grow_on: GrowOn,
 }
 
 pub use crate::config::{PROTOCOL_LR, PROTOCOL_OPTIMIZER, PROTOCOL_STEPS};
@@ -124,6 +127,7 @@ impl Default for Figure3Config {
             split_scale: crate::grow::SPLIT_SCALE,
             score: ScorePath::default(),
             path: TrainPath::Fused,
+            grow_on: GrowOn::Auto,
         }
     }
 }
@@ -339,7 +343,9 @@ fn job_session(job: &Job, config: &Figure3Config, device: &Device) -> Result<Ses
     // Growth is driven explicitly, never by the schedule.
     run.train.epochs_per_growth = usize::MAX;
     let data = crate::data::Dataset::generate(&run.data)?;
-    Session::with_path(run, data, device.clone(), config.path)
+    let mut session = Session::with_path(run, data, device.clone(), config.path)?;
+    session.grow_on(config.grow_on);
+    Ok(session)
 }
 
 /// Writes rows as CSV with [`CSV_HEADER`].

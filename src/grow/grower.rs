@@ -111,6 +111,20 @@ impl<'a> GrowthInput<'a> {
             new_unit_scale: 1.0,
         }
     }
+
+    /// The same input on the device of `rows` (the training rows given there): the network's
+    /// parameters go up again from its host copy. A session that trains on a GPU grows on the
+    /// CPU this way ([`crate::train::GrowOn`]).
+    pub fn moved(self, rows: (Tensor<2>, Targets)) -> Self {
+        let params = crate::model::DeviceMlp::upload(self.mlp, &rows.0.device()).params;
+        let (inputs, targets) = rows;
+        GrowthInput {
+            params,
+            inputs,
+            targets,
+            ..self
+        }
+    }
 }
 
 /// One growth phase of one method. See the module doc.

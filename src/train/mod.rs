@@ -36,6 +36,7 @@ mod path;
 mod stacked;
 mod step;
 
+pub use growing::{CPU_GROWTH_BELOW, GrowOn};
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
 pub use path::TrainPath;
 use path::{Batch, Rows, TrainingPath};
@@ -122,6 +123,8 @@ pub struct Session {
     steps: u64,
     /// What an evaluation the path computes over several units of work is for.
     evaluating: Option<Measure>,
+    /// Where growth phases run.
+    grow_on: GrowOn,
 }
 
 impl Session {
@@ -171,6 +174,7 @@ impl Session {
             growth: None,
             grow_requested: false,
             evaluating: None,
+            grow_on: GrowOn::Device,
         })
     }
 

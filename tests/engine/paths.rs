@@ -147,3 +147,19 @@ fn the_browsers_path_check_agrees_between_paths_natively() {
         .compare(&fused, 1e-5)
         .expect("tensor path = fused path");
 }
+
+/// A session that trains on a GPU grows on the CPU under `auto` while its widest layer is under
+/// 128 units, where a Firefly phase ran faster on the CPU than on an NVIDIA H200; `cpu` and
+/// `gpu` (`Device`) decide alone, and a session on the CPU has nowhere to move. That the rows
+/// stay the same is `wgpu::a_figure3_job_trained_on_wgpu_matches_the_fused_cpu_step`.
+#[test]
+fn auto_grows_on_the_cpu_below_128_units_and_a_cpu_session_stays() {
+    use firefly_playground::train::{CPU_GROWTH_BELOW, GrowOn};
+    assert_eq!(CPU_GROWTH_BELOW, 128);
+    assert!(GrowOn::Auto.moves_to_cpu(1, false) && GrowOn::Auto.moves_to_cpu(127, false));
+    assert!(!GrowOn::Auto.moves_to_cpu(128, false) && !GrowOn::Auto.moves_to_cpu(1024, false));
+    assert!(GrowOn::Cpu.moves_to_cpu(1024, false) && !GrowOn::Device.moves_to_cpu(1, false));
+    for grow_on in [GrowOn::Auto, GrowOn::Cpu, GrowOn::Device] {
+        assert!(!grow_on.moves_to_cpu(16, true), "{grow_on:?} on the CPU");
+    }
+}

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand};
 use firefly_playground::optim::OptimizerKind;
-use firefly_playground::train::TrainPath;
+use firefly_playground::train::{GrowOn, TrainPath};
 
 use crate::continual::{ContinualArgs, continual};
 use crate::figure3::{Figure3Args, figure3};
@@ -73,6 +73,33 @@ pub(crate) struct BackendArgs {
     /// --release --features wgpu`).
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub(crate) backend: Backend,
+}
+
+/// Where growth phases run when training runs on the GPU (`--backend wgpu`).
+#[derive(Args)]
+pub(crate) struct GrowOnArgs {
+    /// With --backend wgpu, where growth phases run: auto (on the CPU while the widest hidden
+    /// layer is under 128 units, where a Firefly phase ran faster on the CPU than on an NVIDIA
+    /// H200, else on the GPU), cpu or gpu. Training stays on the GPU either way.
+    #[arg(long, value_enum, default_value_t = GrowOnArg::Auto)]
+    pub(crate) grow_on: GrowOnArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum GrowOnArg {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+impl GrowOnArgs {
+    pub(crate) fn grow_on(&self) -> GrowOn {
+        match self.grow_on {
+            GrowOnArg::Auto => GrowOn::Auto,
+            GrowOnArg::Cpu => GrowOn::Cpu,
+            GrowOnArg::Gpu => GrowOn::Device,
+        }
+    }
 }
 
 /// A device and the training path that goes with it.
@@ -159,6 +186,7 @@ pub fn main() -> ExitCode {
         Command::Continual(args) => continual(args),
         Command::Presets(args) => presets(args),
     };
+    crate::launches::await_profile_log();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

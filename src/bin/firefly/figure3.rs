@@ -11,7 +11,7 @@ use firefly_playground::grow::{Method, ScorePath};
 use firefly_playground::train::TrainPath;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{BackendArgs, compute, optimizer, parse_list};
+use crate::cli::{BackendArgs, GrowOnArgs, compute, optimizer, parse_list};
 
 #[derive(Args)]
 pub(crate) struct Figure3Args {
@@ -68,6 +68,8 @@ pub(crate) struct Figure3Args {
     alone: bool,
     #[command(flatten)]
     backend: BackendArgs,
+    #[command(flatten)]
+    grow_on: GrowOnArgs,
 }
 
 pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
@@ -88,6 +90,7 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
         split_scale: args.split_scale,
         score: args.score,
         path: TrainPath::Fused,
+        grow_on: args.grow_on.grow_on(),
     };
     config.validate()?;
     if config.candidates.contains(&0) {

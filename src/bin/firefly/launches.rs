@@ -8,8 +8,10 @@
 //! and `CUBECL_DEBUG_OPTION=profile`; it reads them when its runtime starts, so each count is a
 //! `firefly run --backend wgpu` of this same binary with them set, and a difference of two runs
 //! isolates what is counted: a training epoch is (21 epochs − 11) / 10 of a run without growth,
-//! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth,
-//! and a step of N networks trained together a `figure3` of N seeds the same way.
+//! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth
+//! (on the GPU, `--grow-on gpu`, and again grown on the CPU, `--grow-on cpu`: what is left on the
+//! GPU is the network's upload and the losses before and after), and a step of N networks
+//! trained together a `figure3` of N seeds the same way.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -25,7 +27,8 @@ pub(crate) struct LaunchesArgs {
     /// Starting hidden layer widths, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "16")]
     hidden: Vec<usize>,
-    /// Comma-separated growth methods, one growth phase counted each.
+    /// Comma-separated growth methods, one growth phase counted each (on the GPU, then grown on
+    /// the CPU).
     #[arg(long, value_delimiter = ',', default_value = "firefly,random-split")]
     methods: Vec<String>,
     /// Dataset.
@@ -57,7 +60,7 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let count = |method: Method, epochs: usize| -> Result<usize> {
+    let count = |method: Method, epochs: usize, grow_on: &str| -> Result<usize> {
         let points = args.points.to_string();
         let batch = args.batch.to_string();
         let epochs = epochs.to_string();
@@ -81,10 +84,15 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
             "4096",
             "--method",
             method.name(),
+            "--grow-on",
+            grow_on,
         ];
         counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
     };
-    let (short, long) = (count(Method::None, 11)?, count(Method::None, 21)?);
+    let (short, long) = (
+        count(Method::None, 11, "gpu")?,
+        count(Method::None, 21, "gpu")?,
+    );
     println!(
         "kernel launches on wgpu (cubecl's profiler), {} with {} points, batch {}, hidden {hidden}",
         args.dataset, args.points, args.batch
@@ -95,11 +103,13 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         long.saturating_sub(short) as f64 / 10.0
     );
     for method in methods {
-        let phase = count(method, 11)?.saturating_sub(short);
-        println!(
-            "{:<32} {phase:>8}",
-            format!("a growth phase, {}", method.name())
-        );
+        for (grow_on, on) in [("gpu", ""), ("cpu", ", on the CPU")] {
+            let phase = count(method, 11, grow_on)?.saturating_sub(short);
+            println!(
+                "{:<32} {phase:>8}",
+                format!("a growth phase, {}{on}", method.name())
+            );
+        }
     }
     for networks in args.networks {
         let step = together(networks)?;
@@ -166,6 +176,24 @@ fn counted_run(args: &[&str]) -> Result<usize> {
     let count = launches_in(&log);
     let _ = std::fs::remove_file(&log);
     count
+}
+
+/// Under cubecl's profiler (`CUBECL_DEBUG_LOG` set), waits until its log has stopped growing
+/// (unchanged for 300 ms, at most 30 s): cubecl writes the log from a channel on its own, and a
+/// process that exits at once loses the lines still queued, so a count would miss some.
+pub(crate) fn await_profile_log() {
+    let Some(log) = std::env::var_os("CUBECL_DEBUG_LOG") else {
+        return;
+    };
+    let size = || std::fs::metadata(&log).map_or(0, |m| m.len());
+    let (mut last, mut still) = (size(), 0);
+    let started = std::time::Instant::now();
+    while still < 3 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = size();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
 }
 
 /// The launch lines of a cubecl profile log: `| 1.234ms | KernelName …`.

@@ -17,8 +17,10 @@
 //! `figure3`, `growth-time`, `run` and `continual` take `--backend flex|wgpu`: burn's Flex CPU
 //! backend (the default; training in the fused host step) or burn's wgpu backend on the
 //! machine's GPU (Vulkan, Metal, DX12 or GL; training as tensors on the device), which needs a
-//! build with `--features wgpu`. `continual` trains with the fused CPU step on either and grows
-//! on the backend named; `launches` always counts on wgpu. Flags are parsed
+//! build with `--features wgpu`. On wgpu, `figure3` and `run` grow on the CPU while the widest
+//! layer is under 128 units, where a phase is faster there (`--grow-on auto|cpu|gpu`).
+//! `continual` trains with the fused CPU step on either and grows on the backend named;
+//! `launches` always counts on wgpu. Flags are parsed
 //! by clap; values are then validated by the engine, whose messages name the field.
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -10,7 +10,7 @@ use firefly_playground::grow::{Budget, Method, ScorePath};
 use firefly_playground::model::Activation;
 use firefly_playground::train::{OnGrowth, Session};
 
-use crate::cli::{BackendArgs, compute, optimizer};
+use crate::cli::{BackendArgs, GrowOnArgs, compute, optimizer};
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
@@ -84,6 +84,8 @@ pub(crate) struct RunArgs {
     seed: u64,
     #[command(flatten)]
     backend: BackendArgs,
+    #[command(flatten)]
+    grow_on: GrowOnArgs,
 }
 
 pub(crate) fn run(args: RunArgs) -> Result<()> {
@@ -134,6 +136,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let compute = compute(args.backend.backend)?;
     let started = std::time::Instant::now();
     let mut session = Session::with_path(config, data, compute.device, compute.path)?;
+    session.grow_on(args.grow_on.grow_on());
     println!(
         "{} · {} · start {} · {} train / {} test points · {} ({:?} training)",
         session.data().name,
