@@ -252,7 +252,7 @@ pub async fn run_job(
     config: &Figure3Config,
     device: &Device,
 ) -> Result<Vec<Row>, EngineError> {
-    let mut rows = run_jobs_together(std::slice::from_ref(job), config, device, &mut |_| {})
+    let mut rows = run_jobs_together(std::slice::from_ref(job), config, device, 1, &mut |_| {})
         .await
         .map_err(|(_, e)| e)?;
     rows.pop()
@@ -261,13 +261,16 @@ pub async fn run_job(
 
 /// [`run_job`] for many jobs at once, in step: phase by phase, each job grows alone, then every
 /// network trains together ([`run_epochs_together`]; on a GPU a training step launches the same
-/// kernels for one job or a hundred, and sessions on the fused CPU path train one by one). Each
+/// kernels for one job or a hundred, and sessions on the fused CPU path train one by one). When
+/// every job's phase runs on the CPU ([`GrowOn`]), the jobs grow on up to `threads` threads
+/// (natively; one elsewhere), each job's growth its own, so the rows do not depend on them. Each
 /// job's rows are those [`run_job`] gives it, within float rounding. `progress(grown)` is told as
 /// each phase ends. A failure names the index of its job.
 pub async fn run_jobs_together(
     jobs: &[Job],
     config: &Figure3Config,
     device: &Device,
+    threads: usize,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<Vec<Row>>, (usize, EngineError)> {
     let mut sessions = Vec::with_capacity(jobs.len());
@@ -283,17 +286,15 @@ pub async fn run_jobs_together(
     let mut rows: Vec<Vec<Row>> = vec![Vec::with_capacity(config.max_grown + 1); jobs.len()];
     for grown in 0..=config.max_grown {
         let mut after_growth = Vec::with_capacity(jobs.len());
-        for (i, session) in sessions.iter_mut().enumerate() {
-            if grown > 0 {
-                grow_ms[i] = match session.grow_now().await.map_err(|e| (i, e))? {
-                    Some(event) if event.units_after > event.units_before => {
-                        event.timings.total_ms()
-                    }
-                    // No candidate would lower the loss: the network keeps its size.
-                    _ => 0.0,
-                };
-            }
-            after_growth.push(session.evaluate().await.map_err(|e| (i, e))?.train_loss);
+        let on_threads = threads > 1 && sessions.iter().all(Session::grows_on_cpu);
+        for (i, phase) in grow_all(&mut sessions, grown > 0, on_threads.then_some(threads))
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            let (ms, loss) = phase.map_err(|e| (i, e))?;
+            grow_ms[i] = ms.unwrap_or(grow_ms[i]);
+            after_growth.push(loss);
         }
         run_epochs_together(&mut sessions, config.steps_per_phase).await?;
         for (i, (job, session)) in jobs.iter().zip(&sessions).enumerate() {
@@ -319,6 +320,55 @@ pub async fn run_jobs_together(
         progress(grown);
     }
     Ok(rows)
+}
+
+/// One job's phase: its growth, when `grows` (the time it took, 0 when it grew nothing), and its
+/// training loss right after.
+async fn grow_one(session: &mut Session, grows: bool) -> Result<(Option<f64>, f32), EngineError> {
+    let mut ms = None;
+    if grows {
+        ms = Some(match session.grow_now().await? {
+            Some(event) if event.units_after > event.units_before => event.timings.total_ms(),
+            // No candidate would lower the loss: the network keeps its size.
+            _ => 0.0,
+        });
+    }
+    Ok((ms, session.evaluate().await?.train_loss))
+}
+
+type Phase = Result<(Option<f64>, f32), EngineError>;
+
+/// Every job's phase ([`grow_one`]), one after another, or natively on `threads` threads.
+async fn grow_all(sessions: &mut [Session], grows: bool, threads: Option<usize>) -> Vec<Phase> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(threads) = threads {
+        let per_thread = sessions.len().div_ceil(threads.max(1)).max(1);
+        return std::thread::scope(|scope| {
+            let parts: Vec<_> = (sessions.chunks_mut(per_thread))
+                .map(|part| {
+                    scope.spawn(move || {
+                        let phases = part.iter_mut().map(|s| grow_one(s, grows));
+                        phases.map(pollster::block_on).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            (parts.into_iter())
+                .flat_map(|part| {
+                    part.join().unwrap_or_else(|_| {
+                        vec![Err(EngineError::Internal(
+                            "a growth thread panicked".into(),
+                        ))]
+                    })
+                })
+                .collect()
+        });
+    }
+    let _ = threads;
+    let mut phases = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        phases.push(grow_one(session, grows).await);
+    }
+    phases
 }
 
 /// A job's session: the Figure 3 protocol's run for its dataset, method, candidates and seed,

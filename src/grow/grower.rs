@@ -128,7 +128,7 @@ impl<'a> GrowthInput<'a> {
 }
 
 /// One growth phase of one method. See the module doc.
-pub trait Grower {
+pub trait Grower: Send {
     /// Where the phase stands (a method without steps stays at [`GrowthStage::Propose`]).
     fn stage(&self) -> GrowthStage {
         GrowthStage::Propose

@@ -7,7 +7,7 @@
 
 use firefly_playground::config::RunConfig;
 use firefly_playground::data::{Dataset, DatasetKind};
-use firefly_playground::experiment::{Figure3Config, run_job, run_jobs_together};
+use firefly_playground::experiment::{Figure3Config, Row, run_job, run_jobs_together};
 use firefly_playground::grow::Method;
 use firefly_playground::model::{Activation, Block, BlockKind, Matrix, Mlp};
 use firefly_playground::optim::OptimizerKind;
@@ -174,11 +174,29 @@ fn a_figure3_sweep_in_step_gives_each_job_its_own_rows() {
     };
     let jobs = config.jobs();
     let mut phases = Vec::new();
-    let together = block(run_jobs_together(&jobs, &config, &device(), &mut |g| {
+    // Growing on three threads (every job grows on the CPU here) ...
+    let together = block(run_jobs_together(&jobs, &config, &device(), 3, &mut |g| {
         phases.push(g)
     }))
     .expect("run");
     assert_eq!(phases, [0, 1, 2]);
+    // ... gives every job the rows it gets on one, to the bit (timings aside).
+    let one_thread = block(run_jobs_together(&jobs, &config, &device(), 1, &mut |_| {}));
+    let numbers = |rows: &[Vec<Row>]| -> Vec<(usize, usize, u32, u32, u32)> {
+        (rows.iter().flatten())
+            .map(|r| {
+                let bits = (r.train_loss.to_bits(), r.test_loss.to_bits());
+                (
+                    r.grown,
+                    r.units,
+                    bits.0,
+                    bits.1,
+                    r.loss_after_growth.to_bits(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&together), numbers(&one_thread.expect("run")));
     let mut largest = 0.0f32;
     for (job, rows) in jobs.iter().zip(&together) {
         let alone = block(run_job(job, &config, &device())).expect("job");

@@ -59,7 +59,8 @@ pub(crate) struct Figure3Args {
     #[arg(long)]
     summary: Option<PathBuf>,
     /// Worker threads on the CPU (default: available cores). With --backend wgpu the jobs run
-    /// in step on the one device, their training stacked (unless --alone).
+    /// in step on the one device, their training stacked (unless --alone), and their growth
+    /// phases on these threads when every job grows on the CPU (see --grow-on).
     #[arg(long)]
     jobs: Option<usize>,
     /// With --backend wgpu: train every job alone on --jobs threads, not all in one stack (to
@@ -105,7 +106,7 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
     let rows = match config.path {
         // On a GPU the jobs run in step, their training stacked: a step launches the same
         // kernels for one job or all of them.
-        TrainPath::Tensor if !args.alone => in_step(&jobs, &config, &compute.device)?,
+        TrainPath::Tensor if !args.alone => in_step(&jobs, &config, &compute.device, args.jobs)?,
         _ => threaded(&jobs, &config, &compute.device, args.jobs)?,
     };
     let file = std::fs::File::create(&args.out)
@@ -199,7 +200,14 @@ fn threaded(
 }
 
 /// Runs every job in step on one device (`experiment::run_jobs_together`), a phase at a time.
-fn in_step(jobs: &[Job], config: &Figure3Config, device: &Device) -> Result<Vec<Row>> {
+fn in_step(
+    jobs: &[Job],
+    config: &Figure3Config,
+    device: &Device,
+    threads: Option<usize>,
+) -> Result<Vec<Row>> {
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let bar = ProgressBar::new(config.max_grown as u64 + 1);
     bar.set_style(
         ProgressStyle::with_template(
@@ -209,7 +217,7 @@ fn in_step(jobs: &[Job], config: &Figure3Config, device: &Device) -> Result<Vec<
     );
     bar.set_message(jobs.len().to_string());
     let mut tick = |_| bar.inc(1);
-    let run = experiment::run_jobs_together(jobs, config, device, &mut tick);
+    let run = experiment::run_jobs_together(jobs, config, device, threads, &mut tick);
     let rows = pollster::block_on(run).map_err(|(i, e)| {
         let job = &jobs[i];
         anyhow::anyhow!("{} {} seed {}: {e}", job.dataset, job.method, job.seed)

@@ -113,7 +113,7 @@ pub(super) struct Batch {
 
 /// A way of training a session's network (see the module doc). Every method that may read from
 /// the device returns a [`PathFuture`]; the rest answer at once.
-pub(super) trait TrainingPath {
+pub(super) trait TrainingPath: Send {
     /// Which path this is.
     fn kind(&self) -> TrainPath;
 
