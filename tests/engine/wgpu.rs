@@ -2,7 +2,8 @@
 //! wgpu`): the backend check against the golden Flex run; a short Figure 3 job trained as tensors
 //! on the GPU against the same job in the fused CPU step, which is what `firefly figure3 --backend
 //! wgpu` and `--backend flex` run; and a continual run whose growth phases run on wgpu against the
-//! same run growing on the CPU (`firefly continual --backend`); and the kernel launches of a
+//! same run growing on the CPU (`firefly continual --backend`); jobs grown on CPU threads beside
+//! their stack on the GPU against the same grown one after another; and the kernel launches of a
 //! Firefly growth phase and of a training step of networks trained together, counted by cubecl's
 //! profiler. Without an adapter (no GPU, no Vulkan or
 //! GL driver) every test here prints why and passes.
@@ -20,7 +21,9 @@ use firefly_playground::continual::{
     ContinualConfig, ContinualGrowth, ContinualMethod, ContinualRun, GrowthSettings,
 };
 use firefly_playground::data::DatasetKind;
-use firefly_playground::experiment::{BackendCheck, Figure3Config, Row, backend_check, run_job};
+use firefly_playground::experiment::{
+    BackendCheck, Figure3Config, Row, backend_check, run_job, run_jobs_together,
+};
 use firefly_playground::grow::Method;
 use firefly_playground::train::{GrowOn, TrainPath};
 
@@ -108,6 +111,46 @@ fn a_figure3_job_trained_on_wgpu_matches_the_fused_cpu_step() {
         worst = worst.max(largest_difference(&on_gpu, &on_cpu));
     }
     eprintln!("largest relative difference, wgpu tensors vs fused CPU: {worst:.2e}");
+}
+
+/// Jobs trained in one stack on wgpu and grown on two CPU threads (as `figure3 --backend wgpu`
+/// does) get the rows they get growing one after another, to the bit: the threads share the one
+/// device for the losses before and after each phase.
+#[test]
+fn jobs_grown_on_cpu_threads_beside_a_gpu_stack_keep_their_rows() {
+    let Some(gpu) = gpu() else { return };
+    let config = Figure3Config {
+        datasets: vec![DatasetKind::Circle],
+        methods: vec![Method::Firefly, Method::RandomNew],
+        seeds: 2,
+        max_grown: 2,
+        steps_per_phase: 10,
+        path: TrainPath::Tensor,
+        ..Figure3Config::default()
+    };
+    let jobs = config.jobs();
+    let run = |threads| {
+        block(run_jobs_together(
+            &jobs,
+            &config,
+            &gpu,
+            threads,
+            &mut |_| {},
+        ))
+    };
+    let numbers = |rows: Vec<Vec<Row>>| -> Vec<(usize, u32, u32)> {
+        (rows.into_iter().flatten())
+            .map(|r| {
+                (
+                    r.units,
+                    r.train_loss.to_bits(),
+                    r.loss_after_growth.to_bits(),
+                )
+            })
+            .collect()
+    };
+    let (two, one) = (run(2).expect("two threads"), run(1).expect("one thread"));
+    assert_eq!(numbers(two), numbers(one));
 }
 
 /// The largest relative difference of two runs of one job, which must grow the same units.
