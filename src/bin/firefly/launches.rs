@@ -10,7 +10,7 @@
 //! isolates what is counted: a training epoch is (21 epochs − 11) / 10 of a run without growth,
 //! a growth phase a run of 11 epochs that grows once at epoch 10 less the same run without growth
 //! (on the GPU, `--grow-on gpu`, and again grown on the CPU, `--grow-on cpu`: what is left on the
-//! GPU is the network's upload and the losses before and after), and a step of N networks
+//! GPU is what any phase costs around it, as a random split's phase), and a step of N networks
 //! trained together a `figure3` of N seeds the same way.
 
 use std::path::Path;
