@@ -93,6 +93,17 @@ pub(crate) enum GrowOnArg {
 }
 
 impl GrowOnArgs {
+    /// Where growth phases run on `backend`, in words.
+    pub(crate) fn describe(&self, backend: Backend) -> &'static str {
+        match (backend, self.grow_on) {
+            (Backend::Flex, _) | (Backend::Wgpu, GrowOnArg::Cpu) => "growth on the CPU",
+            (Backend::Wgpu, GrowOnArg::Gpu) => "growth on the GPU",
+            (Backend::Wgpu, GrowOnArg::Auto) => {
+                "growth on the CPU under 128 units a layer, on the GPU from 128"
+            }
+        }
+    }
+
     pub(crate) fn grow_on(&self) -> GrowOn {
         match self.grow_on {
             GrowOnArg::Auto => GrowOn::Auto,

@@ -106,7 +106,15 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
     let rows = match config.path {
         // On a GPU the jobs run in step, their training stacked: a step launches the same
         // kernels for one job or all of them.
-        TrainPath::Tensor if !args.alone => in_step(&jobs, &config, &compute.device, args.jobs)?,
+        TrainPath::Tensor if !args.alone => {
+            eprintln!(
+                "figure3: {} jobs in step on wgpu, trained in one stack; {} (--grow-on), on \
+                 --jobs CPU threads when every job grows there",
+                jobs.len(),
+                args.grow_on.describe(args.backend.backend)
+            );
+            in_step(&jobs, &config, &compute.device, args.jobs)?
+        }
         _ => threaded(&jobs, &config, &compute.device, args.jobs)?,
     };
     let file = std::fs::File::create(&args.out)

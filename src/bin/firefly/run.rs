@@ -138,14 +138,15 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let mut session = Session::with_path(config, data, compute.device, compute.path)?;
     session.grow_on(args.grow_on.grow_on());
     println!(
-        "{} · {} · start {} · {} train / {} test points · {} ({:?} training)",
+        "{} · {} · start {} · {} train / {} test points · {} ({:?} training, {})",
         session.data().name,
         method,
         session.shape().architecture(),
         session.data().train.len(),
         session.data().test.len(),
         args.backend.backend.name(),
-        compute.path
+        compute.path,
+        args.grow_on.describe(args.backend.backend)
     );
     let mut seen = 0;
     while session.epoch() < args.epochs {
