@@ -322,9 +322,12 @@ pub async fn run_jobs_together(
     Ok(rows)
 }
 
+/// One job's phase: the time its growth took (`None`: it did not grow) and its loss after.
+type Phase = Result<(Option<f64>, f32), EngineError>;
+
 /// One job's phase: its growth, when `grows` (the time it took, 0 when it grew nothing), and its
 /// training loss right after.
-async fn grow_one(session: &mut Session, grows: bool) -> Result<(Option<f64>, f32), EngineError> {
+async fn grow_one(session: &mut Session, grows: bool) -> Phase {
     let mut ms = None;
     if grows {
         ms = Some(match session.grow_now().await? {
@@ -335,8 +338,6 @@ async fn grow_one(session: &mut Session, grows: bool) -> Result<(Option<f64>, f3
     }
     Ok((ms, session.evaluate().await?.train_loss))
 }
-
-type Phase = Result<(Option<f64>, f32), EngineError>;
 
 /// Every job's phase ([`grow_one`]), one after another, or natively on `threads` threads.
 async fn grow_all(sessions: &mut [Session], grows: bool, threads: Option<usize>) -> Vec<Phase> {

@@ -48,12 +48,11 @@ impl Session {
     /// Whether the next growth phase runs on the CPU: the session's device is the CPU, or
     /// [`GrowOn`] moves the phase there.
     pub fn grows_on_cpu(&self) -> bool {
-        is_cpu(&self.device) || self.moves_to_cpu(self.shape())
+        is_cpu(&self.device) || self.moves_to_cpu()
     }
 
-    fn moves_to_cpu(&self, mlp: &Mlp) -> bool {
-        let widest = mlp.blocks.iter().map(|b| b.n_units()).max().unwrap_or(0);
-        self.grow_on.moves_to_cpu(widest, is_cpu(&self.device))
+    fn moves_to_cpu(&self) -> bool {
+        (self.grow_on).moves_to_cpu(self.shape().widest_layer(), is_cpu(&self.device))
     }
 
     /// Counts the time since `t` towards the proposal of the growth phase whose loss before is
@@ -76,7 +75,7 @@ impl Session {
             self.rows.train_targets.clone(),
         );
         let mut input = GrowthInput::new(&mlp, params, rows, &self.config.growth);
-        if self.moves_to_cpu(&mlp) {
+        if self.moves_to_cpu() {
             let (cpu, rows) = (Device::flex(), &self.rows);
             let inputs = inputs_tensor(&rows.train_x, rows.features.len(), &cpu);
             input = input.moved((inputs, Targets::new(&rows.train_labels, rows.task, &cpu)));
