@@ -307,3 +307,28 @@ fn a_failed_run_is_not_saved() {
     }
     assert!(block(p.save_state()).is_err());
 }
+
+/// `firefly run | head -1`: the command line stops quietly, with success, when the program
+/// reading its output closes the pipe, where a write to it used to panic.
+#[test]
+fn the_command_line_stops_quietly_when_its_reader_goes_away() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firefly"))
+        .args(["run", "--dataset", "spiral", "--method", "firefly"])
+        .args(["--epochs", "2000", "--grow-every", "100"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("firefly starts");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("the first line");
+    // The reader is dropped here: the pipe closes before the first growth's line is written.
+    assert!(first.starts_with("spiral · firefly"), "{first}");
+    let output = child.wait_with_output().expect("firefly ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}

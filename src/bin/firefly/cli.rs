@@ -200,11 +200,22 @@ pub fn main() -> ExitCode {
     crate::launches::await_profile_log();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`firefly run | head`): it has what it wanted.
+        Err(e) if reader_gone(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `error` is a write to a pipe whose reader has closed it.
+fn reader_gone(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 pub(crate) fn parse_list<T: std::str::FromStr>(values: &[String], what: &str) -> Result<Vec<T>>

@@ -218,9 +218,9 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     cl::write_csv(&rows, file)?;
     let names = base.task_names();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    print!("{}", cl::format_table(&rows, &names));
+    say_part!("{}", cl::format_table(&rows, &names));
     if choices.iter().any(|(_, c)| c.phases > 0) {
-        println!(
+        say!(
             "\nunits chosen in the growth phases after the first task ({} fan-in), all seeds",
             if base.growth.relative_fan_in {
                 "relative"
@@ -229,7 +229,7 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
             }
         );
         for (method, c) in &choices {
-            println!(
+            say!(
                 "{:<12} {} phases: {} unlocked copies, {} new units",
                 method.name(),
                 c.phases,
@@ -240,9 +240,9 @@ pub(crate) fn continual(args: ContinualArgs) -> Result<()> {
     }
     let paired = cl::format_paired(&rows, ContinualMethod::Firefly.name());
     if !paired.is_empty() {
-        print!("\n{paired}");
+        say_part!("\n{paired}");
     }
-    println!(
+    say!(
         "wrote {} rows to {} ({} runs in {:.1} s on {threads} threads)",
         rows.len(),
         args.out.display(),

@@ -130,8 +130,8 @@ pub(crate) fn figure3(args: Figure3Args) -> Result<()> {
     let file = std::fs::File::create(&summary)
         .with_context(|| format!("cannot write {}", summary.display()))?;
     experiment::write_summary_csv(&rows, file)?;
-    print!("{}", experiment::figure3_report(&rows));
-    println!(
+    say_part!("{}", experiment::figure3_report(&rows));
+    say!(
         "wrote {} rows to {} and the summary by units grown to {}",
         rows.len(),
         args.out.display(),

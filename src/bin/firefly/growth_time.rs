@@ -58,7 +58,7 @@ pub(crate) fn growth_time(args: GrowthTimeArgs) -> Result<()> {
     let config = GrowthTimeConfig { path, ..config };
     let started = std::time::Instant::now();
     let mut rows = Vec::new();
-    println!(
+    say!(
         "one growth phase, median of {} (ms); {} hidden layer(s) of the given width, {} \
          points ({} for training); on {}",
         config.repeats,
@@ -67,21 +67,21 @@ pub(crate) fn growth_time(args: GrowthTimeArgs) -> Result<()> {
         config.points / 2,
         args.backend.backend.name()
     );
-    print!("{:>6}", "width");
+    say_part!("{:>6}", "width");
     for m in &config.methods {
-        print!(" {:>14}", m.name());
+        say_part!(" {:>14}", m.name());
     }
-    println!();
+    say!();
     for &width in &config.widths {
-        print!("{width:>6}");
+        say_part!("{width:>6}");
         for &method in &config.methods {
             let row = pollster::block_on(experiment::time_growth(width, method, &config, &device))
                 .with_context(|| format!("{method} at width {width}"))?;
-            print!(" {:>14.1}", row.ms);
+            say_part!(" {:>14.1}", row.ms);
             let _ = std::io::stdout().flush();
             rows.push(row);
         }
-        println!();
+        say!();
     }
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
@@ -90,17 +90,17 @@ pub(crate) fn growth_time(args: GrowthTimeArgs) -> Result<()> {
     if timed(Method::Firefly) && timed(Method::ExactSplit) {
         let largest = config.widths.iter().max().copied().unwrap_or(0);
         match experiment::crossover(&rows, Method::Firefly, Method::ExactSplit) {
-            Some(w) => println!(
+            Some(w) => say!(
                 "Firefly's phase is cheaper than exact splitting's from width {w} on \
                  (of the widths timed)"
             ),
-            None => println!(
+            None => say!(
                 "Firefly's phase does not become cheaper than exact splitting's within the \
                  widths timed (up to {largest})"
             ),
         }
     }
-    println!(
+    say!(
         "wrote {} rows to {} in {:.1} s",
         rows.len(),
         args.out.display(),

@@ -93,34 +93,41 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         count(Method::None, 11, "gpu")?,
         count(Method::None, 21, "gpu")?,
     );
-    println!(
+    say!(
         "kernel launches on wgpu (cubecl's profiler), {} with {} points, batch {}, hidden {hidden}",
-        args.dataset, args.points, args.batch
+        args.dataset,
+        args.points,
+        args.batch
     );
-    println!(
-        "{:<32} {:>8}",
+    let phase = |method: Method, on: &str| format!("a growth phase, {}{on}", method.name());
+    let step = |networks: u64| match networks {
+        1 => "a Figure 3 step, 1 alone".to_string(),
+        n => format!("a Figure 3 step, {n} in a stack"),
+    };
+    // Every label fits its column, the longest included.
+    let width = (methods.iter())
+        .map(|&m| phase(m, ON_THE_CPU).len())
+        .chain(args.networks.iter().map(|&n| step(n).len()))
+        .fold("a training epoch".len(), usize::max);
+    say!(
+        "{:<width$} {:>8}",
         "a training epoch",
         long.saturating_sub(short) as f64 / 10.0
     );
-    for method in methods {
-        for (grow_on, on) in [("gpu", ""), ("cpu", ", on the CPU")] {
-            let phase = count(method, 11, grow_on)?.saturating_sub(short);
-            println!(
-                "{:<32} {phase:>8}",
-                format!("a growth phase, {}{on}", method.name())
-            );
+    for &method in &methods {
+        for (grow_on, on) in [("gpu", ""), ("cpu", ON_THE_CPU)] {
+            let count = count(method, 11, grow_on)?.saturating_sub(short);
+            say!("{:<width$} {count:>8}", phase(method, on));
         }
     }
-    for networks in args.networks {
-        let step = together(networks)?;
-        let how = if networks == 1 { "alone" } else { "in a stack" };
-        println!(
-            "{:<32} {step:>8}",
-            format!("a Figure 3 step, {networks} {how}")
-        );
+    for &networks in &args.networks {
+        say!("{:<width$} {:>8}", step(networks), together(networks)?);
     }
     Ok(())
 }
+
+/// What a phase grown on the CPU adds to its label.
+const ON_THE_CPU: &str = ", on the CPU";
 
 /// Launches of one full-batch training step of `networks` Figure 3 runs trained together (a
 /// `figure3 --backend wgpu` with one seed a network and no growth: 21 steps less 11, over 10).

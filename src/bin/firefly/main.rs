@@ -23,6 +23,25 @@
 //! `launches` always counts on wgpu. Flags are parsed
 //! by clap; values are then validated by the engine, whose messages name the field.
 
+/// `println!` that hands a failed write back (`?`) instead of panicking: output read by a
+/// program that stops early (`firefly run | head`) ends the command quietly ([`cli::main`]).
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// [`say!`] without the line's end (`print!`).
+#[cfg(not(target_arch = "wasm32"))]
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
     cli::main()

@@ -67,7 +67,7 @@ pub(crate) fn presets(args: PresetsArgs) -> Result<()> {
         let (a, b) = m.means();
         let (d, se) = m.difference();
         let ahead = m.main_ahead();
-        println!(
+        say!(
             "{name}: {} vs {} over {epochs} epochs, mean training loss {a:.4} vs {b:.4}, \
              difference {d:+.4} ± {se:.4} (s.e.); growing run ahead on {ahead}/{} seeds; \
              claim ({}): {} ({:.1} s)",
@@ -87,9 +87,15 @@ pub(crate) fn presets(args: PresetsArgs) -> Result<()> {
             started.elapsed().as_secs_f64()
         );
         for s in &m.seeds {
-            println!(
+            say!(
                 "  seed {:>2}: mean {:.4} vs {:.4}, last {:.2e} vs {:.2e}, units {} vs {}",
-                s.seed, s.main, s.baseline, s.main_last, s.baseline_last, s.units.0, s.units.1
+                s.seed,
+                s.main,
+                s.baseline,
+                s.main_last,
+                s.baseline_last,
+                s.units.0,
+                s.units.1
             );
         }
     }

@@ -137,7 +137,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut session = Session::with_path(config, data, compute.device, compute.path)?;
     session.grow_on(args.grow_on.grow_on());
-    println!(
+    say!(
         "{} · {} · start {} · {} train / {} test points · {} ({:?} training, {})",
         session.data().name,
         method,
@@ -156,7 +156,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         for event in &session.history().growths[seen..] {
             let plan = &event.plan;
             let layer_units: usize = plan.new_layers.iter().map(|l| l.units.len()).sum();
-            println!(
+            say!(
                 "epoch {:>5}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms  \
                  [{} split, {} new, {} layer]",
                 event.epoch,
@@ -174,7 +174,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         seen = session.history().growths.len();
     }
     let last = pollster::block_on(session.evaluate())?;
-    println!(
+    say!(
         "epoch {:>5}  {}  train loss {:.4}  test loss {:.4}{}  ({:.2} s)",
         last.epoch,
         session.shape().architecture(),
