@@ -44,8 +44,7 @@ pub fn macs_per_point(net: &Mlp) -> usize {
 /// so that drawing keeps the page responsive (a 1,024-unit layer gets 31), never under
 /// [`MAP_MIN_RESOLUTION`].
 pub fn map_resolution(net: &Mlp) -> usize {
-    let widest = net.blocks.iter().map(|b| b.n_units()).max().unwrap_or(0);
-    if widest <= NARROW_WIDTH {
+    if net.widest_layer() <= NARROW_WIDTH {
         return MAP_MAX_RESOLUTION;
     }
     let points = MAP_BUDGET_MACS / macs_per_point(net).max(1) as f64;
