@@ -237,7 +237,14 @@ impl Playground {
                     seed: session.config().seed,
                     method: session.config().growth.method.name().to_string(),
                     history: session.history().clone(),
-                    network: session.network().await?,
+                    network: match (&self.seed_stack, index) {
+                        // Seeds 1.. train in the stack: their sessions' own weights are stale.
+                        (Some(stack), 1..) => {
+                            let member = 2 * (index - 1) + usize::from(role == Role::Main);
+                            stack.network(member, session).await?
+                        }
+                        _ => session.network().await?,
+                    },
                 });
             }
         }
@@ -298,6 +305,7 @@ impl Playground {
         self.options = options;
         self.data = run.data;
         self.data_version += 1;
+        self.seed_stack = None;
         self.main = main;
         self.baseline = baseline;
         self.seeds = seeds;

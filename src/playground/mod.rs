@@ -27,7 +27,7 @@ mod relocate;
 mod update;
 mod work;
 
-use crate::train::{GrowthStage, Session, Stage, TrainPath};
+use crate::train::{GrowthStage, Session, Stacked, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
 pub use export::{
@@ -164,6 +164,11 @@ pub struct Playground {
     baseline: Session,
     /// Seeds 1.. of both runs (Figure 3 over seeds), kept in step with the main run by epochs.
     seeds: Vec<Pair>,
+    /// The seeds' runs training in one stack (where they can: tensor training on full batches;
+    /// see [`Stacked`]), kept from frame to frame. Their sessions' own networks are stale while
+    /// it lasts: whatever changes or replaces a seed calls [`Playground::unstack`] first, and
+    /// [`Playground::export`] reads their networks from it.
+    seed_stack: Option<Stacked>,
     running: bool,
     failed: bool,
     step_to: Option<usize>,
@@ -230,6 +235,7 @@ impl Playground {
             backend_chosen_for: crate::probe::auto_decides_for(&options.config),
             path,
             seeds,
+            seed_stack: None,
             hash: to_hash(&options),
             options,
             device,
@@ -316,12 +322,35 @@ impl Playground {
         &self.baseline
     }
 
-    /// Every seed of the growing run (the first is [`Playground::main`]).
+    /// Whether the seeds' runs are training in one stack now (see [`Stacked`]).
+    pub fn seeds_in_stack(&self) -> bool {
+        self.seed_stack.is_some()
+    }
+
+    /// Epochs the seeds' runs have trained in a stack, all of them together (each run's
+    /// [`Session::epochs_stacked`]): none on the CPU's fused step.
+    pub fn seed_epochs_stacked(&self) -> usize {
+        (self.main_seeds().chain(self.baseline_seeds()))
+            .map(Session::epochs_stacked)
+            .sum()
+    }
+
+    /// Gives the seeds' runs their networks back from the stack, if they are in one.
+    fn unstack(&mut self) {
+        if let Some(stack) = self.seed_stack.take() {
+            stack.dissolve(&mut work::seed_sessions(&mut self.seeds));
+        }
+    }
+
+    /// Every seed of the growing run (the first is [`Playground::main`]). Their histories are
+    /// current; while the seeds train in a stack ([`Playground::seeds_in_stack`]) the networks
+    /// of seeds 1.. are read through [`Playground::export`].
     pub fn main_seeds(&self) -> impl Iterator<Item = &Session> {
         std::iter::once(&self.main).chain(self.seeds.iter().map(|p| &p.main))
     }
 
-    /// Every seed of the comparison run (the first is [`Playground::baseline`]).
+    /// Every seed of the comparison run (the first is [`Playground::baseline`]); see
+    /// [`Playground::main_seeds`].
     pub fn baseline_seeds(&self) -> impl Iterator<Item = &Session> {
         std::iter::once(&self.baseline).chain(self.seeds.iter().map(|p| &p.baseline))
     }

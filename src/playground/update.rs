@@ -149,6 +149,7 @@ impl Playground {
         if baseline.is_some() {
             self.baseline.request_growth();
         }
+        self.unstack();
         for pair in &mut self.seeds {
             pair.main.request_growth();
             pair.baseline.request_growth();
@@ -276,6 +277,7 @@ impl Playground {
         } else if strongest(Effect::Restart) {
             self.restart(fx);
         } else if strongest(Effect::Live) {
+            self.unstack();
             let train = &self.options.config.train;
             let result = [&mut self.main, &mut self.baseline]
                 .into_iter()
@@ -322,6 +324,7 @@ impl Playground {
         }
         match sessions(&self.options, &self.data, &self.device, self.path) {
             Ok((main, baseline, seeds)) => {
+                self.seed_stack = None;
                 self.main = main;
                 self.baseline = baseline;
                 self.seeds = seeds;
@@ -343,6 +346,7 @@ impl Playground {
     }
 
     fn swap_data(&mut self, data: Dataset, fx: &mut Effects) {
+        self.unstack();
         self.custom_data = true;
         let result = self
             .main

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::EngineError;
 use crate::grow::Method;
-use crate::train::{Session, Stage};
+use crate::train::{Session, Stacked, Stage};
 
 /// The least a frame trains for, in ms, however long drawing takes.
 const MIN_TRAINING_MS: f64 = 2.0;
@@ -118,12 +118,19 @@ impl Playground {
             return Ok(true);
         }
         let target = self.main.epoch();
+        if self.seed_epoch_stacked(target).await? {
+            return Ok(true);
+        }
         let behind = |s: &Session| s.epoch() < target || growing(s) || s.growth_requested();
-        for pair in &mut self.seeds {
-            for s in [&mut pair.baseline, &mut pair.main] {
-                if behind(s) {
-                    s.advance(1).await?;
-                    return Ok(true);
+        if (self.seeds.iter()).any(|p| behind(&p.baseline) || behind(&p.main)) {
+            // A seed trains alone: every seed holds its own network.
+            self.unstack();
+            for pair in &mut self.seeds {
+                for s in [&mut pair.baseline, &mut pair.main] {
+                    if behind(s) {
+                        s.advance(1).await?;
+                        return Ok(true);
+                    }
                 }
             }
         }
@@ -165,6 +172,28 @@ impl Playground {
         Ok(true)
     }
 
+    /// One epoch of every seed's runs in one stack, when each is behind the main run's `target`
+    /// epoch and all of them can train it together ([`Stacked`]: a growth due, mini-batches or
+    /// the fused CPU step train each alone). Returns whether it trained. A stack that no longer
+    /// fits is given back; one whose seeds have caught up with the main run stays.
+    async fn seed_epoch_stacked(&mut self, target: usize) -> Result<bool, EngineError> {
+        let mut sessions = seed_sessions(&mut self.seeds);
+        if let Some(stack) = self.seed_stack.take_if(|stack| !stack.fits(&sessions)) {
+            stack.dissolve(&mut sessions);
+        }
+        if !sessions.iter().all(|s| s.epoch() < target) {
+            return Ok(false);
+        }
+        if self.seed_stack.is_none() {
+            self.seed_stack = Stacked::form(&sessions);
+        }
+        let Some(stack) = &mut self.seed_stack else {
+            return Ok(false);
+        };
+        stack.epochs(&mut sessions, 1).await.map_err(|(_, e)| e)?;
+        Ok(true)
+    }
+
     /// Shows the unit-cap notice once a growing run can grow no more.
     fn check_unit_cap(&mut self) {
         let cap = self.options.config.train.max_units;
@@ -174,4 +203,11 @@ impl Playground {
             self.note_unit_cap();
         }
     }
+}
+
+/// Every seed's runs, baseline then main, seed by seed: the members of the seeds' stack.
+pub(super) fn seed_sessions(seeds: &mut [super::Pair]) -> Vec<&mut Session> {
+    (seeds.iter_mut())
+        .flat_map(|p| [&mut p.baseline, &mut p.main])
+        .collect()
 }

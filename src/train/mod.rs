@@ -40,7 +40,7 @@ pub use growing::{CPU_GROWTH_BELOW, GrowOn};
 pub use history::{EpochRecord, History, MAX_EPOCH_RECORDS};
 pub use path::TrainPath;
 use path::{Batch, Rows, TrainingPath};
-pub use stacked::run_epochs_together;
+pub use stacked::{Stacked, run_epochs_together};
 
 /// What the session is doing now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +125,8 @@ pub struct Session {
     evaluating: Option<Measure>,
     /// Where growth phases run.
     grow_on: GrowOn,
+    /// Epochs trained in a stack with other sessions' networks ([`Stacked`]).
+    epochs_stacked: usize,
 }
 
 impl Session {
@@ -173,6 +175,7 @@ impl Session {
             batch: 0,
             growth: None,
             grow_requested: false,
+            epochs_stacked: 0,
             evaluating: None,
             grow_on: GrowOn::Device,
         })

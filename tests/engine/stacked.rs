@@ -13,6 +13,10 @@ use firefly_playground::model::{Activation, Block, BlockKind, Matrix, Mlp};
 use firefly_playground::optim::OptimizerKind;
 use firefly_playground::train::{History, Session, TrainPath, run_epochs_together};
 
+use burn::tensor::Device;
+use firefly_playground::playground::{Msg, Playground};
+
+use crate::playground::train_to;
 use crate::support::{block, device};
 
 /// f32 sums in another order (a batched matrix product) over a few dozen steps: 1e-5 is a few
@@ -79,20 +83,119 @@ fn together_against_alone(
             block(a.network()).expect("net"),
             block(t.network()).expect("net"),
         );
-        assert_eq!(x.architecture(), y.architecture());
-        for (p, q) in x.param_matrices().iter().zip(y.param_matrices()) {
-            largest = largest.max(crate::support::max_abs_diff(&p.data, &q.data));
-        }
-        let (h, k): (&History, &History) = (a.history(), t.history());
-        assert_eq!(h.epochs.len(), k.epochs.len());
-        for (r, s) in h.epochs.iter().zip(&k.epochs) {
-            assert_eq!(r.epoch, s.epoch);
-            largest = largest
-                .max((r.train_loss - s.train_loss).abs())
-                .max((r.test_loss - s.test_loss).abs());
-        }
+        largest = largest.max(difference((&x, a.history()), (&y, t.history())));
     }
     (stacked, largest)
+}
+
+/// The largest difference of any weight or recorded loss of two networks and their histories,
+/// which must have the same architecture, records and growths.
+fn difference((x, h): (&Mlp, &History), (y, k): (&Mlp, &History)) -> f32 {
+    assert_eq!(x.architecture(), y.architecture());
+    let mut largest = 0.0f32;
+    for (p, q) in x.param_matrices().iter().zip(y.param_matrices()) {
+        largest = largest.max(crate::support::max_abs_diff(&p.data, &q.data));
+    }
+    assert_eq!(h.epochs.len(), k.epochs.len());
+    for (r, s) in h.epochs.iter().zip(&k.epochs) {
+        assert_eq!((r.epoch, r.units), (s.epoch, s.units));
+        largest = largest
+            .max((r.train_loss - s.train_loss).abs())
+            .max((r.test_loss - s.test_loss).abs());
+    }
+    let growths = |h: &History| -> Vec<String> {
+        (h.growths.iter())
+            .map(|g| format!("{} {}", g.epoch, g.architecture_after))
+            .collect()
+    };
+    assert_eq!(growths(h), growths(k), "the same growths");
+    largest
+}
+
+/// The page's Figure 3 seeds on the tensor path (a WebGPU page's) train their epochs in one
+/// stack that lasts from frame to frame, growing alone in between, and each seed's run is the
+/// run it would be alone: the same growths, records and weights within the tolerance, the
+/// weights read from the stack by an export. A live setting gives each seed its network back
+/// before it changes them all.
+#[test]
+fn the_pages_seeds_train_in_one_stack_as_each_would_alone() {
+    let largest = page_seeds_against_alone(device(), 50);
+    eprintln!("in the stack and alone the seeds differ by {largest:.2e}");
+    // The page on the fused CPU step trains each seed alone.
+    let mut page = Playground::from_hash_on(PAGE, device(), TrainPath::Fused).expect("page");
+    train_to(&mut page, 20);
+    assert!(!page.seeds_in_stack());
+    assert!(page.main_seeds().all(|s| s.epochs_stacked() == 0));
+}
+
+/// Settings of a page whose seeds stack and grow: full batches, 3 seeds, growth every 12 epochs.
+const PAGE: &str = "dataset=circle&points=120&layers=2&batch=0&seeds=3&method=firefly\
+                    &baseline=random-new&grow-every=12&max-units=5";
+
+/// Runs [`PAGE`] on `device`'s tensor path to about `epochs` epochs and checks each seed's run
+/// against the same run alone (see the test above); returns the largest difference.
+pub(crate) fn page_seeds_against_alone(device: Device, epochs: usize) -> f32 {
+    let mut page = Playground::from_hash_on(PAGE, device.clone(), TrainPath::Tensor).expect("page");
+    train_to(&mut page, epochs);
+    assert!(
+        page.seeds_in_stack(),
+        "the seeds train in a stack between frames"
+    );
+    let export = block(page.export()).expect("export");
+    let sessions: Vec<&Session> = page.main_seeds().chain(page.baseline_seeds()).collect();
+    let seeds: Vec<_> = (export.runs.iter())
+        .filter(|r| r.index > 0)
+        .map(|run| {
+            let session = sessions.iter().find(|s| {
+                s.config().seed == run.seed && s.config().growth.method.name() == run.method
+            });
+            (run, *session.expect("the run's session"))
+        })
+        .collect();
+    assert_eq!(seeds.len(), 4);
+    let mut largest = 0.0f32;
+    for (run, seed) in seeds {
+        let growths = seed.history().growths.len();
+        assert!(
+            growths >= 3,
+            "{growths} growths: the seeds grew between stacks"
+        );
+        // Every epoch but those of a frame a growth phase ends in trains in the stack.
+        let stacked = seed.epochs_stacked();
+        assert!(
+            stacked + 8 >= seed.epoch(),
+            "{stacked} of {} epochs in the stack",
+            seed.epoch()
+        );
+        let mut alone = Session::with_path(
+            seed.config().clone(),
+            seed.data().clone(),
+            device.clone(),
+            TrainPath::Tensor,
+        )
+        .expect("session");
+        block(alone.run_epochs(seed.epoch())).expect("alone");
+        assert_eq!((alone.steps(), alone.epochs_stacked()), (seed.steps(), 0));
+        let network = block(alone.network()).expect("net");
+        let d = difference((&network, alone.history()), (&run.network, &run.history));
+        assert!(
+            d < TOLERANCE,
+            "{} seed {}: in the stack and alone differ by {d}",
+            run.method,
+            run.seed
+        );
+        largest = largest.max(d);
+    }
+    page.update(Msg::Set("lr".into(), "0.3".into()));
+    assert!(
+        !page.seeds_in_stack(),
+        "a live setting takes the seeds out of the stack"
+    );
+    assert!(page.main_seeds().all(|s| s.learning_rate() == 0.3));
+    let epoch = page.main().epoch();
+    train_to(&mut page, epoch + 5);
+    assert!(page.seeds_in_stack(), "and they stack again");
+    largest
 }
 
 #[test]

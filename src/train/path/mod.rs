@@ -25,7 +25,7 @@ use crate::error::EngineError;
 use crate::features::Features;
 use crate::grow::GrowthPlan;
 use crate::model::{Mlp, Targets, inputs_tensor, metrics_from_outputs};
-use crate::optim::OptimizerKind;
+use crate::optim::Optimizer;
 
 pub(super) mod fused;
 pub(super) mod tensor;
@@ -173,13 +173,14 @@ pub(super) trait TrainingPath: Send {
     /// Puts a restored network in place, with a fresh optimiser.
     fn restore(&mut self, mlp: &Mlp);
 
-    /// The network and the optimiser's state in CPU memory, to train in one stack with other
-    /// sessions' networks ([`super::stacked`]); `None` where the path trains only alone (the
-    /// fused step: on the CPU a stack buys nothing, and its numbers are its own).
-    fn hand_over(&self) -> PathFuture<'_, Option<HandOver>>;
+    /// The network and the optimiser's state as they are on the device, to train in one stack
+    /// with other sessions' networks ([`super::stacked`]): no read, no copy. `None` where the
+    /// path trains only alone (the fused step: on the CPU a stack buys nothing, and its numbers
+    /// are its own).
+    fn hand_over(&self) -> Option<HandOver>;
 
     /// Takes back a network and optimiser state trained in a stack (only ever one this path
-    /// handed over).
+    /// handed over, of the same shape).
     fn take_back(&mut self, state: HandOver);
 
     /// The network's outputs for input feature rows.
@@ -194,18 +195,12 @@ pub(super) trait TrainingPath: Send {
     ) -> PathFuture<'a, Snapshot>;
 }
 
-/// A network and its optimiser's state in CPU memory ([`TrainingPath::hand_over`]).
+/// A network's parameters and its optimiser's state on the device ([`TrainingPath::hand_over`]).
 #[derive(Clone, Debug)]
 pub(super) struct HandOver {
-    /// The network with its current weights.
-    pub mlp: Mlp,
-    pub optimizer: OptimizerKind,
-    /// Updates taken (Adam's bias correction).
-    pub steps: u32,
-    /// First moments (SGD's velocity) and Adam's second moments per parameter in
-    /// [`Mlp::param_matrices`] order; `None` before a parameter's first update.
-    pub first: Vec<Option<Vec<f32>>>,
-    pub second: Vec<Option<Vec<f32>>>,
+    /// The parameters in [`Mlp::param_matrices`] order.
+    pub params: Vec<Tensor<2>>,
+    pub optimizer: Optimizer,
 }
 
 /// The path `kind` for a fresh network.

@@ -2,7 +2,7 @@
 //! burn's autodiff and the tensor optimiser ([`crate::optim::Optimizer`]). Every read is an
 //! `await` on [`crate::readback`].
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 use super::{Batch, HandOver, PathFuture, Rows, TrainPath, TrainingPath};
 use crate::config::Regularization;
@@ -240,55 +240,16 @@ impl TrainingPath for TensorPath {
         })
     }
 
-    fn hand_over(&self) -> PathFuture<'_, Option<HandOver>> {
-        Box::pin(async move {
-            let n = self.model.params.len();
-            let zeros = |i: usize| self.model.params[i].zeros_like();
-            // One read: the parameters, then both moments (zeros where there are none yet).
-            let mut reads = self.model.params.clone();
-            for moments in [&self.optimizer.first, &self.optimizer.second] {
-                reads.extend((0..n).map(|i| moments[i].clone().unwrap_or_else(|| zeros(i))));
-            }
-            let mut values = read_all(reads).await?;
-            let mut second = values.split_off(2 * n);
-            let mut first = values.split_off(n);
-            let keep = |values: &mut Vec<Vec<f32>>, moments: &[Option<Tensor<2>>]| {
-                moments
-                    .iter()
-                    .zip(values.drain(..))
-                    .map(|(m, v)| m.as_ref().map(|_| v))
-                    .collect()
-            };
-            let mut mlp = self.model.shape.clone();
-            mlp.set_param_values(&values)?;
-            Ok(Some(HandOver {
-                mlp,
-                optimizer: self.optimizer.kind,
-                steps: self.optimizer.steps,
-                first: keep(&mut first, &self.optimizer.first),
-                second: keep(&mut second, &self.optimizer.second),
-            }))
+    fn hand_over(&self) -> Option<HandOver> {
+        Some(HandOver {
+            params: self.model.params.clone(),
+            optimizer: self.optimizer.clone(),
         })
     }
 
     fn take_back(&mut self, state: HandOver) {
-        self.model = DeviceMlp::upload(&state.mlp, &self.device);
-        let shapes = state.mlp.param_matrices();
-        let upload = |moments: Vec<Option<Vec<f32>>>| -> Vec<Option<Tensor<2>>> {
-            moments
-                .into_iter()
-                .zip(&shapes)
-                .map(|(m, s)| {
-                    m.map(|v| Tensor::from_data(TensorData::new(v, [s.rows, s.cols]), &self.device))
-                })
-                .collect()
-        };
-        self.optimizer = Optimizer {
-            kind: state.optimizer,
-            steps: state.steps,
-            first: upload(state.first),
-            second: upload(state.second),
-        };
+        self.model.params = state.params;
+        self.optimizer = state.optimizer;
     }
 
     fn restore(&mut self, mlp: &Mlp) {

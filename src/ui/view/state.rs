@@ -78,6 +78,11 @@ impl View {
         set_attr(root, "data-seeds", &p.options().seeds.to_string());
         set_attr(root, "data-slowest-epoch", &p.slowest_epoch().to_string());
         set_attr(root, "data-steps", &p.steps_trained().to_string());
+        set_attr(
+            root,
+            "data-seed-epochs-stacked",
+            &p.seed_epochs_stacked().to_string(),
+        );
         if self.first_epoch_ms.is_none() && p.main().epoch() >= 1 {
             let at = now();
             self.first_epoch_ms = Some(at);
