@@ -264,13 +264,22 @@ fn a_growth_phase_updates_its_candidates_in_one_chain_of_launches() {
 /// A training step of networks trained together (`figure3 --backend wgpu` runs its seeds in
 /// step, `train::run_epochs_together`) launches the same kernels for 10 networks as for 2, so
 /// Figure 3 over ten seeds costs one network's launches a step, where ten alone cost ten times
-/// one. Counted as `firefly launches --networks` counts it.
+/// one; and so does an epoch of the page's Figure 3 live, whose seeds' runs train in one stack
+/// from frame to frame (`train::Stacked`). Counted as `firefly launches --networks` and
+/// `--page-seeds` count them.
 #[test]
 fn a_stack_of_ten_networks_launches_the_kernels_of_two_a_step() {
     if gpu().is_none() {
         return;
     }
-    let count = launches(&["--methods", "random-new", "--networks", "1,2,10"]);
+    let count = launches(&[
+        "--methods",
+        "random-new",
+        "--networks",
+        "1,2,10",
+        "--page-seeds",
+        "2,10",
+    ]);
     let alone = count("a Figure 3 step, 1 alone");
     let (two, ten) = (
         count("a Figure 3 step, 2 in a stack"),
@@ -284,6 +293,29 @@ fn a_stack_of_ten_networks_launches_the_kernels_of_two_a_step() {
         ten <= 2.0 * two,
         "a step of 10 networks launched {ten} kernels, of 2 {two}"
     );
+    // 215 and 215 on llvmpipe: the growing run and its baseline alone, and the seeds' runs in
+    // one stack. With the seeds' 18 runs trained alone it was 1,420 against 284.
+    let (two, ten) = (
+        count("a page epoch, 2 seeds"),
+        count("a page epoch, 10 seeds"),
+    );
+    assert!(two > 0.0, "a page epoch launched {two}");
+    assert!(
+        ten <= 1.5 * two,
+        "an epoch of the page with 10 seeds launched {ten} kernels, with 2 {two}"
+    );
+}
+
+/// The page's Figure 3 seeds train in one stack on the GPU (as on WebGPU in a browser) and each
+/// seed's run is the run it would be alone, within the stack's tolerance (see
+/// `stacked::the_pages_seeds_train_in_one_stack_as_each_would_alone`).
+#[test]
+fn the_pages_seeds_stack_on_the_gpu_as_each_would_train_alone() {
+    let Some(gpu) = gpu() else {
+        return;
+    };
+    let largest = crate::stacked::page_seeds_against_alone(gpu, 40);
+    eprintln!("on wgpu, in the stack and alone the seeds differ by {largest:.2e}");
 }
 
 /// Runs `firefly launches` with `args`, prints its table and returns a reader of its rows: the

@@ -12,7 +12,7 @@ use firefly_playground::train::{GrowOn, TrainPath};
 use crate::continual::{ContinualArgs, continual};
 use crate::figure3::{Figure3Args, figure3};
 use crate::growth_time::{GrowthTimeArgs, growth_time};
-use crate::launches::{LaunchesArgs, launches};
+use crate::launches::{LaunchesArgs, PageEpochsArgs, launches, page_epochs};
 use crate::presets::{PresetsArgs, presets};
 use crate::run::{RunArgs, run};
 
@@ -45,6 +45,10 @@ enum Command {
     /// Measure the page's presets and opening experiment over seeds: each one's growing run
     /// against its baseline, as the page trains them, and whether its claim holds.
     Presets(PresetsArgs),
+    /// Train the page's runs for a link's settings natively, an epoch a frame (what `launches
+    /// --page-seeds` counts).
+    #[command(hide = true)]
+    PageEpochs(PageEpochsArgs),
 }
 
 /// Where the maths runs.
@@ -196,6 +200,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Continual(args) => continual(args),
         Command::Presets(args) => presets(args),
+        Command::PageEpochs(args) => page_epochs(args),
     };
     crate::launches::await_profile_log();
     match result {

@@ -20,7 +20,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use firefly_playground::grow::Method;
 
-use crate::cli::parse_list;
+use crate::cli::{BackendArgs, compute, parse_list};
+use firefly_playground::playground::{Msg, Playground, RunState};
 
 #[derive(Args)]
 pub(crate) struct LaunchesArgs {
@@ -44,6 +45,11 @@ pub(crate) struct LaunchesArgs {
     /// its seeds: one Figure 3 training step counted for each (1 trains alone).
     #[arg(long, value_delimiter = ',', default_value = "1,10")]
     networks: Vec<u64>,
+    /// Comma-separated numbers of seeds of the page's Figure 3 live: one epoch of the page on
+    /// its opening experiment's settings counted for each, an epoch a frame (the growing run,
+    /// its baseline and the seeds' runs, on the tensor path as on WebGPU).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,10")]
+    page_seeds: Vec<u64>,
 }
 
 pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
@@ -104,10 +110,15 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         1 => "a Figure 3 step, 1 alone".to_string(),
         n => format!("a Figure 3 step, {n} in a stack"),
     };
+    let page = |seeds: u64| match seeds {
+        1 => "a page epoch, 1 seed".to_string(),
+        n => format!("a page epoch, {n} seeds"),
+    };
     // Every label fits its column, the longest included.
     let width = (methods.iter())
         .map(|&m| phase(m, ON_THE_CPU).len())
         .chain(args.networks.iter().map(|&n| step(n).len()))
+        .chain(args.page_seeds.iter().map(|&n| page(n).len()))
         .fold("a training epoch".len(), usize::max);
     say!(
         "{:<width$} {:>8}",
@@ -122,6 +133,9 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
     }
     for &networks in &args.networks {
         say!("{:<width$} {:>8}", step(networks), together(networks)?);
+    }
+    for &seeds in &args.page_seeds {
+        say!("{:<width$} {:>8}", page(seeds), page_epoch(seeds)?);
     }
     Ok(())
 }
@@ -164,6 +178,26 @@ fn together(networks: u64) -> Result<f64> {
     };
     let (short, long) = (count("11")?, count("21")?);
     let _ = (std::fs::remove_file(&csv), std::fs::remove_file(&summary));
+    Ok(long.saturating_sub(short) as f64 / 10.0)
+}
+
+/// Launches of one epoch of the page with `seeds` seeds on its opening experiment's settings
+/// (no growth due), an epoch a frame: (21 epochs − 11) / 10 of `firefly page-epochs`.
+fn page_epoch(seeds: u64) -> Result<f64> {
+    let link = format!("seeds={seeds}&grow-every=1000");
+    let count = |epochs: &str| -> Result<usize> {
+        let run = [
+            "page-epochs",
+            "--backend",
+            "wgpu",
+            "--link",
+            &link,
+            "--epochs",
+            epochs,
+        ];
+        counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
+    };
+    let (short, long) = (count("11")?, count("21")?);
     Ok(long.saturating_sub(short) as f64 / 10.0)
 }
 
@@ -215,4 +249,41 @@ fn launches_in(log: &Path) -> Result<usize> {
                 .is_some_and(|t| t.ends_with('s') && t.starts_with(|c: char| c.is_ascii_digit()))
     };
     Ok(text.lines().filter(is_launch).count())
+}
+
+#[derive(Args)]
+pub(crate) struct PageEpochsArgs {
+    /// The page's settings, as in its link.
+    #[arg(long)]
+    link: String,
+    /// Epochs of the main run, each in a frame of its own (as the page at its 100 epochs a
+    /// second about trains them), the baseline and the seeds kept in step.
+    #[arg(long)]
+    epochs: usize,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+/// `firefly page-epochs`: the page's engine on this machine's backend, stepped an epoch a frame.
+pub(crate) fn page_epochs(args: PageEpochsArgs) -> Result<()> {
+    let compute = compute(args.backend.backend)?;
+    let mut page = Playground::from_hash_on(&args.link, compute.device, compute.path)
+        .map_err(|e| anyhow::anyhow!("--link: {e}"))?;
+    for _ in 0..args.epochs {
+        page.update(Msg::Step);
+        while page.busy() {
+            pollster::block_on(page.work(f64::INFINITY));
+        }
+        if page.state() == RunState::Error {
+            let notices: Vec<&str> = page.notices().iter().map(|n| n.text.as_str()).collect();
+            bail!("the page stopped: {}", notices.join(" "));
+        }
+    }
+    let stacked: usize = page.main_seeds().map(|s| s.epochs_stacked()).sum();
+    say!(
+        "epoch {} of both runs and {} seeds; {stacked} of the growing run's seed epochs in a stack",
+        page.main().epoch(),
+        page.options().seeds
+    );
+    Ok(())
 }

@@ -89,7 +89,8 @@ fn backend_note(session: &Session) -> Result<Option<String>, String> {
     visible_text(session, "#backend-note")
 }
 
-/// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter).
+/// `webgpu`: with a WebGPU adapter and `backend=webgpu` the page trains on it (any adapter),
+/// its Figure 3 seeds' runs in one stack.
 fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, String> {
     let started = Instant::now();
     open_hash(session, base, "backend=webgpu&grow-every=3")?;
@@ -111,9 +112,17 @@ fn webgpu(session: &Session, base: &str, out_dir: &Path) -> Result<String, Strin
         webgpu_build_fetched(session)? == 0,
         "the page runs on WebGPU but fetched no WebGPU build"
     );
+    // Figure 3 live over 5 seeds: the seeds' runs train in one stack from frame to frame.
+    let stacked = wait_for(session, "data-seed-epochs-stacked >= 8", secs(60), |a| {
+        Ok(a.num("seed-epochs-stacked") >= 8.0)
+    })?;
     snap(session, out_dir, "webgpu.png")?;
     let (epoch, seconds) = (app.num("epoch"), started.elapsed().as_secs_f64());
-    Ok(format!("training on webgpu, epoch {epoch} after {seconds:.1} s"))
+    Ok(format!(
+        "training on webgpu, epoch {epoch} after {seconds:.1} s; {} seed epochs in a stack by epoch {}",
+        stacked.text("seed-epochs-stacked"),
+        stacked.text("epoch")
+    ))
 }
 
 /// The WebGPU build's wasm files the page has fetched so far (`webgpu-<hash>_bg.wasm`, which
