@@ -154,8 +154,8 @@ fn together(networks: u64) -> Result<f64> {
     ));
     let (csv_arg, summary_arg) = (csv.display().to_string(), summary.display().to_string());
     let seeds = networks.to_string();
-    let count = |steps: &str| -> Result<usize> {
-        let run = [
+    let per_step = per_unit(|steps| {
+        [
             "figure3",
             "--backend",
             "wgpu",
@@ -173,20 +173,20 @@ fn together(networks: u64) -> Result<f64> {
             &csv_arg,
             "--summary",
             &summary_arg,
-        ];
-        counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
-    };
-    let (short, long) = (count("11")?, count("21")?);
+        ]
+        .map(String::from)
+        .to_vec()
+    });
     let _ = (std::fs::remove_file(&csv), std::fs::remove_file(&summary));
-    Ok(long.saturating_sub(short) as f64 / 10.0)
+    per_step
 }
 
 /// Launches of one epoch of the page with `seeds` seeds on its opening experiment's settings
 /// (no growth due), an epoch a frame: (21 epochs − 11) / 10 of `firefly page-epochs`.
 fn page_epoch(seeds: u64) -> Result<f64> {
     let link = format!("seeds={seeds}&grow-every=1000");
-    let count = |epochs: &str| -> Result<usize> {
-        let run = [
+    per_unit(|epochs| {
+        [
             "page-epochs",
             "--backend",
             "wgpu",
@@ -194,7 +194,18 @@ fn page_epoch(seeds: u64) -> Result<f64> {
             &link,
             "--epochs",
             epochs,
-        ];
+        ]
+        .map(String::from)
+        .to_vec()
+    })
+}
+
+/// Launches of one unit (a step, an epoch) of the run that `args` gives for a number of units:
+/// the run of 21 less the run of 11, over 10, so that setup is not counted.
+fn per_unit(args: impl Fn(&str) -> Vec<String>) -> Result<f64> {
+    let count = |units: &str| -> Result<usize> {
+        let run = args(units);
+        let run: Vec<&str> = run.iter().map(String::as_str).collect();
         counted_run(&run).with_context(|| format!("firefly {}", run.join(" ")))
     };
     let (short, long) = (count("11")?, count("21")?);
