@@ -277,8 +277,12 @@ pub(crate) struct PageEpochsArgs {
 
 /// `firefly page-epochs`: the page's engine on this machine's backend, stepped an epoch a frame.
 pub(crate) fn page_epochs(args: PageEpochsArgs) -> Result<()> {
+    let (options, problems) = firefly_playground::url::parse_hash(&args.link);
+    if let Some(p) = problems.first() {
+        bail!("--link: {}", p.message);
+    }
     let compute = compute(args.backend.backend)?;
-    let mut page = Playground::from_hash_on(&args.link, compute.device, compute.path)
+    let mut page = Playground::new_on(options, compute.device, compute.path)
         .map_err(|e| anyhow::anyhow!("--link: {e}"))?;
     for _ in 0..args.epochs {
         page.update(Msg::Step);
