@@ -37,6 +37,10 @@ pub struct Claim {
     pub expect: Expect,
 }
 
+/// The seeds (1 to 10) every claim is stated over: a measurement over another number of seeds
+/// does not check it.
+pub const CLAIM_SEEDS: u64 = 10;
+
 /// Which run a claim says is ahead.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Expect {

@@ -55,15 +55,19 @@ impl PresetMeasure {
     }
 
     /// Whether the measurement bears out `expect` (ahead on that many seeds, or a mean
-    /// difference within the tolerance).
-    pub fn holds(&self, expect: crate::presets::Expect) -> bool {
-        use crate::presets::Expect;
+    /// difference within the tolerance); `None` when it is not over the
+    /// [`crate::presets::CLAIM_SEEDS`] seeds a claim is stated over.
+    pub fn holds(&self, expect: crate::presets::Expect) -> Option<bool> {
+        use crate::presets::{CLAIM_SEEDS, Expect};
+        if self.seeds.len() as u64 != CLAIM_SEEDS {
+            return None;
+        }
         let ahead = self.main_ahead();
-        match expect {
+        Some(match expect {
             Expect::MainAhead(k) => ahead >= k,
             Expect::BaselineAhead(k) => self.seeds.len() - ahead >= k,
             Expect::Close(t) => self.difference().0.abs() <= t,
-        }
+        })
     }
 
     /// Means over seeds of the two runs' mean losses.
