@@ -24,6 +24,17 @@ use crate::support::{block, device};
 const TOLERANCE: f32 = 1e-5;
 
 fn session(kind: DatasetKind, activation: Activation, hidden: &[usize], seed: u64) -> Session {
+    session_on(device(), kind, activation, hidden, seed)
+}
+
+/// A full-batch tensor-path session on `device` of 80 points that records every 5 epochs.
+pub(crate) fn session_on(
+    device: Device,
+    kind: DatasetKind,
+    activation: Activation,
+    hidden: &[usize],
+    seed: u64,
+) -> Session {
     let mut config = RunConfig {
         seed,
         ..RunConfig::default()
@@ -38,7 +49,7 @@ fn session(kind: DatasetKind, activation: Activation, hidden: &[usize], seed: u6
     config.train.learning_rate = 0.05;
     config.growth.method = Method::None;
     let data = Dataset::generate(&config.data).expect("data");
-    Session::with_path(config, data, device(), TrainPath::Tensor).expect("session")
+    Session::with_path(config, data, device, TrainPath::Tensor).expect("session")
 }
 
 /// `mlp` with a residual block of `units` units appended (small random-looking weights).
@@ -63,7 +74,7 @@ fn with_residual(mut mlp: Mlp, units: usize) -> Mlp {
 /// Trains twin sets of sessions `warm` epochs each alone, then `n` epochs: one set each alone,
 /// the other together. Returns whether each trained in a stack, and the largest difference of
 /// any weight or recorded loss.
-fn together_against_alone(
+pub(crate) fn together_against_alone(
     make: &dyn Fn() -> Vec<Session>,
     warm: usize,
     n: usize,

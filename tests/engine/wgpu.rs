@@ -25,6 +25,7 @@ use firefly_playground::experiment::{
     BackendCheck, Figure3Config, Row, backend_check, run_job, run_jobs_together,
 };
 use firefly_playground::grow::Method;
+use firefly_playground::model::Activation;
 use firefly_playground::train::{GrowOn, TrainPath};
 
 use crate::support::{block, device};
@@ -304,6 +305,33 @@ fn a_stack_of_ten_networks_launches_the_kernels_of_two_a_step() {
         ten <= 1.5 * two,
         "an epoch of the page with 10 seeds launched {ten} kernels, with 2 {two}"
     );
+}
+
+/// Networks of different widths stack on the GPU (each parameter zero-padded on the device,
+/// `Tensor::pad`, and sliced back) and train as each alone: the stack's padding on cubecl.
+#[test]
+fn networks_of_different_widths_stack_on_the_gpu_as_each_alone() {
+    let Some(gpu) = gpu() else {
+        return;
+    };
+    let make = || {
+        [(&[3, 2][..], 1), (&[2, 4][..], 2), (&[4, 1][..], 3)]
+            .iter()
+            .map(|&(hidden, seed)| {
+                crate::stacked::session_on(
+                    gpu.clone(),
+                    DatasetKind::Spiral3,
+                    Activation::Sigmoid,
+                    hidden,
+                    seed,
+                )
+            })
+            .collect()
+    };
+    let (stacked, d) = crate::stacked::together_against_alone(&make, 3, 12);
+    eprintln!("on wgpu, networks of different widths together and alone differ by {d:.2e}");
+    assert_eq!(stacked, [true; 3], "every network trained in the stack");
+    assert!(d < 1e-5, "together and alone differ by {d}");
 }
 
 /// The page's Figure 3 seeds train in one stack on the GPU (as on WebGPU in a browser) and each
