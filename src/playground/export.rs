@@ -268,7 +268,7 @@ impl Playground {
         }
         check_data(&run.data)?;
         let (mut main, mut baseline, mut seeds) =
-            sessions(&options, &run.data, &self.device, self.path)?;
+            sessions(&options, &run.data, &self.device, (self.path, self.grow_on))?;
         let n = seeds.len() + 1;
         if run.runs.len() != 2 * n {
             return Err(format!(

@@ -27,7 +27,7 @@ mod relocate;
 mod update;
 mod work;
 
-use crate::train::{GrowthStage, Session, Stacked, Stage, TrainPath};
+use crate::train::{GrowOn, GrowthStage, Session, Stacked, Stage, TrainPath};
 use crate::url::{Problem, parse_hash, to_hash};
 pub use explain::{candidate_name, explanation};
 pub use export::{
@@ -158,6 +158,9 @@ pub struct Playground {
     options: PageOptions,
     device: Device,
     path: TrainPath,
+    /// Where every run's growth phases run ([`Playground::grow_on`]; the page leaves them on
+    /// the runs' device).
+    grow_on: GrowOn,
     data: Dataset,
     custom_data: bool,
     main: Session,
@@ -229,11 +232,13 @@ impl Playground {
     /// Builds both runs from options, training along `path`.
     pub fn new_on(options: PageOptions, device: Device, path: TrainPath) -> Result<Self, String> {
         let data = Dataset::generate(&options.config.data).map_err(|e| e.to_string())?;
-        let (main, baseline, seeds) = sessions(&options, &data, &device, path)?;
+        let grow_on = GrowOn::Device;
+        let (main, baseline, seeds) = sessions(&options, &data, &device, (path, grow_on))?;
         let running = options.autoplay;
         Ok(Playground {
             backend_chosen_for: crate::probe::auto_decides_for(&options.config),
             path,
+            grow_on,
             seeds,
             seed_stack: None,
             hash: to_hash(&options),
@@ -256,6 +261,16 @@ impl Playground {
             allowance: 0.0,
             paced: false,
         })
+    }
+
+    /// Where every run's growth phases run from now on, the runs built again after a change
+    /// included (the command line's `--grow-on`; the page keeps them on the runs' device).
+    pub fn grow_on(&mut self, grow_on: GrowOn) {
+        self.unstack();
+        self.grow_on = grow_on;
+        for session in self.sessions_mut() {
+            session.grow_on(grow_on);
+        }
     }
 
     /// The settings in force.
@@ -340,6 +355,14 @@ impl Playground {
         if let Some(stack) = self.seed_stack.take() {
             stack.dissolve(&mut work::seed_sessions(&mut self.seeds));
         }
+    }
+
+    /// Every run's session: the main run, the baseline, then the seeds' runs (out of their stack
+    /// only: call [`Playground::unstack`] first).
+    fn sessions_mut(&mut self) -> impl Iterator<Item = &mut Session> {
+        [&mut self.main, &mut self.baseline]
+            .into_iter()
+            .chain(work::seed_sessions(&mut self.seeds))
     }
 
     /// Every seed of the growing run (the first is [`Playground::main`]). Their histories are
@@ -506,16 +529,20 @@ fn sessions(
     options: &PageOptions,
     data: &Dataset,
     device: &Device,
-    path: TrainPath,
+    (path, grow_on): (TrainPath, GrowOn),
 ) -> Result<(Session, Session, Vec<Pair>), String> {
+    let session = |config| -> Result<Session, String> {
+        let mut session = Session::with_path(config, data.clone(), device.clone(), path)
+            .map_err(|e| e.to_string())?;
+        session.grow_on(grow_on);
+        Ok(session)
+    };
     let pair = |k: u64| -> Result<Pair, String> {
         let mut config = options.config.clone();
         config.seed = config.seed.wrapping_add(k);
-        let main = Session::with_path(config.clone(), data.clone(), device.clone(), path)
-            .map_err(|e| e.to_string())?;
+        let main = session(config.clone())?;
         config.growth.method = options.baseline;
-        let baseline = Session::with_path(config, data.clone(), device.clone(), path)
-            .map_err(|e| e.to_string())?;
+        let baseline = session(config)?;
         Ok(Pair { main, baseline })
     };
     let first = pair(0)?;

@@ -278,15 +278,8 @@ impl Playground {
             self.restart(fx);
         } else if strongest(Effect::Live) {
             self.unstack();
-            let train = &self.options.config.train;
-            let result = [&mut self.main, &mut self.baseline]
-                .into_iter()
-                .chain(
-                    self.seeds
-                        .iter_mut()
-                        .flat_map(|p| [&mut p.main, &mut p.baseline]),
-                )
-                .try_for_each(|s| s.set_live(train));
+            let train = self.options.config.train.clone();
+            let result = self.sessions_mut().try_for_each(|s| s.set_live(&train));
             if let Err(e) = result {
                 self.options = old;
                 self.raise(Cause::Run, Level::Error, e.to_string());
@@ -322,7 +315,12 @@ impl Playground {
                 }
             }
         }
-        match sessions(&self.options, &self.data, &self.device, self.path) {
+        match sessions(
+            &self.options,
+            &self.data,
+            &self.device,
+            (self.path, self.grow_on),
+        ) {
             Ok((main, baseline, seeds)) => {
                 self.seed_stack = None;
                 self.main = main;

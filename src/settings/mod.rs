@@ -358,6 +358,44 @@ impl Setting {
     pub fn answers_to(&self, key: &str) -> bool {
         self.key == key || self.aliases.contains(&key)
     }
+
+    /// Whether the setting shapes the runs (their data, network, training, growth, baseline or
+    /// seeds) rather than the page's drawing or loading: these are the settings `firefly run`
+    /// takes as flags, each named by its link key.
+    pub fn shapes_the_runs(&self) -> bool {
+        matches!(
+            self.effect,
+            Effect::NewData | Effect::Restart | Effect::Live
+        )
+    }
+
+    /// The values the setting accepts, in words: a range, the names of a list, a checkbox's
+    /// `1` or `0`; `None` for free text (the starting layers, a sequence).
+    pub fn accepts(&self) -> Option<String> {
+        let names = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(", ");
+        Some(match self.widget {
+            Widget::Range { min, max, step, .. } | Widget::Number { min, max, step } => {
+                let whole = if step == 1.0 { "whole numbers " } else { "" };
+                format!("{whole}{} to {}", plain(min), plain(max))
+            }
+            Widget::Select { options, custom } => {
+                let listed = names(&mut options.iter().map(|(v, _)| *v).filter(|v| !v.is_empty()));
+                match custom {
+                    Some((min, max)) => {
+                        format!("{listed}, or a number in ({}, {}]", plain(min), plain(max))
+                    }
+                    None => listed,
+                }
+            }
+            Widget::Datasets => names(&mut DatasetKind::ALL.iter().map(|k| k.name())),
+            Widget::Toggles { options } => format!(
+                "any of {}, joined by commas",
+                names(&mut options.iter().map(|(v, _)| *v))
+            ),
+            Widget::Checkbox => "1 or 0".into(),
+            Widget::Text | Widget::None => return None,
+        })
+    }
 }
 
 /// Sets one value by link key: a setting (or an alias), or `<key>_hide`. On error `options`

@@ -8,6 +8,7 @@
 
 mod chart;
 mod claims;
+mod cli;
 mod continual;
 mod continual_ewc;
 mod course;

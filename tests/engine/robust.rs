@@ -326,7 +326,7 @@ fn the_command_line_stops_quietly_when_its_reader_goes_away() {
         .read_line(&mut first)
         .expect("the first line");
     // The reader is dropped here: the pipe closes before the first growth's line is written.
-    assert!(first.starts_with("spiral · firefly"), "{first}");
+    assert!(first.starts_with("spiral · Firefly"), "{first}");
     let output = child.wait_with_output().expect("firefly ends");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -12,7 +12,7 @@ use firefly_playground::train::{GrowOn, TrainPath};
 use crate::continual::{ContinualArgs, continual};
 use crate::figure3::{Figure3Args, figure3};
 use crate::growth_time::{GrowthTimeArgs, growth_time};
-use crate::launches::{LaunchesArgs, PageEpochsArgs, launches, page_epochs};
+use crate::launches::{LaunchesArgs, launches};
 use crate::presets::{PresetsArgs, presets};
 use crate::run::{RunArgs, run};
 
@@ -36,7 +36,8 @@ enum Command {
     /// Count the kernel launches of a training epoch and of one growth phase per method on
     /// burn's wgpu backend (cubecl's profiler; needs a build with `--features wgpu`).
     Launches(LaunchesArgs),
-    /// Run one training session with growth and print a log line per growth.
+    /// Run the page's experiment natively: the growing run, its baseline and Figure 3 live's
+    /// seeds, for a link's settings or flags named by its keys, with a log line per growth.
     Run(RunArgs),
     /// Continual learning (Figure 2): tasks one after another, Firefly growth against
     /// fine-tuning, EWC, a network per task and random growth. Trains with the fused CPU step on
@@ -45,10 +46,6 @@ enum Command {
     /// Measure the page's presets and opening experiment over seeds: each one's growing run
     /// against its baseline, as the page trains them, and whether its claim holds.
     Presets(PresetsArgs),
-    /// Train the page's runs for a link's settings natively, an epoch a frame (what `launches
-    /// --page-seeds` counts).
-    #[command(hide = true)]
-    PageEpochs(PageEpochsArgs),
 }
 
 /// Where the maths runs.
@@ -200,7 +197,6 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Continual(args) => continual(args),
         Command::Presets(args) => presets(args),
-        Command::PageEpochs(args) => page_epochs(args),
     };
     crate::launches::await_profile_log();
     match result {

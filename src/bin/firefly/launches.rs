@@ -20,8 +20,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use firefly_playground::grow::Method;
 
-use crate::cli::{BackendArgs, compute, parse_list};
-use firefly_playground::playground::{Msg, Playground, RunState};
+use crate::cli::parse_list;
 
 #[derive(Args)]
 pub(crate) struct LaunchesArgs {
@@ -38,8 +37,8 @@ pub(crate) struct LaunchesArgs {
     /// Number of points (half for training).
     #[arg(long, default_value_t = 500)]
     points: usize,
-    /// Mini-batch size (0: full batch).
-    #[arg(long, default_value_t = 250)]
+    /// Mini-batch size (0: every training point at once).
+    #[arg(long, default_value_t = 0)]
     batch: usize,
     /// Comma-separated numbers of networks trained together, as `figure3 --backend wgpu` trains
     /// its seeds: one Figure 3 training step counted for each (1 trains alone).
@@ -70,6 +69,8 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         let points = args.points.to_string();
         let batch = args.batch.to_string();
         let epochs = epochs.to_string();
+        // The growing run alone: its baseline trains without growth in every counted run, and
+        // is taken away with the run of `none` (the epoch's count is halved for it).
         let run = [
             "run",
             "--backend",
@@ -80,16 +81,20 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
             &points,
             "--batch",
             &batch,
-            "--hidden",
+            "--layers",
             &hidden,
             "--grow-every",
             "10",
             "--epochs",
             &epochs,
             "--max-units",
-            "4096",
+            "2048",
             "--method",
             method.name(),
+            "--baseline",
+            "none",
+            "--seeds",
+            "1",
             "--grow-on",
             grow_on,
         ];
@@ -100,10 +105,13 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         count(Method::None, 21, "gpu")?,
     );
     say!(
-        "kernel launches on wgpu (cubecl's profiler), {} with {} points, batch {}, hidden {hidden}",
+        "kernel launches on wgpu (cubecl's profiler), {} with {} points, {}, hidden {hidden}",
         args.dataset,
         args.points,
-        args.batch
+        match args.batch {
+            0 => "full batch".to_string(),
+            n => format!("batch {n}"),
+        }
     );
     let phase = |method: Method, on: &str| format!("a growth phase, {}{on}", method.name());
     let step = |networks: u64| match networks {
@@ -120,10 +128,11 @@ pub(crate) fn launches(args: LaunchesArgs) -> Result<()> {
         .chain(args.networks.iter().map(|&n| step(n).len()))
         .chain(args.page_seeds.iter().map(|&n| page(n).len()))
         .fold("a training epoch".len(), usize::max);
+    // Ten epochs of the growing run and ten of its baseline: one network's epoch is a twentieth.
     say!(
         "{:<width$} {:>8}",
         "a training epoch",
-        long.saturating_sub(short) as f64 / 10.0
+        long.saturating_sub(short) as f64 / 20.0
     );
     for &method in &methods {
         for (grow_on, on) in [("gpu", ""), ("cpu", ON_THE_CPU)] {
@@ -182,12 +191,12 @@ fn together(networks: u64) -> Result<f64> {
 }
 
 /// Launches of one epoch of the page with `seeds` seeds on its opening experiment's settings
-/// (no growth due), an epoch a frame: (21 epochs − 11) / 10 of `firefly page-epochs`.
+/// (no growth due), an epoch a frame: (21 epochs − 11) / 10 of `firefly run`.
 fn page_epoch(seeds: u64) -> Result<f64> {
     let link = format!("seeds={seeds}&grow-every=1000");
     per_unit(|epochs| {
         [
-            "page-epochs",
+            "run",
             "--backend",
             "wgpu",
             "--link",
@@ -260,45 +269,4 @@ fn launches_in(log: &Path) -> Result<usize> {
                 .is_some_and(|t| t.ends_with('s') && t.starts_with(|c: char| c.is_ascii_digit()))
     };
     Ok(text.lines().filter(is_launch).count())
-}
-
-#[derive(Args)]
-pub(crate) struct PageEpochsArgs {
-    /// The page's settings, as in its link.
-    #[arg(long)]
-    link: String,
-    /// Epochs of the main run, each in a frame of its own (as the page at its 100 epochs a
-    /// second about trains them), the baseline and the seeds kept in step.
-    #[arg(long)]
-    epochs: usize,
-    #[command(flatten)]
-    backend: BackendArgs,
-}
-
-/// `firefly page-epochs`: the page's engine on this machine's backend, stepped an epoch a frame.
-pub(crate) fn page_epochs(args: PageEpochsArgs) -> Result<()> {
-    let (options, problems) = firefly_playground::url::parse_hash(&args.link);
-    if let Some(p) = problems.first() {
-        bail!("--link: {}", p.message);
-    }
-    let compute = compute(args.backend.backend)?;
-    let mut page = Playground::new_on(options, compute.device, compute.path)
-        .map_err(|e| anyhow::anyhow!("--link: {e}"))?;
-    for _ in 0..args.epochs {
-        page.update(Msg::Step);
-        while page.busy() {
-            pollster::block_on(page.work(f64::INFINITY));
-        }
-        if page.state() == RunState::Error {
-            let notices: Vec<&str> = page.notices().iter().map(|n| n.text.as_str()).collect();
-            bail!("the page stopped: {}", notices.join(" "));
-        }
-    }
-    let stacked: usize = page.main_seeds().map(|s| s.epochs_stacked()).sum();
-    say!(
-        "epoch {} of both runs and {} seeds; {stacked} of the growing run's seed epochs in a stack",
-        page.main().epoch(),
-        page.options().seeds
-    );
-    Ok(())
 }

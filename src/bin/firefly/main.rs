@@ -7,7 +7,9 @@
 //! - `firefly growth-time --widths 8,16,32,64,128,256,512` times one growth phase per method on a
 //!   network of each width (Figure 4(b)) and prints where Firefly becomes cheaper than exact
 //!   splitting.
-//! - `firefly run --dataset spiral --method firefly` runs one session with a per-growth log.
+//! - `firefly run --dataset spiral --layers 4,2` runs the page's experiment (the growing run, its
+//!   baseline, Figure 3 live's seeds) with a per-growth log; its flags are the page's settings,
+//!   one per row of the settings table that shapes the runs, named by its link key.
 //! - `firefly launches --hidden 16` counts the kernel launches of a training epoch and of a
 //!   growth phase per method on burn's wgpu backend (a build with `--features wgpu`).
 //! - `firefly continual --sequence circle,xor,spiral --seeds 5 --out cl.csv` learns the tasks one
@@ -21,7 +23,8 @@
 //! layer is under 128 units, where a phase is faster there (`--grow-on auto|cpu|gpu`).
 //! `continual` trains with the fused CPU step on either and grows on the backend named;
 //! `launches` always counts on wgpu. Flags are parsed
-//! by clap; values are then validated by the engine, whose messages name the field.
+//! by clap; values are then validated by the engine (`run`'s by the settings table), whose
+//! messages name the field.
 
 /// `println!` that hands a failed write back (`?`) instead of panicking: output read by a
 /// program that stops early (`firefly run | head`) ends the command quietly ([`cli::main`]).

@@ -1,190 +1,275 @@
-//! `firefly run`: one training session with growth and a log line per growth.
+//! `firefly run`: the page's experiment on this machine — the growing run, its baseline and
+//! the seeds of Figure 3 live, trained by the page's own engine ([`Playground`]) an epoch at a
+//! time — with a log line per growth and the page's read-outs at the end. Its settings are the
+//! page's: one flag per row of the settings table that shapes the runs, named by the row's
+//! link key, or a whole link (`--link`).
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Args;
-use firefly_playground::config::RunConfig;
-use firefly_playground::data::{DataConfig, Dataset, DatasetKind};
-use firefly_playground::grow::{Budget, Method, ScorePath};
-use firefly_playground::model::Activation;
-use firefly_playground::train::{OnGrowth, Session};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
+use firefly_playground::grow::Budget;
+use firefly_playground::playground::{BandPoint, Level, Msg, Playground, RunState};
+use firefly_playground::settings::{PageOptions, SETTINGS, Setting, method_label};
+use firefly_playground::train::Session;
 
-use crate::cli::{BackendArgs, GrowOnArgs, compute, optimizer};
+use crate::cli::{BackendArgs, GrowOnArgs, compute};
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
-    /// Dataset name.
-    #[arg(long, default_value = "circle")]
-    dataset: String,
-    /// Load points from a CSV file (`x,y,label` with header) instead of a generator.
+    /// Epochs of the growing run; the baseline and the seeds keep in step [default: enough for
+    /// growth to reach Max units at Units per growth, and one interval more].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Train on points from a CSV file (`x,y,label` with a header) instead of the generator's,
+    /// as the page's Upload CSV does.
     #[arg(long)]
     csv: Option<PathBuf>,
-    /// Growth method.
-    #[arg(long, default_value = "firefly")]
-    method: String,
-    /// Starting hidden layer widths, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "2")]
-    hidden: Vec<usize>,
-    /// Hidden activation (tanh, relu, sigmoid, softplus).
-    #[arg(long, default_value = "tanh")]
-    activation: String,
-    /// Epochs to train.
-    #[arg(long, default_value_t = 200)]
-    epochs: usize,
-    /// Grow every this many epochs.
-    #[arg(long, default_value_t = 20)]
-    grow_every: usize,
-    /// Units added per growth.
-    #[arg(long, default_value_t = 1)]
-    units_per_growth: usize,
-    /// New-unit candidates per layer (m').
-    #[arg(long, default_value_t = 10)]
-    candidates: usize,
-    /// ε_max.
-    #[arg(long, default_value_t = 0.1)]
-    eps_max: f32,
-    /// Every splitting method's step relative to the unit's norm: ε = max(scale·‖θ‖, ε_max);
-    /// 0 is the absolute ε_max.
-    #[arg(long, default_value_t = firefly_playground::grow::SPLIT_SCALE)]
-    split_scale: f32,
-    /// Firefly's Step-2 scores: joint (every ε along α·ε̂) or own-axis (each candidate along
-    /// its own axis while the others stay at ε̂, the paper's definition).
-    #[arg(long, default_value_t = ScorePath::default())]
-    score: ScorePath,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.01)]
-    lr: f32,
-    /// Optimiser (adam, sgd: momentum 0.9).
-    #[arg(long, default_value = "adam")]
-    optimizer: String,
-    /// With --optimizer sgd: Nesterov momentum.
-    #[arg(long)]
-    nesterov: bool,
-    /// Keep optimiser moments across growth instead of resetting them.
-    #[arg(long)]
-    carry: bool,
-    /// Mini-batch size (0: full batch).
-    #[arg(long, default_value_t = 10)]
-    batch: usize,
-    /// Number of points.
-    #[arg(long, default_value_t = 500)]
-    points: usize,
-    /// Noise (0 to 0.8, TensorFlow Playground's slider / 100).
-    #[arg(long, default_value_t = 0.0)]
-    noise: f32,
-    /// Share of points used for training.
-    #[arg(long, default_value_t = 0.5)]
-    train_ratio: f32,
-    /// Never grow beyond this many hidden units.
-    #[arg(long, default_value_t = 32)]
-    max_units: usize,
-    /// Seed of data, weights and growth.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    settings: RunSettings,
     #[command(flatten)]
     backend: BackendArgs,
     #[command(flatten)]
     grow_on: GrowOnArgs,
 }
 
-pub(crate) fn run(args: RunArgs) -> Result<()> {
-    let method: Method = args.method.parse()?;
-    let activation: Activation = args.activation.parse()?;
-    let optimizer = optimizer(&args.optimizer, args.nesterov)?;
-    let mut config = RunConfig {
-        seed: args.seed,
-        ..RunConfig::default()
+/// The page's settings of the runs as flags: `--link` first, then one flag per row of the
+/// settings table that shapes the runs ([`Setting::shapes_the_runs`]), applied in the table's
+/// order through the row itself, so a flag takes what the link and the control take.
+pub(crate) struct RunSettings {
+    link: Option<String>,
+    values: Vec<(&'static Setting, String)>,
+}
+
+const LINK: &str = "link";
+const HEADING: &str =
+    "Settings (each flag is a key of the page's link; the defaults are the page's)";
+
+fn run_settings() -> impl Iterator<Item = &'static Setting> {
+    SETTINGS.iter().filter(|s| s.shapes_the_runs())
+}
+
+/// A flag's help: the row's own sentence, what it accepts and the page's default.
+fn flag_help(setting: &Setting) -> String {
+    let accepts = setting
+        .accepts()
+        .map(|a| format!(" Values: {a}."))
+        .unwrap_or_default();
+    let default = match setting.default_value() {
+        value if value.is_empty() => String::new(),
+        value => format!(" [default: {value}]"),
     };
-    let kind: DatasetKind = args.dataset.parse()?;
-    config.data = DataConfig {
-        kind,
-        n_points: args.points,
-        noise: args.noise,
-        train_ratio: args.train_ratio,
-        seed: args.seed,
-    };
-    config.model.hidden = args.hidden.clone();
-    config.model.activation = activation;
-    config.train.optimizer = optimizer;
-    config.train.learning_rate = args.lr;
-    config.train.batch_size = args.batch;
-    config.train.epochs_per_growth = args.grow_every;
-    config.train.max_units = args.max_units;
-    config.train.on_growth = if args.carry {
-        OnGrowth::Carry
-    } else {
-        OnGrowth::Reset
-    };
-    config.growth.method = method;
-    config.growth.budget = Budget::Count(args.units_per_growth);
-    config.growth.candidates = args.candidates;
-    config.growth.eps_max = args.eps_max;
-    config.growth.split_scale = args.split_scale;
-    config.growth.score = args.score;
-    config.validate()?;
-    let data = match &args.csv {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("csv");
-            Dataset::from_csv(name, &text, args.train_ratio, args.seed)
-                .with_context(|| format!("{}", path.display()))?
+    format!("{}: {}{accepts}{default}", setting.label, setting.help)
+}
+
+impl RunSettings {
+    /// The page's options: the link's (or the page's defaults), then each flag given.
+    pub(crate) fn options(&self) -> Result<PageOptions> {
+        let mut options = match &self.link {
+            Some(link) => {
+                let hash = link.split_once('#').map_or(link.as_str(), |(_, hash)| hash);
+                let (options, problems) = firefly_playground::url::parse_hash(hash);
+                if let Some(problem) = problems.first() {
+                    bail!("--link: {}", problem.message);
+                }
+                options
+            }
+            None => PageOptions::default(),
+        };
+        for (setting, value) in &self.values {
+            (setting.set(&mut options, value)).map_err(|e| anyhow!("--{}: {e}", setting.key))?;
         }
-        None => Dataset::generate(&config.data)?,
+        Ok(options)
+    }
+}
+
+impl Args for RunSettings {
+    fn augment_args(command: Command) -> Command {
+        let link = Arg::new(LINK)
+            .long(LINK)
+            .value_name("HASH")
+            .help_heading(HEADING)
+            .help(
+                "The page's settings as in its link (the part after #, or the whole address), \
+                 e.g. `dataset=spiral&layers=4,2`; the flags below apply on top of it",
+            );
+        run_settings().fold(command.arg(link), |command, setting| {
+            command.arg(
+                Arg::new(setting.key)
+                    .long(setting.key)
+                    .aliases(setting.aliases)
+                    .value_name("VALUE")
+                    .help_heading(HEADING)
+                    .help(flag_help(setting)),
+            )
+        })
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        Self::augment_args(command)
+    }
+}
+
+impl FromArgMatches for RunSettings {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = |key: &str| matches.get_one::<String>(key).cloned();
+        Ok(RunSettings {
+            link: given(LINK),
+            values: run_settings()
+                .filter_map(|setting| Some((setting, given(setting.key)?)))
+                .collect(),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+/// Enough epochs for growth to take the network from its starting units to Max units at Units
+/// per growth (a fraction counts as one unit a phase), and one interval more.
+fn default_epochs(options: &PageOptions) -> usize {
+    let config = &options.config;
+    let start: usize = config.model.hidden.iter().sum();
+    let per_growth = match config.growth.budget {
+        Budget::Count(n) => n.max(1),
+        Budget::Ratio(_) => 1,
     };
+    let growths = config
+        .train
+        .max_units
+        .saturating_sub(start)
+        .div_ceil(per_growth);
+    config.train.epochs_per_growth.saturating_mul(growths + 1)
+}
+
+pub(crate) fn run(args: RunArgs) -> Result<()> {
+    let options = args.settings.options()?;
+    let epochs = args.epochs.unwrap_or_else(|| default_epochs(&options));
     let compute = compute(args.backend.backend)?;
     let started = std::time::Instant::now();
-    let mut session = Session::with_path(config, data, compute.device, compute.path)?;
-    session.grow_on(args.grow_on.grow_on());
+    let mut page = Playground::new_on(options, compute.device, compute.path)
+        .map_err(|e| anyhow!("the settings: {e}"))?;
+    if let Some(path) = &args.csv {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--csv: cannot read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map_or("data.csv".into(), |n| n.to_string_lossy());
+        page.update(Msg::Csv(name.into_owned(), text));
+        if let Some(error) = page.notices().iter().find(|n| n.level == Level::Error) {
+            bail!("--csv: {}", error.text);
+        }
+    }
+    page.grow_on(args.grow_on.grow_on());
+    let seeds = page.options().seeds;
     say!(
-        "{} · {} · start {} · {} train / {} test points · {} ({:?} training, {})",
-        session.data().name,
-        method,
-        session.shape().architecture(),
-        session.data().train.len(),
-        session.data().test.len(),
+        "{} · {} vs {} · start {} · {} train / {} test points · {seeds} seed{} · {epochs} epochs · \
+         {} ({:?} training, {})",
+        page.data().name,
+        method_label(page.main().config().growth.method),
+        method_label(page.baseline().config().growth.method),
+        page.main().shape().architecture(),
+        page.data().train.len(),
+        page.data().test.len(),
+        if seeds == 1 { "" } else { "s" },
         args.backend.backend.name(),
         compute.path,
         args.grow_on.describe(args.backend.backend)
     );
-    let mut seen = 0;
-    while session.epoch() < args.epochs {
-        // One epoch at a time: the run stops at --epochs exactly (a budget of steps ran
-        // past it, up to 256 epochs with full batches).
-        pollster::block_on(session.run_epochs(1))?;
-        for event in &session.history().growths[seen..] {
-            let plan = &event.plan;
-            let layer_units: usize = plan.new_layers.iter().map(|l| l.units.len()).sum();
-            say!(
-                "epoch {:>5}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms  \
-                 [{} split, {} new, {} layer]",
-                event.epoch,
-                event.architecture_before,
-                event.architecture_after,
-                event.loss_before,
-                event.loss_after,
-                event.predicted_change,
-                event.timings.total_ms(),
-                plan.splits.len(),
-                plan.new_units.len(),
-                layer_units
+    let mut logged = [0, 0];
+    while page.main().epoch() < epochs {
+        page.update(Msg::Step);
+        while page.busy() {
+            pollster::block_on(page.work(f64::INFINITY));
+        }
+        if page.state() == RunState::Error {
+            let notices: Vec<&str> = page.notices().iter().map(|n| n.text.as_str()).collect();
+            bail!(
+                "the runs stopped at epoch {}: {}",
+                page.main().epoch(),
+                notices.join(" ")
             );
         }
-        seen = session.history().growths.len();
+        for (run, logged) in [page.main(), page.baseline()].into_iter().zip(&mut logged) {
+            log_growths(run, *logged)?;
+            *logged = run.history().growths.len();
+        }
     }
-    let last = pollster::block_on(session.evaluate())?;
+    for run in [page.main(), page.baseline()] {
+        let last = pollster::block_on(run.evaluate())?;
+        say!(
+            "epoch {:>5}  {:<21}  {}  train loss {:.4}  test loss {:.4}{}",
+            last.epoch,
+            method_label(run.config().growth.method),
+            run.shape().architecture(),
+            last.train_loss,
+            last.test_loss,
+            last.test_accuracy.map_or(String::new(), |a| format!(
+                "  test accuracy {:.1} %",
+                a * 100.0
+            ))
+        );
+    }
+    let (main, baseline) = page.figure3();
     say!(
-        "epoch {:>5}  {}  train loss {:.4}  test loss {:.4}{}  ({:.2} s)",
-        last.epoch,
-        session.shape().architecture(),
-        last.train_loss,
-        last.test_loss,
-        last.test_accuracy.map_or(String::new(), |a| format!(
-            "  test accuracy {:.1} %",
-            a * 100.0
-        )),
-        started.elapsed().as_secs_f64()
+        "Figure 3 live, training loss at the end of each phase{}:",
+        if seeds == 1 {
+            String::new()
+        } else {
+            format!(" (mean ± sd over {seeds} seeds)")
+        }
     );
+    let band = |point: Option<&BandPoint>| match point {
+        None => "—".to_string(),
+        Some(p) if seeds == 1 => format!("{:.4}", p.mean),
+        Some(p) if p.n < seeds => format!(
+            "{:.4} ± {:.4} ({} seeds)",
+            p.mean,
+            (p.high - p.low) / 2.0,
+            p.n
+        ),
+        Some(p) => format!("{:.4} ± {:.4}", p.mean, (p.high - p.low) / 2.0),
+    };
+    let labels = [page.main(), page.baseline()].map(|r| method_label(r.config().growth.method));
+    say!("  units  {:<28}  {}", labels[0], labels[1]);
+    for point in &main {
+        let other = baseline.iter().find(|b| b.units == point.units);
+        say!(
+            "  {:>5}  {:<28}  {}",
+            point.units,
+            band(Some(point)),
+            band(other)
+        );
+    }
+    for notice in page.notices() {
+        say!("note: {}", notice.text);
+    }
+    say!("({:.2} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A line for each growth of `run` after its first `logged`.
+fn log_growths(run: &Session, logged: usize) -> Result<()> {
+    for event in &run.history().growths[logged..] {
+        let plan = &event.plan;
+        let layer_units: usize = plan.new_layers.iter().map(|l| l.units.len()).sum();
+        say!(
+            "epoch {:>5}  {:<21}  grow {} → {}  loss {:.4} → {:.4} (predicted {:+.4})  {:.1} ms  \
+             [{} split, {} new, {} layer]",
+            event.epoch,
+            method_label(run.config().growth.method),
+            event.architecture_before,
+            event.architecture_after,
+            event.loss_before,
+            event.loss_after,
+            event.predicted_change,
+            event.timings.total_ms(),
+            plan.splits.len(),
+            plan.new_units.len(),
+            layer_units
+        );
+    }
     Ok(())
 }
