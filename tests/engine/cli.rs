@@ -165,3 +165,60 @@ fn the_command_line_run_is_the_pages_run() {
         "{out}"
     );
 }
+
+/// `--save` writes the page's run file and `--metrics` its metrics: the run file opens in the
+/// page (Open a run) where the command line stopped, both runs, every seed and its settings.
+#[test]
+fn a_run_saved_by_the_command_line_opens_in_the_page() {
+    use firefly_playground::playground::RunFile;
+    let dir = std::env::temp_dir().join(format!("firefly-cli-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let (json, csv) = (dir.join("run.json"), dir.join("run.csv"));
+    let link = "seeds=2&grow-every=20&max-units=3&dataset=xor";
+    let (ok, out, err) = firefly(&[
+        "run",
+        "--link",
+        link,
+        "--epochs",
+        "50",
+        "--save",
+        &json.display().to_string(),
+        "--metrics",
+        &csv.display().to_string(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&json).expect("the run file");
+    let run = RunFile::from_text(&text)
+        .and_then(RunFile::growth)
+        .expect("a growth run file");
+    let mut page = Playground::from_hash("", device()).expect("the page starts");
+    page.import(run).expect("the page opens it");
+    assert_eq!(page.options().seeds, 2);
+    assert_eq!(page.data().name, "xor");
+    for run in [page.main(), page.baseline()] {
+        assert_eq!(run.epoch(), 50);
+        let line = format!("{}  train loss", run.shape().architecture());
+        assert!(out.contains(&line), "{line:?} not in\n{out}");
+    }
+    let metrics = std::fs::read_to_string(&csv).expect("the metrics");
+    let rows: Vec<&str> = metrics.lines().collect();
+    assert!(
+        rows[0].starts_with("role,index,seed,method,epoch,train_loss"),
+        "{}",
+        rows[0]
+    );
+    for run in ["main,0,", "main,1,", "baseline,0,", "baseline,1,"] {
+        assert!(rows.iter().any(|r| r.starts_with(run)), "no {run} rows");
+    }
+    // A path that cannot be written stops the command before it trains.
+    let (ok, out, err) = firefly(&[
+        "run",
+        "--save",
+        &dir.join("no/such/run.json").display().to_string(),
+    ]);
+    assert!(
+        !ok && out.is_empty() && err.starts_with("error: --save: cannot write"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use firefly_playground::grow::Budget;
-use firefly_playground::playground::{BandPoint, Level, Msg, Playground, RunState};
+use firefly_playground::playground::{
+    BandPoint, Level, Msg, Playground, RunState, SaveBody, SaveKind, Saves,
+};
 use firefly_playground::settings::{PageOptions, SETTINGS, Setting, method_label};
 use firefly_playground::train::Session;
 
@@ -25,6 +27,13 @@ pub(crate) struct RunArgs {
     /// as the page's Upload CSV does.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write the run file the page's Save › Run (JSON) writes: open it in the page (Open a run)
+    /// to see the networks, maps and charts where the run stopped, and train on from there.
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Write the metrics the page's Save › Metrics (CSV) writes: every run's records by epoch.
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
     #[command(flatten)]
     settings: RunSettings,
     #[command(flatten)]
@@ -147,6 +156,19 @@ fn default_epochs(options: &PageOptions) -> usize {
 pub(crate) fn run(args: RunArgs) -> Result<()> {
     let options = args.settings.options()?;
     let epochs = args.epochs.unwrap_or_else(|| default_epochs(&options));
+    // The files are made before training, so that a path that cannot be written stops the
+    // command at once instead of after the run.
+    let mut outputs = Vec::new();
+    for (flag, kind, path) in [
+        ("--save", SaveKind::Json, &args.save),
+        ("--metrics", SaveKind::Csv, &args.metrics),
+    ] {
+        if let Some(path) = path {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("{flag}: cannot write {}", path.display()))?;
+            outputs.push((kind, (flag, file)));
+        }
+    }
     let compute = compute(args.backend.backend)?;
     let started = std::time::Instant::now();
     let mut page = Playground::new_on(options, compute.device, compute.path)
@@ -246,6 +268,9 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
     for notice in page.notices() {
         say!("note: {}", notice.text);
     }
+    for (kind, file) in outputs {
+        save(&page, kind, file)?;
+    }
     say!("({:.2} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -272,4 +297,15 @@ fn log_growths(run: &Session, logged: usize) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes the file the page's Save of `kind` writes into `file`, made for `flag`.
+fn save(page: &Playground, kind: SaveKind, (flag, mut file): (&str, std::fs::File)) -> Result<()> {
+    use std::io::Write as _;
+    let saved = pollster::block_on(page.save_file(kind)).map_err(|e| anyhow!("{flag}: {e}"))?;
+    let SaveBody::Text(text) = saved.body else {
+        bail!("{flag}: the page saves no text for it");
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("{flag}: cannot write"))
 }
