@@ -234,7 +234,18 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             ))
         );
     }
+    print_figure3(&page)?;
+    finish(&page, outputs, started)
+}
+
+/// Figure 3 live's table: each run's training loss at the end of each phase by hidden units,
+/// mean ± sd over the seeds (nothing before the first record).
+fn print_figure3(page: &Playground) -> Result<()> {
+    let seeds = page.options().seeds;
     let (main, baseline) = page.figure3();
+    if main.is_empty() {
+        return Ok(());
+    }
     say!(
         "Figure 3 live, training loss at the end of each phase{}:",
         if seeds == 1 {
@@ -265,11 +276,20 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
             band(other)
         );
     }
+    Ok(())
+}
+
+/// The page's notices, the files asked for and the time taken.
+fn finish(
+    page: &Playground,
+    outputs: Vec<(SaveKind, (&str, std::fs::File))>,
+    started: std::time::Instant,
+) -> Result<()> {
     for notice in page.notices() {
         say!("note: {}", notice.text);
     }
     for (kind, file) in outputs {
-        save(&page, kind, file)?;
+        save(page, kind, file)?;
     }
     say!("({:.2} s)", started.elapsed().as_secs_f64());
     Ok(())
