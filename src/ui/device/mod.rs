@@ -156,7 +156,7 @@ pub fn decided_again_note(widest: usize, epoch: usize, note: Option<&str>) -> St
 }
 
 /// Why the page computes on the CPU under `auto` with a narrow network.
-pub const NARROW_NOTE: &str = "Running on the CPU (WebAssembly): networks under 64 units a layer train and grow faster there than on WebGPU, even on an NVIDIA H200, so the page does not load its WebGPU code. Add backend=webgpu to the link to use WebGPU anyway, or backend=probe to time both.";
+pub const NARROW_NOTE: &str = "Running on the CPU (WebAssembly): networks below 64 units a layer train and grow faster there than on WebGPU, even on an NVIDIA H200, so the page does not load its WebGPU code. Add backend=webgpu to the link to use WebGPU anyway, or backend=probe to time both.";
 
 /// Whether the page's settings want the WebGPU code: `backend=webgpu` or `probe`, or `auto`
 /// with a wide network, in growth mode (continual learning runs on the CPU).
