@@ -26,6 +26,33 @@ pub struct PresetSeed {
     pub units: (usize, usize),
 }
 
+impl PresetSeed {
+    /// A growing run and its baseline on one seed, compared over epochs 1..=`epochs` of their
+    /// histories.
+    pub async fn of(
+        seed: u64,
+        main: &Session,
+        baseline: &Session,
+        epochs: usize,
+    ) -> Result<PresetSeed, EngineError> {
+        let mean = |session: &Session| {
+            let losses: Vec<f64> = (session.history().epochs.iter())
+                .filter(|r| r.epoch >= 1 && r.epoch <= epochs)
+                .map(|r| r.train_loss as f64)
+                .collect();
+            losses.iter().sum::<f64>() / losses.len().max(1) as f64
+        };
+        Ok(PresetSeed {
+            seed,
+            main: mean(main),
+            baseline: mean(baseline),
+            main_last: main.evaluate().await?.train_loss as f64,
+            baseline_last: baseline.evaluate().await?.train_loss as f64,
+            units: (main.n_units(), baseline.n_units()),
+        })
+    }
+}
+
 /// The preset's comparison over seeds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PresetMeasure {
@@ -100,25 +127,9 @@ pub async fn measure_preset(
             c.growth.method = method;
             let mut session = Session::new(c, device.clone())?;
             session.run_epochs(epochs).await?;
-            let losses: Vec<f64> = session
-                .history()
-                .epochs
-                .iter()
-                .filter(|r| r.epoch >= 1 && r.epoch <= epochs)
-                .map(|r| r.train_loss as f64)
-                .collect();
-            let mean = losses.iter().sum::<f64>() / losses.len().max(1) as f64;
-            let last = session.evaluate().await?;
-            runs.push((mean, last.train_loss as f64, session.n_units()));
+            runs.push(session);
         }
-        out.push(PresetSeed {
-            seed,
-            main: runs[0].0,
-            baseline: runs[1].0,
-            main_last: runs[0].1,
-            baseline_last: runs[1].1,
-            units: (runs[0].2, runs[1].2),
-        });
+        out.push(PresetSeed::of(seed, &runs[0], &runs[1], epochs).await?);
     }
     Ok(PresetMeasure { epochs, seeds: out })
 }

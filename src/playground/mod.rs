@@ -350,8 +350,9 @@ impl Playground {
             .sum()
     }
 
-    /// Gives the seeds' runs their networks back from the stack, if they are in one.
-    fn unstack(&mut self) {
+    /// Gives the seeds' runs their networks back from the stack, if they are in one (before
+    /// reading a seed's network straight from its session; the next epoch stacks them again).
+    pub fn unstack(&mut self) {
         if let Some(stack) = self.seed_stack.take() {
             stack.dissolve(&mut work::seed_sessions(&mut self.seeds));
         }

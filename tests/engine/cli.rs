@@ -2,6 +2,7 @@
 //! that shapes the runs, named by its link key, taking what the link takes, and it trains what
 //! the page trains.
 
+use firefly_playground::experiment::{PresetMeasure, PresetSeed};
 use firefly_playground::playground::{Msg, Playground};
 use firefly_playground::settings::SETTINGS;
 
@@ -164,6 +165,19 @@ fn the_command_line_run_is_the_pages_run() {
         out.contains(&format!("{:>7}  {:.4} ± ", 4, last.mean)),
         "{out}"
     );
+    // The seeds compared pair by pair, as the page's claims are.
+    let pairs = page.main_seeds().zip(page.baseline_seeds()).enumerate();
+    let seeds: Vec<_> = pairs
+        .map(|(k, (m, b))| block(PresetSeed::of(1 + k as u64, m, b, 70)).expect("compared"))
+        .collect();
+    let measure = PresetMeasure { epochs: 70, seeds };
+    let ((a, b), (d, se)) = (measure.means(), measure.difference());
+    let line = format!(
+        "paired by seed: mean training loss over the 70 epochs {a:.4} vs {b:.4}, difference \
+         {d:+.4} ± {se:.4} (s.e.); the growing run ahead on {}/3 seeds",
+        measure.main_ahead()
+    );
+    assert!(out.contains(&line), "{line:?} not in\n{out}");
 }
 
 /// `--save` writes the page's run file and `--metrics` its metrics: the run file opens in the

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
+use firefly_playground::experiment::{PresetMeasure, PresetSeed};
 use firefly_playground::grow::Budget;
 use firefly_playground::playground::{
     BandPoint, Level, Msg, Playground, RunState, SaveBody, SaveKind, Saves,
@@ -235,6 +236,7 @@ pub(crate) fn run(args: RunArgs) -> Result<()> {
         );
     }
     print_figure3(&page)?;
+    print_paired(&mut page, epochs)?;
     finish(&page, outputs, started)
 }
 
@@ -276,6 +278,35 @@ fn print_figure3(page: &Playground) -> Result<()> {
             band(other)
         );
     }
+    Ok(())
+}
+
+/// With several seeds, the runs compared seed by seed as the page's claims are: by their mean
+/// training loss over the epochs trained, and how many seeds the growing run is ahead on.
+fn print_paired(page: &mut Playground, epochs: usize) -> Result<()> {
+    let seeds = page.options().seeds;
+    if seeds < 2 || epochs == 0 {
+        return Ok(());
+    }
+    page.unstack();
+    let first = page.options().config.seed;
+    let mut measure = PresetMeasure {
+        epochs,
+        seeds: Vec::new(),
+    };
+    for (k, (main, baseline)) in page.main_seeds().zip(page.baseline_seeds()).enumerate() {
+        let seed = first.wrapping_add(k as u64);
+        measure.seeds.push(pollster::block_on(PresetSeed::of(
+            seed, main, baseline, epochs,
+        ))?);
+    }
+    let (a, b) = measure.means();
+    let (d, se) = measure.difference();
+    say!(
+        "paired by seed: mean training loss over the {epochs} epochs {a:.4} vs {b:.4}, difference \
+         {d:+.4} ± {se:.4} (s.e.); the growing run ahead on {}/{seeds} seeds",
+        measure.main_ahead()
+    );
     Ok(())
 }
 
