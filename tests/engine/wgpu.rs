@@ -366,3 +366,65 @@ fn launches(args: &[&str]) -> impl Fn(&str) -> f64 {
             .unwrap_or_else(|| panic!("no {what:?} in {text}"))
     }
 }
+
+/// `firefly run --backend wgpu` prints what the CPU prints: the page's runs on the GPU (the seeds
+/// in a stack, Firefly's phases grown on the GPU) and on the fused CPU step give the same
+/// growths, final losses, Figure 3 live table and paired comparison, to the printed digits
+/// within one unit of the last.
+#[test]
+fn the_command_lines_run_on_wgpu_prints_what_the_cpu_prints() {
+    if gpu().is_none() {
+        return;
+    }
+    let run = |backend: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_firefly"))
+            .args([
+                "run",
+                "--backend",
+                backend,
+                "--grow-on",
+                "gpu",
+                "--seeds",
+                "3",
+            ])
+            .args(["--grow-every", "10", "--max-units", "3", "--epochs", "30"])
+            .output()
+            .expect("firefly runs");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{backend}: {text}");
+        // Every line but the first (it names the backend) and the time taken.
+        (text.lines().skip(1))
+            .filter(|l| !l.ends_with(" s)"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (gpu_lines, cpu_lines) = (run("wgpu"), run("flex"));
+    assert_eq!(
+        gpu_lines.len(),
+        cpu_lines.len(),
+        "{gpu_lines:#?}\n{cpu_lines:#?}"
+    );
+    let numbers = |line: &str| -> Vec<f64> {
+        line.split(|c: char| c.is_whitespace() || c == ',' || c == '/')
+            .filter_map(|w| w.trim_end_matches(';').parse().ok())
+            .collect()
+    };
+    let mut worst = 0.0f64;
+    for (g, c) in gpu_lines.iter().zip(&cpu_lines) {
+        // A growth line's milliseconds are the clock's, not the run's.
+        let cut = |l: &str| {
+            l.split("  [")
+                .next()
+                .map(|l| l.rsplit_once(')').map_or(l, |(a, _)| a))
+                .unwrap_or(l)
+                .to_string()
+        };
+        let (gn, cn) = (numbers(&cut(g)), numbers(&cut(c)));
+        assert_eq!(gn.len(), cn.len(), "{g}\n{c}");
+        for (a, b) in gn.iter().zip(&cn) {
+            worst = worst.max((a - b).abs());
+            assert!((a - b).abs() <= 1.5e-4, "{g}\n{c}");
+        }
+    }
+    eprintln!("firefly run on wgpu and on the CPU: largest printed difference {worst:.1e}");
+}
